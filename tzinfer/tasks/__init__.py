@@ -1,0 +1,1 @@
+"""invoke task modules, one per area; tasks.py at the repository root collects them."""
