@@ -1,0 +1,276 @@
+"""Board memory maps: one `board/<board>/memory.yaml` per board, and everything derived from it.
+
+`load(board)` reads and validates a map; the `MemoryMap` it returns derives
+- the OP-TEE make flags (`optee_flags()`: CFG_TZDRAM_*, CFG_SHMEM_*, CFG_TEE_RAM_VA_SIZE,
+  CFG_PGT_CACHE_ENTRIES),
+- the TF-A values (`tfa_defines()` for platform_def.h, `tfa_make_flags()` for make),
+- how Linux is kept off the secure carve-out (`linux_reservation`, `reserved_memory_dts()`,
+  `kernel_cmdline`),
+- and checks them (`check_no_overlap()`).
+
+Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer) take their values
+from here, so a board's layout is changed in exactly one file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tzinfer import REPO_ROOT
+
+#: Where the board descriptions live.
+BOARD_DIR = REPO_ROOT / "board"
+
+#: TA virtual address covered by one user page table of OP-TEE's pgt cache (CORE_MMU_PGDIR_SIZE).
+PGT_SPAN = 0x00200000
+#: Page tables a TA needs beyond its heap: ldelf, the TA's code/data, its stack, and the
+#: memrefs mapped for a call each sit in their own 2 MiB VA slot.
+PGT_EXTRA_ENTRIES = 4
+#: OP-TEE's page size; every region must be aligned to it.
+SMALL_PAGE = 0x1000
+
+#: How a board keeps Linux off the secure memory (value of linux_reservation.method).
+RESERVATION_METHODS = {
+    "optee-dt": "OP-TEE (CFG_DT=y) adds reserved-memory nodes to the DT it passes on",
+    "tfa-memreserve": "TF-A BL31 adds a /memreserve/ entry to the firmware DT (our TF-A patch)",
+}
+
+
+class MemoryMapError(ValueError):
+    """A memory.yaml that is missing, malformed or inconsistent; the message names cause and fix."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """A physical address range [base, base + size)."""
+
+    name: str
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        """First address after the region."""
+        return self.base + self.size
+
+    def overlaps(self, other: Region) -> bool:
+        """True when the two ranges share at least one byte."""
+        return self.base < other.end and other.base < self.end
+
+    def contains(self, other: Region) -> bool:
+        """True when `other` lies entirely inside this region."""
+        return self.base <= other.base and other.end <= self.end
+
+    def __str__(self) -> str:
+        return f"{self.name} 0x{self.base:08x}-0x{self.end - 1:08x}"
+
+
+@dataclass(frozen=True)
+class MemoryMap:
+    """One board's memory layout, as described by its memory.yaml (see the comments there)."""
+
+    board: str
+    optee_platform: str
+    tfa_platform: str
+    dram: Region
+    secure_sram: Region
+    tzdram: Region
+    core_size: int
+    shared_memory: Region
+    linux_reservation: Region
+    reservation_method: str
+    kernel_cmdline: str
+    loads: tuple[Region, ...]
+    other_regions: tuple[Region, ...]
+    ta_heap_budget: int
+    source: Path
+
+    @property
+    def ta_pool(self) -> Region:
+        """OP-TEE's TA RAM pool: the TZDRAM that is left after the core (TEE_RAM_VA_SIZE)."""
+        return Region("ta_pool", self.tzdram.base + self.core_size, self.tzdram.size - self.core_size)
+
+    @property
+    def pgt_cache_entries(self) -> int:
+        """CFG_PGT_CACHE_ENTRIES so that one TA can map the whole TA pool.
+
+        OP-TEE's default (8 tables of 2 MiB TA VA each) makes a large TA_DATA_SIZE fail with
+        TEE_ERROR_OUT_OF_MEMORY ("alloc_pgt: Page tables are not available") even when the pool
+        is big enough. Each entry costs 4 KiB of core memory.
+        """
+        return math.ceil(self.ta_pool.size / PGT_SPAN) + PGT_EXTRA_ENTRIES
+
+    def load_window(self, name: str) -> Region:
+        """The load window called `name` (e.g. "kernel", "initrd", "bl33")."""
+        for region in self.loads:
+            if region.name == name:
+                return region
+        raise MemoryMapError(f"{self.source}: no load window {name!r}; add it under `loads:`")
+
+    def optee_flags(self) -> dict[str, str]:
+        """OP-TEE OS make variables (besides PLATFORM) for this board."""
+        return {
+            "CFG_TZDRAM_START": f"0x{self.tzdram.base:08x}",
+            "CFG_TZDRAM_SIZE": f"0x{self.tzdram.size:08x}",
+            "CFG_TEE_RAM_VA_SIZE": f"0x{self.core_size:08x}",
+            "CFG_SHMEM_START": f"0x{self.shared_memory.base:08x}",
+            "CFG_SHMEM_SIZE": f"0x{self.shared_memory.size:08x}",
+            "CFG_PGT_CACHE_ENTRIES": str(self.pgt_cache_entries),
+        }
+
+    def tfa_defines(self) -> dict[str, int]:
+        """The platform_def.h values our TF-A patch sets for this board (the patch must agree)."""
+        if self.tfa_platform == "qemu":
+            return {"SEC_DRAM_BASE": self.tzdram.base, "SEC_DRAM_SIZE": self.tzdram.size}
+        if self.tfa_platform == "rpi3":
+            return {
+                "SEC_DRAM0_BASE": self.tzdram.base,
+                "SEC_DRAM0_SIZE": self.tzdram.size,
+                "NS_DRAM0_BASE": self.load_window("bl33").base,
+            }
+        raise MemoryMapError(f"{self.source}: no TF-A values known for tfa_platform {self.tfa_platform!r}")
+
+    def tfa_make_flags(self) -> dict[str, str]:
+        """TF-A make variables (besides PLAT/SPD) that come from the memory map."""
+        if self.tfa_platform == "rpi3":
+            return {"RPI3_PRELOADED_DTB_BASE": f"0x{self.load_window('firmware_dtb').base:08x}"}
+        return {}
+
+    def config_txt_lines(self) -> list[str]:
+        """Raspberry Pi firmware config.txt lines that the memory map dictates (empty elsewhere)."""
+        if self.tfa_platform != "rpi3":
+            return []
+        dtb = self.load_window("firmware_dtb")
+        # The Pi 3's SDRAM is 1 GiB; what the ARM does not get is the GPU's.
+        gpu_mib = (0x40000000 - self.dram.end) >> 20
+        return [
+            f"gpu_mem={gpu_mib}",
+            f"device_tree_address=0x{dtb.base:08x}",
+            f"device_tree_end=0x{dtb.end:08x}",
+        ]
+
+    def reserved_memory_dts(self) -> str:
+        """A DTS /reserved-memory fragment (no-map) for the Linux reservation of this board."""
+        r = self.linux_reservation
+        return (
+            "reserved-memory {\n"
+            "\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tranges;\n"
+            f"\toptee@{r.base:x} {{\n"
+            f"\t\treg = <0x0 0x{r.base:08x} 0x0 0x{r.size:08x}>;\n"
+            "\t\tno-map;\n\t};\n};\n"
+        )
+
+    def linux_ram(self) -> list[Region]:
+        """DRAM ranges Linux may use: `dram` minus the reservation and the static shared memory."""
+        ram = [Region("linux_ram", self.dram.base, self.dram.size)]
+        for hole in (self.linux_reservation, self.shared_memory):
+            cut: list[Region] = []
+            for piece in ram:
+                if not piece.overlaps(hole):
+                    cut.append(piece)
+                    continue
+                if piece.base < hole.base:
+                    cut.append(Region("linux_ram", piece.base, hole.base - piece.base))
+                if hole.end < piece.end:
+                    cut.append(Region("linux_ram", hole.end, piece.end - hole.end))
+            ram = cut
+        return ram
+
+    def check_no_overlap(self) -> None:
+        """Raise MemoryMapError unless the layout is consistent.
+
+        Checks: the secure regions, the shared memory, the load windows and the other regions
+        (GPU, peripherals) are pairwise disjoint; the Linux reservation covers all secure memory
+        that is in DRAM; every load window lies in Linux RAM; the TA heap budget fits the pool.
+        """
+        secure = [self.secure_sram, self.tzdram]
+        everything = secure + [self.shared_memory, *self.loads, *self.other_regions]
+        for i, a in enumerate(everything):
+            for b in everything[i + 1 :]:
+                if a.overlaps(b):
+                    raise MemoryMapError(f"{self.source}: {a} overlaps {b}; move one of them")
+        for region in secure:
+            if region.overlaps(self.dram) and not self.linux_reservation.contains(region):
+                raise MemoryMapError(
+                    f"{self.source}: {region} is in DRAM but outside the Linux reservation "
+                    f"{self.linux_reservation}; widen linux_reservation"
+                )
+        if not self.dram.contains(self.shared_memory):
+            raise MemoryMapError(f"{self.source}: {self.shared_memory} is not in DRAM {self.dram}")
+        for window in self.loads:
+            if not any(piece.contains(window) for piece in self.linux_ram()):
+                raise MemoryMapError(
+                    f"{self.source}: load window {window} is not inside Linux RAM; move it"
+                )
+        if self.ta_heap_budget > self.ta_pool.size:
+            raise MemoryMapError(
+                f"{self.source}: ta_heap_budget 0x{self.ta_heap_budget:x} exceeds the TA pool "
+                f"{self.ta_pool}; grow tzdram or shrink the budget"
+            )
+
+
+def _region(name: str, raw: Any, source: Path) -> Region:
+    """A Region from a `{base: .., size: ..}` mapping, with alignment checks."""
+    if not (isinstance(raw, dict) and isinstance(raw.get("base"), int) and isinstance(raw.get("size"), int)):
+        raise MemoryMapError(f"{source}: {name} must be a mapping {{base: 0x..., size: 0x...}}")
+    region = Region(name, raw["base"], raw["size"])
+    if region.size <= 0 or region.base % SMALL_PAGE or region.size % SMALL_PAGE:
+        raise MemoryMapError(f"{source}: {region} must have a positive size and be 4 KiB aligned")
+    return region
+
+
+def _field(data: dict[str, Any], key: str, kind: type, source: Path) -> Any:
+    """data[key], checked to be of `kind`."""
+    if not isinstance(data.get(key), kind):
+        raise MemoryMapError(f"{source}: missing or invalid `{key}` ({kind.__name__} expected)")
+    return data[key]
+
+
+def board_file(board: str) -> Path:
+    """The memory.yaml of a board name ("qemu", "rpi3")."""
+    return BOARD_DIR / board / "memory.yaml"
+
+
+def load(board: str | Path) -> MemoryMap:
+    """Load a board's memory map by name ("qemu", "rpi3") or by path to a memory.yaml."""
+    source = Path(board) if str(board).endswith(".yaml") else board_file(str(board))
+    if not source.is_file():
+        known = sorted(p.parent.name for p in BOARD_DIR.glob("*/memory.yaml"))
+        raise MemoryMapError(f"no memory map {source}; known boards: {', '.join(known)}")
+    try:
+        data = yaml.safe_load(source.read_text())
+    except yaml.YAMLError as err:
+        raise MemoryMapError(f"{source}: not valid YAML ({err}); fix the syntax") from err
+    if not isinstance(data, dict):
+        raise MemoryMapError(f"{source}: expected a mapping at top level")
+    reservation = _field(data, "linux_reservation", dict, source)
+    method = reservation.get("method")
+    if method not in RESERVATION_METHODS:
+        raise MemoryMapError(
+            f"{source}: linux_reservation.method {method!r} unknown; use one of {sorted(RESERVATION_METHODS)}"
+        )
+    memmap = MemoryMap(
+        board=_field(data, "board", str, source),
+        optee_platform=_field(data, "optee_platform", str, source),
+        tfa_platform=_field(data, "tfa_platform", str, source),
+        dram=_region("dram", data.get("dram"), source),
+        secure_sram=_region("secure_sram", data.get("secure_sram"), source),
+        tzdram=_region("tzdram", data.get("tzdram"), source),
+        core_size=_field(data, "core_size", int, source),
+        shared_memory=_region("shared_memory", data.get("shared_memory"), source),
+        linux_reservation=_region("linux_reservation", reservation, source),
+        reservation_method=method,
+        kernel_cmdline=_field(data, "kernel_cmdline", str, source),
+        loads=tuple(_region(k, v, source) for k, v in _field(data, "loads", dict, source).items()),
+        other_regions=tuple(_region(k, v, source) for k, v in (data.get("other_regions") or {}).items()),
+        ta_heap_budget=_field(data, "ta_heap_budget", int, source),
+        source=source,
+    )
+    if not 0 < memmap.core_size < memmap.tzdram.size:
+        raise MemoryMapError(f"{source}: core_size 0x{memmap.core_size:x} must be inside tzdram")
+    return memmap
