@@ -1,0 +1,150 @@
+"""The board memory maps: no overlaps, and every derived value agrees with memory.yaml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tzinfer import REPO_ROOT, memmap
+
+BOARDS = ["qemu", "rpi3"]
+TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
+
+
+@pytest.fixture(params=BOARDS)
+def board(request: pytest.FixtureRequest) -> memmap.MemoryMap:
+    return memmap.load(request.param)
+
+
+def test_board_layout_has_no_overlap(board: memmap.MemoryMap) -> None:
+    board.check_no_overlap()
+
+
+def test_secure_shm_and_loads_are_pairwise_disjoint(board: memmap.MemoryMap) -> None:
+    # Restated independently of check_no_overlap: every pair of named regions.
+    regions = [board.secure_sram, board.tzdram, board.shared_memory, *board.loads, *board.other_regions]
+    for i, a in enumerate(regions):
+        for b in regions[i + 1 :]:
+            assert a.end <= b.base or b.end <= a.base, f"{a} overlaps {b}"
+
+
+def test_linux_ram_excludes_secure_and_shm(board: memmap.MemoryMap) -> None:
+    ram = board.linux_ram()
+    assert ram, "Linux must get some RAM"
+    for piece in ram:
+        for forbidden in (board.tzdram, board.secure_sram, board.shared_memory, *board.other_regions):
+            assert not piece.overlaps(forbidden), f"{piece} overlaps {forbidden}"
+    # Nothing but the holes is lost: the pieces add up to DRAM minus the holes.
+    holes = sum(h.size for h in (board.linux_reservation, board.shared_memory) if board.dram.contains(h))
+    assert sum(p.size for p in ram) == board.dram.size - holes
+
+
+def test_load_windows_are_in_linux_ram(board: memmap.MemoryMap) -> None:
+    for window in board.loads:
+        assert any(piece.contains(window) for piece in board.linux_ram()), window
+
+
+def test_optee_flags_follow_the_map(board: memmap.MemoryMap) -> None:
+    flags = board.optee_flags()
+    assert int(flags["CFG_TZDRAM_START"], 16) == board.tzdram.base
+    assert int(flags["CFG_TZDRAM_SIZE"], 16) == board.tzdram.size
+    assert int(flags["CFG_SHMEM_START"], 16) == board.shared_memory.base
+    assert int(flags["CFG_SHMEM_SIZE"], 16) == board.shared_memory.size
+    assert int(flags["CFG_TEE_RAM_VA_SIZE"], 16) == board.core_size
+    # The page tables must cover the whole TA pool (2 MiB each) plus ldelf/code/stack/params.
+    entries = int(flags["CFG_PGT_CACHE_ENTRIES"])
+    assert entries * memmap.PGT_SPAN >= board.ta_pool.size
+    assert entries > 8, "OP-TEE's default of 8 is what makes large TA heaps fail"
+
+
+def test_ta_pool_grew_past_the_defaults(board: memmap.MemoryMap) -> None:
+    # OP-TEE's default pools: 13 MiB on QEMU, 8 MiB on rpi3 (DESIGN.md section 2).
+    default_pool = {"qemu": 13 << 20, "rpi3": 8 << 20}[board.board]
+    assert board.ta_pool.size >= 4 * default_pool
+    assert board.ta_heap_budget <= board.ta_pool.size
+    # MobileNetV2 fp32: 13.3 MB weights + 9.2 MB peak activations must fit the heap budget.
+    assert board.ta_heap_budget >= 23 * 10**6
+
+
+def test_reservation_covers_all_secure_dram(board: memmap.MemoryMap) -> None:
+    for region in (board.secure_sram, board.tzdram):
+        if region.overlaps(board.dram):
+            assert board.linux_reservation.contains(region), region
+
+
+def test_reserved_memory_dts_names_the_reservation(board: memmap.MemoryMap) -> None:
+    dts = board.reserved_memory_dts()
+    r = board.linux_reservation
+    assert f"reg = <0x0 0x{r.base:08x} 0x0 0x{r.size:08x}>;" in dts
+    assert "no-map;" in dts
+
+
+def test_rpi3_values_from_design() -> None:
+    rpi3 = memmap.load("rpi3")
+    assert rpi3.tfa_defines() == {
+        "SEC_DRAM0_BASE": 0x10100000,
+        "SEC_DRAM0_SIZE": 0x03F00000,
+        "NS_DRAM0_BASE": 0x14000000,
+    }
+    assert (rpi3.linux_reservation.base, rpi3.linux_reservation.end) == (0x10000000, 0x14000000)
+    assert rpi3.ta_pool.size == 56 << 20
+    assert "device_tree_address=0x08400000" in rpi3.config_txt_lines()
+    assert rpi3.tfa_make_flags() == {"RPI3_PRELOADED_DTB_BASE": "0x08400000"}
+
+
+def test_overlap_is_detected(tmp_path: Path) -> None:
+    text = memmap.board_file("qemu").read_text()
+    bad = tmp_path / "memory.yaml"
+    # Put the static shm inside the secure carve-out.
+    bad.write_text(text.replace("shared_memory: {base: 0x42000000", "shared_memory: {base: 0x71000000"))
+    with pytest.raises(memmap.MemoryMapError, match="overlaps"):
+        memmap.load(bad).check_no_overlap()
+
+
+def test_load_window_outside_linux_ram_is_detected(tmp_path: Path) -> None:
+    text = memmap.board_file("qemu").read_text()
+    bad = tmp_path / "memory.yaml"
+    bad.write_text(text.replace("linux_reservation: {method: optee-dt, base: 0x70000000, size: 0x04000000}",
+                                "linux_reservation: {method: optee-dt, base: 0x60000000, size: 0x14000000}"))
+    with pytest.raises(memmap.MemoryMapError, match="not inside Linux RAM"):
+        memmap.load(bad).check_no_overlap()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("tzdram: {base: 0x70000000", "tzdram: {base: 0x70000800"), "4 KiB aligned"),
+        (("method: optee-dt", "method: memmap"), "unknown"),
+        (("ta_heap_budget: 0x03000000", "ta_heap_budget: 0x08000000"), "exceeds the TA pool"),
+    ],
+)
+def test_bad_map_gives_one_line_error(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    bad = tmp_path / "memory.yaml"
+    bad.write_text(memmap.board_file("qemu").read_text().replace(*edit))
+    with pytest.raises(memmap.MemoryMapError, match=message) as err:
+        memmap.load(bad).check_no_overlap()
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_board_lists_known_ones() -> None:
+    with pytest.raises(memmap.MemoryMapError, match="known boards: qemu, rpi3"):
+        memmap.load("nosuchboard")
+
+
+def _patched_defines(patch: Path) -> dict[str, int]:
+    """`#define NAME VALUE` as the patched file has them (added and context lines)."""
+    found = re.findall(r"^[ +]#define\s+(\w+)\s+(?:ULL\()?(0x[0-9a-fA-F]+)\)?", patch.read_text(), re.M)
+    return {name: int(value, 16) for name, value in found}
+
+
+@pytest.mark.parametrize("board_name", BOARDS)
+def test_tfa_patch_agrees_with_the_map(board_name: str) -> None:
+    board = memmap.load(board_name)
+    patches = sorted(TFA_PATCH_DIR.glob(f"*{board.tfa_platform}*.patch"))
+    assert patches, f"no TF-A patch for {board.tfa_platform} in {TFA_PATCH_DIR}"
+    defined: dict[str, int] = {}
+    for patch in patches:
+        defined.update(_patched_defines(patch))
+    assert {k: defined.get(k) for k in board.tfa_defines()} == board.tfa_defines()
