@@ -1,0 +1,272 @@
+/*
+ * tzinfer-run: classify an input with a .tzm model inside OP-TEE (or, for comparison, with the
+ * same engine in the normal world) and print the top-k, the memory used and the timings.
+ *
+ *   tzinfer-run MODEL.tzm INPUT.npy [--top K] [--labels FILE] [--output OUT.npy]
+ *               [--repeat N] [--world secure|normal] [--reload-each-run] [--chunk BYTES]
+ *
+ * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
+ */
+#define _POSIX_C_SOURCE 200112L
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "file_io.h"
+#include "labels.h"
+#include "npy.h"
+#include "runner.h"
+#include "topk.h"
+#include "tzinfer_ta.h"
+
+#define MAX_TOP 100
+
+struct options {
+	const char *model_path, *input_path, *labels_path, *output_path;
+	size_t top, repeat, chunk_bytes;
+	bool normal_world, reload_each_run;
+};
+
+struct timings {
+	double load_ms;        /* first load, wall clock in the client */
+	double *engine_ms;     /* per inference: engine time where it ran */
+	double *round_trip_ms; /* per inference: wall clock in the client */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tzinfer-run MODEL.tzm INPUT.npy [--top K] [--labels FILE] [--output OUT.npy]\n"
+		"                   [--repeat N] [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
+		"  MODEL.tzm          model converted with `tzinfer convert`\n"
+		"  INPUT.npy          preprocessed input tensor, float32 (np.save)\n"
+		"  --top K            print the K best classes (default 5, at most %d)\n"
+		"  --labels FILE      class names, one per line (line i = class i)\n"
+		"  --output OUT.npy   save the raw output tensor (1-D float32)\n"
+		"  --repeat N         run N inferences and report the median times (default 1)\n"
+		"  --world W          secure: in the OP-TEE TA (default); normal: the same engine in\n"
+		"                     this process, unprotected (benchmark baseline)\n"
+		"  --reload-each-run  send the model to the TA again before every inference (the\n"
+		"                     SmartZone-style baseline of invoke bench-qemu)\n"
+		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n",
+		MAX_TOP, TZI_MAX_CHUNK_BYTES);
+}
+
+static int parse_size(const char *opt, const char *text, size_t min, size_t max, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v = strtoull(text, &end, 0);
+
+	if (!*text || *end || v < min || v > max) {
+		diag_error("%s %s: expected a number from %zu to %zu", opt, text, min, max);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	int i = 0, positional = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->top = 5;
+	o->repeat = 1;
+	o->chunk_bytes = TZI_MAX_CHUNK_BYTES;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--reload-each-run")) {
+			o->reload_each_run = true;
+		} else if (a[0] == '-' && a[1] == '-' && !has_value) {
+			diag_error("%s needs a value: see tzinfer-run --help", a);
+			return -1;
+		} else if (!strcmp(a, "--top")) {
+			if (parse_size(a, argv[++i], 1, MAX_TOP, &o->top))
+				return -1;
+		} else if (!strcmp(a, "--repeat")) {
+			if (parse_size(a, argv[++i], 1, 100000, &o->repeat))
+				return -1;
+		} else if (!strcmp(a, "--chunk")) {
+			if (parse_size(a, argv[++i], 1, TZI_MAX_CHUNK_BYTES, &o->chunk_bytes))
+				return -1;
+		} else if (!strcmp(a, "--labels")) {
+			o->labels_path = argv[++i];
+		} else if (!strcmp(a, "--output")) {
+			o->output_path = argv[++i];
+		} else if (!strcmp(a, "--world")) {
+			a = argv[++i];
+			if (strcmp(a, "secure") && strcmp(a, "normal")) {
+				diag_error("--world %s: expected secure or normal", a);
+				return -1;
+			}
+			o->normal_world = !strcmp(a, "normal");
+		} else if (a[0] == '-' && a[1]) {
+			diag_error("unknown option %s: see tzinfer-run --help", a);
+			return -1;
+		} else if (positional == 0) {
+			o->model_path = a;
+			positional++;
+		} else if (positional == 1) {
+			o->input_path = a;
+			positional++;
+		} else {
+			diag_error("unexpected argument %s: see tzinfer-run --help", a);
+			return -1;
+		}
+	}
+	if (positional != 2) {
+		diag_error("MODEL.tzm and INPUT.npy are required: see tzinfer-run --help");
+		return -1;
+	}
+	if (o->normal_world && o->reload_each_run) {
+		diag_error("--reload-each-run measures the TA: drop it or --world normal");
+		return -1;
+	}
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v). */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_top(const struct options *o, const float *scores, size_t n,
+		      const struct labels *labels)
+{
+	size_t idx[MAX_TOP], k = o->top < n ? o->top : n, i = 0;
+
+	topk(scores, n, idx, k);
+	printf("top-%zu:\n", k);
+	for (i = 0; i < k; i++) {
+		const char *name = labels_get(labels, idx[i]);
+
+		printf("  #%zu class %zu score %.6g%s%s\n", i + 1, idx[i], scores[idx[i]],
+		       name ? " " : "", name ? name : "");
+	}
+}
+
+static void print_timings(const struct options *o, const char *world, struct timings *t)
+{
+	const char *where = strcmp(world, "secure") ?
+		"clock_gettime around stl_run in the normal world" :
+		"TEE_GetSystemTime in the TA, 1 ms resolution";
+
+	printf("load ms: %.3f\n", t->load_ms);
+	printf("inference ms: %.3f (median of %zu; %s)\n", median(t->engine_ms, o->repeat),
+	       o->repeat, where);
+	printf("round trip ms: %.3f (median of %zu; client wall clock%s)\n",
+	       median(t->round_trip_ms, o->repeat), o->repeat,
+	       o->reload_each_run ? ", model re-sent and re-verified every run" : "");
+}
+
+/* Load (timed), run o->repeat times (each timed), print; 0 on success. */
+static int classify(const struct options *o, struct runner *r, const uint8_t *model,
+		    size_t model_len, const struct npy_f32 *input, const struct labels *labels)
+{
+	struct model_info info = { 0 };
+	struct timings t = { 0 };
+	float *out = NULL;
+	size_t i = 0;
+	int rc = -1;
+	double start = now_ms();
+
+	if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
+		return -1;
+	t.load_ms = now_ms() - start;
+	out = malloc(info.output_bytes);
+	t.engine_ms = calloc(o->repeat, sizeof(double));
+	t.round_trip_ms = calloc(o->repeat, sizeof(double));
+	if (!out || !t.engine_ms || !t.round_trip_ms) {
+		diag_error("out of memory");
+		goto done;
+	}
+	for (i = 0; i < o->repeat; i++) {
+		uint32_t engine_us = 0;
+
+		start = now_ms();
+		if (o->reload_each_run) {
+			r->ops->unload(r);
+			if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
+				goto done;
+		}
+		if (r->ops->run(r, o->input_path, input->data, input->count * sizeof(float), out,
+				info.output_bytes, &engine_us) != 0)
+			goto done;
+		t.round_trip_ms[i] = now_ms() - start;
+		t.engine_ms[i] = engine_us / 1e3;
+	}
+	printf("model: %s\n", o->model_path);
+	printf("world: %s\n", r->ops->world);
+	printf("mode: %s\n", o->reload_each_run ? "reload-each-run" : "resident");
+	printf("model bytes: %zu\n", info.model_bytes);
+	printf("weights bytes: %u\n", info.weights_bytes);
+	printf("arena bytes: %u\n", info.arena_bytes);
+	print_top(o, out, info.output_bytes / sizeof(float), labels);
+	r->ops->print_memory(r, &info, stdout);
+	print_timings(o, r->ops->world, &t);
+	if (o->output_path &&
+	    npy_save_f32(o->output_path, out, info.output_bytes / sizeof(float)) != 0)
+		goto done;
+	rc = 0;
+done:
+	r->ops->unload(r);
+	free(out);
+	free(t.engine_ms);
+	free(t.round_trip_ms);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct labels labels = { 0 };
+	struct npy_f32 input = { 0 };
+	struct runner runner = { 0 };
+	uint8_t *model = NULL;
+	size_t model_len = 0;
+	int rc = 1;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	model = file_read_all(o.model_path, &model_len);
+	if (!model || npy_load_f32(o.input_path, &input) != 0)
+		goto done;
+	if (o.labels_path && labels_load(o.labels_path, &labels) != 0)
+		goto done;
+	if ((o.normal_world ? normal_runner_open(&runner) :
+			      secure_runner_open(&runner, o.chunk_bytes)) != 0)
+		goto done;
+	if (classify(&o, &runner, model, model_len, &input, o.labels_path ? &labels : NULL) == 0)
+		rc = 0;
+	runner.ops->close(&runner);
+done:
+	labels_free(&labels);
+	free(input.file);
+	free(model);
+	return rc;
+}

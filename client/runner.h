@@ -1,0 +1,48 @@
+/*
+ * Where tzinfer-run executes the model: in the S-Tinylib TA inside OP-TEE (the product), or
+ * with the same engine sources linked into the client in the normal world (the baseline the
+ * benchmark compares the TA against). Both sit behind this one interface.
+ */
+#ifndef TZI_RUNNER_H
+#define TZI_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct model_info {
+	uint32_t input_bytes, output_bytes; /* what RUN expects and returns */
+	uint32_t arena_bytes;               /* peak activation memory of the plan */
+	uint32_t weights_bytes;
+	size_t model_bytes;                 /* the whole .tzm, held while loaded */
+};
+
+struct runner;
+
+struct runner_ops {
+	const char *world; /* "secure" or "normal" */
+	/* Load and verify a model; 0, or -1 with a diagnostic. */
+	int (*load)(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
+		    struct model_info *info);
+	/* One inference; *engine_us is the time the engine took, measured where it ran. */
+	int (*run)(struct runner *r, const char *input_path, const float *in, size_t in_bytes,
+		   float *out, size_t out_bytes, uint32_t *engine_us);
+	/* Wipe and free the loaded model. */
+	void (*unload)(struct runner *r);
+	/* Print the memory the loaded model occupies, as "key: value" lines. */
+	void (*print_memory)(struct runner *r, const struct model_info *info, FILE *out);
+	void (*close)(struct runner *r);
+};
+
+struct runner {
+	const struct runner_ops *ops;
+	void *state;
+};
+
+/* Open a session with the TA (0, or -1 with a diagnostic naming cause and fix). */
+int secure_runner_open(struct runner *r, size_t chunk_bytes);
+
+/* The engine in this process. */
+int normal_runner_open(struct runner *r);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * The runner that executes the model in the S-Tinylib TA: the model is sent through one
+ * shared-memory buffer in chunks (LOAD_BEGIN/CHUNK/END), inputs and outputs through two more.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tee_client_api.h>
+
+#include "diag.h"
+#include "runner.h"
+#include "tee_errors.h"
+#include "tzinfer_ta.h"
+
+struct secure_state {
+	TEEC_Context ctx;
+	TEEC_Session session;
+	TEEC_SharedMemory chunk;       /* model upload window */
+	TEEC_SharedMemory in, out;     /* tensors; (re)allocated per model */
+	bool session_open, chunk_allocated, io_allocated;
+	uint32_t heap_bytes;           /* TA_DATA_SIZE, from STATS */
+	const char *model_path;
+	size_t model_bytes, input_bytes;
+};
+
+static int fail(const struct tee_failure *f)
+{
+	char msg[512];
+
+	tee_failure_explain(f, msg, sizeof(msg));
+	diag_error("%s", msg);
+	return -1;
+}
+
+static int fail_call(struct secure_state *s, enum tee_call call, TEEC_Result res, uint32_t origin)
+{
+	struct tee_failure f = { .call = call, .result = res, .origin = origin,
+				 .model_path = s->model_path, .model_bytes = s->model_bytes,
+				 .heap_bytes = s->heap_bytes };
+
+	return fail(&f);
+}
+
+static int alloc_shm(struct secure_state *s, TEEC_SharedMemory *shm, size_t size, uint32_t flags)
+{
+	TEEC_Result res = TEEC_SUCCESS;
+
+	memset(shm, 0, sizeof(*shm));
+	shm->size = size;
+	shm->flags = flags;
+	res = TEEC_AllocateSharedMemory(&s->ctx, shm);
+	if (res != TEEC_SUCCESS)
+		return fail_call(s, TEE_CALL_SHARED_MEMORY, res, TEEC_ORIGIN_API);
+	return 0;
+}
+
+static void free_io(struct secure_state *s)
+{
+	if (!s->io_allocated)
+		return;
+	TEEC_ReleaseSharedMemory(&s->in);
+	TEEC_ReleaseSharedMemory(&s->out);
+	s->io_allocated = false;
+}
+
+static TEEC_Result invoke(struct secure_state *s, uint32_t cmd, TEEC_Operation *op,
+			  uint32_t *origin)
+{
+	*origin = TEEC_ORIGIN_API;
+	return TEEC_InvokeCommand(&s->session, cmd, op, origin);
+}
+
+static int read_heap_size(struct secure_state *s)
+{
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
+					 TEEC_VALUE_OUTPUT);
+	res = invoke(s, TZI_CMD_STATS, &op, &origin);
+	if (res != TEEC_SUCCESS)
+		return fail_call(s, TEE_CALL_STATS, res, origin);
+	if (op.params[3].value.b != TZI_TA_API_VERSION) {
+		diag_error("the TA speaks interface version %u, this client %u: install the TA "
+			   "and tzinfer-run from the same build", op.params[3].value.b,
+			   TZI_TA_API_VERSION);
+		return -1;
+	}
+	s->heap_bytes = op.params[3].value.a;
+	return 0;
+}
+
+static int upload(struct secure_state *s, const uint8_t *file, size_t len)
+{
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+	size_t off = 0;
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = (uint32_t)len;
+	res = invoke(s, TZI_CMD_LOAD_BEGIN, &op, &origin);
+	if (res != TEEC_SUCCESS)
+		return fail_call(s, TEE_CALL_LOAD_BEGIN, res, origin);
+	for (off = 0; off < len; off += op.params[0].memref.size) {
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_VALUE_INPUT,
+						 TEEC_NONE, TEEC_NONE);
+		op.params[0].memref.parent = &s->chunk;
+		op.params[0].memref.size = len - off < s->chunk.size ? len - off : s->chunk.size;
+		memcpy(s->chunk.buffer, file + off, op.params[0].memref.size);
+		op.params[1].value.a = (uint32_t)off;
+		res = invoke(s, TZI_CMD_LOAD_CHUNK, &op, &origin);
+		if (res != TEEC_SUCCESS)
+			return fail_call(s, TEE_CALL_LOAD_CHUNK, res, origin);
+	}
+	return 0;
+}
+
+static int secure_load(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
+		       struct model_info *info)
+{
+	struct secure_state *s = r->state;
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+	char reason[TZI_REASON_BYTES] = "";
+
+	s->model_path = model_path;
+	s->model_bytes = len;
+	if (len > UINT32_MAX) {
+		diag_error("%s is larger than 4 GiB: not a tzinfer model", model_path);
+		return -1;
+	}
+	if (upload(s, file, len) != 0)
+		return -1;
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
+					 TEEC_MEMREF_TEMP_OUTPUT);
+	op.params[3].tmpref.buffer = reason;
+	op.params[3].tmpref.size = sizeof(reason);
+	res = invoke(s, TZI_CMD_LOAD_END, &op, &origin);
+	if (res != TEEC_SUCCESS) {
+		struct tee_failure f = { .call = TEE_CALL_LOAD_END, .result = res, .origin = origin,
+					 .model_path = model_path, .model_bytes = len,
+					 .heap_bytes = s->heap_bytes,
+					 .engine_status = op.params[2].value.a,
+					 .engine_location = op.params[2].value.b,
+					 .engine_reason = reason };
+
+		reason[sizeof(reason) - 1] = '\0';
+		return fail(&f);
+	}
+	info->input_bytes = op.params[0].value.a;
+	info->output_bytes = op.params[0].value.b;
+	info->arena_bytes = op.params[1].value.a;
+	info->weights_bytes = op.params[1].value.b;
+	info->model_bytes = len;
+	s->input_bytes = info->input_bytes;
+	free_io(s);
+	if (alloc_shm(s, &s->in, info->input_bytes, TEEC_MEM_INPUT) != 0)
+		return -1;
+	if (alloc_shm(s, &s->out, info->output_bytes, TEEC_MEM_OUTPUT) != 0) {
+		TEEC_ReleaseSharedMemory(&s->in);
+		return -1;
+	}
+	s->io_allocated = true;
+	return 0;
+}
+
+static int secure_run(struct runner *r, const char *input_path, const float *in, size_t in_bytes,
+		      float *out, size_t out_bytes, uint32_t *engine_us)
+{
+	struct secure_state *s = r->state;
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+	char reason[TZI_REASON_BYTES] = "";
+
+	if (!s->io_allocated) {
+		diag_error("no model is loaded: load one before running it");
+		return -1;
+	}
+	/* The TA checks the input size; a wrong size still goes there so that it can refuse it. */
+	if (in_bytes == s->in.size) {
+		memcpy(s->in.buffer, in, in_bytes);
+		op.params[0].memref.parent = &s->in;
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE,
+						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
+	} else {
+		op.params[0].tmpref.buffer = (void *)in;
+		op.params[0].tmpref.size = in_bytes;
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_WHOLE,
+						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
+	}
+	op.params[1].memref.parent = &s->out;
+	op.params[3].tmpref.buffer = reason;
+	op.params[3].tmpref.size = sizeof(reason);
+	res = invoke(s, TZI_CMD_RUN, &op, &origin);
+	if (res != TEEC_SUCCESS) {
+		struct tee_failure f = { .call = TEE_CALL_RUN, .result = res, .origin = origin,
+					 .model_path = s->model_path, .input_path = input_path,
+					 .input_bytes = in_bytes,
+					 .expected_input_bytes = s->input_bytes,
+					 .engine_status = op.params[2].value.b,
+					 .engine_reason = reason };
+
+		reason[sizeof(reason) - 1] = '\0';
+		return fail(&f);
+	}
+	memcpy(out, s->out.buffer, out_bytes < s->out.size ? out_bytes : s->out.size);
+	*engine_us = op.params[2].value.a;
+	return 0;
+}
+
+static void secure_unload(struct runner *r)
+{
+	struct secure_state *s = r->state;
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	res = invoke(s, TZI_CMD_UNLOAD, &op, &origin);
+	if (res != TEEC_SUCCESS)
+		fail_call(s, TEE_CALL_UNLOAD, res, origin);
+	free_io(s);
+}
+
+static void secure_print_memory(struct runner *r, const struct model_info *info, FILE *out)
+{
+	struct secure_state *s = r->state;
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+
+	fprintf(out, "secure memory: %zu bytes (model %zu + arena %u) of a %u-byte TA heap\n",
+		info->model_bytes + info->arena_bytes, info->model_bytes, info->arena_bytes,
+		s->heap_bytes);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
+					 TEEC_VALUE_OUTPUT);
+	res = invoke(s, TZI_CMD_STATS, &op, &origin);
+	if (res != TEEC_SUCCESS) {
+		fail_call(s, TEE_CALL_STATS, res, origin);
+		return;
+	}
+	if (op.params[2].value.a != TZI_NO_INDEX)
+		fprintf(out, "secure heap: %u bytes in use, %u peak\n", op.params[2].value.a,
+			op.params[2].value.b);
+}
+
+static void secure_close(struct runner *r)
+{
+	struct secure_state *s = r->state;
+
+	free_io(s);
+	if (s->chunk_allocated)
+		TEEC_ReleaseSharedMemory(&s->chunk);
+	if (s->session_open)
+		TEEC_CloseSession(&s->session);
+	TEEC_FinalizeContext(&s->ctx);
+	free(s);
+	r->state = NULL;
+}
+
+static const struct runner_ops secure_ops = {
+	.world = "secure",
+	.load = secure_load,
+	.run = secure_run,
+	.unload = secure_unload,
+	.print_memory = secure_print_memory,
+	.close = secure_close,
+};
+
+int secure_runner_open(struct runner *r, size_t chunk_bytes)
+{
+	const TEEC_UUID uuid = TZI_TA_UUID;
+	struct secure_state *s = calloc(1, sizeof(*s));
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = TEEC_ORIGIN_API;
+
+	if (!s) {
+		diag_error("out of memory");
+		return -1;
+	}
+	r->ops = &secure_ops;
+	r->state = s;
+	res = TEEC_InitializeContext(NULL, &s->ctx);
+	if (res != TEEC_SUCCESS) {
+		fail_call(s, TEE_CALL_CONTEXT, res, TEEC_ORIGIN_API);
+		free(s);
+		r->state = NULL;
+		return -1;
+	}
+	res = TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
+	if (res != TEEC_SUCCESS) {
+		fail_call(s, TEE_CALL_OPEN_SESSION, res, origin);
+		secure_close(r);
+		return -1;
+	}
+	s->session_open = true;
+	if (alloc_shm(s, &s->chunk, chunk_bytes, TEEC_MEM_INPUT) != 0) {
+		secure_close(r);
+		return -1;
+	}
+	s->chunk_allocated = true;
+	if (read_heap_size(s) != 0) {
+		secure_close(r);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,192 @@
+#define _POSIX_C_SOURCE 200809L
+#include "tee_errors.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stinylib.h>
+
+#include "tzinfer_ta.h"
+
+/* Where tee-supplicant looks for TAs (Debian's and OP-TEE's default); override at build time. */
+#ifndef TZI_TA_DIR
+#define TZI_TA_DIR "/lib/optee_armtz"
+#endif
+
+static const char *origin_name(uint32_t origin)
+{
+	switch (origin) {
+	case TEEC_ORIGIN_API:
+		return "client API";
+	case TEEC_ORIGIN_COMMS:
+		return "communication";
+	case TEEC_ORIGIN_TEE:
+		return "TEE";
+	case TEEC_ORIGIN_TRUSTED_APP:
+		return "TA";
+	default:
+		return "unknown";
+	}
+}
+
+/* Is a process called tee-supplicant alive? (OP-TEE loads TAs from the filesystem through it.) */
+static bool supplicant_running(void)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e = NULL;
+	bool found = false;
+
+	if (!proc)
+		return true; /* cannot tell: do not blame the supplicant */
+	while (!found && (e = readdir(proc))) {
+		char path[300], comm[64] = "";
+		FILE *f = NULL;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		found = fgets(comm, sizeof(comm), f) && strncmp(comm, "tee-supplicant", 14) == 0;
+		fclose(f);
+	}
+	closedir(proc);
+	return found;
+}
+
+static void explain_open_session(const struct tee_failure *f, char *msg, size_t len)
+{
+	const char *ta_file = TZI_TA_DIR "/" TZI_TA_UUID_STR ".ta";
+
+	switch (f->result) {
+	case TEEC_ERROR_ITEM_NOT_FOUND:
+	case TEEC_ERROR_COMMUNICATION:
+		if (!supplicant_running())
+			snprintf(msg, len, "tee-supplicant is not running, so OP-TEE cannot load the TA "
+				 "from the filesystem: start it with `tee-supplicant -d`");
+		else if (access(ta_file, R_OK) != 0)
+			snprintf(msg, len, "the tzinfer TA is not installed: copy "
+				 TZI_TA_UUID_STR ".ta to " TZI_TA_DIR "/");
+		else
+			snprintf(msg, len, "OP-TEE did not find or accept the TA in " TZI_TA_DIR
+				 ": check that tee-supplicant uses that directory (--ta-path)");
+		return;
+	case TEEC_ERROR_OUT_OF_MEMORY:
+		snprintf(msg, len, "OP-TEE has no room for the TA and its heap (TA_DATA_SIZE): the "
+			 "TA RAM pool or CFG_PGT_CACHE_ENTRIES is too small; boot an OP-TEE built "
+			 "from board/<board>/memory.yaml, or close other TA sessions");
+		return;
+	case TEEC_ERROR_SECURITY:
+		snprintf(msg, len, "OP-TEE rejected the TA's signature: sign the TA with the key "
+			 "whose public half OP-TEE was built with (TA_SIGN_KEY / TA_PUBLIC_KEY)");
+		return;
+	case TEEC_ERROR_ACCESS_CONFLICT:
+	case TEEC_ERROR_BUSY:
+		snprintf(msg, len, "the TA is busy with another client: retry when it has finished");
+		return;
+	default:
+		snprintf(msg, len, "cannot open a session with the tzinfer TA: check the OP-TEE log "
+			 "(secure UART) for the reason");
+		return;
+	}
+}
+
+static void explain_engine(const struct tee_failure *f, char *msg, size_t len)
+{
+	char where[48] = "";
+	uint32_t op = f->engine_location >> 16, tensor = f->engine_location & 0xffffu;
+
+	if (op != 0xffffu && tensor != 0xffffu)
+		snprintf(where, sizeof(where), " (op %u, tensor %u)", op, tensor);
+	else if (op != 0xffffu)
+		snprintf(where, sizeof(where), " (op %u)", op);
+	else if (tensor != 0xffffu)
+		snprintf(where, sizeof(where), " (tensor %u)", tensor);
+	snprintf(msg, len, "%s is not a valid tzinfer model: %s: %s%s: re-create it with "
+		 "`tzinfer convert`", f->model_path, stl_status_name((enum stl_status)f->engine_status),
+		 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason given",
+		 where);
+}
+
+static void explain_call(const struct tee_failure *f, char *msg, size_t len)
+{
+	if (f->result == TEEC_ERROR_TARGET_DEAD) {
+		snprintf(msg, len, "the tzinfer TA crashed: this is a bug, report it with the "
+			 "OP-TEE log (secure UART)");
+		return;
+	}
+	if (f->result == TEEC_ERROR_BAD_STATE) {
+		snprintf(msg, len, "the TA refused a command out of order (a model is already "
+			 "loaded, or none is): unload first, or load a model before running it");
+		return;
+	}
+	if (f->call != TEE_CALL_CONTEXT && f->call != TEE_CALL_OPEN_SESSION &&
+	    f->origin == TEEC_ORIGIN_COMMS) {
+		snprintf(msg, len, "the connection to OP-TEE failed (Linux driver or secure world): "
+			 "see dmesg and the OP-TEE log (secure UART)");
+		return;
+	}
+	switch (f->call) {
+	case TEE_CALL_CONTEXT:
+		snprintf(msg, len, "no TEE device (/dev/tee0): load the OP-TEE driver (modprobe "
+			 "optee) and boot a firmware with OP-TEE");
+		return;
+	case TEE_CALL_OPEN_SESSION:
+		explain_open_session(f, msg, len);
+		return;
+	case TEE_CALL_SHARED_MEMORY:
+		snprintf(msg, len, "cannot allocate shared memory with OP-TEE: use a smaller "
+			 "--chunk, or free shared memory held by other clients");
+		return;
+	case TEE_CALL_LOAD_BEGIN:
+	case TEE_CALL_LOAD_END:
+		if (f->result == TEEC_ERROR_OUT_OF_MEMORY) {
+			snprintf(msg, len, "%s (%zu bytes) and its arena do not fit in the TA heap "
+				 "(%u bytes): use a smaller model, or raise ta_heap_budget in "
+				 "board/<board>/memory.yaml and rebuild", f->model_path, f->model_bytes,
+				 f->heap_bytes);
+			return;
+		}
+		if (f->result == TEEC_ERROR_BAD_FORMAT) {
+			explain_engine(f, msg, len);
+			return;
+		}
+		break;
+	case TEE_CALL_RUN:
+		if (f->result == TEEC_ERROR_BAD_PARAMETERS) {
+			snprintf(msg, len, "%s holds %zu floats but the model takes %zu: give an "
+				 "input preprocessed for this model", f->input_path,
+				 f->input_bytes / 4, f->expected_input_bytes / 4);
+			return;
+		}
+		if (f->result == TEEC_ERROR_GENERIC && f->engine_status) {
+			snprintf(msg, len, "the engine failed to run the model: %s: %s: re-create the "
+				 "model with `tzinfer convert`",
+				 stl_status_name((enum stl_status)f->engine_status),
+				 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason");
+			return;
+		}
+		break;
+	case TEE_CALL_LOAD_CHUNK:
+	case TEE_CALL_STATS:
+	case TEE_CALL_UNLOAD:
+		break;
+	}
+	snprintf(msg, len, "the TA refused a request it should accept: this is a bug in "
+		 "tzinfer-run or a TA/client version mismatch; rebuild both from one tree");
+}
+
+void tee_failure_explain(const struct tee_failure *f, char *msg, size_t len)
+{
+	size_t n = 0;
+
+	explain_call(f, msg, len);
+	n = strlen(msg);
+	if (n + 1 < len)
+		snprintf(msg + n, len - n, " [TEEC 0x%08x from %s]", f->result,
+			 origin_name(f->origin));
+}

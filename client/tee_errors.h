@@ -1,0 +1,42 @@
+/*
+ * Every failure of a TEE call, turned into one sentence that names the cause and the fix.
+ * The raw result and origin codes are appended so that they can be looked up.
+ */
+#ifndef TZI_TEE_ERRORS_H
+#define TZI_TEE_ERRORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tee_client_api.h>
+
+/* The call that failed; the same result code means different things in different calls. */
+enum tee_call {
+	TEE_CALL_CONTEXT,      /* TEEC_InitializeContext */
+	TEE_CALL_OPEN_SESSION, /* TEEC_OpenSession */
+	TEE_CALL_SHARED_MEMORY,/* TEEC_AllocateSharedMemory */
+	TEE_CALL_LOAD_BEGIN,
+	TEE_CALL_LOAD_CHUNK,
+	TEE_CALL_LOAD_END,
+	TEE_CALL_RUN,
+	TEE_CALL_STATS,
+	TEE_CALL_UNLOAD,
+};
+
+struct tee_failure {
+	enum tee_call call;
+	TEEC_Result result;
+	uint32_t origin;
+	const char *model_path;     /* LOAD_* */
+	size_t model_bytes;         /* LOAD_* */
+	uint32_t heap_bytes;        /* TA heap size when known, else 0 */
+	uint32_t engine_status;     /* LOAD_END / RUN: enum stl_status */
+	uint32_t engine_location;   /* LOAD_END: op << 16 | tensor, 0xffff = none */
+	const char *engine_reason;  /* LOAD_END / RUN: text from the TA, may be empty */
+	const char *input_path;     /* RUN */
+	size_t input_bytes, expected_input_bytes; /* RUN */
+};
+
+/* Write the sentence for f into msg (always NUL-terminated). */
+void tee_failure_explain(const struct tee_failure *f, char *msg, size_t len);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * GP TEE Internal Core API entry points of the S-Tinylib TA: session set-up and tear-down,
+ * and the command dispatcher. Every command checks its parameter types first; the command
+ * semantics and parameter layouts are documented in include/tzinfer_ta.h.
+ */
+#include <string.h>
+#include <tee_internal_api.h>
+#include <tee_internal_api_extensions.h>
+
+#include "model_session.h"
+#include "tzinfer_ta.h"
+#include "user_ta_header_defines.h"
+
+#ifdef CFG_WITH_STATS
+#include <malloc.h>
+#endif
+
+#define ANY_REASON_PARAM 0xffffffffu /* sentinel for param_types_ok: NONE or MEMREF_OUTPUT */
+
+TEE_Result TA_CreateEntryPoint(void)
+{
+	return TEE_SUCCESS;
+}
+
+void TA_DestroyEntryPoint(void)
+{
+}
+
+TEE_Result TA_OpenSessionEntryPoint(uint32_t param_types, TEE_Param params[4], void **sess_ctx)
+{
+	struct model_session *s = NULL;
+
+	(void)params;
+	if (param_types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE,
+					   TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	s = TEE_Malloc(sizeof(*s), TEE_MALLOC_FILL_ZERO);
+	if (!s)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	*sess_ctx = s;
+	return TEE_SUCCESS;
+}
+
+void TA_CloseSessionEntryPoint(void *sess_ctx)
+{
+	struct model_session *s = sess_ctx;
+
+	model_session_unload(s);
+	TEE_Free(s);
+}
+
+/* Param 3 of LOAD_END and RUN may be NONE or a MEMREF_OUTPUT for the reason text. */
+static bool param_types_ok(uint32_t types, uint32_t p0, uint32_t p1, uint32_t p2, uint32_t p3)
+{
+	uint32_t t3 = TEE_PARAM_TYPE_GET(types, 3);
+
+	if (p3 == ANY_REASON_PARAM) {
+		if (t3 != TEE_PARAM_TYPE_NONE && t3 != TEE_PARAM_TYPE_MEMREF_OUTPUT)
+			return false;
+		p3 = t3;
+	}
+	return types == TEE_PARAM_TYPES(p0, p1, p2, p3);
+}
+
+/* The op and tensor an engine failure involves, packed as tzinfer_ta.h describes. */
+static uint32_t engine_location(const struct engine_report *r)
+{
+	uint32_t op = r->op < 0 ? 0xffffu : (uint32_t)r->op & 0xffffu;
+	uint32_t tensor = r->tensor < 0 ? 0xffffu : (uint32_t)r->tensor & 0xffffu;
+
+	return op << 16 | tensor;
+}
+
+/* The engine's reason text into param 3 when the client gave a buffer (truncated to fit). */
+static void put_reason(const struct engine_report *r, uint32_t types, TEE_Param *reason)
+{
+	size_t n = 0;
+
+	if (TEE_PARAM_TYPE_GET(types, 3) != TEE_PARAM_TYPE_MEMREF_OUTPUT)
+		return;
+	if (!r->reason || !reason->memref.size) {
+		reason->memref.size = 0;
+		return;
+	}
+	n = strlen(r->reason);
+	if (n > reason->memref.size - 1)
+		n = reason->memref.size - 1;
+	memcpy(reason->memref.buffer, r->reason, n);
+	((char *)reason->memref.buffer)[n] = '\0';
+	reason->memref.size = n + 1;
+}
+
+static TEE_Result cmd_load_begin(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
+			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return model_session_load_begin(s, p[0].value.a);
+}
+
+static TEE_Result cmd_load_chunk(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_VALUE_INPUT,
+			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[1].value.b)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return model_session_load_chunk(s, p[1].value.a, p[0].memref.buffer, p[0].memref.size);
+}
+
+static TEE_Result cmd_load_end(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	struct engine_report report = { STL_OK, NULL, -1, -1 };
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+			    TEE_PARAM_TYPE_VALUE_OUTPUT, ANY_REASON_PARAM))
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = model_session_load_end(s, &report);
+	p[2].value.a = (uint32_t)report.status;
+	p[2].value.b = engine_location(&report);
+	put_reason(&report, types, &p[3]);
+	if (res != TEE_SUCCESS)
+		return res;
+	p[0].value.a = stl_input_bytes(&s->model);
+	p[0].value.b = stl_output_bytes(&s->model);
+	p[1].value.a = stl_arena_bytes(&s->model);
+	p[1].value.b = model_session_weights_bytes(s);
+	return TEE_SUCCESS;
+}
+
+static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	struct engine_report report = { STL_OK, NULL, -1, -1 };
+	TEE_Result res = TEE_SUCCESS;
+	size_t out_len = 0;
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT,
+			    TEE_PARAM_TYPE_VALUE_OUTPUT, ANY_REASON_PARAM))
+		return TEE_ERROR_BAD_PARAMETERS;
+	out_len = p[1].memref.size;
+	res = model_session_run(s, p[0].memref.buffer, p[0].memref.size,
+				p[1].memref.buffer, &out_len, &report);
+	p[1].memref.size = out_len;
+	put_reason(&report, types, &p[3]);
+	p[2].value.a = s->last_run_us;
+	p[2].value.b = (uint32_t)report.status;
+	return res;
+}
+
+static TEE_Result cmd_stats(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	bool loaded = model_session_loaded(s);
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+			    TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT))
+		return TEE_ERROR_BAD_PARAMETERS;
+	p[0].value.a = loaded ? stl_arena_bytes(&s->model) : 0;
+	p[0].value.b = model_session_weights_bytes(s);
+	p[1].value.a = loaded ? (uint32_t)s->file.len : 0;
+	p[1].value.b = s->last_run_us;
+#ifdef CFG_WITH_STATS
+	{
+		struct pta_stats_alloc heap = { 0 };
+
+		malloc_get_stats(&heap);
+		p[2].value.a = heap.allocated;
+		p[2].value.b = heap.max_allocated;
+	}
+#else
+	p[2].value.a = TZI_NO_INDEX;
+	p[2].value.b = TZI_NO_INDEX;
+#endif
+	p[3].value.a = TA_DATA_SIZE;
+	p[3].value.b = TZI_TA_API_VERSION;
+	return TEE_SUCCESS;
+}
+
+static TEE_Result cmd_unload(struct model_session *s, uint32_t types)
+{
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	model_session_unload(s);
+	return TEE_SUCCESS;
+}
+
+TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t param_types,
+				      TEE_Param params[4])
+{
+	struct model_session *s = sess_ctx;
+
+	switch (cmd_id) {
+	case TZI_CMD_LOAD_BEGIN:
+		return cmd_load_begin(s, param_types, params);
+	case TZI_CMD_LOAD_CHUNK:
+		return cmd_load_chunk(s, param_types, params);
+	case TZI_CMD_LOAD_END:
+		return cmd_load_end(s, param_types, params);
+	case TZI_CMD_RUN:
+		return cmd_run(s, param_types, params);
+	case TZI_CMD_STATS:
+		return cmd_stats(s, param_types, params);
+	case TZI_CMD_UNLOAD:
+		return cmd_unload(s, param_types);
+	default:
+		return TEE_ERROR_NOT_SUPPORTED;
+	}
+}

@@ -1,0 +1,52 @@
+/*
+ * The state one client session holds: an upload under way, or one verified model with its
+ * arena, plus the figures STATS reports. Everything here lives in the TA heap and is wiped
+ * when released (UNLOAD, a failed load, session close).
+ */
+#ifndef TZI_MODEL_SESSION_H
+#define TZI_MODEL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stinylib.h>
+#include <tee_internal_api.h>
+
+#include "model_upload.h"
+#include "secure_buffer.h"
+
+struct model_session {
+	struct model_upload upload;
+	struct secure_buffer file;   /* the verified .tzm; the engine reads weights in place */
+	struct secure_buffer arena;  /* activations, sized by the model's memory plan */
+	struct stl_model model;      /* valid while file.ptr != NULL */
+	uint32_t last_run_us;
+};
+
+/* What the engine said about the last failed load or run. */
+struct engine_report {
+	enum stl_status status;
+	const char *reason;  /* static string, NULL when status is STL_OK */
+	int32_t op, tensor;  /* -1 when none */
+};
+
+TEE_Result model_session_load_begin(struct model_session *s, size_t total);
+TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
+				    const void *data, size_t len);
+
+/* Verify the complete upload with stl_load and allocate the arena. On any failure nothing of
+ * the load remains; TEE_ERROR_BAD_FORMAT comes with the engine's report. */
+TEE_Result model_session_load_end(struct model_session *s, struct engine_report *report);
+
+bool model_session_loaded(const struct model_session *s);
+uint32_t model_session_weights_bytes(const struct model_session *s);
+
+/* One inference. input_len must equal the model's input bytes (BAD_PARAMETERS otherwise);
+ * *output_len must be at least its output bytes (SHORT_BUFFER otherwise) and is set to them. */
+TEE_Result model_session_run(struct model_session *s, const void *input, size_t input_len,
+			     void *output, size_t *output_len, struct engine_report *report);
+
+/* Wipe and free the model, its arena and any partial upload. */
+void model_session_unload(struct model_session *s);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Properties of the S-Tinylib TA, read by OP-TEE's TA dev kit (user_ta_header.c).
+ *
+ * TA_DATA_SIZE, the TA heap, must hold the whole model file (weights are used in place) plus
+ * its activation arena: about 14 MB + 10 MB for MobileNetV2. It comes from the board memory
+ * map (ta_heap_budget in board/<board>/memory.yaml) through `make TA_DATA_SIZE=...`; see
+ * tzinfer/stack/payload.py. OP-TEE maps it as one contiguous block of the TA RAM pool.
+ */
+#ifndef USER_TA_HEADER_DEFINES_H
+#define USER_TA_HEADER_DEFINES_H
+
+#include "tzinfer_ta.h"
+
+#ifndef TZI_TA_DATA_SIZE
+#error "TZI_TA_DATA_SIZE is not set: build with `make TA_DATA_SIZE=<bytes>` (see ta/Makefile)"
+#endif
+
+#define TA_UUID TZI_TA_UUID
+
+/*
+ * One instance shared by all sessions: the heap is sized for one large model, and a second
+ * instance would need a second heap of the same size. Each session keeps its own model.
+ */
+#define TA_FLAGS (TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION)
+#define TA_STACK_SIZE (32 * 1024)
+#define TA_DATA_SIZE (TZI_TA_DATA_SIZE)
+
+#define TA_VERSION "1.0"
+#define TA_DESCRIPTION "tzinfer S-Tinylib: private DNN inference"
+
+#endif
