@@ -1,0 +1,52 @@
+SUMMARY = "S-Tinylib Trusted Application: DNN inference inside OP-TEE"
+DESCRIPTION = "The tzinfer Trusted Application: the S-Tinylib inference engine and tinylibm, \
+built with OP-TEE's TA dev kit. It loads a .tzm model into secure memory and runs it there."
+SECTION = "security"
+
+require recipes-tzinfer/tzinfer-source.inc
+
+DEPENDS = "optee-os-tadevkit python3-cryptography-native"
+
+inherit python3native tzinfer-ta-sign
+
+SRC_URI = "file://ta;subdir=${BP} \
+           file://stinylib;subdir=${BP} \
+           file://tinylibm;subdir=${BP} \
+           "
+
+B = "${WORKDIR}/build"
+
+TA_DEV_KIT_DIR = "${STAGING_INCDIR}/optee/export-user_ta"
+
+# The TA heap (TA_DATA_SIZE) is the board's ta_heap_budget from its memory map.
+require conf/include/tzinfer-memory-rpi3.inc
+require conf/include/tzinfer-memory-qemu.inc
+TZINFER_TA_HEAP_BUDGET ??= ""
+
+EXTRA_OEMAKE = "TA_DEV_KIT_DIR=${TA_DEV_KIT_DIR} \
+                CROSS_COMPILE=${HOST_PREFIX} \
+                TA_DATA_SIZE=${TZINFER_TA_HEAP_BUDGET} \
+                O=${B} \
+                ${TZINFER_TA_SIGN_FLAGS} \
+                "
+
+python () {
+    if not d.getVar('TZINFER_TA_HEAP_BUDGET'):
+        raise bb.parse.SkipRecipe("no tzinfer memory map for MACHINE %s: add board/<board>/memory.yaml "
+                                  "and its generated conf/include/tzinfer-memory-<board>.inc" % d.getVar('MACHINE'))
+}
+
+do_compile() {
+    oe_runmake -C ${S}/ta
+}
+do_compile[cleandirs] = "${B}"
+
+do_install() {
+    install -d ${D}${nonarch_base_libdir}/optee_armtz
+    install -m 0444 ${B}/*.ta ${D}${nonarch_base_libdir}/optee_armtz
+}
+
+FILES:${PN} = "${nonarch_base_libdir}/optee_armtz/"
+
+# The TA is built for the OP-TEE of this machine.
+PACKAGE_ARCH = "${MACHINE_ARCH}"

@@ -1,0 +1,103 @@
+"""Yocto tasks: build the SD-card / QEMU image with kas, flash it, regenerate the memory includes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from invoke import Context, task
+from invoke.exceptions import Exit
+
+from tzinfer import BUILD_DIR, REPO_ROOT
+from tzinfer.yocto import memconf
+from tzinfer.yocto.flash import UnsafeDeviceError, check_target
+
+#: kas project file per `--machine` choice.
+KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml", "qemu": REPO_ROOT / "kas" / "qemu.yml"}
+
+#: Where kas checks out the layers and bitbake builds (KAS_WORK_DIR); git-ignored.
+YOCTO_BUILD_DIR = BUILD_DIR / "yocto"
+
+#: Where `invoke build` looks for models converted beforehand when TZINFER_MODELS is not set.
+MODELS_DIR = BUILD_DIR / "models"
+
+
+def _models(explicit: str) -> str:
+    """Space-separated absolute .tzm paths for TZINFER_MODELS: the argument, else build/models/*.tzm."""
+    paths = [Path(p).resolve() for p in explicit.split()] if explicit else sorted(MODELS_DIR.glob("*.tzm"))
+    if not paths:
+        raise Exit(
+            f"no models to put in the image: convert one first (tzinfer convert model.onnx -o "
+            f"{MODELS_DIR.relative_to(REPO_ROOT)}/model.tzm) or pass --models /path/a.tzm",
+            code=2,
+        )
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise Exit(f"model file(s) not found: {', '.join(missing)}; run tzinfer convert first", code=2)
+    return " ".join(str(p) for p in paths)
+
+
+@task(
+    help={
+        "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml) or qemu "
+        "(qemuarm64-secureboot, kas/qemu.yml)",
+        "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
+        "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY, "
+        "else OP-TEE's public test key, with a warning)",
+    }
+)
+def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "") -> None:
+    """Build tzinfer-image with kas (needs network access to the layer git servers and ~100 GB)."""
+    if machine not in KAS_FILES:
+        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)}", code=2)
+    kas = shutil.which("kas", path=f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    if not kas:
+        raise Exit("kas is not installed: run scripts/bootstrap (it installs kas into .venv)", code=2)
+    key = sign_key or os.environ.get("TZINFER_TA_SIGN_KEY", "")
+    if key and not Path(key).is_file():
+        raise Exit(f"TA signing key {key} not found: pass the path of your RSA private key (PEM)", code=2)
+    YOCTO_BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    env = {
+        "KAS_WORK_DIR": str(YOCTO_BUILD_DIR),
+        "TZINFER_MODELS": _models(models),
+        "TZINFER_TA_SIGN_KEY": str(Path(key).resolve()) if key else "",
+    }
+    c.run(f"{kas} build {KAS_FILES[machine]}", env=env, pty=True)
+
+
+@task(
+    help={
+        "device": "the SD card's whole-disk device, e.g. /dev/sdb or /dev/mmcblk0",
+        "image": "the image: tzinfer-image-raspberrypi3-64.rootfs.wic.bz2 (with its .wic.bmap beside it) "
+        "under build/yocto/build/tmp/deploy/images/raspberrypi3-64/",
+        "force": "also write to a disk that does not look removable (never to a mounted or system disk)",
+    },
+    positional=["image"],
+)
+def flash(c: Context, image: str, device: str = "", force: bool = False) -> None:
+    """Write an image to an SD card with bmaptool, after checking the card is safe to overwrite."""
+    if not device:
+        raise Exit("--device is required, e.g. invoke flash --device /dev/sdb IMAGE (find it with lsblk)",
+                   code=2)
+    image_path = Path(image)
+    if not image_path.is_file():
+        raise Exit(f"image {image} not found: build it with invoke build, then pass the .wic.bz2 file",
+                   code=2)
+    if not shutil.which("bmaptool"):
+        raise Exit("bmaptool is not installed: apt-get install bmap-tools (scripts/bootstrap does it)",
+                   code=2)
+    try:
+        disk = check_target(device, force=force)
+    except UnsafeDeviceError as err:
+        raise Exit(f"refusing to flash: {err}", code=2) from err
+    print(f"flash: writing {image_path.name} to {device} ({disk.model}, {disk.size_bytes / 1e9:.1f} GB)")
+    # bmaptool finds the .bmap next to the image and shows its own progress on the terminal.
+    c.run(f"bmaptool copy {image_path} {device}", pty=True)
+
+
+@task
+def yocto_memconf(c: Context) -> None:
+    """Regenerate meta-tzinfer/conf/include/tzinfer-memory-<board>.inc from board/<board>/memory.yaml."""
+    for board in memconf.BOARD_MACHINES:
+        print(f"wrote {memconf.write(board).relative_to(REPO_ROOT)}")
