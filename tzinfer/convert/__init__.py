@@ -1,0 +1,23 @@
+"""ONNX -> .tzm converter.
+
+    result = convert(Path("model.onnx"), input_shape=(1, 3, 224, 224))
+    Path("model.tzm").write_bytes(tzm.write(result.model))
+
+Raises ConvertError (UnsupportedError for ops/attributes the engine lacks) with a one-line reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tzinfer.convert.build import Emitted, build_tzm
+from tzinfer.convert.errors import ConvertError, UnsupportedError
+from tzinfer.convert.onnx_import import import_onnx
+
+
+def convert(path: Path, input_shape: Sequence[int] | None = None) -> Emitted:
+    """Import, optimise, plan and lay out an ONNX model."""
+    return build_tzm(import_onnx(path, input_shape))
+
+
+__all__ = ["ConvertError", "Emitted", "UnsupportedError", "convert"]

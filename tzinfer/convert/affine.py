@@ -1,0 +1,47 @@
+"""Folding a per-channel affine map y = scale * x + shift into the CONV or GEMM producing x.
+
+BatchNormalization is such a map, and so is an Add/Sub/Mul by a per-channel constant right after
+a convolution or a fully connected layer (a bias or scale exported as a separate node). Folding
+rewrites the weights and bias once at convert time instead of running a pass over the activation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tzinfer.convert.context import Context, Node
+from tzinfer.tzm import Act, OpType
+
+
+def per_channel(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray | None:
+    """value as a vector over axis 1 of a tensor of `shape` when it broadcasts along that axis
+    only (NCHW channels, or the features of a 2-D GEMM output); None otherwise."""
+    array = np.asarray(value, dtype=np.float64)
+    if len(shape) < 2 or array.ndim > len(shape):
+        return None
+    padded = (1,) * (len(shape) - array.ndim) + array.shape
+    if any(d != 1 for i, d in enumerate(padded) if i != 1) or padded[1] not in (1, shape[1]):
+        return None
+    return np.broadcast_to(array.reshape(-1), (shape[1],)).copy()
+
+
+def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
+             shift: np.ndarray | float) -> bool:
+    """Fold y = scale * value + shift into value's producer when it is a CONV or GEMM that nothing
+    else reads and that has no activation yet. On success node's output aliases the producer's."""
+    op = ctx.fusable_producer(value)
+    if op is None or op.act != Act.NONE or op.type not in (OpType.CONV, OpType.GEMM):
+        return False
+    out_shape = ctx.graph.shape(op.output)
+    a, b = per_channel(scale, out_shape), per_channel(shift, out_shape)
+    if a is None or b is None:
+        return False
+    graph = ctx.graph
+    if not np.all(a == 1.0):
+        w = graph.tensors[op.inputs[1]].data.astype(np.float64)
+        w = w * (a[:, None, None, None] if op.type == OpType.CONV else a[None, :])
+        op.inputs[1] = graph.add_const(w, f"{node.name}:folded_weights")
+    bias = graph.tensors[op.inputs[2]].data.astype(np.float64) if len(op.inputs) > 2 else 0.0
+    bias_name = graph.add_const(bias * a + b, f"{node.name}:folded_bias")
+    op.inputs[2:] = [bias_name]
+    ctx.alias(node, node.outputs[0], value)
+    return True

@@ -1,0 +1,75 @@
+"""Converter graph -> .tzm model: tensor ids, CONV scratch buffers, deduplicated 16-byte aligned
+weights, and the arena plan."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from tzinfer import native, planner
+from tzinfer.convert.graph import Graph
+from tzinfer.tzm import MAX_DIMS, OpRecord, OpType, TensorKind, TensorRecord, TzmModel, align, numel
+
+
+@dataclass
+class Emitted:
+    model: TzmModel
+    plan: planner.Plan
+    weights_bytes: int  # sum of the stored constants, each once
+
+
+def _weights(graph: Graph, ids: dict[str, int], records: list[TensorRecord]) -> tuple[bytes, int]:
+    """Lay out the constants, each distinct byte string once, every one 16-byte aligned."""
+    blob = bytearray()
+    stored: dict[bytes, int] = {}
+    total = 0
+    for name, index in ids.items():
+        data = graph.tensors[name].data
+        if data is None:
+            continue
+        raw = data.astype("<f4").tobytes()
+        key = hashlib.sha256(raw).digest()
+        if key not in stored:
+            blob += bytes(align(len(blob)) - len(blob))
+            stored[key] = len(blob)
+            blob += raw
+            total += len(raw)
+        records[index].offset = stored[key]
+    blob += bytes(align(len(blob)) - len(blob))
+    return bytes(blob), total
+
+
+def build_tzm(graph: Graph) -> Emitted:
+    """Assign tensor ids, add CONV scratch, lay out the weights and plan the arena."""
+    ids: dict[str, int] = {}
+    records: list[TensorRecord] = []
+
+    def tensor_id(name: str) -> int:
+        if name not in ids:
+            t = graph.tensors[name]
+            if len(t.shape) > MAX_DIMS:
+                raise ValueError(f"tensor '{name}' has rank {len(t.shape)} > {MAX_DIMS}")
+            ids[name] = len(records)
+            kind = TensorKind.ACT if t.data is None else TensorKind.CONST
+            records.append(TensorRecord(kind, t.shape, 0, 4 * numel(t.shape)))
+        return ids[name]
+
+    ops = []
+    for op in graph.ops:
+        ins = tuple(tensor_id(i) for i in op.inputs)
+        out = tensor_id(op.output)
+        scratch = None
+        if op.type == OpType.CONV:
+            size = native.conv_scratch_bytes(graph.shape(op.inputs[0]), graph.shape(op.inputs[1]), op.iattr)
+            if size:
+                scratch = len(records)
+                words = (size + 3) // 4
+                records.append(TensorRecord(TensorKind.ACT, (words,), 0, 4 * words))
+        ops.append(OpRecord(op.type, ins, out, scratch, op.act, list(op.iattr), list(op.fattr)))
+    model = TzmModel(records, ops, tensor_id(graph.input), tensor_id(graph.output), 0, b"")
+    model.weights, weights_bytes = _weights(graph, ids, records)
+    plan = planner.plan(planner.steps_of(model), planner.act_sizes(model), model.input, model.output)
+    for i, offset in plan.offsets.items():
+        records[i].offset = offset
+    model.arena_size = align(plan.arena_size)
+    return Emitted(model, plan, weights_bytes)

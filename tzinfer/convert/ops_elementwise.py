@@ -1,0 +1,109 @@
+"""Element-wise ops: broadcasting Add/Sub/Mul/Div/PRelu (BINARY) and the activations, which are
+fused into the op producing their input when possible and become a UNARY op otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tzinfer.convert import affine
+from tzinfer.convert.context import Context, Node
+from tzinfer.convert.errors import ConvertError
+from tzinfer.tzm import ACT_OPS, Act, BinaryKind, OpType
+
+_KINDS = {"Add": BinaryKind.ADD, "Sub": BinaryKind.SUB, "Mul": BinaryKind.MUL, "Div": BinaryKind.DIV}
+#: Largest finite float32: stands for an absent Clip bound.
+_FLOAT_MAX = float(np.finfo(np.float32).max)
+
+
+def _affine_form(kind: BinaryKind, const: np.ndarray,
+                 const_first: bool) -> tuple[np.ndarray | float, ...] | None:
+    """(scale, shift) such that the op computes scale * x + shift, for x the non-constant input."""
+    if kind == BinaryKind.ADD:
+        return 1.0, const
+    if kind == BinaryKind.MUL:
+        return const, 0.0
+    if kind == BinaryKind.SUB:
+        return (-1.0, const) if const_first else (1.0, -const)
+    return None
+
+
+def binary(ctx: Context, node: Node) -> None:
+    node.check_attrs(("axis", "broadcast") if ctx.opset < 7 else ())
+    if ctx.opset < 7 and node.attr("axis") is not None:
+        raise node.unsupported("legacy broadcast with 'axis' (opset < 7) is not supported")
+    kind = _KINDS[node.op_type]
+    a, b = node.input(0), node.input(1)
+    try:
+        shape = tuple(np.broadcast_shapes(ctx.shape(a), ctx.shape(b)))
+    except ValueError:
+        raise ConvertError(f"{node.op_type} node '{node.name}': shapes {ctx.shape(a)} and {ctx.shape(b)} "
+                           "do not broadcast") from None
+    if ctx.is_const(a) != ctx.is_const(b):
+        const_first = ctx.is_const(a)
+        x, const = (b, ctx.consts[a]) if const_first else (a, ctx.consts[b])
+        form = _affine_form(kind, const.astype(np.float64), const_first)
+        if form is not None and shape == ctx.shape(x) and affine.try_fold(ctx, node, x, *form):
+            return
+    ctx.emit(node, OpType.BINARY, [ctx.operand(node, 0), ctx.operand(node, 1)], shape, [kind])
+
+
+def prelu(ctx: Context, node: Node) -> None:
+    node.check_attrs(())
+    shape = ctx.shape(node.input(0))
+    if tuple(np.broadcast_shapes(shape, ctx.shape(node.input(1)))) != shape:
+        raise ConvertError(f"PRelu node '{node.name}': slope {ctx.shape(node.input(1))} does not broadcast "
+                           f"to the input {shape}")
+    ctx.emit(node, OpType.BINARY, [ctx.operand(node, 0), ctx.operand(node, 1)], shape, [BinaryKind.PRELU])
+
+
+def _activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 0.0) -> None:
+    x = node.input(0)
+    producer = ctx.fusable_producer(x)
+    if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
+        producer.act, producer.fattr[0], producer.fattr[1] = act, f0, f1
+        ctx.alias(node, node.outputs[0], x)
+        return
+    ctx.emit(node, OpType.UNARY, [ctx.tensor(x)], ctx.shape(x), act=act, fattr=(f0, f1))
+
+
+def relu(ctx: Context, node: Node) -> None:
+    node.check_attrs(())
+    _activation(ctx, node, Act.RELU)
+
+
+def clip(ctx: Context, node: Node) -> None:
+    """Clip's bounds are attributes before opset 11 and optional constant inputs from 11 on."""
+    if ctx.opset < 11:
+        node.check_attrs({"min", "max"})
+        low, high = float(node.attr("min", -_FLOAT_MAX)), float(node.attr("max", _FLOAT_MAX))
+    else:
+        node.check_attrs(())
+        low = float(ctx.const(node, 1, "min").reshape(-1)[0]) if node.input(1) else -_FLOAT_MAX
+        high = float(ctx.const(node, 2, "max").reshape(-1)[0]) if node.input(2) else _FLOAT_MAX
+    low, high = max(low, -_FLOAT_MAX), min(high, _FLOAT_MAX)
+    if low == 0.0 and high == _FLOAT_MAX:
+        _activation(ctx, node, Act.RELU)
+    else:
+        _activation(ctx, node, Act.CLIP, low, high)
+
+
+def leaky_relu(ctx: Context, node: Node) -> None:
+    node.check_attrs({"alpha"})
+    _activation(ctx, node, Act.LEAKY_RELU, float(node.attr("alpha", 0.01)))
+
+
+def hard_sigmoid(ctx: Context, node: Node) -> None:
+    node.check_attrs({"alpha", "beta"})
+    _activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
+
+
+def _simple(act: Act) -> object:
+    def handler(ctx: Context, node: Node) -> None:
+        node.check_attrs(())
+        _activation(ctx, node, act)
+    return handler
+
+
+HANDLERS = {**{op: binary for op in _KINDS}, "PRelu": prelu, "Relu": relu, "Clip": clip,
+            "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "Sigmoid": _simple(Act.SIGMOID),
+            "HardSwish": _simple(Act.HARD_SWISH), "Tanh": _simple(Act.TANH)}

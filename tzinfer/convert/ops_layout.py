@@ -1,0 +1,191 @@
+"""Layout and bookkeeping ops: Reshape/Flatten/Squeeze/Unsqueeze (RESHAPE), Transpose, Concat,
+Pad, Softmax, and the ones that vanish at inference (Identity, Dropout, Cast to float)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from tzinfer.convert.context import Context, Node
+from tzinfer.convert.errors import ConvertError
+from tzinfer.tzm import MAX_DIMS, OpType
+
+
+def _axes(node: Node, ctx: Context, input_index: int) -> list[int] | None:
+    """Axes given as an attribute (older opsets) or as an optional constant input (newer)."""
+    if node.input(input_index):
+        return [int(a) for a in ctx.const(node, input_index, "axes").reshape(-1)]
+    axes = node.attr("axes")
+    return None if axes is None else [int(a) for a in axes]
+
+
+def _reshape_to(ctx: Context, node: Node, shape: tuple[int, ...]) -> None:
+    x = node.input(0)
+    if len(shape) > MAX_DIMS:
+        raise node.unsupported(f"result of rank {len(shape)}; at most {MAX_DIMS} dims are supported")
+    if int(np.prod(shape)) != int(np.prod(ctx.shape(x))):
+        raise ConvertError(f"{node.op_type} node '{node.name}': cannot reshape {ctx.shape(x)} to {shape}")
+    if shape == ctx.shape(x):
+        ctx.alias(node, node.outputs[0], x)
+    else:
+        ctx.emit(node, OpType.RESHAPE, [ctx.tensor(x)], shape)
+
+
+def reshape(ctx: Context, node: Node) -> None:
+    node.check_attrs({"allowzero"} if ctx.opset >= 5 else {"shape", "consumed_inputs"})
+    src = ctx.shape(node.input(0))
+    given = ctx.const(node, 1, "shape").reshape(-1) if ctx.opset >= 5 else node.attr("shape")
+    target = [int(d) for d in given]
+    if not node.attr("allowzero", 0):
+        target = [src[i] if d == 0 else d for i, d in enumerate(target)]
+    if target.count(-1) > 1 or any(d < -1 or d == 0 for d in target):
+        raise ConvertError(f"Reshape node '{node.name}': invalid target shape {target} for input {src}")
+    if -1 in target:
+        known = int(np.prod([d for d in target if d != -1]))
+        target[target.index(-1)] = int(np.prod(src)) // known if known else 0
+    _reshape_to(ctx, node, tuple(target))
+
+
+def flatten(ctx: Context, node: Node) -> None:
+    node.check_attrs({"axis"})
+    shape = ctx.shape(node.input(0))
+    axis = int(node.attr("axis", 1))
+    axis += len(shape) if axis < 0 else 0
+    _reshape_to(ctx, node, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+
+
+def squeeze(ctx: Context, node: Node) -> None:
+    node.check_attrs({"axes"} if ctx.opset < 13 else ())
+    shape = ctx.shape(node.input(0))
+    axes = _axes(node, ctx, 1)
+    drop = {a % len(shape) for a in axes} if axes is not None else {i for i, d in enumerate(shape) if d == 1}
+    if any(shape[a] != 1 for a in drop):
+        raise ConvertError(f"Squeeze node '{node.name}': axes {axes} of {shape} are not all 1")
+    _reshape_to(ctx, node, tuple(d for i, d in enumerate(shape) if i not in drop))
+
+
+def unsqueeze(ctx: Context, node: Node) -> None:
+    node.check_attrs({"axes"} if ctx.opset < 13 else ())
+    shape = list(ctx.shape(node.input(0)))
+    axes = _axes(node, ctx, 1)
+    if axes is None:
+        raise ConvertError(f"Unsqueeze node '{node.name}': no axes given")
+    rank = len(shape) + len(axes)
+    for a in sorted(a % rank for a in axes):
+        shape.insert(a, 1)
+    _reshape_to(ctx, node, tuple(shape))
+
+
+def transpose(ctx: Context, node: Node) -> None:
+    """A transpose that only moves size-1 dims keeps the bytes in order: it becomes a reshape."""
+    node.check_attrs({"perm"})
+    shape = ctx.shape(node.input(0))
+    perm = [int(p) for p in node.attr("perm", list(range(len(shape)))[::-1])]
+    if sorted(perm) != list(range(len(shape))):
+        raise ConvertError(f"Transpose node '{node.name}': perm {perm} is not a permutation of "
+                           f"{len(shape)} dims")
+    out = tuple(shape[p] for p in perm)
+    if [p for p in perm if shape[p] != 1] == [i for i, d in enumerate(shape) if d != 1]:
+        _reshape_to(ctx, node, out)
+        return
+    ctx.emit(node, OpType.TRANSPOSE, [ctx.tensor(node.input(0))], out, perm)
+
+
+def concat(ctx: Context, node: Node) -> None:
+    node.check_attrs({"axis"})
+    shapes = [ctx.shape(v) for v in node.inputs]
+    rank = len(shapes[0])
+    axis = int(node.attr("axis", 1))
+    axis += rank if axis < 0 else 0
+    def outside(s: tuple[int, ...]) -> tuple[int, ...]:
+        return s[:axis] + s[axis + 1:]
+
+    if any(len(s) != rank or outside(s) != outside(shapes[0]) for s in shapes):
+        raise ConvertError(f"Concat node '{node.name}': input shapes {shapes} do not match outside "
+                           f"axis {axis}")
+    parts = [i for i, s in enumerate(shapes) if s[axis] > 0]  # ONNX allows empty inputs; they add nothing
+    out = list(shapes[0])
+    out[axis] = sum(shapes[i][axis] for i in parts)
+    if len(parts) == 1 and not ctx.is_const(node.inputs[parts[0]]):
+        ctx.alias(node, node.outputs[0], node.inputs[parts[0]])
+        return
+    ctx.emit(node, OpType.CONCAT, [ctx.operand(node, i) for i in parts], tuple(out), [axis])
+
+
+def pad(ctx: Context, node: Node) -> None:
+    """Constant-mode Pad; pads and value are attributes before opset 11 and inputs from 11 on."""
+    node.check_attrs({"mode"} if ctx.opset >= 11 else {"mode", "pads", "value"})
+    mode = node.attr("mode", "constant")
+    if mode != "constant":
+        raise node.unsupported(f"mode={mode!r}: only constant padding is supported")
+    shape = ctx.shape(node.input(0))
+    rank = len(shape)
+    if ctx.opset >= 11:
+        pads = [int(p) for p in ctx.const(node, 1, "pads").reshape(-1)]
+        value = float(ctx.const(node, 2, "constant_value").reshape(-1)[0]) if node.input(2) else 0.0
+        axes = list(range(rank))
+        if node.input(3):
+            axes = [int(a) % rank for a in ctx.const(node, 3, "axes").reshape(-1)]
+    else:
+        pads, value = [int(p) for p in node.attr("pads")], float(node.attr("value", 0.0))
+        axes = list(range(rank))
+    if len(pads) != 2 * len(axes):
+        raise ConvertError(f"Pad node '{node.name}': {len(pads)} pads for {len(axes)} axes")
+    if min(pads) < 0:
+        raise node.unsupported(f"negative pads {pads} (cropping) are not supported")
+    if rank > MAX_DIMS:
+        raise node.unsupported(f"input of rank {rank}; at most {MAX_DIMS} dims are supported")
+    begin, end = [0] * MAX_DIMS, [0] * MAX_DIMS
+    for i, a in enumerate(axes):
+        begin[a], end[a] = pads[i], pads[i + len(axes)]
+    if not any(begin + end):
+        ctx.alias(node, node.outputs[0], node.input(0))
+        return
+    out = tuple(d + begin[i] + end[i] for i, d in enumerate(shape))
+    ctx.emit(node, OpType.PAD, [ctx.tensor(node.input(0))], out, begin + end, fattr=(0.0, 0.0, value))
+
+
+def softmax(ctx: Context, node: Node) -> None:
+    """Before opset 13 Softmax flattens to 2-D at `axis` (default 1) and normalises the trailing
+    block; that is a single-axis softmax only when axis is the last dim, so other axes go through
+    a reshape. From 13 on it is single-axis (default -1)."""
+    node.check_attrs({"axis"})
+    x = node.input(0)
+    shape = ctx.shape(x)
+    axis = int(node.attr("axis", 1 if ctx.opset < 13 else -1))
+    axis += len(shape) if axis < 0 else 0
+    if ctx.opset >= 13 or axis == len(shape) - 1:
+        ctx.emit(node, OpType.SOFTMAX, [ctx.tensor(x)], shape, [axis])
+        return
+    flat = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
+    rows = ctx.emit(node, OpType.RESHAPE, [ctx.tensor(x)], flat, output=f"{node.name}:rows").output
+    soft = ctx.emit(node, OpType.SOFTMAX, [rows], flat, [1], output=f"{node.name}:softmax").output
+    ctx.emit(node, OpType.RESHAPE, [soft], shape)
+
+
+def identity(ctx: Context, node: Node) -> None:
+    node.check_attrs(())
+    ctx.alias(node, node.outputs[0], node.input(0))
+
+
+def dropout(ctx: Context, node: Node) -> None:
+    """Inference-mode Dropout is the identity."""
+    node.check_attrs({"ratio", "seed", "is_test", "consumed_inputs"})
+    if node.input(2) and bool(ctx.const(node, 2, "training_mode").reshape(-1)[0]):
+        raise node.unsupported("training_mode=true is not supported")
+    if len(node.outputs) > 1 and node.outputs[1]:
+        raise node.unsupported("the mask output is not supported")
+    ctx.alias(node, node.outputs[0], node.input(0))
+
+
+def cast(ctx: Context, node: Node) -> None:
+    node.check_attrs({"to", "saturate"})
+    if node.attr("to") != onnx.TensorProto.FLOAT:
+        raise node.unsupported(f"cast of an activation to {onnx.TensorProto.DataType.Name(node.attr('to'))}; "
+                               "only float32 activations are supported")
+    ctx.alias(node, node.outputs[0], node.input(0))
+
+
+HANDLERS = {"Reshape": reshape, "Flatten": flatten, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
+            "Transpose": transpose, "Concat": concat, "Pad": pad, "Softmax": softmax, "Identity": identity,
+            "Dropout": dropout, "Cast": cast}

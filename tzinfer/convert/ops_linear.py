@@ -1,0 +1,135 @@
+"""Conv, Gemm, MatMul and BatchNormalization: the ops with weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tzinfer.convert import affine, spatial
+from tzinfer.convert.context import Context, Node
+from tzinfer.convert.errors import ConvertError
+from tzinfer.tzm import BinaryKind, OpType
+
+
+def _float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
+    data = ctx.const(node, i, what)
+    if not np.issubdtype(data.dtype, np.floating):
+        raise node.unsupported(f"{what} is {data.dtype}; only float weights are supported")
+    return data
+
+
+def conv(ctx: Context, node: Node) -> None:
+    node.check_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
+    x_shape = ctx.shape(node.input(0))
+    if len(x_shape) != 4:
+        raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
+    w = _float_const(ctx, node, 1, "weights")
+    if w.ndim != 4:
+        raise node.unsupported(f"weights of rank {w.ndim}: only 2-D convolution is supported")
+    n, c, h, wd = x_shape
+    m, cg, kh, kw = w.shape
+    group = int(node.attr("group", 1))
+    if group < 1 or c != cg * group or m % group:
+        raise ConvertError(f"Conv node '{node.name}': input channels {c}, weights {w.shape} and "
+                           f"group {group} "
+                           "do not fit together")
+    if list(node.attr("kernel_shape", [kh, kw])) != [kh, kw]:
+        raise ConvertError(f"Conv node '{node.name}': kernel_shape {node.attr('kernel_shape')} differs from "
+                           f"the weights {w.shape}")
+    win = spatial.resolve(node, (h, wd), (kh, kw))
+    inputs = [ctx.tensor(node.input(0)), ctx.graph.add_const(w, f"{node.name}:weights")]
+    if node.input(2):
+        bias = _float_const(ctx, node, 2, "bias")
+        if bias.shape != (m,):
+            raise ConvertError(f"Conv node '{node.name}': bias shape {bias.shape} is not ({m},)")
+        inputs.append(ctx.graph.add_const(bias, f"{node.name}:bias"))
+    ctx.emit(node, OpType.CONV, inputs, (n, m, win.oh, win.ow), [*win.iattr(), group, 1, 1])
+
+
+def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarray | None,
+          out: str | None = None) -> str:
+    """Emit GEMM x[M,K] @ weights[K,N] (+ bias[N]); returns the output tensor."""
+    inputs = [x, ctx.graph.add_const(weights, f"{node.name}:weights")]
+    if bias is not None:
+        inputs.append(ctx.graph.add_const(bias, f"{node.name}:bias"))
+    shape = (ctx.graph.shape(x)[0], weights.shape[1])
+    return ctx.emit(node, OpType.GEMM, inputs, shape, output=out).output
+
+
+def gemm(ctx: Context, node: Node) -> None:
+    node.check_attrs({"alpha", "beta", "transA", "transB"})
+    a_shape = ctx.shape(node.input(0))
+    if ctx.is_const(node.input(0)) or len(a_shape) != 2:
+        raise node.unsupported("the left operand must be a 2-D activation")
+    b = _float_const(ctx, node, 1, "right operand B")
+    if b.ndim != 2:
+        raise ConvertError(f"Gemm node '{node.name}': B has rank {b.ndim}, expected 2")
+    weights = (b.T if node.attr("transB", 0) else b).astype(np.float64) * float(node.attr("alpha", 1.0))
+    x = ctx.tensor(node.input(0))
+    if node.attr("transA", 0):
+        x = ctx.emit(node, OpType.TRANSPOSE, [x], a_shape[::-1], [1, 0],
+                     output=f"{node.name}:transposed_A").output
+    m, k = ctx.graph.shape(x)
+    if k != weights.shape[0]:
+        raise ConvertError(f"Gemm node '{node.name}': A is {m}x{k} but B gives {weights.shape[0]} rows")
+    beta = float(node.attr("beta", 1.0))
+    c_value = node.input(2)
+    bias = None
+    if c_value and ctx.is_const(c_value):
+        c = _float_const(ctx, node, 2, "C").astype(np.float64) * beta
+        bias = affine.per_channel(c, (m, weights.shape[1]))
+        if bias is None:  # a full [M,N] or [M,1] addend is not a bias: add it after the product
+            y = _gemm(ctx, node, x, weights, None, out=f"{node.name}:product")
+            addend = ctx.graph.add_const(c, f"{node.name}:C")
+            ctx.emit(node, OpType.BINARY, [y, addend], (m, weights.shape[1]), [BinaryKind.ADD])
+            return
+    elif c_value:
+        if beta != 1.0:
+            raise node.unsupported("beta != 1 with a non-constant C")
+        y = _gemm(ctx, node, x, weights, None, out=f"{node.name}:product")
+        ctx.emit(node, OpType.BINARY, [y, ctx.tensor(c_value)], (m, weights.shape[1]), [BinaryKind.ADD])
+        return
+    _gemm(ctx, node, x, weights, bias)
+
+
+def matmul(ctx: Context, node: Node) -> None:
+    node.check_attrs(())
+    a_shape = ctx.shape(node.input(0))
+    if ctx.is_const(node.input(0)) or len(a_shape) < 2:
+        raise node.unsupported("the left operand must be an activation of rank >= 2")
+    b = _float_const(ctx, node, 1, "right operand")
+    if b.ndim != 2 or b.shape[0] != a_shape[-1]:
+        raise node.unsupported(f"right operand of shape {b.shape}: only a 2-D [K,N] constant with "
+                               f"K = {a_shape[-1]} is supported")
+    x = ctx.tensor(node.input(0))
+    if len(a_shape) == 2:
+        _gemm(ctx, node, x, b, None)
+        return
+    rows = int(np.prod(a_shape[:-1]))
+    flat = ctx.emit(node, OpType.RESHAPE, [x], (rows, a_shape[-1]), output=f"{node.name}:rows").output
+    y = _gemm(ctx, node, flat, b, None, out=f"{node.name}:product")
+    ctx.emit(node, OpType.RESHAPE, [y], (*a_shape[:-1], b.shape[1]))
+
+
+def batch_norm(ctx: Context, node: Node) -> None:
+    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"})
+    if node.attr("training_mode", 0) or node.attr("spatial", 1) != 1:
+        raise node.unsupported("only inference-mode, spatial batch normalization is supported")
+    if len([o for o in node.outputs if o]) > 1:
+        raise node.unsupported("training outputs (running mean/var) are not supported")
+    x = node.input(0)
+    shape = ctx.shape(x)
+    gamma, beta, mean, var = (_float_const(ctx, node, i, what).astype(np.float64)
+                              for i, what in enumerate(("scale", "B", "mean", "var"), start=1))
+    scale = gamma / np.sqrt(var + float(node.attr("epsilon", 1e-5)))
+    shift = beta - mean * scale
+    if affine.try_fold(ctx, node, x, scale, shift):
+        return
+    channel_shape = (shape[1],) + (1,) * (len(shape) - 2)
+    scaled = ctx.emit(node, OpType.BINARY, [ctx.tensor(x), ctx.graph.add_const(scale.reshape(channel_shape),
+                                                                                 f"{node.name}:scale")],
+                      shape, [BinaryKind.MUL], output=f"{node.name}:scaled").output
+    shift_name = ctx.graph.add_const(shift.reshape(channel_shape), f"{node.name}:shift")
+    ctx.emit(node, OpType.BINARY, [scaled, shift_name], shape, [BinaryKind.ADD])
+
+
+HANDLERS = {"Conv": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm}
