@@ -1,0 +1,34 @@
+/* Bit access to float and double without <string.h>: C99 allows reading a union member other
+ * than the one last written (TC3, 6.5.2.3 footnote 82), and gcc documents it. */
+#ifndef TINYLIBM_BITS_H
+#define TINYLIBM_BITS_H
+
+#include <stdint.h>
+
+static inline uint32_t tlm_f32_bits(float f)
+{
+	union { float f; uint32_t u; } v;
+	v.f = f;
+	return v.u;
+}
+
+static inline float tlm_f32_from_bits(uint32_t u)
+{
+	union { float f; uint32_t u; } v;
+	v.u = u;
+	return v.f;
+}
+
+static inline double tlm_f64_from_bits(uint64_t u)
+{
+	union { double d; uint64_t u; } v;
+	v.u = u;
+	return v.d;
+}
+
+#define TLM_F32_INF 0x7f800000u  /* +inf */
+#define TLM_F32_QNAN 0x7fc00000u /* the default quiet NaN */
+#define TLM_F32_SIGN 0x80000000u
+#define TLM_F32_ONE 0x3f800000u
+
+#endif

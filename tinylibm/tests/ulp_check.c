@@ -1,0 +1,225 @@
+/* ulp_check: compare tinylibm with glibc's libm. Host only (it links libm).
+ *
+ *   ulp_check sampled N SEED        per function: N/2 random bit patterns over all of float32,
+ *                                   N/2 uniform values in the function's busy range, and the
+ *                                   special values with their neighbours
+ *   ulp_check exhaustive [FIRST LAST]  every bit pattern in [FIRST, LAST] (default: all 2^32)
+ *
+ * Per function it prints one line of key=value pairs (scripts/tinylibm-sweep merges them):
+ *   max_ulp_vs_glibc  largest distance, in float steps, between ours and glibc's float function
+ *   max_err_ours / max_err_glibc  largest error, in ULPs, against the exact value, taken from
+ *                     glibc's double function (accurate to ~2^-52, i.e. ~2^-29 float ULP)
+ *   special_mismatches  NaN-ness, infinity or sign-of-zero differing from glibc, or a NaN input
+ *                     not returned as the same NaN, quieted
+ *   glibc_less_accurate  inputs more than 1 step from glibc where ours is the closer one to the
+ *                     exact value (glibc 2.36's tanhf is up to 2.19 ULP off)
+ *   violations        inputs that are more than 1 step from glibc and not closer to the exact
+ *                     value than glibc, or more than 1 ULP from the exact value
+ * It exits 1 if any function has a violation or a special mismatch, 2 on bad usage. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tinylibm.h"
+
+struct func {
+	const char *name;
+	float (*ours)(float);
+	float (*glibc)(float);
+	double (*exact)(double);
+	float busy_lo, busy_hi; /* where the result is neither constant nor trivially special */
+};
+
+static const struct func funcs[] = {
+	{"expf", tlm_expf, expf, exp, -104.0f, 89.0f},
+	{"logf", tlm_logf, logf, log, 0.0f, 2.0f},
+	{"tanhf", tlm_tanhf, tanhf, tanh, -10.0f, 10.0f},
+};
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+struct stats {
+	uint64_t points, special_mismatches, glibc_less_accurate, violations;
+	int64_t max_ulp_vs_glibc;
+	uint32_t worst_vs_glibc, worst_ours;
+	double max_err_ours, max_err_glibc;
+};
+
+static uint32_t bits_of(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u;
+}
+
+static float float_of(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+/* Bit patterns mapped to integers that are ordered like the floats, so that the difference of
+ * two is the number of float steps between them (+0 and -0 both map to 0). */
+static int64_t ordinal(float f)
+{
+	uint32_t u = bits_of(f);
+	return (u & 0x80000000u) ? -(int64_t)(u & 0x7fffffffu) : (int64_t)u;
+}
+
+/* |got - exact| in units of the float ULP at exact (the subnormal spacing below FLT_MIN). */
+static double err_ulps(float got, double exact)
+{
+	int e = exact == 0.0 ? -126 : ilogb(exact);
+	return fabs((double)got - exact) / ldexp(1.0, (e < -126 ? -126 : e) - 23);
+}
+
+static int special_mismatch(float x, float ours, float ref)
+{
+	if (isnan(x)) /* the input NaN itself, quieted: payload and sign kept */
+		return bits_of(ours) != (bits_of(x) | 0x00400000u);
+	if (isnan(ours) || isnan(ref))
+		return !(isnan(ours) && isnan(ref));
+	if (isinf(ours) || isinf(ref))
+		return ours != ref;
+	if (ours == 0.0f && ref == 0.0f)
+		return signbit(ours) != signbit(ref);
+	return 0;
+}
+
+static void check_one(const struct func *f, struct stats *st, uint32_t xbits)
+{
+	float x = float_of(xbits), ours = f->ours(x), ref = f->glibc(x);
+	double exact = f->exact((double)x);
+
+	st->points++;
+	if (special_mismatch(x, ours, ref)) {
+		st->special_mismatches++;
+		return;
+	}
+	/* Only finite results carry an ULP error; infinities and NaN were judged above. */
+	if (!isfinite(ours) || !isfinite(ref) || !(fabs(exact) <= 0x1.fffffep127))
+		return;
+	int64_t dist = llabs(ordinal(ours) - ordinal(ref));
+	double err_ours = err_ulps(ours, exact), err_glibc = err_ulps(ref, exact);
+	if (dist > st->max_ulp_vs_glibc) {
+		st->max_ulp_vs_glibc = dist;
+		st->worst_vs_glibc = xbits;
+	}
+	if (err_ours > st->max_err_ours) {
+		st->max_err_ours = err_ours;
+		st->worst_ours = xbits;
+	}
+	if (err_glibc > st->max_err_glibc)
+		st->max_err_glibc = err_glibc;
+	if (dist > 1 && err_ours < err_glibc)
+		st->glibc_less_accurate++;
+	if ((dist > 1 && err_ours >= err_glibc) || err_ours > 1.0)
+		st->violations++;
+}
+
+/* splitmix64: a tiny generator that gives the same sequence on every platform. */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* Special values and the thresholds of each function; sampled mode also takes their
+ * neighbours, so these need not be the exact threshold floats. */
+static const float specials[] = {
+	0.0f, 1.0f, 0x1p-149f, 0x1.fffffcp-127f, 0x1p-126f, 0x1.fffffep127f, 2.0f, 0.5f,
+	88.72283935546875f, 89.0f, 103.97208f, 87.33654f, 104.0f, /* expf overflow/underflow */
+	0.69314718f, 2.7182817f,                                  /* logf: ln2, e */
+	0x1p-5f, 9.0109f, 9.1f, 0x1p-12f,                          /* tanhf branch points */
+};
+
+static void check_specials(const struct func *f, struct stats *st)
+{
+	static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fa00000u, 0x7fc12345u, 0xff812345u};
+	for (size_t i = 0; i < sizeof(nans) / sizeof(nans[0]); i++)
+		check_one(f, st, nans[i]);
+	check_one(f, st, 0x7f800000u);
+	check_one(f, st, 0xff800000u);
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
+		for (int sign = 0; sign < 2; sign++) {
+			uint32_t u = bits_of(specials[i]) | (sign ? 0x80000000u : 0);
+			for (int32_t d = -4; d <= 4; d++)
+				check_one(f, st, u + (uint32_t)d);
+		}
+}
+
+static void run_sampled(const struct func *f, struct stats *st, uint64_t n, uint64_t seed)
+{
+	uint64_t state = seed;
+	check_specials(f, st);
+	for (uint64_t i = 0; i < n / 2; i++)
+		check_one(f, st, (uint32_t)(next_random(&state) >> 32));
+	for (uint64_t i = n / 2; i < n; i++) {
+		double u = (double)(next_random(&state) >> 11) * 0x1p-53; /* uniform in [0, 1) */
+		check_one(f, st, bits_of((float)(f->busy_lo + (f->busy_hi - f->busy_lo) * u)));
+	}
+}
+
+static void run_exhaustive(const struct func *f, struct stats *st, uint32_t first, uint32_t last)
+{
+	for (uint64_t u = first; u <= last; u++)
+		check_one(f, st, (uint32_t)u);
+}
+
+static void report(const struct func *f, const struct stats *st)
+{
+	printf("%s points=%" PRIu64 " max_ulp_vs_glibc=%" PRId64 " worst_vs_glibc=0x%08" PRIx32
+	       " max_err_ours=%.6f worst_ours=0x%08" PRIx32 " max_err_glibc=%.6f special_mismatches=%" PRIu64
+	       " glibc_less_accurate=%" PRIu64 " violations=%" PRIu64 "\n",
+	       f->name, st->points, st->max_ulp_vs_glibc, st->worst_vs_glibc, st->max_err_ours, st->worst_ours,
+	       st->max_err_glibc, st->special_mismatches, st->glibc_less_accurate, st->violations);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (*s == '\0' || *end != '\0' || *s == '-' || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: ulp_check sampled N SEED | ulp_check exhaustive [FIRST LAST] "
+			"(bit patterns, e.g. 0x0 0x7fffffff)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t n = 0, seed = 0, first = 0, last = UINT32_MAX;
+	int sampled = argc == 4 && strcmp(argv[1], "sampled") == 0;
+	int exhaustive = (argc == 2 || argc == 4) && strcmp(argv[1], "exhaustive") == 0;
+
+	if (sampled && !(parse_u64(argv[2], UINT64_MAX, &n) && parse_u64(argv[3], UINT64_MAX, &seed)))
+		return usage();
+	if (exhaustive && argc == 4 &&
+	    !(parse_u64(argv[2], UINT32_MAX, &first) && parse_u64(argv[3], UINT32_MAX, &last) && first <= last))
+		return usage();
+	if (!sampled && !exhaustive)
+		return usage();
+
+	int failed = 0;
+	for (size_t i = 0; i < NFUNCS; i++) {
+		struct stats st = {0};
+		if (sampled)
+			run_sampled(&funcs[i], &st, n, seed);
+		else
+			run_exhaustive(&funcs[i], &st, (uint32_t)first, (uint32_t)last);
+		report(&funcs[i], &st);
+		failed |= st.violations != 0 || st.special_mismatches != 0;
+	}
+	printf("result=%s\n", failed ? "FAIL" : "PASS");
+	return failed;
+}
