@@ -1,0 +1,51 @@
+/* Fused activations. The loops are branch-free per element where the formula allows it, so gcc
+ * vectorises RELU/CLIP/LEAKY/HARD_* (the ones in the hot conv epilogue); SIGMOID and TANH call
+ * tinylibm because the TA has no libm. */
+#include "act.h"
+
+#include "format.h"
+#include "tinylibm.h"
+
+static float clampf(float x, float lo, float hi)
+{
+	/* NaN propagates: both comparisons are false. */
+	x = x < lo ? lo : x;
+	return x > hi ? hi : x;
+}
+
+void stl_act_apply(const struct stl_op *op, float *restrict y, size_t n)
+{
+	const float f0 = op->fattr[0], f1 = op->fattr[1];
+	switch (op->act) {
+	case STL_ACT_RELU:
+		for (size_t i = 0; i < n; i++)
+			y[i] = y[i] < 0.0f ? 0.0f : y[i];
+		break;
+	case STL_ACT_CLIP:
+		for (size_t i = 0; i < n; i++)
+			y[i] = clampf(y[i], f0, f1);
+		break;
+	case STL_ACT_LEAKY_RELU:
+		for (size_t i = 0; i < n; i++)
+			y[i] = y[i] < 0.0f ? f0 * y[i] : y[i];
+		break;
+	case STL_ACT_SIGMOID:
+		for (size_t i = 0; i < n; i++)
+			y[i] = 1.0f / (1.0f + tlm_expf(-y[i]));
+		break;
+	case STL_ACT_HARD_SIGMOID:
+		for (size_t i = 0; i < n; i++)
+			y[i] = clampf(f0 * y[i] + f1, 0.0f, 1.0f);
+		break;
+	case STL_ACT_HARD_SWISH:
+		for (size_t i = 0; i < n; i++)
+			y[i] = y[i] * clampf(y[i] * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
+		break;
+	case STL_ACT_TANH:
+		for (size_t i = 0; i < n; i++)
+			y[i] = tlm_tanhf(y[i]);
+		break;
+	default: /* NONE; the loader rejected every other id */
+		break;
+	}
+}

@@ -1,0 +1,61 @@
+/* The op kernels. run.c calls one per op; the loader has already proved every shape, attribute
+ * and buffer bound, so kernels trust the tensor records and never re-check them. */
+#ifndef STL_KERNELS_H
+#define STL_KERNELS_H
+
+#include "format.h"
+#include "stinylib.h"
+
+/* One op being executed: operand i is io entry op->io_first + i (inputs, output, scratch). */
+struct stl_exec {
+	const struct stl_model *m;
+	const struct stl_op *op;
+	uint8_t *arena;
+};
+
+static inline const struct stl_tensor *stl_operand(const struct stl_exec *e, unsigned i)
+{
+	return &e->m->tensors[e->m->io[e->op->io_first + i]];
+}
+
+/* Data of operand i: in the arena (ACT) or in the weights (CONST; never written). */
+static inline float *stl_data(const struct stl_exec *e, unsigned i)
+{
+	const struct stl_tensor *t = stl_operand(e, i);
+	const uint8_t *base = t->kind == STL_KIND_CONST ? e->m->weights : e->arena;
+	return (float *)(uintptr_t)(base + t->offset);
+}
+
+/* Operand indices of the output and the scratch tensor. */
+static inline unsigned stl_out(const struct stl_exec *e)
+{
+	return e->op->n_in;
+}
+
+static inline unsigned stl_scratch(const struct stl_exec *e)
+{
+	return e->op->n_in + 1u;
+}
+
+/* Number of elements of a tensor (the loader checked size = 4 * elements). */
+static inline uint32_t stl_elems(const struct stl_tensor *t)
+{
+	return t->size / 4;
+}
+
+typedef void stl_kernel_fn(const struct stl_exec *e);
+
+stl_kernel_fn stl_k_conv;
+stl_kernel_fn stl_k_gemm;
+stl_kernel_fn stl_k_maxpool;
+stl_kernel_fn stl_k_avgpool;
+stl_kernel_fn stl_k_global_avgpool;
+stl_kernel_fn stl_k_binary;
+stl_kernel_fn stl_k_unary;
+stl_kernel_fn stl_k_concat;
+stl_kernel_fn stl_k_softmax;
+stl_kernel_fn stl_k_transpose;
+stl_kernel_fn stl_k_pad;
+stl_kernel_fn stl_k_reshape;
+
+#endif

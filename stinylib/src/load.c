@@ -1,0 +1,221 @@
+/* stl_load: header, section bounds, body SHA-256 and record syntax, then the op and plan stages.
+ * Every size is computed in 64 bits from 32-bit fields, so no sum or product can wrap. */
+#include <string.h>
+
+#include "check.h"
+#include "format.h"
+#include "sha256.h"
+
+_Static_assert(sizeof(struct stl_tensor) == STL_TENSOR_RECORD, "tensor record layout");
+_Static_assert(sizeof(struct stl_op) == STL_OP_RECORD, "op record layout");
+
+enum stl_status stl_fail(struct stl_model *m, enum stl_status s, const char *reason, int64_t op,
+			 int64_t tensor)
+{
+	m->error.status = s;
+	m->error.reason = reason;
+	m->error.op = (int32_t)op;
+	m->error.tensor = (int32_t)tensor;
+	m->base = NULL; /* stl_run refuses a model whose load failed */
+	return s;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static enum stl_status check_header(struct stl_model *m, const uint8_t *b, size_t len)
+{
+	if (len < STL_HEADER_SIZE)
+		return stl_fail(m, STL_E_TRUNCATED, "buffer shorter than the 128-byte header (truncated file)", -1, -1);
+	if (memcmp(b, "TZMODEL\0", 8) != 0)
+		return stl_fail(m, STL_E_MAGIC, "magic is not \"TZMODEL\\0\" (not a .tzm file)", -1, -1);
+	if (rd16(b + 8) != 1 || rd16(b + 10) != 0)
+		return stl_fail(m, STL_E_VERSION, "format version is not 1.0 (re-convert with this tzinfer)", -1, -1);
+	if (rd32(b + 16) != STL_HEADER_SIZE)
+		return stl_fail(m, STL_E_VERSION, "header_size is not 128 (not a v1 header)", -1, -1);
+	if (rd32(b + 12) != 0)
+		return stl_fail(m, STL_E_FLAGS, "unsupported flags (encrypted or unknown; this loader takes none)", -1, -1);
+	if (!all_zero(b + 88, 40))
+		return stl_fail(m, STL_E_RESERVED, "header nonce/tag/key_id/reserved bytes are not zero", -1, -1);
+	return STL_OK;
+}
+
+static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, size_t len)
+{
+	uint64_t n_tensors = rd32(b + 20), n_ops = rd32(b + 24), n_io = rd32(b + 28);
+	uint64_t weights_offset = rd32(b + 44), weights_size = rd32(b + 48), body_size = rd32(b + 52);
+
+	if (n_tensors < 1 || n_tensors > STL_MAX_COUNT)
+		return stl_fail(m, STL_E_TENSOR, "n_tensors is not in 1..65535", -1, -1);
+	if (n_ops < 1 || n_ops > STL_MAX_COUNT)
+		return stl_fail(m, STL_E_OP, "n_ops is not in 1..65535", -1, -1);
+	if ((uint64_t)len - STL_HEADER_SIZE < body_size)
+		return stl_fail(m, STL_E_TRUNCATED, "buffer shorter than header.body_size declares (truncated file)", -1, -1);
+	if ((uint64_t)len - STL_HEADER_SIZE > body_size)
+		return stl_fail(m, STL_E_TRUNCATED, "buffer longer than header.body_size declares (trailing bytes)", -1, -1);
+
+	uint64_t tables_end = STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD + n_ops * STL_OP_RECORD + n_io * 4;
+	if (tables_end > len)
+		return stl_fail(m, STL_E_TRUNCATED, "tensor/op/io tables extend past the end of the file", -1, -1);
+	if (weights_offset % STL_ALIGN != 0 || weights_offset < tables_end)
+		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not 16-aligned or overlaps the tables", -1, -1);
+	if (weights_offset + weights_size != len)
+		return stl_fail(m, STL_E_TRUNCATED, "weights_offset + weights_size is not the file size", -1, -1);
+	if (!all_zero(b + tables_end, (size_t)(weights_offset - tables_end)))
+		return stl_fail(m, STL_E_RESERVED, "padding between the io table and the weights is not zero", -1, -1);
+
+	m->n_tensors = (uint32_t)n_tensors;
+	m->n_ops = (uint32_t)n_ops;
+	m->n_io = (uint32_t)n_io;
+	m->tensors = (const struct stl_tensor *)(const void *)(b + STL_HEADER_SIZE);
+	m->ops = (const struct stl_op *)(const void *)(b + STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD);
+	m->io = (const uint32_t *)(const void *)(b + STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD +
+						 n_ops * STL_OP_RECORD);
+	m->weights = b + weights_offset;
+	m->input = rd32(b + 32);
+	m->output = rd32(b + 36);
+	m->arena_size = rd32(b + 40);
+	return STL_OK;
+}
+
+static enum stl_status check_hash(struct stl_model *m, const uint8_t *b, size_t len)
+{
+	uint8_t digest[STL_SHA256_BYTES];
+	stl_sha256(b + STL_HEADER_SIZE, len - STL_HEADER_SIZE, digest);
+	if (memcmp(digest, b + 56, STL_SHA256_BYTES) != 0)
+		return stl_fail(m, STL_E_INTEGRITY, "body SHA-256 does not match the header (corrupt or modified file)", -1, -1);
+	return STL_OK;
+}
+
+static enum stl_status check_tensor(struct stl_model *m, uint32_t i, uint64_t weights_size)
+{
+	const struct stl_tensor *t = &m->tensors[i];
+	if (t->kind > STL_KIND_CONST)
+		return stl_fail(m, STL_E_TENSOR, "tensor kind is neither ACT nor CONST", -1, i);
+	if (t->dtype != 0)
+		return stl_fail(m, STL_E_TENSOR, "tensor dtype is not F32 (the only v1 dtype)", -1, i);
+	if (t->ndim > STL_MAX_DIMS)
+		return stl_fail(m, STL_E_TENSOR, "tensor ndim is above 6", -1, i);
+	if (t->reserved0 != 0 || t->reserved1 != 0)
+		return stl_fail(m, STL_E_RESERVED, "tensor record reserved field is not zero", -1, i);
+	uint64_t elems = 1;
+	for (unsigned d = 0; d < STL_MAX_DIMS; d++) {
+		if (d < t->ndim && t->dims[d] == 0)
+			return stl_fail(m, STL_E_TENSOR, "tensor has a zero dim", -1, i);
+		if (d >= t->ndim && t->dims[d] != 0)
+			return stl_fail(m, STL_E_TENSOR, "tensor dims beyond ndim are not zero", -1, i);
+		if (d < t->ndim) {
+			elems *= t->dims[d]; /* < 2^30 * 2^32: no wrap */
+			if (elems > UINT32_MAX / 4)
+				return stl_fail(m, STL_E_TENSOR, "tensor dims overflow: 4 * product exceeds 32 bits", -1, i);
+		}
+	}
+	if (t->size != 4 * elems)
+		return stl_fail(m, STL_E_TENSOR, "tensor size is not 4 * product(dims)", -1, i);
+	if (t->offset % STL_ALIGN != 0)
+		return stl_fail(m, STL_E_TENSOR, "tensor offset is not 16-byte aligned", -1, i);
+	if (t->kind == STL_KIND_CONST && (uint64_t)t->offset + t->size > weights_size)
+		return stl_fail(m, STL_E_TENSOR, "constant tensor lies outside the weights section", -1, i);
+	return STL_OK;
+}
+
+/* Syntax of one op record; op semantics (arity per type, attributes, shapes) are in opcheck.c. */
+static enum stl_status check_op_record(struct stl_model *m, uint32_t s)
+{
+	const struct stl_op *op = &m->ops[s];
+	if (op->type < STL_OP_CONV || op->type > STL_OP_LAST)
+		return stl_fail(m, STL_E_OP, "unknown op type", s, -1);
+	if (op->reserved0 != 0 || op->reserved1 != 0)
+		return stl_fail(m, STL_E_RESERVED, "op record reserved field is not zero", s, -1);
+	if (op->n_out != 1)
+		return stl_fail(m, STL_E_OP, "op n_out is not 1", s, -1);
+	if (op->n_scratch > 1)
+		return stl_fail(m, STL_E_OP, "op n_scratch is above 1", s, -1);
+	if (op->act > STL_ACT_LAST)
+		return stl_fail(m, STL_E_OP, "unknown fused activation", s, -1);
+	uint64_t n = (uint64_t)op->n_in + op->n_out + op->n_scratch;
+	if ((uint64_t)op->io_first + n > m->n_io)
+		return stl_fail(m, STL_E_OP, "op io entries extend past the io table", s, -1);
+	for (uint64_t i = 0; i < n; i++)
+		if (m->io[op->io_first + i] >= m->n_tensors)
+			return stl_fail(m, STL_E_OP, "op refers to a tensor index past the tensor table", s, -1);
+	return STL_OK;
+}
+
+enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
+{
+	enum stl_status st;
+	const uint8_t *b = buf;
+
+	memset(m, 0, sizeof *m);
+	if (b == NULL || (uintptr_t)b % STL_ALIGN != 0)
+		return stl_fail(m, STL_E_ARG, "model buffer is NULL or not 16-byte aligned (pass an aligned copy)", -1, -1);
+	if (len > UINT32_MAX)
+		return stl_fail(m, STL_E_TRUNCATED, "buffer larger than 4 GiB (not a v1 model)", -1, -1);
+	if ((st = check_header(m, b, len)) != STL_OK || (st = check_sections(m, b, len)) != STL_OK ||
+	    (st = check_hash(m, b, len)) != STL_OK)
+		return st;
+	for (uint32_t i = 0; i < m->n_tensors; i++)
+		if ((st = check_tensor(m, i, len - (size_t)(m->weights - b))) != STL_OK)
+			return st;
+	if (m->input >= m->n_tensors || m->output >= m->n_tensors)
+		return stl_fail(m, STL_E_TENSOR, "input_tensor or output_tensor is past the tensor table", -1, -1);
+	if (m->tensors[m->input].kind != STL_KIND_ACT || m->tensors[m->output].kind != STL_KIND_ACT ||
+	    m->input == m->output)
+		return stl_fail(m, STL_E_TENSOR, "model input and output must be two distinct ACT tensors", -1, -1);
+	for (uint32_t s = 0; s < m->n_ops; s++)
+		if ((st = check_op_record(m, s)) != STL_OK)
+			return st;
+	if ((st = stl_check_ops(m)) != STL_OK || (st = stl_check_plan(m)) != STL_OK)
+		return st;
+	m->base = b;
+	m->size = len;
+	m->error.status = STL_OK;
+	m->error.reason = "ok";
+	m->error.op = -1;
+	m->error.tensor = -1;
+	return STL_OK;
+}
+
+uint32_t stl_arena_bytes(const struct stl_model *m)
+{
+	return m->base ? m->arena_size : 0;
+}
+
+uint32_t stl_input_bytes(const struct stl_model *m)
+{
+	return m->base ? m->tensors[m->input].size : 0;
+}
+
+uint32_t stl_output_bytes(const struct stl_model *m)
+{
+	return m->base ? m->tensors[m->output].size : 0;
+}
+
+const char *stl_status_name(enum stl_status s)
+{
+	static const char *const names[] = {
+		"STL_OK", "STL_E_TRUNCATED", "STL_E_MAGIC", "STL_E_VERSION", "STL_E_FLAGS", "STL_E_RESERVED",
+		"STL_E_INTEGRITY", "STL_E_TENSOR", "STL_E_OP", "STL_E_SHAPE", "STL_E_PLAN", "STL_E_ARG",
+	};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "STL_E_UNKNOWN";
+}

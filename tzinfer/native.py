@@ -1,0 +1,163 @@
+"""ctypes binding to the host build of S-Tinylib (stinylib/include/stinylib.h).
+
+The shared library is built with `make -C stinylib host` into build/host/stinylib/ the first time it
+is needed; make itself decides whether the sources changed since the last build.
+
+    model = native.load(Path("m.tzm").read_bytes())
+    y = model.run(x)          # x: float32 array of model.input_shape
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tzinfer import BUILD_DIR, REPO_ROOT
+
+LIB_PATH = BUILD_DIR / "host" / "stinylib" / "libstinylib.so"
+_MAX_DIMS = 6
+_ALIGN = 16
+
+
+class EngineError(RuntimeError):
+    """S-Tinylib refused a model or a run; `status` is the STL_E_* name, `reason` the engine's text."""
+
+    def __init__(self, status: str, reason: str, op: int = -1, tensor: int = -1) -> None:
+        where = "".join(f", {name} {i}" for name, i in (("op", op), ("tensor", tensor)) if i >= 0)
+        super().__init__(f"{status}: {reason}{where}")
+        self.status = status
+        self.reason = reason
+        self.op = op
+        self.tensor = tensor
+
+
+class _Error(ctypes.Structure):
+    _fields_ = [("status", ctypes.c_int), ("reason", ctypes.c_char_p), ("op", ctypes.c_int32),
+                ("tensor", ctypes.c_int32)]
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_uint8), ("dtype", ctypes.c_uint8), ("ndim", ctypes.c_uint8),
+                ("reserved0", ctypes.c_uint8), ("dims", ctypes.c_uint32 * _MAX_DIMS),
+                ("offset", ctypes.c_uint32), ("size", ctypes.c_uint32), ("reserved1", ctypes.c_uint32)]
+
+
+class _Model(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("size", ctypes.c_size_t), ("tensors", ctypes.POINTER(_Tensor)),
+                ("ops", ctypes.c_void_p), ("io", ctypes.c_void_p), ("weights", ctypes.c_void_p),
+                ("n_tensors", ctypes.c_uint32), ("n_ops", ctypes.c_uint32), ("n_io", ctypes.c_uint32),
+                ("input", ctypes.c_uint32), ("output", ctypes.c_uint32), ("arena_size", ctypes.c_uint32),
+                ("error", _Error)]
+
+
+def build() -> Path:
+    """Build (or bring up to date) the host library and return its path.
+
+    A file lock serialises concurrent builds from several processes (pytest, the CLI)."""
+    LIB_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with open(LIB_PATH.parent / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(["make", "-s", "-C", str(REPO_ROOT / "stinylib"), "host",
+                                 f"BUILD={BUILD_DIR}"], capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        raise EngineError("BUILD", "building the host engine with `make -C stinylib host` failed "
+                          "(need gcc and make; see scripts/bootstrap): " + " | ".join(tail))
+    return LIB_PATH
+
+
+_lib: ctypes.CDLL | None = None
+
+
+def library() -> ctypes.CDLL:
+    """The loaded host library, built on first use."""
+    global _lib
+    if _lib is None:
+        lib = ctypes.CDLL(str(build()))
+        lib.stl_load.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t]
+        lib.stl_load.restype = ctypes.c_int
+        lib.stl_run.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
+                                ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+        lib.stl_run.restype = ctypes.c_int
+        for name in ("stl_arena_bytes", "stl_input_bytes", "stl_output_bytes"):
+            getattr(lib, name).argtypes = [ctypes.POINTER(_Model)]
+            getattr(lib, name).restype = ctypes.c_uint32
+        u32p, i32p = ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_int32)
+        lib.stl_conv_scratch_bytes.argtypes = [u32p, u32p, i32p]
+        lib.stl_conv_scratch_bytes.restype = ctypes.c_uint32
+        lib.stl_status_name.argtypes = [ctypes.c_int]
+        lib.stl_status_name.restype = ctypes.c_char_p
+        _lib = lib
+    return _lib
+
+
+def _aligned(nbytes: int) -> np.ndarray:
+    """A zeroed uint8 buffer of nbytes whose data starts on a 16-byte boundary."""
+    raw = np.zeros(nbytes + _ALIGN, dtype=np.uint8)
+    skip = -raw.ctypes.data % _ALIGN
+    return raw[skip:skip + nbytes]
+
+
+def _ptr(a: np.ndarray) -> ctypes.c_void_p:
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+class Model:
+    """A model loaded and verified by the engine, with its own arena; not thread-safe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._lib = library()
+        self._buf = _aligned(len(data))
+        self._buf[:] = np.frombuffer(data, dtype=np.uint8)
+        self._m = _Model()
+        if self._lib.stl_load(ctypes.byref(self._m), _ptr(self._buf), len(data)) != 0:
+            raise self._error()
+        self.arena_bytes: int = self._lib.stl_arena_bytes(ctypes.byref(self._m))
+        self.input_bytes: int = self._lib.stl_input_bytes(ctypes.byref(self._m))
+        self.output_bytes: int = self._lib.stl_output_bytes(ctypes.byref(self._m))
+        self.input_shape = self._shape(self._m.input)
+        self.output_shape = self._shape(self._m.output)
+        self._arena = _aligned(self.arena_bytes)
+
+    def _shape(self, index: int) -> tuple[int, ...]:
+        t = self._m.tensors[index]
+        return tuple(t.dims[:t.ndim])
+
+    def _error(self) -> EngineError:
+        e = self._m.error
+        name = self._lib.stl_status_name(e.status).decode()
+        return EngineError(name, (e.reason or b"").decode(), e.op, e.tensor)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Run the model on x (float32, exactly input_shape) and return the output as float32."""
+        if tuple(x.shape) != self.input_shape:
+            raise EngineError("STL_E_ARG", f"input shape {tuple(x.shape)} is not the model's input shape "
+                              f"{self.input_shape}")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        y = np.empty(self.output_shape, dtype=np.float32)
+        if self._lib.stl_run(ctypes.byref(self._m), _ptr(self._arena), self._arena.nbytes, _ptr(x), x.nbytes,
+                             _ptr(y), y.nbytes) != 0:
+            raise self._error()
+        return y
+
+
+def load(data: bytes) -> Model:
+    """Verify and load a .tzm model from its bytes; raises EngineError naming the status and reason."""
+    return Model(data)
+
+
+def conv_scratch_bytes(x_dims: Sequence[int], w_dims: Sequence[int], iattr: Sequence[int]) -> int:
+    """Scratch bytes a CONV op needs (0: none), from the engine's single formula."""
+    if len(x_dims) != 4 or len(w_dims) != 4 or len(iattr) != 12:
+        raise ValueError("conv_scratch_bytes needs 4 input dims, 4 weight dims and 12 iattr values")
+    if any(not 0 <= d < 2**32 for d in (*x_dims, *w_dims)) or any(not -2**31 <= a < 2**31 for a in iattr):
+        raise ValueError("conv_scratch_bytes: dims must fit uint32 and iattr int32")
+    x = (ctypes.c_uint32 * 4)(*x_dims)
+    w = (ctypes.c_uint32 * 4)(*w_dims)
+    a = (ctypes.c_int32 * 12)(*iattr)
+    return int(library().stl_conv_scratch_bytes(x, w, a))
