@@ -1,0 +1,178 @@
+"""Build step: what tzinfer puts on the QEMU target, collected in the stack's overlay directory.
+
+- the S-Tinylib TA, cross-built with OP-TEE's TA dev kit, TA_DATA_SIZE = the board's
+  ta_heap_budget (board/qemu/memory.yaml);
+- `tzinfer-run`, cross-built against the stack's arm64 sysroot (libteec);
+- the fixture models converted to .tzm (the `tzinfer convert` code), their sample inputs and
+  the ImageNet labels.
+
+The initramfs step copies `stack.overlay` verbatim, so the paths below are the paths on the
+target. Every part is incremental: make rebuilds what changed, and a model is converted again
+only when its ONNX file or the converter changed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tzinfer import REPO_ROOT
+from tzinfer.stack import StackError, hosttools
+from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
+from tzinfer.stack.steprun import Stamp, console, digest, run
+
+#: The TA's UUID (ta/include/tzinfer_ta.h); OP-TEE loads it as <uuid>.ta.
+TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
+#: Where tee-supplicant looks for TAs on the target (Debian's and OP-TEE's default).
+TARGET_TA_DIR = "lib/optee_armtz"
+#: The client on the target.
+TARGET_CLIENT = "usr/bin/tzinfer-run"
+#: Models, inputs and labels on the target (relative to /).
+TARGET_DATA_DIR = "usr/share/tzinfer"
+#: Environment variable naming the private key the TA is signed with (default: OP-TEE's own).
+SIGN_KEY_ENV = "TA_SIGN_KEY"
+
+#: Python sources whose change means the .tzm files must be produced again.
+CONVERTER_SOURCES = ("tzinfer/convert", "tzinfer/tzm.py", "tzinfer/planner.py")
+
+
+@dataclass(frozen=True)
+class TargetPaths:
+    """Absolute paths on the booted target of everything this step installs."""
+
+    data: str = "/" + TARGET_DATA_DIR
+
+    @property
+    def client(self) -> str:
+        return "/" + TARGET_CLIENT
+
+    @property
+    def labels(self) -> str:
+        """ImageNet class names, one per line."""
+        return f"{self.data}/imagenet_labels.txt"
+
+    def model(self, name: str) -> str:
+        return f"{self.data}/models/{name}.tzm"
+
+    def input(self, model: str, name: str) -> str:
+        return f"{self.data}/inputs/{model}/{name}.npy"
+
+
+TARGET = TargetPaths()
+
+
+def build(stack: QemuStack) -> None:
+    """Build the TA and the client, convert the models, and fill stack.overlay."""
+    hosttools.require("make", f"{CROSS_COMPILE}gcc")
+    ta = build_ta(stack)
+    client = build_client(stack)
+    overlay = stack.overlay
+    _install(ta, overlay / TARGET_TA_DIR / ta.name)
+    _install(client, overlay / TARGET_CLIENT)
+    _install_models(stack, overlay / TARGET_DATA_DIR)
+    console.print(f"[green]✓[/] tzinfer payload in {overlay}")
+
+
+def ta_data_size(stack: QemuStack) -> int:
+    """The TA heap: the largest one the board's memory map allows."""
+    return stack.board.ta_heap_budget
+
+
+def build_ta(stack: QemuStack) -> Path:
+    """Cross-build the TA with the stack's dev kit; returns the signed .ta file."""
+    if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
+        raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first (invoke stack)")
+    out = stack.root / "ta"
+    args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
+            f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}"]
+    key = os.environ.get(SIGN_KEY_ENV)
+    if key:
+        if not Path(key).is_file():
+            raise StackError(f"{SIGN_KEY_ENV}={key} is not a file: point it at the TA signing key (.pem)")
+        args.append(f"TA_SIGN_KEY={Path(key).resolve()}")
+    else:
+        console.print("[bold red]WARNING[/] the TA is signed with OP-TEE's public default key: fine in "
+                      f"QEMU, never on a device (set {SIGN_KEY_ENV}=<key.pem> and build OP-TEE with "
+                      "its public key)")
+    # The dev kit's signing script imports cryptography: run it with the venv's python.
+    env = {"PATH": f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    run(["make", "-C", str(REPO_ROOT / "ta"), f"-j{os.cpu_count() or 2}", *args],
+        label="tzinfer TA", log=stack.logs / "ta.log", env=env)
+    return out / f"{TA_UUID}.ta"
+
+
+def build_client(stack: QemuStack) -> Path:
+    """Cross-build tzinfer-run against the stack's sysroot; returns the binary."""
+    out = stack.root / "client"
+    run(["make", "-C", str(REPO_ROOT / "client"), f"-j{os.cpu_count() or 2}",
+         f"CROSS_COMPILE={CROSS_COMPILE}", f"TEEC_SYSROOT={stack.sysroot}", f"O={out}"],
+        label="tzinfer-run client", log=stack.logs / "client.log")
+    return out / "tzinfer-run"
+
+
+def _converter_digest_parts() -> list[Path]:
+    files: list[Path] = []
+    for name in CONVERTER_SOURCES:
+        path = REPO_ROOT / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
+def convert_models(stack: QemuStack) -> dict[str, Path]:
+    """The fixture models as .tzm under build/qemu/models/, converted when out of date."""
+    from tzinfer.convert import ConvertError, convert
+    from tzinfer.fixtures import FixtureError, ensure
+    from tzinfer.fixtures.paths import INPUT_SHAPES, MODELS
+    from tzinfer.tzm import write
+
+    try:
+        fixtures = ensure()
+    except FixtureError as e:
+        raise StackError(f"fixtures: {e}") from None
+    out_dir = stack.root / "models"
+    converter = _converter_digest_parts()
+    models: dict[str, Path] = {}
+    for name in MODELS:
+        onnx = fixtures.onnx(name)
+        tzm = out_dir / f"{name}.tzm"
+        stamp = Stamp(out_dir / f".{name}.converted", digest([onnx, *converter]))
+        if not (stamp.fresh() and tzm.is_file()):
+            try:
+                emitted = convert(onnx, INPUT_SHAPES[name])
+            except ConvertError as e:
+                raise StackError(f"converting {onnx.name}: {e}") from None
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tzm.write_bytes(write(emitted.model))
+            stamp.done()
+            console.print(f"[green]✓[/] converted {name} ({tzm.stat().st_size / 1e6:.1f} MB)")
+        models[name] = tzm
+    return models
+
+
+def _install_models(stack: QemuStack, data_dir: Path) -> None:
+    from tzinfer.fixtures import FixturePaths
+    from tzinfer.fixtures.paths import MODELS
+
+    fixtures = FixturePaths()
+    for tzm in convert_models(stack).values():
+        _install(tzm, data_dir / "models" / tzm.name)
+    for model in MODELS:
+        for sample in fixtures.inputs(model):
+            _install(fixtures.input(model, sample), data_dir / "inputs" / model / f"{sample}.npy")
+    labels = data_dir / "imagenet_labels.txt"
+    text = "\n".join(fixtures.labels) + "\n"
+    if not labels.is_file() or labels.read_text() != text:
+        labels.write_text(text)
+
+
+def _install(src: Path, dest: Path) -> None:
+    """Copy src to dest when the contents differ (keeps the initramfs step's inputs stable)."""
+    if not src.is_file():
+        raise StackError(f"{src} was not built; see the logs under build/qemu/logs")
+    if dest.is_file() and dest.read_bytes() == src.read_bytes():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    dest.chmod(src.stat().st_mode & 0o777)
