@@ -35,14 +35,14 @@ def conv(ctx: Context, node: Node) -> None:
     if list(node.attr("kernel_shape", [kh, kw])) != [kh, kw]:
         raise ConvertError(f"Conv node '{node.name}': kernel_shape {node.attr('kernel_shape')} differs from "
                            f"the weights {w.shape}")
-    win = spatial.resolve(node, (h, wd), (kh, kw))
+    win = spatial.resolve(node, (h, wd), (kh, kw), dilated=True)
     inputs = [ctx.tensor(node.input(0)), ctx.graph.add_const(w, f"{node.name}:weights")]
     if node.input(2):
         bias = _float_const(ctx, node, 2, "bias")
         if bias.shape != (m,):
             raise ConvertError(f"Conv node '{node.name}': bias shape {bias.shape} is not ({m},)")
         inputs.append(ctx.graph.add_const(bias, f"{node.name}:bias"))
-    ctx.emit(node, OpType.CONV, inputs, (n, m, win.oh, win.ow), [*win.iattr(), group, 1, 1])
+    ctx.emit(node, OpType.CONV, inputs, (n, m, win.oh, win.ow), [*win.iattr(), group, win.dh, win.dw])
 
 
 def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarray | None,

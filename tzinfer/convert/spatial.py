@@ -1,5 +1,6 @@
 """Window geometry shared by Conv and the pools: kernel, strides, dilations and pads resolved to the
-explicit (top, left, bottom, right) pads and output size the engine takes."""
+explicit (top, left, bottom, right) pads and output size the engine takes. The engine dilates
+convolutions only; pools must have dilation 1."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class Window:
     kw: int
     sh: int
     sw: int
+    dh: int
+    dw: int
     pads: tuple[int, int, int, int]  # top, left, bottom, right
     oh: int
     ow: int
@@ -31,6 +34,7 @@ def _pair(node: Node, name: str, default: int) -> tuple[int, int]:
 
 
 def _out_size(size: int, k: int, s: int, begin: int, end: int, ceil_mode: bool) -> int:
+    """k is the (dilated) kernel extent."""
     span = size + begin + end - k
     if not ceil_mode:
         return span // s + 1
@@ -39,11 +43,14 @@ def _out_size(size: int, k: int, s: int, begin: int, end: int, ceil_mode: bool) 
     return out - 1 if (out - 1) * s >= size + begin else out
 
 
-def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mode: bool = False) -> Window:
-    """Geometry of a 2-D window op over an input of spatial size in_hw. Dilation must be 1."""
-    if _pair(node, "dilations", 1) != (1, 1):
-        raise node.unsupported(f"dilations={node.attr('dilations')}: only dilation 1 is supported")
+def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mode: bool = False,
+            dilated: bool = False) -> Window:
+    """Geometry of a 2-D window op over an input of spatial size in_hw; `dilated` allows dilation."""
+    dh, dw = _pair(node, "dilations", 1)
+    if min(dh, dw) < 1 or (not dilated and (dh, dw) != (1, 1)):
+        raise node.unsupported(f"dilations={node.attr('dilations')}: only dilation 1 is supported here")
     kh, kw = kernel
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # extent of the dilated kernel
     sh, sw = _pair(node, "strides", 1)
     h, w = in_hw
     auto_pad = node.attr("auto_pad", "NOTSET")
@@ -57,15 +64,15 @@ def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mo
     elif auto_pad == "VALID":
         top = left = bottom = right = 0
     elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        totals = [max(0, (-(-n // s) - 1) * s + k - n) for n, s, k in ((h, sh, kh), (w, sw, kw))]
+        totals = [max(0, (-(-n // s) - 1) * s + k - n) for n, s, k in ((h, sh, eh), (w, sw, ew))]
         small = [t // 2 for t in totals]
         big = [t - t // 2 for t in totals]
         (top, left), (bottom, right) = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
         ceil_mode = False
     else:
         raise node.unsupported(f"auto_pad={auto_pad!r} is not supported")
-    if kh > h + top + bottom or kw > w + left + right:
+    if eh > h + top + bottom or ew > w + left + right:
         raise node.unsupported(f"kernel {kh}x{kw} is larger than the padded input {h}x{w}")
-    oh = _out_size(h, kh, sh, top, bottom, ceil_mode)
-    ow = _out_size(w, kw, sw, left, right, ceil_mode)
-    return Window(kh, kw, sh, sw, (top, left, bottom, right), oh, ow)
+    oh = _out_size(h, eh, sh, top, bottom, ceil_mode)
+    ow = _out_size(w, ew, sw, left, right, ceil_mode)
+    return Window(kh, kw, sh, sw, dh, dw, (top, left, bottom, right), oh, ow)

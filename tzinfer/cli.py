@@ -1,0 +1,146 @@
+"""The `tzinfer` command: convert ONNX to .tzm, run it on the host engine, inspect it, benchmark it.
+
+Exit codes: 0 success, 1 error, 2 unsupported op/attribute (convert) or bad command line.
+Errors are one line on stderr, `tzinfer: error: <reason>`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+
+EXIT_ERROR = 1
+EXIT_UNSUPPORTED = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see `{self.prog} --help`)", EXIT_UNSUPPORTED)
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    print(f"tzinfer: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(d) for d in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--input-shape {text!r} is not a comma-separated list of integers, "
+                                         "e.g. 1,3,224,224") from None
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"--input-shape {text!r} must list positive dims, e.g. 1,3,224,224")
+    return dims
+
+
+def _cmd_convert(args: argparse.Namespace) -> None:
+    from tzinfer import tzm
+    from tzinfer.convert import convert
+
+    result = convert(args.model, args.input_shape)
+    args.output.write_bytes(tzm.write(result.model))
+    plan = result.plan
+    print(f"{args.output}: {len(result.model.ops)} ops, weights {result.weights_bytes} bytes, "
+          f"arena {result.model.arena_size} bytes (liveness bound {plan.liveness_bound}, "
+          f"activations sum {plan.activations_sum})")
+
+
+def _load_input(path: Path) -> np.ndarray:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError) as e:
+        raise ValueError(f"{path} is not a .npy array ({e}); save it with numpy.save") from None
+    if not isinstance(x, np.ndarray) or x.dtype != np.float32:
+        raise ValueError(f"{path} holds {getattr(x, 'dtype', type(x).__name__)}, not float32; "
+                         "save it with numpy.save(path, x.astype(numpy.float32))")
+    return x
+
+
+def _cmd_run(args: argparse.Namespace) -> None:
+    from tzinfer import native
+
+    engine = native.load(args.model.read_bytes())
+    expected = engine.input_shape
+    x = _load_input(args.input)
+    if x.shape != expected:
+        raise ValueError(f"input {args.input} has shape {list(x.shape)}, the model takes {list(expected)}")
+    y = np.asarray(engine.run(x), dtype=np.float32)
+    np.save(args.output, y)
+    print(f"{args.output}: output {list(y.shape)}, argmax {int(y.argmax())}")
+
+
+def _cmd_inspect(args: argparse.Namespace) -> None:
+    from tzinfer import report, tzm
+
+    model = tzm.read(args.model.read_bytes())
+    print(report.layer_table(model))
+    memory = report.memory_numbers(model)
+    print(f"peak arena:      {memory.peak_arena_bytes} bytes")
+    print(f"liveness bound:  {memory.liveness_bound_bytes} bytes "
+          f"(peak/bound {memory.peak_arena_bytes / memory.liveness_bound_bytes:.3f})")
+    print(f"activations sum: {memory.activations_sum_bytes} bytes")
+    print(f"weights:         {memory.weights_bytes} bytes")
+    if args.plot:
+        report.plot_timeline(model, args.plot)
+        print(f"wrote {args.plot}")
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from tzinfer.bench import bench
+
+    if args.runs < 1:
+        raise ValueError("--runs must be at least 1")
+    print(json.dumps(bench(args.model, args.onnx, args.runs)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tzinfer", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("convert", help="convert an ONNX model to .tzm")
+    p.add_argument("model", type=Path, help="the ONNX model")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .tzm file to write")
+    p.add_argument("--input-shape", type=_shape, help="input dims, e.g. 1,3,224,224 (fixes symbolic dims)")
+    p.set_defaults(run=_cmd_convert)
+
+    p = sub.add_parser("run", help="run a .tzm model on the host engine")
+    p.add_argument("model", type=Path, help="the .tzm model")
+    p.add_argument("--input", type=Path, required=True, help="float32 .npy in the model's input shape")
+    p.add_argument("--output", type=Path, required=True, help=".npy to write the first output to")
+    p.set_defaults(run=_cmd_run)
+
+    p = sub.add_parser("inspect", help="print a .tzm model's layers and memory plan")
+    p.add_argument("model", type=Path, help="the .tzm model")
+    p.add_argument("--plot", type=Path, help="write a PNG timeline of live arena memory per op")
+    p.set_defaults(run=_cmd_inspect)
+
+    p = sub.add_parser("bench", help="time the host engine against ONNX Runtime (JSON)")
+    p.add_argument("model", type=Path, help="the .tzm model")
+    p.add_argument("--onnx", type=Path, required=True, help="the ONNX model it was converted from")
+    p.add_argument("--runs", type=int, default=50, help="timed runs of each engine (default 50)")
+    p.set_defaults(run=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `tzinfer` console script."""
+    from tzinfer.convert import UnsupportedError
+    from tzinfer.native import EngineError
+
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except UnsupportedError as e:
+        _fail(str(e), EXIT_UNSUPPORTED)
+    except FileNotFoundError as e:
+        _fail(f"{e.filename}: no such file")
+    except (ValueError, OSError, EngineError) as e:
+        _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    return 0

@@ -1,0 +1,81 @@
+"""What `tzinfer inspect` shows about a .tzm model: the layer table, the memory numbers and a PNG
+timeline of live arena bytes per op."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tzinfer import planner
+from tzinfer.tzm import Act, BinaryKind, OpType, TensorKind, TzmModel, numel, stored_weights_bytes
+
+
+@dataclass(frozen=True)
+class MemoryNumbers:
+    peak_arena_bytes: int
+    liveness_bound_bytes: int
+    activations_sum_bytes: int
+    weights_bytes: int
+
+
+def memory_numbers(model: TzmModel) -> MemoryNumbers:
+    plan = planner.analyse_model(model)
+    return MemoryNumbers(model.arena_size, plan.liveness_bound, plan.activations_sum,
+                         stored_weights_bytes(model))
+
+
+def _op_name(model: TzmModel, index: int) -> str:
+    op = model.ops[index]
+    name = op.type.name
+    if op.type == OpType.BINARY:
+        name += f".{BinaryKind(op.iattr[0]).name}"
+    if op.act != Act.NONE and op.type != OpType.UNARY:
+        name += f"+{op.act.name}"
+    elif op.type == OpType.UNARY:
+        name = op.act.name
+    return name
+
+
+def _dims(dims: tuple[int, ...]) -> str:
+    return "x".join(map(str, dims)) or "scalar"
+
+
+def layer_table(model: TzmModel) -> str:
+    """One row per op: type, activation input shapes -> output shape, parameters, and where the
+    output (and scratch) live in the arena."""
+    t = model.tensors
+    rows = [("#", "op", "inputs", "output", "params", "offset", "bytes", "scratch")]
+    for i, op in enumerate(model.ops):
+        acts = [_dims(t[j].dims) for j in op.inputs if t[j].kind == TensorKind.ACT]
+        params = sum(numel(t[j].dims) for j in op.inputs if t[j].kind == TensorKind.CONST)
+        out = t[op.output]
+        scratch = str(t[op.scratch].size) if op.scratch is not None else "-"
+        rows.append((str(i), _op_name(model, i), ", ".join(acts), _dims(out.dims), str(params),
+                     str(out.offset), str(out.size), scratch))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def plot_timeline(model: TzmModel, path: Path) -> None:
+    """Live arena bytes at every step (the input step, then each op), with the arena size and the
+    liveness bound as reference lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plan = planner.analyse_model(model)
+    steps = list(range(-1, len(model.ops) + 1))
+    mib = 1 / (1 << 20)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.step(steps, [b * mib for b in plan.live_bytes], where="mid", label="live activations")
+    ax.axhline(model.arena_size * mib, color="tab:red", linestyle="--", label="arena (peak)")
+    ax.axhline(plan.liveness_bound * mib, color="tab:green", linestyle=":", label="liveness bound")
+    ax.set_xlabel("op index (-1: input copied in)")
+    ax.set_ylabel("MiB")
+    ax.set_title("Arena memory per step")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
