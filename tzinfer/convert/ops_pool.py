@@ -20,6 +20,9 @@ def _pool(ctx: Context, node: Node, op_type: OpType, extra: list[int]) -> None:
     if kernel is None or len(kernel) != 2:
         raise node.unsupported(f"kernel_shape={kernel}: a 2-D kernel_shape is required")
     win = spatial.resolve(node, (h, w), (int(kernel[0]), int(kernel[1])), bool(node.attr("ceil_mode", 0)))
+    top, left, bottom, right = win.pads
+    if max(top, bottom) >= win.kh or max(left, right) >= win.kw:
+        raise node.unsupported(f"pads {list(win.pads)} must be smaller than the kernel {win.kh}x{win.kw}")
     ctx.emit(node, op_type, [ctx.tensor(node.input(0))], (n, c, win.oh, win.ow), win.iattr() + extra)
 
 

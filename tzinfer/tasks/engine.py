@@ -1,0 +1,44 @@
+"""Host engine benchmarks."""
+
+import json
+
+from invoke import Context, task
+
+BENCH_MODELS = ("mobilenetv2", "squeezenet1_1")
+
+
+@task(help={"runs": "timed runs per engine and model (default 50)",
+            "models": f"comma-separated subset of {', '.join(BENCH_MODELS)} (default: all)"})
+def bench(c: Context, runs: int = 50, models: str = "") -> None:
+    """Convert the fixture models and time the host engine against ONNX Runtime (single thread).
+
+    Runs `tzinfer convert` and `tzinfer bench` per model and prints one table; it reports the
+    latency ratio and memory numbers, it does not assert targets."""
+    from tzinfer import BUILD_DIR
+    from tzinfer.fixtures import FixtureError, ensure
+
+    names = [m for m in models.split(",") if m] or list(BENCH_MODELS)
+    unknown = sorted(set(names) - set(BENCH_MODELS))
+    if unknown:
+        raise SystemExit(f"bench: unknown model {unknown[0]!r}; choose from {', '.join(BENCH_MODELS)}")
+    try:
+        paths = ensure(names)
+    except FixtureError as e:
+        raise SystemExit(f"bench: {e}") from None
+    out_dir = BUILD_DIR / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header = (f"{'model':14} {'engine ms':>10} {'ORT ms':>8} {'ratio':>6} {'arena MB':>9} {'bound MB':>9} "
+              f"{'peak/bound':>10} {'acts sum MB':>11} {'weights MB':>10}")
+    rows = []
+    for name in names:
+        onnx_path, tzm_path = paths.onnx(name), out_dir / f"{name}.tzm"
+        c.run(f".venv/bin/tzinfer convert {onnx_path} -o {tzm_path}", hide="out")
+        result = c.run(f".venv/bin/tzinfer bench {tzm_path} --onnx {onnx_path} --runs {runs}", hide="out")
+        r = json.loads(result.stdout)
+        print(f"{name}: {result.stdout.strip()}")
+        rows.append(f"{name:14} {r['engine_ms']:10.2f} {r['ort_ms']:8.2f} {r['ratio']:6.2f} "
+                    f"{r['peak_arena_bytes'] / 1e6:9.3f} {r['liveness_bound_bytes'] / 1e6:9.3f} "
+                    f"{r['peak_arena_bytes'] / r['liveness_bound_bytes']:10.3f} "
+                    f"{r['activations_sum_bytes'] / 1e6:11.3f} {r['weights_bytes'] / 1e6:10.3f}")
+    print(header)
+    print("\n".join(rows))
