@@ -12,7 +12,8 @@ OPTEE_EXTRA_WARNINGS := -Wcast-align -Wfloat-equal -Wformat-nonliteral -Wformat-
 	-Wredundant-decls -Wold-style-definition -Wstrict-aliasing=2 -Wundef \
 	-Wdeclaration-after-statement
 cflags-remove-y += $(OPTEE_EXTRA_WARNINGS)
-cflags-y += -Werror
+# STINYLIB_CFLAGS (-O3, FMA contraction) come after the dev kit's -Os and win.
+cflags-y += -Werror $(STINYLIB_CFLAGS)
 
 srcs-y += $(abspath $(STINYLIB_SRCS) $(TINYLIBM_SRCS))
 global-incdirs_ext-y += $(abspath $(STINYLIB_INC) $(TINYLIBM_INC))

@@ -25,8 +25,8 @@ from tzinfer.stack.steprun import Stamp, console, digest, run
 
 #: The TA's UUID (ta/include/tzinfer_ta.h); OP-TEE loads it as <uuid>.ta.
 TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
-#: Where tee-supplicant looks for TAs on the target (Debian's and OP-TEE's default).
-TARGET_TA_DIR = "lib/optee_armtz"
+#: Where tee-supplicant looks for TAs on the target (/lib is a symlink to usr/lib there).
+TARGET_TA_DIR = "usr/lib/optee_armtz"
 #: The client on the target.
 TARGET_CLIENT = "usr/bin/tzinfer-run"
 #: Models, inputs and labels on the target (relative to /).
