@@ -1,0 +1,345 @@
+"""The S-Tinylib loader refuses malformed .tzm files with the right status, and the run-time
+argument checks refuse bad buffers. Every bad file is a mutation of one valid converted model;
+where the check under test comes after the body hash, the mutated body is re-hashed so that the
+hash check does not mask it."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from tzinfer import native, tzm
+from tzinfer.convert import convert
+
+HEADER = tzm.HEADER_SIZE
+
+
+def _small_onnx(path: Path) -> None:
+    """Conv3x3+Relu, MaxPool, Conv1x1 + residual Add, GlobalAveragePool, Flatten, Gemm, Softmax."""
+    rng = np.random.default_rng(1)
+
+    def init(name: str, *shape: int) -> onnx.TensorProto:
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], kernel_shape=[1, 1]),
+        helper.make_node("Add", ["c2", "p1"], ["a1"]),
+        helper.make_node("GlobalAveragePool", ["a1"], ["g1"]),
+        helper.make_node("Flatten", ["g1"], ["f1"]),
+        helper.make_node("Gemm", ["f1", "w3", "b3"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["y"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "small",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        [init("w1", 8, 3, 3, 3), init("b1", 8), init("w2", 8, 8, 1, 1), init("b2", 8), init("w3", 5, 8),
+         init("b3", 5)],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("loader") / "small.onnx"
+    _small_onnx(path)
+    return tzm.write(convert(path).model)
+
+
+def _status(data: bytes) -> str:
+    try:
+        native.load(data)
+    except native.EngineError as e:
+        assert e.reason, "a refusal must carry a reason"
+        return e.status
+    return "STL_OK"
+
+
+def _rehash(data: bytearray) -> bytes:
+    data[56:88] = hashlib.sha256(bytes(data[HEADER:])).digest()
+    return bytes(data)
+
+
+def _u32(data: bytes, off: int) -> int:
+    return struct.unpack_from("<I", data, off)[0]
+
+
+def _patched(data: bytes, off: int, fmt: str, value: int, rehash: bool = True) -> bytes:
+    out = bytearray(data)
+    struct.pack_into(fmt, out, off, value)
+    return _rehash(out) if rehash else bytes(out)
+
+
+def _tensor_off(i: int) -> int:
+    return HEADER + i * tzm.TENSOR_RECORD_SIZE
+
+
+def _op_off(data: bytes, s: int) -> int:
+    return HEADER + _u32(data, 20) * tzm.TENSOR_RECORD_SIZE + s * tzm.OP_RECORD_SIZE
+
+
+def _remodel(data: bytes, change: Callable[[tzm.TzmModel], None]) -> bytes:
+    """Edit the parsed model and write it again (the writer re-hashes)."""
+    model = tzm.read(data)
+    change(model)
+    return tzm.write(model)
+
+
+def _first_op(model: tzm.TzmModel, op_type: tzm.OpType) -> tzm.OpRecord:
+    return next(op for op in model.ops if op.type == op_type)
+
+
+def test_valid_model_loads_and_runs(valid: bytes) -> None:
+    m = native.load(valid)
+    assert m.input_shape == (1, 3, 8, 8) and m.output_shape == (1, 5)
+    y = m.run(np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32))
+    assert np.isclose(y.sum(), 1.0, atol=1e-5) and (y > 0).all()
+
+
+@pytest.mark.parametrize("cut_fraction", [i / 23 for i in range(23)])
+def test_truncated(valid: bytes, cut_fraction: float) -> None:
+    for cut in {int(cut_fraction * len(valid)), 0, 7, HEADER - 1, HEADER, HEADER + 1, len(valid) - 1}:
+        assert _status(valid[:cut]) == "STL_E_TRUNCATED", f"cut at {cut}"
+
+
+def test_trailing_bytes(valid: bytes) -> None:
+    assert _status(valid + bytes(16)) == "STL_E_TRUNCATED"
+
+
+@pytest.mark.parametrize(("off", "fmt", "value", "status"), [
+    (0, "<B", ord("X"), "STL_E_MAGIC"),
+    (7, "<B", 1, "STL_E_MAGIC"),
+    (8, "<H", 2, "STL_E_VERSION"),
+    (10, "<H", 1, "STL_E_VERSION"),
+    (16, "<I", 132, "STL_E_VERSION"),
+    (12, "<I", 1, "STL_E_FLAGS"),
+    (12, "<I", 1 << 31, "STL_E_FLAGS"),
+    (88, "<B", 1, "STL_E_RESERVED"),    # nonce
+    (100, "<B", 1, "STL_E_RESERVED"),   # tag
+    (116, "<I", 7, "STL_E_RESERVED"),   # key_id
+    (127, "<B", 1, "STL_E_RESERVED"),   # reserved
+    (20, "<I", 0, "STL_E_TENSOR"),
+    (20, "<I", 65536, "STL_E_TENSOR"),
+    (24, "<I", 0, "STL_E_OP"),
+    (28, "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # io table far past the end
+    (44, "<I", 0xFFFFFFF0, "STL_E_TRUNCATED"),  # weights_offset past the end
+    (44, "<I", 8, "STL_E_TRUNCATED"),           # weights_offset inside the tables
+    (48, "<I", 16, "STL_E_TRUNCATED"),          # weights_size inconsistent
+    (52, "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # body_size
+])
+def test_header_fields(valid: bytes, off: int, fmt: str, value: int, status: str) -> None:
+    assert _status(_patched(valid, off, fmt, value, rehash=False)) == status
+
+
+def test_bad_hash(valid: bytes) -> None:
+    flipped_weight = bytearray(valid)
+    flipped_weight[-1] ^= 1
+    assert _status(bytes(flipped_weight)) == "STL_E_INTEGRITY"
+    flipped_digest = bytearray(valid)
+    flipped_digest[60] ^= 0x80
+    assert _status(bytes(flipped_digest)) == "STL_E_INTEGRITY"
+
+
+def test_nonzero_padding_before_weights(valid: bytes) -> None:
+    tables_end = HEADER + _u32(valid, 20) * 40 + _u32(valid, 24) * 80 + _u32(valid, 28) * 4
+    if tables_end == _u32(valid, 44):
+        pytest.skip("this model's tables end on a 16-byte boundary: no padding to corrupt")
+    assert _status(_patched(valid, tables_end, "<B", 1)) == "STL_E_RESERVED"
+
+
+def _const_index(data: bytes) -> int:
+    """Index of the first CONST tensor (byte 0 of a tensor record is its kind)."""
+    return next(i for i in range(_u32(data, 20)) if data[_tensor_off(i)] == tzm.TensorKind.CONST)
+
+
+@pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
+    (0, "<B", 2, "STL_E_TENSOR"),            # kind
+    (1, "<B", 1, "STL_E_TENSOR"),            # dtype
+    (2, "<B", 7, "STL_E_TENSOR"),            # ndim
+    (3, "<B", 1, "STL_E_RESERVED"),
+    (36, "<I", 1, "STL_E_RESERVED"),
+    (4, "<I", 0, "STL_E_TENSOR"),            # zero dim
+    (4 + 4 * 5, "<I", 3, "STL_E_TENSOR"),    # dim beyond ndim
+    (28, "<I", 8, "STL_E_TENSOR"),           # misaligned offset
+    (28, "<I", 0xFFFFFFF0, "STL_E_TENSOR"),  # CONST far outside the weights
+    (32, "<I", 12, "STL_E_TENSOR"),          # size not 4 * product(dims)
+])
+def test_tensor_records(valid: bytes, field_off: int, fmt: str, value: int, status: str) -> None:
+    rec = _tensor_off(_const_index(valid))
+    assert _status(_patched(valid, rec + field_off, fmt, value)) == status
+
+
+def test_absurd_dims(valid: bytes) -> None:
+    """dims whose product overflows 32 (and 64) bits, with a size field that wrapped to match."""
+    def huge(model: tzm.TzmModel) -> None:
+        t = model.tensors[model.input]
+        t.dims, t.size = (65536, 65536, 65536, 65536, 65536, 65536), 0
+    assert _status(_remodel(valid, huge)) == "STL_E_TENSOR"
+
+    def just_over(model: tzm.TzmModel) -> None:
+        t = model.tensors[model.input]
+        t.dims, t.size = (1 << 30,), 0
+    assert _status(_remodel(valid, just_over)) == "STL_E_TENSOR"
+
+
+def test_io_index_out_of_range(valid: bytes) -> None:
+    io_table = _op_off(valid, _u32(valid, 24))
+    assert _status(_patched(valid, io_table, "<I", _u32(valid, 20))) == "STL_E_OP"
+    assert _status(_patched(valid, 32, "<I", _u32(valid, 20), rehash=False)) == "STL_E_TENSOR"
+
+
+@pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
+    (0, "<H", 0, "STL_E_OP"),              # type
+    (0, "<H", 13, "STL_E_OP"),
+    (2, "<B", 1, "STL_E_OP"),              # n_in: CONV takes 2 or 3
+    (2, "<B", 4, "STL_E_OP"),
+    (3, "<B", 2, "STL_E_OP"),              # n_out
+    (4, "<I", 0xFFFFFFFF, "STL_E_OP"),     # io_first past the io table
+    (8, "<B", 0, "STL_E_OP"),              # n_scratch disagrees with the formula
+    (9, "<B", 8, "STL_E_OP"),              # unknown act
+    (10, "<H", 1, "STL_E_RESERVED"),
+    (76, "<I", 1, "STL_E_RESERVED"),
+    (12 + 4 * 2, "<i", 0, "STL_E_OP"),     # stride 0
+    (12 + 4 * 4, "<i", -1, "STL_E_OP"),    # negative pad
+    (12 + 4 * 0, "<i", 5, "STL_E_OP"),     # kernel differs from the weights
+    (12 + 4 * 8, "<i", 2, "STL_E_SHAPE"),  # group does not divide the 3 input channels
+    (12 + 4 * 11, "<i", 1, "STL_E_OP"),    # unused iattr
+    (12 + 4 * 4, "<i", 3, "STL_E_SHAPE"),  # pad changes the output size
+    (60 + 4 * 3, "<f", 1.0, "STL_E_OP"),   # unused fattr
+])
+def test_conv_op_record(valid: bytes, field_off: int, fmt: str, value: float, status: str) -> None:
+    op = _op_off(valid, 0)
+    assert _u32(valid, op) & 0xFFFF == tzm.OpType.CONV
+    out = bytearray(valid)
+    struct.pack_into(fmt, out, op + field_off, value)
+    assert _status(_rehash(out)) == status
+
+
+def test_op_semantics(valid: bytes) -> None:
+    def act_on_maxpool(model: tzm.TzmModel) -> None:
+        _first_op(model, tzm.OpType.MAXPOOL).act = tzm.Act.RELU
+    assert _status(_remodel(valid, act_on_maxpool)) == "STL_E_OP"
+
+    def gemm_output_dims(model: tzm.TzmModel) -> None:
+        out = model.tensors[_first_op(model, tzm.OpType.GEMM).output]
+        out.dims, out.size = (1, 6), 24
+    assert _status(_remodel(valid, gemm_output_dims)) == "STL_E_SHAPE"
+
+    def softmax_axis(model: tzm.TzmModel) -> None:
+        _first_op(model, tzm.OpType.SOFTMAX).iattr[0] = 2
+    assert _status(_remodel(valid, softmax_axis)) == "STL_E_OP"
+
+    def pool_window_outside(model: tzm.TzmModel) -> None:
+        _first_op(model, tzm.OpType.MAXPOOL).iattr[4] = 2  # pad_top == kernel
+    assert _status(_remodel(valid, pool_window_outside)) == "STL_E_SHAPE"
+
+    def binary_kind(model: tzm.TzmModel) -> None:
+        _first_op(model, tzm.OpType.BINARY).iattr[0] = 5
+    assert _status(_remodel(valid, binary_kind)) == "STL_E_OP"
+
+
+def test_arena_overflow(valid: bytes) -> None:
+    def shrink(model: tzm.TzmModel) -> None:
+        model.arena_size -= 16
+    assert _status(_remodel(valid, shrink)) == "STL_E_PLAN"
+
+    def unaligned(model: tzm.TzmModel) -> None:
+        model.arena_size += 4
+    assert _status(_remodel(valid, unaligned)) == "STL_E_PLAN"
+
+    def far_offset(model: tzm.TzmModel) -> None:
+        model.tensors[model.output].offset = 0xFFFFFFF0
+    assert _status(_remodel(valid, far_offset)) == "STL_E_PLAN"
+
+
+def test_overlapping_plan(valid: bytes) -> None:
+    """The first conv's output placed on its own input, which is no in-place op."""
+    def overlap(model: tzm.TzmModel) -> None:
+        conv = model.ops[0]
+        model.tensors[conv.output].offset = model.tensors[conv.inputs[0]].offset
+    assert _status(_remodel(valid, overlap)) == "STL_E_PLAN"
+
+    def scratch_on_output(model: tzm.TzmModel) -> None:
+        conv = model.ops[0]
+        assert conv.scratch is not None
+        model.tensors[conv.scratch].offset = model.tensors[conv.output].offset
+    assert _status(_remodel(valid, scratch_on_output)) == "STL_E_PLAN"
+
+
+def _refusal(data: bytes) -> tuple[str, str]:
+    with pytest.raises(native.EngineError) as info:
+        native.load(data)
+    return info.value.status, info.value.reason
+
+
+def test_dataflow_rules(valid: bytes) -> None:
+    def input_is_written(model: tzm.TzmModel) -> None:
+        old_input = model.tensors[model.input]
+        old_input.kind, old_input.offset = tzm.TensorKind.CONST, 0  # so that only the new rule breaks
+        model.input = model.ops[0].output
+    assert _refusal(_remodel(valid, input_is_written)) == ("STL_E_PLAN", "an op writes the model input")
+
+    def read_before_def(model: tzm.TzmModel) -> None:
+        model.ops[0], model.ops[1] = model.ops[1], model.ops[0]
+    status, reason = _refusal(_remodel(valid, read_before_def))
+    assert status == "STL_E_PLAN" and "before" in reason
+
+    def const_is_written(model: tzm.TzmModel) -> None:
+        pooled = model.tensors[_first_op(model, tzm.OpType.GLOBAL_AVGPOOL).output]
+        pooled.kind, pooled.offset = tzm.TensorKind.CONST, 0
+    assert _refusal(_remodel(valid, const_is_written)) == ("STL_E_PLAN", "an op writes a CONST tensor")
+
+    def scratch_is_read(model: tzm.TzmModel) -> None:
+        scratch = model.ops[0].scratch
+        assert scratch is not None
+        model.ops[2].scratch, model.ops[2].inputs = None, (scratch, *model.ops[2].inputs[1:])
+    assert _refusal(_remodel(valid, scratch_is_read))[0] in ("STL_E_SHAPE", "STL_E_OP", "STL_E_PLAN")
+
+
+def test_valid_model_still_loads(valid: bytes) -> None:
+    """The refusals above left no state behind."""
+    assert native.load(valid).output_shape == (1, 5)
+
+
+def _raw_run(m: native.Model, arena: np.ndarray, arena_len: int, x: np.ndarray, y: np.ndarray) -> str:
+    """Call stl_run directly, bypassing Model.run's own shape check, to reach the C argument checks."""
+    lib = native.library()
+    status = lib.stl_run(ctypes.byref(m._m), ctypes.c_void_p(arena.ctypes.data), arena_len,
+                         ctypes.c_void_p(x.ctypes.data), x.nbytes, ctypes.c_void_p(y.ctypes.data), y.nbytes)
+    return lib.stl_status_name(status).decode()
+
+
+def test_run_argument_checks(valid: bytes) -> None:
+    m = native.load(valid)
+    x = np.zeros(m.input_shape, np.float32)
+    y = np.zeros(m.output_shape, np.float32)
+    arena = np.zeros(m.arena_bytes + 64, np.uint8)
+    base = -arena.ctypes.data % 16
+    aligned = arena[base:]
+    assert _raw_run(m, aligned, m.arena_bytes, x, y) == "STL_OK"
+    assert _raw_run(m, aligned, m.arena_bytes - 16, x, y) == "STL_E_ARG"
+    assert _raw_run(m, arena[base + 4:], m.arena_bytes, x, y) == "STL_E_ARG"
+    assert _raw_run(m, aligned, m.arena_bytes, x.ravel()[1:], y) == "STL_E_ARG"
+    assert _raw_run(m, aligned, m.arena_bytes, x, np.zeros(6, np.float32)) == "STL_E_ARG"
+    with pytest.raises(native.EngineError, match="STL_E_ARG: input shape"):
+        m.run(np.zeros((1, 3, 8, 9), np.float32))
+
+
+def test_unaligned_model_buffer(valid: bytes) -> None:
+    buf = np.zeros(len(valid) + 32, np.uint8)
+    start = -buf.ctypes.data % 16 + 4
+    buf[start:start + len(valid)] = np.frombuffer(valid, np.uint8)
+    lib, model = native.library(), native._Model()
+    status = lib.stl_load(ctypes.byref(model), ctypes.c_void_p(buf.ctypes.data + start), len(valid))
+    assert lib.stl_status_name(status).decode() == "STL_E_ARG"
