@@ -120,6 +120,11 @@ def _converter_digest_parts() -> list[Path]:
     return files
 
 
+def model_file(stack: QemuStack, name: str) -> Path:
+    """The .tzm that convert_models() writes for fixture model `name` (copied to the target)."""
+    return stack.root / "models" / f"{name}.tzm"
+
+
 def convert_models(stack: QemuStack) -> dict[str, Path]:
     """The fixture models as .tzm under build/qemu/models/, converted when out of date."""
     from tzinfer.convert import ConvertError, convert
@@ -131,19 +136,18 @@ def convert_models(stack: QemuStack) -> dict[str, Path]:
         fixtures = ensure()
     except FixtureError as e:
         raise StackError(f"fixtures: {e}") from None
-    out_dir = stack.root / "models"
     converter = _converter_digest_parts()
     models: dict[str, Path] = {}
     for name in MODELS:
         onnx = fixtures.onnx(name)
-        tzm = out_dir / f"{name}.tzm"
-        stamp = Stamp(out_dir / f".{name}.converted", digest([onnx, *converter]))
+        tzm = model_file(stack, name)
+        stamp = Stamp(tzm.with_name(f".{name}.converted"), digest([onnx, *converter]))
         if not (stamp.fresh() and tzm.is_file()):
             try:
                 emitted = convert(onnx, INPUT_SHAPES[name])
             except ConvertError as e:
                 raise StackError(f"converting {onnx.name}: {e}") from None
-            out_dir.mkdir(parents=True, exist_ok=True)
+            tzm.parent.mkdir(parents=True, exist_ok=True)
             tzm.write_bytes(write(emitted.model))
             stamp.done()
             console.print(f"[green]✓[/] converted {name} ({tzm.stat().st_size / 1e6:.1f} MB)")

@@ -1,0 +1,113 @@
+"""The S-Tinylib TA inside the patched OP-TEE, driven through tzinfer-run on the booted VM.
+
+Outputs come back over the serial console (base64) and are compared with the host build of the
+same engine (same .tzm file) and with ONNX Runtime on the same input. Relative error is
+max|a - b| / max|b|, so that logits near zero do not inflate it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tzinfer import native
+from tzinfer.fixtures import FixturePaths
+from tzinfer.stack import tzinfer_run
+from tzinfer.stack.console import Console
+from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.payload import TARGET, model_file
+
+pytestmark = pytest.mark.qemu
+
+#: The sample input each model is checked on (the chelsea photo for the ImageNet models).
+SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3"}
+#: Generous: MobileNetV2 under QEMU's emulation takes seconds, not milliseconds.
+RUN_TIMEOUT_S = 600.0
+OUTPUT = "/tmp/tzinfer-out.npy"
+
+
+def relative_error(a: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.max(np.abs(a.ravel() - ref.ravel())) / np.max(np.abs(ref)))
+
+
+def labels_for(model: str) -> str | None:
+    return None if model == "lenet5" else TARGET.labels
+
+
+def classify(target: Console, model: str, sample: str, output: str | None = None) -> tzinfer_run.RunReport:
+    cmdline = tzinfer_run.command(TARGET.model(model), TARGET.input(model, sample),
+                                  labels=labels_for(model), output=output)
+    return tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
+
+
+def assert_valid_run_works(target: Console) -> None:
+    """The TA still answers a valid request correctly after a rejected one."""
+    report = classify(target, "lenet5", "digit3")
+    assert report.ok, report.output
+    assert report.top[0].class_id == 3, report.output
+
+
+@pytest.mark.parametrize("model", list(SAMPLES))
+def test_output_matches_host_engine_and_onnxruntime(target: Console, fixtures: FixturePaths,
+                                                    model: str) -> None:
+    sample = SAMPLES[model]
+    report = classify(target, model, sample, output=OUTPUT)
+    assert report.ok, report.output
+    assert report.fields["world"] == "secure"
+    in_tee = tzinfer_run.fetch_npy(target, OUTPUT)
+
+    x = np.load(fixtures.input(model, sample))
+    host = native.load(model_file(QemuStack(), model).read_bytes()).run(x)
+    ort = np.load(fixtures.reference(model, sample))
+    assert in_tee.size == host.size == ort.size
+    assert relative_error(in_tee, host) <= 1e-5
+    assert relative_error(in_tee, ort) <= 1e-4
+
+
+def test_chelsea_top1_is_onnxruntime_top1(target: Console, fixtures: FixturePaths) -> None:
+    report = classify(target, "mobilenetv2", "chelsea")
+    assert report.ok, report.output
+    expected = fixtures.top1("mobilenetv2", "chelsea")
+    assert report.top[0].class_id == expected
+    assert report.top[0].label == fixtures.labels[expected]
+    assert len(report.top) == 5
+    # What the TA holds: the whole model plus its arena, inside the TA heap.
+    assert "secure memory" in report.fields
+    assert report.number("model bytes") > 13e6
+    assert report.number("inference ms") > 0
+
+
+@pytest.mark.parametrize(("damage", "engine_status"), [
+    ("truncated", "STL_E_TRUNCATED"),
+    ("flipped-weight-byte", "STL_E_INTEGRITY"),
+    ("not-a-model", "STL_E_MAGIC"),
+])
+def test_malformed_model_is_rejected_and_ta_stays_usable(target: Console, damage: str,
+                                                         engine_status: str) -> None:
+    good = TARGET.model("lenet5")
+    bad = "/tmp/bad.tzm"
+    make_bad = {
+        "truncated": f"head -c 4000 {good} > {bad}",
+        # One weight byte changed: only the body's SHA-256 can notice.
+        "flipped-weight-byte": f"cp {good} {bad} && printf '\\377\\000\\377' | "
+                               f"dd of={bad} bs=1 seek=100000 conv=notrunc 2>/dev/null",
+        "not-a-model": f"cp {TARGET.input('lenet5', 'digit3')} {bad}",
+    }[damage]
+    target.check(make_bad)
+    cmdline = tzinfer_run.command(bad, TARGET.input("lenet5", "digit3"), labels=None)
+    report = tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
+    assert not report.ok
+    # The engine's verdict, passed back from the TA, and the TEE result code.
+    assert f"{bad} is not a valid tzinfer model: {engine_status}: " in report.output
+    assert "[TEEC 0xffff0005 from TA]" in report.output  # TEE_ERROR_BAD_FORMAT
+    assert "re-create it with `tzinfer convert`" in report.output
+    assert_valid_run_works(target)
+
+
+def test_wrong_size_input_is_rejected_and_ta_stays_usable(target: Console) -> None:
+    lenet_input = TARGET.input("lenet5", "digit3")
+    cmdline = tzinfer_run.command(TARGET.model("mobilenetv2"), lenet_input)
+    report = tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
+    assert not report.ok
+    assert f"{lenet_input} holds 784 floats but the model takes 150528" in report.output
+    assert_valid_run_works(target)
