@@ -1,0 +1,147 @@
+"""The secure stack in use: `invoke demo` (one classification inside OP-TEE) and
+`invoke bench-qemu` (the TA against the same engine in the normal world, and against re-sending
+the model for every inference), both in one QEMU VM."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from invoke import Context, task
+
+from tzinfer.stack import StackError, pipeline, tzinfer_run
+from tzinfer.stack.console import Console, ConsoleError
+from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.payload import TARGET
+from tzinfer.stack.vm import QemuVM
+
+BOOT_TIMEOUT_S = 180.0
+#: The demo's input: the chelsea photo of scikit-image, preprocessed for ImageNet models.
+DEMO_MODEL, DEMO_IMAGE = "mobilenetv2", "chelsea"
+#: Models and inputs of bench-qemu.
+BENCH_SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3"}
+#: A MobileNetV2 inference under QEMU's emulation takes seconds; reloads add more.
+RUN_TIMEOUT_S = 1800.0
+
+
+@contextmanager
+def booted(stack: QemuStack, name: str) -> Iterator[Console]:
+    """Boot the stack's VM, yield its console, power it off; logs in build/qemu/logs/<name>-*.log."""
+    vm = QemuVM(stack, stack.logs / f"{name}-console.log", stack.logs / f"{name}-secure.log")
+    with vm as console:
+        seconds = console.expect_boot(timeout=BOOT_TIMEOUT_S)
+        print(f"booted in {seconds:.1f} s (console log {vm.console_log_path}, OP-TEE log {vm.secure_log})")
+        yield console
+        console.poweroff()
+        vm.wait_exit()
+
+
+def _build() -> QemuStack:
+    try:
+        return pipeline.build()
+    except StackError as e:
+        raise SystemExit(f"build: {e}") from None
+
+
+@task
+def demo(c: Context) -> None:
+    """Classify the chelsea photo with MobileNetV2 inside OP-TEE in QEMU and print the top-5,
+    the secure memory used and the timings (builds whatever is missing first)."""
+    stack = _build()
+    try:
+        with booted(stack, "demo") as console:
+            cmdline = tzinfer_run.command(TARGET.model(DEMO_MODEL), TARGET.input(DEMO_MODEL, DEMO_IMAGE))
+            print(f"$ {cmdline}")
+            report = tzinfer_run.run(console, cmdline, timeout=RUN_TIMEOUT_S)
+            print(report.output)
+            if not report.ok:
+                raise SystemExit(f"demo: tzinfer-run failed with exit code {report.exit_code}")
+    except ConsoleError as e:
+        raise SystemExit(f"demo: {e}; see the logs under {stack.logs}") from None
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of running a model with tzinfer-run."""
+
+    world: str
+    reload_each_run: bool = False
+
+
+#: normal: the engine linked into the client, unprotected (the baseline); secure_resident: the
+#: product, model held in the TA heap; secure_reload_each_run: the model sent through shared
+#: memory again (and re-verified) before every inference, as when it does not fit (SmartZone).
+MODES = {
+    "normal": Mode("normal"),
+    "secure_resident": Mode("secure"),
+    "secure_reload_each_run": Mode("secure", reload_each_run=True),
+}
+
+
+def _median_ms(console: Console, model: str, sample: str, runs: int, mode: Mode) -> dict[str, float]:
+    """Run `runs` inferences in one tzinfer-run; its medians of engine time and round trip."""
+    labels = None if model == "lenet5" else TARGET.labels
+    cmdline = tzinfer_run.command(TARGET.model(model), TARGET.input(model, sample), labels=labels,
+                                  repeat=runs, world=mode.world, reload_each_run=mode.reload_each_run)
+    report = tzinfer_run.run(console, cmdline, timeout=RUN_TIMEOUT_S)
+    if not report.ok:
+        raise ConsoleError(f"{cmdline} failed:\n{report.output}")
+    return {"engine_ms": report.number("inference ms"), "round_trip_ms": report.number("round trip ms")}
+
+
+def _bench_model(console: Console, model: str, sample: str, runs: int, rounds: int) -> dict[str, Any]:
+    """Alternate the modes `rounds` times, so that load from other processes on the host hits
+    them alike; keep the median of each, and the ratios of the round-trip medians."""
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in MODES}
+    for _ in range(rounds):
+        for name, mode in MODES.items():
+            samples[name].append(_median_ms(console, model, sample, runs, mode))
+    result: dict[str, Any] = {
+        name: {key: statistics.median(v[key] for v in values) for key in values[0]}
+        for name, values in samples.items()
+    }
+    resident_ms = result["secure_resident"]["round_trip_ms"]
+    result["ta_over_normal"] = resident_ms / result["normal"]["round_trip_ms"]
+    result["reload_over_resident"] = result["secure_reload_each_run"]["round_trip_ms"] / resident_ms
+    return result
+
+
+@task(help={"runs": "inferences per tzinfer-run invocation (medians are taken)",
+            "rounds": "how many times the three modes are alternated per model",
+            "models": "comma-separated subset of mobilenetv2,squeezenet1_1,lenet5"})
+def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "") -> None:
+    """Measured in QEMU (TCG emulation, not hardware): TA latency / the same engine's latency in
+    the normal world of the same VM (goal <= 1.05), and the model resident in sized secure memory
+    against re-sending it through shared memory before every inference (SmartZone-style)."""
+    chosen = [m for m in models.split(",") if m] or list(BENCH_SAMPLES)
+    unknown = set(chosen) - set(BENCH_SAMPLES)
+    if unknown:
+        raise SystemExit(f"bench-qemu: unknown model(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(BENCH_SAMPLES)}")
+    stack = _build()
+    results: dict[str, Any] = {
+        "measured_in": "QEMU virt cortex-a57 (TCG), one VM", "runs": runs, "rounds": rounds,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        with booted(stack, "bench-qemu") as console:
+            for model in chosen:
+                print(f"bench-qemu: {model} ...", flush=True)
+                results[model] = _bench_model(console, model, BENCH_SAMPLES[model], runs, rounds)
+    except ConsoleError as e:
+        raise SystemExit(f"bench-qemu: {e}; see the logs under {stack.logs}") from None
+    out = stack.root / "bench-qemu.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print("Measured in QEMU (TCG emulation): ratios only, absolute times are not hardware times.")
+    print(f"{'model':14} {'normal ms':>10} {'TA ms':>10} {'TA/normal':>9} {'reload ms':>10} {'reload/TA':>9}")
+    for model in chosen:
+        r = results[model]
+        normal, resident, reload = (r[m]["round_trip_ms"] for m in MODES)
+        print(f"{model:14} {normal:10.1f} {resident:10.1f} {r['ta_over_normal']:9.3f} {reload:10.1f} "
+              f"{r['reload_over_resident']:9.2f}")
+    print(f"results: {out}")
