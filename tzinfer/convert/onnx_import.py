@@ -14,6 +14,7 @@ from tzinfer.convert import fold, ops_elementwise, ops_layout, ops_linear, ops_p
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph
+from tzinfer.tzm import OpType
 
 Handler = Callable[[Context, Node], None]
 HANDLERS: dict[str, Handler] = {**ops_linear.HANDLERS, **ops_pool.HANDLERS, **ops_elementwise.HANDLERS,
@@ -117,10 +118,12 @@ def import_onnx(path: Path, input_shape: Sequence[int] | None = None) -> Graph:
         handler(ctx, node)
 
     output = g.output[0].name
-    if ctx.is_const(output) or output == inputs[0].name:
+    if ctx.is_const(output):
         raise ConvertError(f"output '{output}' does not depend on the input; there is nothing to run")
     graph.output = ctx.tensor(output)
-    if graph.output == graph.input:
-        raise ConvertError(f"output '{output}' is the input itself; there is nothing to run")
+    if graph.output == graph.input:  # an identity model: the format wants distinct input and output
+        copy = Node("Identity", "output copy", [output], [output], {})
+        graph.output = ctx.emit(copy, OpType.RESHAPE, [graph.input], graph.shape(graph.input),
+                                output=f"{output}:copy").output
     graph.prune()
     return graph

@@ -122,13 +122,14 @@ def batch_norm(ctx: Context, node: Node) -> None:
                               for i, what in enumerate(("scale", "B", "mean", "var"), start=1))
     scale = gamma / np.sqrt(var + float(node.attr("epsilon", 1e-5)))
     shift = beta - mean * scale
+    channel_shape = (shape[1],) + (1,) * (len(shape) - 2)  # broadcasts along axis 1
+    scale, shift = scale.reshape(channel_shape), shift.reshape(channel_shape)
     if affine.try_fold(ctx, node, x, scale, shift):
         return
-    channel_shape = (shape[1],) + (1,) * (len(shape) - 2)
-    scaled = ctx.emit(node, OpType.BINARY, [ctx.tensor(x), ctx.graph.add_const(scale.reshape(channel_shape),
-                                                                                 f"{node.name}:scale")],
-                      shape, [BinaryKind.MUL], output=f"{node.name}:scaled").output
-    shift_name = ctx.graph.add_const(shift.reshape(channel_shape), f"{node.name}:shift")
+    scale_name = ctx.graph.add_const(scale, f"{node.name}:scale")
+    scaled = ctx.emit(node, OpType.BINARY, [ctx.tensor(x), scale_name], shape, [BinaryKind.MUL],
+                      output=f"{node.name}:scaled").output
+    shift_name = ctx.graph.add_const(shift, f"{node.name}:shift")
     ctx.emit(node, OpType.BINARY, [scaled, shift_name], shape, [BinaryKind.ADD])
 
 

@@ -1,0 +1,499 @@
+"""Per-op checks of converter + host engine against ONNX Runtime on tiny ONNX graphs with
+randomised shapes and attributes (hypothesis). Each graph is converted to .tzm, run through
+tzinfer.native and compared with ORT: max|diff| <= 1e-4 * max(1, max|ref|)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+
+from tzinfer import native, tzm
+from tzinfer.convert import UnsupportedError, convert
+from tzinfer.tzm import Act, OpType
+
+EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def make_model(nodes: list[onnx.NodeProto], input_shape: tuple[int | str, ...],
+               consts: dict[str, np.ndarray] | None = None, opset: int = 14) -> onnx.ModelProto:
+    """A one-input ("x"), one-output ("y") float model; consts become initializers."""
+    inits = [numpy_helper.from_array(np.asarray(v), k) for k, v in (consts or {}).items()]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "t", [x], [y], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return model
+
+
+def convert_model(model: onnx.ModelProto, input_shape: tuple[int, ...] | None = None) -> tzm.TzmModel:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.onnx"
+        onnx.save(model, path)
+        return convert(path, input_shape).model
+
+
+def ort_run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # unused initializers in these tiny graphs are intended
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+def check(model: onnx.ModelProto, x: np.ndarray, input_shape: tuple[int, ...] | None = None) -> tzm.TzmModel:
+    """Convert, run on the engine, compare with ORT; returns the converted model for extra checks."""
+    converted = convert_model(model, input_shape)
+    y = native.load(tzm.write(converted)).run(x)
+    ref = ort_run(model, x)
+    assert y.shape == ref.shape
+    tolerance = 1e-4 * max(1.0, float(np.abs(ref).max()))
+    assert float(np.abs(y - ref).max()) <= tolerance
+    return converted
+
+
+def rand(seed: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def op_types(model: tzm.TzmModel) -> list[OpType]:
+    return [op.type for op in model.ops]
+
+
+seeds = st.integers(0, 2**32 - 1)
+
+# Activations as (ONNX node factory, expected fused act); inputs named "a" -> "y".
+ACTIVATIONS = {
+    "Relu": (lambda i, o: helper.make_node("Relu", [i], [o]), Act.RELU),
+    "Relu6": (lambda i, o: helper.make_node("Clip", [i, "lo", "hi"], [o]), Act.CLIP),
+    "LeakyRelu": (lambda i, o: helper.make_node("LeakyRelu", [i], [o], alpha=0.3), Act.LEAKY_RELU),
+    "Sigmoid": (lambda i, o: helper.make_node("Sigmoid", [i], [o]), Act.SIGMOID),
+    "HardSigmoid": (lambda i, o: helper.make_node("HardSigmoid", [i], [o], alpha=0.25, beta=0.4),
+                    Act.HARD_SIGMOID),
+    "HardSwish": (lambda i, o: helper.make_node("HardSwish", [i], [o]), Act.HARD_SWISH),
+    "Tanh": (lambda i, o: helper.make_node("Tanh", [i], [o]), Act.TANH),
+}
+CLIP_BOUNDS = {"lo": np.array(0.0, np.float32), "hi": np.array(6.0, np.float32)}
+
+# --- convolution ---------------------------------------------------------------------------------
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn) -> dict:
+    kind = draw(st.sampled_from(["dense", "depthwise", "grouped"]))
+    group = 1 if kind == "dense" else draw(st.integers(2, 4))
+    cg = 1 if kind == "depthwise" else draw(st.integers(1, 4))
+    m = group * (1 if kind == "depthwise" else draw(st.integers(1, 3)))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dh, dw = draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 2)]))
+    pads = [draw(st.integers(0, 2)) for _ in range(4)]
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    h = draw(st.integers(max(1, eh - pads[0] - pads[2]), eh + 7))
+    w = draw(st.integers(max(1, ew - pads[1] - pads[3]), ew + 7))
+    return {"n": draw(st.integers(1, 2)), "c": cg * group, "m": m, "h": h, "w": w, "group": group,
+            "kernel": (kh, kw), "strides": (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+            "dilations": (dh, dw), "pads": pads, "bias": draw(st.booleans()), "seed": draw(seeds),
+            "act": draw(st.sampled_from([None, *ACTIVATIONS]))}
+
+
+@EXAMPLES
+@given(conv_cases())
+def test_conv(case: dict) -> None:
+    """Dense, grouped and depthwise conv with asymmetric pads, strides, dilation, bias and every
+    fusable activation; the activation must end up fused into the CONV."""
+    kh, kw = case["kernel"]
+    weights = rand(case["seed"], case["m"], case["c"] // case["group"], kh, kw)
+    consts = {"w": weights, **CLIP_BOUNDS}
+    inputs = ["x", "w"]
+    if case["bias"]:
+        consts["b"] = rand(case["seed"] + 1, case["m"])
+        inputs.append("b")
+    conv_out = "c" if case["act"] else "y"
+    nodes = [helper.make_node("Conv", inputs, [conv_out], group=case["group"], kernel_shape=[kh, kw],
+                              strides=list(case["strides"]), dilations=list(case["dilations"]),
+                              pads=case["pads"])]
+    if case["act"]:
+        nodes.append(ACTIVATIONS[case["act"]][0]("c", "y"))
+    x = rand(case["seed"] + 2, case["n"], case["c"], case["h"], case["w"])
+    converted = check(make_model(nodes, x.shape, consts), x)
+    assert op_types(converted) == [OpType.CONV]
+    assert converted.ops[0].act == (ACTIVATIONS[case["act"]][1] if case["act"] else Act.NONE)
+
+
+@EXAMPLES
+@given(st.sampled_from(["SAME_UPPER", "SAME_LOWER", "VALID"]), st.integers(1, 3), st.integers(1, 5), seeds)
+def test_conv_auto_pad(auto_pad: str, stride: int, k: int, seed: int) -> None:
+    x = rand(seed, 1, 3, 9, 8)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], auto_pad=auto_pad, strides=[stride, stride])
+    check(make_model([node], x.shape, {"w": rand(seed + 1, 4, 3, k, k)}), x)
+
+
+@EXAMPLES
+@given(st.booleans(), seeds)
+def test_batchnorm_folds_into_conv(with_bias: bool, seed: int) -> None:
+    consts = {"w": rand(seed, 6, 3, 3, 3), "s": rand(seed + 1, 6), "bb": rand(seed + 2, 6),
+              "mean": rand(seed + 3, 6), "var": np.abs(rand(seed + 4, 6)) + 0.1, "b": rand(seed + 5, 6)}
+    conv_inputs = ["x", "w", "b"] if with_bias else ["x", "w"]
+    nodes = [helper.make_node("Conv", conv_inputs, ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "s", "bb", "mean", "var"], ["bn"], epsilon=1e-3),
+             helper.make_node("Relu", ["bn"], ["y"])]
+    x = rand(seed + 6, 1, 3, 7, 7)
+    converted = check(make_model(nodes, x.shape, consts), x)
+    assert op_types(converted) == [OpType.CONV] and converted.ops[0].act == Act.RELU
+
+
+@EXAMPLES
+@given(st.integers(1, 6), st.integers(0, 2), seeds)
+def test_batchnorm_without_conv(c: int, extra_dims: int, seed: int) -> None:
+    """A BatchNormalization with no conv before it becomes a per-channel MUL and ADD."""
+    consts = {"s": rand(seed, c), "bb": rand(seed + 1, c), "mean": rand(seed + 2, c),
+              "var": np.abs(rand(seed + 3, c)) + 0.1}
+    x = rand(seed + 4, 2, c, *([3] * extra_dims))
+    node = helper.make_node("BatchNormalization", ["x", "s", "bb", "mean", "var"], ["y"])
+    converted = check(make_model([node], x.shape, consts), x)
+    assert op_types(converted) == [OpType.BINARY, OpType.BINARY]
+
+
+@EXAMPLES
+@given(st.sampled_from(["Add", "Sub", "Mul"]), st.sampled_from([(5, 1, 1), (1, 5, 1, 1), (1,), ()]),
+       st.booleans(), seeds)
+def test_per_channel_constant_folds_into_conv(op: str, const_shape: tuple[int, ...], const_first: bool,
+                                              seed: int) -> None:
+    consts = {"w": rand(seed, 5, 2, 3, 3), "k": rand(seed + 1, *const_shape)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node(op, ["k", "c"] if const_first else ["c", "k"], ["y"])]
+    x = rand(seed + 2, 1, 2, 6, 6)
+    assert op_types(check(make_model(nodes, x.shape, consts), x)) == [OpType.CONV]
+
+
+# --- activations and element-wise ----------------------------------------------------------------
+
+
+@EXAMPLES
+@given(st.sampled_from(list(ACTIVATIONS)), st.lists(st.integers(1, 5), min_size=1, max_size=4), seeds)
+def test_activation_alone(name: str, shape: list[int], seed: int) -> None:
+    """An activation with no producer to fuse into (it reads the model input) is a UNARY op."""
+    x = 4 * rand(seed, *shape)
+    converted = check(make_model([ACTIVATIONS[name][0]("x", "y")], x.shape, CLIP_BOUNDS), x)
+    assert op_types(converted) == [OpType.UNARY] and converted.ops[0].act == ACTIVATIONS[name][1]
+
+
+@EXAMPLES
+@given(st.sampled_from(["attributes", "both", "min only", "max only"]), st.floats(-2, 0), st.floats(0.1, 3),
+       seeds)
+def test_clip_bounds(form: str, low: float, high: float, seed: int) -> None:
+    """Clip bounds as attributes (opset 10) or as optional inputs (opset 11+), either may be absent."""
+    x = 3 * rand(seed, 2, 3, 4)
+    if form == "attributes":
+        model = make_model([helper.make_node("Clip", ["x"], ["y"], min=low, max=high)], x.shape, opset=10)
+    else:
+        inputs = {"both": ["x", "lo", "hi"], "min only": ["x", "lo"], "max only": ["x", "", "hi"]}[form]
+        model = make_model([helper.make_node("Clip", inputs, ["y"])], x.shape,
+                           {"lo": np.array(low, np.float32), "hi": np.array(high, np.float32)}, opset=11)
+    check(model, x)
+
+
+@st.composite
+def broadcast_pairs(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Two shapes that broadcast: right-aligned dims equal or 1, ranks may differ."""
+    out = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    a = [d if draw(st.booleans()) else 1 for d in out]
+    b = [d if draw(st.booleans()) else 1 for d in out]
+    b = b[draw(st.integers(0, len(b))):]
+    return tuple(a), tuple(b)
+
+
+@EXAMPLES
+@given(st.sampled_from(["Add", "Sub", "Mul", "Div"]), broadcast_pairs(), st.booleans(), seeds)
+def test_binary_broadcast_with_constant(op: str, shapes: tuple, const_first: bool, seed: int) -> None:
+    a_shape, b_shape = shapes
+    k = rand(seed, *b_shape)
+    if op == "Div":
+        k = np.sign(k) * (np.abs(k) + 0.5)
+    x = rand(seed + 1, *a_shape)
+    if op == "Div" and const_first:
+        x = np.sign(x) * (np.abs(x) + 0.5)
+    node = helper.make_node(op, ["k", "x"] if const_first else ["x", "k"], ["y"])
+    check(make_model([node], x.shape, {"k": k}), x)
+
+
+@EXAMPLES
+@given(st.sampled_from(["Add", "Sub", "Mul", "Div"]), st.sampled_from([None, "Relu", "Sigmoid"]),
+       st.integers(1, 2), st.integers(1, 6), st.integers(1, 5), seeds)
+def test_binary_of_two_activations(op: str, act: str | None, n: int, c: int, hw: int, seed: int) -> None:
+    """Squeeze-excite style: x (op) GlobalAveragePool(x) broadcast over H, W, plus a fused activation."""
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+             helper.make_node("Sigmoid", ["g"], ["s"]),
+             helper.make_node(op, ["x", "s"], ["b" if act else "y"])]
+    if act:
+        nodes.append(helper.make_node(act, ["b"], ["y"]))
+    x = rand(seed, n, c, hw, hw + 1)
+    converted = check(make_model(nodes, x.shape), x)
+    binary = [o for o in converted.ops if o.type == OpType.BINARY]
+    assert len(binary) == 1 and binary[0].act == (Act[act.upper()] if act else Act.NONE)
+
+
+@EXAMPLES
+@given(st.sampled_from(["channel", "scalar", "full", "activation"]), seeds)
+def test_prelu(slope_kind: str, seed: int) -> None:
+    x = rand(seed, 1, 4, 3, 5)
+    if slope_kind == "activation":  # slope computed from the input: Sigmoid(x)
+        nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("PRelu", ["x", "s"], ["y"])]
+        model = make_model(nodes, x.shape)
+    else:
+        shape = {"channel": (4, 1, 1), "scalar": (1,), "full": (4, 3, 5)}[slope_kind]
+        slope = {"k": rand(seed + 1, *shape)}
+        model = make_model([helper.make_node("PRelu", ["x", "k"], ["y"])], x.shape, slope)
+    check(model, x)
+
+
+# --- pooling ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def pool_cases(draw: st.DrawFn) -> dict:
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    pads = [draw(st.integers(0, kh - 1)), draw(st.integers(0, kw - 1)), draw(st.integers(0, kh - 1)),
+            draw(st.integers(0, kw - 1))]
+    strides = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+    return {"kernel": [kh, kw], "strides": strides, "pads": pads,
+            "h": draw(st.integers(max(1, kh - pads[0] - pads[2]), 10)),
+            "w": draw(st.integers(max(1, kw - pads[1] - pads[3]), 10)),
+            "ceil_mode": draw(st.integers(0, 1)), "count_include_pad": draw(st.integers(0, 1)),
+            "seed": draw(seeds)}
+
+
+@EXAMPLES
+@given(pool_cases())
+def test_maxpool(case: dict) -> None:
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=case["kernel"], strides=case["strides"],
+                            pads=case["pads"], ceil_mode=case["ceil_mode"])
+    x = rand(case["seed"], 1, 3, case["h"], case["w"])
+    assert op_types(check(make_model([node], x.shape), x)) == [OpType.MAXPOOL]
+
+
+@EXAMPLES
+@given(pool_cases())
+def test_avgpool(case: dict) -> None:
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=case["kernel"], strides=case["strides"],
+                            pads=case["pads"], ceil_mode=case["ceil_mode"],
+                            count_include_pad=case["count_include_pad"])
+    x = rand(case["seed"], 2, 2, case["h"], case["w"])
+    assert op_types(check(make_model([node], x.shape), x)) == [OpType.AVGPOOL]
+
+
+@EXAMPLES
+@given(st.sampled_from(["GlobalAveragePool", "GlobalMaxPool"]), st.integers(1, 5), st.integers(1, 9), seeds)
+def test_global_pools(op: str, c: int, hw: int, seed: int) -> None:
+    x = rand(seed, 1, c, hw, hw + 2)
+    check(make_model([helper.make_node(op, ["x"], ["y"])], x.shape), x)
+
+
+# --- fully connected -------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 7), st.booleans(), st.booleans(),
+       st.sampled_from([None, "vector", "row", "scalar", "matrix"]), st.floats(0.25, 2), st.floats(-1, 2),
+       st.sampled_from([None, "Relu", "Tanh"]), seeds)
+def test_gemm(m: int, k: int, n: int, trans_a: bool, trans_b: bool, c_kind: str | None, alpha: float,
+              beta: float, act: str | None, seed: int) -> None:
+    """Gemm with transA/transB, alpha, beta and every C shape, plus a fused activation."""
+    b = rand(seed, *((n, k) if trans_b else (k, n)))
+    consts = {"b": b}
+    inputs = ["x", "b"]
+    if c_kind:
+        consts["c"] = rand(seed + 1, *{"vector": (n,), "row": (1, n), "scalar": (), "matrix": (m, n)}[c_kind])
+        inputs.append("c")
+    nodes = [helper.make_node("Gemm", inputs, ["g" if act else "y"], alpha=alpha, beta=beta,
+                              transA=int(trans_a), transB=int(trans_b))]
+    if act:
+        nodes.append(helper.make_node(act, ["g"], ["y"]))
+    x = rand(seed + 2, *((k, m) if trans_a else (m, k)))
+    check(make_model(nodes, x.shape, consts), x)
+
+
+@EXAMPLES
+@given(st.lists(st.integers(1, 4), min_size=0, max_size=2), st.integers(1, 8), st.integers(1, 6),
+       st.booleans(), seeds)
+def test_matmul_with_constant_right_operand(batch: list[int], k: int, n: int, bias: bool, seed: int) -> None:
+    """MatMul (rank 2 or more on the left) and a following bias Add, as PyTorch exports Linear."""
+    x = rand(seed, *batch, 3, k)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["mm" if bias else "y"])]
+    if bias:
+        nodes.append(helper.make_node("Add", ["mm", "b"], ["y"]))
+    check(make_model(nodes, x.shape, {"w": rand(seed + 1, k, n), "b": rand(seed + 2, n)}), x)
+
+
+# --- layout ----------------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(st.integers(0, 3), st.integers(1, 3), st.integers(0, 3), seeds)
+def test_concat_with_constant_zero_channels(axis: int, parts: int, zero_channels: int, seed: int) -> None:
+    """Concat of activations and a constant block of zeros (channel padding), on any axis, negative
+    axes included."""
+    x = rand(seed, 1, 2, 3, 4)
+    nodes = [helper.make_node("Relu", ["x"], [f"r{i}"]) for i in range(parts)]
+    zero_shape = list(x.shape)
+    zero_shape[axis] = zero_channels
+    names = ["x"] + [f"r{i}" for i in range(parts)] + (["z"] if zero_channels else [])
+    nodes.append(helper.make_node("Concat", names, ["y"], axis=axis - 4 if seed % 2 else axis))
+    check(make_model(nodes, x.shape, {"z": np.zeros(zero_shape, np.float32)}), x)
+
+
+@EXAMPLES
+@given(st.integers(11, 13), st.integers(1, 4), st.data())
+def test_softmax_axes(opset: int, rank: int, data: st.DataObject) -> None:
+    """Softmax before opset 13 normalises the flattened trailing block; from 13 one axis."""
+    shape = data.draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank))
+    axis = data.draw(st.integers(-rank, rank - 1))
+    x = 3 * rand(data.draw(seeds), *shape)
+    check(make_model([helper.make_node("Softmax", ["x"], ["y"], axis=axis)], x.shape, opset=opset), x)
+
+
+@EXAMPLES
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=5), st.randoms(use_true_random=False), seeds)
+def test_transpose(shape: list[int], random: object, seed: int) -> None:
+    perm = list(range(len(shape)))
+    random.shuffle(perm)  # type: ignore[attr-defined]
+    x = rand(seed, *shape)
+    check(make_model([helper.make_node("Transpose", ["x"], ["y"], perm=perm)], x.shape), x)
+
+
+@EXAMPLES
+@given(st.integers(1, 4), st.integers(3, 9), seeds)
+def test_nhwc_input_transpose(c: int, hw: int, seed: int) -> None:
+    """tf2onnx keeps TensorFlow's NHWC input and transposes it to NCHW before the first conv."""
+    x = rand(seed, 1, hw, hw + 1, c)
+    nodes = [helper.make_node("Transpose", ["x"], ["nchw"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["nchw", "w"], ["conv"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["conv"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["y"], perm=[0, 2, 3, 1])]
+    converted = check(make_model(nodes, x.shape, {"w": rand(seed + 1, 5, c, 3, 3)}), x)
+    assert converted.tensors[converted.input].dims == x.shape
+
+
+@EXAMPLES
+@given(st.sampled_from([10, 11, 18]), st.lists(st.integers(0, 3), min_size=8, max_size=8),
+       st.floats(-2, 2), seeds)
+def test_pad_constant(opset: int, pads: list[int], value: float, seed: int) -> None:
+    """Constant Pad: pads/value attributes (opset 10), inputs (11), and inputs with axes (18)."""
+    x = rand(seed, 1, 2, 3, 4)
+    if opset == 10:
+        model = make_model([helper.make_node("Pad", ["x"], ["y"], pads=pads, value=value)], x.shape, opset=10)
+    elif opset == 11:
+        model = make_model([helper.make_node("Pad", ["x", "p", "v"], ["y"])], x.shape,
+                           {"p": np.array(pads, np.int64), "v": np.array(value, np.float32)}, opset=11)
+    else:  # only the spatial axes, as "axes" allows from opset 18
+        model = make_model([helper.make_node("Pad", ["x", "p", "v", "axes"], ["y"])], x.shape,
+                           {"p": np.array(pads[:4], np.int64), "v": np.array(value, np.float32),
+                            "axes": np.array([-2, 3], np.int64)}, opset=18)
+    check(model, x)
+
+
+@EXAMPLES
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), seeds)
+def test_reshape_family(c: int, h: int, w: int, seed: int) -> None:
+    """Flatten, Squeeze, Unsqueeze (axes as inputs at opset 13) and Reshape with 0 and -1."""
+    x = rand(seed, 1, c, h, w)
+    consts = {"sq": np.array([0], np.int64), "un": np.array([1, -1], np.int64),
+              "shape": np.array([0, -1, 1], np.int64)}
+    nodes = [helper.make_node("Flatten", ["x"], ["f"], axis=1),
+             helper.make_node("Squeeze", ["f", "sq"], ["s"]),
+             helper.make_node("Unsqueeze", ["s", "un"], ["u"]),
+             helper.make_node("Relu", ["u"], ["r"]),
+             helper.make_node("Reshape", ["r", "shape"], ["y"])]
+    check(make_model(nodes, x.shape, consts), x)
+
+
+@EXAMPLES
+@given(st.integers(11, 12), st.integers(1, 3), seeds)
+def test_squeeze_unsqueeze_axes_attribute(opset: int, c: int, seed: int) -> None:
+    x = rand(seed, 1, c, 1, 3)
+    nodes = [helper.make_node("Squeeze", ["x"], ["s"], axes=[0, 2]),
+             helper.make_node("Sigmoid", ["s"], ["t"]),
+             helper.make_node("Unsqueeze", ["t"], ["y"], axes=[-1])]
+    check(make_model(nodes, x.shape, opset=opset), x)
+
+
+@EXAMPLES
+@given(st.sampled_from([11, 13, 18]), st.integers(1, 4), st.integers(2, 6), seeds)
+def test_folded_dynamic_shape_chain(opset: int, c: int, hw: int, seed: int) -> None:
+    """The shape arithmetic exporters emit for dynamic batch: Shape -> Gather -> Unsqueeze ->
+    Concat -> Reshape, with Cast, Slice, ConstantOfShape and Identity in between. All of it must
+    fold away, leaving conv, reshape and gemm."""
+    axes = {"axes": [0]} if opset < 13 else {}
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["conv"]),
+        helper.make_node("Shape", ["conv"], ["shape"]),
+        helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(np.array(0, np.int64))),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "ax0"] if opset >= 13 else ["batch"], ["batch1"], **axes),
+        helper.make_node("Slice", ["shape", "start", "end"], ["chw"]),
+        helper.make_node("Cast", ["chw"], ["chw_f"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["chw_f"], ["chw_i"], to=TensorProto.INT64),
+        helper.make_node("ReduceProd", ["chw_i"], ["features"], keepdims=1),
+        helper.make_node("ConstantOfShape", ["one"], ["minus"],
+                         value=numpy_helper.from_array(np.array([-1], np.int64))),
+        helper.make_node("Identity", ["features"], ["features_id"]),
+        helper.make_node("Concat", ["batch1", "features_id"], ["target"], axis=0),
+        helper.make_node("Reshape", ["conv", "target"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fc"], ["y"], transB=1),
+    ]
+    consts = {"w": rand(seed, c, 2, 1, 1), "ax0": np.array([0], np.int64),
+              "start": np.array([1], np.int64), "end": np.array([4], np.int64),
+              "one": np.array([1], np.int64),
+              "fc": rand(seed + 1, 3, c * hw * hw)}
+    x = rand(seed + 2, 1, 2, hw, hw)
+    model = make_model(nodes, ("N", 2, hw, hw), consts, opset=opset)
+    converted = check(model, x)
+    assert op_types(converted) == [OpType.CONV, OpType.RESHAPE, OpType.GEMM]
+
+
+def test_dropout_and_identity_vanish() -> None:
+    x = rand(0, 1, 8)
+    nodes = [helper.make_node("Identity", ["x"], ["i"]), helper.make_node("Dropout", ["i"], ["d"]),
+             helper.make_node("Relu", ["d"], ["y"])]
+    assert op_types(check(make_model(nodes, x.shape), x)) == [OpType.UNARY]
+
+
+# --- input shapes and refusals ---------------------------------------------------------------------
+
+
+def test_input_shape_fixes_symbolic_dims_and_is_checked() -> None:
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])], ("N", 3, "H", "W"))
+    x = rand(0, 2, 3, 5, 6)
+    check(model, x, input_shape=(2, 3, 5, 6))
+    with pytest.raises(Exception, match="symbolic dims"):
+        convert_model(model)
+    fixed = make_model([helper.make_node("Relu", ["x"], ["y"])], (1, 3, 4, 4))
+    assert convert_model(fixed, (1, 3, 4, 4)).tensors[0].dims == (1, 3, 4, 4)
+    with pytest.raises(Exception, match="disagrees with input 'x'"):
+        convert_model(fixed, (1, 3, 8, 8))
+
+
+@pytest.mark.parametrize("node, message", [
+    (helper.make_node("Elu", ["x"], ["y"], name="elu_1"), "unsupported op Elu (node 'elu_1')"),
+    (helper.make_node("Relu", ["x"], ["y"], name="r", extra=1),
+     "Relu node 'r': unsupported attribute 'extra'"),
+    (helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="reflect"),
+     "Pad node 'pad': mode='reflect'"),
+    (helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], dilations=[2, 2]),
+     "MaxPool node 'mp': dilations"),
+])
+def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
+    model = make_model([node], (1, 2, 4, 4), {"p": np.zeros(8, np.int64)})
+    with pytest.raises(UnsupportedError) as info:
+        convert_model(model)
+    assert message in str(info.value)
