@@ -1,0 +1,106 @@
+"""Whole reference models through converter + host engine: outputs against the ONNX Runtime
+references, ImageNet top-1 agreement, LeNet-5 accuracy on held-out MNIST digits, and the memory
+plan's numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from tzinfer import native, planner, tzm
+from tzinfer.convert import Emitted, convert
+from tzinfer.fixtures import FixturePaths
+
+MODELS = ("mobilenetv2", "squeezenet1_1", "lenet5")
+IMAGENET_MODELS = ("mobilenetv2", "squeezenet1_1")
+#: Acceptance targets (issue 2).
+MAX_PEAK_OVER_BOUND = 1.05
+MIN_LENET5_ACCURACY = 0.95
+
+
+@dataclass
+class Converted:
+    emitted: Emitted
+    data: bytes
+    engine: native.Model
+
+
+@pytest.fixture(scope="module")
+def converted(fixtures: FixturePaths) -> dict[str, Converted]:
+    result = {}
+    for name in MODELS:
+        emitted = convert(fixtures.onnx(name))
+        data = tzm.write(emitted.model)
+        result[name] = Converted(emitted, data, native.load(data))
+    return result
+
+
+def _close(y: np.ndarray, ref: np.ndarray) -> float:
+    """max|diff| relative to the acceptance tolerance (<= 1 passes)."""
+    return float(np.abs(y - ref).max()) / (1e-4 * max(1.0, float(np.abs(ref).max())))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_outputs_match_onnx_runtime(converted: dict[str, Converted], fixtures: FixturePaths,
+                                    model: str) -> None:
+    for name in fixtures.inputs(model):
+        y = converted[model].engine.run(np.load(fixtures.input(model, name)))
+        ref = np.load(fixtures.reference(model, name))
+        assert y.shape == ref.shape
+        assert _close(y, ref) <= 1.0, f"{model} on {name}"
+
+
+@pytest.mark.parametrize("model", IMAGENET_MODELS)
+def test_imagenet_top1_matches_onnx_runtime(converted: dict[str, Converted], fixtures: FixturePaths,
+                                            model: str) -> None:
+    for image in fixtures.images:
+        y = converted[model].engine.run(np.load(fixtures.image(image)))
+        assert int(y.argmax()) == fixtures.top1(model, image), f"{model} on {image}"
+
+
+def test_mobilenetv2_recognises_the_cat(converted: dict[str, Converted], fixtures: FixturePaths) -> None:
+    """The pretrained weights survive conversion: scikit-image's chelsea is a cat (classes 281-285)."""
+    y = converted["mobilenetv2"].engine.run(np.load(fixtures.image("chelsea")))
+    assert 281 <= int(y.argmax()) <= 285, fixtures.labels[int(y.argmax())]
+
+
+def test_lenet5_accuracy_on_held_out_digits(converted: dict[str, Converted], fixtures: FixturePaths) -> None:
+    holdout = np.load(fixtures.mnist_holdout)
+    x, labels = holdout["x"], holdout["y"]
+    engine = converted["lenet5"].engine
+    predicted = np.array([int(engine.run(x[i:i + 1]).argmax()) for i in range(len(x))])
+    accuracy = float((predicted == labels).mean())
+    assert len(x) >= 1000
+    assert accuracy >= MIN_LENET5_ACCURACY, f"LeNet-5 accuracy {accuracy:.4f}"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_memory_plan(converted: dict[str, Converted], model: str) -> None:
+    """Peak arena within 5% of the liveness bound, a valid plan in the file as written, and the
+    numbers the reader recomputes from the file equal to the converter's."""
+    plan = converted[model].emitted.plan
+    assert plan.liveness_bound <= plan.arena_size <= MAX_PEAK_OVER_BOUND * plan.liveness_bound
+    assert plan.arena_size < plan.activations_sum
+    stored = tzm.read(converted[model].data)
+    assert planner.check_model(stored) == []
+    again = planner.analyse_model(stored)
+    assert (again.liveness_bound, again.activations_sum) == (plan.liveness_bound, plan.activations_sum)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_weights_are_the_model_constants_once(converted: dict[str, Converted], fixtures: FixturePaths,
+                                              model: str) -> None:
+    """These exports have no batch norm left to fold, so the stored weights are exactly the ONNX
+    float initializers, each once; the weights section adds only 16-byte alignment padding."""
+    initializers = [numpy_helper.to_array(t) for t in onnx.load(fixtures.onnx(model)).graph.initializer]
+    expected = sum(a.nbytes for a in initializers if a.dtype == np.float32)
+    emitted = converted[model].emitted
+    assert emitted.weights_bytes == expected
+    stored = tzm.read(converted[model].data)
+    assert tzm.stored_weights_bytes(stored) == expected
+    n_consts = sum(t.kind == tzm.TensorKind.CONST for t in stored.tensors)
+    assert expected <= len(stored.weights) < expected + tzm.ALIGN * n_consts
