@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "file_io.h"
 #include "labels.h"
@@ -32,6 +32,7 @@ struct options {
 
 struct timings {
 	double load_ms;        /* first load, wall clock in the client */
+	double transfer_ms, verify_ms; /* its parts (struct model_info) */
 	double *engine_ms;     /* per inference: engine time where it ran */
 	double *round_trip_ms; /* per inference: wall clock in the client */
 };
@@ -133,14 +134,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -176,7 +169,8 @@ static void print_timings(const struct options *o, const char *world, struct tim
 		"clock_gettime around stl_run in the normal world" :
 		"TEE_GetSystemTime in the TA, 1 ms resolution";
 
-	printf("load ms: %.3f\n", t->load_ms);
+	printf("load ms: %.3f (transfer %.3f, verify %.3f)\n", t->load_ms, t->transfer_ms,
+	       t->verify_ms);
 	printf("inference ms: %.3f (median of %zu; %s)\n", median(t->engine_ms, o->repeat),
 	       o->repeat, where);
 	printf("round trip ms: %.3f (median of %zu; client wall clock%s)\n",
@@ -193,11 +187,13 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	float *out = NULL;
 	size_t i = 0;
 	int rc = -1;
-	double start = now_ms();
+	double start = clock_ms();
 
 	if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
 		return -1;
-	t.load_ms = now_ms() - start;
+	t.load_ms = clock_ms() - start;
+	t.transfer_ms = info.transfer_ms;
+	t.verify_ms = info.verify_ms;
 	out = malloc(info.output_bytes);
 	t.engine_ms = calloc(o->repeat, sizeof(double));
 	t.round_trip_ms = calloc(o->repeat, sizeof(double));
@@ -208,7 +204,7 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	for (i = 0; i < o->repeat; i++) {
 		uint32_t engine_us = 0;
 
-		start = now_ms();
+		start = clock_ms();
 		if (o->reload_each_run) {
 			r->ops->unload(r);
 			if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
@@ -217,7 +213,7 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 		if (r->ops->run(r, o->input_path, input->data, input->count * sizeof(float), out,
 				info.output_bytes, &engine_us) != 0)
 			goto done;
-		t.round_trip_ms[i] = now_ms() - start;
+		t.round_trip_ms[i] = clock_ms() - start;
 		t.engine_ms[i] = engine_us / 1e3;
 	}
 	printf("model: %s\n", o->model_path);

@@ -3,13 +3,13 @@
  * in the normal world. It is the baseline of `invoke bench-qemu` (TA latency / this latency)
  * and offers no protection: the model is in plaintext in Linux memory.
  */
-#define _POSIX_C_SOURCE 200112L
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <stinylib.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "runner.h"
 
@@ -19,14 +19,6 @@ struct normal_state {
 	void *arena;
 	size_t file_len;
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 static void normal_unload(struct runner *r)
 {
@@ -42,6 +34,7 @@ static int normal_load(struct runner *r, const char *model_path, const uint8_t *
 {
 	struct normal_state *s = r->state;
 	void *copy = NULL;
+	double start = clock_ms();
 
 	if (posix_memalign(&copy, 16, len) != 0) {
 		diag_error("out of memory loading %s (%zu bytes)", model_path, len);
@@ -50,6 +43,8 @@ static int normal_load(struct runner *r, const char *model_path, const uint8_t *
 	memcpy(copy, file, len);
 	s->file = copy;
 	s->file_len = len;
+	info->transfer_ms = clock_ms() - start;
+	start = clock_ms();
 	if (stl_load(&s->model, s->file, len) != STL_OK) {
 		diag_error("%s is not a valid tzinfer model: %s: %s: re-create it with `tzinfer convert`",
 			   model_path, stl_status_name(s->model.error.status), s->model.error.reason);
@@ -67,6 +62,7 @@ static int normal_load(struct runner *r, const char *model_path, const uint8_t *
 	info->arena_bytes = stl_arena_bytes(&s->model);
 	info->weights_bytes = (uint32_t)(len - (size_t)(s->model.weights - s->model.base));
 	info->model_bytes = len;
+	info->verify_ms = clock_ms() - start;
 	return 0;
 }
 
@@ -74,7 +70,7 @@ static int normal_run(struct runner *r, const char *input_path, const float *in,
 		      float *out, size_t out_bytes, uint32_t *engine_us)
 {
 	struct normal_state *s = r->state;
-	uint64_t start = 0;
+	double start = 0;
 
 	if (!s->arena) {
 		diag_error("no model is loaded: load one before running it");
@@ -85,14 +81,14 @@ static int normal_run(struct runner *r, const char *input_path, const float *in,
 			   "for this model", input_path, in_bytes / 4, stl_input_bytes(&s->model) / 4);
 		return -1;
 	}
-	start = now_us();
+	start = clock_ms();
 	if (stl_run(&s->model, s->arena, stl_arena_bytes(&s->model), in, in_bytes, out,
 		    out_bytes) != STL_OK) {
 		diag_error("the engine failed to run the model: %s: %s",
 			   stl_status_name(s->model.error.status), s->model.error.reason);
 		return -1;
 	}
-	*engine_us = (uint32_t)(now_us() - start);
+	*engine_us = (uint32_t)((clock_ms() - start) * 1e3);
 	return 0;
 }
 

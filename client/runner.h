@@ -15,6 +15,8 @@ struct model_info {
 	uint32_t arena_bytes;               /* peak activation memory of the plan */
 	uint32_t weights_bytes;
 	size_t model_bytes;                 /* the whole .tzm, held while loaded */
+	double transfer_ms;                 /* load: copying the file to where it runs */
+	double verify_ms;                   /* load: stl_load's checks (incl. SHA-256), arena */
 };
 
 struct runner;

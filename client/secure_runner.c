@@ -7,6 +7,7 @@
 #include <string.h>
 #include <tee_client_api.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "runner.h"
 #include "tee_errors.h"
@@ -126,6 +127,7 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = 0;
 	char reason[TZI_REASON_BYTES] = "";
+	double start = clock_ms();
 
 	s->model_path = model_path;
 	s->model_bytes = len;
@@ -135,6 +137,8 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 	}
 	if (upload(s, file, len) != 0)
 		return -1;
+	info->transfer_ms = clock_ms() - start;
+	start = clock_ms();
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
 					 TEEC_MEMREF_TEMP_OUTPUT);
 	op.params[3].tmpref.buffer = reason;
@@ -156,6 +160,7 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 	info->arena_bytes = op.params[1].value.a;
 	info->weights_bytes = op.params[1].value.b;
 	info->model_bytes = len;
+	info->verify_ms = clock_ms() - start;
 	s->input_bytes = info->input_bytes;
 	free_io(s);
 	if (alloc_shm(s, &s->in, info->input_bytes, TEEC_MEM_INPUT) != 0)

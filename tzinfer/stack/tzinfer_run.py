@@ -25,6 +25,7 @@ from tzinfer.stack.payload import TARGET
 
 _TOP_LINE = re.compile(r"^\s+#(\d+) class (\d+) score (\S+)(?: (.*))?$")
 _FIELD_LINE = re.compile(r"^([a-z][a-z -]*): (.*)$")
+_LOAD_PARTS = re.compile(r"\(transfer ([\d.]+), verify ([\d.]+)\)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ class RunReport:
             return float(self.fields[key].split()[0])
         except (KeyError, IndexError, ValueError):
             raise ConsoleError(f"tzinfer-run printed no number for {key!r}:\n{self.output}") from None
+
+
+    def load_parts_ms(self) -> tuple[float, float]:
+        """(transfer, verify) of the first load: "load ms: T (transfer X, verify Y)"."""
+        m = _LOAD_PARTS.search(self.fields.get("load ms", ""))
+        if not m:
+            raise ConsoleError(f"tzinfer-run printed no load breakdown:\n{self.output}")
+        return float(m[1]), float(m[2])
 
 
 def parse(exit_code: int, output: str) -> RunReport:

@@ -84,14 +84,17 @@ MODES = {
 
 
 def _median_ms(console: Console, model: str, sample: str, runs: int, mode: Mode) -> dict[str, float]:
-    """Run `runs` inferences in one tzinfer-run; its medians of engine time and round trip."""
+    """Run `runs` inferences in one tzinfer-run: its medians of engine time and round trip, and
+    the time of its first load (the transfer into place, and the verification)."""
     labels = None if model == "lenet5" else TARGET.labels
     cmdline = tzinfer_run.command(TARGET.model(model), TARGET.input(model, sample), labels=labels,
                                   repeat=runs, world=mode.world, reload_each_run=mode.reload_each_run)
     report = tzinfer_run.run(console, cmdline, timeout=RUN_TIMEOUT_S)
     if not report.ok:
         raise ConsoleError(f"{cmdline} failed:\n{report.output}")
-    return {"engine_ms": report.number("inference ms"), "round_trip_ms": report.number("round trip ms")}
+    transfer_ms, verify_ms = report.load_parts_ms()
+    return {"engine_ms": report.number("inference ms"), "round_trip_ms": report.number("round trip ms"),
+            "load_ms": report.number("load ms"), "transfer_ms": transfer_ms, "verify_ms": verify_ms}
 
 
 def _bench_model(console: Console, model: str, sample: str, runs: int, rounds: int) -> dict[str, Any]:

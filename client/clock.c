@@ -1,0 +1,12 @@
+#define _POSIX_C_SOURCE 200112L
+#include "clock.h"
+
+#include <time.h>
+
+double clock_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
