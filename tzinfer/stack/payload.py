@@ -104,10 +104,12 @@ def build_ta(stack: QemuStack) -> Path:
 
 
 def build_client(stack: QemuStack) -> Path:
-    """Cross-build tzinfer-run against the stack's sysroot; returns the binary."""
+    """Cross-build tzinfer-run against the stack's sysroot; returns the binary. The dev kit
+    gives the engine inside the client the TA's code generation (the benchmark baseline)."""
     out = stack.root / "client"
     run(["make", "-C", str(REPO_ROOT / "client"), f"-j{os.cpu_count() or 2}",
-         f"CROSS_COMPILE={CROSS_COMPILE}", f"TEEC_SYSROOT={stack.sysroot}", f"O={out}"],
+         f"CROSS_COMPILE={CROSS_COMPILE}", f"TEEC_SYSROOT={stack.sysroot}",
+         f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"O={out}"],
         label="tzinfer-run client", log=stack.logs / "client.log")
     return out / "tzinfer-run"
 
