@@ -1,0 +1,22 @@
+"""The quick secure stack: Debian binaries + our OP-TEE and TF-A builds, booted in QEMU.
+
+Modules, one per concept:
+- `hosttools`: checks that the host tools a step needs are installed.
+- `steprun`: runs a build command with a live status line, a log file and an input stamp.
+- `debian`: a private apt (own sources/state under .cache/debian) that resolves, downloads,
+  verifies and pins Debian packages and sources (lock file board/qemu/debian.lock).
+- `optee`, `tfa`, `initramfs`: the build steps; `pipeline`: their order.
+- `console`: a pexpect serial console (QEMU or real hardware); `vm`: launching QEMU.
+"""
+
+from tzinfer import BUILD_DIR, CACHE_DIR
+
+
+class StackError(RuntimeError):
+    """A failure with a one-line message that names the cause and the fix."""
+
+
+#: Where the private apt and the downloaded .deb/.dsc files live.
+DEBIAN_CACHE = CACHE_DIR / "debian"
+#: Build products of the QEMU stack.
+QEMU_BUILD = BUILD_DIR / "qemu"

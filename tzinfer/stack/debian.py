@@ -1,0 +1,260 @@
+"""Debian packages and sources through a private apt: resolve, pin, download, verify, unpack.
+
+The apt configuration, lists and downloads live under .cache/debian/; the host's apt state is
+never touched. Versions are resolved at run time from the suite's index, pinned in a lock file
+(board/qemu/debian.lock) and reused from then on; `relock=True` takes the newest again. Every
+file is checked against the sha256 in the (signed) index before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from tzinfer import REPO_ROOT
+from tzinfer.stack import DEBIAN_CACHE, StackError, hosttools
+from tzinfer.stack.steprun import console
+
+MIRROR = "http://deb.debian.org/debian"
+SUITES = ("trixie", "sid")
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+LOCK_FILE = REPO_ROOT / "board/qemu/debian.lock"
+#: Indexes older than this are refreshed before a version is resolved.
+INDEX_MAX_AGE_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One pinned package: `bin` (an arm64 .deb) or `src` (a source package, sha256 of its .dsc)."""
+
+    kind: str
+    suite: str
+    name: str
+    version: str
+    sha256: str
+
+    def line(self) -> str:
+        return f"{self.kind} {self.suite} {self.name} {self.version} {self.sha256}"
+
+
+def _stanzas(text: str) -> list[dict[str, str]]:
+    """Parse deb822 stanzas (apt-cache show/showsrc output); continuation lines are kept joined."""
+    stanzas: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    key = ""
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                stanzas.append(current)
+            current, key = {}, ""
+        elif line[0] in " \t" and key:
+            current[key] += "\n" + line.strip()
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            current[key] = value.strip()
+    if current:
+        stanzas.append(current)
+    return stanzas
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class DebianArchive:
+    """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
+
+    def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False) -> None:
+        self.root = root
+        self.lock_file = lock_file
+        self.relock = relock
+        self.pins: dict[tuple[str, str, str], Pin] = {}
+        self.locked = {} if relock else self._read_lock()
+        self.downloads = root / "pool"
+
+    # -- private apt -------------------------------------------------------------------------
+    def _options(self) -> list[str]:
+        r = self.root
+        return [
+            f"-oDir::Etc::SourceList={r / 'sources.list'}",
+            "-oDir::Etc::SourceParts=/dev/null",
+            "-oDir::Etc::Preferences=/dev/null",
+            "-oDir::Etc::PreferencesParts=/dev/null",
+            f"-oDir::State={r / 'state'}",
+            f"-oDir::State::Lists={r / 'lists'}",
+            "-oDir::State::status=/dev/null",
+            f"-oDir::Cache={r / 'apt-cache'}",
+            "-oAPT::Architecture=arm64",
+            "-oAPT::Architectures::=arm64",
+            "-oAcquire::Languages=none",
+            "-oDebug::NoLocking=1",
+        ]
+
+    def _apt(self, tool: str, *args: str) -> str:
+        proc = subprocess.run([tool, *self._options(), *args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            error = next((ln for ln in proc.stderr.splitlines() if ln.startswith("E:")), proc.stderr.strip())
+            raise StackError(
+                f"{tool} {' '.join(args)} failed: {error[:300]}; check the network and the mirror"
+            )
+        return proc.stdout
+
+    def update(self) -> None:
+        """Refresh the package and source indexes when they are missing or older than a day."""
+        hosttools.require("apt-get", "apt-cache", "dpkg-deb", "dpkg-source")
+        if not KEYRING.is_file():
+            raise StackError(f"{KEYRING} is missing: apt-get install debian-archive-keyring")
+        lists = self.root / "lists"
+        indexes = list(lists.glob("*_Packages*")) if lists.is_dir() else []
+        if indexes and time.time() - min(p.stat().st_mtime for p in indexes) < INDEX_MAX_AGE_S:
+            return
+        for sub in ("lists/partial", "state", "apt-cache/archives/partial"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        entries = []
+        for suite in SUITES:
+            entries.append(f"deb [arch=arm64 signed-by={KEYRING}] {MIRROR} {suite} main")
+            entries.append(f"deb-src [signed-by={KEYRING}] {MIRROR} {suite} main")
+        (self.root / "sources.list").write_text("\n".join(entries) + "\n")
+        with console.status("apt-get update (private, trixie + sid arm64) …"):
+            self._apt("apt-get", "update")
+        console.print("[green]✓[/] Debian indexes (trixie, sid) refreshed")
+
+    # -- resolving ---------------------------------------------------------------------------
+    def _versions(self, kind: str, name: str, suite: str) -> list[str]:
+        """Versions of `name` the suite's index has, newest first (apt-cache madison order)."""
+        index = "Sources" if kind == "src" else "Packages"
+        found = []
+        for line in self._apt("apt-cache", "madison", name).splitlines():
+            fields = [f.strip() for f in line.split("|")]
+            if len(fields) == 3 and fields[0] == name and f" {suite}/main " in f" {fields[2]}" \
+                    and fields[2].endswith(index):
+                found.append(fields[1])
+        return found
+
+    def _resolve(self, kind: str, name: str, suite: str) -> str:
+        available = self._versions(kind, name, suite)
+        pinned = self.locked.get((kind, name, suite))
+        if pinned is not None:
+            if pinned.version not in available:
+                raise StackError(
+                    f"{name} {pinned.version} (pinned in {self.lock_file.name}) is gone from {suite}; "
+                    "run `invoke build-qemu --relock` to take the newest version"
+                )
+            return pinned.version
+        if not available:
+            raise StackError(f"{name} is not in Debian {suite} ({kind}); check the name or the suite")
+        return available[0]
+
+    # -- downloading -------------------------------------------------------------------------
+    def _download(self, path_in_pool: str, sha256: str) -> Path:
+        """Fetch MIRROR/path_in_pool into the cache (unless there and intact), verify sha256."""
+        target = self.downloads / Path(path_in_pool).name
+        if target.is_file() and _sha256(target) == sha256:
+            return target
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        url = f"{MIRROR}/{path_in_pool}"
+        partial = target.with_suffix(target.suffix + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
+                total = int(response.headers.get("Content-Length") or 0)
+                columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                           TransferSpeedColumn())
+                with Progress(*columns, console=console, transient=True) as progress:
+                    task = progress.add_task(target.name[:48], total=total or None)
+                    for block in iter(lambda: response.read(1 << 16), b""):
+                        out.write(block)
+                        progress.advance(task, len(block))
+        except urllib.error.HTTPError as err:
+            raise StackError(
+                f"{url}: HTTP {err.code}; the mirror no longer has it: run `invoke build-qemu --relock`"
+            ) from err
+        except (urllib.error.URLError, TimeoutError) as err:
+            raise StackError(f"{url}: {err}; check the network connection to the Debian mirror") from err
+        if _sha256(partial) != sha256:
+            partial.unlink()
+            raise StackError(f"{url}: sha256 differs from the index; retry, or the mirror is broken")
+        partial.rename(target)
+        console.print(f"[green]✓[/] {target.name}")
+        return target
+
+    def deb(self, name: str, suite: str) -> Path:
+        """Download (or reuse) the arm64 .deb of `name` from `suite`; returns its verified path."""
+        version = self._resolve("bin", name, suite)
+        records = [s for s in _stanzas(self._apt("apt-cache", "show", f"{name}={version}"))
+                   if s.get("Version") == version]
+        if not records:
+            raise StackError(f"{name} {version}: no index record; run `invoke build-qemu --relock`")
+        record = records[0]
+        path = self._download(record["Filename"], record["SHA256"])
+        self.pins[("bin", name, suite)] = Pin("bin", suite, name, version, record["SHA256"])
+        return path
+
+    def depends(self, name: str, suite: str) -> list[str]:
+        """Package names in the Depends of the version of `name` that would be used from `suite`."""
+        version = self._resolve("bin", name, suite)
+        record = next(s for s in _stanzas(self._apt("apt-cache", "show", f"{name}={version}"))
+                      if s.get("Version") == version)
+        return [dep.split()[0] for dep in record.get("Depends", "").split(",") if dep.strip()]
+
+    def source(self, name: str, suite: str) -> Path:
+        """Download the source package of `name` from `suite` and unpack it (once)."""
+        version = self._resolve("src", name, suite)
+        stanza = next((s for s in _stanzas(self._apt("apt-cache", "showsrc", name))
+                       if s.get("Version") == version and s.get("Package") == name), None)
+        if stanza is None:
+            raise StackError(f"{name} {version}: no source record; run `invoke build-qemu --relock`")
+        files = []
+        for entry in stanza["Checksums-Sha256"].splitlines():
+            parts = entry.split()
+            if len(parts) == 3:
+                files.append((parts[2], parts[0]))
+        paths = [self._download(f"{stanza['Directory']}/{fname}", sha) for fname, sha in files]
+        dsc = next(p for p in paths if p.suffix == ".dsc")
+        unpacked = self.root / "src" / f"{name}_{version.replace(':', '%')}"
+        if not (unpacked / ".unpacked").is_file():
+            if unpacked.exists():
+                subprocess.run(["rm", "-rf", str(unpacked)], check=True)
+            unpacked.parent.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.run(["dpkg-source", "--no-check", "-x", str(dsc), str(unpacked)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise StackError(f"dpkg-source -x {dsc.name} failed: {proc.stderr.strip()[-200:]}")
+            (unpacked / ".unpacked").write_text(version + "\n")
+        self.pins[("src", name, suite)] = Pin("src", suite, name, version, dict(files)[dsc.name])
+        return unpacked
+
+    # -- lock file ---------------------------------------------------------------------------
+    def _read_lock(self) -> dict[tuple[str, str, str], Pin]:
+        pins: dict[tuple[str, str, str], Pin] = {}
+        if not self.lock_file.is_file():
+            return pins
+        for number, line in enumerate(self.lock_file.read_text().splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split()
+            if len(fields) != 5 or fields[0] not in ("bin", "src"):
+                raise StackError(f"{self.lock_file}:{number}: malformed pin; delete the line or use --relock")
+            pin = Pin(*fields)
+            pins[(pin.kind, pin.name, pin.suite)] = pin
+        return pins
+
+    def write_lock(self) -> None:
+        """Write every pin used in this run to the lock file (what worked)."""
+        header = (
+            "# Debian versions the QEMU stack was last built with (tzinfer.stack.debian).\n"
+            "# kind suite name version sha256 (.deb, or .dsc for sources).\n"
+            "# Regenerate: invoke build-qemu --relock\n"
+        )
+        lines = sorted(pin.line() for pin in self.pins.values())
+        self.lock_file.write_text(header + "\n".join(lines) + "\n")

@@ -1,0 +1,214 @@
+"""The normal-world side: Debian binaries unpacked, the client sysroot, the kernel and the initramfs.
+
+The initramfs runs busybox init: it mounts the pseudo file systems, brings `lo` up (xtest's
+socket tests need it), loads the tee/optee modules, starts tee-supplicant and opens a root shell
+on the console. Everything under build/qemu/overlay/ (TAs, client, models) is copied in verbatim.
+"""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+import shutil
+import subprocess
+from pathlib import Path
+
+from tzinfer import REPO_ROOT
+from tzinfer.stack import StackError, hosttools
+from tzinfer.stack.debian import DebianArchive
+from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
+from tzinfer.stack.steprun import Stamp, console, digest, run
+
+#: Debian binaries that make up the normal world, by suite. OP-TEE's user space comes from sid
+#: to match optee-os 4.10 (xtest 4.10 checks the OS it runs on); the rest from trixie.
+PACKAGES = {
+    "trixie": ["busybox-static", "libc6", "libssl3t64", "libzstd1", "zlib1g"],
+    "sid": ["tee-supplicant", "libteec2", "libckteec0t64", "optee-test-qemu", "optee-client-dev"],
+}
+#: linux-image-arm64 is a meta package; the image package it depends on is resolved at run time.
+KERNEL_META = ("linux-image-arm64", "trixie")
+#: Kernel modules in load order (Debian ships no modules.dep for them here).
+TEE_MODULES = ("drivers/tee/tee.ko.xz", "drivers/tee/optee/optee.ko.xz")
+#: Not needed at run time on the target.
+SKIP_DIRS = ("usr/share/doc", "usr/share/man", "usr/share/lintian", "usr/share/locale", "usr/include")
+#: The program that scans physical memory on the target (tests of the zeroisation patch).
+MEMSCAN_SOURCE = REPO_ROOT / "tzinfer/stack/target/memscan.c"
+
+INITTAB = """\
+::sysinit:/etc/init.d/rcS
+::respawn:/bin/cttyhack /bin/sh -l
+::shutdown:/bin/umount -a -r
+"""
+
+RCS = """\
+#!/bin/sh
+# tzinfer QEMU initramfs: bring up the normal world for OP-TEE.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /tmp /data/tee /var/lib/tee
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+ip link set lo up
+for m in {modules}; do insmod /lib/modules/tee/$m || echo "tzinfer: insmod $m failed"; done
+tee-supplicant -d
+echo "tzinfer: normal world ready"
+"""
+
+
+def unpack_debian(stack: QemuStack, archive: DebianArchive) -> None:
+    """Download the Debian binaries and unpack them into stack.debian_root; extract the kernel."""
+    hosttools.require("dpkg-deb", "xz")
+    debs = [archive.deb(name, suite) for suite, names in PACKAGES.items() for name in names]
+    meta_name, suite = KERNEL_META
+    image_pkg = next((d for d in archive.depends(meta_name, suite) if d.startswith("linux-image-")), None)
+    if image_pkg is None:
+        raise StackError(f"{meta_name} in {suite} depends on no linux-image-*; check the Debian index")
+    kernel_deb = archive.deb(image_pkg, suite)
+    stamp = Stamp(stack.debian_root / ".tzinfer-unpacked", digest([*debs, kernel_deb.name]))
+    if stamp.fresh() and stack.kernel.is_file():
+        return
+    if stack.debian_root.exists():
+        shutil.rmtree(stack.debian_root)
+    stack.debian_root.mkdir(parents=True)
+    for deb in debs:
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(stack.debian_root)], check=True)
+    _extract_kernel(stack, kernel_deb)
+    stamp.done()
+
+
+def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
+    """Take vmlinuz (decompressed to Image) and the tee/optee modules out of the image package."""
+    scratch = stack.root / "kernel-deb"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    with console.status(f"unpacking {kernel_deb.name} …"):
+        subprocess.run(["dpkg-deb", "-x", str(kernel_deb), str(scratch)], check=True)
+    vmlinuz = next((scratch / "boot").glob("vmlinuz-*"), None)
+    if vmlinuz is None:
+        raise StackError(f"{kernel_deb.name} has no /boot/vmlinuz-*; check the kernel package")
+    data = vmlinuz.read_bytes()
+    # Debian's arm64 vmlinuz is a gzip'ed Image; U-Boot's booti wants it uncompressed.
+    stack.kernel.write_bytes(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+    modules_dir = stack.root / "modules"
+    if modules_dir.exists():
+        shutil.rmtree(modules_dir)
+    modules_dir.mkdir()
+    release_dir = next((*(scratch / "usr/lib/modules").glob("*"), *(scratch / "lib/modules").glob("*")))
+    for module in TEE_MODULES:
+        packed = release_dir / "kernel" / module
+        if not packed.is_file():
+            raise StackError(f"{kernel_deb.name} lacks {module}; this kernel has no OP-TEE driver module")
+        (modules_dir / packed.name.removesuffix(".xz")).write_bytes(lzma.decompress(packed.read_bytes()))
+    (modules_dir / "kernel-release").write_text(release_dir.name + "\n")
+    shutil.rmtree(scratch)
+
+
+def make_sysroot(stack: QemuStack) -> None:
+    """stack.sysroot: libteec headers and libraries for cross-compiling the client (-I/-L)."""
+    src = stack.debian_root
+    if stack.sysroot.exists():
+        shutil.rmtree(stack.sysroot)
+    (stack.sysroot / "usr/lib").mkdir(parents=True)
+    shutil.copytree(src / "usr/include", stack.sysroot / "usr/include")
+    libdir = src / "usr/lib/aarch64-linux-gnu"
+    (stack.sysroot / "usr/lib/aarch64-linux-gnu").mkdir()
+    for lib in libdir.glob("libteec.so*"):
+        shutil.copy2(lib, stack.sysroot / "usr/lib/aarch64-linux-gnu" / lib.name, follow_symlinks=False)
+    if not (stack.sysroot / "usr/include/tee_client_api.h").is_file():
+        raise StackError("optee-client-dev brought no tee_client_api.h; check the package contents")
+
+
+def build_memscan(stack: QemuStack) -> Path:
+    """Cross-compile the target's physical-memory scanner (used by the tests)."""
+    hosttools.require(f"{CROSS_COMPILE}gcc")
+    out = stack.root / "memscan"
+    stamp = Stamp(stack.root / ".memscan-built", digest([MEMSCAN_SOURCE]))
+    if not (stamp.fresh() and out.is_file()):
+        run([f"{CROSS_COMPILE}gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-o", str(out),
+             str(MEMSCAN_SOURCE)], label="memscan (target helper)", log=stack.logs / "memscan.log")
+        stamp.done()
+    return out
+
+
+def _merge_usr(root: Path) -> None:
+    """Make bin, sbin and lib symlinks into usr/ (merged /usr, as Debian's base-files does)."""
+    for name in ("bin", "sbin", "lib"):
+        top, usr = root / name, root / "usr" / name
+        usr.mkdir(parents=True, exist_ok=True)
+        if top.is_dir() and not top.is_symlink():
+            shutil.copytree(top, usr, symlinks=True, dirs_exist_ok=True)
+            shutil.rmtree(top)
+        if not top.exists():
+            top.symlink_to(f"usr/{name}")
+
+
+def _check_libraries(root: Path) -> None:
+    """Every ELF program and library in the image finds the shared libraries it needs."""
+    hosttools.require(f"{CROSS_COMPILE}readelf")
+    have = {p.name for p in (root / "usr/lib/aarch64-linux-gnu").iterdir()} | {"ld-linux-aarch64.so.1"}
+    for path in [*(root / "usr/bin").iterdir(), *(root / "usr/sbin").iterdir(),
+                 *(root / "usr/lib/aarch64-linux-gnu").glob("*.so*")]:
+        if path.is_symlink() or not path.is_file() or path.read_bytes()[:4] != b"\x7fELF":
+            continue
+        readelf = [f"{CROSS_COMPILE}readelf", "-d", str(path)]
+        out = subprocess.run(readelf, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if "(NEEDED)" in line:
+                needed = line.split("[", 1)[1].rstrip("]")
+                if needed not in have:
+                    raise StackError(
+                        f"initramfs: {path.relative_to(root)} needs {needed}, which no package brings; "
+                        "add its package to tzinfer.stack.initramfs.PACKAGES"
+                    )
+
+
+def build(stack: QemuStack) -> None:
+    """Assemble stack.initrd from the Debian binaries, the in-tree TAs, memscan and the overlay."""
+    hosttools.require("cpio")
+    staging = stack.root / "initramfs-root"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(stack.debian_root, staging, symlinks=True,
+                    ignore=lambda d, names: [n for n in names
+                                             if str(Path(d, n).relative_to(stack.debian_root)) in SKIP_DIRS
+                                             or n == ".tzinfer-unpacked"])
+    _merge_usr(staging)
+    if not (staging / "usr/bin/busybox").is_file():
+        raise StackError("busybox-static brought no /usr/bin/busybox; check the package contents")
+    for applet in ("sh", "cttyhack"):
+        link = staging / "usr/bin" / applet
+        if not link.exists():
+            link.symlink_to("busybox")
+    (staging / "init").symlink_to("bin/busybox")
+    if not (staging / "sbin/init").exists():
+        (staging / "sbin/init").symlink_to("../bin/busybox")
+    etc = staging / "etc"
+    (etc / "init.d").mkdir(parents=True, exist_ok=True)
+    (etc / "inittab").write_text(INITTAB)
+    rcs = etc / "init.d/rcS"
+    modules = " ".join(Path(m).name.removesuffix(".xz") for m in TEE_MODULES)
+    rcs.write_text(RCS.format(modules=modules))
+    rcs.chmod(0o755)
+    for name in ("proc", "sys", "dev", "tmp", "root", "lib/modules/tee"):
+        (staging / name).mkdir(parents=True, exist_ok=True)
+    for module in (stack.root / "modules").glob("*.ko"):
+        shutil.copy2(module, staging / "lib/modules/tee" / module.name)
+    tas = staging / "usr/lib/optee_armtz"
+    tas.mkdir(parents=True, exist_ok=True)
+    for ta in stack.in_tree_tas.glob("*/*.ta"):
+        shutil.copy2(ta, tas / ta.name)
+    shutil.copy2(build_memscan(stack), staging / "usr/bin/memscan")
+    if stack.overlay.is_dir():
+        shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
+    _check_libraries(staging)
+    _write_cpio(staging, stack.initrd)
+
+
+def _write_cpio(staging: Path, out: Path) -> None:
+    """gzip'ed newc cpio of `staging`, owned by root."""
+    files = subprocess.run(["find", "."], cwd=staging, capture_output=True, text=True, check=True).stdout
+    cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=staging,
+                          input=files.encode(), capture_output=True, check=True).stdout
+    out.write_bytes(gzip.compress(cpio, compresslevel=6))
+    console.print(f"[green]✓[/] initramfs {out} ({len(cpio) >> 20} MiB, {out.stat().st_size >> 20} MiB gz)")

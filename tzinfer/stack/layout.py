@@ -1,0 +1,81 @@
+"""Where the QEMU stack's inputs and outputs live, shared by the build steps and the VM launcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tzinfer import REPO_ROOT, memmap
+from tzinfer.stack import QEMU_BUILD
+
+#: The patch files both build paths apply (the Yocto layer references the same files).
+OPTEE_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-security/optee/files"
+TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
+CROSS_COMPILE = "aarch64-linux-gnu-"
+
+
+@dataclass
+class QemuStack:
+    """The QEMU stack's build tree (build/qemu/) and the board memory map it is built for."""
+
+    root: Path = QEMU_BUILD
+    board: memmap.MemoryMap = field(default_factory=lambda: memmap.load("qemu"))
+
+    @property
+    def logs(self) -> Path:
+        """Full logs of the build commands."""
+        return self.root / "logs"
+
+    @property
+    def optee(self) -> Path:
+        """OP-TEE OS build output (O=)."""
+        return self.root / "optee"
+
+    @property
+    def ta_devkit(self) -> Path:
+        """The TA dev kit for building TAs: TA_DEV_KIT_DIR."""
+        return self.optee / "export-ta_arm64"
+
+    @property
+    def in_tree_tas(self) -> Path:
+        """TAs built with OP-TEE itself (pkcs11, ...), installed next to xtest's."""
+        return self.optee / "ta"
+
+    @property
+    def tfa(self) -> Path:
+        """TF-A build output (BUILD_BASE=)."""
+        return self.root / "tfa"
+
+    @property
+    def bios(self) -> Path:
+        """QEMU -bios image: TF-A bl1 + fip (BL2, BL31, OP-TEE as BL32, U-Boot as BL33)."""
+        return self.root / "qemu_fw.bios"
+
+    @property
+    def kernel(self) -> Path:
+        """Debian's arm64 kernel Image (uncompressed)."""
+        return self.root / "Image"
+
+    @property
+    def debian_root(self) -> Path:
+        """The unpacked Debian binaries the initramfs and the sysroot are taken from."""
+        return self.root / "debian-root"
+
+    @property
+    def sysroot(self) -> Path:
+        """arm64 sysroot for the normal-world client: usr/include/tee_client_api.h, libteec."""
+        return self.root / "sysroot"
+
+    @property
+    def overlay(self) -> Path:
+        """Files copied verbatim into the initramfs (TAs, tzinfer-run, models) by later steps."""
+        return self.root / "overlay"
+
+    @property
+    def initrd(self) -> Path:
+        """The initramfs (gzip'ed newc cpio)."""
+        return self.root / "initrd.cpio.gz"
+
+    def secure_log(self, name: str = "secure.log") -> Path:
+        """Default path of the secure-world (second UART) log."""
+        return self.root / name

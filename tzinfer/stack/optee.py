@@ -1,0 +1,52 @@
+"""Build OP-TEE OS for QEMU (vexpress-qemu_armv8a) from Debian's source, with our patches and flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tzinfer import REPO_ROOT
+from tzinfer.stack import hosttools
+from tzinfer.stack.layout import CROSS_COMPILE, OPTEE_PATCH_DIR, QemuStack
+from tzinfer.stack.patching import patched_tree
+from tzinfer.stack.steprun import Stamp, digest, run
+
+#: Flags that do not come from the memory map: Debian's QEMU build (debian/rules) settings,
+#: with GICv3 to match QEMU `gic-version=3` and TF-A QEMU_GICV3.
+BASE_FLAGS = {
+    "CFG_ARM64_core": "y",
+    "CFG_USER_TA_TARGETS": "ta_arm64",
+    "CFG_ARM_GICV3": "y",
+    "CFG_TEE_BENCHMARK": "n",
+    # Debug level: the boot log then names the core carve-out, which the tests read back.
+    "CFG_TEE_CORE_LOG_LEVEL": "3",
+}
+
+#: The images TF-A takes as BL32 (header) and BL32_EXTRA1/2 (pager, pageable).
+IMAGES = ("tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin")
+
+
+def build(stack: QemuStack, source: Path) -> None:
+    """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally."""
+    hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
+    patches = sorted(OPTEE_PATCH_DIR.glob("*.patch"))
+    tree = patched_tree(source, patches, stack.root / "optee-src")
+    flags = {"PLATFORM": stack.board.optee_platform, **BASE_FLAGS, **stack.board.optee_flags()}
+    args = [f"{k}={v}" for k, v in flags.items()]
+    stamp = Stamp(stack.optee / ".tzinfer-built", digest([str(tree), *args, *patches]))
+    if stamp.fresh() and all((stack.optee / "core" / image).is_file() for image in IMAGES):
+        return
+    # OP-TEE's build scripts import cryptography and elftools: run them with the venv's python.
+    venv_bin = REPO_ROOT / ".venv" / "bin"
+    env = {"PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"}
+    run(
+        ["make", "-C", str(tree), f"-j{os.cpu_count() or 2}", f"O={stack.optee}",
+         f"CROSS_COMPILE={CROSS_COMPILE}", f"CROSS_COMPILE64={CROSS_COMPILE}", *args],
+        label="OP-TEE OS (vexpress-qemu_armv8a)", log=stack.logs / "optee.log", env=env,
+    )
+    stamp.done()
+
+
+def images(stack: QemuStack) -> list[Path]:
+    """The built BL32 images in TF-A's order."""
+    return [stack.optee / "core" / image for image in IMAGES]

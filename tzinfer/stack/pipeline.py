@@ -1,0 +1,91 @@
+"""The QEMU stack build, as one ordered list of steps.
+
+Each step takes the BuildContext and is cached/incremental on its own. To add a step (e.g. the
+TA and client build that fills build/qemu/overlay/), insert one line in STEPS before "initramfs".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tzinfer.stack import initramfs, optee, payload, tfa
+from tzinfer.stack.debian import DebianArchive
+from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.steprun import console
+
+#: Source packages: optee-os from sid (4.10; trixie's 4.5.0 files are gone from the mirror),
+#: arm-trusted-firmware from trixie.
+OPTEE_SOURCE = ("optee-os", "sid")
+TFA_SOURCE = ("arm-trusted-firmware", "trixie")
+UBOOT = ("u-boot-qemu", "trixie")
+UBOOT_BINARY = "usr/lib/u-boot/qemu_arm64/u-boot.bin"
+
+
+@dataclass
+class BuildContext:
+    """What the steps share: the build tree, the Debian archive and the unpacked sources."""
+
+    stack: QemuStack
+    archive: DebianArchive
+    sources: dict[str, Path] = field(default_factory=dict)
+
+
+def fetch(ctx: BuildContext) -> None:
+    """Refresh the Debian indexes; download and unpack the OP-TEE and TF-A sources."""
+    ctx.archive.update()
+    for name, suite in (OPTEE_SOURCE, TFA_SOURCE):
+        ctx.sources[name] = ctx.archive.source(name, suite)
+
+
+def normal_world(ctx: BuildContext) -> None:
+    """Unpack the Debian binaries, the kernel and the tee modules; expose the client sysroot."""
+    initramfs.unpack_debian(ctx.stack, ctx.archive)
+    initramfs.make_sysroot(ctx.stack)
+
+
+def build_optee(ctx: BuildContext) -> None:
+    """OP-TEE OS with our patch and the memory-map flags; TA dev kit in build/qemu/optee."""
+    optee.build(ctx.stack, ctx.sources[OPTEE_SOURCE[0]])
+
+
+def build_tfa(ctx: BuildContext) -> None:
+    """TF-A bl1 + fip with OP-TEE as BL32 and Debian's U-Boot as BL33: build/qemu/qemu_fw.bios."""
+    u_boot = ctx.archive.deb(*UBOOT)
+    unpacked = ctx.stack.root / "u-boot"
+    target = unpacked / UBOOT_BINARY
+    if not target.is_file() or target.stat().st_mtime < u_boot.stat().st_mtime:
+        subprocess.run(["dpkg-deb", "-x", str(u_boot), str(unpacked)], check=True)
+    tfa.build(ctx.stack, ctx.sources[TFA_SOURCE[0]], target)
+
+
+def build_initramfs(ctx: BuildContext) -> None:
+    """The initramfs: Debian binaries, modules, in-tree TAs, memscan and build/qemu/overlay/."""
+    initramfs.build(ctx.stack)
+
+
+#: The build, in order. Steps after "normal-world" may use the TA dev kit and the sysroot.
+STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("fetch", fetch),
+    ("normal-world", normal_world),
+    ("optee", build_optee),
+    ("tfa", build_tfa),
+    ("payload", lambda ctx: payload.build(ctx.stack)),  # TA, tzinfer-run, models -> overlay
+    ("initramfs", build_initramfs),
+]
+
+
+def build(relock: bool = False, stack: QemuStack | None = None) -> QemuStack:
+    """Run every step; write the lock file when all succeeded. Returns the built stack."""
+    stack = stack or QemuStack()
+    stack.board.check_no_overlap()
+    ctx = BuildContext(stack, DebianArchive(relock=relock))
+    start = time.monotonic()
+    for _name, step in STEPS:
+        step(ctx)
+    ctx.archive.write_lock()
+    console.print(f"[bold green]QEMU stack ready[/] in {time.monotonic() - start:.0f}s: {stack.root}")
+    return stack

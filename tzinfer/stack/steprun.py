@@ -1,0 +1,89 @@
+"""Running build commands: a live one-line status, a full log file, and input stamps for caching."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.console import Console
+
+from tzinfer.stack import StackError
+
+console = Console(stderr=True, highlight=False)
+
+
+def digest(parts: Iterable[str | bytes | Path]) -> str:
+    """sha256 over strings, bytes and file contents (a Path is read), in order."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            data = part.read_bytes()
+        elif isinstance(part, str):
+            data = part.encode()
+        else:
+            data = part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Stamp:
+    """A file that records the input digest a step last succeeded with."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+
+    def fresh(self) -> bool:
+        """True when the step already ran with exactly these inputs."""
+        return self.path.is_file() and self.path.read_text().strip() == self.key
+
+    def done(self) -> None:
+        """Record success for these inputs."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(self.key + "\n")
+
+
+def run(
+    cmd: list[str],
+    *,
+    label: str,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Run `cmd`, showing its latest output line live and saving all of it to `log`.
+
+    On failure raise StackError with the exit code, the log path and the last output line.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, **(env or {})}
+    tail: deque[str] = deque(maxlen=1)
+    start = time.monotonic()
+    with log.open("w") as out, console.status(f"{label} …") as status:
+        out.write("$ " + " ".join(cmd) + "\n")
+        try:
+            proc = subprocess.Popen(
+                cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                errors="replace",
+            )
+        except FileNotFoundError as err:
+            raise StackError(f"{label}: cannot run {cmd[0]} ({err.strerror}); run scripts/bootstrap") from err
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            line = line.strip()
+            if line:
+                tail.append(line)
+                status.update(f"{label} [{time.monotonic() - start:4.0f}s] {line[:100]}")
+        code = proc.wait()
+    seconds = time.monotonic() - start
+    if code != 0:
+        last = tail[0] if tail else "(no output)"
+        raise StackError(f"{label} failed (exit {code}) after {seconds:.0f}s: {last!r}; full log: {log}")
+    console.print(f"[green]✓[/] {label} ({seconds:.0f}s, log {log})")

@@ -1,0 +1,52 @@
+"""The QEMU secure stack: build it, boot it, test it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from invoke import Context, task
+
+from tzinfer.stack import StackError
+
+
+def _fail(err: Exception) -> None:
+    print(f"error: {err}", file=sys.stderr)
+    sys.exit(1)
+
+
+@task(help={"relock": "ignore board/qemu/debian.lock and take the newest Debian versions"})
+def build_qemu(c: Context, relock: bool = False) -> None:
+    """Build the QEMU stack: Debian fetch, OP-TEE (patched), TF-A, initramfs (build/qemu/)."""
+    from tzinfer.stack import pipeline
+
+    try:
+        pipeline.build(relock=relock)
+    except StackError as err:
+        _fail(err)
+
+
+@task(help={"secure_log": "where OP-TEE's UART goes (default build/qemu/secure.log)"})
+def boot_qemu(c: Context, secure_log: str = "") -> None:
+    """Boot the built QEMU stack with an interactive root shell (quit: poweroff, or Ctrl-A X)."""
+    from pathlib import Path
+
+    from tzinfer.stack.layout import QemuStack
+    from tzinfer.stack.vm import qemu_command
+
+    stack = QemuStack()
+    try:
+        command = qemu_command(stack, Path(secure_log) if secure_log else stack.secure_log())
+    except StackError as err:
+        _fail(err)
+    # -serial mon:stdio gives QEMU's Ctrl-A escapes to the interactive user.
+    command[command.index("stdio")] = "mon:stdio"
+    print(f"OP-TEE log: {command[command.index('-serial', command.index('mon:stdio')) + 1]}")
+    sys.exit(subprocess.call(command))
+
+
+@task(help={"k": "only tests matching this pytest -k expression"})
+def test_qemu(c: Context, k: str = "") -> None:
+    """Boot one VM and run the QEMU tests (pytest -m qemu); logs under artifacts/qemu/."""
+    select = f" -k {k!r}" if k else ""
+    c.run(f".venv/bin/python -m pytest -q -ra -m qemu tests/qemu{select}", pty=False)
