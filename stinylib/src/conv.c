@@ -7,7 +7,9 @@
 #include "act.h"
 #include "conv_geometry.h"
 #include "gemm.h"
+#include "inline.h"
 #include "kernels.h"
+#include "window.h"
 
 /* Budget of one packed panel: 32 Ki floats = 128 KiB, so it stays in L2 while every row block of
  * the weights passes over it. */
@@ -32,19 +34,6 @@ uint32_t stl_conv_scratch_bytes(const uint32_t x_dims[4], const uint32_t w_dims[
 	return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 }
 
-/* First output index o in [0, n) with o*s + off >= 0, and one past the last with o*s + off < len. */
-static void valid_span(int64_t off, uint32_t s, uint32_t len, uint32_t n, uint32_t *lo, uint32_t *hi)
-{
-	int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
-	int64_t b = (int64_t)len - 1 - off < 0 ? 0 : ((int64_t)len - 1 - off) / s + 1;
-	if (b > n)
-		b = n;
-	if (a > b)
-		a = b;
-	*lo = (uint32_t)a;
-	*hi = (uint32_t)b;
-}
-
 /*
  * im2col of output pixels [p0, p0 + pc) for one group: xg is the group's first input channel.
  * Row r = (c·kh + ky)·kw + kx of strip s is the input cell each pixel of the strip sees through
@@ -54,6 +43,7 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 		       float *restrict panel)
 {
 	const size_t plane = (size_t)g->h * g->w;
+	const int pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 	for (uint32_t s = 0; s * STL_STRIP < pc; s++) {
 		float *restrict strip = panel + (size_t)s * g->k * STL_STRIP;
 		const uint32_t q0 = p0 + s * STL_STRIP;
@@ -63,29 +53,82 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 				for (uint32_t kx = 0; kx < g->kw; kx++) {
 					float *restrict d = strip + (size_t)((c * g->kh + ky) * g->kw + kx) * STL_STRIP;
 					const float *xc = xg + c * plane;
+					memset(d + qn, 0, (STL_STRIP - qn) * sizeof *d);
+					if (pointwise) { /* the pixels are the input cells, in order */
+						memcpy(d, xc + q0, qn * sizeof *d);
+						continue;
+					}
 					const int64_t off = (int64_t)kx * g->dw - g->pl;
-					uint32_t j = 0;
-					/* Walk the strip one output row at a time. */
-					while (j < qn) {
-						const uint32_t q = q0 + j, oh = q / g->ow, ow0 = q % g->ow;
-						const uint32_t run = g->ow - ow0 < qn - j ? g->ow - ow0 : qn - j;
+					/* Walk the strip one output row (run) at a time. */
+					for (uint32_t j = 0; j < qn;) {
+						const uint32_t q = q0 + j, oh = q / g->ow, o0 = q % g->ow;
+						const uint32_t run = g->ow - o0 < qn - j ? g->ow - o0 : qn - j;
 						const int64_t ih = (int64_t)oh * g->sh - g->pt + (int64_t)ky * g->dh;
-						if (ih < 0 || ih >= g->h) {
-							memset(d + j, 0, run * sizeof *d);
-						} else {
-							const float *xr = xc + (size_t)ih * g->w;
-							uint32_t lo, hi;
-							valid_span(off, g->sw, g->w, ow0 + run, &lo, &hi);
-							for (uint32_t t = 0; t < run; t++) {
-								uint32_t o = ow0 + t;
-								d[j + t] = o >= lo && o < hi ? xr[o * g->sw + off] : 0.0f;
-							}
+						uint32_t lo = o0, hi = o0;
+						if (ih >= 0 && ih < g->h) {
+							stl_valid_span(off, g->sw, g->w, o0 + run, &lo, &hi);
+							lo = lo < o0 ? o0 : lo;
+							hi = hi < lo ? lo : hi;
 						}
+						float *restrict dr = d + j - o0; /* indexed by output column */
+						const float *xr = xc + (ih >= 0 && ih < g->h ? (size_t)ih * g->w : 0);
+						for (uint32_t o = o0; o < lo; o++)
+							dr[o] = 0.0f;
+						if (g->sw == 1)
+							memcpy(dr + lo, xr + lo + off, (hi - lo) * sizeof *d);
+						else
+							for (uint32_t o = lo; o < hi; o++)
+								dr[o] = xr[o * g->sw + off];
+						for (uint32_t o = hi; o < o0 + run; o++)
+							dr[o] = 0.0f;
 						j += run;
 					}
-					memset(d + qn, 0, (STL_STRIP - qn) * sizeof *d);
 				}
 	}
+}
+
+/* One output cell of a direct conv, restricted to the taps inside the input: for the border. */
+static float direct_cell(const struct stl_conv_geometry *g, const float *xp, const float *wp, float acc,
+			 uint32_t oh, uint32_t ow)
+{
+	const int64_t ih = (int64_t)oh * g->sh - g->pt, iw = (int64_t)ow * g->sw - g->pl;
+	uint32_t y0, y1, x0, x1;
+	stl_valid_span(ih, g->dh, g->h, g->kh, &y0, &y1); /* taps inside the input */
+	stl_valid_span(iw, g->dw, g->w, g->kw, &x0, &x1);
+	for (uint32_t ky = y0; ky < y1; ky++)
+		for (uint32_t kx = x0; kx < x1; kx++)
+			acc += wp[ky * g->kw + kx] * xp[(ih + (int64_t)ky * g->dh) * g->w + iw + (int64_t)kx * g->dw];
+	return acc;
+}
+
+/* Interior output cells [lo, hi) of row oh, where every tap is inside the input. In the
+ * specialised calls kh, kw, the column stride sw and the dilation dw are compile-time constants,
+ * so the tap loops unroll and o vectorises with plain (stride 1) or even/odd (stride 2) loads. */
+STL_INLINE void direct_interior(const struct stl_conv_geometry *g, const float *xp, const float *wp,
+				float bias, uint32_t oh, uint32_t lo, uint32_t hi, float *restrict row,
+				const uint32_t kh, const uint32_t kw, const uint32_t sw, const uint32_t dw)
+{
+	const int64_t top = ((int64_t)oh * g->sh - g->pt) * g->w - g->pl; /* + column index >= 0 */
+	const int64_t dy = (int64_t)g->dh * g->w;
+	for (uint32_t o = lo; o < hi; o++) {
+		float acc = bias;
+		for (uint32_t ky = 0; ky < kh; ky++)
+			for (uint32_t kx = 0; kx < kw; kx++)
+				acc += wp[ky * kw + kx] * xp[top + ky * dy + (int64_t)o * sw + kx * dw];
+		row[o] = acc;
+	}
+}
+
+/* direct_interior with the constants of the common depthwise convs (3×3, stride 1 or 2). */
+static void direct_row(const struct stl_conv_geometry *g, const float *xp, const float *wp, float bias,
+		       uint32_t oh, uint32_t lo, uint32_t hi, float *restrict row)
+{
+	if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 1)
+		direct_interior(g, xp, wp, bias, oh, lo, hi, row, 3, 3, 1, 1);
+	else if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 2)
+		direct_interior(g, xp, wp, bias, oh, lo, hi, row, 3, 3, 2, 1);
+	else
+		direct_interior(g, xp, wp, bias, oh, lo, hi, row, g->kh, g->kw, g->sw, g->dw);
 }
 
 /* Convs with one input channel per group (depthwise, possibly with a channel multiplier). */
@@ -94,6 +137,12 @@ static void conv_direct(const struct stl_exec *e, const struct stl_conv_geometry
 {
 	const uint32_t mult = g->m / g->group;
 	const size_t plane = (size_t)g->h * g->w;
+	/* Output rows and columns whose whole window lies inside the input. */
+	uint32_t r_lo = 0, r_hi = 0, c_lo = 0, c_hi = 0;
+	if ((g->kh - 1) * g->dh < g->h)
+		stl_valid_span(-(int64_t)g->pt, g->sh, g->h - (g->kh - 1) * g->dh, g->oh, &r_lo, &r_hi);
+	if ((g->kw - 1) * g->dw < g->w)
+		stl_valid_span(-(int64_t)g->pl, g->sw, g->w - (g->kw - 1) * g->dw, g->ow, &c_lo, &c_hi);
 	for (uint32_t n = 0; n < g->n; n++)
 		for (uint32_t oc = 0; oc < g->m; oc++) {
 			const float *xp = x + ((size_t)n * g->c + oc / mult) * plane;
@@ -102,26 +151,13 @@ static void conv_direct(const struct stl_exec *e, const struct stl_conv_geometry
 			const float bias = b ? b[oc] : 0.0f;
 			for (uint32_t oh = 0; oh < g->oh; oh++) {
 				float *restrict row = yp + (size_t)oh * g->ow;
-				for (uint32_t o = 0; o < g->ow; o++)
-					row[o] = bias;
-				for (uint32_t ky = 0; ky < g->kh; ky++) {
-					const int64_t ih = (int64_t)oh * g->sh - g->pt + (int64_t)ky * g->dh;
-					if (ih < 0 || ih >= g->h)
-						continue;
-					const float *restrict xr = xp + (size_t)ih * g->w;
-					for (uint32_t kx = 0; kx < g->kw; kx++) {
-						const float wv = wp[ky * g->kw + kx];
-						const int64_t off = (int64_t)kx * g->dw - g->pl;
-						uint32_t lo, hi;
-						valid_span(off, g->sw, g->w, g->ow, &lo, &hi);
-						if (g->sw == 1)
-							for (uint32_t o = lo; o < hi; o++)
-								row[o] += wv * xr[o + off];
-						else
-							for (uint32_t o = lo; o < hi; o++)
-								row[o] += wv * xr[o * g->sw + off];
-					}
-				}
+				const int inner = oh >= r_lo && oh < r_hi;
+				const uint32_t lo = inner ? c_lo : g->ow, hi = inner ? c_hi : g->ow;
+				for (uint32_t o = 0; o < lo; o++)
+					row[o] = direct_cell(g, xp, wp, bias, oh, o);
+				direct_row(g, xp, wp, bias, oh, lo, hi, row);
+				for (uint32_t o = hi; o < g->ow; o++)
+					row[o] = direct_cell(g, xp, wp, bias, oh, o);
 			}
 			stl_act_apply(e->op, yp, g->p);
 		}

@@ -2,12 +2,7 @@
  * NR/VL vector loads of B per row step. Written in plain C with compile-time tile sizes so gcc
  * unrolls the i/j loops and vectorises j (AVX-512 on the host, NEON on aarch64). */
 #include "gemm.h"
-
-#if defined(__GNUC__)
-#define STL_INLINE static inline __attribute__((always_inline))
-#else
-#define STL_INLINE static inline
-#endif
+#include "inline.h"
 
 /* Register tile. AVX-512: 8×32 = 16 zmm accumulators of 32. Elsewhere (NEON, AVX2): 4×16. */
 #if defined(__AVX512F__)

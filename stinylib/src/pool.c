@@ -1,59 +1,99 @@
 /* MAXPOOL, AVGPOOL and GLOBAL_AVGPOOL over NCHW. Window cells outside the input are skipped; the
- * loader proved every window holds at least one input cell. */
+ * loader proved every window holds at least one input cell. Cells whose window lies wholly inside
+ * the input take a fast path specialised for the common 2×2 and 3×3 windows. */
 #include "format.h"
+#include "inline.h"
 #include "kernels.h"
+#include "window.h"
 
-/* Clip the window of output index o on one axis to the input [0, in) and, for the average
- * divisor, to the padded input [-p0, in + p1). */
-struct window {
-	uint32_t lo, hi;   /* input cells [lo, hi) */
-	uint32_t padded;   /* cells inside the padded input */
+struct pool_geometry {
+	uint32_t h, w, oh, ow;
+	uint32_t kh, kw, sh, sw, pt, pl, pb, pr;
+	int is_max, count_pad;
 };
 
-static struct window window_at(uint32_t o, uint32_t k, uint32_t s, uint32_t p0, uint32_t p1, uint32_t in)
+/* The NaN-propagating max (a NaN input wins, as in ONNX Runtime). */
+static inline float max_nan(float acc, float v)
 {
-	int64_t start = (int64_t)o * s - p0, end = start + k;
-	int64_t pend = end < (int64_t)in + p1 ? end : (int64_t)in + p1;
-	struct window w;
-	w.lo = (uint32_t)(start < 0 ? 0 : start);
-	w.hi = (uint32_t)(end > in ? in : end);
-	w.padded = (uint32_t)(pend - start);
-	return w;
+	return v > acc || v != v ? v : acc;
+}
+
+/* A window on one axis: input cells [lo, hi), and how many cells of the padded input it covers. */
+static void axis_window(int64_t start, uint32_t k, uint32_t in, uint32_t pad_end, uint32_t *lo, uint32_t *hi,
+			uint32_t *padded)
+{
+	int64_t end = start + k, pend = end < (int64_t)in + pad_end ? end : (int64_t)in + pad_end;
+	*lo = (uint32_t)(start < 0 ? 0 : start);
+	*hi = (uint32_t)(end > in ? in : end);
+	*padded = (uint32_t)(pend - start);
+}
+
+/* One output cell, every window cell bounds-checked: for the border of the output. */
+static float border_cell(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t j)
+{
+	uint32_t r0, r1, rp, c0, c1, cp;
+	axis_window((int64_t)i * g->sh - g->pt, g->kh, g->h, g->pb, &r0, &r1, &rp);
+	axis_window((int64_t)j * g->sw - g->pl, g->kw, g->w, g->pr, &c0, &c1, &cp);
+	float acc = g->is_max ? xp[(size_t)r0 * g->w + c0] : 0.0f;
+	for (uint32_t r = r0; r < r1; r++)
+		for (uint32_t c = c0; c < c1; c++)
+			acc = g->is_max ? max_nan(acc, xp[(size_t)r * g->w + c]) : acc + xp[(size_t)r * g->w + c];
+	if (!g->is_max)
+		acc /= (float)(g->count_pad ? rp * cp : (r1 - r0) * (c1 - c0));
+	return acc;
+}
+
+/* Cells [lo, hi) of output row i whose windows lie inside the input; kh, kw constant when specialised. */
+STL_INLINE void interior(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t lo, uint32_t hi,
+			 float *restrict row, const uint32_t kh, const uint32_t kw, const int is_max)
+{
+	const int64_t top = ((int64_t)i * g->sh - g->pt) * g->w - g->pl;
+	const int64_t sw = g->sw, w = g->w;
+	for (uint32_t o = lo; o < hi; o++) {
+		const float *cell = xp + top + o * sw;
+		float acc = is_max ? cell[0] : 0.0f;
+		for (uint32_t r = 0; r < kh; r++)
+			for (uint32_t c = 0; c < kw; c++)
+				acc = is_max ? max_nan(acc, cell[r * w + c]) : acc + cell[r * w + c];
+		row[o] = is_max ? acc : acc / (float)(kh * kw);
+	}
 }
 
 static void pool(const struct stl_exec *e, int is_max)
 {
 	const struct stl_tensor *xt = stl_operand(e, 0), *yt = stl_operand(e, stl_out(e));
 	const int32_t *a = e->op->iattr;
-	const uint32_t planes = xt->dims[0] * xt->dims[1], h = xt->dims[2], w = xt->dims[3];
-	const uint32_t oh = yt->dims[2], ow = yt->dims[3];
-	const int count_pad = !is_max && a[STL_A_COUNT_PAD];
+	const struct pool_geometry g = {
+		xt->dims[2], xt->dims[3], yt->dims[2], yt->dims[3],
+		(uint32_t)a[STL_A_KH], (uint32_t)a[STL_A_KW], (uint32_t)a[STL_A_SH], (uint32_t)a[STL_A_SW],
+		(uint32_t)a[STL_A_PT], (uint32_t)a[STL_A_PL], (uint32_t)a[STL_A_PB], (uint32_t)a[STL_A_PR],
+		is_max, !is_max && a[STL_A_COUNT_PAD],
+	};
+	uint32_t r_lo = 0, r_hi = 0, c_lo = 0, c_hi = 0;
+	if (g.kh <= g.h)
+		stl_valid_span(-(int64_t)g.pt, g.sh, g.h - g.kh + 1, g.oh, &r_lo, &r_hi);
+	if (g.kw <= g.w)
+		stl_valid_span(-(int64_t)g.pl, g.sw, g.w - g.kw + 1, g.ow, &c_lo, &c_hi);
+	const uint32_t planes = xt->dims[0] * xt->dims[1];
 	const float *x = stl_data(e, 0);
 	float *y = stl_data(e, stl_out(e));
 
 	for (uint32_t pl = 0; pl < planes; pl++) {
-		const float *xp = x + (size_t)pl * h * w;
-		float *yp = y + (size_t)pl * oh * ow;
-		for (uint32_t i = 0; i < oh; i++) {
-			struct window wy = window_at(i, a[STL_A_KH], a[STL_A_SH], a[STL_A_PT], a[STL_A_PB], h);
-			for (uint32_t j = 0; j < ow; j++) {
-				struct window wx = window_at(j, a[STL_A_KW], a[STL_A_SW], a[STL_A_PL], a[STL_A_PR], w);
-				float acc = is_max ? xp[(size_t)wy.lo * w + wx.lo] : 0.0f;
-				for (uint32_t r = wy.lo; r < wy.hi; r++)
-					for (uint32_t c = wx.lo; c < wx.hi; c++) {
-						float v = xp[(size_t)r * w + c];
-						if (is_max)
-							acc = v > acc || v != v ? v : acc; /* NaN wins, as in ORT */
-						else
-							acc += v;
-					}
-				if (!is_max) {
-					uint32_t cells = count_pad ? wy.padded * wx.padded
-								   : (wy.hi - wy.lo) * (wx.hi - wx.lo);
-					acc /= (float)cells;
-				}
-				yp[(size_t)i * ow + j] = acc;
-			}
+		const float *xp = x + (size_t)pl * g.h * g.w;
+		for (uint32_t i = 0; i < g.oh; i++) {
+			float *restrict row = y + ((size_t)pl * g.oh + i) * g.ow;
+			const int inner = i >= r_lo && i < r_hi;
+			const uint32_t lo = inner ? c_lo : g.ow, hi = inner ? c_hi : g.ow;
+			for (uint32_t o = 0; o < lo; o++)
+				row[o] = border_cell(&g, xp, i, o);
+			if (g.kh == 3 && g.kw == 3)
+				is_max ? interior(&g, xp, i, lo, hi, row, 3, 3, 1) : interior(&g, xp, i, lo, hi, row, 3, 3, 0);
+			else if (g.kh == 2 && g.kw == 2)
+				is_max ? interior(&g, xp, i, lo, hi, row, 2, 2, 1) : interior(&g, xp, i, lo, hi, row, 2, 2, 0);
+			else
+				interior(&g, xp, i, lo, hi, row, g.kh, g.kw, is_max);
+			for (uint32_t o = hi; o < g.ow; o++)
+				row[o] = border_cell(&g, xp, i, o);
 		}
 	}
 }
