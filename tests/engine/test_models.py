@@ -12,7 +12,8 @@ import pytest
 from onnx import numpy_helper
 
 from tzinfer import native, planner, tzm
-from tzinfer.convert import Emitted, convert
+from tzinfer.convert import convert
+from tzinfer.convert.build import Emitted
 from tzinfer.fixtures import FixturePaths
 
 MODELS = ("mobilenetv2", "squeezenet1_1", "lenet5")
