@@ -9,12 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 import onnx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import numpy_helper
 
 from tzinfer import native, planner, tzm
 from tzinfer.convert import convert
 from tzinfer.convert.build import Emitted
 from tzinfer.fixtures import FixturePaths
+from tzinfer.tzm import OpType
 
 MODELS = ("mobilenetv2", "squeezenet1_1", "lenet5")
 IMAGENET_MODELS = ("mobilenetv2", "squeezenet1_1")
@@ -105,3 +108,46 @@ def test_weights_are_the_model_constants_once(converted: dict[str, Converted], f
     assert tzm.stored_weights_bytes(stored) == expected
     n_consts = sum(t.kind == tzm.TensorKind.CONST for t in stored.tensors)
     assert expected <= len(stored.weights) < expected + tzm.ALIGN * n_consts
+
+
+@st.composite
+def random_programs(draw: st.DrawFn) -> tuple[list[planner.Step], dict[int, int], int]:
+    """A random op sequence over ACT tensors: element-wise ops (in-place candidates), reshapes,
+    convs with scratch and multi-input ops reading any earlier tensor. Returns steps, sizes, output."""
+    shapes: dict[int, tuple[int, ...]] = {0: (draw(st.integers(1, 64)),)}
+    steps = []
+    for _ in range(draw(st.integers(1, 25))):
+        op_type = draw(st.sampled_from([OpType.UNARY, OpType.BINARY, OpType.RESHAPE, OpType.CONV,
+                                        OpType.CONCAT]))
+        arity = 1 if op_type == OpType.UNARY else 2
+        reads = draw(st.lists(st.sampled_from(sorted(shapes)), min_size=1, max_size=arity))
+        out = len(shapes) + 1
+        same = op_type in (OpType.UNARY, OpType.BINARY, OpType.RESHAPE) and draw(st.booleans())
+        shapes[out] = shapes[reads[0]] if same else (draw(st.integers(1, 64)),)
+        scratch = None
+        if op_type == OpType.CONV and draw(st.booleans()):
+            scratch = out + 1
+            shapes[scratch] = (draw(st.integers(1, 32)),)
+        steps.append(planner.make_step(op_type, reads, [shapes[r] for r in reads], out, shapes[out], scratch))
+    return steps, {t: 4 * s[0] for t, s in shapes.items()}, steps[-1].writes
+
+
+@settings(max_examples=200, deadline=None)
+@given(random_programs())
+def test_planner_invariants(program: tuple[list[planner.Step], dict[int, int], int]) -> None:
+    """On any op sequence the greedy plan is valid (no two live tensors share bytes unless they are
+    an allowed in-place pair), at least the liveness bound, and no worse than no reuse at all."""
+    steps, sizes, output = program
+    plan = planner.plan(steps, sizes, 0, output)
+    assert planner.check(steps, sizes, plan.offsets, 0, output, plan.arena_size) == []
+    assert plan.liveness_bound <= plan.arena_size <= sum(tzm.align(s) for s in sizes.values())
+    assert max(plan.live_bytes) == plan.liveness_bound
+
+
+def test_planner_check_catches_overlap() -> None:
+    """Two tensors live together at the same offset are reported (the checker can fail)."""
+    steps = [planner.make_step(OpType.CONV, [0], [(4,)], 1, (8,), None),
+             planner.make_step(OpType.BINARY, [0, 1], [(4,), (8,)], 2, (8,), None)]
+    sizes = {0: 16, 1: 32, 2: 32}
+    assert planner.check(steps, sizes, {0: 0, 1: 0, 2: 48}, 0, 2, 80)
+    assert planner.check(steps, sizes, {0: 0, 1: 16, 2: 16}, 0, 2, 48) == []  # 1 -> 2 in place
