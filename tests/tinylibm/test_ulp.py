@@ -24,11 +24,11 @@ MAX_ERR_OURS = 0.51
 
 
 def build(out_dir: Path, target: str, *make_vars: str) -> Path:
-    """Build a target of tinylibm/Makefile into out_dir and return the product's path."""
+    """Build a target of tinylibm/Makefile into out_dir; returns out_dir."""
     command = ["make", "-s", "-C", str(TINYLIBM), f"O={out_dir}", target, *make_vars]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, f"building tinylibm {target} failed:\n{done.stdout}{done.stderr}"
-    return out_dir / ("libtinylibm.so" if target == "shared" else target)
+    return out_dir
 
 
 def run_sampled(command: list[str]) -> dict[str, dict[str, str]]:
@@ -50,7 +50,7 @@ def assert_accurate(name: str, row: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def host_results() -> dict[str, dict[str, str]]:
-    return run_sampled([str(build(BUILD_DIR / "host" / "tinylibm", "ulp_check"))])
+    return run_sampled([str(build(BUILD_DIR / "host" / "tinylibm", "ulp_check") / "ulp_check")])
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -58,20 +58,46 @@ def test_sampled_host(host_results: dict[str, dict[str, str]], name: str) -> Non
     assert_accurate(name, host_results[name])
 
 
-@pytest.fixture(scope="module")
-def aarch64_results() -> dict[str, dict[str, str]]:
-    cross = "aarch64-linux-gnu-gcc"
-    for tool in (cross, "qemu-aarch64"):
+def require(*tools: str) -> None:
+    for tool in tools:
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} not installed: run scripts/bootstrap (scripts/apt-packages.txt lists it)")
+
+
+CROSS_CC, CROSS_NM = "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-nm"
+# The checker's own flags, and the way OP-TEE compiles a TA: gnu99 at -Os, where gcc contracts
+# a*b+c into FMA instructions (ISO C modes do not), which changes the rounding of every step.
+AARCH64_FLAGS = {
+    "c99": "-O2 -std=c99 -Wall -Wextra -Werror",
+    "ta-fma": "-Os -std=gnu99 -ffp-contract=fast -Wall -Wextra -Werror",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(AARCH64_FLAGS))
+def aarch64_results(request: pytest.FixtureRequest) -> dict[str, dict[str, str]]:
+    require(CROSS_CC, "qemu-aarch64")
+    out_dir = BUILD_DIR / "aarch64" / f"tinylibm-{request.param}"
     # Static, so that qemu-aarch64 needs no aarch64 sysroot at run time.
-    checker = build(BUILD_DIR / "aarch64" / "tinylibm", "ulp_check", f"CC={cross}", "LDFLAGS=-static")
-    return run_sampled(["qemu-aarch64", str(checker)])
+    make_vars = (f"CC={CROSS_CC}", f"CFLAGS={AARCH64_FLAGS[request.param]}", "LDFLAGS=-static")
+    return run_sampled(["qemu-aarch64", str(build(out_dir, "ulp_check", *make_vars) / "ulp_check")])
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_sampled_aarch64(aarch64_results: dict[str, dict[str, str]], name: str) -> None:
     assert_accurate(name, aarch64_results[name])
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-Os", "-O2"])
+@pytest.mark.parametrize(("cc", "nm"), [("gcc", "nm"), (CROSS_CC, CROSS_NM)])
+def test_builds_for_the_ta(cc: str, nm: str, opt: str) -> None:
+    """The sources compile under OP-TEE's TA warning set with -Werror, and the objects need no
+    symbol from outside (no libm, no libgcc helper, no string.h)."""
+    require(cc, nm)
+    out_dir = BUILD_DIR / ("host" if cc == "gcc" else "aarch64") / f"tinylibm-ta{opt}"
+    objects = sorted(str(p) for p in build(out_dir, "ta_objs", f"CC={cc}", f"TA_OPT={opt}").glob("*.o"))
+    assert len(objects) == len(FUNCTIONS)
+    undefined = subprocess.run([nm, "-u", *objects], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in undefined.splitlines() if line.strip() and not line.endswith(":")], undefined
 
 
 def f32_bits(value: float) -> int:
@@ -87,7 +113,7 @@ def bits_f32(bits: int) -> float:
 @pytest.fixture(scope="module")
 def tinylibm_lib() -> Lib:
     """Each tinylibm function on raw bits, so that NaN payloads and signed zeros pass intact."""
-    lib = ctypes.CDLL(str(build(BUILD_DIR / "host" / "tinylibm", "shared")))
+    lib = ctypes.CDLL(str(build(BUILD_DIR / "host" / "tinylibm", "shared") / "libtinylibm.so"))
 
     def wrap(name: str) -> Callable[[int], int]:
         fn = getattr(lib, f"tlm_{name}")

@@ -31,4 +31,10 @@ static inline double tlm_f64_from_bits(uint64_t u)
 #define TLM_F32_SIGN 0x80000000u
 #define TLM_F32_ONE 0x3f800000u
 
+/* Tests on the bits rather than x != x: OP-TEE builds TAs with -Wfloat-equal -Werror. */
+static inline int tlm_f32_is_nan(float f)
+{
+	return (tlm_f32_bits(f) & ~TLM_F32_SIGN) > TLM_F32_INF;
+}
+
 #endif

@@ -1,6 +1,6 @@
 /* expf: e^x as the float rounding of a double-precision kernel (exp_kernel.h).
- * Error: at most 0.5 + 2^-10 ULP from the correctly rounded result, i.e. it differs from it
- * only where e^x lies within 2^-10 ULP of a rounding midpoint. */
+ * Error: at most 0.5 + 2^-10 ULP from the exact value, so the result differs from the correctly
+ * rounded one only where e^x lies within 2^-10 ULP of a rounding midpoint. */
 #include "tinylibm.h"
 
 #include "bits.h"
@@ -8,7 +8,7 @@
 
 float tlm_expf(float x)
 {
-	if (x != x)
+	if (tlm_f32_is_nan(x))
 		return x + x; /* NaN: the same NaN back, quieted */
 	/* Past these bounds the float result is decided: e^89 > FLT_MAX rounds to +inf and
 	 * e^-104 < 2^-150 (half the least subnormal) rounds to +0. This also takes the infinities.

@@ -5,7 +5,7 @@
  * (relative error 2^-37.8, fitted by tinylibm/tools/minimax.py). In double, m-1 and m+1 are
  * exact and the division adds 2^-53, so log(m) keeps its relative accuracy near m = 1 where
  * log(x) is tiny. For e != 0 the result is at least ln(2)/2 in magnitude, so the sum does not
- * cancel. Error: at most 0.5 + 2^-13 ULP from the correctly rounded result. */
+ * cancel. Error: at most 0.5 + 2^-13 ULP from the exact value. */
 #include <stdint.h>
 
 #include "tinylibm.h"
@@ -20,10 +20,11 @@ float tlm_logf(float x)
 	const uint32_t sqrt_half = 0x3f3504f3u; /* bits of sqrt(1/2) rounded down */
 	uint32_t u = tlm_f32_bits(x);
 	int e = 0;
+	double m, s, w;
 
-	if (x != x)
+	if (tlm_f32_is_nan(x))
 		return x + x; /* NaN: the same NaN back, quieted */
-	if (x == 0.0f)
+	if ((u & ~TLM_F32_SIGN) == 0)
 		return -tlm_f32_from_bits(TLM_F32_INF); /* log(+-0) = -inf */
 	if (u & TLM_F32_SIGN)
 		return tlm_f32_from_bits(TLM_F32_QNAN); /* negative and -inf: NaN */
@@ -39,9 +40,8 @@ float tlm_logf(float x)
 	e += (int)(u >> 23) - 127;
 	u = (u & 0x007fffffu) + sqrt_half;
 
-	double m = tlm_f32_from_bits(u);
-	double s = (m - 1.0) / (m + 1.0);
-	double w = s * s;
-	double log_m = s * (c0 + w * (c1 + w * (c2 + w * (c3 + w * c4))));
-	return (float)((double)e * ln2 + log_m);
+	m = tlm_f32_from_bits(u);
+	s = (m - 1.0) / (m + 1.0);
+	w = s * s;
+	return (float)((double)e * ln2 + s * (c0 + w * (c1 + w * (c2 + w * (c3 + w * c4)))));
 }

@@ -5,9 +5,10 @@
  * - otherwise: tanh|x| = 1 - 2/(e^2|x| + 1) with the shared double kernel (exp_kernel.h). The
  *   kernel's 2^-34 relative error reaches the result amplified by at most 1/(2 tanh|x|) <= 2^4.
  * - |x| > 9.1: 1 - tanh|x| < 2^-25, half the float spacing below 1, so the result is +-1.
- * Error: at most 0.5 + 2^-6 ULP from the correctly rounded result. */
+ * Error: at most 0.5 + 2^-6 ULP from the exact value. */
 #include "tinylibm.h"
 
+#include "bits.h"
 #include "exp_kernel.h"
 
 float tlm_tanhf(float x)
@@ -15,7 +16,7 @@ float tlm_tanhf(float x)
 	double a = x < 0 ? -(double)x : (double)x;
 	double t;
 
-	if (x != x)
+	if (tlm_f32_is_nan(x))
 		return x + x; /* NaN: the same NaN back, quieted */
 	if (a < 0x1p-5) {
 		double d = x, d2 = d * d;
