@@ -497,3 +497,55 @@ def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
     with pytest.raises(UnsupportedError) as info:
         convert_model(model)
     assert message in str(info.value)
+
+
+# --- real exporter output ---------------------------------------------------------------------------
+
+
+def _mobile_block_net() -> object:
+    """A small MobileNetV3-like torch net: conv+BN+hardswish, depthwise+BN+ReLU6, squeeze-excite,
+    a ceil-mode average pool, a dynamic-batch view, and a linear head with softmax."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish())
+            self.dw = nn.Sequential(nn.Conv2d(8, 8, 3, 1, 1, groups=8), nn.BatchNorm2d(8), nn.ReLU6())
+            self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 4, 1), nn.ReLU(),
+                                    nn.Conv2d(4, 8, 1), nn.Hardsigmoid())
+            self.pool = nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)
+            self.head = nn.Sequential(nn.Linear(8 * 5 * 5, 16), nn.LeakyReLU(0.1), nn.Linear(16, 5))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.dw(self.stem(x))
+            x = self.pool(x * self.se(x))
+            return torch.softmax(self.head(x.view(x.size(0), -1)), dim=-1)
+
+    torch.manual_seed(0)
+    net = Net()
+    for bn in (net.stem[1], net.dw[1]):  # non-trivial statistics, so that folding them matters
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.uniform_(-0.5, 0.5)
+    return net.eval()
+
+
+@pytest.mark.parametrize("opset", [11, 13, 17, 18])
+def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
+    """torch.onnx.export without constant folding keeps BatchNormalization nodes and emits the
+    Shape/Gather/Unsqueeze/Concat chain for view(x.size(0), -1); both must fold at convert time."""
+    import torch
+
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(_mobile_block_net(), torch.zeros(1, 3, 16, 16), str(path), opset_version=opset,
+                      dynamo=False, do_constant_folding=False, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}})
+    model = onnx.load(path)
+    assert {"BatchNormalization", "Shape", "Gather"} <= {n.op_type for n in model.graph.node}
+    x = rand(opset, 2, 3, 16, 16)
+    converted = check(model, x, input_shape=(2, 3, 16, 16))
+    assert OpType.RESHAPE in op_types(converted)
+    assert not any(op.type == OpType.BINARY and op.iattr[0] == 0 for op in converted.ops)  # BN folded, no ADD
