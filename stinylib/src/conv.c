@@ -25,12 +25,18 @@ static uint32_t panel_cols(const struct stl_conv_geometry *g)
 	return (uint32_t)((strips < all ? strips : all) * STL_STRIP);
 }
 
+static int has_padding(const struct stl_conv_geometry *g)
+{
+	return g->pt || g->pl || g->pb || g->pr;
+}
+
 uint32_t stl_conv_scratch_bytes(const uint32_t x_dims[4], const uint32_t w_dims[4], const int32_t iattr[12])
 {
 	struct stl_conv_geometry g;
-	if (stl_conv_geometry(&g, x_dims, w_dims, iattr) != STL_GEOM_OK || g.cg == 1)
+	if (stl_conv_geometry(&g, x_dims, w_dims, iattr) != STL_GEOM_OK || (g.cg == 1 && !has_padding(&g)))
 		return 0;
-	uint64_t bytes = 4ull * g.k * panel_cols(&g);
+	uint64_t bytes = g.cg == 1 ? 4ull * (g.h + g.pt + g.pb) * (g.w + g.pl + g.pr) /* one padded plane */
+				   : 4ull * g.k * panel_cols(&g);
 	return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 }
 
@@ -87,79 +93,76 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 	}
 }
 
-/* One output cell of a direct conv, restricted to the taps inside the input: for the border. */
-static float direct_cell(const struct stl_conv_geometry *g, const float *xp, const float *wp, float acc,
-			 uint32_t oh, uint32_t ow)
+/* Output row oh of a direct conv over a plane src (row stride ld) that already includes the
+ * padding, so every tap is inside it. In the specialised calls kh, kw, the column stride sw and
+ * the dilation dw are compile-time constants: the tap loops unroll and o vectorises with plain
+ * (stride 1) or even/odd (stride 2) loads. */
+STL_INLINE void direct_row(const struct stl_conv_geometry *g, const float *src, size_t ld, const float *wp,
+			   float bias, uint32_t oh, float *restrict row, const uint32_t kh, const uint32_t kw,
+			   const uint32_t sw, const uint32_t dw)
 {
-	const int64_t ih = (int64_t)oh * g->sh - g->pt, iw = (int64_t)ow * g->sw - g->pl;
-	uint32_t y0, y1, x0, x1;
-	stl_valid_span(ih, g->dh, g->h, g->kh, &y0, &y1); /* taps inside the input */
-	stl_valid_span(iw, g->dw, g->w, g->kw, &x0, &x1);
-	for (uint32_t ky = y0; ky < y1; ky++)
-		for (uint32_t kx = x0; kx < x1; kx++)
-			acc += wp[ky * g->kw + kx] * xp[(ih + (int64_t)ky * g->dh) * g->w + iw + (int64_t)kx * g->dw];
-	return acc;
-}
-
-/* Interior output cells [lo, hi) of row oh, where every tap is inside the input. In the
- * specialised calls kh, kw, the column stride sw and the dilation dw are compile-time constants,
- * so the tap loops unroll and o vectorises with plain (stride 1) or even/odd (stride 2) loads. */
-STL_INLINE void direct_interior(const struct stl_conv_geometry *g, const float *xp, const float *wp,
-				float bias, uint32_t oh, uint32_t lo, uint32_t hi, float *restrict row,
-				const uint32_t kh, const uint32_t kw, const uint32_t sw, const uint32_t dw)
-{
-	const int64_t top = ((int64_t)oh * g->sh - g->pt) * g->w - g->pl; /* + column index >= 0 */
-	const int64_t dy = (int64_t)g->dh * g->w;
-	for (uint32_t o = lo; o < hi; o++) {
+	const float *top = src + (size_t)oh * g->sh * ld;
+	const size_t dy = (size_t)g->dh * ld;
+	for (uint32_t o = 0; o < g->ow; o++) {
 		float acc = bias;
 		for (uint32_t ky = 0; ky < kh; ky++)
 			for (uint32_t kx = 0; kx < kw; kx++)
-				acc += wp[ky * kw + kx] * xp[top + ky * dy + (int64_t)o * sw + kx * dw];
+				acc += wp[ky * kw + kx] * top[ky * dy + (size_t)o * sw + kx * dw];
 		row[o] = acc;
 	}
 }
 
-/* direct_interior with the constants of the common depthwise convs (3×3, stride 1 or 2). */
-static void direct_row(const struct stl_conv_geometry *g, const float *xp, const float *wp, float bias,
-		       uint32_t oh, uint32_t lo, uint32_t hi, float *restrict row)
+/* One output plane; dispatches to direct_row specialised for the common depthwise convs. */
+static void direct_plane(const struct stl_conv_geometry *g, const float *src, size_t ld, const float *wp,
+			 float bias, float *out)
 {
-	if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 1)
-		direct_interior(g, xp, wp, bias, oh, lo, hi, row, 3, 3, 1, 1);
-	else if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 2)
-		direct_interior(g, xp, wp, bias, oh, lo, hi, row, 3, 3, 2, 1);
-	else
-		direct_interior(g, xp, wp, bias, oh, lo, hi, row, g->kh, g->kw, g->sw, g->dw);
+	for (uint32_t oh = 0; oh < g->oh; oh++) {
+		float *row = out + (size_t)oh * g->ow;
+		if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 1)
+			direct_row(g, src, ld, wp, bias, oh, row, 3, 3, 1, 1);
+		else if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 2)
+			direct_row(g, src, ld, wp, bias, oh, row, 3, 3, 2, 1);
+		else
+			direct_row(g, src, ld, wp, bias, oh, row, g->kh, g->kw, g->sw, g->dw);
+	}
 }
 
-/* Convs with one input channel per group (depthwise, possibly with a channel multiplier). */
+/* Copy an input plane into buf with its zero padding around it (row stride w + pl + pr). */
+static void pad_plane(const struct stl_conv_geometry *g, const float *x, float *restrict buf)
+{
+	const size_t ld = (size_t)g->w + g->pl + g->pr;
+	memset(buf, 0, g->pt * ld * sizeof *buf);
+	float *row = buf + g->pt * ld;
+	for (uint32_t r = 0; r < g->h; r++, row += ld) {
+		memset(row, 0, g->pl * sizeof *buf);
+		memcpy(row + g->pl, x + (size_t)r * g->w, g->w * sizeof *buf);
+		memset(row + g->pl + g->w, 0, g->pr * sizeof *buf);
+	}
+	memset(row, 0, g->pb * ld * sizeof *buf);
+}
+
+/* Convs with one input channel per group (depthwise, possibly with a channel multiplier). A
+ * padded conv first copies each input plane with its padding into the scratch tensor, so the
+ * kernel has no border cases. */
 static void conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x,
-			const float *w, const float *b, float *y)
+			const float *w, const float *b, float *y, float *pad_buf)
 {
 	const uint32_t mult = g->m / g->group;
 	const size_t plane = (size_t)g->h * g->w;
-	/* Output rows and columns whose whole window lies inside the input. */
-	uint32_t r_lo = 0, r_hi = 0, c_lo = 0, c_hi = 0;
-	if ((g->kh - 1) * g->dh < g->h)
-		stl_valid_span(-(int64_t)g->pt, g->sh, g->h - (g->kh - 1) * g->dh, g->oh, &r_lo, &r_hi);
-	if ((g->kw - 1) * g->dw < g->w)
-		stl_valid_span(-(int64_t)g->pl, g->sw, g->w - (g->kw - 1) * g->dw, g->ow, &c_lo, &c_hi);
 	for (uint32_t n = 0; n < g->n; n++)
-		for (uint32_t oc = 0; oc < g->m; oc++) {
-			const float *xp = x + ((size_t)n * g->c + oc / mult) * plane;
-			const float *wp = w + (size_t)oc * g->kh * g->kw;
-			float *yp = y + ((size_t)n * g->m + oc) * g->p;
-			const float bias = b ? b[oc] : 0.0f;
-			for (uint32_t oh = 0; oh < g->oh; oh++) {
-				float *restrict row = yp + (size_t)oh * g->ow;
-				const int inner = oh >= r_lo && oh < r_hi;
-				const uint32_t lo = inner ? c_lo : g->ow, hi = inner ? c_hi : g->ow;
-				for (uint32_t o = 0; o < lo; o++)
-					row[o] = direct_cell(g, xp, wp, bias, oh, o);
-				direct_row(g, xp, wp, bias, oh, lo, hi, row);
-				for (uint32_t o = hi; o < g->ow; o++)
-					row[o] = direct_cell(g, xp, wp, bias, oh, o);
+		for (uint32_t ic = 0; ic < g->c; ic++) {
+			const float *src = x + ((size_t)n * g->c + ic) * plane;
+			size_t ld = g->w;
+			if (pad_buf) {
+				pad_plane(g, src, pad_buf);
+				src = pad_buf;
+				ld = (size_t)g->w + g->pl + g->pr;
 			}
-			stl_act_apply(e->op, yp, g->p);
+			for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
+				float *out = y + ((size_t)n * g->m + oc) * g->p;
+				direct_plane(g, src, ld, w + (size_t)oc * g->kh * g->kw, b ? b[oc] : 0.0f, out);
+				stl_act_apply(e->op, out, g->p);
+			}
 		}
 }
 
@@ -173,7 +176,7 @@ void stl_k_conv(const struct stl_exec *e)
 	float *y = stl_data(e, stl_out(e));
 
 	if (g.cg == 1) {
-		conv_direct(e, &g, x, w, b, y);
+		conv_direct(e, &g, x, w, b, y, has_padding(&g) ? stl_data(e, stl_scratch(e)) : NULL);
 		return;
 	}
 	float *panel = stl_data(e, stl_scratch(e));

@@ -52,6 +52,8 @@ enum stl_geom_status stl_conv_geometry(struct stl_conv_geometry *g, const uint32
 	g->sw = (uint32_t)a[STL_A_SW];
 	g->pt = (uint32_t)a[STL_A_PT];
 	g->pl = (uint32_t)a[STL_A_PL];
+	g->pb = (uint32_t)a[STL_A_PB];
+	g->pr = (uint32_t)a[STL_A_PR];
 	g->dh = (uint32_t)a[STL_A_DH];
 	g->dw = (uint32_t)a[STL_A_DW];
 	g->oh = (uint32_t)oh;

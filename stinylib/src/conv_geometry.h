@@ -8,7 +8,7 @@
 struct stl_conv_geometry {
 	uint32_t n, c, h, w;          /* input [N, C, H, W] */
 	uint32_t m, cg, kh, kw;       /* weights [M, C/group, kh, kw] */
-	uint32_t group, sh, sw, pt, pl, dh, dw;
+	uint32_t group, sh, sw, pt, pl, pb, pr, dh, dw;
 	uint32_t oh, ow;              /* output [N, M, OH, OW] */
 	uint32_t k;                   /* GEMM depth: cg * kh * kw */
 	uint32_t p;                   /* output pixels per channel: oh * ow */
