@@ -549,3 +549,41 @@ def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
     converted = check(model, x, input_shape=(2, 3, 16, 16))
     assert OpType.RESHAPE in op_types(converted)
     assert not any(op.type == OpType.BINARY and op.iattr[0] == 0 for op in converted.ops)  # BN folded, no ADD
+
+
+# --- cross-node fusions ------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from([0.0, 0.0, 1.5]),
+       st.integers(1, 2), seeds)
+def test_zero_pad_folds_into_conv(spatial_pads: list[int], value: float, stride: int, seed: int) -> None:
+    """tf2onnx writes explicit Pad nodes before strided convs; a zero pad of H and W becomes conv
+    padding."""
+    top, left, bottom, right = spatial_pads
+    pads = np.array([0, 0, top, left, 0, 0, bottom, right], np.int64)
+    nodes = [helper.make_node("Pad", ["x", "p", "v"], ["padded"]),
+             helper.make_node("Conv", ["padded", "w"], ["y"], pads=[1, 0, 0, 1], strides=[stride, stride])]
+    x = rand(seed, 1, 3, 6, 7)
+    consts = {"p": pads, "v": np.array(value, np.float32), "w": rand(seed + 1, 4, 3, 3, 3)}
+    converted = check(make_model(nodes, x.shape, consts), x)
+    folded = value == 0.0 or not any(spatial_pads)
+    assert op_types(converted) == ([OpType.CONV] if folded else [OpType.PAD, OpType.CONV])
+
+
+@EXAMPLES
+@given(st.booleans(), st.sampled_from([1 / 6, 0.2]), seeds)
+def test_hard_swish_written_as_mul(after_conv: bool, alpha: float, seed: int) -> None:
+    """x * HardSigmoid(x) with alpha 1/6 (HardSwish before opset 14) is one activation."""
+    nodes = [helper.make_node("HardSigmoid", ["a"], ["gate"], alpha=alpha, beta=0.5),
+             helper.make_node("Mul", ["a", "gate"], ["y"])]
+    if after_conv:
+        nodes.insert(0, helper.make_node("Conv", ["x", "w"], ["a"]))
+    else:
+        nodes.insert(0, helper.make_node("Identity", ["x"], ["a"]))
+    x = 4 * rand(seed, 1, 2, 5, 5)
+    converted = check(make_model(nodes, x.shape, {"w": rand(seed + 1, 3, 2, 1, 1)}, opset=13), x)
+    if alpha != 0.2:
+        assert len(converted.ops) == 1 and converted.ops[0].act == Act.HARD_SWISH
+    else:
+        assert op_types(converted)[-2:] == [OpType.UNARY, OpType.BINARY]

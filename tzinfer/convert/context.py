@@ -139,10 +139,11 @@ class Context:
             self._readers[name] = 1
         return op
 
-    def fusable_producer(self, value: str) -> Op | None:
-        """The op producing value when node is its only reader, so the op may absorb the node."""
+    def fusable_producer(self, value: str, readers: int = 1) -> Op | None:
+        """The op producing value when it has exactly `readers` readers (by default only the node
+        being lowered), so the op may absorb the node."""
         if value not in self._acts:
             return None
         tensor = self._acts[value]
         op = self.graph.producer(tensor)
-        return op if op is not None and self._readers.get(tensor) == 1 else None
+        return op if op is not None and self._readers.get(tensor) == readers else None

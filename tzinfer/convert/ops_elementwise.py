@@ -27,11 +27,35 @@ def _affine_form(kind: BinaryKind, const: np.ndarray,
     return None
 
 
+def _hard_swish(ctx: Context, node: Node) -> bool:
+    """x * HardSigmoid(x) with alpha 1/6 and beta 1/2 is HardSwish, as exporters write it before
+    opset 14: the product becomes the activation of x's producer, or of the gate's UNARY op."""
+    for gate_index in (0, 1):
+        gate, x = node.input(gate_index), node.input(1 - gate_index)
+        unary = ctx.fusable_producer(gate)
+        if (unary is None or unary.type != OpType.UNARY or unary.act != Act.HARD_SIGMOID or ctx.is_const(x)
+                or unary.inputs != [ctx.tensor(x)] or not np.isclose(unary.fattr[0], 1 / 6, rtol=1e-6)
+                or unary.fattr[1] != 0.5):
+            continue
+        producer = ctx.fusable_producer(x, readers=2)  # read by the gate and by this Mul only
+        if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
+            producer.act = Act.HARD_SWISH  # the gate op is left without readers and pruned
+            ctx.alias(node, node.outputs[0], x)
+            ctx.dropped_read(x)
+        else:
+            unary.act, unary.fattr[0], unary.fattr[1] = Act.HARD_SWISH, 0.0, 0.0
+            ctx.alias(node, node.outputs[0], gate)
+        return True
+    return False
+
+
 def binary(ctx: Context, node: Node) -> None:
     node.check_attrs(("axis", "broadcast") if ctx.opset < 7 else ())
     if ctx.opset < 7 and node.attr("axis") is not None:
         raise node.unsupported("legacy broadcast with 'axis' (opset < 7) is not supported")
     kind = _KINDS[node.op_type]
+    if kind == BinaryKind.MUL and _hard_swish(ctx, node):
+        return
     a, b = node.input(0), node.input(1)
     try:
         shape = tuple(np.broadcast_shapes(ctx.shape(a), ctx.shape(b)))

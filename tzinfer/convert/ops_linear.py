@@ -7,6 +7,7 @@ import numpy as np
 from tzinfer.convert import affine, spatial
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.graph import Op
 from tzinfer.tzm import BinaryKind, OpType
 
 
@@ -35,14 +36,31 @@ def conv(ctx: Context, node: Node) -> None:
     if list(node.attr("kernel_shape", [kh, kw])) != [kh, kw]:
         raise ConvertError(f"Conv node '{node.name}': kernel_shape {node.attr('kernel_shape')} differs from "
                            f"the weights {w.shape}")
-    win = spatial.resolve(node, (h, wd), (kh, kw), dilated=True)
-    inputs = [ctx.tensor(node.input(0)), ctx.graph.add_const(w, f"{node.name}:weights")]
+    x = ctx.tensor(node.input(0))
+    pad = _zero_spatial_pad(ctx, node.input(0)) if node.attr("auto_pad", "NOTSET") == "NOTSET" else None
+    extra_pads = None
+    if pad is not None:  # an explicit zero Pad before the conv (tf2onnx, Paddle) becomes conv padding
+        x = pad.inputs[0]
+        h, wd = ctx.graph.shape(x)[2:]
+        extra_pads = (pad.iattr[2], pad.iattr[3], pad.iattr[8], pad.iattr[9])
+    win = spatial.resolve(node, (h, wd), (kh, kw), dilated=True, extra_pads=extra_pads)
+    inputs = [x, ctx.graph.add_const(w, f"{node.name}:weights")]
     if node.input(2):
         bias = _float_const(ctx, node, 2, "bias")
         if bias.shape != (m,):
             raise ConvertError(f"Conv node '{node.name}': bias shape {bias.shape} is not ({m},)")
         inputs.append(ctx.graph.add_const(bias, f"{node.name}:bias"))
     ctx.emit(node, OpType.CONV, inputs, (n, m, win.oh, win.ow), [*win.iattr(), group, win.dh, win.dw])
+
+
+def _zero_spatial_pad(ctx: Context, value: str) -> Op | None:
+    """The PAD op producing value when it only pads H and W of an NCHW tensor with zeros and
+    nothing else reads its output, so a following conv can take the padding over."""
+    op = ctx.fusable_producer(value)
+    if op is None or op.type != OpType.PAD or op.fattr[2] != 0.0 or len(ctx.shape(value)) != 4:
+        return None
+    begin, end = op.iattr[:6], op.iattr[6:]
+    return op if begin[0] == begin[1] == end[0] == end[1] == 0 else None
 
 
 def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarray | None,

@@ -44,8 +44,10 @@ def _out_size(size: int, k: int, s: int, begin: int, end: int, ceil_mode: bool) 
 
 
 def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mode: bool = False,
-            dilated: bool = False) -> Window:
-    """Geometry of a 2-D window op over an input of spatial size in_hw; `dilated` allows dilation."""
+            dilated: bool = False, extra_pads: tuple[int, int, int, int] | None = None) -> Window:
+    """Geometry of a 2-D window op over an input of spatial size in_hw; `dilated` allows dilation.
+    extra_pads (top, left, bottom, right) are added to the node's explicit pads, for a folded Pad
+    (only with auto_pad NOTSET: SAME refers to the size after the Pad)."""
     dh, dw = _pair(node, "dilations", 1)
     if min(dh, dw) < 1 or (not dilated and (dh, dw) != (1, 1)):
         raise node.unsupported(f"dilations={node.attr('dilations')}: only dilation 1 is supported here")
@@ -71,6 +73,10 @@ def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mo
         ceil_mode = False
     else:
         raise node.unsupported(f"auto_pad={auto_pad!r} is not supported")
+    if extra_pads is not None:
+        assert auto_pad == "NOTSET", "a Pad folds only into explicitly padded windows"
+        pads = (p + q for p, q in zip((top, left, bottom, right), extra_pads, strict=True))
+        top, left, bottom, right = pads
     if eh > h + top + bottom or ew > w + left + right:
         raise node.unsupported(f"kernel {kh}x{kw} is larger than the padded input {h}x{w}")
     oh = _out_size(h, eh, sh, top, bottom, ceil_mode)
