@@ -77,9 +77,11 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
-    from tzinfer import report, tzm
+    from tzinfer import native, report, tzm
 
-    model = tzm.read(args.model.read_bytes())
+    data = args.model.read_bytes()
+    native.load(data)  # the engine's full validation first, so inspect and run judge a file alike
+    model = tzm.read(data)
     print(report.layer_table(model))
     memory = report.memory_numbers(model)
     print(f"peak arena:      {memory.peak_arena_bytes} bytes")
@@ -143,4 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"{e.filename}: no such file")
     except (ValueError, OSError, EngineError) as e:
         _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    except Exception as e:  # a bug, but the contract is one line, never a traceback
+        _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+              "please report it with the model that caused it")
     return 0

@@ -4,6 +4,7 @@ tzinfer.native and compared with ORT: max|diff| <= 1e-4 * max(1, max|ref|)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from tzinfer import native, tzm
 from tzinfer.convert import UnsupportedError, convert
 from tzinfer.tzm import Act, OpType
 
-EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Examples per property; CI keeps the default, a soak run raises it (TZINFER_OP_EXAMPLES=500).
+EXAMPLES = settings(max_examples=int(os.environ.get("TZINFER_OP_EXAMPLES", "25")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # --- helpers -------------------------------------------------------------------------------------
 
