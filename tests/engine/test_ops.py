@@ -302,6 +302,18 @@ def test_global_pools(op: str, c: int, hw: int, seed: int) -> None:
     check(make_model([helper.make_node(op, ["x"], ["y"])], x.shape), x)
 
 
+@EXAMPLES
+@given(st.sampled_from([[2, 3], [-1, -2], [1, 2]]), st.integers(0, 1), st.sampled_from([13, 18]), seeds)
+def test_reduce_mean_over_spatial_axes(axes: list[int], keepdims: int, opset: int, seed: int) -> None:
+    """ReduceMean over H, W (NCHW) or over H, W of an NHWC tensor, as tf2onnx exports global pooling."""
+    x = rand(seed, 2, 3, 4, 5)
+    if opset == 18:
+        node = helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=keepdims)
+    else:
+        node = helper.make_node("ReduceMean", ["x"], ["y"], axes=axes, keepdims=keepdims)
+    check(make_model([node], x.shape, {"axes": np.array(axes, np.int64)}, opset=opset), x)
+
+
 # --- fully connected -------------------------------------------------------------------------------
 
 
@@ -494,6 +506,7 @@ def test_input_shape_fixes_symbolic_dims_and_is_checked() -> None:
      "Pad node 'pad': mode='reflect'"),
     (helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], dilations=[2, 2]),
      "MaxPool node 'mp': dilations"),
+    (helper.make_node("ReduceMean", ["x"], ["y"], name="mean", axes=[1]), "ReduceMean node 'mean': axes [1]"),
 ])
 def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
     model = make_model([node], (1, 2, 4, 4), {"p": np.zeros(8, np.int64)})
