@@ -1,0 +1,164 @@
+/*
+ * libFuzzer target for S-Tinylib's untrusted-input surface: stl_load over one .tzm file, then,
+ * when the loader accepts it, stl_run's argument checks and a real run of every op.
+ *
+ * One fuzz input is one whole .tzm file. The model input tensor is filled by cycling over the
+ * file's body bytes, so every float pattern a mutation creates (NaN, inf, denormals) reaches the
+ * kernels as activations as well as weights.
+ *
+ * Built twice from this file (fuzz/Makefile):
+ *   fuzz-tzm          plain: mutants are what libFuzzer makes of the bytes. Almost every mutant
+ *                     of the body fails the SHA-256 check, so this mode explores the header,
+ *                     the section checks and the hash check.
+ *   fuzz-tzm-fixhash  FUZZ_FIX_HASH: a custom mutator re-hashes the body after every mutation
+ *                     (with the engine's own sha256.c), so mutants reach the record checks, the
+ *                     op/shape checks, the plan check and the kernels. Its corpus and crash files
+ *                     are valid-hash files, so either binary reproduces them.
+ *
+ * Besides the sanitizers, the target aborts when the engine breaks its contract:
+ *   - a refusal without a status/reason, or stl_run accepting a model whose load failed;
+ *   - stl_run accepting a wrong-length input or a short arena (the input path's checks);
+ *   - a run that fails with valid arguments, or writes into the model buffer;
+ *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
+ *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
+ *     bytes the plan did not write first, or stale secrets would flow into the output.
+ */
+#define _POSIX_C_SOURCE 200112L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "stinylib.h"
+
+/*
+ * Largest arena a run may request. A model may declare up to 4 GiB; the TA can never hold more
+ * than its heap (at most ~62 MiB of TA RAM pool on the boards we ship, docs/DESIGN), so runs
+ * beyond 64 MiB test nothing the product can reach, and would only trip libFuzzer's 2 GiB RSS
+ * limit (two arenas plus ASan's shadow) and slow every exec. Such models are still loaded and
+ * validated in full; only the run is skipped.
+ */
+#define FUZZ_ARENA_CAP (64u << 20)
+
+#define HEADER_BYTES 128u
+#define BODY_SIZE_AT 52u
+#define WEIGHTS_SIZE_AT 48u
+#define SHA256_AT 56u
+
+static void require(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz-tzm: engine contract broken: %s\n", what);
+		abort();
+	}
+}
+
+static void *xalloc(size_t align, size_t n)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, align, n ? n : 1) != 0) {
+		fprintf(stderr, "fuzz-tzm: out of memory allocating %zu bytes\n", n);
+		abort();
+	}
+	return p;
+}
+
+/* The model input: the file's body bytes, repeated. */
+static void fill_input(uint8_t *in, size_t n, const uint8_t *file, size_t size)
+{
+	const uint8_t *body = file + HEADER_BYTES;
+	size_t body_len = size - HEADER_BYTES; /* > 0: a loaded model has tables */
+	for (size_t i = 0; i < n; i++)
+		in[i] = body[i % body_len];
+}
+
+static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
+{
+	const size_t arena_len = stl_arena_bytes(m), in_len = stl_input_bytes(m), out_len = stl_output_bytes(m);
+	if (arena_len > FUZZ_ARENA_CAP)
+		return;
+	uint8_t *arena = xalloc(16, arena_len);
+	float *input = xalloc(16, in_len), *out0 = xalloc(16, out_len), *out1 = xalloc(16, out_len);
+	fill_input((uint8_t *)input, in_len, file, size);
+
+	require(stl_run(m, arena, arena_len, input, in_len - 4, out0, out_len) == STL_E_ARG,
+		"stl_run accepted an input 4 bytes shorter than stl_input_bytes()");
+	require(stl_run(m, arena, arena_len, input, in_len, out0, out_len + 4) == STL_E_ARG,
+		"stl_run accepted an output 4 bytes longer than stl_output_bytes()");
+	require(stl_run(m, arena, arena_len - 1, input, in_len, out0, out_len) == STL_E_ARG,
+		"stl_run accepted an arena shorter than stl_arena_bytes()");
+
+	memset(arena, 0x00, arena_len);
+	require(stl_run(m, arena, arena_len, input, in_len, out0, out_len) == STL_OK,
+		"stl_run refused valid arguments for a model stl_load accepted");
+	memset(arena, 0xff, arena_len);
+	require(stl_run(m, arena, arena_len, input, in_len, out1, out_len) == STL_OK,
+		"stl_run refused valid arguments on the second run");
+	require(memcmp(out0, out1, out_len) == 0,
+		"output depends on the arena's previous contents (a kernel reads bytes nobody wrote)");
+	free(arena);
+	free(input);
+	free(out0);
+	free(out1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* An exact-size copy: stl_load needs 16-byte alignment, and with no slack after the last
+	 * byte ASan flags any read past the end of the file. */
+	uint8_t *file = xalloc(16, size);
+	memcpy(file, data, size);
+	struct stl_model m;
+	enum stl_status st = stl_load(&m, file, size);
+	if (st != STL_OK) {
+		require(m.error.status == st && m.error.reason != NULL, "a refusal without status and reason");
+		float in[4], out[4];
+		uint8_t *arena = xalloc(16, 16);
+		require(stl_run(&m, arena, 16, in, sizeof in, out, sizeof out) == STL_E_ARG,
+			"stl_run accepted a model whose stl_load failed");
+		free(arena);
+	} else {
+		run_twice(&m, file, size);
+	}
+	require(memcmp(file, data, size) == 0, "the engine wrote into the model buffer");
+	free(file);
+	return 0;
+}
+
+#ifdef FUZZ_FIX_HASH
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/*
+ * libFuzzer's own mutation, then the fix-ups a writer would make: when the length changed, the
+ * length fields follow it (body_size, and weights_size, where inserted or erased bytes most
+ * often land), and the body hash is recomputed. Mutants whose length fields disagree in other
+ * ways still occur (in-place mutations of those fields), and the plain build covers the rest.
+ */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	(void)seed; /* LLVMFuzzerMutate draws from libFuzzer's own seeded generator */
+	size_t n = LLVMFuzzerMutate(data, size, max_size);
+	if (n < HEADER_BYTES)
+		return n;
+	if (n != size && size >= HEADER_BYTES) {
+		uint32_t delta = (uint32_t)(n - size); /* modulo 2^32: also right when n < size */
+		put32(data + BODY_SIZE_AT, get32(data + BODY_SIZE_AT) + delta);
+		put32(data + WEIGHTS_SIZE_AT, get32(data + WEIGHTS_SIZE_AT) + delta);
+	}
+	stl_sha256(data + HEADER_BYTES, n - HEADER_BYTES, data + SHA256_AT);
+	return n;
+}
+#endif

@@ -1,0 +1,153 @@
+"""Seed corpus for the S-Tinylib fuzz harness: tiny ONNX graphs with seeded random weights,
+converted by `tzinfer convert` into .tzm files (no pretrained weights, a few KB each).
+
+Together the graphs make the converter emit every op type, every fused activation, every BINARY
+kind, the conv variants (im2col with scratch, depthwise, grouped, dilated, strided, padded), pools
+in floor and ceil mode with and without count_include_pad, and in-place plans. Shapes are kept
+tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
+
+    .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from tzinfer import tzm
+from tzinfer.convert import convert
+
+OPSET = 13
+
+
+class Graph:
+    """A graph under construction: nodes and seeded random initialisers."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+
+    def weight(self, name: str, *shape: int) -> str:
+        self.inits.append(numpy_helper.from_array(self.rng.standard_normal(shape).astype(np.float32), name))
+        return name
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(value, name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attrs: object) -> str:
+        self.nodes.append(helper.make_node(op, inputs, [output], **attrs))
+        return output
+
+    def model(self, x_shape: list[int], y: str) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "seed", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                        x_shape)],
+                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], self.inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
+def conv_pool_gemm() -> onnx.ModelProto:
+    """im2col conv with scratch and ReLU, floor-mode max pool, 1x1 conv with a residual Add,
+    global average pool, flatten, GEMM, softmax."""
+    g = Graph(1)
+    h = g.node("Conv", ["x", g.weight("w1", 4, 2, 3, 3), g.weight("b1", 4)], "c1", kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1])
+    h = g.node("Relu", [h], "r1")
+    p = g.node("MaxPool", [h], "p1", kernel_shape=[2, 2], strides=[2, 2])
+    h = g.node("Conv", [p, g.weight("w2", 4, 4, 1, 1), g.weight("b2", 4)], "c2", kernel_shape=[1, 1])
+    h = g.node("Add", [h, p], "a1")
+    h = g.node("GlobalAveragePool", [h], "g1")
+    h = g.node("Flatten", [h], "f1")
+    h = g.node("Gemm", [h, g.weight("w3", 3, 4), g.weight("b3", 3)], "l1", transB=1)
+    return g.model([1, 2, 6, 6], g.node("Softmax", [h], "y", axis=1))
+
+
+def depthwise_strided() -> onnx.ModelProto:
+    """Depthwise 3x3 stride 2 (direct kernel) with Clip (ReLU6), dilated im2col conv with
+    HardSwish, ceil-mode average pool counting the padding."""
+    g = Graph(2)
+    h = g.node("Conv", ["x", g.weight("w1", 3, 1, 3, 3), g.weight("b1", 3)], "c1", kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1], strides=[2, 2], group=3)
+    lo, hi = g.const("lo", np.array(0.0, np.float32)), g.const("hi", np.array(6.0, np.float32))
+    h = g.node("Clip", [h, lo, hi], "k1")
+    h = g.node("Conv", [h, g.weight("w2", 2, 3, 2, 2)], "c2", kernel_shape=[2, 2], dilations=[2, 2],
+               pads=[1, 0, 1, 2])
+    h = g.node("HardSwish", [h], "s1")
+    return g.model([1, 3, 7, 7], g.node("AveragePool", [h], "y", kernel_shape=[2, 2], strides=[2, 2],
+                                        pads=[1, 1, 0, 0], ceil_mode=1, count_include_pad=1))
+
+
+def grouped_acts() -> onnx.ModelProto:
+    """Grouped conv (2 channels per group) with LeakyRelu, depthwise conv with a channel
+    multiplier, then HardSigmoid, Sigmoid and Tanh as standalone activations."""
+    g = Graph(3)
+    h = g.node("Conv", ["x", g.weight("w1", 4, 2, 3, 1), g.weight("b1", 4)], "c1", kernel_shape=[3, 1],
+               pads=[1, 0, 1, 0], group=2)
+    h = g.node("LeakyRelu", [h], "l1", alpha=0.1)
+    h = g.node("MaxPool", [h], "m1", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1)
+    h = g.node("Conv", [h, g.weight("w2", 8, 1, 2, 2)], "c2", kernel_shape=[2, 2], group=4)
+    h = g.node("HardSigmoid", [h], "h1", alpha=0.3, beta=0.4)
+    h = g.node("Sigmoid", [h], "s1")
+    return g.model([1, 4, 5, 4], g.node("Tanh", [h], "y"))
+
+
+def broadcast_layout() -> onnx.ModelProto:
+    """BINARY SUB, MUL, DIV and PRELU with broadcasting, TRANSPOSE, PAD, CONCAT with a constant
+    input, RESHAPE, and a softmax along a middle axis."""
+    g = Graph(4)
+    h = g.node("Sub", ["x", g.weight("b0", 3, 1)], "s1")
+    h = g.node("Mul", [h, g.weight("b1", 4)], "m1")
+    h = g.node("Div", [h, g.const("d", np.array([[[2.0]]], np.float32))], "d1")
+    h = g.node("PRelu", [h, g.weight("slope", 1, 4)], "p1")
+    h = g.node("Transpose", [h], "t1", perm=[2, 0, 1])
+    h = g.node("Pad", [h, g.const("pads", np.array([0, 1, 0, 1, 0, 2], np.int64)),
+                       g.const("pv", np.array(0.5, np.float32))], "pd1")
+    h = g.node("Concat", [h, g.weight("cat", 5, 2, 5)], "cc1", axis=1)
+    h = g.node("Reshape", [h, g.const("shape", np.array([5, 1, 25], np.int64))], "rs1")
+    return g.model([2, 3, 4], g.node("Softmax", [h], "y", axis=2))
+
+
+def matmul_tanh() -> onnx.ModelProto:
+    """MatMul + bias (GEMM with a fused TANH) twice, with an elementwise Add of two activations."""
+    g = Graph(5)
+    a = g.node("Tanh", [g.node("Add", [g.node("MatMul", ["x", g.weight("w1", 6, 5)], "mm1"),
+                                       g.weight("b1", 5)], "ab1")], "t1")
+    b = g.node("Relu", [g.node("MatMul", ["x", g.weight("w2", 6, 5)], "mm2")], "r2")
+    return g.model([3, 6], g.node("Add", [a, b], "y"))
+
+
+SEEDS: dict[str, Callable[[], onnx.ModelProto]] = {
+    "conv_pool_gemm": conv_pool_gemm,
+    "depthwise_strided": depthwise_strided,
+    "grouped_acts": grouped_acts,
+    "broadcast_layout": broadcast_layout,
+    "matmul_tanh": matmul_tanh,
+}
+
+
+def write_corpus(out_dir: Path) -> list[Path]:
+    """Convert every seed graph into out_dir/<name>.tzm; returns the written paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, build in SEEDS.items():
+            onnx_path = Path(tmp) / f"{name}.onnx"
+            onnx.save(build(), onnx_path)
+            path = out_dir / f"{name}.tzm"
+            path.write_bytes(tzm.write(convert(onnx_path).model))
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: seeds.py OUT_DIR (e.g. fuzz/corpus)")
+    for p in write_corpus(Path(sys.argv[1])):
+        print(f"{p}: {p.stat().st_size} bytes")

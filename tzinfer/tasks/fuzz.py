@@ -1,0 +1,154 @@
+"""Fuzzing S-Tinylib's loader and run path with libFuzzer (fuzz/fuzz_tzm.c, fuzz/Makefile).
+
+Two harness builds share one target function: `plain` mutates raw bytes, `fixhash` re-hashes
+the body after each mutation so that mutants get past the SHA-256 check (see fuzz/fuzz_tzm.c).
+The helpers here (build, run, parse libFuzzer's report) are also used by tests/fuzz/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from invoke import Context, task
+
+from tzinfer import BUILD_DIR, REPO_ROOT
+
+FUZZ_SRC = REPO_ROOT / "fuzz"
+SEED_CORPUS = FUZZ_SRC / "corpus"
+REGRESSIONS = FUZZ_SRC / "regressions"
+FUZZ_BUILD = BUILD_DIR / "fuzz"
+MODES = {"plain": "fuzz-tzm", "fixhash": "fuzz-tzm-fixhash"}
+#: libFuzzer's per-input time limit (s). The arena cap in the harness keeps honest runs far
+#: below it; an input that exceeds it is reported as a `timeout-*` artifact, i.e. a failure.
+UNIT_TIMEOUT_S = 10
+#: Artifact prefixes libFuzzer writes for a failing input.
+FAILURE_PREFIXES = ("crash-", "leak-", "timeout-", "oom-")
+#: Lines of a sanitizer or harness report in libFuzzer's output.
+_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
+                     r"engine contract broken|SUMMARY: ")
+_STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.M)
+
+
+class FuzzError(RuntimeError):
+    """The harness cannot be built or run; the message names the cause and the fix."""
+
+
+@dataclass
+class FuzzResult:
+    """What one libFuzzer run reported."""
+
+    mode: str
+    execs: int = 0
+    exec_per_s: int = 0
+    cov: int = 0
+    ft: int = 0
+    corpus_units: int = 0
+    returncode: int = 0
+    failures: list[Path] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.returncode == 0 and not self.failures and not self.reports
+
+    def summary(self) -> str:
+        verdict = "clean" if self.clean else f"FAILED ({len(self.failures)} failing inputs)"
+        return (f"{self.mode:8} execs {self.execs:>11,}  exec/s {self.exec_per_s:>7,}  cov {self.cov:>5}  "
+                f"ft {self.ft:>6}  corpus {self.corpus_units:>6}  {verdict}")
+
+
+def build() -> dict[str, Path]:
+    """Build (or bring up to date) both harness binaries with `make -C fuzz`; returns mode → path."""
+    if shutil.which("clang") is None:
+        raise FuzzError("clang not found: install clang and libclang-rt-14-dev (scripts/apt-packages.txt, "
+                        "then scripts/bootstrap)")
+    result = subprocess.run(["make", "-s", "-C", str(FUZZ_SRC), f"BUILD={BUILD_DIR}"], capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        hint = " (libFuzzer missing: install libclang-rt-14-dev)" if "fuzzer" in tail else ""
+        raise FuzzError(f"building the fuzz harness with `make -C fuzz` failed{hint}: {tail}")
+    return {mode: FUZZ_BUILD / name for mode, name in MODES.items()}
+
+
+def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> FuzzResult:
+    """Read execs, speed, coverage and failures from libFuzzer's stderr and its artifact directory."""
+    r = FuzzResult(mode, returncode=returncode)
+    stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", text, re.M))
+    statuses = _STATUS.findall(text)
+    if statuses:
+        last = statuses[-1]
+        r.cov, r.ft, r.corpus_units = int(last[1]), int(last[2]), int(last[3])
+    r.execs = int(stats.get("number_of_executed_units", statuses[-1][0] if statuses else 0))
+    r.exec_per_s = int(stats.get("average_exec_per_sec", 0))
+    r.failures = sorted(p for p in artifacts.iterdir() if p.name.startswith(FAILURE_PREFIXES))
+    r.reports = [line for line in text.splitlines() if _REPORT.search(line)]
+    return r
+
+
+def run(binary: Path, mode: str, seconds: int, corpus: Path, artifacts: Path,
+        seeds: tuple[Path, ...] = (SEED_CORPUS, REGRESSIONS), log: Path | None = None) -> FuzzResult:
+    """One single-process libFuzzer run of `seconds`, growing `corpus` from `seeds`.
+
+    Failing inputs land in `artifacts`; libFuzzer stops at the first one."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    cmd = [str(binary), f"-max_total_time={seconds}", f"-timeout={UNIT_TIMEOUT_S}", "-print_final_stats=1",
+           f"-artifact_prefix={artifacts}/", str(corpus), *(str(s) for s in seeds if s.is_dir())]
+    result = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                            timeout=seconds + 300)
+    if log is not None:
+        log.write_text(result.stderr)
+    return parse_output(mode, result.stderr, result.returncode, artifacts)
+
+
+def replay(binary: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    """Run the harness once on each file (libFuzzer's reproduce mode); returncode 0 = no failure."""
+    return subprocess.run([str(binary), f"-timeout={UNIT_TIMEOUT_S}", *map(str, files)], capture_output=True,
+                          text=True, errors="replace")
+
+
+@task(help={"minutes": "total wall time, split evenly between the modes (default 20)",
+            "mode": "plain, fixhash or both (default both)"})
+def fuzz(c: Context, minutes: float = 20, mode: str = "both") -> None:
+    """Fuzz S-Tinylib's loader and run path with libFuzzer + ASan/UBSan on one core.
+
+    Corpora grow in build/fuzz/corpus/<mode>/ across runs, seeded from fuzz/corpus and
+    fuzz/regressions; failing inputs go to build/fuzz/artifacts/. Prints total execs, exec/s,
+    coverage, corpus size and failures; exits non-zero on any failure."""
+    modes = list(MODES) if mode == "both" else [mode]
+    if any(m not in MODES for m in modes) or minutes <= 0:
+        raise SystemExit(f"fuzz: --mode must be plain, fixhash or both and --minutes > 0 (got {mode!r}, "
+                         f"{minutes})")
+    try:
+        binaries = build()
+    except FuzzError as e:
+        raise SystemExit(f"fuzz: {e}") from None
+    seconds = max(1, int(minutes * 60 / len(modes)))
+    results = []
+    for m in modes:
+        print(f"fuzz: {m} for {seconds} s (log build/fuzz/{m}.log)", flush=True)
+        results.append(run(binaries[m], m, seconds, FUZZ_BUILD / "corpus" / m, FUZZ_BUILD / "artifacts",
+                           log=FUZZ_BUILD / f"{m}.log"))
+        print(results[-1].summary(), flush=True)
+    total = sum(r.execs for r in results)
+    failures = [p for r in results for p in r.failures]
+    print(f"total    execs {total:>11,}  failures {len(failures)}")
+    for r in results:
+        for line in r.reports[:5]:
+            print(f"  {r.mode}: {line}")
+    if failures or not all(r.clean for r in results):
+        for p in failures:
+            print(f"  failing input: {p} (replay: {binaries['plain']} {p}; keep it in fuzz/regressions/)")
+        raise SystemExit(1)
+
+
+@task
+def fuzz_corpus(c: Context) -> None:
+    """Regenerate the committed seed corpus fuzz/corpus/ from fuzz/seeds.py (tiny seeded-random
+    models). Needed when the .tzm format or the converter's output changes."""
+    c.run(f"{REPO_ROOT / '.venv/bin/python'} {FUZZ_SRC / 'seeds.py'} {SEED_CORPUS}")
