@@ -603,3 +603,16 @@ def test_hard_swish_written_as_mul(after_conv: bool, alpha: float, seed: int) ->
         assert len(converted.ops) == 1 and converted.ops[0].act == Act.HARD_SWISH
     else:
         assert op_types(converted)[-2:] == [OpType.UNARY, OpType.BINARY]
+
+
+@EXAMPLES
+@given(st.sampled_from(["Add", "Sub", "Mul", "Div"]), st.booleans(), seeds)
+def test_binary_in_place_on_either_operand(op: str, dying_first: bool, seed: int) -> None:
+    """The plan may write a BINARY's output over whichever same-shaped input dies there, the second
+    one included; the engine must compute the same numbers as ORT either way."""
+    x = rand(seed, 1, 3, 4, 5)
+    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]),
+             helper.make_node(op, ["s", "x"] if dying_first else ["x", "s"], ["y"])]
+    converted = check(make_model(nodes, x.shape), x)
+    unary, binary = converted.ops
+    assert converted.tensors[binary.output].offset == converted.tensors[unary.output].offset
