@@ -25,18 +25,18 @@ static uint32_t panel_cols(const struct stl_conv_geometry *g)
 	return (uint32_t)((strips < all ? strips : all) * STL_STRIP);
 }
 
-static int has_padding(const struct stl_conv_geometry *g)
-{
-	return g->pt || g->pl || g->pb || g->pr;
-}
-
 uint32_t stl_conv_scratch_bytes(const uint32_t x_dims[4], const uint32_t w_dims[4], const int32_t iattr[12])
 {
 	struct stl_conv_geometry g;
-	if (stl_conv_geometry(&g, x_dims, w_dims, iattr) != STL_GEOM_OK || (g.cg == 1 && !has_padding(&g)))
+	if (stl_conv_geometry(&g, x_dims, w_dims, iattr) != STL_GEOM_OK)
 		return 0;
-	uint64_t bytes = g.cg == 1 ? 4ull * (g.h + g.pt + g.pb) * (g.w + g.pl + g.pr) /* one padded plane */
-				   : 4ull * g.k * panel_cols(&g);
+	uint64_t bytes;
+	if (g.cg == 1) { /* one padded, phase-split input plane (see direct_layout) */
+		uint64_t phase_len = ((uint64_t)g.w + g.pl + g.pr + g.sw - 1) / g.sw;
+		bytes = 4ull * ((uint64_t)g.h + g.pt + g.pb) * phase_len * g.sw;
+	} else { /* one packed im2col panel */
+		bytes = 4ull * g.k * panel_cols(&g);
+	}
 	return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 }
 
@@ -93,77 +93,145 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 	}
 }
 
-/* Output row oh of a direct conv over a plane src (row stride ld) that already includes the
- * padding, so every tap is inside it. In the specialised calls kh, kw, the column stride sw and
- * the dilation dw are compile-time constants: the tap loops unroll and o vectorises with plain
- * (stride 1) or even/odd (stride 2) loads. */
-STL_INLINE void direct_row(const struct stl_conv_geometry *g, const float *src, size_t ld, const float *wp,
-			   float bias, uint32_t oh, float *restrict row, const uint32_t kh, const uint32_t kw,
-			   const uint32_t sw, const uint32_t dw)
+/*
+ * Direct convs read their input from a copy in the scratch tensor: the plane with its zero padding,
+ * each row split into sw phases (phase r holds padded columns r, r + sw, r + 2sw, ...). Then every
+ * kernel tap reads consecutive cells for consecutive outputs, whatever the stride, and nothing
+ * needs a border case.
+ */
+struct direct_layout {
+	size_t phase_len;  /* cells per phase: ceil(padded width / sw) */
+	size_t row;        /* cells per padded row: sw * phase_len */
+};
+
+static struct direct_layout direct_layout(const struct stl_conv_geometry *g)
 {
-	const float *top = src + (size_t)oh * g->sh * ld;
-	const size_t dy = (size_t)g->dh * ld;
-	for (uint32_t o = 0; o < g->ow; o++) {
-		float acc = bias;
-		for (uint32_t ky = 0; ky < kh; ky++)
-			for (uint32_t kx = 0; kx < kw; kx++)
-				acc += wp[ky * kw + kx] * top[ky * dy + (size_t)o * sw + kx * dw];
+	struct direct_layout l;
+	l.phase_len = ((size_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
+	l.row = l.phase_len * g->sw;
+	return l;
+}
+
+/* dst[i] = src[i·sw] for i < n; sw is a compile-time constant when specialised. */
+STL_INLINE void gather_phase(float *restrict dst, const float *restrict src, uint32_t n, const uint32_t sw)
+{
+	for (uint32_t i = 0; i < n; i++)
+		dst[i] = src[(size_t)i * sw];
+}
+
+static void copy_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
+		       float *restrict buf)
+{
+	memset(buf, 0, g->pt * l->row * sizeof *buf);
+	memset(buf + (g->pt + (size_t)g->h) * l->row, 0, g->pb * l->row * sizeof *buf);
+	for (uint32_t r = 0; r < g->h; r++) {
+		for (uint32_t phase = 0; phase < g->sw; phase++) {
+			/* Cell i of this phase is padded column phase + i·sw, input column that − pl. */
+			float *restrict dst = buf + (g->pt + (size_t)r) * l->row + phase * l->phase_len;
+			const int64_t off = (int64_t)phase - g->pl;
+			uint32_t lo, hi;
+			stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
+			const float *src = x + (size_t)r * g->w + (size_t)(off + (int64_t)lo * g->sw);
+			for (uint32_t i = 0; i < lo; i++)
+				dst[i] = 0.0f;
+			if (g->sw == 1)
+				memcpy(dst + lo, src, (hi - lo) * sizeof *buf);
+			else if (g->sw == 2)
+				gather_phase(dst + lo, src, hi - lo, 2);
+			else
+				gather_phase(dst + lo, src, hi - lo, g->sw);
+			for (uint32_t i = hi; i < l->phase_len; i++)
+				dst[i] = 0.0f;
+		}
+	}
+}
+
+/* Kernel taps, at most STL_TAPS at a time, as offsets of their first input cell from the start of
+ * an output row's window in the plane copy (see direct_layout). */
+#define STL_TAPS 25
+
+static uint32_t tap_offsets(const struct stl_conv_geometry *g, const struct direct_layout *l, uint32_t first,
+			    size_t off[STL_TAPS])
+{
+	const uint32_t total = g->kh * g->kw, n = total - first < STL_TAPS ? total - first : STL_TAPS;
+	for (uint32_t t = 0; t < n; t++) {
+		const uint32_t ky = (first + t) / g->kw, col = (first + t) % g->kw * g->dw;
+		off[t] = (size_t)ky * g->dh * l->row + col % g->sw * l->phase_len + col / g->sw;
+	}
+	return n;
+}
+
+/* row[o] = init + Σ_t w[t]·in[off[t] + o] for o < ow, where init is the bias (first chunk of taps)
+ * or row[o] itself (later chunks). ntaps and accumulate are compile-time constants in the
+ * specialised calls, so the tap loop unrolls and o vectorises. */
+STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			     float *restrict row, const uint32_t ntaps, const int accumulate)
+{
+	for (uint32_t o = 0; o < ow; o++) {
+		float acc = accumulate ? row[o] : bias;
+		for (uint32_t t = 0; t < ntaps; t++)
+			acc += w[t] * in[off[t] + o];
 		row[o] = acc;
 	}
 }
 
-/* One output plane; dispatches to direct_row specialised for the common depthwise convs. */
-static void direct_plane(const struct stl_conv_geometry *g, const float *src, size_t ld, const float *wp,
-			 float bias, float *out)
+/* A fresh output row (bias, no accumulation) in blocks of a constant width blk; the last block
+ * overlaps the one before rather than leaving a scalar remainder, which matters on 7- and 14-wide
+ * rows. Needs ow >= blk. */
+STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			      float *restrict row, const uint32_t ntaps, const uint32_t blk)
 {
-	for (uint32_t oh = 0; oh < g->oh; oh++) {
-		float *row = out + (size_t)oh * g->ow;
-		if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 1)
-			direct_row(g, src, ld, wp, bias, oh, row, 3, 3, 1, 1);
-		else if (g->kh == 3 && g->kw == 3 && g->dw == 1 && g->sw == 2)
-			direct_row(g, src, ld, wp, bias, oh, row, 3, 3, 2, 1);
-		else
-			direct_row(g, src, ld, wp, bias, oh, row, g->kh, g->kw, g->sw, g->dw);
-	}
+	uint32_t o = 0;
+	for (; o + blk <= ow; o += blk)
+		direct_cells(in + o, off, w, bias, blk, row + o, ntaps, 0);
+	if (o < ow)
+		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, ntaps, 0);
 }
 
-/* Copy an input plane into buf with its zero padding around it (row stride w + pl + pr). */
-static void pad_plane(const struct stl_conv_geometry *g, const float *x, float *restrict buf)
+/* The first chunk of 9 taps (3×3 kernels) with the widest block that fits the row. */
+static void direct_row_3x3(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			   float *restrict row)
 {
-	const size_t ld = (size_t)g->w + g->pl + g->pr;
-	memset(buf, 0, g->pt * ld * sizeof *buf);
-	float *row = buf + g->pt * ld;
-	for (uint32_t r = 0; r < g->h; r++, row += ld) {
-		memset(row, 0, g->pl * sizeof *buf);
-		memcpy(row + g->pl, x + (size_t)r * g->w, g->w * sizeof *buf);
-		memset(row + g->pl + g->w, 0, g->pr * sizeof *buf);
-	}
-	memset(row, 0, g->pb * ld * sizeof *buf);
+	if (ow >= 16)
+		direct_blocks(in, off, w, bias, ow, row, 9, 16);
+	else if (ow >= 8)
+		direct_blocks(in, off, w, bias, ow, row, 9, 8);
+	else if (ow >= 4)
+		direct_blocks(in, off, w, bias, ow, row, 9, 4);
+	else
+		direct_cells(in, off, w, bias, ow, row, 9, 0);
 }
 
-/* Convs with one input channel per group (depthwise, possibly with a channel multiplier). A
- * padded conv first copies each input plane with its padding into the scratch tensor, so the
- * kernel has no border cases. */
+/* Convs with one input channel per group (depthwise, possibly with a channel multiplier), taps in
+ * chunks of up to STL_TAPS (one chunk up to 5×5 kernels; larger kernels re-copy the planes). */
 static void conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x,
-			const float *w, const float *b, float *y, float *pad_buf)
+			const float *w, const float *b, float *y, float *plane)
 {
-	const uint32_t mult = g->m / g->group;
-	const size_t plane = (size_t)g->h * g->w;
-	for (uint32_t n = 0; n < g->n; n++)
-		for (uint32_t ic = 0; ic < g->c; ic++) {
-			const float *src = x + ((size_t)n * g->c + ic) * plane;
-			size_t ld = g->w;
-			if (pad_buf) {
-				pad_plane(g, src, pad_buf);
-				src = pad_buf;
-				ld = (size_t)g->w + g->pl + g->pr;
+	const struct direct_layout l = direct_layout(g);
+	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
+	size_t off[STL_TAPS];
+	for (uint32_t first = 0; first < taps;) {
+		const uint32_t n = tap_offsets(g, &l, first, off);
+		for (uint32_t img = 0; img < g->n; img++)
+			for (uint32_t ic = 0; ic < g->c; ic++) {
+				copy_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, plane);
+				for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
+					const float *wt = w + (size_t)oc * taps + first, bias = b ? b[oc] : 0.0f;
+					float *out = y + ((size_t)img * g->m + oc) * g->p;
+					for (uint32_t oh = 0; oh < g->oh; oh++) {
+						const float *in = plane + (size_t)oh * g->sh * l.row;
+						float *row = out + (size_t)oh * g->ow;
+						if (n == 9 && first == 0)
+							direct_row_3x3(in, off, wt, bias, g->ow, row);
+						else
+							direct_cells(in, off, wt, bias, g->ow, row, n, first > 0);
+					}
+					if (first + n == taps)
+						stl_act_apply(e->op, out, g->p);
+				}
 			}
-			for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
-				float *out = y + ((size_t)n * g->m + oc) * g->p;
-				direct_plane(g, src, ld, w + (size_t)oc * g->kh * g->kw, b ? b[oc] : 0.0f, out);
-				stl_act_apply(e->op, out, g->p);
-			}
-		}
+		first += n;
+	}
 }
 
 void stl_k_conv(const struct stl_exec *e)
@@ -176,7 +244,7 @@ void stl_k_conv(const struct stl_exec *e)
 	float *y = stl_data(e, stl_out(e));
 
 	if (g.cg == 1) {
-		conv_direct(e, &g, x, w, b, y, has_padding(&g) ? stl_data(e, stl_scratch(e)) : NULL);
+		conv_direct(e, &g, x, w, b, y, stl_data(e, stl_scratch(e)));
 		return;
 	}
 	float *panel = stl_data(e, stl_scratch(e));
