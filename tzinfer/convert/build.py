@@ -7,12 +7,15 @@ import hashlib
 from dataclasses import dataclass
 
 from tzinfer import native, planner
+from tzinfer.convert.errors import UnsupportedError
 from tzinfer.convert.graph import Graph
 from tzinfer.tzm import MAX_DIMS, OpRecord, OpType, TensorKind, TensorRecord, TzmModel, align, numel
 
 
 @dataclass
 class Emitted:
+    """A converted model with the plan that placed its activations."""
+
     model: TzmModel
     plan: planner.Plan
     weights_bytes: int  # sum of the stored constants, each once
@@ -48,7 +51,8 @@ def build_tzm(graph: Graph) -> Emitted:
         if name not in ids:
             t = graph.tensors[name]
             if len(t.shape) > MAX_DIMS:
-                raise ValueError(f"tensor '{name}' has rank {len(t.shape)} > {MAX_DIMS}")
+                raise UnsupportedError(f"tensor '{name}' has rank {len(t.shape)}; S-Tinylib tensors have at "
+                                       f"most {MAX_DIMS} dims")
             ids[name] = len(records)
             kind = TensorKind.ACT if t.data is None else TensorKind.CONST
             records.append(TensorRecord(kind, t.shape, 0, 4 * numel(t.shape)))
