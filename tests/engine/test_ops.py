@@ -616,3 +616,34 @@ def test_binary_in_place_on_either_operand(op: str, dying_first: bool, seed: int
     converted = check(make_model(nodes, x.shape), x)
     unary, binary = converted.ops
     assert converted.tensors[binary.output].offset == converted.tensors[unary.output].offset
+
+
+@EXAMPLES
+@given(st.integers(1, 4), st.integers(5, 12), seeds)
+def test_tf2onnx_style_graph(c: int, hw: int, seed: int) -> None:
+    """The shape of a tf2onnx export of a small Keras net: NHWC input with an unknown batch, a
+    Transpose to NCHW, an explicit Pad before a strided conv, ReLU6 as Clip with initializer
+    bounds, a depthwise conv, ReduceMean for global pooling, MatMul + Add for Dense, Softmax."""
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Pad", ["nchw", "pads"], ["padded"]),
+        helper.make_node("Conv", ["padded", "w1", "b1"], ["c1"], strides=[2, 2]),
+        helper.make_node("Clip", ["c1", "zero", "six"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], group=8, pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("ReduceMean", ["r2"], ["mean"], axes=[2, 3], keepdims=0),
+        helper.make_node("MatMul", ["mean", "dense_w"], ["mm"]),
+        helper.make_node("Add", ["mm", "dense_b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["y"], axis=-1),
+    ]
+    consts = {"pads": np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "w1": rand(seed, 8, c, 3, 3),
+              "b1": rand(seed + 1, 8), "zero": np.array(0, np.float32), "six": np.array(6, np.float32),
+              "w2": rand(seed + 2, 8, 1, 3, 3), "dense_w": rand(seed + 3, 8, 10),
+              "dense_b": rand(seed + 4, 10)}
+    model = make_model(nodes, ("unk__0", hw, hw, c), consts)
+    x = rand(seed + 5, 1, hw, hw, c)
+    converted = check(model, x)
+    to_nchw = OpType.RESHAPE if c == 1 else OpType.TRANSPOSE  # one channel: the bytes keep their order
+    assert op_types(converted) == [to_nchw, OpType.CONV, OpType.CONV, OpType.GLOBAL_AVGPOOL, OpType.RESHAPE,
+                                   OpType.GEMM, OpType.SOFTMAX]
+    assert [op.act for op in converted.ops[1:3]] == [Act.CLIP, Act.RELU]
