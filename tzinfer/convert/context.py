@@ -7,7 +7,7 @@ producer nobody else reads)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,8 @@ class Node:
 
 
 class Context:
+    """The lowering state shared by all op handlers."""
+
     def __init__(self, graph: Graph, opset: int, uses: dict[str, int]) -> None:
         self.graph = graph
         self.opset = opset
@@ -147,3 +149,7 @@ class Context:
         tensor = self._acts[value]
         op = self.graph.producer(tensor)
         return op if op is not None and self._readers.get(tensor) == readers else None
+
+
+#: An op handler: lowers one ONNX node into graph ops (or aliases), or raises ConvertError.
+Handler = Callable[[Context, Node], None]

@@ -4,19 +4,18 @@ walk over the (topologically sorted) nodes, then dead-op pruning."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import onnx
 from onnx import numpy_helper
 
 from tzinfer.convert import fold, ops_elementwise, ops_layout, ops_linear, ops_pool
-from tzinfer.convert.context import Context, Node
+from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph
 from tzinfer.tzm import OpType
 
-Handler = Callable[[Context, Node], None]
 HANDLERS: dict[str, Handler] = {**ops_linear.HANDLERS, **ops_pool.HANDLERS, **ops_elementwise.HANDLERS,
                                 **ops_layout.HANDLERS}
 MIN_OPSET, MAX_OPSET = 7, 18

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tzinfer.convert import affine
-from tzinfer.convert.context import Context, Node
+from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.tzm import ACT_OPS, Act, BinaryKind, OpType
 
@@ -90,11 +90,6 @@ def _activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float =
     ctx.emit(node, OpType.UNARY, [ctx.tensor(x)], ctx.shape(x), act=act, fattr=(f0, f1))
 
 
-def relu(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
-    _activation(ctx, node, Act.RELU)
-
-
 def clip(ctx: Context, node: Node) -> None:
     """Clip's bounds are attributes before opset 11 and optional constant inputs from 11 on."""
     if ctx.opset < 11:
@@ -121,13 +116,14 @@ def hard_sigmoid(ctx: Context, node: Node) -> None:
     _activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
 
 
-def _simple(act: Act) -> object:
+def _simple(act: Act) -> Handler:
+    """The handler of an activation without attributes."""
     def handler(ctx: Context, node: Node) -> None:
         node.check_attrs(())
         _activation(ctx, node, act)
     return handler
 
 
-HANDLERS = {**{op: binary for op in _KINDS}, "PRelu": prelu, "Relu": relu, "Clip": clip,
+HANDLERS = {**{op: binary for op in _KINDS}, "PRelu": prelu, "Relu": _simple(Act.RELU), "Clip": clip,
             "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "Sigmoid": _simple(Act.SIGMOID),
             "HardSwish": _simple(Act.HARD_SWISH), "Tanh": _simple(Act.TANH)}
