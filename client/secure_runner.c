@@ -297,6 +297,9 @@ int secure_runner_open(struct runner *r, size_t chunk_bytes)
 		r->state = NULL;
 		return -1;
 	}
+	if (!tee_supplicant_running())
+		diag_error("warning: tee-supplicant is not running, so OP-TEE cannot load the TA and "
+			   "this waits until it starts: start it with `tee-supplicant -d`");
 	res = TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
 	if (res != TEEC_SUCCESS) {
 		fail_call(s, TEE_CALL_OPEN_SESSION, res, origin);

@@ -2,7 +2,6 @@
 #include "tee_errors.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,8 +31,7 @@ static const char *origin_name(uint32_t origin)
 	}
 }
 
-/* Is a process called tee-supplicant alive? (OP-TEE loads TAs from the filesystem through it.) */
-static bool supplicant_running(void)
+bool tee_supplicant_running(void)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *e = NULL;
@@ -65,7 +63,7 @@ static void explain_open_session(const struct tee_failure *f, char *msg, size_t 
 	switch (f->result) {
 	case TEEC_ERROR_ITEM_NOT_FOUND:
 	case TEEC_ERROR_COMMUNICATION:
-		if (!supplicant_running())
+		if (!tee_supplicant_running())
 			snprintf(msg, len, "tee-supplicant is not running, so OP-TEE cannot load the TA "
 				 "from the filesystem: start it with `tee-supplicant -d`");
 		else if (access(ta_file, R_OK) != 0)

@@ -5,6 +5,7 @@
 #ifndef TZI_TEE_ERRORS_H
 #define TZI_TEE_ERRORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tee_client_api.h>
@@ -35,6 +36,10 @@ struct tee_failure {
 	const char *input_path;     /* RUN */
 	size_t input_bytes, expected_input_bytes; /* RUN */
 };
+
+/* Is a tee-supplicant process alive? OP-TEE loads TAs from the filesystem through it, and a
+ * session opened without it blocks until one starts. (True when /proc cannot be read.) */
+bool tee_supplicant_running(void);
 
 /* Write the sentence for f into msg (always NUL-terminated). */
 void tee_failure_explain(const struct tee_failure *f, char *msg, size_t len);
