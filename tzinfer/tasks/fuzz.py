@@ -28,7 +28,7 @@ UNIT_TIMEOUT_S = 10
 #: Artifact prefixes libFuzzer writes for a failing input.
 FAILURE_PREFIXES = ("crash-", "leak-", "timeout-", "oom-")
 #: Lines of a sanitizer or harness report in libFuzzer's output.
-_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
+REPORT_LINE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
                      r"engine contract broken|SUMMARY: ")
 _STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.M)
 
@@ -75,6 +75,29 @@ def build() -> dict[str, Path]:
     return {mode: FUZZ_BUILD / name for mode, name in MODES.items()}
 
 
+def engine_revision() -> str:
+    """The commit the engine sources come from, with "+dirty" when stinylib/ or tinylibm/ has
+    uncommitted changes: a campaign's numbers belong to that exact code."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "stinylib", "tinylibm"])
+    return (head.strip() or "unknown") + ("+dirty" if dirty.returncode != 0 else "")
+
+
+def stale_seeds() -> list[str]:
+    """Seeds the current engine refuses ("name: reason"). A refused seed starts the fuzzer at the
+    loader's first checks instead of past them, so a long run on stale seeds is mostly wasted."""
+    from tzinfer import native
+
+    stale = []
+    for path in sorted(SEED_CORPUS.glob("*.tzm")):
+        try:
+            native.load(path.read_bytes())
+        except native.EngineError as e:
+            stale.append(f"{path.name}: {e}")
+    return stale
+
+
 def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> FuzzResult:
     """Read execs, speed, coverage and failures from libFuzzer's stderr and its artifact directory."""
     r = FuzzResult(mode, returncode=returncode)
@@ -86,7 +109,7 @@ def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> Fuzz
     r.execs = int(stats.get("number_of_executed_units", statuses[-1][0] if statuses else 0))
     r.exec_per_s = int(stats.get("average_exec_per_sec", 0))
     r.failures = sorted(p for p in artifacts.iterdir() if p.name.startswith(FAILURE_PREFIXES))
-    r.reports = [line for line in text.splitlines() if _REPORT.search(line)]
+    r.reports = [line for line in text.splitlines() if REPORT_LINE.search(line)]
     return r
 
 
@@ -114,7 +137,7 @@ def replay(binary: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
 
 @task(help={"minutes": "total wall time, split evenly between the modes (default 20)",
             "mode": "plain, fixhash or both (default both)"})
-def fuzz(c: Context, minutes: float = 20, mode: str = "both") -> None:
+def fuzz(c: Context, minutes: int = 20, mode: str = "both") -> None:
     """Fuzz S-Tinylib's loader and run path with libFuzzer + ASan/UBSan on one core.
 
     Corpora grow in build/fuzz/corpus/<mode>/ across runs, seeded from fuzz/corpus and
@@ -128,7 +151,12 @@ def fuzz(c: Context, minutes: float = 20, mode: str = "both") -> None:
         binaries = build()
     except FuzzError as e:
         raise SystemExit(f"fuzz: {e}") from None
+    stale = stale_seeds()
+    if stale:
+        raise SystemExit(f"fuzz: the engine refuses seed {stale[0]}; the format or converter changed: "
+                         "regenerate fuzz/corpus/ with `invoke fuzz-corpus`")
     seconds = max(1, int(minutes * 60 / len(modes)))
+    print(f"fuzz: engine sources at {engine_revision()}", flush=True)
     results = []
     for m in modes:
         print(f"fuzz: {m} for {seconds} s (log build/fuzz/{m}.log)", flush=True)
