@@ -98,7 +98,7 @@ def test_overlap_is_detected(tmp_path: Path) -> None:
     text = memmap.board_file("qemu").read_text()
     bad = tmp_path / "memory.yaml"
     # Put the static shm inside the secure carve-out.
-    bad.write_text(text.replace("shared_memory: {base: 0x42000000", "shared_memory: {base: 0x71000000"))
+    bad.write_text(text.replace("shared_memory: {base: 0x4c000000", "shared_memory: {base: 0x71000000"))
     with pytest.raises(memmap.MemoryMapError, match="overlaps"):
         memmap.load(bad).check_no_overlap()
 

@@ -41,12 +41,12 @@ class Console:
         return time.monotonic() - start
 
     def run(self, cmd: str, timeout: float = 30.0) -> tuple[int, str]:
-        """Run `cmd` in the shell; return (exit status, output with CRLF turned into LF)."""
+        """Run `cmd` in the shell; return (exit status, output without carriage returns)."""
         tag = uuid.uuid4().hex[:12]
         # The marker is assembled by printf, so the command line itself never matches it.
         self.child.sendline(f"{cmd}\nprintf '\\n%s-%s-%d\\n' tzdone {tag} $?")
-        self._expect(rf"\r?\ntzdone-{tag}-(\d+)\r?\n", timeout, f"{cmd!r} to finish")
-        output = self.child.before.replace("\r\n", "\n")
+        self._expect(rf"\r*\ntzdone-{tag}-(\d+)\r*\n", timeout, f"{cmd!r} to finish")
+        output = self.child.before.replace("\r", "")
         return int(self.child.match.group(1)), output.strip("\n")
 
     def check(self, cmd: str, timeout: float = 30.0) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -43,15 +44,16 @@ INITTAB = """\
 RCS = """\
 #!/bin/sh
 # tzinfer QEMU initramfs: bring up the normal world for OP-TEE.
+/bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /tmp /data/tee /var/lib/tee
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
 for m in {modules}; do insmod /lib/modules/tee/$m || echo "tzinfer: insmod $m failed"; done
-tee-supplicant -d
+tee-supplicant >/tmp/tee-supplicant.log 2>&1 &
 echo "tzinfer: normal world ready"
 """
 
@@ -89,12 +91,19 @@ def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
         raise StackError(f"{kernel_deb.name} has no /boot/vmlinuz-*; check the kernel package")
     data = vmlinuz.read_bytes()
     # Debian's arm64 vmlinuz is a gzip'ed Image; U-Boot's booti wants it uncompressed.
-    stack.kernel.write_bytes(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+    image = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    # arm64 Image header: text_offset at byte 8, image_size (bss included) at byte 16.
+    text_offset, image_size = struct.unpack_from("<QQ", image, 8)
+    _check_fits(stack, "kernel", text_offset + image_size)
+    stack.kernel.write_bytes(image)
     modules_dir = stack.root / "modules"
     if modules_dir.exists():
         shutil.rmtree(modules_dir)
     modules_dir.mkdir()
-    release_dir = next((*(scratch / "usr/lib/modules").glob("*"), *(scratch / "lib/modules").glob("*")))
+    releases = [*(scratch / "usr/lib/modules").glob("*"), *(scratch / "lib/modules").glob("*")]
+    if not releases:
+        raise StackError(f"{kernel_deb.name} has no lib/modules/<release>; check the kernel package")
+    release_dir = releases[0]
     for module in TEE_MODULES:
         packed = release_dir / "kernel" / module
         if not packed.is_file():
@@ -102,6 +111,16 @@ def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
         (modules_dir / packed.name.removesuffix(".xz")).write_bytes(lzma.decompress(packed.read_bytes()))
     (modules_dir / "kernel-release").write_text(release_dir.name + "\n")
     shutil.rmtree(scratch)
+
+
+def _check_fits(stack: QemuStack, window: str, size: int) -> None:
+    """Raise StackError when `size` bytes overflow the memory map's load window `window`."""
+    limit = stack.board.load_window(window)
+    if size > limit.size:
+        raise StackError(
+            f"the {window} ({size >> 20} MiB) overflows its load window {limit} in "
+            f"{stack.board.source.name}; move or grow the window there"
+        )
 
 
 def make_sysroot(stack: QemuStack) -> None:
@@ -202,13 +221,16 @@ def build(stack: QemuStack) -> None:
     if stack.overlay.is_dir():
         shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
     _check_libraries(staging)
-    _write_cpio(staging, stack.initrd)
+    _write_cpio(stack, staging)
 
 
-def _write_cpio(staging: Path, out: Path) -> None:
-    """gzip'ed newc cpio of `staging`, owned by root."""
+def _write_cpio(stack: QemuStack, staging: Path) -> None:
+    """stack.initrd: the gzip'ed newc cpio of `staging`, owned by root."""
+    out = stack.initrd
     files = subprocess.run(["find", "."], cwd=staging, capture_output=True, text=True, check=True).stdout
     cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=staging,
                           input=files.encode(), capture_output=True, check=True).stdout
-    out.write_bytes(gzip.compress(cpio, compresslevel=6))
+    packed = gzip.compress(cpio, compresslevel=6)
+    _check_fits(stack, "initrd", len(packed))
+    out.write_bytes(packed)
     console.print(f"[green]✓[/] initramfs {out} ({len(cpio) >> 20} MiB, {out.stat().st_size >> 20} MiB gz)")
