@@ -549,6 +549,7 @@ def _mobile_block_net() -> object:
     return net.eval()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript exporter announces its end
 @pytest.mark.parametrize("opset", [11, 13, 17, 18])
 def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
     """torch.onnx.export without constant folding keeps BatchNormalization nodes and emits the
