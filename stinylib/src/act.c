@@ -3,6 +3,9 @@
  * tinylibm because the TA has no libm. */
 #include "act.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "format.h"
 #include "tinylibm.h"
 
@@ -11,6 +14,33 @@ static float clampf(float x, float lo, float hi)
 	/* NaN propagates: both comparisons are false. */
 	x = x < lo ? lo : x;
 	return x > hi ? hi : x;
+}
+
+static float infinity(uint32_t sign)
+{
+	const uint32_t bits = sign | 0x7f800000u;
+	float f;
+	memcpy(&f, &bits, sizeof f);
+	return f;
+}
+
+int stl_act_clamp(const struct stl_op *op, float *lo, float *hi)
+{
+	*lo = infinity(0x80000000u);
+	*hi = infinity(0);
+	switch (op->act) {
+	case STL_ACT_NONE:
+		return 1;
+	case STL_ACT_RELU:
+		*lo = 0.0f;
+		return 1;
+	case STL_ACT_CLIP:
+		*lo = op->fattr[0];
+		*hi = op->fattr[1];
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 void stl_act_apply(const struct stl_op *op, float *restrict y, size_t n)

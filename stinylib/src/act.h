@@ -9,4 +9,11 @@
 /* Apply op->act with parameters op->fattr[0..1] to y[0..n). NONE leaves y untouched. */
 void stl_act_apply(const struct stl_op *op, float *y, size_t n);
 
+/*
+ * The activations that are a clamp to [lo, hi] (NONE, RELU, CLIP), for kernels that apply them in
+ * registers: sets lo and hi (±inf where unbounded; NaN passes through a clamp) and returns 1, or
+ * returns 0 with lo, hi = -inf, +inf when the activation needs stl_act_apply afterwards.
+ */
+int stl_act_clamp(const struct stl_op *op, float *lo, float *hi);
+
 #endif

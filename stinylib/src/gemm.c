@@ -2,11 +2,15 @@
  * NR/VL vector loads of B per row step. Written in plain C with compile-time tile sizes so gcc
  * unrolls the i/j loops and vectorises j (AVX-512 on the host, NEON on aarch64). */
 #include "gemm.h"
+
+#include "act.h"
 #include "inline.h"
 
 /* Register tile. AVX-512: 8×32 = 16 zmm accumulators of 32. Elsewhere (NEON, AVX2): 4×16. */
 #if defined(__AVX512F__)
+#ifndef STL_MR
 #define STL_MR 8
+#endif
 #define STL_NR 32
 #else
 #define STL_MR 4
@@ -14,11 +18,22 @@
 #endif
 
 _Static_assert(STL_STRIP % STL_NR == 0, "the register tile must divide the packed strip");
+/* Stands in for a NULL act_op: act NONE. */
+static const struct stl_op no_act;
+
+_Static_assert(STL_MR <= 16, "tile_rows dispatches up to 16 rows");
+
+/* NaN passes through (both comparisons are false). */
+static inline float clamp(float x, float lo, float hi)
+{
+	x = x < lo ? lo : x;
+	return x > hi ? hi : x;
+}
 
 /* One mr×STL_NR tile over depth k; stores the first nc (≤ STL_NR) columns. */
 STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t lda,
 		     const float *restrict b, size_t ldb, float *restrict c, size_t ldc, uint32_t nc,
-		     const float *restrict row_init)
+		     const float *restrict row_init, float lo, float hi)
 {
 	float acc[STL_MR][STL_NR];
 	for (int i = 0; i < mr; i++)
@@ -32,6 +47,9 @@ STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t l
 				acc[i][j] += av * bp[j];
 		}
 	}
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < STL_NR; j++)
+			acc[i][j] = clamp(acc[i][j], lo, hi);
 	if (nc == STL_NR) {
 		for (int i = 0; i < mr; i++)
 			for (int j = 0; j < STL_NR; j++)
@@ -45,52 +63,106 @@ STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t l
 
 /* Dispatch on the row count so that every tile() call has a constant mr. */
 static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const float *b, size_t ldb,
-		      float *c, size_t ldc, uint32_t nc, const float *row_init)
+		      float *c, size_t ldc, uint32_t nc, const float *row_init, float lo, float hi)
 {
+#define STL_TILE_CASE(r)                                                          \
+	case r:                                                                   \
+		tile(r, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi);         \
+		break;
 	switch (mr) {
-#if STL_MR == 8
-	case 8: tile(8, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	case 7: tile(7, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	case 6: tile(6, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	case 5: tile(5, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
+#if STL_MR > 8
+	STL_TILE_CASE(16) STL_TILE_CASE(15) STL_TILE_CASE(14) STL_TILE_CASE(13)
+	STL_TILE_CASE(12) STL_TILE_CASE(11) STL_TILE_CASE(10) STL_TILE_CASE(9)
 #endif
-	case 4: tile(4, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	case 3: tile(3, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	case 2: tile(2, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
-	default: tile(1, k, a, lda, b, ldb, c, ldc, nc, row_init); break;
+#if STL_MR > 4
+	STL_TILE_CASE(8) STL_TILE_CASE(7) STL_TILE_CASE(6) STL_TILE_CASE(5)
+#endif
+	STL_TILE_CASE(4) STL_TILE_CASE(3) STL_TILE_CASE(2)
+	default:
+		tile(1, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi);
+		break;
 	}
+#undef STL_TILE_CASE
 }
 
-void stl_gemm_packed(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, const float *bp,
-		     float *c, size_t ldc, const float *row_init)
+void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, struct stl_bmat b, float *c,
+	      size_t ldc, const float *row_init, const struct stl_op *act_op)
 {
-	/* Rows outer: the mr rows of A stay in L1 while the packed panel (sized for L2) streams by. */
+	float lo, hi;
+	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
+	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. */
 	for (uint32_t i = 0; i < m; i += STL_MR) {
-		uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
+		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
 		for (uint32_t j = 0; j < n; j += STL_NR) {
-			const float *strip = bp + (size_t)(j / STL_STRIP) * k * STL_STRIP + j % STL_STRIP;
-			uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
-			tile_rows(mr, k, a + i * lda, lda, strip, STL_STRIP, c + i * ldc + j, ldc, nc,
-				  row_init ? row_init + i : NULL);
+			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
+			const uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
+			float *cij = c + i * ldc + j;
+			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, cij, ldc, nc, row_init ? row_init + i : NULL, lo, hi);
+			if (!clamp_only)
+				for (uint32_t r = 0; r < mr; r++)
+					stl_act_apply(act_op, cij + r * ldc, nc);
 		}
 	}
 }
 
-void stl_gemm_rows(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, const float *b,
-		   size_t ldb, float *c, size_t ldc)
+/* The implicit-GEMM tile: like tile(), but row p = c·ntaps + t of B is plane c shifted by off[t]. */
+STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float *restrict a, size_t lda,
+			  const float *restrict b, size_t plane, const size_t *off, float *restrict out,
+			  const float *restrict row_init, float lo, float hi)
 {
-	uint32_t full = n - n % STL_NR;
-	for (uint32_t i = 0; i < m; i += STL_MR) {
-		uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
-		for (uint32_t j = 0; j < full; j += STL_NR)
-			tile_rows(mr, k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, STL_NR, NULL);
-	}
-	/* Columns past the last full tile: B cannot be over-read, so they go one by one. */
-	for (uint32_t i = 0; i < m; i++)
-		for (uint32_t j = full; j < n; j++) {
-			float s = 0.0f;
-			for (uint32_t p = 0; p < k; p++)
-				s += a[i * lda + p] * b[p * ldb + j];
-			c[i * ldc + j] = s;
+	float acc[STL_MR][STL_NR];
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < STL_NR; j++)
+			acc[i][j] = row_init ? row_init[i] : 0.0f;
+	for (uint32_t c = 0; c < cg; c++) {
+		const float *bc = b + c * plane, *ac = a + c * ntaps;
+		for (uint32_t t = 0; t < ntaps; t++) {
+			const float *restrict bp = bc + off[t];
+			for (int i = 0; i < mr; i++) {
+				const float av = ac[i * lda + t];
+				for (int j = 0; j < STL_NR; j++)
+					acc[i][j] += av * bp[j];
+			}
 		}
+	}
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < STL_NR; j++)
+			out[i * STL_NR + j] = clamp(acc[i][j], lo, hi);
+}
+
+void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
+			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op)
+{
+	float lo, hi;
+	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
+#define STL_TILE_CASE(r)                                                   \
+	case r:                                                            \
+		tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi); \
+		break;
+	switch (mr) {
+#if STL_MR > 8
+	STL_TILE_CASE(16) STL_TILE_CASE(15) STL_TILE_CASE(14) STL_TILE_CASE(13)
+	STL_TILE_CASE(12) STL_TILE_CASE(11) STL_TILE_CASE(10) STL_TILE_CASE(9)
+#endif
+#if STL_MR > 4
+	STL_TILE_CASE(8) STL_TILE_CASE(7) STL_TILE_CASE(6) STL_TILE_CASE(5)
+#endif
+	STL_TILE_CASE(4) STL_TILE_CASE(3) STL_TILE_CASE(2)
+	default:
+		tile_taps(1, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi);
+		break;
+	}
+#undef STL_TILE_CASE
+	if (!clamp_only)
+		stl_act_apply(act_op, out, (size_t)mr * STL_NR);
+}
+
+uint32_t stl_gemm_tile_rows(void)
+{
+	return STL_MR;
+}
+
+uint32_t stl_gemm_tile_cols(void)
+{
+	return STL_NR;
 }

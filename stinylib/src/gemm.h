@@ -8,20 +8,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stinylib.h"
+
 /* Width of a packed B strip. It is part of the scratch formula, so it is fixed on every target;
  * the register tile width STL_NR divides it. */
 #define STL_STRIP 32u
+/* Largest register tile (rows × columns) on any target: the size of a tile buffer. */
+#define STL_TILE_MAX (16u * STL_STRIP)
 
 /*
- * C[m×n] (row stride ldc) = A[m×k] (row stride lda) · Bp, where Bp is B[k×n] packed in strips:
- * strip s holds columns [32s, 32s+32) as k consecutive rows of 32 floats (columns past n are
- * ignored). Row i starts from row_init[i] (the conv bias) or 0 when row_init is NULL.
+ * The B operand: element (p, j) is at base[(j / 32)·strip + p·ld + j % 32]. A packed panel (strips
+ * of 32 columns, k rows each) has ld = 32, strip = 32·k; a plain row-major matrix has ld = its row
+ * stride, strip = 32. Register tiles always read whole STL_NR-column tiles of B, so the columns up
+ * to n rounded up to a tile must be readable (packed panels are zero-padded; callers pass plain
+ * matrices only for whole tiles).
  */
-void stl_gemm_packed(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, const float *bp,
-		     float *c, size_t ldc, const float *row_init);
+struct stl_bmat {
+	const float *base;
+	size_t ld, strip;
+};
 
-/* C[m×n] = A[m×k] · B[k×n] with B row-major (row stride ldb), unpacked; C starts from 0. */
-void stl_gemm_rows(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, const float *b,
-		   size_t ldb, float *c, size_t ldc);
+/*
+ * C[m×n] (row stride ldc) = A[m×k] (row stride lda) · B. Row i starts from row_init[i] (the conv
+ * bias) or 0 when row_init is NULL; the op's fused activation (if act_op is not NULL) is applied to
+ * each tile as it is stored (a clamp in registers, see stl_act_clamp, or stl_act_apply).
+ */
+void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, struct stl_bmat b, float *c,
+	      size_t ldc, const float *row_init, const struct stl_op *act_op);
+
+/*
+ * One register tile of an implicit GEMM (a stride-1 convolution over a padded input copy):
+ * out[mr × tile_cols] (row stride tile_cols) = A[mr × cg·ntaps] · B, where row c·ntaps + t of B
+ * is b + c·plane + off[t], read for tile_cols columns. Row i starts from row_init[i] or 0; the
+ * fused activation of act_op (if not NULL) is applied.
+ */
+void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
+			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op);
+
+/* Rows and columns of a register tile; a plain B must be read in whole tiles of columns. */
+uint32_t stl_gemm_tile_rows(void);
+uint32_t stl_gemm_tile_cols(void);
 
 #endif

@@ -10,7 +10,19 @@ void stl_k_gemm(const struct stl_exec *e)
 	const float *b = e->op->n_in == 3 ? stl_data(e, 2) : NULL;
 	float *y = stl_data(e, stl_out(e));
 
-	stl_gemm_rows(m, n, k, stl_data(e, 0), k, stl_data(e, 1), n, y, n);
+	const float *x = stl_data(e, 0), *w = stl_data(e, 1);
+	/* Whole register tiles read W in place; the last columns (fewer than a tile) go one by one,
+	 * since reading a whole tile there would run past W. */
+	const uint32_t full = n - n % stl_gemm_tile_cols();
+	const struct stl_bmat wm = {w, n, STL_STRIP};
+	stl_gemm(m, full, k, x, k, wm, y, n, NULL, NULL);
+	for (uint32_t i = 0; i < m; i++)
+		for (uint32_t j = full; j < n; j++) {
+			float s = 0.0f;
+			for (uint32_t p = 0; p < k; p++)
+				s += x[(size_t)i * k + p] * w[(size_t)p * n + j];
+			y[(size_t)i * n + j] = s;
+		}
 	for (uint32_t i = 0; i < m; i++) {
 		float *restrict row = y + (size_t)i * n;
 		if (b)

@@ -43,19 +43,59 @@ static float border_cell(const struct pool_geometry *g, const float *xp, uint32_
 	return acc;
 }
 
-/* Cells [lo, hi) of output row i whose windows lie inside the input; kh, kw constant when specialised. */
-STL_INLINE void interior(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t lo, uint32_t hi,
-			 float *restrict row, const uint32_t kh, const uint32_t kw, const int is_max)
+/* Interior cells are pooled separably, a chunk of output cells at a time: first down the kh
+ * window rows into a buffer (long contiguous loops), then across kw columns of the buffer. The
+ * buffer bounds the chunk's input width, hence the limits on stride and window width. */
+#define POOL_CHUNK 32u
+#define POOL_MAX_SW 4u
+#define POOL_MAX_KW 8u
+#define POOL_BUF ((POOL_CHUNK - 1) * POOL_MAX_SW + POOL_MAX_KW)
+
+static int separable(const struct pool_geometry *g)
 {
-	const int64_t top = ((int64_t)i * g->sh - g->pt) * g->w - g->pl;
-	const int64_t sw = g->sw, w = g->w;
-	for (uint32_t o = lo; o < hi; o++) {
-		const float *cell = xp + top + o * sw;
-		float acc = is_max ? cell[0] : 0.0f;
-		for (uint32_t r = 0; r < kh; r++)
-			for (uint32_t c = 0; c < kw; c++)
-				acc = is_max ? max_nan(acc, cell[r * w + c]) : acc + cell[r * w + c];
-		row[o] = is_max ? acc : acc / (float)(kh * kw);
+	return g->sw <= POOL_MAX_SW && g->kw <= POOL_MAX_KW;
+}
+
+/* Across step: out[o] = pool over buf[o·sw + c], c < kw, for o < n; kw, sw constant when specialised. */
+STL_INLINE void across(const float *buf, uint32_t n, float *restrict out, float scale, const uint32_t kw,
+		       const uint32_t sw, const int is_max)
+{
+	for (uint32_t o = 0; o < n; o++) {
+		float acc = buf[o * sw];
+		for (uint32_t c = 1; c < kw; c++)
+			acc = is_max ? max_nan(acc, buf[o * sw + c]) : acc + buf[o * sw + c];
+		out[o] = is_max ? acc : acc * scale;
+	}
+}
+
+/* Interior cells [lo, hi) of output row i: every window lies inside the input. */
+static void interior(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t lo, uint32_t hi,
+		     float *restrict row)
+{
+	float buf[POOL_BUF];
+	const float *rows = xp + ((size_t)i * g->sh - g->pt) * g->w;
+	const float scale = 1.0f / (float)(g->kh * g->kw);
+	for (uint32_t o0 = lo; o0 < hi; o0 += POOL_CHUNK) {
+		const uint32_t n = hi - o0 < POOL_CHUNK ? hi - o0 : POOL_CHUNK;
+		const uint32_t width = (n - 1) * g->sw + g->kw;
+		const float *x0 = rows + ((size_t)o0 * g->sw - g->pl);
+		for (uint32_t c = 0; c < width; c++)
+			buf[c] = x0[c];
+		for (uint32_t r = 1; r < g->kh; r++) {
+			const float *xr = x0 + (size_t)r * g->w;
+			if (g->is_max)
+				for (uint32_t c = 0; c < width; c++)
+					buf[c] = max_nan(buf[c], xr[c]);
+			else
+				for (uint32_t c = 0; c < width; c++)
+					buf[c] += xr[c];
+		}
+		if (g->is_max && g->kw == 3 && g->sw == 2)
+			across(buf, n, row + o0, scale, 3, 2, 1);
+		else if (g->is_max && g->kw == 2 && g->sw == 2)
+			across(buf, n, row + o0, scale, 2, 2, 1);
+		else
+			across(buf, n, row + o0, scale, g->kw, g->sw, g->is_max);
 	}
 }
 
@@ -82,16 +122,11 @@ static void pool(const struct stl_exec *e, int is_max)
 		const float *xp = x + (size_t)pl * g.h * g.w;
 		for (uint32_t i = 0; i < g.oh; i++) {
 			float *restrict row = y + ((size_t)pl * g.oh + i) * g.ow;
-			const int inner = i >= r_lo && i < r_hi;
+			const int inner = i >= r_lo && i < r_hi && separable(&g);
 			const uint32_t lo = inner ? c_lo : g.ow, hi = inner ? c_hi : g.ow;
 			for (uint32_t o = 0; o < lo; o++)
 				row[o] = border_cell(&g, xp, i, o);
-			if (g.kh == 3 && g.kw == 3)
-				is_max ? interior(&g, xp, i, lo, hi, row, 3, 3, 1) : interior(&g, xp, i, lo, hi, row, 3, 3, 0);
-			else if (g.kh == 2 && g.kw == 2)
-				is_max ? interior(&g, xp, i, lo, hi, row, 2, 2, 1) : interior(&g, xp, i, lo, hi, row, 2, 2, 0);
-			else
-				interior(&g, xp, i, lo, hi, row, g.kh, g.kw, is_max);
+			interior(&g, xp, i, lo, hi, row);
 			for (uint32_t o = hi; o < g.ow; o++)
 				row[o] = border_cell(&g, xp, i, o);
 		}

@@ -1,0 +1,155 @@
+/* Direct CONV for convs with one input channel per group (depthwise, possibly with a channel
+ * multiplier), vectorised along the output row. */
+#include <string.h>
+
+#include "act.h"
+#include "conv.h"
+#include "inline.h"
+#include "window.h"
+
+/*
+ * Direct convs read their input from a copy in the scratch tensor: the plane with its zero padding,
+ * each row split into sw phases (phase r holds padded columns r, r + sw, r + 2sw, ...). Then every
+ * kernel tap reads consecutive cells for consecutive outputs, whatever the stride, and nothing
+ * needs a border case.
+ */
+struct direct_layout {
+	size_t phase_len;  /* cells per phase: ceil(padded width / sw) */
+	size_t row;        /* cells per padded row: sw * phase_len */
+};
+
+uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g)
+{
+	const uint64_t phase_len = ((uint64_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
+	return 4ull * ((uint64_t)g->h + g->pt + g->pb) * phase_len * g->sw;
+}
+
+static struct direct_layout direct_layout(const struct stl_conv_geometry *g)
+{
+	struct direct_layout l;
+	l.phase_len = ((size_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
+	l.row = l.phase_len * g->sw;
+	return l;
+}
+
+/* dst[i] = src[i·sw] for i < n; sw is a compile-time constant when specialised. */
+STL_INLINE void gather_phase(float *restrict dst, const float *restrict src, uint32_t n, const uint32_t sw)
+{
+	for (uint32_t i = 0; i < n; i++)
+		dst[i] = src[(size_t)i * sw];
+}
+
+static void copy_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
+		       float *restrict buf)
+{
+	memset(buf, 0, g->pt * l->row * sizeof *buf);
+	memset(buf + (g->pt + (size_t)g->h) * l->row, 0, g->pb * l->row * sizeof *buf);
+	for (uint32_t r = 0; r < g->h; r++) {
+		for (uint32_t phase = 0; phase < g->sw; phase++) {
+			/* Cell i of this phase is padded column phase + i·sw, input column that − pl. */
+			float *restrict dst = buf + (g->pt + (size_t)r) * l->row + phase * l->phase_len;
+			const int64_t off = (int64_t)phase - g->pl;
+			uint32_t lo, hi;
+			stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
+			const float *src = x + (size_t)r * g->w + (size_t)(off + (int64_t)lo * g->sw);
+			for (uint32_t i = 0; i < lo; i++)
+				dst[i] = 0.0f;
+			if (g->sw == 1)
+				memcpy(dst + lo, src, (hi - lo) * sizeof *buf);
+			else if (g->sw == 2)
+				gather_phase(dst + lo, src, hi - lo, 2);
+			else
+				gather_phase(dst + lo, src, hi - lo, g->sw);
+			for (uint32_t i = hi; i < l->phase_len; i++)
+				dst[i] = 0.0f;
+		}
+	}
+}
+
+/* Kernel taps, at most STL_TAPS at a time, as offsets of their first input cell from the start of
+ * an output row's window in the plane copy (see direct_layout). */
+
+static uint32_t tap_offsets(const struct stl_conv_geometry *g, const struct direct_layout *l, uint32_t first,
+			    size_t off[STL_TAPS])
+{
+	const uint32_t total = g->kh * g->kw, n = total - first < STL_TAPS ? total - first : STL_TAPS;
+	for (uint32_t t = 0; t < n; t++) {
+		const uint32_t ky = (first + t) / g->kw, col = (first + t) % g->kw * g->dw;
+		off[t] = (size_t)ky * g->dh * l->row + col % g->sw * l->phase_len + col / g->sw;
+	}
+	return n;
+}
+
+/* row[o] = init + Σ_t w[t]·in[off[t] + o] for o < ow, where init is the bias (first chunk of taps)
+ * or row[o] itself (later chunks). ntaps and accumulate are compile-time constants in the
+ * specialised calls, so the tap loop unrolls and o vectorises. */
+STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			     float *restrict row, const uint32_t ntaps, const int accumulate)
+{
+	for (uint32_t o = 0; o < ow; o++) {
+		float acc = accumulate ? row[o] : bias;
+		for (uint32_t t = 0; t < ntaps; t++)
+			acc += w[t] * in[off[t] + o];
+		row[o] = acc;
+	}
+}
+
+/* A fresh output row (bias, no accumulation) in blocks of a constant width blk; the last block
+ * overlaps the one before rather than leaving a scalar remainder, which matters on 7- and 14-wide
+ * rows. Needs ow >= blk. */
+STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			      float *restrict row, const uint32_t ntaps, const uint32_t blk)
+{
+	uint32_t o = 0;
+	for (; o + blk <= ow; o += blk)
+		direct_cells(in + o, off, w, bias, blk, row + o, ntaps, 0);
+	if (o < ow)
+		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, ntaps, 0);
+}
+
+/* The first chunk of 9 taps (3×3 kernels) with the widest block that fits the row. */
+static void direct_row_3x3(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			   float *restrict row)
+{
+	if (ow >= 16)
+		direct_blocks(in, off, w, bias, ow, row, 9, 16);
+	else if (ow >= 8)
+		direct_blocks(in, off, w, bias, ow, row, 9, 8);
+	else if (ow >= 4)
+		direct_blocks(in, off, w, bias, ow, row, 9, 4);
+	else
+		direct_cells(in, off, w, bias, ow, row, 9, 0);
+}
+
+/* Convs with one input channel per group (depthwise, possibly with a channel multiplier), taps in
+ * chunks of up to STL_TAPS (one chunk up to 5×5 kernels; larger kernels re-copy the planes). */
+void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
+		     const float *b, float *y, float *plane)
+{
+	const struct direct_layout l = direct_layout(g);
+	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
+	size_t off[STL_TAPS];
+	for (uint32_t first = 0; first < taps;) {
+		const uint32_t n = tap_offsets(g, &l, first, off);
+		for (uint32_t img = 0; img < g->n; img++)
+			for (uint32_t ic = 0; ic < g->c; ic++) {
+				copy_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, plane);
+				for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
+					const float *wt = w + (size_t)oc * taps + first, bias = b ? b[oc] : 0.0f;
+					float *out = y + ((size_t)img * g->m + oc) * g->p;
+					for (uint32_t oh = 0; oh < g->oh; oh++) {
+						const float *in = plane + (size_t)oh * g->sh * l.row;
+						float *row = out + (size_t)oh * g->ow;
+						if (n == 9 && first == 0)
+							direct_row_3x3(in, off, wt, bias, g->ow, row);
+						else
+							direct_cells(in, off, wt, bias, g->ow, row, n, first > 0);
+					}
+					if (first + n == taps)
+						stl_act_apply(e->op, out, g->p);
+				}
+			}
+		first += n;
+	}
+}
+
