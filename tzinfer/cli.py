@@ -46,9 +46,10 @@ def _cmd_convert(args: argparse.Namespace) -> None:
 
     result = convert(args.model, args.input_shape)
     args.output.write_bytes(tzm.write(result.model))
-    plan = result.plan
-    print(f"{args.output}: {len(result.model.ops)} ops, weights {result.weights_bytes} bytes, "
-          f"arena {result.model.arena_size} bytes (liveness bound {plan.liveness_bound}, "
+    plan, model = result.plan, result.model
+    dims = "x".join(map(str, model.tensors[model.input].dims))
+    print(f"{args.output}: {len(model.ops)} ops, input {dims}, weights {result.weights_bytes} bytes, "
+          f"arena {model.arena_size} bytes (liveness bound {plan.liveness_bound}, "
           f"activations sum {plan.activations_sum})")
 
 
