@@ -22,6 +22,10 @@
  *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
  *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
  *     bytes the plan did not write first, or stale secrets would flow into the output.
+ * And during a run only the bytes some tensor owns are addressable: ASan poisons the arena
+ * outside every ACT tensor and the weights section outside every CONST tensor, so a kernel that
+ * strays out of its tensors into a gap or the alignment padding is reported even though the
+ * access stays inside one allocation.
  */
 #define _POSIX_C_SOURCE 200112L
 #include <stdint.h>
@@ -29,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
+#include "format.h"
 #include "sha256.h"
 #include "stinylib.h"
 
@@ -41,9 +48,9 @@
  */
 #define FUZZ_ARENA_CAP (64u << 20)
 
-#define HEADER_BYTES 128u
-#define BODY_SIZE_AT 52u
+/* Header field offsets (docs/model-format.md). */
 #define WEIGHTS_SIZE_AT 48u
+#define BODY_SIZE_AT 52u
 #define SHA256_AT 56u
 
 static void require(int ok, const char *what)
@@ -67,10 +74,32 @@ static void *xalloc(size_t align, size_t n)
 /* The model input: the file's body bytes, repeated. */
 static void fill_input(uint8_t *in, size_t n, const uint8_t *file, size_t size)
 {
-	const uint8_t *body = file + HEADER_BYTES;
-	size_t body_len = size - HEADER_BYTES; /* > 0: a loaded model has tables */
+	const uint8_t *body = file + STL_HEADER_SIZE;
+	size_t body_len = size - STL_HEADER_SIZE; /* > 0: a loaded model has tables */
 	for (size_t i = 0; i < n; i++)
 		in[i] = body[i % body_len];
+}
+
+/* Poison base[0..len), then unpoison the bytes of every tensor of this kind (ASan never shrinks an
+ * unpoisoned range, so tensors that share bytes in the plan stay whole). */
+static void expose_tensors(const struct stl_model *m, uint8_t kind, const uint8_t *base, size_t len)
+{
+	ASAN_POISON_MEMORY_REGION(base, len);
+	for (uint32_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].kind == kind)
+			ASAN_UNPOISON_MEMORY_REGION(base + m->tensors[i].offset, m->tensors[i].size);
+}
+
+static enum stl_status guarded_run(struct stl_model *m, uint8_t *arena, size_t arena_len, const float *input,
+				   size_t in_len, float *out, size_t out_len, const uint8_t *file, size_t size)
+{
+	const size_t weights_len = size - (size_t)(m->weights - file);
+	expose_tensors(m, STL_KIND_ACT, arena, arena_len);
+	expose_tensors(m, STL_KIND_CONST, m->weights, weights_len);
+	enum stl_status st = stl_run(m, arena, arena_len, input, in_len, out, out_len);
+	ASAN_UNPOISON_MEMORY_REGION(arena, arena_len);
+	ASAN_UNPOISON_MEMORY_REGION(m->weights, weights_len);
+	return st;
 }
 
 static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
@@ -90,10 +119,10 @@ static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
 		"stl_run accepted an arena shorter than stl_arena_bytes()");
 
 	memset(arena, 0x00, arena_len);
-	require(stl_run(m, arena, arena_len, input, in_len, out0, out_len) == STL_OK,
+	require(guarded_run(m, arena, arena_len, input, in_len, out0, out_len, file, size) == STL_OK,
 		"stl_run refused valid arguments for a model stl_load accepted");
 	memset(arena, 0xff, arena_len);
-	require(stl_run(m, arena, arena_len, input, in_len, out1, out_len) == STL_OK,
+	require(guarded_run(m, arena, arena_len, input, in_len, out1, out_len, file, size) == STL_OK,
 		"stl_run refused valid arguments on the second run");
 	require(memcmp(out0, out1, out_len) == 0,
 		"output depends on the arena's previous contents (a kernel reads bytes nobody wrote)");
@@ -151,14 +180,14 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 {
 	(void)seed; /* LLVMFuzzerMutate draws from libFuzzer's own seeded generator */
 	size_t n = LLVMFuzzerMutate(data, size, max_size);
-	if (n < HEADER_BYTES)
+	if (n < STL_HEADER_SIZE)
 		return n;
-	if (n != size && size >= HEADER_BYTES) {
+	if (n != size && size >= STL_HEADER_SIZE) {
 		uint32_t delta = (uint32_t)(n - size); /* modulo 2^32: also right when n < size */
 		put32(data + BODY_SIZE_AT, get32(data + BODY_SIZE_AT) + delta);
 		put32(data + WEIGHTS_SIZE_AT, get32(data + WEIGHTS_SIZE_AT) + delta);
 	}
-	stl_sha256(data + HEADER_BYTES, n - HEADER_BYTES, data + SHA256_AT);
+	stl_sha256(data + STL_HEADER_SIZE, n - STL_HEADER_SIZE, data + SHA256_AT);
 	return n;
 }
 #endif
