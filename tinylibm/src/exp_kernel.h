@@ -19,7 +19,7 @@ static inline double tlm_exp_kernel(double x)
 {
 	const double inv_ln2 = 0x1.71547652b82fep+0;
 	const double ln2 = 0x1.62e42fefa39efp-1;
-	/* Minimax for e^r on [-ln2/2, ln2/2]; c[j] multiplies r^j. */
+	/* Minimax for e^r on [-ln2/2, ln2/2]; cj multiplies r^j. */
 	const double c0 = 0x1.ffffffffabbcep-1, c1 = 0x1.000000010b49bp+0, c2 = 0x1.00000059cbc0dp-1,
 		     c3 = 0x1.5555534402b20p-3, c4 = 0x1.555468719d611p-5, c5 = 0x1.1112fa2c15f49p-7,
 		     c6 = 0x1.6da4ac7cc9b6ep-10, c7 = 0x1.9eb724676c7b5p-13;

@@ -1,6 +1,7 @@
 /* expf: e^x as the float rounding of a double-precision kernel (exp_kernel.h).
  * Error: at most 0.5 + 2^-10 ULP from the exact value, so the result differs from the correctly
- * rounded one only where e^x lies within 2^-10 ULP of a rounding midpoint. */
+ * rounded one only where e^x lies within 2^-10 ULP of a rounding midpoint. Measured over all
+ * floats (scripts/tinylibm-sweep): 0.50067 ULP; glibc 2.36's expf: 0.50164. */
 #include "tinylibm.h"
 
 #include "bits.h"

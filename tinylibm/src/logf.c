@@ -5,7 +5,8 @@
  * (relative error 2^-37.8, fitted by tinylibm/tools/minimax.py). In double, m-1 and m+1 are
  * exact and the division adds 2^-53, so log(m) keeps its relative accuracy near m = 1 where
  * log(x) is tiny. For e != 0 the result is at least ln(2)/2 in magnitude, so the sum does not
- * cancel. Error: at most 0.5 + 2^-13 ULP from the exact value. */
+ * cancel. Error: at most 0.5 + 2^-13 ULP from the exact value; measured over all floats
+ * (scripts/tinylibm-sweep): 0.50006 ULP; glibc 2.36's logf: 0.81766. */
 #include <stdint.h>
 
 #include "tinylibm.h"
