@@ -296,6 +296,17 @@ def test_avgpool(case: dict) -> None:
 
 
 @EXAMPLES
+@given(st.sampled_from(["MaxPool", "AveragePool"]), st.sampled_from(["SAME_UPPER", "SAME_LOWER", "VALID"]),
+       st.integers(1, 3), st.integers(1, 3), st.integers(3, 9), seeds)
+def test_pool_auto_pad(op: str, auto_pad: str, k: int, stride: int, hw: int, seed: int) -> None:
+    stride = min(stride, k)  # ORT refuses SAME pooling with stride > kernel (negative pads)
+    x = rand(seed, 1, 2, hw, hw + 1)
+    node = helper.make_node(op, ["x"], ["y"], kernel_shape=[k, k], strides=[stride, stride],
+                            auto_pad=auto_pad)
+    check(make_model([node], x.shape), x)
+
+
+@EXAMPLES
 @given(st.sampled_from(["GlobalAveragePool", "GlobalMaxPool"]), st.integers(1, 5), st.integers(1, 9), seeds)
 def test_global_pools(op: str, c: int, hw: int, seed: int) -> None:
     x = rand(seed, 1, c, hw, hw + 2)
