@@ -34,8 +34,10 @@ TARGET_DATA_DIR = "usr/share/tzinfer"
 #: Environment variable naming the private key the TA is signed with (default: OP-TEE's own).
 SIGN_KEY_ENV = "TA_SIGN_KEY"
 
-#: Python sources whose change means the .tzm files must be produced again.
-CONVERTER_SOURCES = ("tzinfer/convert", "tzinfer/tzm.py", "tzinfer/planner.py")
+#: Sources whose change means the .tzm files must be produced again: the converter, and the
+#: engine (the converter asks the host build of it for the conv scratch sizes).
+CONVERTER_SOURCES = ("tzinfer/convert", "tzinfer/tzm.py", "tzinfer/planner.py", "tzinfer/native.py",
+                     "stinylib/src", "stinylib/include")
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ def _converter_digest_parts() -> list[Path]:
     files: list[Path] = []
     for name in CONVERTER_SOURCES:
         path = REPO_ROOT / name
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+                     if path.is_dir() else [path])
     return files
 
 
