@@ -123,12 +123,73 @@ def matmul_tanh() -> onnx.ModelProto:
     return g.model([3, 6], g.node("Add", [a, b], "y"))
 
 
+def conv(c: int, m: int, group: int, k: tuple[int, int], stride: int, pads: list[int], dilation: int,
+         hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
+    """One conv with bias and ReLU: the kernel paths and the edges of the window geometry."""
+    def build() -> onnx.ModelProto:
+        g = Graph(10 + c * m + k[0] * stride + dilation)
+        w, b = g.weight("w", m, c // group, *k), g.weight("b", m)
+        h = g.node("Conv", ["x", w, b], "c", kernel_shape=list(k), strides=[stride, stride], pads=pads,
+                   dilations=[dilation, dilation], group=group)
+        return g.model([1, c, *hw], g.node("Relu", [h], "y"))
+    return build
+
+
+def pool(op: str, k: tuple[int, int], stride: int, pads: list[int], ceil: int, count_pad: int,
+         hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
+    """One pool between two UNARY ops, so the pool's input and output are planned in the arena."""
+    def build() -> onnx.ModelProto:
+        g = Graph(20)
+        extra = {"count_include_pad": count_pad} if op == "AveragePool" else {}
+        h = g.node(op, [g.node("Sigmoid", ["x"], "s")], "p", kernel_shape=list(k), strides=[stride, stride],
+                   pads=pads, ceil_mode=ceil, **extra)
+        return g.model([2, 3, *hw], g.node("Tanh", [h], "y"))
+    return build
+
+
+def gemm(rows: int, k: int, n: int) -> Callable[[], onnx.ModelProto]:
+    """GEMM shapes around the 4x16 register tile (partial rows and columns)."""
+    def build() -> onnx.ModelProto:
+        g = Graph(30 + rows + n)
+        h = g.node("Gemm", ["x", g.weight("w", n, k), g.weight("b", n)], "l", transB=1)
+        return g.model([rows, k], g.node("Sigmoid", [h], "y"))
+    return build
+
+
+def high_rank() -> onnx.ModelProto:
+    """6-D broadcasting, transpose and pad, and a softmax over the first axis."""
+    g = Graph(40)
+    h = g.node("Add", ["x", g.weight("b", 2, 1, 3, 1, 1)], "a")
+    h = g.node("Transpose", [h], "t", perm=[5, 3, 0, 1, 4, 2])
+    h = g.node("Pad", [h, g.const("pads", np.array([0, 1, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0], np.int64))], "p")
+    return g.model([1, 2, 1, 3, 2, 2], g.node("Softmax", [h], "y", axis=0))
+
+
 SEEDS: dict[str, Callable[[], onnx.ModelProto]] = {
     "conv_pool_gemm": conv_pool_gemm,
     "depthwise_strided": depthwise_strided,
     "grouped_acts": grouped_acts,
     "broadcast_layout": broadcast_layout,
     "matmul_tanh": matmul_tanh,
+    "high_rank": high_rank,
+    # name: C, M, group, kernel, stride, pads (t, l, b, r), dilation, input H x W
+    "conv_1x1_stride2": conv(3, 5, 1, (1, 1), 2, [0, 0, 0, 0], 1, (5, 6)),
+    "conv_kernel_over_input": conv(2, 3, 1, (5, 4), 1, [2, 1, 2, 2], 1, (3, 3)),
+    "conv_stride3_asym_pads": conv(2, 4, 1, (3, 2), 3, [0, 2, 1, 0], 1, (8, 7)),
+    "conv_dilated3": conv(2, 2, 1, (2, 3), 1, [1, 1, 1, 1], 3, (7, 8)),
+    "conv_grouped3": conv(6, 3, 3, (3, 3), 2, [1, 1, 1, 1], 1, (6, 5)),
+    "conv_depthwise_mult": conv(2, 6, 2, (3, 3), 1, [1, 1, 1, 1], 1, (5, 5)),
+    "conv_depthwise_s2_nopad": conv(3, 3, 3, (3, 3), 2, [0, 0, 0, 0], 1, (7, 6)),
+    "conv_depthwise_s3_dilated": conv(2, 2, 2, (2, 2), 3, [2, 0, 1, 2], 2, (9, 7)),
+    "conv_single_channel": conv(1, 3, 1, (3, 3), 1, [0, 1, 0, 1], 1, (4, 5)),
+    "conv_wide_k": conv(40, 2, 1, (3, 3), 1, [1, 1, 1, 1], 1, (2, 40)),
+    "maxpool_ceil_pads": pool("MaxPool", (3, 3), 2, [1, 2, 2, 1], 1, 0, (6, 7)),
+    "maxpool_1x3_s1": pool("MaxPool", (1, 3), 1, [0, 1, 0, 1], 0, 0, (3, 4)),
+    "avgpool_ceil_count_pad": pool("AveragePool", (2, 3), 2, [1, 1, 1, 0], 1, 1, (5, 6)),
+    "avgpool_floor_no_count": pool("AveragePool", (3, 3), 1, [1, 1, 1, 1], 0, 0, (4, 4)),
+    "gemm_5x7x17": gemm(5, 7, 17),
+    "gemm_1x33x1": gemm(1, 33, 1),
+    "gemm_4x2x32": gemm(4, 2, 32),
 }
 
 
