@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from tzinfer import native, tzm
-from tzinfer.convert import UnsupportedError, convert
+from tzinfer.convert import ConvertError, UnsupportedError, convert
 from tzinfer.tzm import Act, OpType
 
 #: Examples per property; CI keeps the default, a soak run raises it (TZINFER_OP_EXAMPLES=500).
@@ -659,3 +659,55 @@ def test_tf2onnx_style_graph(c: int, hw: int, seed: int) -> None:
     assert op_types(converted) == [to_nchw, OpType.CONV, OpType.CONV, OpType.GLOBAL_AVGPOOL, OpType.RESHAPE,
                                    OpType.GEMM, OpType.SOFTMAX]
     assert [op.act for op in converted.ops[1:3]] == [Act.CLIP, Act.RELU]
+
+
+# --- malformed models --------------------------------------------------------------------------------
+
+
+@st.composite
+def odd_nodes(draw: st.DrawFn) -> tuple[onnx.NodeProto, dict[str, np.ndarray]]:
+    """One node with arbitrary (mostly invalid) attribute values and constant operands."""
+    small = st.integers(-2, 4)
+    pairs, quads = st.lists(small, min_size=2, max_size=2), st.lists(small, min_size=4, max_size=4)
+    dims = st.lists(st.integers(1, 4), min_size=0, max_size=4)
+    shape_vec = st.lists(small, min_size=1, max_size=5).map(lambda v: np.array(v, np.int64))
+    op = draw(st.sampled_from(["Conv", "MaxPool", "AveragePool", "Concat", "Softmax", "Flatten", "Transpose",
+                               "Reshape", "Squeeze", "Unsqueeze", "Pad", "Add", "MatMul", "ReduceMean",
+                               "PRelu"]))
+    consts: dict[str, np.ndarray] = {}
+    inputs = ["x"]
+    attrs: dict[str, object] = {}
+    if op == "Conv":
+        consts["k"] = rand(0, *draw(st.lists(st.integers(1, 4), min_size=4, max_size=4)))
+        inputs.append("k")
+        attrs = {"strides": draw(pairs), "pads": draw(quads), "dilations": draw(pairs), "group": draw(small)}
+    elif op in ("MaxPool", "AveragePool"):
+        attrs = {"kernel_shape": draw(pairs), "strides": draw(pairs), "pads": draw(quads),
+                 "ceil_mode": draw(st.integers(0, 1))}
+    elif op in ("Concat", "Softmax", "Flatten"):
+        attrs = {"axis": draw(st.integers(-6, 6))}
+        inputs += ["x"] if op == "Concat" else []
+    elif op == "Transpose":
+        attrs = {"perm": draw(st.lists(st.integers(-1, 4), min_size=1, max_size=5))}
+    elif op == "ReduceMean":
+        attrs = {"axes": draw(st.lists(st.integers(-5, 4), min_size=1, max_size=3))}
+    elif op in ("Reshape", "Squeeze", "Unsqueeze", "Pad"):
+        consts["k"] = draw(shape_vec)
+        inputs.append("k")
+    else:  # Add, MatMul, PRelu with a constant of any small shape
+        consts["k"] = rand(0, *draw(dims))
+        inputs.append("k")
+    return helper.make_node(op, inputs, ["y"], **attrs), consts
+
+
+@settings(max_examples=int(os.environ.get("TZINFER_OP_EXAMPLES", "25")) * 8, deadline=None)
+@given(odd_nodes(), st.lists(st.integers(1, 5), min_size=4, max_size=4))
+def test_malformed_nodes_are_refused_or_valid(case: tuple[onnx.NodeProto, dict], shape: list[int]) -> None:
+    """Whatever the attributes, the converter either refuses with ConvertError or writes a model
+    the engine loads and runs: never another exception, never a file the loader rejects."""
+    node, consts = case
+    try:
+        converted = convert_model(make_model([node], tuple(shape), consts))
+    except ConvertError:
+        return
+    native.load(tzm.write(converted)).run(np.zeros(shape, np.float32))

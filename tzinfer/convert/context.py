@@ -51,6 +51,21 @@ class Node:
     def attr(self, name: str, default: Any = None) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
         return self.attrs.get(name, default)
 
+    def axis(self, value: int, rank: int) -> int:
+        """An axis in -rank .. rank-1 as 0 .. rank-1; anything else is a malformed model."""
+        if not -rank <= int(value) < rank:
+            raise ConvertError(f"{self.op_type} node '{self.name}': axis {value} is out of range for "
+                               f"rank {rank}")
+        return int(value) % rank
+
+    def broadcast(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+        """The numpy broadcast of shapes; shapes that do not broadcast are a malformed model."""
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            raise ConvertError(f"{self.op_type} node '{self.name}': shapes "
+                               f"{' and '.join(map(str, shapes))} do not broadcast") from None
+
     def input(self, i: int) -> str:
         """Name of input i, or "" when it is omitted."""
         return self.inputs[i] if i < len(self.inputs) else ""

@@ -57,11 +57,7 @@ def binary(ctx: Context, node: Node) -> None:
     if kind == BinaryKind.MUL and _hard_swish(ctx, node):
         return
     a, b = node.input(0), node.input(1)
-    try:
-        shape = tuple(np.broadcast_shapes(ctx.shape(a), ctx.shape(b)))
-    except ValueError:
-        raise ConvertError(f"{node.op_type} node '{node.name}': shapes {ctx.shape(a)} and {ctx.shape(b)} "
-                           "do not broadcast") from None
+    shape = node.broadcast(ctx.shape(a), ctx.shape(b))
     if ctx.is_const(a) != ctx.is_const(b):
         const_first = ctx.is_const(a)
         x, const = (b, ctx.consts[a]) if const_first else (a, ctx.consts[b])
@@ -74,7 +70,7 @@ def binary(ctx: Context, node: Node) -> None:
 def prelu(ctx: Context, node: Node) -> None:
     node.check_attrs(())
     shape = ctx.shape(node.input(0))
-    if tuple(np.broadcast_shapes(shape, ctx.shape(node.input(1)))) != shape:
+    if node.broadcast(shape, ctx.shape(node.input(1))) != shape:
         raise ConvertError(f"PRelu node '{node.name}': slope {ctx.shape(node.input(1))} does not broadcast "
                            f"to the input {shape}")
     ctx.emit(node, OpType.BINARY, [ctx.operand(node, 0), ctx.operand(node, 1)], shape, [BinaryKind.PRELU])

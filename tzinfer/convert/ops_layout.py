@@ -36,7 +36,10 @@ def reshape(ctx: Context, node: Node) -> None:
     src = ctx.shape(node.input(0))
     given = ctx.const(node, 1, "shape").reshape(-1) if ctx.opset >= 5 else node.attr("shape")
     target = [int(d) for d in given]
-    if not node.attr("allowzero", 0):
+    if not node.attr("allowzero", 0):  # 0 copies the input's dim at the same index
+        if any(d == 0 and i >= len(src) for i, d in enumerate(target)):
+            raise ConvertError(f"Reshape node '{node.name}': target {target} copies a dim the input {src} "
+                               "does not have")
         target = [src[i] if d == 0 else d for i, d in enumerate(target)]
     if target.count(-1) > 1 or any(d < -1 or d == 0 for d in target):
         raise ConvertError(f"Reshape node '{node.name}': invalid target shape {target} for input {src}")
@@ -49,8 +52,7 @@ def reshape(ctx: Context, node: Node) -> None:
 def flatten(ctx: Context, node: Node) -> None:
     node.check_attrs({"axis"})
     shape = ctx.shape(node.input(0))
-    axis = int(node.attr("axis", 1))
-    axis += len(shape) if axis < 0 else 0
+    axis = node.axis(node.attr("axis", 1), len(shape) + 1)  # axis = rank is allowed: [N..., 1]
     _reshape_to(ctx, node, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
 
 
@@ -58,7 +60,10 @@ def squeeze(ctx: Context, node: Node) -> None:
     node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = ctx.shape(node.input(0))
     axes = _axes(node, ctx, 1)
-    drop = {a % len(shape) for a in axes} if axes is not None else {i for i, d in enumerate(shape) if d == 1}
+    if axes is None:
+        drop = {i for i, d in enumerate(shape) if d == 1}
+    else:
+        drop = {node.axis(a, len(shape)) for a in axes}
     if any(shape[a] != 1 for a in drop):
         raise ConvertError(f"Squeeze node '{node.name}': axes {axes} of {shape} are not all 1")
     _reshape_to(ctx, node, tuple(d for i, d in enumerate(shape) if i not in drop))
@@ -71,7 +76,7 @@ def unsqueeze(ctx: Context, node: Node) -> None:
     if axes is None:
         raise ConvertError(f"Unsqueeze node '{node.name}': no axes given")
     rank = len(shape) + len(axes)
-    for a in sorted(a % rank for a in axes):
+    for a in sorted(node.axis(a, rank) for a in axes):
         shape.insert(a, 1)
     _reshape_to(ctx, node, tuple(shape))
 
@@ -95,8 +100,8 @@ def concat(ctx: Context, node: Node) -> None:
     node.check_attrs({"axis"})
     shapes = [ctx.shape(v) for v in node.inputs]
     rank = len(shapes[0])
-    axis = int(node.attr("axis", 1))
-    axis += rank if axis < 0 else 0
+    axis = node.axis(node.attr("axis", 1), rank)
+
     def outside(s: tuple[int, ...]) -> tuple[int, ...]:
         return s[:axis] + s[axis + 1:]
 
@@ -125,7 +130,7 @@ def pad(ctx: Context, node: Node) -> None:
         value = float(ctx.const(node, 2, "constant_value").reshape(-1)[0]) if node.input(2) else 0.0
         axes = list(range(rank))
         if node.input(3):
-            axes = [int(a) % rank for a in ctx.const(node, 3, "axes").reshape(-1)]
+            axes = [node.axis(a, rank) for a in ctx.const(node, 3, "axes").reshape(-1)]
     else:
         pads, value = [int(p) for p in node.attr("pads")], float(node.attr("value", 0.0))
         axes = list(range(rank))
@@ -152,8 +157,7 @@ def softmax(ctx: Context, node: Node) -> None:
     node.check_attrs({"axis"})
     x = node.input(0)
     shape = ctx.shape(x)
-    axis = int(node.attr("axis", 1 if ctx.opset < 13 else -1))
-    axis += len(shape) if axis < 0 else 0
+    axis = node.axis(node.attr("axis", 1 if ctx.opset < 13 else -1), len(shape))
     if ctx.opset >= 13 or axis == len(shape) - 1:
         ctx.emit(node, OpType.SOFTMAX, [ctx.tensor(x)], shape, [axis])
         return

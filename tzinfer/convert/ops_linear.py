@@ -96,6 +96,9 @@ def gemm(ctx: Context, node: Node) -> None:
         c = _float_const(ctx, node, 2, "C").astype(np.float64) * beta
         bias = affine.per_channel(c, (m, weights.shape[1]))
         if bias is None:  # a full [M,N] or [M,1] addend is not a bias: add it after the product
+            if node.broadcast(c.shape, (m, weights.shape[1])) != (m, weights.shape[1]):
+                raise ConvertError(f"Gemm node '{node.name}': C of shape {c.shape} is larger than the "
+                                   f"{m}x{weights.shape[1]} product")
             y = _gemm(ctx, node, x, weights, None, out=f"{node.name}:product")
             addend = ctx.graph.add_const(c, f"{node.name}:C")
             ctx.emit(node, OpType.BINARY, [y, addend], (m, weights.shape[1]), [BinaryKind.ADD])

@@ -61,7 +61,7 @@ def reduce_mean(ctx: Context, node: Node) -> None:
                      {"keepdims", "noop_with_empty_axes"})
     shape = ctx.shape(node.input(0))
     given = ctx.const(node, 1, "axes").reshape(-1) if node.input(1) else node.attr("axes", [])
-    axes = sorted(int(a) % len(shape) for a in given) if len(shape) else []
+    axes = sorted(node.axis(a, len(shape)) for a in given)
     keep = bool(node.attr("keepdims", 1))
     if len(shape) != 4 or axes not in ([2, 3], [1, 2]):
         raise node.unsupported(f"axes {list(given)} of a rank-{len(shape)} input: only the spatial axes of "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tzinfer.convert.context import Node
+from tzinfer.convert.errors import ConvertError
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ def resolve(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int], ceil_mo
     if min(dh, dw) < 1 or (not dilated and (dh, dw) != (1, 1)):
         raise node.unsupported(f"dilations={node.attr('dilations')}: only dilation 1 is supported here")
     kh, kw = kernel
+    if min(kh, kw) < 1 or min(_pair(node, "strides", 1)) < 1:
+        raise ConvertError(f"{node.op_type} node '{node.name}': kernel {kh}x{kw} and strides "
+                           f"{list(_pair(node, 'strides', 1))} must be positive")
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # extent of the dilated kernel
     sh, sw = _pair(node, "strides", 1)
     h, w = in_hw
