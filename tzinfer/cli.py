@@ -45,6 +45,7 @@ def _cmd_convert(args: argparse.Namespace) -> None:
     from tzinfer.convert import convert
 
     result = convert(args.model, args.input_shape)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(tzm.write(result.model))
     plan, model = result.plan, result.model
     dims = "x".join(map(str, model.tensors[model.input].dims))
@@ -73,6 +74,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     if x.shape != expected:
         raise ValueError(f"input {args.input} has shape {list(x.shape)}, the model takes {list(expected)}")
     y = np.asarray(engine.run(x), dtype=np.float32)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     np.save(args.output, y)
     print(f"{args.output}: output {list(y.shape)}, argmax {int(y.argmax())}")
 
