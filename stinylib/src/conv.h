@@ -5,7 +5,9 @@
 #include "conv_geometry.h"
 #include "kernels.h"
 
-/* Convs with one input channel per group (depthwise): a direct kernel (conv_direct.c). */
+/* Convs with one input channel per group (depthwise): a direct kernel (conv_direct.c), taking
+ * kernel taps STL_DIRECT_TAPS at a time. */
+#define STL_DIRECT_TAPS 32
 uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g);
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
 		     const float *b, float *y, float *scratch);

@@ -8,21 +8,15 @@
 #include "window.h"
 
 /*
- * Direct convs read their input from a copy in the scratch tensor: the plane with its zero padding,
- * each row split into sw phases (phase r holds padded columns r, r + sw, r + 2sw, ...). Then every
- * kernel tap reads consecutive cells for consecutive outputs, whatever the stride, and nothing
- * needs a border case.
+ * Direct convs read their input from a copy in the scratch tensor: the input plane with its zero
+ * padding, each row split into sw phases (phase r holds padded columns r, r + sw, r + 2sw, ...).
+ * Then every kernel tap reads consecutive cells for consecutive outputs, whatever the stride, and
+ * nothing needs a border case.
  */
 struct direct_layout {
 	size_t phase_len;  /* cells per phase: ceil(padded width / sw) */
-	size_t row;        /* cells per padded row: sw * phase_len */
+	size_t row;        /* cells per padded row: sw · phase_len */
 };
-
-uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g)
-{
-	const uint64_t phase_len = ((uint64_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
-	return 4ull * ((uint64_t)g->h + g->pt + g->pb) * phase_len * g->sw;
-}
 
 static struct direct_layout direct_layout(const struct stl_conv_geometry *g)
 {
@@ -30,6 +24,12 @@ static struct direct_layout direct_layout(const struct stl_conv_geometry *g)
 	l.phase_len = ((size_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
 	l.row = l.phase_len * g->sw;
 	return l;
+}
+
+uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g)
+{
+	const uint64_t phase_len = ((uint64_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
+	return 4ull * ((uint64_t)g->h + g->pt + g->pb) * phase_len * g->sw;
 }
 
 /* dst[i] = src[i·sw] for i < n; sw is a compile-time constant when specialised. */
@@ -66,13 +66,13 @@ static void copy_plane(const struct stl_conv_geometry *g, const struct direct_la
 	}
 }
 
-/* Kernel taps, at most STL_TAPS at a time, as offsets of their first input cell from the start of
- * an output row's window in the plane copy (see direct_layout). */
-
+/* Offsets of taps [first, first + n) (n <= STL_DIRECT_TAPS), tap t = ky·kw + kx as in the weights,
+ * from the start of an output row's window in the copy. Returns n. */
 static uint32_t tap_offsets(const struct stl_conv_geometry *g, const struct direct_layout *l, uint32_t first,
-			    size_t off[STL_TAPS])
+			    size_t off[STL_DIRECT_TAPS])
 {
-	const uint32_t total = g->kh * g->kw, n = total - first < STL_TAPS ? total - first : STL_TAPS;
+	const uint32_t total = g->kh * g->kw;
+	const uint32_t n = total - first < STL_DIRECT_TAPS ? total - first : STL_DIRECT_TAPS;
 	for (uint32_t t = 0; t < n; t++) {
 		const uint32_t ky = (first + t) / g->kw, col = (first + t) % g->kw * g->dw;
 		off[t] = (size_t)ky * g->dh * l->row + col % g->sw * l->phase_len + col / g->sw;
@@ -94,9 +94,8 @@ STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w,
 	}
 }
 
-/* A fresh output row (bias, no accumulation) in blocks of a constant width blk; the last block
- * overlaps the one before rather than leaving a scalar remainder, which matters on 7- and 14-wide
- * rows. Needs ow >= blk. */
+/* A fresh output row in blocks of a constant width blk; the last block overlaps the one before
+ * rather than leaving a scalar remainder, which matters on 7- and 14-wide rows. Needs ow >= blk. */
 STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
 			      float *restrict row, const uint32_t ntaps, const uint32_t blk)
 {
@@ -107,44 +106,52 @@ STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w
 		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, ntaps, 0);
 }
 
-/* The first chunk of 9 taps (3×3 kernels) with the widest block that fits the row. */
-static void direct_row_3x3(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			   float *restrict row)
+/* A fresh row with ntaps taps, ntaps constant: the widest block that fits the row. */
+STL_INLINE void direct_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			   float *restrict row, const uint32_t ntaps)
 {
 	if (ow >= 16)
-		direct_blocks(in, off, w, bias, ow, row, 9, 16);
+		direct_blocks(in, off, w, bias, ow, row, ntaps, 16);
 	else if (ow >= 8)
-		direct_blocks(in, off, w, bias, ow, row, 9, 8);
+		direct_blocks(in, off, w, bias, ow, row, ntaps, 8);
 	else if (ow >= 4)
-		direct_blocks(in, off, w, bias, ow, row, 9, 4);
+		direct_blocks(in, off, w, bias, ow, row, ntaps, 4);
 	else
-		direct_cells(in, off, w, bias, ow, row, 9, 0);
+		direct_cells(in, off, w, bias, ow, row, ntaps, 0);
 }
 
-/* Convs with one input channel per group (depthwise, possibly with a channel multiplier), taps in
- * chunks of up to STL_TAPS (one chunk up to 5×5 kernels; larger kernels re-copy the planes). */
+/* One output row from n taps, added to the row when accumulate is set (later tap chunks);
+ * specialised for 3×3 kernels. */
+static void direct_any_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
+			   float *restrict row, uint32_t n, int accumulate)
+{
+	if (n == 9 && !accumulate)
+		direct_row(in, off, w, bias, ow, row, 9);
+	else if (accumulate)
+		direct_cells(in, off, w, bias, ow, row, n, 1);
+	else
+		direct_cells(in, off, w, bias, ow, row, n, 0);
+}
+
+/* The input plane is copied once per chunk of STL_DIRECT_TAPS taps (one chunk up to 5×5 kernels;
+ * larger kernels re-copy), then each of its output channels is built row by row. */
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
-		     const float *b, float *y, float *plane)
+		     const float *b, float *y, float *copy)
 {
 	const struct direct_layout l = direct_layout(g);
 	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
-	size_t off[STL_TAPS];
+	size_t off[STL_DIRECT_TAPS];
 	for (uint32_t first = 0; first < taps;) {
 		const uint32_t n = tap_offsets(g, &l, first, off);
 		for (uint32_t img = 0; img < g->n; img++)
 			for (uint32_t ic = 0; ic < g->c; ic++) {
-				copy_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, plane);
+				copy_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
 				for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
 					const float *wt = w + (size_t)oc * taps + first, bias = b ? b[oc] : 0.0f;
 					float *out = y + ((size_t)img * g->m + oc) * g->p;
-					for (uint32_t oh = 0; oh < g->oh; oh++) {
-						const float *in = plane + (size_t)oh * g->sh * l.row;
-						float *row = out + (size_t)oh * g->ow;
-						if (n == 9 && first == 0)
-							direct_row_3x3(in, off, wt, bias, g->ow, row);
-						else
-							direct_cells(in, off, wt, bias, g->ow, row, n, first > 0);
-					}
+					for (uint32_t oh = 0; oh < g->oh; oh++)
+						direct_any_row(copy + (size_t)oh * g->sh * l.row, off, wt, bias, g->ow,
+							       out + (size_t)oh * g->ow, n, first > 0);
 					if (first + n == taps)
 						stl_act_apply(e->op, out, g->p);
 				}
@@ -152,4 +159,3 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 		first += n;
 	}
 }
-
