@@ -29,7 +29,12 @@ def bench(tzm_path: Path, onnx_path: Path, runs: int = 50) -> dict[str, Any]:
     engine = native.load(data)
     model = tzm.read(data)
     shape = model.tensors[model.input].dims
-    session = reference_session(onnx_path)
+    if not onnx_path.is_file():
+        raise BenchError(f"{onnx_path}: no such file")
+    try:
+        session = reference_session(onnx_path)
+    except Exception as e:  # onnxruntime's pybind errors share no useful base class
+        raise BenchError(f"ONNX Runtime cannot load {onnx_path}: {str(e).strip().splitlines()[0]}") from None
     ort_input = session.get_inputs()[0]
     if len(ort_input.shape) != len(shape) or any(isinstance(d, int) and d != s
                                                 for d, s in zip(ort_input.shape, shape, strict=True)):

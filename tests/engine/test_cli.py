@@ -150,3 +150,6 @@ def test_bench_prints_the_json_contract(lenet: Path, fixtures: FixturePaths) -> 
     assert report["peak_arena_bytes"] >= report["liveness_bound_bytes"] > 0
     assert report["weights_bytes"] == 246824  # LeNet-5's float initializers
     assert_one_line_error(tzinfer("bench", lenet, "--onnx", fixtures.onnx("squeezenet1_1"), "--runs", "1"), 1)
+    garbage = lenet.with_name("garbage.onnx")
+    garbage.write_bytes(b"not a model")
+    assert_one_line_error(tzinfer("bench", lenet, "--onnx", garbage, "--runs", "1"), 1, "ONNX Runtime")
