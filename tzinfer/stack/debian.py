@@ -95,6 +95,10 @@ class DebianArchive:
             f"-oDir::State::Lists={r / 'lists'}",
             "-oDir::State::status=/dev/null",
             f"-oDir::Cache={r / 'apt-cache'}",
+            # Explicit, because container images often disable apt's binary caches in
+            # /etc/apt/apt.conf.d, which makes every apt-cache call parse all indexes again.
+            "-oDir::Cache::pkgcache=pkgcache.bin",
+            "-oDir::Cache::srcpkgcache=srcpkgcache.bin",
             "-oAPT::Architecture=arm64",
             "-oAPT::Architectures::=arm64",
             "-oAcquire::Languages=none",

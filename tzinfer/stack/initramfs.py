@@ -185,6 +185,11 @@ def _check_libraries(root: Path) -> None:
 def build(stack: QemuStack) -> None:
     """Assemble stack.initrd from the Debian binaries, the in-tree TAs, memscan and the overlay."""
     hosttools.require("cpio")
+    inputs = [stack.debian_root, stack.root / "modules", stack.in_tree_tas, stack.overlay]
+    stamp = Stamp(stack.root / ".initramfs-built",
+                  digest([INITTAB, RCS, MEMSCAN_SOURCE, *_tree_contents(inputs)]))
+    if stamp.fresh() and stack.initrd.is_file():
+        return
     staging = stack.root / "initramfs-root"
     if staging.exists():
         shutil.rmtree(staging)
@@ -222,6 +227,20 @@ def build(stack: QemuStack) -> None:
         shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
     _check_libraries(staging)
     _write_cpio(stack, staging)
+    stamp.done()
+
+
+def _tree_contents(roots: list[Path]) -> list[str | Path]:
+    """Relative names, link targets and files under `roots`, in a stable order, for a digest."""
+    parts: list[str | Path] = []
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            parts.append(str(path.relative_to(root.parent)))
+            if path.is_symlink():
+                parts.append(str(path.readlink()))
+            elif path.is_file():
+                parts.append(path)
+    return parts
 
 
 def _write_cpio(stack: QemuStack, staging: Path) -> None:

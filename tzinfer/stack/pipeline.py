@@ -84,8 +84,10 @@ def build(relock: bool = False, stack: QemuStack | None = None) -> QemuStack:
     stack.board.check_no_overlap()
     ctx = BuildContext(stack, DebianArchive(relock=relock))
     start = time.monotonic()
-    for _name, step in STEPS:
+    for name, step in STEPS:
+        step_start = time.monotonic()
         step(ctx)
+        console.print(f"[dim]step {name}: {time.monotonic() - step_start:.0f}s[/]")
     ctx.archive.write_lock()
     console.print(f"[bold green]QEMU stack ready[/] in {time.monotonic() - start:.0f}s: {stack.root}")
     return stack

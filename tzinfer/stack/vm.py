@@ -6,6 +6,7 @@ the kernel and initramfs from QEMU's fw_cfg, so no disk image is needed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -74,3 +75,32 @@ class QemuVM:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class BootedVM:
+    """A VM that reached a shell: the VM, its console and the boot time it took."""
+
+    vm: QemuVM
+    console: Console
+    stack: QemuStack
+    boot_seconds: float
+    powered_off: bool = False
+
+    def poweroff(self, timeout: float = 30.0) -> int:
+        """Power off from the shell and wait for QEMU to exit; returns QEMU's exit status."""
+        self.console.poweroff(timeout)
+        status = self.vm.wait_exit(timeout)
+        self.powered_off = True
+        return status
+
+
+def boot(stack: QemuStack, console_log: Path, secure_log: Path, timeout: float = 180.0) -> BootedVM:
+    """Start QEMU and wait for the shell. The caller must vm.stop() it (also on failure)."""
+    vm = QemuVM(stack, console_log, secure_log)
+    console = vm.start()
+    try:
+        return BootedVM(vm, console, stack, console.expect_boot(timeout=timeout))
+    except Exception:
+        vm.stop()
+        raise

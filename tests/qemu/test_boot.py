@@ -1,0 +1,95 @@
+"""The booted QEMU stack: OP-TEE is up, patched, sized from board/qemu/memory.yaml, and clean."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tzinfer.stack.console import Console
+from tzinfer.stack.debian import LOCK_FILE
+from tzinfer.stack.vm import BootedVM
+
+pytestmark = pytest.mark.qemu
+
+#: xtest cases run on our patched OS: 1001 (core self tests), 1004 (TA crypto/mem), 4001 (crypto).
+XTEST_SMOKE = ("1001", "1004", "4001")
+
+
+def iomem_top_level(target: Console) -> list[tuple[int, int, str]]:
+    """(start, end inclusive, name) of the top-level /proc/iomem entries."""
+    entries = []
+    for line in target.check("cat /proc/iomem").splitlines():
+        match = re.match(r"^([0-9a-f]+)-([0-9a-f]+) : (.*)$", line)
+        if match:
+            entries.append((int(match[1], 16), int(match[2], 16), match[3]))
+    return entries
+
+
+def optee_os_version() -> str:
+    """major.minor of the optee-os source package the stack was built from (lock file)."""
+    for line in LOCK_FILE.read_text().splitlines():
+        fields = line.split()
+        if fields[:1] == ["src"] and fields[2] == "optee-os":
+            return ".".join(fields[3].split(".")[:2])
+    raise AssertionError(f"no optee-os source pin in {LOCK_FILE}")
+
+
+def test_tee_devices_present(target: Console) -> None:
+    target.check("test -c /dev/tee0 && test -c /dev/teepriv0")
+
+
+def test_optee_revision_in_dmesg(target: Console) -> None:
+    dmesg = target.check("dmesg")
+    match = re.search(r"optee: revision (\d+\.\d+)", dmesg)
+    assert match, "the optee driver did not report an OP-TEE revision"
+    assert match[1] == optee_os_version()
+
+
+def test_xtest_smoke_passes(target: Console) -> None:
+    code, output = target.run(f"xtest {' '.join(XTEST_SMOKE)}", timeout=600)
+    summary = re.search(r"(\d+) test cases? of which (\d+) failed", output)
+    assert summary, output[-2000:]
+    assert int(summary[1]) >= len(XTEST_SMOKE), output[-2000:]
+    assert summary[2] == "0", output[-2000:]
+    assert code == 0
+
+
+def test_secure_carveout_reserved_from_linux(target: Console, qemu_vm: BootedVM) -> None:
+    board = qemu_vm.stack.board
+    entries = iomem_top_level(target)
+    for region in (board.tzdram, board.shared_memory):
+        assert (region.base, region.end - 1, "reserved") in entries, f"{region} not reserved: {entries}"
+    for start, end, name in entries:
+        if name == "System RAM":
+            for region in (board.tzdram, board.shared_memory):
+                assert end < region.base or start >= region.end, f"System RAM {start:x}-{end:x} over {region}"
+
+
+def test_ta_pool_is_what_memory_yaml_says(qemu_vm: BootedVM) -> None:
+    # OP-TEE (CFG_TEE_CORE_LOG_LEVEL=3) logs the core's carve-out from TZDRAM; the TA pool is
+    # the rest of TZDRAM.
+    board = qemu_vm.stack.board
+    log = qemu_vm.vm.secure_log.read_text(errors="replace")
+    match = re.search(r"carve_out_core_mem:\d+ (0x[0-9a-f]+) \.\. (0x[0-9a-f]+)", log)
+    assert match, "OP-TEE logged no core carve-out"
+    core_start, core_end = int(match[1], 16), int(match[2], 16)
+    assert core_start == board.tzdram.base
+    assert (core_end, board.tzdram.end - core_end) == (board.ta_pool.base, board.ta_pool.size)
+    assert board.ta_pool.size == 62 << 20
+
+
+def test_freed_ta_pages_are_zero(target: Console, qemu_vm: BootedVM) -> None:
+    # Runs last but one: every TA of the session (xtest's, the tzinfer TA with its model) has
+    # exited. Run a TA once more, then read the TA pool from the normal world: only zero pages
+    # and OP-TEE's user page tables may be left, no TA data.
+    target.check("xtest 4001", timeout=600)
+    pool = qemu_vm.stack.board.ta_pool
+    output = target.check(f"memscan 0x{pool.base:x} 0x{pool.size:x}", timeout=120)
+    counts = dict(re.findall(r"(\w+)=(0x[0-9a-f]+|\d+)", output))
+    assert int(counts["pages"]) == pool.size // 4096, output
+    assert int(counts["data"]) == 0, f"TA data left in the pool after its TAs exited: {output}"
+
+
+def test_clean_poweroff(qemu_vm: BootedVM) -> None:
+    assert qemu_vm.poweroff() == 0
