@@ -1,28 +1,24 @@
-# TF-A for tzinfer: BL31 with the OP-TEE dispatcher, and secure DRAM sized by the board's
-# memory map (our TF-A patch moves SEC_DRAM* / NS_DRAM0_BASE; tests/test_memmap.py checks that
-# the patch agrees with board/<board>/memory.yaml).
+# TF-A for the tzinfer distro: BL31 with the OP-TEE dispatcher, and secure DRAM sized by the
+# board's memory map (our TF-A patches move SEC_DRAM* / NS_DRAM0_BASE; tests/test_memmap.py
+# checks that they agree with board/<board>/memory.yaml).
 
-FILESEXTRAPATHS:prepend := "${THISDIR}/files:"
-
-require conf/include/tzinfer-memory-rpi3.inc
-require conf/include/tzinfer-memory-qemu.inc
-TZINFER_TFA_MEMORY_FLAGS ??= ""
+FILESEXTRAPATHS:prepend:tzinfer := "${THISDIR}/files:"
 
 # qemuarm64-secureboot: meta-arm already builds TF-A with SPD=opteed and OP-TEE as BL32; only
 # the secure DRAM moves.
-SRC_URI:append:qemuarm64-secureboot = " file://0001-plat-qemu-put-the-BL32-secure-DRAM-in-DDR.patch"
+SRC_URI:append:qemuarm64-secureboot:tzinfer = " file://0001-plat-qemu-put-the-BL32-secure-DRAM-in-DDR.patch"
 
 # Raspberry Pi 3 (meta-arm has no rpi3 TF-A): armstub8.bin = BL1 padded to 128 KiB, then the
 # FIP with BL2, BL31, OP-TEE (BL32) and U-Boot (BL33). The firmware loads it at 0 (config.txt
-# armstub=, set by conf/include/tzinfer-rpi3.inc).
-COMPATIBLE_MACHINE:raspberrypi3-64 = "raspberrypi3-64"
+# armstub=, see conf/include/tzinfer-rpi3.inc). Only the tzinfer distro enables it.
+COMPATIBLE_MACHINE:raspberrypi3-64:tzinfer = "raspberrypi3-64"
+DEPENDS:append:raspberrypi3-64 = " optee-os"
 SRC_URI:append:raspberrypi3-64 = " file://0002-plat-rpi3-grow-BL32-secure-DRAM-and-reserve-it.patch"
 TFA_PLATFORM:raspberrypi3-64 = "${TZINFER_TFA_PLATFORM}"
 TFA_SPD:raspberrypi3-64 = "opteed"
 TFA_UBOOT:raspberrypi3-64 = "1"
 TFA_BUILD_TARGET:raspberrypi3-64 = "all fip"
 TFA_INSTALL_TARGET:raspberrypi3-64 = "armstub8.bin"
-DEPENDS:append:raspberrypi3-64 = " optee-os"
 EXTRA_OEMAKE:append:raspberrypi3-64 = " \
     NEED_BL32=yes \
     BL32=${STAGING_DIR_TARGET}${nonarch_base_libdir}/firmware/tee-header_v2.bin \

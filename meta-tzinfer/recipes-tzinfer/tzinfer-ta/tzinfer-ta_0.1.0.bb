@@ -5,24 +5,20 @@ SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
 
-DEPENDS = "optee-os-tadevkit python3-cryptography-native"
-
-inherit python3native tzinfer-ta-sign
-
 SRC_URI = "file://ta;subdir=${BP} \
            file://stinylib;subdir=${BP} \
            file://tinylibm;subdir=${BP} \
            "
 
+DEPENDS += "optee-os-tadevkit python3-cryptography-native"
+
+inherit python3native tzinfer_ta_sign
+
 B = "${WORKDIR}/build"
 
 TA_DEV_KIT_DIR = "${STAGING_INCDIR}/optee/export-user_ta"
 
-# The TA heap (TA_DATA_SIZE) is the board's ta_heap_budget from its memory map.
-require conf/include/tzinfer-memory-rpi3.inc
-require conf/include/tzinfer-memory-qemu.inc
-TZINFER_TA_HEAP_BUDGET ??= ""
-
+# TA_DATA_SIZE, the TA heap, is the board's ta_heap_budget (tzinfer distro, from the memory map).
 EXTRA_OEMAKE = "TA_DEV_KIT_DIR=${TA_DEV_KIT_DIR} \
                 CROSS_COMPILE=${HOST_PREFIX} \
                 TA_DATA_SIZE=${TZINFER_TA_HEAP_BUDGET} \
@@ -30,11 +26,13 @@ EXTRA_OEMAKE = "TA_DEV_KIT_DIR=${TA_DEV_KIT_DIR} \
                 ${TZINFER_TA_SIGN_FLAGS} \
                 "
 
-python () {
+python tzinfer_check_heap_budget() {
     if not d.getVar('TZINFER_TA_HEAP_BUDGET'):
-        raise bb.parse.SkipRecipe("no tzinfer memory map for MACHINE %s: add board/<board>/memory.yaml "
-                                  "and its generated conf/include/tzinfer-memory-<board>.inc" % d.getVar('MACHINE'))
+        bb.fatal("no tzinfer memory map for MACHINE %s (TZINFER_TA_HEAP_BUDGET is empty): build with "
+                 "DISTRO = \"tzinfer\" on a machine that has board/<board>/memory.yaml and its generated "
+                 "conf/include/tzinfer-memory-<board>.inc" % d.getVar('MACHINE'))
 }
+do_compile[prefuncs] += "tzinfer_check_heap_budget"
 
 do_compile() {
     oe_runmake -C ${S}/ta
@@ -46,7 +44,7 @@ do_install() {
     install -m 0444 ${B}/*.ta ${D}${nonarch_base_libdir}/optee_armtz
 }
 
-FILES:${PN} = "${nonarch_base_libdir}/optee_armtz/"
+FILES:${PN} += "${nonarch_base_libdir}/optee_armtz/"
 
 # The TA is built for the OP-TEE of this machine.
 PACKAGE_ARCH = "${MACHINE_ARCH}"

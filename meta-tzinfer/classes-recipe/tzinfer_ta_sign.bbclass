@@ -1,18 +1,16 @@
 # TA signing key for recipes that sign Trusted Applications (optee-os for its in-tree TAs,
 # tzinfer-ta) or embed the key that verifies them (optee-os).
 #
-# Set TZINFER_TA_SIGN_KEY to the absolute path of your RSA private key (PEM), e.g. in
-# local.conf or through kas's env. Without it OP-TEE's default_ta.pem is used: that key is
-# public, so anyone can sign a TA the device will load; the build warns every time it signs.
+# TZINFER_TA_SIGN_KEY (tzinfer distro, local.conf or kas env) is the absolute path of your RSA
+# private key (PEM). Without it OP-TEE's default_ta.pem is used: that key is public, so anyone
+# can sign a TA the device will load; every build that signs with it warns.
 #
-# optee_os #5200: the TA dev kit exported by optee-os-tadevkit defaults TA_SIGN_KEY to its own
+# optee_os #5200: the TA dev kit that optee-os-tadevkit exports defaults TA_SIGN_KEY to its own
 # keys/default_ta.pem, so a TA built against it under Yocto is signed with the test key even
 # when optee-os was given another one, and then fails to load. The fix here: optee-os gets
-# TA_SIGN_KEY (which also sets TA_PUBLIC_KEY, the key embedded in the OP-TEE core), and each TA
-# recipe passes the same TA_SIGN_KEY explicitly. The dev kit itself is left alone, so the
-# private key never lands in the staged or packaged dev kit.
-
-TZINFER_TA_SIGN_KEY ??= ""
+# TA_SIGN_KEY (OP-TEE then also embeds its public half as TA_PUBLIC_KEY), and each TA recipe
+# passes the same TA_SIGN_KEY explicitly. The dev kit is left alone, so the private key never
+# lands in the staged or packaged dev kit.
 
 # Make arguments that select the key; empty for the default key, since an empty TA_SIGN_KEY=
 # on the make command line would defeat OP-TEE's "?=" default.
