@@ -579,6 +579,55 @@ def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
     assert not any(op.type == OpType.BINARY and op.iattr[0] == 0 for op in converted.ops)  # BN folded, no ADD
 
 
+def _block_zoo_net() -> object:
+    """Building blocks of other mobile CNN families in one torch net: a ResNet basic block
+    (residual add + ReLU), a ShuffleNet channel shuffle (5-D reshape/transpose), an EfficientNet
+    SiLU (x * sigmoid(x)), a SqueezeNet-style concat and a max pool with ceil_mode."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1), nn.BatchNorm2d(8), nn.ReLU())
+            self.res = nn.Sequential(nn.Conv2d(8, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                                     nn.Conv2d(8, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8))
+            self.expand1, self.expand3 = nn.Conv2d(8, 4, 1), nn.Conv2d(8, 4, 3, padding=1)
+            self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.stem(x)
+            x = torch.relu(x + self.res(x))
+            n, c, h, w = x.shape
+            x = x.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)  # channel shuffle
+            x = x * torch.sigmoid(x)
+            x = torch.cat([self.expand1(x), self.expand3(x)], 1)
+            x = self.pool(x)
+            return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+    torch.manual_seed(1)
+    net = Net()
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    return net.eval()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_pytorch_block_zoo(tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "zoo.onnx"
+    torch.onnx.export(_block_zoo_net(), torch.zeros(1, 3, 9, 9), str(path), opset_version=13, dynamo=False,
+                      input_names=["x"], output_names=["y"])
+    x = rand(7, 1, 3, 9, 9)
+    converted = check(onnx.load(path), x)
+    assert OpType.TRANSPOSE in op_types(converted)  # the 5-D shuffle
+    assert any(op.type == OpType.BINARY and op.act == Act.RELU for op in converted.ops)  # residual + ReLU
+
+
 # --- cross-node fusions ------------------------------------------------------------------------------
 
 
