@@ -54,7 +54,7 @@ def build_tzm(graph: Graph) -> Emitted:
                 raise UnsupportedError(f"tensor '{name}' has rank {len(t.shape)}; S-Tinylib tensors have at "
                                        f"most {MAX_DIMS} dims")
             ids[name] = len(records)
-            kind = TensorKind.ACT if t.data is None else TensorKind.CONST
+            kind = TensorKind.CONST if t.is_const else TensorKind.ACT
             records.append(TensorRecord(kind, t.shape, 0, 4 * numel(t.shape)))
         return ids[name]
 
