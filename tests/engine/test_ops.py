@@ -27,7 +27,7 @@ EXAMPLES = settings(max_examples=int(os.environ.get("TZINFER_OP_EXAMPLES", "25")
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def make_model(nodes: list[onnx.NodeProto], input_shape: tuple[int | str, ...],
+def make_model(nodes: list[onnx.NodeProto], input_shape: tuple[int | str, ...] | None,
                consts: dict[str, np.ndarray] | None = None, opset: int = 14) -> onnx.ModelProto:
     """A one-input ("x"), one-output ("y") float model; consts become initializers."""
     inits = [numpy_helper.from_array(np.asarray(v), k) for k, v in (consts or {}).items()]
@@ -501,12 +501,16 @@ def test_input_shape_fixes_symbolic_dims_and_is_checked() -> None:
     model = make_model([helper.make_node("Relu", ["x"], ["y"])], ("N", 3, "H", "W"))
     x = rand(0, 2, 3, 5, 6)
     check(model, x, input_shape=(2, 3, 5, 6))
-    with pytest.raises(Exception, match="symbolic dims"):
+    with pytest.raises(ConvertError, match="symbolic dims"):
         convert_model(model)
     fixed = make_model([helper.make_node("Relu", ["x"], ["y"])], (1, 3, 4, 4))
     assert convert_model(fixed, (1, 3, 4, 4)).tensors[0].dims == (1, 3, 4, 4)
-    with pytest.raises(Exception, match="disagrees with input 'x'"):
+    with pytest.raises(ConvertError, match="disagrees with input 'x'"):
         convert_model(fixed, (1, 3, 8, 8))
+    unranked = make_model([helper.make_node("Relu", ["x"], ["y"])], None)
+    with pytest.raises(ConvertError, match="declares no shape"):
+        convert_model(unranked)
+    check(unranked, x, input_shape=(2, 3, 5, 6))
 
 
 @pytest.mark.parametrize("node, message", [

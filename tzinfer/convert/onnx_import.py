@@ -53,20 +53,22 @@ def _input_shape(value: onnx.ValueInfoProto, override: Sequence[int] | None) -> 
         type_name = onnx.TensorProto.DataType.Name(tensor_type.elem_type)
         raise UnsupportedError(f"input '{value.name}' is {type_name}; "
                                "only float32 inputs are supported")
+    if not tensor_type.HasField("shape"):  # not even the rank is declared
+        if override is None:
+            raise ConvertError(f"input '{value.name}' declares no shape; give it with --input-shape")
+        return tuple(int(d) for d in override)
     dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
             for d in tensor_type.shape.dim]
     shown = ",".join("?" if d is None else str(d) for d in dims)
     if override is not None:
         override = tuple(int(d) for d in override)
+        given = ",".join(map(str, override))
         if len(override) != len(dims) or any(d < 1 for d in override):
-            raise ConvertError(f"--input-shape {','.join(map(str, override))} does not fit "
-                               f"input '{value.name}' "
-                               f"of shape [{shown}]")
+            raise ConvertError(f"--input-shape {given} does not fit input '{value.name}' of shape [{shown}]")
         clash = [i for i, (d, o) in enumerate(zip(dims, override, strict=True)) if d is not None and d != o]
         if clash:
-            raise ConvertError(f"--input-shape {','.join(map(str, override))} disagrees with "
-                               f"input '{value.name}' "
-                               f"[{shown}] at dim {clash[0]}")
+            raise ConvertError(f"--input-shape {given} disagrees with input '{value.name}' [{shown}] "
+                               f"at dim {clash[0]}")
         return override
     if dims and dims[0] is None:
         dims[0] = 1  # a dynamic batch: one sample at a time is what the engine runs
