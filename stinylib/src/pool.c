@@ -126,7 +126,8 @@ static void pool(const struct stl_exec *e, int is_max)
 			const uint32_t lo = inner ? c_lo : g.ow, hi = inner ? c_hi : g.ow;
 			for (uint32_t o = 0; o < lo; o++)
 				row[o] = border_cell(&g, xp, i, o);
-			interior(&g, xp, i, lo, hi, row);
+			if (inner) /* a border row starts in the padding: no pointer to its first input row */
+				interior(&g, xp, i, lo, hi, row);
 			for (uint32_t o = hi; o < g.ow; o++)
 				row[o] = border_cell(&g, xp, i, o);
 		}
