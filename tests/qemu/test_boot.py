@@ -79,16 +79,24 @@ def test_ta_pool_is_what_memory_yaml_says(qemu_vm: BootedVM) -> None:
     assert board.ta_pool.size == 62 << 20
 
 
+def memscan(target: Console, base: int, size: int) -> dict[str, int]:
+    """Page counts (pages, zero, pgtable, data) of a physical range, read from the normal world."""
+    output = target.check(f"memscan 0x{base:x} 0x{size:x}", timeout=120)
+    counts = {key: int(value, 0) for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\d+)", output)}
+    assert counts["pages"] == size // 4096, output
+    return counts
+
+
 def test_freed_ta_pages_are_zero(target: Console, qemu_vm: BootedVM) -> None:
     # Runs last but one: every TA of the session (xtest's, the tzinfer TA with its model) has
     # exited. Run a TA once more, then read the TA pool from the normal world: only zero pages
     # and OP-TEE's user page tables may be left, no TA data.
+    board = qemu_vm.stack.board
     target.check("xtest 4001", timeout=600)
-    pool = qemu_vm.stack.board.ta_pool
-    output = target.check(f"memscan 0x{pool.base:x} 0x{pool.size:x}", timeout=120)
-    counts = dict(re.findall(r"(\w+)=(0x[0-9a-f]+|\d+)", output))
-    assert int(counts["pages"]) == pool.size // 4096, output
-    assert int(counts["data"]) == 0, f"TA data left in the pool after its TAs exited: {output}"
+    # Control: the same reads do see the secure carve-out's contents (the OP-TEE core).
+    assert memscan(target, board.tzdram.base, board.core_size)["data"] > 0
+    pool = memscan(target, board.ta_pool.base, board.ta_pool.size)
+    assert pool["data"] == 0, f"TA data left in the pool after its TAs exited: {pool}"
 
 
 def test_clean_poweroff(qemu_vm: BootedVM) -> None:

@@ -192,23 +192,24 @@ class DebianArchive:
         console.print(f"[green]✓[/] {target.name}")
         return target
 
-    def deb(self, name: str, suite: str) -> Path:
-        """Download (or reuse) the arm64 .deb of `name` from `suite`; returns its verified path."""
+    def _binary_record(self, name: str, suite: str) -> dict[str, str]:
+        """The index record of the version of `name` used from `suite`; pins that version."""
         version = self._resolve("bin", name, suite)
         records = [s for s in _stanzas(self._apt("apt-cache", "show", f"{name}={version}"))
                    if s.get("Version") == version]
         if not records:
             raise StackError(f"{name} {version}: no index record; run `invoke build-qemu --relock`")
-        record = records[0]
-        path = self._download(record["Filename"], record["SHA256"])
-        self.pins[("bin", name, suite)] = Pin("bin", suite, name, version, record["SHA256"])
-        return path
+        self.pins[("bin", name, suite)] = Pin("bin", suite, name, version, records[0]["SHA256"])
+        return records[0]
+
+    def deb(self, name: str, suite: str) -> Path:
+        """Download (or reuse) the arm64 .deb of `name` from `suite`; returns its verified path."""
+        record = self._binary_record(name, suite)
+        return self._download(record["Filename"], record["SHA256"])
 
     def depends(self, name: str, suite: str) -> list[str]:
-        """Package names in the Depends of the version of `name` that would be used from `suite`."""
-        version = self._resolve("bin", name, suite)
-        record = next(s for s in _stanzas(self._apt("apt-cache", "show", f"{name}={version}"))
-                      if s.get("Version") == version)
+        """Package names in the Depends of `name` from `suite` (pinned like a download)."""
+        record = self._binary_record(name, suite)
         return [dep.split()[0] for dep in record.get("Depends", "").split(",") if dep.strip()]
 
     def source(self, name: str, suite: str) -> Path:
