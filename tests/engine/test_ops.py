@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tzinfer import native, tzm
 from tzinfer.convert import ConvertError, UnsupportedError, convert
+from tzinfer.fixtures.ort import reference_session, run_reference
 from tzinfer.tzm import Act, OpType
 
 #: Examples per property; CI keeps the default, a soak run raises it (TZINFER_OP_EXAMPLES=500).
@@ -39,26 +41,26 @@ def make_model(nodes: list[onnx.NodeProto], input_shape: tuple[int | str, ...] |
     return model
 
 
-def convert_model(model: onnx.ModelProto, input_shape: tuple[int, ...] | None = None) -> tzm.TzmModel:
+@contextmanager
+def saved(model: onnx.ModelProto) -> Iterator[Path]:
+    """The model as a temporary .onnx file (convert and the ORT reference both read files)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.onnx"
         onnx.save(model, path)
+        yield path
+
+
+def convert_model(model: onnx.ModelProto, input_shape: tuple[int, ...] | None = None) -> tzm.TzmModel:
+    with saved(model) as path:
         return convert(path, input_shape).model
-
-
-def ort_run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # unused initializers in these tiny graphs are intended
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return session.run(None, {"x": x})[0]
 
 
 def check(model: onnx.ModelProto, x: np.ndarray, input_shape: tuple[int, ...] | None = None) -> tzm.TzmModel:
     """Convert, run on the engine, compare with ORT; returns the converted model for extra checks."""
-    converted = convert_model(model, input_shape)
+    with saved(model) as path:
+        converted = convert(path, input_shape).model
+        ref = run_reference(reference_session(path), x)
     y = native.load(tzm.write(converted)).run(x)
-    ref = ort_run(model, x)
     assert y.shape == ref.shape
     tolerance = 1e-4 * max(1.0, float(np.abs(ref).max()))
     assert float(np.abs(y - ref).max()) <= tolerance
