@@ -28,6 +28,7 @@ python tzinfer_check_ta_sign_key() {
         bb.fatal("TZINFER_TA_SIGN_KEY=%s is not an absolute path to a readable file: point it at your "
                  "RSA private key in PEM form (openssl genrsa -out ta-sign.pem 4096)." % key)
 }
+tzinfer_check_ta_sign_key[doc] = "Warns when TAs are signed with OP-TEE's public test key; stops on an unreadable key"
 do_compile[prefuncs] += "tzinfer_check_ta_sign_key"
 
 # Rebuild when the key file changes, not only when its path does.

@@ -4,6 +4,9 @@
 
 FILESEXTRAPATHS:prepend:tzinfer := "${THISDIR}/files:"
 
+# On rpi3 OP-TEE is BL32 inside the FIP (on QEMU meta-arm adds this dependency itself).
+DEPENDS:append:raspberrypi3-64 = " optee-os"
+
 # qemuarm64-secureboot: meta-arm already builds TF-A with SPD=opteed and OP-TEE as BL32; only
 # the secure DRAM moves.
 SRC_URI:append:qemuarm64-secureboot:tzinfer = " file://0001-plat-qemu-put-the-BL32-secure-DRAM-in-DDR.patch"
@@ -12,7 +15,6 @@ SRC_URI:append:qemuarm64-secureboot:tzinfer = " file://0001-plat-qemu-put-the-BL
 # FIP with BL2, BL31, OP-TEE (BL32) and U-Boot (BL33). The firmware loads it at 0 (config.txt
 # armstub=, see conf/include/tzinfer-rpi3.inc). Only the tzinfer distro enables it.
 COMPATIBLE_MACHINE:raspberrypi3-64:tzinfer = "raspberrypi3-64"
-DEPENDS:append:raspberrypi3-64 = " optee-os"
 SRC_URI:append:raspberrypi3-64 = " file://0002-plat-rpi3-grow-BL32-secure-DRAM-and-reserve-it.patch"
 TFA_PLATFORM:raspberrypi3-64 = "${TZINFER_TFA_PLATFORM}"
 TFA_SPD:raspberrypi3-64 = "opteed"

@@ -1,6 +1,7 @@
 SUMMARY = "tzinfer image: private DNN inference in OP-TEE"
 DESCRIPTION = "A console image with tee-supplicant, the S-Tinylib Trusted Application, the \
-tzinfer-run client and the models, booted through TF-A and our patched OP-TEE."
+               tzinfer-run client and the models, booted through TF-A and our patched OP-TEE."
+SECTION = "images"
 LICENSE = "MIT"
 
 inherit core-image

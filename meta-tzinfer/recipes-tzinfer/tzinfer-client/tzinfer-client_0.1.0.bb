@@ -1,10 +1,12 @@
 SUMMARY = "tzinfer-run: runs a .tzm model in the S-Tinylib Trusted Application"
 DESCRIPTION = "The normal-world client on libteec: uploads a model to the tzinfer TA, runs \
-inference on an input tensor and prints the top classes and timings. With --world normal it \
-runs the same engine outside the TEE, as a baseline."
+               inference on an input tensor and prints the top classes and timings. With \
+               --world normal it runs the same engine outside the TEE, as a baseline."
 SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
+
+DEPENDS += "optee-client"
 
 # client/ links the engine and tinylibm for --world normal and shares ta/include with the TA.
 SRC_URI = "file://client;subdir=${BP} \
@@ -12,8 +14,6 @@ SRC_URI = "file://client;subdir=${BP} \
            file://stinylib;subdir=${BP} \
            file://tinylibm;subdir=${BP} \
            "
-
-DEPENDS += "optee-client"
 
 B = "${WORKDIR}/build"
 

@@ -10,12 +10,12 @@ require recipes-tzinfer/tzinfer-source.inc
 # files. They are fetched with file://, so a changed model rebuilds the package; a path that
 # does not exist stops the parse with bitbake's "Unable to get checksum ... file could not be
 # found", naming the file.
-SRC_URI = "${@' '.join('file://' + path for path in d.getVar('TZINFER_MODELS').split())}"
+SRC_URI = "${@' '.join('file://' + path for path in (d.getVar('TZINFER_MODELS') or '').split())}"
 
 inherit allarch
 
 python tzinfer_check_models() {
-    models = d.getVar('TZINFER_MODELS').split()
+    models = (d.getVar('TZINFER_MODELS') or '').split()
     if not models:
         bb.fatal("TZINFER_MODELS is empty: convert a model on the host (tzinfer convert model.onnx "
                  "-o model.tzm) and set TZINFER_MODELS to the absolute path(s) of the .tzm file(s); "
@@ -25,6 +25,7 @@ python tzinfer_check_models() {
             bb.fatal("TZINFER_MODELS entry %s is not an absolute path to a .tzm file: give the absolute "
                      "paths of files made by `tzinfer convert`" % path)
 }
+tzinfer_check_models[doc] = "Stops with a clear message when TZINFER_MODELS is empty or not absolute .tzm paths"
 do_fetch[prefuncs] += "tzinfer_check_models"
 
 # Absolute file:// paths unpack to the same path below UNPACKDIR.

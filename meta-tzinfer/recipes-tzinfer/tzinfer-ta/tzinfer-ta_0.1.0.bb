@@ -1,16 +1,17 @@
 SUMMARY = "S-Tinylib Trusted Application: DNN inference inside OP-TEE"
 DESCRIPTION = "The tzinfer Trusted Application: the S-Tinylib inference engine and tinylibm, \
-built with OP-TEE's TA dev kit. It loads a .tzm model into secure memory and runs it there."
+               built with OP-TEE's TA dev kit. It loads a .tzm model into secure memory and \
+               runs it there."
 SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
+
+DEPENDS += "optee-os-tadevkit python3-cryptography-native"
 
 SRC_URI = "file://ta;subdir=${BP} \
            file://stinylib;subdir=${BP} \
            file://tinylibm;subdir=${BP} \
            "
-
-DEPENDS += "optee-os-tadevkit python3-cryptography-native"
 
 inherit python3native tzinfer_ta_sign
 
@@ -26,12 +27,16 @@ EXTRA_OEMAKE = "TA_DEV_KIT_DIR=${TA_DEV_KIT_DIR} \
                 ${TZINFER_TA_SIGN_FLAGS} \
                 "
 
+# The TA is built for the OP-TEE of this machine.
+PACKAGE_ARCH = "${MACHINE_ARCH}"
+
 python tzinfer_check_heap_budget() {
     if not d.getVar('TZINFER_TA_HEAP_BUDGET'):
         bb.fatal("no tzinfer memory map for MACHINE %s (TZINFER_TA_HEAP_BUDGET is empty): build with "
                  "DISTRO = \"tzinfer\" on a machine that has board/<board>/memory.yaml and its generated "
                  "conf/include/tzinfer-memory-<board>.inc" % d.getVar('MACHINE'))
 }
+tzinfer_check_heap_budget[doc] = "Stops with a clear message when the machine has no tzinfer memory map"
 do_compile[prefuncs] += "tzinfer_check_heap_budget"
 
 do_compile() {
@@ -45,6 +50,3 @@ do_install() {
 }
 
 FILES:${PN} += "${nonarch_base_libdir}/optee_armtz/"
-
-# The TA is built for the OP-TEE of this machine.
-PACKAGE_ARCH = "${MACHINE_ARCH}"

@@ -1,0 +1,72 @@
+"""bitbake's own parser (bb.parse) accepts every file of meta-tzinfer, and the tzinfer distro
+yields the OP-TEE / TF-A settings of the board memory maps (see bbparse.py for what is done
+offline and what needs the upstream layers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tzinfer import REPO_ROOT
+from tzinfer.memmap import load
+
+LAYER = REPO_ROOT / "meta-tzinfer"
+MACHINES = {"raspberrypi3-64": "rpi3", "qemuarm64-secureboot": "qemu"}
+
+
+@pytest.fixture(scope="module", params=sorted(MACHINES))
+def parsed(request: pytest.FixtureRequest, layer_tools: Path) -> dict:
+    run = subprocess.run(
+        [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), str(LAYER), request.param],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, f"bbparse.py failed:\n{run.stderr[-3000:]}"
+    result = json.loads(run.stdout)
+    result["machine"] = request.param
+    return result
+
+
+def test_every_layer_file_parses(parsed: dict) -> None:
+    assert not parsed["errors"], json.dumps(parsed["errors"], indent=1)
+    parsed_files = set(parsed["values"])
+    on_disk = {
+        str(p.relative_to(LAYER)) for p in LAYER.rglob("*")
+        if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc") and "conf" not in p.relative_to(LAYER).parts
+    }
+    assert parsed_files == on_disk
+
+
+def test_layer_conf_points_at_the_repository(parsed: dict) -> None:
+    layer = parsed["layer"]
+    assert Path(layer["TZINFER_SRCDIR"]) == REPO_ROOT
+    assert "tzinfer" in layer["BBFILE_COLLECTIONS"].split()
+    assert layer["LAYERSERIES_COMPAT_tzinfer"] == "wrynose"
+    # The distro conf needs only poky.conf from outside the layer.
+    assert parsed["distro_upstream_includes"] == ["conf/distro/poky.conf"]
+
+
+def test_distro_gives_optee_the_board_memory_flags(parsed: dict) -> None:
+    board = load(MACHINES[parsed["machine"]])
+    expected = " ".join(f"{k}={v}" for k, v in board.optee_flags().items())
+    optee = parsed["values"]["recipes-security/optee/optee-os_%.bbappend"]["EXTRA_OEMAKE"]
+    assert expected in optee
+    assert parsed["values"]["recipes-tzinfer/tzinfer-ta/tzinfer-ta_0.1.0.bb"]["EXTRA_OEMAKE"].split().count(
+        f"TA_DATA_SIZE=0x{board.ta_heap_budget:08x}") == 1
+
+
+def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
+    tfa = parsed["values"]["recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"]
+    if parsed["machine"] != "raspberrypi3-64":
+        assert "rpi3" not in (tfa.get("SRC_URI") or "")
+        return
+    board = load("rpi3")
+    assert tfa["TFA_PLATFORM"] == board.tfa_platform
+    assert tfa["TFA_SPD"] == "opteed"
+    assert tfa["TFA_INSTALL_TARGET"] == "armstub8.bin"
+    for key, value in board.tfa_make_flags().items():
+        assert f"{key}={value}" in tfa["EXTRA_OEMAKE"]
+    config = parsed["layer"]["RPI_EXTRA_CONFIG"].split("\\n")
+    assert set(board.config_txt_lines()) <= set(config) and "dtoverlay=tzinfer-optee" in config
