@@ -50,9 +50,7 @@ def _hard_swish(ctx: Context, node: Node) -> bool:
 
 
 def binary(ctx: Context, node: Node) -> None:
-    node.check_attrs(("axis", "broadcast") if ctx.opset < 7 else ())
-    if ctx.opset < 7 and node.attr("axis") is not None:
-        raise node.unsupported("legacy broadcast with 'axis' (opset < 7) is not supported")
+    node.check_attrs(())
     kind = _KINDS[node.op_type]
     if kind == BinaryKind.MUL and _hard_swish(ctx, node):
         return

@@ -32,10 +32,9 @@ def _reshape_to(ctx: Context, node: Node, shape: tuple[int, ...]) -> None:
 
 
 def reshape(ctx: Context, node: Node) -> None:
-    node.check_attrs({"allowzero"} if ctx.opset >= 5 else {"shape", "consumed_inputs"})
+    node.check_attrs({"allowzero"})
     src = ctx.shape(node.input(0))
-    given = ctx.const(node, 1, "shape").reshape(-1) if ctx.opset >= 5 else node.attr("shape")
-    target = [int(d) for d in given]
+    target = [int(d) for d in ctx.const(node, 1, "shape").reshape(-1)]
     if not node.attr("allowzero", 0):  # 0 copies the input's dim at the same index
         if any(d == 0 and i >= len(src) for i, d in enumerate(target)):
             raise ConvertError(f"Reshape node '{node.name}': target {target} copies a dim the input {src} "
@@ -174,7 +173,7 @@ def identity(ctx: Context, node: Node) -> None:
 
 def dropout(ctx: Context, node: Node) -> None:
     """Inference-mode Dropout is the identity."""
-    node.check_attrs({"ratio", "seed", "is_test", "consumed_inputs"})
+    node.check_attrs({"ratio", "seed"})
     if node.input(2) and bool(ctx.const(node, 2, "training_mode").reshape(-1)[0]):
         raise node.unsupported("training_mode=true is not supported")
     if len(node.outputs) > 1 and node.outputs[1]:

@@ -132,7 +132,7 @@ def matmul(ctx: Context, node: Node) -> None:
 
 
 def batch_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"})
+    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial"})
     if node.attr("training_mode", 0) or node.attr("spatial", 1) != 1:
         raise node.unsupported("only inference-mode, spatial batch normalization is supported")
     if len([o for o in node.outputs if o]) > 1:
