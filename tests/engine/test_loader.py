@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -346,16 +347,76 @@ def test_unaligned_model_buffer(valid: bytes) -> None:
     assert lib.stl_status_name(status).decode() == "STL_E_ARG"
 
 
-def test_mutants_under_sanitizers(valid: bytes, tmp_path: Path) -> None:
-    """Thousands of mutants of the valid model (header and table bytes overwritten, body re-hashed,
+def _zoo_onnx(path: Path) -> None:
+    """One graph with every op type and conv path the engine has: implicit-GEMM, depthwise (stride
+    2), grouped im2col and pointwise convs, pools with padding and ceil mode, a squeeze-excite
+    broadcast, in-place residual, concat, pad, transpose, gemm and softmax, several activations."""
+    rng = np.random.default_rng(2)
+
+    def init(name: str, *shape: int) -> onnx.TensorProto:
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32) * 0.3, name)
+
+    n = helper.make_node
+    nodes = [
+        n("Conv", ["x", "w1", "b1"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        n("Relu", ["a"], ["a_r"]),
+        n("Conv", ["a_r", "w2"], ["b"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2], group=8),
+        n("Clip", ["b", "lo", "hi"], ["b_c"]),
+        n("Conv", ["b_c", "w3", "b3"], ["c"], kernel_shape=[1, 1]),
+        n("MaxPool", ["a_r"], ["e"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
+        n("Add", ["c", "e"], ["g"]),
+        n("GlobalAveragePool", ["g"], ["g_pool"]),
+        n("Sigmoid", ["g_pool"], ["g_gate"]),
+        n("Mul", ["g", "g_gate"], ["g_se"]),
+        n("Conv", ["a_r", "w4"], ["d"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], group=2),
+        n("HardSwish", ["d"], ["d_h"]),
+        n("Concat", ["g_se", "d_h"], ["cat"], axis=1),
+        n("AveragePool", ["cat"], ["avg"], kernel_shape=[2, 2], pads=[0, 0, 1, 1], count_include_pad=1),
+        n("Pad", ["avg", "pads"], ["padded"]),
+        n("Transpose", ["padded"], ["t"], perm=[0, 2, 3, 1]),
+        n("Tanh", ["t"], ["t_t"]),
+        n("Flatten", ["t_t"], ["f"]),
+        n("Gemm", ["f", "w5", "b5"], ["logits"], transB=1),
+        n("Softmax", ["logits"], ["y"], axis=1),
+    ]
+    consts = [init("w1", 8, 4, 3, 3), init("b1", 8), init("w2", 8, 1, 3, 3), init("w3", 8, 8, 1, 1),
+              init("b3", 8), init("w4", 8, 4, 3, 3), init("w5", 10, 16 * 6 * 6), init("b5", 10),
+              numpy_helper.from_array(np.array(0.0, np.float32), "lo"),
+              numpy_helper.from_array(np.array(6.0, np.float32), "hi"),
+              numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 0, 0, 1], np.int64), "pads")]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 9, 9])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
+    graph = helper.make_graph(nodes, "zoo", [x], [y], consts)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("graph", "count"), [("small", 10000), ("zoo", 4000)])
+def test_mutants_under_sanitizers(valid: bytes, graph: str, count: int, tmp_path: Path) -> None:
+    """Thousands of mutants of a valid model (header and table bytes overwritten, body re-hashed,
     some truncated) through the loader, and through the kernels when they load, in an ASan + UBSan
     build with exact-size buffers: every one is refused with a status or runs, none reads out of
     bounds (a sanitizer finding aborts the tool)."""
     subprocess.run(["make", "-s", "-C", str(REPO_ROOT / "stinylib"), "sanitize", f"BUILD={BUILD_DIR}"],
                    check=True)
+    if graph == "zoo":
+        _zoo_onnx(tmp_path / "zoo.onnx")
+        valid = tzm.write(convert(tmp_path / "zoo.onnx").model)
     (tmp_path / "m.tzm").write_bytes(valid)
     run = subprocess.run([str(BUILD_DIR / "sanitize" / "stinylib" / "stl-mutate"), str(tmp_path / "m.tzm"),
-                          "20000", "1"], capture_output=True, text=True, timeout=300)
+                          str(count), "1"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     mutants, loaded = (int(v) for v in run.stdout.split()[1::2])
-    assert mutants == 20000 and 0 < loaded < mutants  # some mutants are benign and must run
+    assert mutants == count and 0 < loaded < mutants  # some mutants are benign and must run
+
+
+def test_zoo_matches_onnxruntime(tmp_path: Path) -> None:
+    """The fuzzed zoo graph itself is computed right (so its mutants exercise real kernels)."""
+    _zoo_onnx(tmp_path / "zoo.onnx")
+    m = native.load(tzm.write(convert(tmp_path / "zoo.onnx").model))
+    x = np.random.default_rng(3).standard_normal((1, 4, 9, 9)).astype(np.float32)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    ref = ort.InferenceSession(str(tmp_path / "zoo.onnx"), options, providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0]
+    assert np.abs(m.run(x) - ref).max() <= 1e-4 * max(1.0, float(np.abs(ref).max()))
