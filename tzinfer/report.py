@@ -42,16 +42,17 @@ def _dims(dims: tuple[int, ...]) -> str:
 
 def layer_table(model: TzmModel) -> str:
     """One row per op: type, activation input shapes -> output shape, parameters, and where the
-    output (and scratch) live in the arena."""
+    output (and scratch) live in the arena; "=in" marks an output written over its input."""
     t = model.tensors
     rows = [("#", "op", "inputs", "output", "params", "offset", "bytes", "scratch")]
     for i, op in enumerate(model.ops):
-        acts = [_dims(t[j].dims) for j in op.inputs if t[j].kind == TensorKind.ACT]
+        acts = [j for j in op.inputs if t[j].kind == TensorKind.ACT]
         params = sum(numel(t[j].dims) for j in op.inputs if t[j].kind == TensorKind.CONST)
         out = t[op.output]
+        in_place = any(t[j].offset == out.offset for j in acts) and op.type in planner.IN_PLACE_OPS
         scratch = str(t[op.scratch].size) if op.scratch is not None else "-"
-        rows.append((str(i), _op_name(model, i), ", ".join(acts), _dims(out.dims), str(params),
-                     str(out.offset), str(out.size), scratch))
+        rows.append((str(i), _op_name(model, i), ", ".join(_dims(t[j].dims) for j in acts), _dims(out.dims),
+                     str(params), f"{out.offset}{' =in' if in_place else ''}", str(out.size), scratch))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                      for row in rows)
