@@ -22,9 +22,10 @@ SEED_CORPUS = FUZZ_SRC / "corpus"
 REGRESSIONS = FUZZ_SRC / "regressions"
 FUZZ_BUILD = BUILD_DIR / "fuzz"
 MODES = {"plain": "fuzz-tzm", "fixhash": "fuzz-tzm-fixhash"}
-#: libFuzzer's per-input time limit (s). The arena cap in the harness keeps honest runs far
-#: below it; an input that exceeds it is reported as a `timeout-*` artifact, i.e. a failure.
-UNIT_TIMEOUT_S = 10
+#: libFuzzer's per-input time limit in wall seconds, generous for a busy shared machine: inputs run
+#: in milliseconds (the harness caps the arena), so one that exceeds it hangs or loops, and is
+#: reported as a `timeout-*` artifact, i.e. a failure.
+UNIT_TIMEOUT_S = 20
 #: Artifact prefixes libFuzzer writes for a failing input.
 FAILURE_PREFIXES = ("crash-", "leak-", "timeout-", "oom-")
 #: Lines of a sanitizer or harness report in libFuzzer's output.
