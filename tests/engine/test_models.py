@@ -16,6 +16,7 @@ from onnx import numpy_helper
 from tzinfer import native, planner, tzm
 from tzinfer.convert import convert
 from tzinfer.convert.build import Emitted
+from tzinfer.convert.onnx_import import import_onnx
 from tzinfer.fixtures import FixturePaths
 from tzinfer.tzm import OpType
 
@@ -151,3 +152,16 @@ def test_planner_check_catches_overlap() -> None:
     sizes = {0: 16, 1: 32, 2: 32}
     assert planner.check(steps, sizes, {0: 0, 1: 0, 2: 48}, 0, 2, 80)
     assert planner.check(steps, sizes, {0: 0, 1: 16, 2: 16}, 0, 2, 48) == []  # 1 -> 2 in place
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_activation_shapes_agree_with_onnx_shape_inference(fixtures: FixturePaths, model: str) -> None:
+    """The converter propagates shapes itself; ONNX's own shape inference must agree on every
+    activation the two have in common (by ONNX value name)."""
+    inferred = onnx.shape_inference.infer_shapes(onnx.load(fixtures.onnx(model)))
+    declared = {v.name: tuple(d.dim_value for d in v.type.tensor_type.shape.dim)
+                for v in [*inferred.graph.value_info, *inferred.graph.output]}
+    graph = import_onnx(fixtures.onnx(model))
+    common = [name for name, t in graph.tensors.items() if not t.is_const and name in declared]
+    assert len(common) >= len(graph.ops) // 2
+    assert {name: graph.shape(name) for name in common} == {name: declared[name] for name in common}
