@@ -41,10 +41,11 @@
 
 /*
  * Largest arena a run may request. A model may declare up to 4 GiB; the TA can never hold more
- * than its heap (at most ~62 MiB of TA RAM pool on the boards we ship, docs/DESIGN), so runs
- * beyond 64 MiB test nothing the product can reach, and would only trip libFuzzer's 2 GiB RSS
- * limit (two arenas plus ASan's shadow) and slow every exec. Such models are still loaded and
- * validated in full; only the run is skipped.
+ * than its heap, which comes out of a TA RAM pool of at most ~62 MiB on the layouts we ship
+ * (board/<board>/memory.yaml), so runs beyond 64 MiB test nothing the product can reach. They
+ * would only push libFuzzer against its 2 GiB RSS limit (arena, ASan shadow and quarantine)
+ * and slow every exec. Such models are still loaded and validated in full; only the run is
+ * skipped.
  */
 #define FUZZ_ARENA_CAP (64u << 20)
 

@@ -29,5 +29,5 @@ def test_fuzz_smoke(tmp_path: Path) -> None:
                               f"(exit {result.returncode}): " + " | ".join(result.reports[:5]) +
                               "; keep the input in fuzz/regressions/ and fix the engine")
         # A run that never got going (broken seeds, a harness that exits early) is not a pass.
-        assert result.execs > 1000 and result.corpus_units >= len(list(fuzz.SEED_CORPUS.iterdir())), \
+        assert result.execs > 1000 and result.cov > 0, \
             f"{mode}: the run did not get going: {result.summary()}; see {tmp_path / f'{mode}.log'}"
