@@ -48,7 +48,7 @@ RCS = """\
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /tmp /data/tee /var/lib/tee
+mkdir -p /dev/pts /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 ip link set lo up

@@ -1,15 +1,14 @@
 /*
- * memscan: classify the 4 KiB pages of a physical address range, read through /dev/mem.
+ * memscan: count the 4 KiB pages of a physical address range that are not all zero,
+ * read through /dev/mem.
  *
  * Used on the QEMU target to check OP-TEE's TA RAM pool from the normal world (QEMU's
- * TZDRAM carve-out in DDR is reserved, not protected, like the Pi 3's secure DRAM):
- *   zero    - every byte is 0 (cleared, or never used)
- *   pgtable - every non-zero 64-bit word is a valid translation descriptor (bit 0 set):
- *             OP-TEE's user page tables, which are also allocated from this pool
- *   data    - anything else: what a TA left behind
+ * TZDRAM carve-out in DDR is reserved, not protected, like the Pi 3's secure DRAM). With no
+ * TA instance alive, a non-zero page in the pool is what a TA left behind. (OP-TEE's user
+ * page tables live in core memory, not in the pool, unless CFG_CORE_PREALLOC_EL0_TBLS=y.)
  *
  * Usage: memscan BASE SIZE     (hex or decimal)
- * Prints one line: memscan base=0x... size=0x... pages=N zero=Z pgtable=P data=D first_data=0x...
+ * Prints one line: memscan base=0x... size=0x... pages=N zero=Z nonzero=D first_nonzero=0x...
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -24,25 +23,12 @@
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
 
-enum kind { ZERO, PGTABLE, DATA };
-
-static enum kind classify(const volatile uint64_t *page)
+static int is_zero(const volatile uint64_t *page)
 {
-	int nonzero = 0;
-	int descriptors = 1;
-
-	for (size_t i = 0; i < WORDS; i++) {
-		uint64_t w = page[i];
-
-		if (!w)
-			continue;
-		nonzero = 1;
-		if (!(w & 1))
-			descriptors = 0;
-	}
-	if (!nonzero)
-		return ZERO;
-	return descriptors ? PGTABLE : DATA;
+	for (size_t i = 0; i < WORDS; i++)
+		if (page[i])
+			return 0;
+	return 1;
 }
 
 static int parse(const char *text, uint64_t *value)
@@ -58,8 +44,8 @@ int main(int argc, char **argv)
 {
 	uint64_t base = 0;
 	uint64_t size = 0;
-	uint64_t count[3] = { 0, 0, 0 };
-	uint64_t first_data = 0;
+	uint64_t nonzero = 0;
+	uint64_t first_nonzero = 0;
 	int fd = -1;
 	volatile uint64_t *map = NULL;
 
@@ -81,17 +67,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint64_t off = 0; off < size; off += PAGE) {
-		enum kind k = classify(map + off / sizeof(uint64_t));
-
-		if (k == DATA && !count[DATA])
-			first_data = base + off;
-		count[k]++;
+		if (is_zero(map + off / sizeof(uint64_t)))
+			continue;
+		if (!nonzero)
+			first_nonzero = base + off;
+		nonzero++;
 	}
-	printf("memscan base=0x%llx size=0x%llx pages=%llu zero=%llu pgtable=%llu data=%llu first_data=0x%llx\n",
+	printf("memscan base=0x%llx size=0x%llx pages=%llu zero=%llu nonzero=%llu first_nonzero=0x%llx\n",
 	       (unsigned long long)base, (unsigned long long)size,
-	       (unsigned long long)(size / PAGE), (unsigned long long)count[ZERO],
-	       (unsigned long long)count[PGTABLE], (unsigned long long)count[DATA],
-	       (unsigned long long)first_data);
+	       (unsigned long long)(size / PAGE), (unsigned long long)(size / PAGE - nonzero),
+	       (unsigned long long)nonzero, (unsigned long long)first_nonzero);
 	munmap((void *)map, size);
 	close(fd);
 	return 0;
