@@ -114,20 +114,19 @@ def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> Fuzz
     return r
 
 
-def run(binary: Path, mode: str, seconds: int, corpus: Path, artifacts: Path,
-        seeds: tuple[Path, ...] = (SEED_CORPUS, REGRESSIONS), log: Path | None = None) -> FuzzResult:
+def run(binary: Path, mode: str, seconds: int, corpus: Path, artifacts: Path, log: Path,
+        seeds: tuple[Path, ...] = (SEED_CORPUS, REGRESSIONS)) -> FuzzResult:
     """One single-process libFuzzer run of `seconds`, growing `corpus` from `seeds`.
 
-    Failing inputs land in `artifacts`; libFuzzer stops at the first one."""
+    libFuzzer's output streams to `log` (follow it with tail -f); failing inputs land in
+    `artifacts`, and libFuzzer stops at the first one."""
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
     cmd = [str(binary), f"-max_total_time={seconds}", f"-timeout={UNIT_TIMEOUT_S}", "-print_final_stats=1",
            f"-artifact_prefix={artifacts}/", str(corpus), *(str(s) for s in seeds if s.is_dir())]
-    result = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                            timeout=seconds + 300)
-    if log is not None:
-        log.write_text(result.stderr)
-    return parse_output(mode, result.stderr, result.returncode, artifacts)
+    with open(log, "w") as out:
+        result = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=seconds + 300)
+    return parse_output(mode, log.read_text(errors="replace"), result.returncode, artifacts)
 
 
 def replay(binary: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
@@ -160,9 +159,9 @@ def fuzz(c: Context, minutes: int = 20, mode: str = "both") -> None:
     print(f"fuzz: engine sources at {engine_revision()}", flush=True)
     results = []
     for m in modes:
-        print(f"fuzz: {m} for {seconds} s (log build/fuzz/{m}.log)", flush=True)
-        results.append(run(binaries[m], m, seconds, FUZZ_BUILD / "corpus" / m, FUZZ_BUILD / "artifacts",
-                           log=FUZZ_BUILD / f"{m}.log"))
+        log = FUZZ_BUILD / f"{m}.log"
+        print(f"fuzz: {m} for {seconds} s (log {log})", flush=True)
+        results.append(run(binaries[m], m, seconds, FUZZ_BUILD / "corpus" / m, FUZZ_BUILD / "artifacts", log))
         print(results[-1].summary(), flush=True)
     total = sum(r.execs for r in results)
     failures = [p for r in results for p in r.failures]
