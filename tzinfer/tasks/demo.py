@@ -18,7 +18,7 @@ from tzinfer.stack import StackError, pipeline, tzinfer_run
 from tzinfer.stack.console import Console, ConsoleError
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import TARGET
-from tzinfer.stack.vm import QemuVM
+from tzinfer.stack.vm import boot
 
 BOOT_TIMEOUT_S = 180.0
 #: The demo's input: the chelsea photo of scikit-image, preprocessed for ImageNet models.
@@ -32,13 +32,14 @@ RUN_TIMEOUT_S = 1800.0
 @contextmanager
 def booted(stack: QemuStack, name: str) -> Iterator[Console]:
     """Boot the stack's VM, yield its console, power it off; logs in build/qemu/logs/<name>-*.log."""
-    vm = QemuVM(stack, stack.logs / f"{name}-console.log", stack.logs / f"{name}-secure.log")
-    with vm as console:
-        seconds = console.expect_boot(timeout=BOOT_TIMEOUT_S)
-        print(f"booted in {seconds:.1f} s (console log {vm.console_log_path}, OP-TEE log {vm.secure_log})")
-        yield console
-        console.poweroff()
-        vm.wait_exit()
+    console_log, secure_log = stack.logs / f"{name}-console.log", stack.logs / f"{name}-secure.log"
+    vm = boot(stack, console_log, secure_log, timeout=BOOT_TIMEOUT_S)
+    try:
+        print(f"booted in {vm.boot_seconds:.1f} s (console log {console_log}, OP-TEE log {secure_log})")
+        yield vm.console
+        vm.poweroff()
+    finally:
+        vm.vm.stop()
 
 
 def _build() -> QemuStack:
