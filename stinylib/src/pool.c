@@ -12,10 +12,12 @@ struct pool_geometry {
 	int is_max, count_pad;
 };
 
-/* The NaN-propagating max (a NaN input wins, as in ONNX Runtime). */
-static inline float max_nan(float acc, float v)
+/* max(acc, v) as x86 maxps computes it and ONNX Runtime's pooling inherits: when either is NaN
+ * the result is v. One compare-and-select, so the loops vectorise (a NaN test that keeps an
+ * earlier NaN costs the pool 2.5× on SqueezeNet). The same C gives the same results on NEON. */
+static inline float pool_max(float acc, float v)
 {
-	return v > acc || v != v ? v : acc;
+	return acc > v ? acc : v;
 }
 
 /* A window on one axis: input cells [lo, hi), and how many cells of the padded input it covers. */
@@ -37,7 +39,7 @@ static float border_cell(const struct pool_geometry *g, const float *xp, uint32_
 	float acc = g->is_max ? xp[(size_t)r0 * g->w + c0] : 0.0f;
 	for (uint32_t r = r0; r < r1; r++)
 		for (uint32_t c = c0; c < c1; c++)
-			acc = g->is_max ? max_nan(acc, xp[(size_t)r * g->w + c]) : acc + xp[(size_t)r * g->w + c];
+			acc = g->is_max ? pool_max(acc, xp[(size_t)r * g->w + c]) : acc + xp[(size_t)r * g->w + c];
 	if (!g->is_max)
 		acc /= (float)(g->count_pad ? rp * cp : (r1 - r0) * (c1 - c0));
 	return acc;
@@ -63,7 +65,7 @@ STL_INLINE void across(const float *buf, uint32_t n, float *restrict out, float 
 	for (uint32_t o = 0; o < n; o++) {
 		float acc = buf[o * sw];
 		for (uint32_t c = 1; c < kw; c++)
-			acc = is_max ? max_nan(acc, buf[o * sw + c]) : acc + buf[o * sw + c];
+			acc = is_max ? pool_max(acc, buf[o * sw + c]) : acc + buf[o * sw + c];
 		out[o] = is_max ? acc : acc * scale;
 	}
 }
@@ -85,7 +87,7 @@ static void interior(const struct pool_geometry *g, const float *xp, uint32_t i,
 			const float *xr = x0 + (size_t)r * g->w;
 			if (g->is_max)
 				for (uint32_t c = 0; c < width; c++)
-					buf[c] = max_nan(buf[c], xr[c]);
+					buf[c] = pool_max(buf[c], xr[c]);
 			else
 				for (uint32_t c = 0; c < width; c++)
 					buf[c] += xr[c];
