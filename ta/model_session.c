@@ -27,7 +27,12 @@ TEE_Result model_session_load_begin(struct model_session *s, size_t total)
 TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
 				    const void *data, size_t len)
 {
-	return model_upload_chunk(&s->upload, offset, data, len);
+	TEE_Result res = model_upload_chunk(&s->upload, offset, data, len);
+
+	/* A lost, repeated or oversized chunk ends the upload: nothing half-loaded lingers. */
+	if (res != TEE_SUCCESS && res != TEE_ERROR_BAD_STATE)
+		model_upload_abort(&s->upload);
+	return res;
 }
 
 TEE_Result model_session_load_end(struct model_session *s, struct engine_report *report)

@@ -30,7 +30,10 @@ struct engine_report {
 	int32_t op, tensor;  /* -1 when none */
 };
 
+/* LOAD_BEGIN: BAD_STATE while a model is loaded or an upload is under way. */
 TEE_Result model_session_load_begin(struct model_session *s, size_t total);
+
+/* LOAD_CHUNK: a rejected chunk (BAD_PARAMETERS) also wipes the upload so far. */
 TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
 				    const void *data, size_t len);
 
