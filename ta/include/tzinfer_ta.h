@@ -54,7 +54,8 @@
 #define TZI_CMD_LOAD_BEGIN 0
 
 /*
- * LOAD_CHUNK: append bytes to the upload; chunks must arrive in order.
+ * LOAD_CHUNK: append bytes to the upload; chunks must arrive in order. A rejected chunk
+ * (BAD_PARAMETERS) also wipes the upload so far: start again with LOAD_BEGIN.
  *   [0] MEMREF_INPUT  the bytes (1 ... TZI_MAX_CHUNK_BYTES)
  *   [1] VALUE_INPUT   a = file offset of the first byte (= bytes received so far), b = 0
  *   [2] NONE  [3] NONE
