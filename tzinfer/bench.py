@@ -1,8 +1,9 @@
 """Latency of the host engine against ONNX Runtime on the same input, in one process.
 
-Both run single-threaded (ORT: one intra-op and one inter-op thread, sequential execution), after a
-warm-up, alternating run by run so that frequency changes and background load hit both alike;
-the medians are reported."""
+Both run single-threaded, after a warm-up, alternating run by run so that frequency changes and
+background load hit both alike; the medians are reported. ORT's session is the one every reference
+output comes from (tzinfer.fixtures.ort): one intra-op and one inter-op thread, and ORT's default
+sequential execution mode."""
 
 from __future__ import annotations
 
