@@ -1,6 +1,7 @@
 """Host engine benchmarks."""
 
 import json
+import os
 
 from invoke import Context, task
 
@@ -42,3 +43,5 @@ def bench(c: Context, runs: int = 50, models: str = "") -> None:
                     f"{r['activations_sum_bytes'] / 1e6:11.3f} {r['weights_bytes'] / 1e6:10.3f}")
     print(header)
     print("\n".join(rows))
+    load = os.getloadavg()[0]
+    print(f"1-min load average {load:.1f} on {os.cpu_count()} CPUs (other work inflates both timings)")
