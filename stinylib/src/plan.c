@@ -11,13 +11,14 @@ struct range {
 	int scratch; /* written as an op's scratch tensor */
 };
 
-/* Does op s write tensor t (as output or scratch)? Returns 0, 1 (output) or 2 (scratch). */
-static int writes(const struct stl_model *m, uint32_t s, uint32_t t)
+/* How many times op s writes tensor t (as its output, as its scratch), and whether as scratch. */
+static unsigned writes(const struct stl_model *m, uint32_t s, uint32_t t, int *as_scratch)
 {
 	const struct stl_op *op = &m->ops[s];
-	if (stl_io(m, op, op->n_in) == t)
-		return 1;
-	return op->n_scratch && stl_io(m, op, op->n_in + 1u) == t ? 2 : 0;
+	const unsigned out = stl_io(m, op, op->n_in) == t;
+	const unsigned scratch = op->n_scratch && stl_io(m, op, op->n_in + 1u) == t;
+	*as_scratch = scratch;
+	return out + scratch;
 }
 
 static int reads(const struct stl_model *m, uint32_t s, uint32_t t)
@@ -38,11 +39,12 @@ static enum stl_status live_range(struct stl_model *m, uint32_t t, struct range 
 	r->last = -1;
 	r->scratch = 0;
 	for (uint32_t s = 0; s < m->n_ops; s++) {
-		int w = writes(m, s, t);
+		int as_scratch;
+		const unsigned w = writes(m, s, t, &as_scratch);
 		if (w) {
-			writers++;
+			writers += w;
 			r->def = s;
-			r->scratch = w == 2;
+			r->scratch = as_scratch;
 		}
 	}
 	if (ten->kind == STL_KIND_CONST) {
@@ -77,7 +79,8 @@ static int in_place(const struct stl_model *m, uint32_t a, const struct range *r
 {
 	const struct stl_op *op = &m->ops[s];
 	const struct stl_tensor *ta = &m->tensors[a], *tb = &m->tensors[b];
-	if (ra->last != s || writes(m, s, b) != 1 || !reads(m, s, a))
+	int b_is_scratch;
+	if (ra->last != s || writes(m, s, b, &b_is_scratch) != 1 || b_is_scratch || !reads(m, s, a))
 		return 0;
 	if (ta->offset != tb->offset || ta->size != tb->size)
 		return 0;
