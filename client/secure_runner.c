@@ -249,9 +249,8 @@ static void secure_print_memory(struct runner *r, const struct model_info *info,
 		fail_call(s, TEE_CALL_STATS, res, origin);
 		return;
 	}
-	if (op.params[2].value.a != TZI_NO_INDEX)
-		fprintf(out, "secure heap: %u bytes in use, %u peak\n", op.params[2].value.a,
-			op.params[2].value.b);
+	fprintf(out, "secure buffers: %u bytes in use, %u peak (all sessions of the TA)\n",
+		op.params[2].value.a, op.params[2].value.b);
 }
 
 static void secure_close(struct runner *r)

@@ -11,10 +11,6 @@
 #include "tzinfer_ta.h"
 #include "user_ta_header_defines.h"
 
-#ifdef CFG_WITH_STATS
-#include <malloc.h>
-#endif
-
 #define ANY_REASON_PARAM 0xffffffffu /* sentinel for param_types_ok: NONE or MEMREF_OUTPUT */
 
 TEE_Result TA_CreateEntryPoint(void)
@@ -149,6 +145,7 @@ static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4
 static TEE_Result cmd_stats(struct model_session *s, uint32_t types, TEE_Param p[4])
 {
 	bool loaded = model_session_loaded(s);
+	size_t in_use = 0, peak = 0;
 
 	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
 			    TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT))
@@ -157,18 +154,9 @@ static TEE_Result cmd_stats(struct model_session *s, uint32_t types, TEE_Param p
 	p[0].value.b = model_session_weights_bytes(s);
 	p[1].value.a = loaded ? (uint32_t)s->file.len : 0;
 	p[1].value.b = s->last_run_us;
-#ifdef CFG_WITH_STATS
-	{
-		struct pta_stats_alloc heap = { 0 };
-
-		malloc_get_stats(&heap);
-		p[2].value.a = heap.allocated;
-		p[2].value.b = heap.max_allocated;
-	}
-#else
-	p[2].value.a = TZI_NO_INDEX;
-	p[2].value.b = TZI_NO_INDEX;
-#endif
+	secure_buffer_usage(&in_use, &peak);
+	p[2].value.a = (uint32_t)in_use;
+	p[2].value.b = (uint32_t)peak;
 	p[3].value.a = TA_DATA_SIZE;
 	p[3].value.b = TZI_TA_API_VERSION;
 	return TEE_SUCCESS;

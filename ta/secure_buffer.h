@@ -22,6 +22,10 @@ bool secure_buffer_alloc(struct secure_buffer *b, size_t len);
 /* Wipe and free; a no-op on an empty buffer. Leaves b empty. */
 void secure_buffer_release(struct secure_buffer *b);
 
+/* Bytes held in secure buffers right now, and the most ever held at once, across all
+ * sessions of this TA instance (what STATS reports; a leak shows as growth). */
+void secure_buffer_usage(size_t *in_use, size_t *peak);
+
 /* Set len bytes at p to zero in a way the compiler cannot remove as a dead store. */
 void secure_wipe(void *p, size_t len);
 

@@ -42,9 +42,6 @@
 /* Size a client should give the reason buffer (param 3) so that no reason is truncated. */
 #define TZI_REASON_BYTES 160u
 
-/* Value meaning "no op / no tensor" in the engine error fields. */
-#define TZI_NO_INDEX 0xffffffffu
-
 /*
  * LOAD_BEGIN: start a model upload.
  *   [0] VALUE_INPUT   a = total size of the .tzm file in bytes (> 0), b = 0 (reserved flags)
@@ -89,8 +86,9 @@
  *   [0] VALUE_OUTPUT  a = arena bytes (peak activations), b = weights bytes
  *   [1] VALUE_OUTPUT  a = model bytes (the whole .tzm held in secure memory),
  *                     b = last inference time in microseconds (0 before the first RUN)
- *   [2] VALUE_OUTPUT  a = TA heap bytes in use, b = TA heap peak bytes
- *                     (both TZI_NO_INDEX when OP-TEE was built without CFG_WITH_STATS)
+ *   [2] VALUE_OUTPUT  a = bytes the TA holds in secure buffers now (models, arenas and
+ *                     uploads of all sessions), b = the most it held at once since the TA
+ *                     instance started (a leak shows as growth across UNLOADs)
  *   [3] VALUE_OUTPUT  a = TA heap size (TA_DATA_SIZE), b = TZI_TA_API_VERSION
  * Valid with or without a loaded model (sizes are 0 without one).
  */
