@@ -34,11 +34,15 @@ class Console:
         """Wait for the boot to reach `ready`, then make the shell quiet. Returns seconds waited."""
         start = time.monotonic()
         self._expect(re.escape(ready), timeout, f"boot to reach {ready!r}")
-        # A plain shell: no echo of what we type, no prompt, so that output is only output.
+        self.make_quiet()
+        return time.monotonic() - start
+
+    def make_quiet(self) -> None:
+        """Turn the shell at the console plain: no echo of what we type, no prompt, so that
+        output is only output. Also used after logging in on a board (tzinfer.hw)."""
         self.child.sendline("")
         self.child.sendline("stty -echo; PS1=''; PS2=''")
         self.run("true", timeout=10)
-        return time.monotonic() - start
 
     def run(self, cmd: str, timeout: float = 30.0) -> tuple[int, str]:
         """Run `cmd` in the shell; return (exit status, output without carriage returns)."""
