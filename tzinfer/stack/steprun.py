@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import time
 from collections import deque
@@ -59,11 +60,12 @@ def run(
 ) -> None:
     """Run `cmd`, showing its latest output line live and saving all of it to `log`.
 
-    On failure raise StackError with the exit code, the log path and the last output line.
+    On failure raise StackError with the exit code, the log path and the first error line of
+    the output's tail (or its last line).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **(env or {})}
-    tail: deque[str] = deque(maxlen=1)
+    tail: deque[str] = deque(maxlen=200)
     start = time.monotonic()
     with log.open("w") as out, console.status(f"{label} …") as status:
         out.write("$ " + " ".join(cmd) + "\n")
@@ -84,6 +86,7 @@ def run(
         code = proc.wait()
     seconds = time.monotonic() - start
     if code != 0:
-        last = tail[0] if tail else "(no output)"
-        raise StackError(f"{label} failed (exit {code}) after {seconds:.0f}s: {last!r}; full log: {log}")
+        errors = [line for line in tail if re.search(r"\berror\b|\*\*\*", line, re.IGNORECASE)]
+        cause = errors[0] if errors else (tail[-1] if tail else "(no output)")
+        raise StackError(f"{label} failed (exit {code}) after {seconds:.0f}s: {cause[:300]!r}; log: {log}")
     console.print(f"[green]✓[/] {label} ({seconds:.0f}s, log {log})")
