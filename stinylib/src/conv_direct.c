@@ -39,11 +39,16 @@ STL_INLINE void gather_phase(float *restrict dst, const float *restrict src, uin
 		dst[i] = src[(size_t)i * sw];
 }
 
-static void copy_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
+/* Zero a plane copy: its padding cells are the same for every channel and stay zero. */
+static void zero_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, float *buf)
+{
+	memset(buf, 0, ((size_t)g->h + g->pt + g->pb) * l->row * sizeof *buf);
+}
+
+/* Fill the input cells of a zeroed plane copy with an input plane (padding cells untouched). */
+static void fill_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
 		       float *restrict buf)
 {
-	memset(buf, 0, g->pt * l->row * sizeof *buf);
-	memset(buf + (g->pt + (size_t)g->h) * l->row, 0, g->pb * l->row * sizeof *buf);
 	for (uint32_t r = 0; r < g->h; r++) {
 		for (uint32_t phase = 0; phase < g->sw; phase++) {
 			/* Cell i of this phase is padded column phase + i·sw, input column that − pl. */
@@ -52,16 +57,12 @@ static void copy_plane(const struct stl_conv_geometry *g, const struct direct_la
 			uint32_t lo, hi;
 			stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
 			const float *src = x + (size_t)r * g->w + (size_t)(off + (int64_t)lo * g->sw);
-			for (uint32_t i = 0; i < lo; i++)
-				dst[i] = 0.0f;
 			if (g->sw == 1)
 				memcpy(dst + lo, src, (hi - lo) * sizeof *buf);
 			else if (g->sw == 2)
 				gather_phase(dst + lo, src, hi - lo, 2);
 			else
 				gather_phase(dst + lo, src, hi - lo, g->sw);
-			for (uint32_t i = hi; i < l->phase_len; i++)
-				dst[i] = 0.0f;
 		}
 	}
 }
@@ -133,19 +134,21 @@ static void direct_any_row(const float *in, const size_t *off, const float *w, f
 		direct_cells(in, off, w, bias, ow, row, n, 0);
 }
 
-/* The input plane is copied once per chunk of STL_DIRECT_TAPS taps (one chunk up to 5×5 kernels;
- * larger kernels re-copy), then each of its output channels is built row by row. */
+/* The copy is zeroed once; each input plane is then filled in once per chunk of STL_DIRECT_TAPS
+ * taps (one chunk up to 5×5 kernels; larger kernels refill), and each of its output channels is
+ * built row by row. */
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
 		     const float *b, float *y, float *copy)
 {
 	const struct direct_layout l = direct_layout(g);
 	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
 	size_t off[STL_DIRECT_TAPS];
+	zero_plane(g, &l, copy);
 	for (uint32_t first = 0; first < taps;) {
 		const uint32_t n = tap_offsets(g, &l, first, off);
 		for (uint32_t img = 0; img < g->n; img++)
 			for (uint32_t ic = 0; ic < g->c; ic++) {
-				copy_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
+				fill_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
 				for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
 					const float *wt = w + (size_t)oc * taps + first, bias = b ? b[oc] : 0.0f;
 					float *out = y + ((size_t)img * g->m + oc) * g->p;
