@@ -41,23 +41,20 @@ uint64_t stl_conv_taps_scratch(const struct stl_conv_geometry *g)
 	return 4ull * (g->cg * plane + TAPS_SLACK);
 }
 
-/* Copy the cg planes of one group with their zero padding, and zero the slack after them. */
-static void copy_padded(const struct stl_conv_geometry *g, const struct taps_layout *l, const float *xg,
+/* Fill the input cells of the cg padded planes of one group; the padding and the slack after the
+ * planes are zeroed once per conv (zero_planes) and are never written. */
+static void zero_planes(const struct stl_conv_geometry *g, const struct taps_layout *l, float *buf)
+{
+	memset(buf, 0, (g->cg * l->plane + TAPS_SLACK) * sizeof *buf);
+}
+
+static void fill_planes(const struct stl_conv_geometry *g, const struct taps_layout *l, const float *xg,
 			float *restrict buf)
 {
-	for (uint32_t c = 0; c < g->cg; c++) {
-		float *dst = buf + c * l->plane;
-		const float *src = xg + (size_t)c * g->h * g->w;
-		memset(dst, 0, g->pt * l->wp * sizeof *dst);
-		for (uint32_t r = 0; r < g->h; r++) {
-			float *row = dst + (g->pt + (size_t)r) * l->wp;
-			memset(row, 0, g->pl * sizeof *row);
-			memcpy(row + g->pl, src + (size_t)r * g->w, g->w * sizeof *row);
-			memset(row + g->pl + g->w, 0, g->pr * sizeof *row);
-		}
-		memset(dst + (g->pt + (size_t)g->h) * l->wp, 0, g->pb * l->wp * sizeof *dst);
-	}
-	memset(buf + g->cg * l->plane, 0, TAPS_SLACK * sizeof *buf);
+	for (uint32_t c = 0; c < g->cg; c++)
+		for (uint32_t r = 0; r < g->h; r++)
+			memcpy(buf + c * l->plane + (g->pt + (size_t)r) * l->wp + g->pl, xg + ((size_t)c * g->h + r) * g->w,
+			       g->w * sizeof *buf);
 }
 
 /* Store flat columns [q0, q0 + n) of a tile (row stride ld) to the output rows they belong to,
@@ -92,9 +89,10 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 		off[t] = (size_t)(t / g->kw) * g->dh * l.wp + (size_t)(t % g->kw) * g->dw;
 	float tile[STL_TILE_MAX];
 
+	zero_planes(g, &l, buf);
 	for (uint32_t n = 0; n < g->n; n++)
 		for (uint32_t gi = 0; gi < g->group; gi++) {
-			copy_padded(g, &l, x + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, buf);
+			fill_planes(g, &l, x + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, buf);
 			const float *wg = w + (size_t)gi * mg * g->k, *bg = b ? b + (size_t)gi * mg : NULL;
 			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg) * g->p;
 			for (uint32_t c0 = 0; c0 < l.flat; c0 += chunk)
