@@ -35,13 +35,13 @@ def boot_qemu(c: Context, secure_log: str = "") -> None:
     from tzinfer.stack.vm import qemu_command
 
     stack = QemuStack()
+    log = Path(secure_log) if secure_log else stack.secure_log()
     try:
-        command = qemu_command(stack, Path(secure_log) if secure_log else stack.secure_log())
+        # mon:stdio gives QEMU's Ctrl-A escapes (Ctrl-A X quits) to the interactive user.
+        command = qemu_command(stack, log, console="mon:stdio")
     except StackError as err:
         _fail(err)
-    # -serial mon:stdio gives QEMU's Ctrl-A escapes to the interactive user.
-    command[command.index("stdio")] = "mon:stdio"
-    print(f"OP-TEE log: {command[command.index('-serial', command.index('mon:stdio')) + 1]}")
+    print(f"OP-TEE log: {log}")
     sys.exit(subprocess.call(command))
 
 
