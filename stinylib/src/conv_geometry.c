@@ -62,3 +62,9 @@ enum stl_geom_status stl_conv_geometry(struct stl_conv_geometry *g, const uint32
 	g->p = (uint32_t)p;
 	return STL_GEOM_OK;
 }
+
+int stl_conv_is_plain_pointwise(const struct stl_conv_geometry *g)
+{
+	return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 &&
+	       g->pr == 0;
+}

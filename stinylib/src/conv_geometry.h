@@ -21,4 +21,7 @@ enum stl_geom_status { STL_GEOM_OK = 0, STL_GEOM_BAD_ATTR, STL_GEOM_BAD_SHAPE };
 enum stl_geom_status stl_conv_geometry(struct stl_conv_geometry *g, const uint32_t x[4],
 				       const uint32_t w[4], const int32_t a[12]);
 
+/* A 1×1, stride-1, unpadded conv: its input planes already are its GEMM operand. */
+int stl_conv_is_plain_pointwise(const struct stl_conv_geometry *g);
+
 #endif

@@ -37,7 +37,7 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 		       float *restrict panel)
 {
 	const size_t plane = (size_t)g->h * g->w;
-	const int pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
+	const int pointwise = stl_conv_is_plain_pointwise(g);
 	for (uint32_t s = 0; s * STL_STRIP < pc; s++) {
 		float *restrict strip = panel + (size_t)s * g->k * STL_STRIP;
 		const uint32_t q0 = p0 + s * STL_STRIP;
@@ -87,7 +87,7 @@ void stl_conv_im2col(const struct stl_exec *e, const struct stl_conv_geometry *g
 	const uint32_t mg = g->m / g->group, cols = panel_cols(g);
 	const size_t plane = (size_t)g->h * g->w;
 	/* A pointwise conv's input already is its im2col matrix: whole strips are read in place. */
-	const int pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
+	const int pointwise = stl_conv_is_plain_pointwise(g);
 	for (uint32_t n = 0; n < g->n; n++)
 		for (uint32_t gi = 0; gi < g->group; gi++) {
 			const float *xg = x + ((size_t)n * g->c + (size_t)gi * g->cg) * plane;

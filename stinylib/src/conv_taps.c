@@ -31,8 +31,7 @@ static struct taps_layout taps_layout(const struct stl_conv_geometry *g)
 
 int stl_conv_taps_applies(const struct stl_conv_geometry *g)
 {
-	const int pointwise = g->kh == 1 && g->kw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 && g->pr == 0;
-	return g->sh == 1 && g->sw == 1 && g->kh * g->kw <= STL_TAPS && !pointwise && g->cg > 1;
+	return g->sh == 1 && g->sw == 1 && g->kh * g->kw <= STL_TAPS && !stl_conv_is_plain_pointwise(g) && g->cg > 1;
 }
 
 uint64_t stl_conv_taps_scratch(const struct stl_conv_geometry *g)
