@@ -49,20 +49,22 @@ static void zero_plane(const struct stl_conv_geometry *g, const struct direct_la
 static void fill_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
 		       float *restrict buf)
 {
-	for (uint32_t r = 0; r < g->h; r++) {
-		for (uint32_t phase = 0; phase < g->sw; phase++) {
-			/* Cell i of this phase is padded column phase + i·sw, input column that − pl. */
-			float *restrict dst = buf + (g->pt + (size_t)r) * l->row + phase * l->phase_len;
-			const int64_t off = (int64_t)phase - g->pl;
-			uint32_t lo, hi;
-			stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
-			const float *src = x + (size_t)r * g->w + (size_t)(off + (int64_t)lo * g->sw);
+	for (uint32_t phase = 0; phase < g->sw; phase++) {
+		/* Cell i of this phase is padded column phase + i·sw, input column that − pl; the same
+		 * span of cells [lo, hi) holds input cells on every row. */
+		const int64_t off = (int64_t)phase - g->pl;
+		uint32_t lo, hi;
+		stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
+		const size_t first = (size_t)(off + (int64_t)lo * g->sw); /* input column of cell lo */
+		float *dst = buf + g->pt * l->row + phase * l->phase_len + lo;
+		for (uint32_t r = 0; r < g->h; r++, dst += l->row) {
+			const float *src = x + (size_t)r * g->w + first;
 			if (g->sw == 1)
-				memcpy(dst + lo, src, (hi - lo) * sizeof *buf);
+				memcpy(dst, src, (hi - lo) * sizeof *buf);
 			else if (g->sw == 2)
-				gather_phase(dst + lo, src, hi - lo, 2);
+				gather_phase(dst, src, hi - lo, 2);
 			else
-				gather_phase(dst + lo, src, hi - lo, g->sw);
+				gather_phase(dst, src, hi - lo, g->sw);
 		}
 	}
 }
