@@ -7,7 +7,6 @@
  *
  * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
  */
-#define _POSIX_C_SOURCE 200112L
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
