@@ -56,22 +56,35 @@ static void fill_planes(const struct stl_conv_geometry *g, const struct taps_lay
 			       g->w * sizeof *buf);
 }
 
-/* Store flat columns [q0, q0 + n) of a tile (row stride ld) to the output rows they belong to,
- * dropping the padding columns. */
+/* Where a flat index lies: output row oh, column ow (ow >= OW on the padding columns). Tiles walk
+ * the flat indices in order, so positions advance by addition instead of a division per tile. */
+struct flat_pos {
+	size_t oh, ow;
+};
+
+static void advance(struct flat_pos *p, size_t by, size_t wp)
+{
+	p->ow += by;
+	while (p->ow >= wp) {
+		p->ow -= wp;
+		p->oh++;
+	}
+}
+
+/* Store the n flat columns of a tile (row stride ld) that start at position at to the output rows
+ * they belong to, dropping the padding columns. */
 static void scatter(const struct stl_conv_geometry *g, const struct taps_layout *l, const float *tile, size_t ld,
-		    uint32_t rows, uint32_t q0, uint32_t n, float *y)
+		    uint32_t rows, struct flat_pos at, uint32_t n, float *y)
 {
 	for (uint32_t j = 0; j < n;) {
-		const uint32_t q = q0 + j, oh = (uint32_t)(q / l->wp), ow = (uint32_t)(q % l->wp);
-		const uint32_t run = (uint32_t)(l->wp - ow) < n - j ? (uint32_t)(l->wp - ow) : n - j;
-		if (ow < g->ow) {
-			const uint32_t keep = g->ow - ow < run ? g->ow - ow : run;
-			for (uint32_t r = 0; r < rows; r++) {
-				float *dst = y + (size_t)r * g->p + (size_t)oh * g->ow + ow;
-				memcpy(dst, tile + r * ld + j, keep * sizeof *dst);
-			}
+		const uint32_t run = l->wp - at.ow < n - j ? (uint32_t)(l->wp - at.ow) : n - j;
+		if (at.ow < g->ow) {
+			const uint32_t keep = g->ow - at.ow < run ? (uint32_t)(g->ow - at.ow) : run;
+			for (uint32_t r = 0; r < rows; r++)
+				memcpy(y + (size_t)r * g->p + at.oh * g->ow + at.ow, tile + r * ld + j, keep * sizeof *y);
 		}
 		j += run;
+		advance(&at, run, l->wp);
 	}
 }
 
@@ -98,10 +111,11 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 				for (uint32_t i = 0; i < mg; i += mr_max) {
 					const uint32_t mr = mg - i < mr_max ? mg - i : mr_max;
 					const uint32_t c1 = l.flat - c0 < chunk ? l.flat : c0 + chunk;
-					for (uint32_t q = c0; q < c1; q += nr) {
+					struct flat_pos at = {c0 / l.wp, c0 % l.wp};
+					for (uint32_t q = c0; q < c1; q += nr, advance(&at, nr, l.wp)) {
 						stl_gemm_taps_tile(mr, g->cg, ntaps, wg + (size_t)i * g->k, g->k, buf + q, l.plane,
 								   off, tile, bg ? bg + i : NULL, e->op);
-						scatter(g, &l, tile, nr, mr, q, c1 - q < nr ? c1 - q : nr, yg + (size_t)i * g->p);
+						scatter(g, &l, tile, nr, mr, at, c1 - q < nr ? c1 - q : nr, yg + (size_t)i * g->p);
 					}
 				}
 		}
