@@ -5,8 +5,11 @@ Modules, one per concept:
 - `steprun`: runs a build command with a live status line, a log file and an input stamp.
 - `debian`: a private apt (own sources/state under .cache/debian) that resolves, downloads,
   verifies and pins Debian packages and sources (lock file board/qemu/debian.lock).
-- `optee`, `tfa`, `initramfs`: the build steps; `pipeline`: their order.
+- `layout`: where everything lives under build/qemu/ (TA dev kit, sysroot, overlay, images).
+- `patching`: a patched copy of a source tree (the patch files of meta-tzinfer).
+- `optee`, `tfa`, `initramfs`, `payload`: the build steps; `pipeline`: their order.
 - `console`: a pexpect serial console (QEMU or real hardware); `vm`: launching QEMU.
+- `target/memscan.c`: a target-side tool that reads physical memory (zeroisation checks).
 """
 
 from tzinfer import BUILD_DIR, CACHE_DIR

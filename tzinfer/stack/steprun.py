@@ -18,16 +18,11 @@ from tzinfer.stack import StackError
 console = Console(stderr=True, highlight=False)
 
 
-def digest(parts: Iterable[str | bytes | Path]) -> str:
-    """sha256 over strings, bytes and file contents (a Path is read), in order."""
+def digest(parts: Iterable[str | Path]) -> str:
+    """sha256 over strings and file contents (a Path is read), in order."""
     h = hashlib.sha256()
     for part in parts:
-        if isinstance(part, Path):
-            data = part.read_bytes()
-        elif isinstance(part, str):
-            data = part.encode()
-        else:
-            data = part
+        data = part.read_bytes() if isinstance(part, Path) else part.encode()
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
