@@ -9,13 +9,6 @@
 #include "format.h"
 #include "tinylibm.h"
 
-static float clampf(float x, float lo, float hi)
-{
-	/* NaN propagates: both comparisons are false. */
-	x = x < lo ? lo : x;
-	return x > hi ? hi : x;
-}
-
 static float infinity(uint32_t sign)
 {
 	const uint32_t bits = sign | 0x7f800000u;
@@ -53,7 +46,7 @@ void stl_act_apply(const struct stl_op *op, float *restrict y, size_t n)
 		break;
 	case STL_ACT_CLIP:
 		for (size_t i = 0; i < n; i++)
-			y[i] = clampf(y[i], f0, f1);
+			y[i] = stl_clamp(y[i], f0, f1);
 		break;
 	case STL_ACT_LEAKY_RELU:
 		for (size_t i = 0; i < n; i++)
@@ -65,11 +58,11 @@ void stl_act_apply(const struct stl_op *op, float *restrict y, size_t n)
 		break;
 	case STL_ACT_HARD_SIGMOID:
 		for (size_t i = 0; i < n; i++)
-			y[i] = clampf(f0 * y[i] + f1, 0.0f, 1.0f);
+			y[i] = stl_clamp(f0 * y[i] + f1, 0.0f, 1.0f);
 		break;
 	case STL_ACT_HARD_SWISH:
 		for (size_t i = 0; i < n; i++)
-			y[i] = y[i] * clampf(y[i] * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
+			y[i] = y[i] * stl_clamp(y[i] * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f);
 		break;
 	case STL_ACT_TANH:
 		for (size_t i = 0; i < n; i++)

@@ -6,6 +6,13 @@
 
 #include "stinylib.h"
 
+/* x clamped to [lo, hi]; NaN passes through (both comparisons are false). */
+static inline float stl_clamp(float x, float lo, float hi)
+{
+	x = x < lo ? lo : x;
+	return x > hi ? hi : x;
+}
+
 /* Apply op->act with parameters op->fattr[0..1] to y[0..n). NONE leaves y untouched. */
 void stl_act_apply(const struct stl_op *op, float *y, size_t n);
 

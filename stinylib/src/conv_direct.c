@@ -83,57 +83,64 @@ static uint32_t tap_offsets(const struct stl_conv_geometry *g, const struct dire
 	return n;
 }
 
-/* row[o] = init + Σ_t w[t]·in[off[t] + o] for o < ow, where init is the bias (first chunk of taps)
- * or row[o] itself (later chunks). ntaps and accumulate are compile-time constants in the
+/* The clamp applied as cells are stored: the op's activation on the last chunk of taps when it is
+ * a clamp (stl_act_clamp), else unbounded. */
+struct range {
+	float lo, hi;
+};
+
+/* row[o] = clamp(init + Σ_t w[t]·in[off[t] + o]) for o < ow, where init is the bias (first chunk of
+ * taps) or row[o] itself (later chunks). ntaps and accumulate are compile-time constants in the
  * specialised calls, so the tap loop unrolls and o vectorises. */
 STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			     float *restrict row, const uint32_t ntaps, const int accumulate)
+			     float *restrict row, const struct range *clamp, const uint32_t ntaps, const int accumulate)
 {
+	const float lo = clamp->lo, hi = clamp->hi;
 	for (uint32_t o = 0; o < ow; o++) {
 		float acc = accumulate ? row[o] : bias;
 		for (uint32_t t = 0; t < ntaps; t++)
 			acc += w[t] * in[off[t] + o];
-		row[o] = acc;
+		row[o] = stl_clamp(acc, lo, hi);
 	}
 }
 
 /* A fresh output row in blocks of a constant width blk; the last block overlaps the one before
  * rather than leaving a scalar remainder, which matters on 7- and 14-wide rows. Needs ow >= blk. */
 STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			      float *restrict row, const uint32_t ntaps, const uint32_t blk)
+			      float *restrict row, const struct range *clamp, const uint32_t ntaps, const uint32_t blk)
 {
 	uint32_t o = 0;
 	for (; o + blk <= ow; o += blk)
-		direct_cells(in + o, off, w, bias, blk, row + o, ntaps, 0);
+		direct_cells(in + o, off, w, bias, blk, row + o, clamp, ntaps, 0);
 	if (o < ow)
-		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, ntaps, 0);
+		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, clamp, ntaps, 0);
 }
 
 /* A fresh row with ntaps taps, ntaps constant: the widest block that fits the row. */
 STL_INLINE void direct_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			   float *restrict row, const uint32_t ntaps)
+			   float *restrict row, const struct range *clamp, const uint32_t ntaps)
 {
 	if (ow >= 16)
-		direct_blocks(in, off, w, bias, ow, row, ntaps, 16);
+		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 16);
 	else if (ow >= 8)
-		direct_blocks(in, off, w, bias, ow, row, ntaps, 8);
+		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 8);
 	else if (ow >= 4)
-		direct_blocks(in, off, w, bias, ow, row, ntaps, 4);
+		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 4);
 	else
-		direct_cells(in, off, w, bias, ow, row, ntaps, 0);
+		direct_cells(in, off, w, bias, ow, row, clamp, ntaps, 0);
 }
 
 /* One output row from n taps, added to the row when accumulate is set (later tap chunks);
  * specialised for 3×3 kernels. */
 static void direct_any_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			   float *restrict row, uint32_t n, int accumulate)
+			   float *restrict row, const struct range *clamp, uint32_t n, int accumulate)
 {
 	if (n == 9 && !accumulate)
-		direct_row(in, off, w, bias, ow, row, 9);
+		direct_row(in, off, w, bias, ow, row, clamp, 9);
 	else if (accumulate)
-		direct_cells(in, off, w, bias, ow, row, n, 1);
+		direct_cells(in, off, w, bias, ow, row, clamp, n, 1);
 	else
-		direct_cells(in, off, w, bias, ow, row, n, 0);
+		direct_cells(in, off, w, bias, ow, row, clamp, n, 0);
 }
 
 /* The copy is zeroed once; each input plane is then filled in once per chunk of STL_DIRECT_TAPS
@@ -145,9 +152,14 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 	const struct direct_layout l = direct_layout(g);
 	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
 	size_t off[STL_DIRECT_TAPS];
+	static const struct stl_op no_act;
+	struct range act, open;
+	const int clamp_only = stl_act_clamp(e->op, &act.lo, &act.hi);
+	stl_act_clamp(&no_act, &open.lo, &open.hi);
 	zero_plane(g, &l, copy);
 	for (uint32_t first = 0; first < taps;) {
 		const uint32_t n = tap_offsets(g, &l, first, off);
+		const int last = first + n == taps;
 		for (uint32_t img = 0; img < g->n; img++)
 			for (uint32_t ic = 0; ic < g->c; ic++) {
 				fill_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
@@ -156,8 +168,8 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 					float *out = y + ((size_t)img * g->m + oc) * g->p;
 					for (uint32_t oh = 0; oh < g->oh; oh++)
 						direct_any_row(copy + (size_t)oh * g->sh * l.row, off, wt, bias, g->ow,
-							       out + (size_t)oh * g->ow, n, first > 0);
-					if (first + n == taps)
+							       out + (size_t)oh * g->ow, last ? &act : &open, n, first > 0);
+					if (last && !clamp_only)
 						stl_act_apply(e->op, out, g->p);
 				}
 			}

@@ -23,13 +23,6 @@ static const struct stl_op no_act;
 
 _Static_assert(STL_MR <= 16, "tile_rows dispatches up to 16 rows");
 
-/* NaN passes through (both comparisons are false). */
-static inline float clamp(float x, float lo, float hi)
-{
-	x = x < lo ? lo : x;
-	return x > hi ? hi : x;
-}
-
 /* One mr×STL_NR tile over depth k; stores the first nc (≤ STL_NR) columns. */
 STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t lda,
 		     const float *restrict b, size_t ldb, float *restrict c, size_t ldc, uint32_t nc,
@@ -49,7 +42,7 @@ STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t l
 	}
 	for (int i = 0; i < mr; i++)
 		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] = clamp(acc[i][j], lo, hi);
+			acc[i][j] = stl_clamp(acc[i][j], lo, hi);
 	if (nc == STL_NR) {
 		for (int i = 0; i < mr; i++)
 			for (int j = 0; j < STL_NR; j++)
@@ -127,7 +120,7 @@ STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float
 	}
 	for (int i = 0; i < mr; i++)
 		for (int j = 0; j < STL_NR; j++)
-			out[i * STL_NR + j] = clamp(acc[i][j], lo, hi);
+			out[i * STL_NR + j] = stl_clamp(acc[i][j], lo, hi);
 }
 
 void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
