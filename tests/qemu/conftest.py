@@ -4,17 +4,28 @@ The session builds the stack if needed (incremental: seconds when nothing change
 once, hands out its serial Console as `target`, keeps the console and secure-world logs under
 artifacts/qemu/ and powers the VM off at the end. Tests that must see the whole session's
 history run last: the zeroisation scan, then the clean poweroff.
+
+The same checks run on a board over its serial console with `--target-port` (`invoke test-hw`):
+`target` is then the board's shell, tests marked `qemu_only` (they read the VM's secure log or
+wait for QEMU to exit) are deselected, and the data files the checks read are uploaded to the
+board where its copies differ from the host's. The host side (references, models) comes from the
+same stack build in both cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tzinfer import REPO_ROOT
+from tzinfer.hw import SerialError, provision
+from tzinfer.hw.login import Credentials
+from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S, SerialTarget, SerialTargetConfig
 from tzinfer.stack import StackError, pipeline
 from tzinfer.stack.console import Console
+from tzinfer.stack.debian import LOCK_FILE
 from tzinfer.stack.vm import BootedVM, boot
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "qemu"
@@ -23,8 +34,41 @@ LAST = ("test_freed_ta_pages_are_zero", "test_clean_poweroff")
 BOOT_TIMEOUT_S = 180.0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the LAST tests after every other test, so they see the whole session."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("target", "run the target checks on a board over its serial console")
+    group.addoption("--target-port", default="", help="serial port of the board, e.g. /dev/ttyUSB0 "
+                    "(default: boot the QEMU stack)")
+    group.addoption("--target-baud", type=int, default=DEFAULT_BAUD, help="line speed (8N1)")
+    group.addoption("--target-login", default="root", help="user to log in as at a login prompt")
+    group.addoption("--target-password", default=None, help="password, if the board asks for one")
+    group.addoption("--target-power-cycle", default="", help="shell command that power-cycles the "
+                    "board (e.g. a USB relay); without it a silent board is awaited")
+    group.addoption("--target-boot-timeout", type=float, default=DEFAULT_BOOT_TIMEOUT_S,
+                    help="seconds to wait for a login prompt or shell")
+    group.addoption("--target-log", default=str(REPO_ROOT / "artifacts" / "hw" / "serial.log"),
+                    help="where the full serial log goes")
+    group.addoption("--target-optee-version", default="", help="major.minor the board's OP-TEE must "
+                    "report in dmesg (default: any)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "qemu_only: needs the QEMU VM itself (its secure-world log, "
+                            "its exit), not only a shell; deselected on a board (--target-port)")
+
+
+def on_board(config: pytest.Config) -> bool:
+    return bool(config.getoption("target_port"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the LAST tests after every other test, so they see the whole session; on a board,
+    deselect the qemu_only tests."""
+    if on_board(config):
+        qemu_only = [item for item in items if item.get_closest_marker("qemu_only")]
+        if qemu_only:
+            config.hook.pytest_deselected(items=qemu_only)
+            items[:] = [item for item in items if not item.get_closest_marker("qemu_only")]
+
     def rank(item: pytest.Item) -> int:
         name = getattr(item, "originalname", item.name)
         return LAST.index(name) + 1 if name in LAST else 0
@@ -51,6 +95,55 @@ def qemu_vm() -> Iterator[BootedVM]:
 
 
 @pytest.fixture(scope="session")
-def target(qemu_vm: BootedVM) -> Console:
-    """The booted VM's root shell on its serial console."""
-    return qemu_vm.console
+def board_shell(request: pytest.FixtureRequest) -> Iterator[Console]:
+    """The root shell of the board at --target-port, holding the host's data files."""
+    config = request.config
+    try:
+        stack = pipeline.build()  # the host-side references and the files the board must hold
+    except StackError as err:
+        pytest.exit(f"building the host side of the checks failed: {err}", returncode=2)
+    settings = SerialTargetConfig(
+        port=config.getoption("target_port"), baud=config.getoption("target_baud"),
+        credentials=Credentials(config.getoption("target_login"), config.getoption("target_password")),
+        power_cycle=config.getoption("target_power_cycle"),
+        boot_timeout=config.getoption("target_boot_timeout"))
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def tell(message: str) -> None:  # e.g. "power on the board now": past pytest's capture
+        with capture.global_and_fixture_disabled():
+            print(f"\n{message}", flush=True)
+
+    try:
+        serial_target = SerialTarget(settings, Path(config.getoption("target_log")), tell)
+    except SerialError as err:
+        pytest.exit(str(err), returncode=2)
+    try:
+        try:
+            provision.check_programs(serial_target.console)
+            provision.sync(serial_target.console, provision.data_files(stack.overlay), tell)
+        except SerialError as err:
+            pytest.exit(str(err), returncode=2)
+        yield serial_target.console
+    finally:
+        serial_target.close()
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Console:
+    """The root shell on the target's serial console: the booted VM's, or the board's."""
+    if on_board(request.config):
+        return request.getfixturevalue("board_shell")
+    return request.getfixturevalue("qemu_vm").console
+
+
+@pytest.fixture(scope="session")
+def optee_version(request: pytest.FixtureRequest) -> str:
+    """major.minor of the OP-TEE the target must run: the optee-os source the QEMU stack was
+    built from (lock file); on a board, --target-optee-version ("" = any)."""
+    if on_board(request.config):
+        return request.config.getoption("target_optee_version")
+    for line in LOCK_FILE.read_text().splitlines():
+        fields = line.split()
+        if fields[:1] == ["src"] and fields[2] == "optee-os":
+            return ".".join(fields[3].split(".")[:2])
+    raise AssertionError(f"no optee-os source pin in {LOCK_FILE}")

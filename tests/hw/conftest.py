@@ -1,0 +1,35 @@
+"""Pseudo-terminals standing in for a board's serial port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pty_board import Pty
+
+FAKE_GETTY = Path(__file__).with_name("fake_getty.py")
+
+
+@pytest.fixture
+def pty() -> Iterator[Pty]:
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    os.close(slave)  # the driver opens it by name
+    yield Pty(master, port)
+    os.close(master)
+
+
+@pytest.fixture
+def getty_board(pty: Pty) -> Iterator[Pty]:
+    """A board at a login prompt that takes root / secret (tests/hw/fake_getty.py)."""
+    board = subprocess.Popen([sys.executable, str(FAKE_GETTY), "root", "secret"],
+                             stdin=pty.master, stdout=pty.master, stderr=subprocess.DEVNULL,
+                             # its own session: the shell's job control must not stop pytest
+                             start_new_session=True)
+    yield pty
+    board.kill()
+    board.wait()
