@@ -7,6 +7,7 @@ The helpers here (build, run, parse libFuzzer's report) are also used by tests/f
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import subprocess
@@ -63,12 +64,16 @@ class FuzzResult:
 
 
 def build() -> dict[str, Path]:
-    """Build (or bring up to date) both harness binaries with `make -C fuzz`; returns mode → path."""
+    """Build (or bring up to date) both harness binaries with `make -C fuzz`; returns mode → path.
+    A file lock serialises builds from concurrent processes."""
     if shutil.which("clang") is None:
         raise FuzzError("clang not found: install clang and libclang-rt-14-dev (scripts/apt-packages.txt, "
                         "then scripts/bootstrap)")
-    result = subprocess.run(["make", "-s", "-C", str(FUZZ_SRC), f"BUILD={BUILD_DIR}"], capture_output=True,
-                            text=True)
+    FUZZ_BUILD.mkdir(parents=True, exist_ok=True)
+    with open(FUZZ_BUILD / ".build.lock", "w") as lock:  # concurrent test sessions share build/fuzz
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(["make", "-s", "-C", str(FUZZ_SRC), f"BUILD={BUILD_DIR}"],
+                                capture_output=True, text=True)
     if result.returncode != 0:
         tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-5:])
         hint = " (libFuzzer missing: install libclang-rt-14-dev)" if "fuzzer" in tail else ""
