@@ -17,7 +17,8 @@
  *
  * Besides the sanitizers, the target aborts when the engine breaks its contract:
  *   - a refusal without a status/reason, or stl_run accepting a model whose load failed;
- *   - stl_run accepting a wrong-length input or a short arena (the input path's checks);
+ *   - stl_load accepting a misaligned buffer; stl_run accepting a wrong-length input or output,
+ *     a short or misaligned arena, or an input inside the arena (the input path's checks);
  *   - a run that fails with valid arguments, or writes into the model buffer;
  *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
  *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
@@ -118,6 +119,10 @@ static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
 		"stl_run accepted an output 4 bytes longer than stl_output_bytes()");
 	require(stl_run(m, arena, arena_len - 1, input, in_len, out0, out_len) == STL_E_ARG,
 		"stl_run accepted an arena shorter than stl_arena_bytes()");
+	require(stl_run(m, arena + 8, arena_len - 8, input, in_len, out0, out_len) == STL_E_ARG,
+		"stl_run accepted an arena that is not 16-byte aligned");
+	require(stl_run(m, arena, arena_len, (const float *)arena, in_len, out0, out_len) == STL_E_ARG,
+		"stl_run accepted an input inside the arena");
 
 	memset(arena, 0x00, arena_len);
 	require(guarded_run(m, arena, arena_len, input, in_len, out0, out_len, file, size) == STL_OK,
@@ -140,6 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *file = xalloc(16, size);
 	memcpy(file, data, size);
 	struct stl_model m;
+	if (size > 8)
+		require(stl_load(&m, file + 8, size - 8) == STL_E_ARG, "stl_load accepted a buffer not 16-byte aligned");
 	enum stl_status st = stl_load(&m, file, size);
 	if (st != STL_OK) {
 		require(m.error.status == st && m.error.reason != NULL, "a refusal without status and reason");
