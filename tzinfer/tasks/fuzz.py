@@ -185,3 +185,31 @@ def fuzz_corpus(c: Context) -> None:
     """Regenerate the committed seed corpus fuzz/corpus/ from fuzz/seeds.py (tiny seeded-random
     models). Needed when the .tzm format or the converter's output changes."""
     c.run(f"{REPO_ROOT / '.venv/bin/python'} {FUZZ_SRC / 'seeds.py'} {SEED_CORPUS}")
+
+
+@task(help={"html": "also write an annotated HTML report to build/fuzz/coverage/ (default off)"})
+def fuzz_coverage(c: Context, html: bool = False) -> None:
+    """Line and branch coverage of the engine reached by the fuzz corpora (build/fuzz/corpus/*,
+    fuzz/corpus, fuzz/regressions), from a source-coverage build of the same harness (llvm-cov)."""
+    for tool in ("clang", "llvm-profdata", "llvm-cov"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"fuzz-coverage: {tool} not found: install clang and llvm "
+                             "(scripts/apt-packages.txt, then scripts/bootstrap)")
+    c.run(f"make -s -C {FUZZ_SRC} coverage BUILD={BUILD_DIR}")
+    out = FUZZ_BUILD / "coverage"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    grown = sorted((FUZZ_BUILD / "corpus").glob("*"))
+    corpora = [d for d in (*grown, SEED_CORPUS, REGRESSIONS) if d.is_dir()]
+    binary = FUZZ_BUILD / "fuzz-tzm-cov"
+    c.run(f"{binary} -runs=0 {' '.join(map(str, corpora))}", hide=True,
+          env={"LLVM_PROFILE_FILE": str(out / "tzm.profraw")})
+    c.run(f"llvm-profdata merge -o {out / 'tzm.profdata'} {out / 'tzm.profraw'}")
+    engine_c = [p for d in ("stinylib", "tinylibm") for p in sorted((REPO_ROOT / d / "src").glob("*.c"))]
+    sources = " ".join(map(str, engine_c))
+    print(f"corpora: {', '.join(str(d.relative_to(REPO_ROOT)) for d in corpora)}")
+    c.run(f"llvm-cov report {binary} -instr-profile={out / 'tzm.profdata'} {sources}")
+    if html:
+        c.run(f"llvm-cov show {binary} -instr-profile={out / 'tzm.profdata'} -format=html "
+              f"-output-dir={out / 'html'} {sources}")
+        print(f"fuzz-coverage: annotated sources in {out / 'html' / 'index.html'}")
