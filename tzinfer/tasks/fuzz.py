@@ -104,8 +104,10 @@ def stale_seeds() -> list[str]:
     return stale
 
 
-def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> FuzzResult:
-    """Read execs, speed, coverage and failures from libFuzzer's stderr and its artifact directory."""
+def parse_output(mode: str, text: str, returncode: int, artifacts: Path,
+                 earlier: frozenset[Path] = frozenset()) -> FuzzResult:
+    """Read execs, speed, coverage and failures from libFuzzer's output and its artifact directory
+    (files in `earlier` are an earlier run's failures and not counted)."""
     r = FuzzResult(mode, returncode=returncode)
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", text, re.M))
     statuses = _STATUS.findall(text)
@@ -114,7 +116,8 @@ def parse_output(mode: str, text: str, returncode: int, artifacts: Path) -> Fuzz
         r.cov, r.ft, r.corpus_units = int(last[1]), int(last[2]), int(last[3])
     r.execs = int(stats.get("number_of_executed_units", statuses[-1][0] if statuses else 0))
     r.exec_per_s = int(stats.get("average_exec_per_sec", 0))
-    r.failures = sorted(p for p in artifacts.iterdir() if p.name.startswith(FAILURE_PREFIXES))
+    r.failures = sorted(p for p in artifacts.iterdir()
+                        if p.name.startswith(FAILURE_PREFIXES) and p not in earlier)
     r.reports = [line for line in text.splitlines() if REPORT_LINE.search(line)]
     return r
 
@@ -127,11 +130,12 @@ def run(binary: Path, mode: str, seconds: int, corpus: Path, artifacts: Path, lo
     `artifacts`, and libFuzzer stops at the first one."""
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
+    earlier = frozenset(artifacts.iterdir())
     cmd = [str(binary), f"-max_total_time={seconds}", f"-timeout={UNIT_TIMEOUT_S}", "-print_final_stats=1",
            f"-artifact_prefix={artifacts}/", str(corpus), *(str(s) for s in seeds if s.is_dir())]
     with open(log, "w") as out:
         result = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=seconds + 300)
-    return parse_output(mode, log.read_text(errors="replace"), result.returncode, artifacts)
+    return parse_output(mode, log.read_text(errors="replace"), result.returncode, artifacts, earlier)
 
 
 def replay(binary: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
