@@ -12,6 +12,7 @@ from invoke.exceptions import Exit
 
 from tzinfer import REPO_ROOT
 from tzinfer.hw import SerialError
+from tzinfer.hw.port import open_port
 from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S
 
 HW_ARTIFACTS = REPO_ROOT / "artifacts" / "hw"
@@ -36,6 +37,10 @@ def test_hw(c: Context, port: str, baud: int = DEFAULT_BAUD, login: str = "root"
             k: str = "", artifacts: str = str(HW_ARTIFACTS)) -> None:
     """Run the target checks of `invoke test-qemu` on a board over its serial console (JUnit XML
     and the full serial log under artifacts/hw/)."""
+    try:  # the usual port mistakes, answered before the checks start
+        open_port(port, baud).close()
+    except SerialError as err:
+        raise Exit(f"error: {err}", code=2) from None
     out = Path(artifacts)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "serial.log"
