@@ -19,6 +19,8 @@ void stl_k_conv(const struct stl_exec *e)
 	stl_conv_geometry(&g, xt->dims, wt->dims, e->op->iattr); /* validated at load */
 	const float *x = stl_data(e, 0), *w = stl_data(e, 1);
 	const float *b = e->op->n_in == 3 ? stl_data(e, 2) : NULL;
+	/* Every conv the loader accepts has its scratch tensor: the formula is > 0 for every valid
+	 * geometry, and the loader requires n_scratch = 1 exactly then. */
 	float *y = stl_data(e, stl_out(e)), *scratch = stl_data(e, stl_scratch(e));
 
 	if (g.cg == 1)
