@@ -75,8 +75,11 @@ def _sha256(path: Path) -> str:
 class DebianArchive:
     """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
 
-    def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False) -> None:
+    def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False,
+                 relock_command: str = "invoke build-qemu --relock") -> None:
         self.root = root
+        #: What a user runs to re-resolve the pins (named in error messages and the lock file).
+        self.relock_command = relock_command
         self.lock_file = lock_file
         self.relock = relock
         self.pins: dict[tuple[str, str, str], Pin] = {}
@@ -153,7 +156,7 @@ class DebianArchive:
             if pinned.version not in available:
                 raise StackError(
                     f"{name} {pinned.version} (pinned in {self.lock_file.name}) is gone from {suite}; "
-                    "run `invoke build-qemu --relock` to take the newest version"
+                    f"run `{self.relock_command}` to take the newest version"
                 )
             return pinned.version
         if not available:
@@ -181,7 +184,7 @@ class DebianArchive:
                         progress.advance(task, len(block))
         except urllib.error.HTTPError as err:
             raise StackError(
-                f"{url}: HTTP {err.code}; the mirror no longer has it: run `invoke build-qemu --relock`"
+                f"{url}: HTTP {err.code}; the mirror no longer has it: run `{self.relock_command}`"
             ) from err
         except (urllib.error.URLError, TimeoutError) as err:
             raise StackError(f"{url}: {err}; check the network connection to the Debian mirror") from err
@@ -198,7 +201,7 @@ class DebianArchive:
         records = [s for s in _stanzas(self._apt("apt-cache", "show", f"{name}={version}"))
                    if s.get("Version") == version]
         if not records:
-            raise StackError(f"{name} {version}: no index record; run `invoke build-qemu --relock`")
+            raise StackError(f"{name} {version}: no index record; run `{self.relock_command}`")
         self.pins[("bin", name, suite)] = Pin("bin", suite, name, version, records[0]["SHA256"])
         return records[0]
 
@@ -218,7 +221,7 @@ class DebianArchive:
         stanza = next((s for s in _stanzas(self._apt("apt-cache", "showsrc", name))
                        if s.get("Version") == version and s.get("Package") == name), None)
         if stanza is None:
-            raise StackError(f"{name} {version}: no source record; run `invoke build-qemu --relock`")
+            raise StackError(f"{name} {version}: no source record; run `{self.relock_command}`")
         files = []
         for entry in stanza["Checksums-Sha256"].splitlines():
             parts = entry.split()
@@ -257,9 +260,9 @@ class DebianArchive:
     def write_lock(self) -> None:
         """Write every pin used in this run to the lock file (what worked)."""
         header = (
-            "# Debian versions the QEMU stack was last built with (tzinfer.stack.debian).\n"
+            "# Debian versions this stack was last built with (tzinfer.stack.debian).\n"
             "# kind suite name version sha256 (.deb, or .dsc for sources).\n"
-            "# Regenerate: invoke build-qemu --relock\n"
+            f"# Regenerate: {self.relock_command}\n"
         )
         lines = sorted(pin.line() for pin in self.pins.values())
         self.lock_file.write_text(header + "\n".join(lines) + "\n")

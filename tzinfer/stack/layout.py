@@ -12,11 +12,15 @@ from tzinfer.stack import QEMU_BUILD
 OPTEE_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-security/optee/files"
 TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
 CROSS_COMPILE = "aarch64-linux-gnu-"
+#: The boot firmware image per TF-A platform: file name, and the offset of the FIP after bl1
+#: (PLAT_QEMU_FIP_BASE in QEMU's flash, PLAT_RPI3_FIP_BASE in the Pi's armstub).
+FIRMWARE_IMAGES = {"qemu": ("qemu_fw.bios", 0x40000), "rpi3": ("armstub8.bin", 0x20000)}
 
 
 @dataclass
 class QemuStack:
-    """The QEMU stack's build tree (build/qemu/) and the board memory map it is built for."""
+    """A stack's build tree (build/qemu/; build/rpi3/ for the Pi's firmware) and the board
+    memory map it is built for."""
 
     root: Path = QEMU_BUILD
     board: memmap.MemoryMap = field(default_factory=lambda: memmap.load("qemu"))
@@ -47,9 +51,10 @@ class QemuStack:
         return self.root / "tfa"
 
     @property
-    def bios(self) -> Path:
-        """QEMU -bios image: TF-A bl1 + fip (BL2, BL31, OP-TEE as BL32, U-Boot as BL33)."""
-        return self.root / "qemu_fw.bios"
+    def firmware(self) -> Path:
+        """TF-A bl1 + fip (BL2, BL31, OP-TEE as BL32, U-Boot as BL33): QEMU's -bios image, or
+        the Pi's armstub8.bin."""
+        return self.root / FIRMWARE_IMAGES[self.board.tfa_platform][0]
 
     @property
     def kernel(self) -> Path:

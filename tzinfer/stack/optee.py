@@ -1,4 +1,5 @@
-"""Build OP-TEE OS for QEMU (vexpress-qemu_armv8a) from Debian's source, with our patches and flags."""
+"""Build OP-TEE OS (QEMU vexpress-qemu_armv8a, or rpi3) from Debian's source with our patches and
+the memory-map flags."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from tzinfer.stack.layout import CROSS_COMPILE, OPTEE_PATCH_DIR, QemuStack
 from tzinfer.stack.patching import patched_tree
 from tzinfer.stack.steprun import Stamp, digest, run
 
-#: Flags that do not come from the memory map: Debian's QEMU build (debian/rules) settings,
-#: with GICv3 to match QEMU `gic-version=3` and TF-A QEMU_GICV3.
+#: Flags that do not come from the memory map: Debian's QEMU build (debian/rules) settings.
 BASE_FLAGS = {
     "CFG_ARM64_core": "y",
     "CFG_USER_TA_TARGETS": "ta_arm64",
-    "CFG_ARM_GICV3": "y",
     "CFG_TEE_BENCHMARK": "n",
     # Debug level: the boot log then names the core carve-out, which the tests read back.
     "CFG_TEE_CORE_LOG_LEVEL": "3",
 }
+#: Per platform: QEMU's GICv3 matches QEMU `gic-version=3` and TF-A QEMU_GICV3.
+PLATFORM_FLAGS = {"vexpress-qemu_armv8a": {"CFG_ARM_GICV3": "y"}, "rpi3": {}}
 
 #: The images TF-A takes as BL32 (header) and BL32_EXTRA1/2 (pager, pageable).
 IMAGES = ("tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin")
@@ -31,7 +32,8 @@ def build(stack: QemuStack, source: Path) -> None:
     hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
     patches = sorted(OPTEE_PATCH_DIR.glob("*.patch"))
     tree = patched_tree(source, patches, stack.root / "optee-src")
-    flags = {"PLATFORM": stack.board.optee_platform, **BASE_FLAGS, **stack.board.optee_flags()}
+    platform = stack.board.optee_platform
+    flags = {"PLATFORM": platform, **BASE_FLAGS, **PLATFORM_FLAGS[platform], **stack.board.optee_flags()}
     args = [f"{k}={v}" for k, v in flags.items()]
     stamp = Stamp(stack.optee / ".tzinfer-built", digest([str(tree), *args, *patches]))
     if stamp.fresh() and all((stack.optee / "core" / image).is_file() for image in IMAGES):
@@ -42,7 +44,7 @@ def build(stack: QemuStack, source: Path) -> None:
     run(
         ["make", "-C", str(tree), f"-j{os.cpu_count() or 2}", f"O={stack.optee}",
          f"CROSS_COMPILE={CROSS_COMPILE}", f"CROSS_COMPILE64={CROSS_COMPILE}", *args],
-        label="OP-TEE OS (vexpress-qemu_armv8a)", log=stack.logs / "optee.log", env=env,
+        label=f"OP-TEE OS ({platform})", log=stack.logs / "optee.log", env=env,
     )
     stamp.done()
 

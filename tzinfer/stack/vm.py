@@ -20,7 +20,7 @@ from tzinfer.stack.layout import QemuStack
 def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> list[str]:
     """The qemu-system-aarch64 command line; `console` is QEMU's -serial backend for UART0."""
     hosttools.require("qemu-system-aarch64")
-    for path in (stack.bios, stack.kernel, stack.initrd):
+    for path in (stack.firmware, stack.kernel, stack.initrd):
         if not path.is_file():
             raise StackError(f"{path} is missing: run `invoke build-qemu` first")
     ram_mib = stack.board.dram.size >> 20
@@ -31,7 +31,7 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
         # -nic none: otherwise QEMU wants efi-virtio.rom; -no-reboot: poweroff/reboot end QEMU.
         "-display", "none", "-nic", "none", "-monitor", "none", "-no-reboot",
         "-serial", console, "-serial", f"file:{secure_log}",
-        "-bios", str(stack.bios), "-kernel", str(stack.kernel), "-initrd", str(stack.initrd),
+        "-bios", str(stack.firmware), "-kernel", str(stack.kernel), "-initrd", str(stack.initrd),
         "-append", stack.board.kernel_cmdline,
     ]
 

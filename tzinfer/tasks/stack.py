@@ -50,3 +50,20 @@ def test_qemu(c: Context, k: str = "") -> None:
     """Boot one VM and run the QEMU tests (pytest -m qemu); logs under artifacts/qemu/."""
     select = f" -k {k!r}" if k else ""
     c.run(f".venv/bin/python -m pytest -q -ra -m qemu tests/qemu{select}", pty=False)
+
+
+@task(help={"relock": "ignore board/rpi3/debian.lock and take the newest Debian versions"})
+def check_rpi3_firmware(c: Context, relock: bool = False) -> None:
+    """Build the Pi 3 armstub8.bin (build/rpi3/) and check it in QEMU raspi3b (TA pool, DT reserve)."""
+    from tzinfer import REPO_ROOT
+    from tzinfer.stack import rpi3
+
+    try:
+        stack = rpi3.build(relock=relock)
+        result = rpi3.check_in_qemu(stack, REPO_ROOT / "artifacts" / "rpi3")
+    except StackError as err:
+        _fail(err)
+    board = stack.board
+    reserved = any(r.contains(board.linux_reservation) for r in result.memreserve)
+    if result.ta_pool != board.ta_pool or not reserved:
+        _fail(StackError(f"the firmware disagrees with {board.source}: {result}"))
