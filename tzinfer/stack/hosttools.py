@@ -9,6 +9,7 @@ from tzinfer.stack import StackError
 #: tool -> Debian package that installs it.
 PACKAGE_OF = {
     "apt-get": "apt",
+    "apt-cache": "apt",
     "dpkg-deb": "dpkg",
     "dpkg-source": "dpkg-dev",
     "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",

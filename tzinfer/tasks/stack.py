@@ -7,7 +7,11 @@ import sys
 
 from invoke import Context, task
 
+from tzinfer.memmap import MemoryMapError
 from tzinfer.stack import StackError
+
+#: Failures that carry a one-line cause-and-fix message: printed without a traceback.
+EXPECTED = (StackError, MemoryMapError)
 
 
 def _fail(err: Exception) -> None:
@@ -22,7 +26,7 @@ def build_qemu(c: Context, relock: bool = False) -> None:
 
     try:
         pipeline.build(relock=relock)
-    except StackError as err:
+    except EXPECTED as err:
         _fail(err)
 
 
@@ -34,12 +38,12 @@ def boot_qemu(c: Context, secure_log: str = "") -> None:
     from tzinfer.stack.layout import QemuStack
     from tzinfer.stack.vm import qemu_command
 
-    stack = QemuStack()
-    log = Path(secure_log) if secure_log else stack.secure_log()
     try:
+        stack = QemuStack()
+        log = Path(secure_log) if secure_log else stack.secure_log()
         # mon:stdio gives QEMU's Ctrl-A escapes (Ctrl-A X quits) to the interactive user.
         command = qemu_command(stack, log, console="mon:stdio")
-    except StackError as err:
+    except EXPECTED as err:
         _fail(err)
     print(f"OP-TEE log: {log}")
     sys.exit(subprocess.call(command))
@@ -61,7 +65,7 @@ def check_rpi3_firmware(c: Context, relock: bool = False) -> None:
     try:
         stack = rpi3.build(relock=relock)
         result = rpi3.check_in_qemu(stack, REPO_ROOT / "artifacts" / "rpi3")
-    except StackError as err:
+    except EXPECTED as err:
         _fail(err)
     board = stack.board
     reserved = any(r.contains(board.linux_reservation) for r in result.memreserve)
