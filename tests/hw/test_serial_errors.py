@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,20 @@ def test_wrong_password(getty_board: Pty, tmp_path: Path) -> None:
 def test_password_needed(getty_board: Pty, tmp_path: Path) -> None:
     with pytest.raises(SerialError, match=r"^the board asks for root's password: pass --password$"):
         connect(getty_board.port, tmp_path, Credentials("root", None))
+
+
+def test_board_stopped_in_uboot(pty: Pty, tmp_path: Path) -> None:
+    # Printed once the driver listens (opening the port discards what came before, as on a board).
+    uboot = threading.Timer(0.5, os.write, (pty.master, b"\r\nHit any key to stop autoboot:  0 \r\nU-Boot> "))
+    uboot.start()
+    try:
+        with pytest.raises(SerialError, match=r"stopped at the U-Boot prompt .*OP-TEE issue #6284\)$"):
+            connect(pty.port, tmp_path)
+    finally:
+        uboot.cancel()
+
+
+def test_failing_power_cycle_command(pty: Pty, tmp_path: Path) -> None:
+    config = SerialTargetConfig(pty.port, power_cycle="echo relay not found >&2; exit 3")
+    with pytest.raises(SerialError, match=r"^--power-cycle command .* exited 3 \(relay not found\): fix"):
+        SerialTarget(config, tmp_path / "serial.log", [].append)
