@@ -89,15 +89,14 @@ struct range {
 	float lo, hi;
 };
 
-/* row[o] = clamp(init + Σ_t w[t]·in[off[t] + o]) for o < ow, where init is the bias (first chunk of
- * taps) or row[o] itself (later chunks). ntaps and accumulate are compile-time constants in the
- * specialised calls, so the tap loop unrolls and o vectorises. */
+/* row[o] = clamp(bias + Σ_t w[t]·in[off[t] + o]) for o < ow. ntaps is a compile-time constant in
+ * the specialised calls, so the tap loop unrolls and o vectorises. */
 STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			     float *restrict row, const struct range *clamp, const uint32_t ntaps, const int accumulate)
+			     float *restrict row, const struct range *clamp, const uint32_t ntaps)
 {
 	const float lo = clamp->lo, hi = clamp->hi;
 	for (uint32_t o = 0; o < ow; o++) {
-		float acc = accumulate ? row[o] : bias;
+		float acc = bias;
 		for (uint32_t t = 0; t < ntaps; t++)
 			acc += w[t] * in[off[t] + o];
 		row[o] = stl_clamp(acc, lo, hi);
@@ -111,9 +110,9 @@ STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w
 {
 	uint32_t o = 0;
 	for (; o + blk <= ow; o += blk)
-		direct_cells(in + o, off, w, bias, blk, row + o, clamp, ntaps, 0);
+		direct_cells(in + o, off, w, bias, blk, row + o, clamp, ntaps);
 	if (o < ow)
-		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, clamp, ntaps, 0);
+		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, clamp, ntaps);
 }
 
 /* A fresh row with ntaps taps, ntaps constant: the widest block that fits the row. */
@@ -127,20 +126,32 @@ STL_INLINE void direct_row(const float *in, const size_t *off, const float *w, f
 	else if (ow >= 4)
 		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 4);
 	else
-		direct_cells(in, off, w, bias, ow, row, clamp, ntaps, 0);
+		direct_cells(in, off, w, bias, ow, row, clamp, ntaps);
 }
 
-/* One output row from n taps, added to the row when accumulate is set (later tap chunks);
- * specialised for 3×3 kernels. */
+/* row[o] += w · in[o] for o < ow: one tap over a whole row, the plain vectorisable form. */
+static void tap_pass(float *restrict row, const float *restrict in, float w, uint32_t ow)
+{
+	for (uint32_t o = 0; o < ow; o++)
+		row[o] += w * in[o];
+}
+
+/* One output row from n taps, added to the row when accumulate is set (later tap chunks). 3×3
+ * kernels keep the row in registers (direct_row); other kernels make one pass per tap. */
 static void direct_any_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
 			   float *restrict row, const struct range *clamp, uint32_t n, int accumulate)
 {
-	if (n == 9 && !accumulate)
+	if (n == 9 && !accumulate) {
 		direct_row(in, off, w, bias, ow, row, clamp, 9);
-	else if (accumulate)
-		direct_cells(in, off, w, bias, ow, row, clamp, n, 1);
-	else
-		direct_cells(in, off, w, bias, ow, row, clamp, n, 0);
+		return;
+	}
+	if (!accumulate)
+		for (uint32_t o = 0; o < ow; o++)
+			row[o] = bias;
+	for (uint32_t t = 0; t < n; t++)
+		tap_pass(row, in + off[t], w[t], ow);
+	for (uint32_t o = 0; o < ow; o++)
+		row[o] = stl_clamp(row[o], clamp->lo, clamp->hi);
 }
 
 /* The copy is zeroed once; each input plane is then filled in once per chunk of STL_DIRECT_TAPS
