@@ -17,9 +17,10 @@ FAKE_GETTY = Path(__file__).with_name("fake_getty.py")
 @pytest.fixture
 def pty() -> Iterator[Pty]:
     master, slave = os.openpty()
-    port = os.ttyname(slave)
-    os.close(slave)  # the driver opens it by name
-    yield Pty(master, port)
+    # The driver opens the port by name. This descriptor is never read; it keeps the pty's
+    # device side open, or the board's reads from the master fail (EIO) until the driver opens it.
+    yield Pty(master, os.ttyname(slave))
+    os.close(slave)
     os.close(master)
 
 
@@ -30,6 +31,16 @@ def getty_board(pty: Pty) -> Iterator[Pty]:
                              stdin=pty.master, stdout=pty.master, stderr=subprocess.DEVNULL,
                              # its own session: the shell's job control must not stop pytest
                              start_new_session=True)
+    yield pty
+    board.kill()
+    board.wait()
+
+
+@pytest.fixture
+def shell_board(pty: Pty) -> Iterator[Pty]:
+    """A board that is up, at a root shell without a login (like the QEMU initramfs)."""
+    board = subprocess.Popen(["bash", "--norc", "--noprofile"], stdin=pty.master, stdout=pty.master,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
     yield pty
     board.kill()
     board.wait()

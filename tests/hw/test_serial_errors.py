@@ -87,3 +87,13 @@ def test_failing_power_cycle_command(pty: Pty, tmp_path: Path) -> None:
     config = SerialTargetConfig(pty.port, power_cycle="echo relay not found >&2; exit 3")
     with pytest.raises(SerialError, match=r"^--power-cycle command .* exited 3 \(relay not found\): fix"):
         SerialTarget(config, tmp_path / "serial.log", [].append)
+
+
+def test_shell_that_printed_while_we_listened(shell_board: Pty, tmp_path: Path) -> None:
+    # A late kernel message as the driver connects: it waits for quiet, then finds the shell.
+    message = threading.Timer(0.5, os.write, (shell_board.master, b"[  42.0] random: crng init done\r\n"))
+    message.start()
+    told: list[str] = []
+    with connect(shell_board.port, tmp_path, told=told) as shell:
+        assert shell.check("echo $((6*7))") == "42"
+    assert told == []  # never asked to power the board

@@ -58,6 +58,7 @@ def reach_shell(child: SpawnBase, log: CountingLog, port: str, credentials: Cred
     With `power_cycle` the board is restarted first and its new boot awaited. Without it, a board
     that stays silent and does not answer is taken to be off, and the user is asked to power it."""
     state = None
+    chars_at_start = log.chars
     if power_cycle is not None:
         power_cycle()
         tell(f"power-cycled the board; waiting up to {boot_timeout:.0f}s for it to boot on {port}")
@@ -67,7 +68,7 @@ def reach_shell(child: SpawnBase, log: CountingLog, port: str, credentials: Cred
             tell(f"no answer on {port}: power on (or reset) the board now; "
                  f"waiting up to {boot_timeout:.0f}s for it to boot")
     if state is None:
-        state = wait_for_boot(child, log, port, boot_timeout)
+        state = wait_for_boot(child, log, port, boot_timeout, chars_at_start)
     if state is State.LOGIN:
         log_in(child, credentials)
 
@@ -82,10 +83,11 @@ def poke(child: SpawnBase) -> State | None:
     return {0: State.SHELL, 1: State.LOGIN}.get(found)
 
 
-def wait_for_boot(child: SpawnBase, log: CountingLog, port: str, timeout: float) -> State:
-    """Follow the boot until a login prompt or a shell; poke only once the board is quiet."""
+def wait_for_boot(child: SpawnBase, log: CountingLog, port: str, timeout: float,
+                  chars_at_start: int) -> State:
+    """Follow the boot until a login prompt or a shell; poke only once the board is quiet after
+    printing something (the log held `chars_at_start` characters when we began listening)."""
     deadline = time.monotonic() + timeout
-    chars_at_start = log.chars
     while (left := deadline - time.monotonic()) > 0:
         chars = log.chars
         found = _expect(child, [LOGIN_PROMPT, re.escape(READY_LINE), UBOOT_PROMPT], min(QUIET_S, left))
