@@ -5,11 +5,12 @@ once, hands out its serial Console as `target`, keeps the console and secure-wor
 artifacts/qemu/ and powers the VM off at the end. Tests that must see the whole session's
 history run last: the zeroisation scan, then the clean poweroff.
 
-The same checks run on a board over its serial console with `--target-port` (`invoke test-hw`):
-`target` is then the board's shell, tests marked `qemu_only` (they read the VM's secure log or
-wait for QEMU to exit) are deselected, and the data files the checks read are uploaded to the
-board where its copies differ from the host's. The host side (references, models) comes from the
-same stack build in both cases.
+The target checks also run on a board over its serial console with `--target-port` (`invoke
+test-hw`). A target check is a test that takes `target` and not `qemu_vm`; on a board, `target`
+is the board's shell and every other test is deselected (they need the VM itself: its secure-world
+log, its exit, the initramfs' memscan, or QEMU for another machine). The data files the checks
+read are uploaded to the board where its copies differ from the host's. The host side
+(references, models) comes from the same stack build in both cases.
 """
 
 from __future__ import annotations
@@ -51,23 +52,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "report in dmesg (default: any)")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "qemu_only: needs the QEMU VM itself (its secure-world log, "
-                            "its exit), not only a shell; deselected on a board (--target-port)")
-
-
 def on_board(config: pytest.Config) -> bool:
     return bool(config.getoption("target_port"))
 
 
+def is_target_check(item: pytest.Item) -> bool:
+    """Needs only a shell on the target, so it runs on a board too."""
+    fixtures = getattr(item, "fixturenames", ())
+    return "target" in fixtures and "qemu_vm" not in fixtures
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the LAST tests after every other test, so they see the whole session; on a board,
-    deselect the qemu_only tests."""
+    keep only the target checks."""
     if on_board(config):
-        qemu_only = [item for item in items if item.get_closest_marker("qemu_only")]
-        if qemu_only:
-            config.hook.pytest_deselected(items=qemu_only)
-            items[:] = [item for item in items if not item.get_closest_marker("qemu_only")]
+        deselected = [item for item in items if not is_target_check(item)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if is_target_check(item)]
 
     def rank(item: pytest.Item) -> int:
         name = getattr(item, "originalname", item.name)

@@ -46,7 +46,6 @@ def test_xtest_smoke_passes(target: Console) -> None:
     assert code == 0
 
 
-@pytest.mark.qemu_only
 def test_secure_carveout_reserved_from_linux(target: Console, qemu_vm: BootedVM) -> None:
     board = qemu_vm.stack.board
     entries = iomem_top_level(target)
@@ -58,7 +57,6 @@ def test_secure_carveout_reserved_from_linux(target: Console, qemu_vm: BootedVM)
                 assert end < region.base or start >= region.end, f"System RAM {start:x}-{end:x} over {region}"
 
 
-@pytest.mark.qemu_only
 def test_ta_pool_is_what_memory_yaml_says(qemu_vm: BootedVM) -> None:
     # OP-TEE (CFG_TEE_CORE_LOG_LEVEL=3) logs the core's carve-out from TZDRAM; the TA pool is
     # the rest of TZDRAM.
@@ -80,7 +78,6 @@ def memscan(target: Console, base: int, size: int) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.qemu_only
 def test_freed_ta_pages_are_zero(target: Console, qemu_vm: BootedVM) -> None:
     # Runs last but one: every TA of the session (xtest's, the tzinfer TA with its model) has
     # exited. Run a TA once more, then read the TA pool from the normal world: every page must
@@ -93,6 +90,5 @@ def test_freed_ta_pages_are_zero(target: Console, qemu_vm: BootedVM) -> None:
     assert pool["nonzero"] == 0, f"TA data left in the pool after its TAs exited: {pool}"
 
 
-@pytest.mark.qemu_only
 def test_clean_poweroff(qemu_vm: BootedVM) -> None:
     assert qemu_vm.poweroff() == 0
