@@ -7,6 +7,7 @@ Modules, one per concept:
 - `login`: waits for the board to boot (or asks the user to power it) and logs in.
 - `provision`: puts the data files the target checks read onto the board, verified by sha256.
 - `target`: the three above put together: port -> root shell as a `tzinfer.stack.console.Console`.
+- `terminal`: the interactive console of `invoke console` (pyserial's miniterm, logged).
 - `qemu_pty`: the QEMU stack with its console on a pseudo-terminal, a stand-in for a board.
 """
 
