@@ -86,12 +86,25 @@ def test_checksum_mismatch_is_refused(tmp_path: Path, mirror: Path) -> None:
     assert not list((tmp_path / "cache" / "pool").glob("libc6.deb*")), "a bad download must not be kept"
 
 
-def test_vanished_pinned_version_asks_for_relock(tmp_path: Path) -> None:
+def test_vanished_pinned_version_fails_when_frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lock = tmp_path / "lock"
     lock.write_text("bin trixie libc6 2.36-9 " + "0" * 64 + "\n")
+    monkeypatch.setenv("TZINFER_DEBIAN_FROZEN", "1")
     archive = CannedArchive(tmp_path / "cache", lock)
     with pytest.raises(StackError, match=r"libc6 2\.36-9 .* is gone from trixie; run .*--relock"):
         archive.deb("libc6", "trixie")
+
+
+def test_vanished_pinned_version_moves_to_the_suites_newest(tmp_path: Path, mirror: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TZINFER_DEBIAN_FROZEN", raising=False)
+    lock = tmp_path / "lock"
+    lock.write_text("bin trixie libc6 2.36-9 " + "0" * 64 + "\n")
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    archive = CannedArchive(tmp_path / "cache", lock, show_record("pool/libc6.deb", sha))
+    assert archive.deb("libc6", "trixie").read_bytes() == PAYLOAD
+    archive.write_lock()
+    assert f"bin trixie libc6 2.41-12+deb13u5 {sha}" in lock.read_text()
 
 
 def test_malformed_lock_line_is_reported_with_its_number(tmp_path: Path) -> None:

@@ -4,11 +4,17 @@ The apt configuration, lists and downloads live under .cache/debian/; the host's
 never touched. Versions are resolved at run time from the suite's index, pinned in a lock file
 (board/qemu/debian.lock) and reused from then on; `relock=True` takes the newest again. Every
 file is checked against the sha256 in the (signed) index before it is used.
+
+Debian drops superseded versions from its mirror (a trixie point release, a new sid upload), so
+a pin can vanish. By default the newest version of the same suite is then taken, with a warning,
+and the lock records it once the build worked; `frozen=True` (TZINFER_DEBIAN_FROZEN=1) fails
+instead, for builds that must reproduce the pinned versions exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import time
 import urllib.error
@@ -76,8 +82,10 @@ class DebianArchive:
     """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
 
     def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False,
-                 relock_command: str = "invoke build-qemu --relock") -> None:
+                 relock_command: str = "invoke build-qemu --relock", frozen: bool | None = None) -> None:
         self.root = root
+        #: Fail on a vanished pin instead of taking the suite's newest version.
+        self.frozen = os.environ.get("TZINFER_DEBIAN_FROZEN") == "1" if frozen is None else frozen
         #: What a user runs to re-resolve the pins (named in error messages and the lock file).
         self.relock_command = relock_command
         self.lock_file = lock_file
@@ -153,12 +161,14 @@ class DebianArchive:
         available = self._versions(kind, name, suite)
         pinned = self.locked.get((kind, name, suite))
         if pinned is not None:
-            if pinned.version not in available:
-                raise StackError(
-                    f"{name} {pinned.version} (pinned in {self.lock_file.name}) is gone from {suite}; "
-                    f"run `{self.relock_command}` to take the newest version"
-                )
-            return pinned.version
+            if pinned.version in available:
+                return pinned.version
+            gone = f"{name} {pinned.version} (pinned in {self.lock_file.name}) is gone from {suite}"
+            if self.frozen or not available:
+                raise StackError(f"{gone}; run `{self.relock_command}` to take the newest version")
+            console.print(f"[yellow]warning:[/] {gone}; using {available[0]} (verified against the "
+                          "index) and pinning it once the build works; TZINFER_DEBIAN_FROZEN=1 fails instead")
+            return available[0]
         if not available:
             raise StackError(f"{name} is not in Debian {suite} ({kind}); check the name or the suite")
         return available[0]
