@@ -11,6 +11,9 @@
 #define STL_OP_RECORD 80u
 #define STL_ALIGN 16u
 #define STL_MAX_COUNT 65535u   /* cap on n_tensors and n_ops: bounds the loader's work */
+/* The plan check has no memory to keep live ranges in and costs O(n_tensors × (n_ops + n_io)); this
+ * cap keeps a hostile file's load under a second (real models are below 2^22). */
+#define STL_MAX_PLAN_WORK (1ull << 27)
 #define STL_N_IATTR 12
 #define STL_N_FATTR 4
 

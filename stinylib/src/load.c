@@ -82,6 +82,9 @@ static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, siz
 		return stl_fail(m, STL_E_TRUNCATED, "weights_offset + weights_size is not the file size", -1, -1);
 	if (!all_zero(b + tables_end, (size_t)(weights_offset - tables_end)))
 		return stl_fail(m, STL_E_RESERVED, "padding between the io table and the weights is not zero", -1, -1);
+	if (n_tensors * (n_ops + n_io) > STL_MAX_PLAN_WORK)
+		return stl_fail(m, STL_E_TENSOR, "n_tensors × (n_ops + n_io) is above 2^27: too large to verify the plan",
+				-1, -1);
 
 	m->n_tensors = (uint32_t)n_tensors;
 	m->n_ops = (uint32_t)n_ops;

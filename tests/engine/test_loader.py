@@ -420,3 +420,17 @@ def test_zoo_matches_onnxruntime(tmp_path: Path) -> None:
     ref = ort.InferenceSession(str(tmp_path / "zoo.onnx"), options, providers=["CPUExecutionProvider"]).run(
         None, {"x": x})[0]
     assert np.abs(m.run(x) - ref).max() <= 1e-4 * max(1.0, float(np.abs(ref).max()))
+
+
+def test_plan_work_cap() -> None:
+    """A file whose tensor and op counts would make the O(n_tensors × (n_ops + n_io)) plan check
+    slow is refused before any record is looked at."""
+    n_tensors, n_ops, n_io = 65535, 2100, 2  # 65535 × 2102 > 2^27; the tables end 16-aligned
+    tables = bytes(n_tensors * tzm.TENSOR_RECORD_SIZE + n_ops * tzm.OP_RECORD_SIZE + 4 * n_io)
+    assert len(tables) % 16 == 0
+    header = bytearray(HEADER)
+    header[0:8] = tzm.MAGIC
+    struct.pack_into("<HHIIIIIIIIIII", header, 8, 1, 0, 0, HEADER, n_tensors, n_ops, n_io, 0, 1, 16,
+                     HEADER + len(tables), 0, len(tables))
+    status, reason = _refusal(_rehash(header + tables))
+    assert status == "STL_E_TENSOR" and "2^27" in reason
