@@ -6,7 +6,7 @@ SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
 
-DEPENDS += "optee-client"
+DEPENDS += "optee-client optee-os-tadevkit"
 
 # client/ links the engine and tinylibm for --world normal and shares ta/include with the TA.
 SRC_URI = "file://client;subdir=${BP} \
@@ -17,10 +17,10 @@ SRC_URI = "file://client;subdir=${BP} \
 
 B = "${WORKDIR}/build"
 
-# The Makefile sets CC from CROSS_COMPILE; OE's CC (with --sysroot) wins on the command line.
-# CFLAGS and LDFLAGS come from the environment.
-EXTRA_OEMAKE = "'CC=${CC}' \
-                TEEC_SYSROOT=${STAGING_DIR_TARGET} \
+# CC (with --sysroot), CFLAGS and LDFLAGS come from OE's environment. With the TA dev kit the
+# engine is compiled with the TA's code-generation flags, so --world normal runs the same code.
+EXTRA_OEMAKE = "TEEC_SYSROOT=${STAGING_DIR_TARGET} \
+                TA_DEV_KIT_DIR=${STAGING_INCDIR}/optee/export-user_ta \
                 O=${B} \
                 "
 
