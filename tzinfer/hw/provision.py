@@ -41,8 +41,7 @@ def check_programs(console: Console) -> None:
     if console.run(f"test -x /{TARGET_CLIENT}")[0] != 0:
         raise SerialError(f"/{TARGET_CLIENT} is not on the board: flash an image with tzinfer-client "
                           "(invoke build, invoke flash)")
-    tas = " ".join(f"{d}/{TA_UUID}.ta" for d in TA_DIRS)
-    if console.run(f"ls {tas} >/dev/null 2>&1 || exit 1")[0] != 0:
+    if console.run(" || ".join(f"test -f {d}/{TA_UUID}.ta" for d in TA_DIRS))[0] != 0:
         raise SerialError(f"the tzinfer TA {TA_UUID}.ta is in none of {', '.join(TA_DIRS)}: flash an "
                           "image with tzinfer-ta (invoke build, invoke flash)")
 
