@@ -105,6 +105,39 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     print(json.dumps(bench(args.model, args.onnx, args.runs)))
 
 
+def _cmd_seal(args: argparse.Namespace) -> None:
+    from tzinfer import keys, seal
+
+    sealed = seal.seal(args.model.read_bytes(), keys.read(args.key), args.key_id)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(sealed)
+    print(f"{args.output}: sealed for key id {args.key_id} (AES-256-GCM, {len(sealed)} bytes)")
+
+
+def _cmd_keys_generate(args: argparse.Namespace) -> None:
+    from tzinfer import keys
+
+    keys.generate(args.keyfile)
+    print(f"{args.keyfile}: new 32-byte model key (mode 0600)")
+
+
+def _cmd_keys_admin(args: argparse.Namespace) -> None:
+    """provision/delete: run the device's client, which talks to the TA."""
+    import subprocess
+
+    from tzinfer import keys
+
+    keys.check_key_id(args.key_id)
+    if args.key:
+        keys.read(args.key)  # a clear error here rather than the client's
+        cmdline = [args.client, "--provision-key", str(args.key), "--key-id", str(args.key_id)]
+    else:
+        cmdline = [args.client, "--delete-key", str(args.key_id)]
+    done = subprocess.run(cmdline, check=False)
+    if done.returncode:
+        raise ValueError(f"{args.client} failed (exit {done.returncode}); its message is above")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tzinfer", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -131,6 +164,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--onnx", type=Path, required=True, help="the ONNX model it was converted from")
     p.add_argument("--runs", type=int, default=50, help="timed runs of each engine (default 50)")
     p.set_defaults(run=_cmd_bench)
+
+    p = sub.add_parser("seal", help="encrypt a .tzm for the TA (AES-256-GCM, docs/model-format.md)")
+    p.add_argument("model", type=Path, help="the plaintext .tzm model")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the sealed package to write (.tzms)")
+    p.add_argument("--key", type=Path, required=True, help="32-byte key file (`tzinfer keys generate`)")
+    p.add_argument("--key-id", type=int, required=True, help="the id the key is provisioned under on "
+                   "the device (1 … 4294967295)")
+    p.set_defaults(run=_cmd_seal)
+
+    keys_parser = sub.add_parser("keys", help="model keys: generate on the provisioning host, "
+                                 "provision or delete on the device (docs/security.md)")
+    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    p = keys_sub.add_parser("generate", help="write a fresh random 32-byte key file (mode 0600)")
+    p.add_argument("keyfile", type=Path, help="the key file to create (never overwritten)")
+    p.set_defaults(run=_cmd_keys_generate)
+    p = keys_sub.add_parser("provision", help="on the device: store a key in the TA's secure storage")
+    p.add_argument("--key", type=Path, required=True, help="32-byte key file")
+    p.add_argument("--key-id", type=int, required=True, help="id the sealed models name (1 … 4294967295)")
+    p.add_argument("--client", default="tzinfer-run", help="the device client (default tzinfer-run)")
+    p.set_defaults(run=_cmd_keys_admin)
+    p = keys_sub.add_parser("delete", help="on the device: delete a key from the TA's secure storage")
+    p.add_argument("--key-id", type=int, required=True, help="id of the key to delete")
+    p.add_argument("--client", default="tzinfer-run", help="the device client (default tzinfer-run)")
+    p.set_defaults(run=_cmd_keys_admin, key=None)
     return parser
 
 
