@@ -29,6 +29,8 @@ TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
 TARGET_TA_DIR = "usr/lib/optee_armtz"
 #: The client on the target.
 TARGET_CLIENT = "usr/bin/tzinfer-run"
+#: The hostile-input and soak tool (client/hostile/), for the QEMU tests only.
+TARGET_HOSTILE = "usr/bin/tzinfer-hostile"
 #: Models, inputs and labels on the target (relative to /).
 TARGET_DATA_DIR = "usr/share/tzinfer"
 #: Environment variable naming the private key the TA is signed with (default: OP-TEE's own).
@@ -73,6 +75,7 @@ def build(stack: QemuStack) -> None:
     overlay = stack.overlay
     _install(ta, overlay / TARGET_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
+    _install(client.with_name("tzinfer-hostile"), overlay / TARGET_HOSTILE)
     _install_models(stack, overlay / TARGET_DATA_DIR)
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
 
@@ -106,12 +109,14 @@ def build_ta(stack: QemuStack) -> Path:
 
 
 def build_client(stack: QemuStack) -> Path:
-    """Cross-build tzinfer-run against the stack's sysroot; returns the binary. The dev kit
-    gives the engine inside the client the TA's code generation (the benchmark baseline)."""
+    """Cross-build tzinfer-run (and tzinfer-hostile beside it) against the stack's sysroot;
+    returns tzinfer-run. The dev kit gives the engine inside the client the TA's code
+    generation (the benchmark baseline)."""
     out = stack.root / "client"
     run(["make", "-C", str(REPO_ROOT / "client"), f"-j{os.cpu_count() or 2}",
          f"CROSS_COMPILE={CROSS_COMPILE}", f"TEEC_SYSROOT={stack.sysroot}",
-         f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"O={out}"],
+         f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"O={out}", str(out / "tzinfer-run"),
+         str(out / "tzinfer-hostile")],
         label="tzinfer-run client", log=stack.logs / "client.log")
     return out / "tzinfer-run"
 

@@ -1,0 +1,588 @@
+#include "hostile_cases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "tzinfer_ta.h"
+
+/* The .tzm header: the body SHA-256 sits at this offset and covers everything after it. */
+#define TZM_HEADER_BYTES 128u
+#define TZM_DIGEST_OFFSET 56u
+/* Largest shared memory tried for the "huge buffer" cases; halved until the kernel agrees. */
+#define HUGE_SHM_START (64u * 1024u * 1024u)
+#define SMALL_BYTES 64u
+
+/* The results a refused sealed-looking file may get (tzinfer_ta.h): no key with its key_id,
+ * or a key whose tag check fails; BAD_FORMAT where the TA does not know sealed packages. */
+static const TEEC_Result sealed_refusals[] = { TEEC_ERROR_ITEM_NOT_FOUND, TEE_ERROR_MAC_INVALID,
+					       TEEC_ERROR_BAD_FORMAT };
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void expect_one_of(struct hostile *h, const char *name, const TEEC_Result *want,
+			  size_t n_want, TEEC_Result got)
+{
+	size_t i = 0;
+	int ok = 0;
+
+	for (i = 0; i < n_want; i++)
+		ok |= want[i] == got;
+	h->cases++;
+	h->failures += !ok;
+	printf("case %-40s want 0x%08x%s got 0x%08x origin %u %s\n", name, want[0],
+	       n_want > 1 ? "(or alike)" : "", got, h->link->origin, ok ? "ok" : "FAIL");
+}
+
+static void expect(struct hostile *h, const char *name, TEEC_Result want, TEEC_Result got)
+{
+	expect_one_of(h, name, &want, 1, got);
+}
+
+/* A precondition of a case failed: the case is a failure, not skipped. */
+static void broken(struct hostile *h, const char *name, const char *step, TEEC_Result got)
+{
+	h->cases++;
+	h->failures++;
+	printf("case %-40s set-up step %s failed with 0x%08x FAIL\n", name, step, got);
+}
+
+static TEEC_Result begin(struct hostile *h, uint32_t total, uint32_t flags)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = total;
+	op.params[0].value.b = flags;
+	return ta_link_call(h->link, TZI_CMD_LOAD_BEGIN, &op);
+}
+
+static TEEC_Result chunk(struct hostile *h, const void *data, size_t len, uint32_t offset)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_INPUT, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].tmpref.buffer = (void *)data;
+	op.params[0].tmpref.size = len;
+	op.params[1].value.a = offset;
+	return ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op);
+}
+
+static TEEC_Result end(struct hostile *h, void *reason, size_t reason_len)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
+					 reason ? TEEC_MEMREF_TEMP_OUTPUT : TEEC_NONE);
+	op.params[3].tmpref.buffer = reason;
+	op.params[3].tmpref.size = reason_len;
+	return ta_link_call(h->link, TZI_CMD_LOAD_END, &op);
+}
+
+/* Upload data as one file (declared size = len) in chunks of at most 64 KiB, then END. */
+static TEEC_Result upload(struct hostile *h, const uint8_t *data, size_t len)
+{
+	return ta_link_load(h->link, data, len, 64u * 1024u, NULL);
+}
+
+/* A session with the valid model loaded; 0, or -1 after counting the case as broken. */
+static int loaded(struct hostile *h, const char *name)
+{
+	TEEC_Result res = TEEC_SUCCESS;
+
+	ta_link_unload(h->link);
+	res = upload(h, h->model, h->model_len);
+	if (res != TEEC_SUCCESS) {
+		broken(h, name, "load of the valid model", res);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh upload of the valid model's size; 0, or -1 after counting the case as broken. */
+static int begun(struct hostile *h, const char *name)
+{
+	TEEC_Result res = TEEC_SUCCESS;
+
+	ta_link_unload(h->link);
+	res = begin(h, (uint32_t)h->model_len, 0);
+	if (res != TEEC_SUCCESS) {
+		broken(h, name, "LOAD_BEGIN", res);
+		return -1;
+	}
+	return 0;
+}
+
+static TEEC_Result run(struct hostile *h, const void *in, size_t in_len, void *out, size_t out_len)
+{
+	return ta_link_run(h->link, in, in_len, out, out_len);
+}
+
+static void order_cases(struct hostile *h)
+{
+	float out[64];
+	size_t half = h->model_len / 2;
+
+	ta_link_unload(h->link);
+	expect(h, "RUN before LOAD", TEEC_ERROR_BAD_STATE,
+	       run(h, h->input, h->input_len, out, h->output_len));
+	expect(h, "CHUNK before BEGIN", TEEC_ERROR_BAD_STATE, chunk(h, h->model, SMALL_BYTES, 0));
+	expect(h, "END before BEGIN", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
+	if (!begun(h, "BEGIN twice"))
+		expect(h, "BEGIN twice", TEEC_ERROR_BAD_STATE, begin(h, (uint32_t)h->model_len, 0));
+	if (!begun(h, "RUN during an upload") && chunk(h, h->model, half, 0) == TEEC_SUCCESS)
+		expect(h, "RUN during an upload", TEEC_ERROR_BAD_STATE,
+		       run(h, h->input, h->input_len, out, h->output_len));
+	if (!begun(h, "END with half the file") && chunk(h, h->model, half, 0) == TEEC_SUCCESS)
+		expect(h, "END with half the file", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
+	if (!loaded(h, "BEGIN while a model is loaded"))
+		expect(h, "BEGIN while a model is loaded", TEEC_ERROR_BAD_STATE,
+		       begin(h, (uint32_t)h->model_len, 0));
+	if (!loaded(h, "END twice"))
+		expect(h, "END twice", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
+	if (!loaded(h, "CHUNK after END"))
+		expect(h, "CHUNK after END", TEEC_ERROR_BAD_STATE, chunk(h, h->model, SMALL_BYTES, 0));
+	ta_link_unload(h->link);
+	expect(h, "RUN after UNLOAD", TEEC_ERROR_BAD_STATE,
+	       run(h, h->input, h->input_len, out, h->output_len));
+}
+
+static void declared_size_cases(struct hostile *h)
+{
+	uint8_t *big = NULL;
+
+	ta_link_unload(h->link);
+	expect(h, "BEGIN size 0", TEEC_ERROR_BAD_PARAMETERS, begin(h, 0, 0));
+	expect(h, "BEGIN reserved flags set", TEEC_ERROR_BAD_PARAMETERS,
+	       begin(h, (uint32_t)h->model_len, 1));
+	expect(h, "BEGIN size 0xffffffff", TEEC_ERROR_OUT_OF_MEMORY, begin(h, 0xffffffffu, 0));
+	expect(h, "BEGIN size heap + 1", TEEC_ERROR_OUT_OF_MEMORY, begin(h, h->heap + 1u, 0));
+	ta_link_unload(h->link);
+	if (!begin(h, (uint32_t)h->model_len + 100u, 0) &&
+	    chunk(h, h->model, h->model_len, 0) == TEEC_SUCCESS)
+		expect(h, "declared 100 bytes more than sent", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
+	else
+		broken(h, "declared 100 bytes more than sent", "BEGIN/CHUNK", 0);
+	ta_link_unload(h->link);
+	if (!begin(h, (uint32_t)h->model_len - 100u, 0))
+		expect(h, "declared 100 bytes less than sent", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model, h->model_len, 0));
+	if (!begun(h, "first chunk at offset 1"))
+		expect(h, "first chunk at offset 1", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model, SMALL_BYTES, 1));
+	if (!begun(h, "chunk skips ahead") && chunk(h, h->model, 4096, 0) == TEEC_SUCCESS)
+		expect(h, "chunk skips ahead", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model + 8192, 4096, 8192));
+	if (!begun(h, "chunk repeated") && chunk(h, h->model, 4096, 0) == TEEC_SUCCESS) {
+		expect(h, "chunk repeated", TEEC_ERROR_BAD_PARAMETERS, chunk(h, h->model, 4096, 0));
+		/* The rejected chunk ended the upload: the next one finds none. */
+		expect(h, "chunk after a rejected chunk", TEEC_ERROR_BAD_STATE,
+		       chunk(h, h->model + 4096, 4096, 4096));
+	}
+	if (!begun(h, "chunk at offset 0xffffffff"))
+		expect(h, "chunk at offset 0xffffffff", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model, SMALL_BYTES, 0xffffffffu));
+	if (!begun(h, "chunk crossing the declared end") &&
+	    chunk(h, h->model, h->model_len - 16, 0) == TEEC_SUCCESS)
+		expect(h, "chunk crossing the declared end", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model, 32, (uint32_t)h->model_len - 16));
+	if (!begun(h, "chunk reserved value set")) {
+		TEEC_Operation op = { 0 };
+
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_INPUT, TEEC_NONE,
+						 TEEC_NONE);
+		op.params[0].tmpref.buffer = (void *)h->model;
+		op.params[0].tmpref.size = SMALL_BYTES;
+		op.params[1].value.b = 1;
+		expect(h, "chunk reserved value set", TEEC_ERROR_BAD_PARAMETERS,
+		       ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op));
+	}
+	if (!begun(h, "chunk of zero bytes (NULL)"))
+		expect(h, "chunk of zero bytes (NULL)", TEEC_ERROR_BAD_PARAMETERS, chunk(h, NULL, 0, 0));
+	if (!begun(h, "chunk of zero bytes (non-NULL)"))
+		expect(h, "chunk of zero bytes (non-NULL)", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, h->model, 0, 0));
+	/* One byte over the chunk limit, into an upload big enough to hold it. */
+	big = calloc(1, TZI_MAX_CHUNK_BYTES + 1u);
+	ta_link_unload(h->link);
+	if (big && begin(h, TZI_MAX_CHUNK_BYTES + 4096u, 0) == TEEC_SUCCESS)
+		expect(h, "chunk of max + 1 bytes", TEEC_ERROR_BAD_PARAMETERS,
+		       chunk(h, big, TZI_MAX_CHUNK_BYTES + 1u, 0));
+	else
+		broken(h, "chunk of max + 1 bytes", "allocation/BEGIN", 0);
+	free(big);
+}
+
+/* Truncated, oversized and wrong files declared with their own (consistent) size. */
+static void bad_file_cases(struct hostile *h)
+{
+	uint8_t *buf = calloc(1, h->model_len + 4096u);
+
+	if (!buf) {
+		broken(h, "bad files", "allocation", 0);
+		return;
+	}
+	ta_link_unload(h->link);
+	expect(h, "file of 1 byte", TEEC_ERROR_BAD_FORMAT, upload(h, h->model, 1));
+	expect(h, "file of the header only", TEEC_ERROR_BAD_FORMAT,
+	       upload(h, h->model, TZM_HEADER_BYTES));
+	expect(h, "file truncated to 4000 bytes", TEEC_ERROR_BAD_FORMAT, upload(h, h->model, 4000));
+	expect(h, "file missing its last byte", TEEC_ERROR_BAD_FORMAT,
+	       upload(h, h->model, h->model_len - 1));
+	memcpy(buf, h->model, h->model_len);
+	expect(h, "file with 4096 trailing bytes", TEEC_ERROR_BAD_FORMAT,
+	       upload(h, buf, h->model_len + 4096u));
+	memset(buf, 0, h->model_len);
+	expect(h, "file of zeros", TEEC_ERROR_BAD_FORMAT, upload(h, buf, h->model_len));
+	/* All flags set, the sealed one among them: refused as a sealed package. */
+	memset(buf, 0xff, h->model_len);
+	expect_one_of(h, "file of 0xff", sealed_refusals, COUNT(sealed_refusals),
+		      upload(h, buf, h->model_len));
+	memcpy(buf, h->model, h->model_len);
+	buf[0] ^= 0x01;
+	{
+		char reason[1];
+
+		ta_link_unload(h->link);
+		expect(h, "bad magic, 1-byte reason buffer", TEEC_ERROR_BAD_FORMAT,
+		       begin(h, (uint32_t)h->model_len, 0) ? TEEC_ERROR_GENERIC :
+		       chunk(h, buf, h->model_len, 0) ? TEEC_ERROR_GENERIC :
+		       end(h, reason, sizeof(reason)));
+	}
+	free(buf);
+}
+
+static void run_buffer_cases(struct hostile *h)
+{
+	float *out = calloc(1, h->output_len + 64u);
+	uint8_t *in = calloc(1, h->input_len + 64u);
+	char reason[TZI_REASON_BYTES];
+
+	if (!out || !in || loaded(h, "RUN buffers")) {
+		free(out);
+		free(in);
+		return;
+	}
+	memcpy(in, h->input, h->input_len);
+	expect(h, "RUN input of zero bytes (NULL)", TEEC_ERROR_BAD_PARAMETERS,
+	       run(h, NULL, 0, out, h->output_len));
+	expect(h, "RUN input 4 bytes short", TEEC_ERROR_BAD_PARAMETERS,
+	       run(h, in, h->input_len - 4, out, h->output_len));
+	expect(h, "RUN input 4 bytes long", TEEC_ERROR_BAD_PARAMETERS,
+	       run(h, in, h->input_len + 4, out, h->output_len));
+	expect(h, "RUN output 4 bytes short", TEEC_ERROR_SHORT_BUFFER,
+	       run(h, in, h->input_len, out, h->output_len - 4));
+	expect(h, "RUN output of zero bytes (NULL)", TEEC_ERROR_SHORT_BUFFER,
+	       run(h, in, h->input_len, NULL, 0));
+	expect(h, "RUN output larger than needed", TEEC_SUCCESS,
+	       run(h, in, h->input_len, out, h->output_len + 64u));
+	{
+		TEEC_Operation op = { 0 };
+
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
+						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
+		op.params[0].tmpref.buffer = in;
+		op.params[0].tmpref.size = h->input_len;
+		op.params[1].tmpref.buffer = out;
+		op.params[1].tmpref.size = h->output_len;
+		op.params[3].tmpref.buffer = reason;
+		op.params[3].tmpref.size = 0;
+		expect(h, "RUN with a zero-byte reason buffer", TEEC_SUCCESS,
+		       ta_link_call(h->link, TZI_CMD_RUN, &op));
+	}
+	free(out);
+	free(in);
+}
+
+/* A whole allocated shared memory of `size` bytes as the upload chunk and as the RUN input:
+ * the TA refuses both (too large), or OP-TEE's core already refuses to map it for the TA. */
+static void big_shm_cases(struct hostile *h, size_t size, TEEC_Result want)
+{
+	TEEC_SharedMemory shm;
+	TEEC_Operation op = { 0 };
+	float out[64];
+	char name[64];
+
+	memset(&shm, 0, sizeof(shm));
+	shm.size = size;
+	shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+	if (TEEC_AllocateSharedMemory(&h->link->ctx, &shm) != TEEC_SUCCESS) {
+		broken(h, "big shared memory", "TEEC_AllocateSharedMemory", 0);
+		return;
+	}
+	snprintf(name, sizeof(name), "CHUNK from a %zu MiB shm", size >> 20);
+	if (!begun(h, name)) {
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_VALUE_INPUT, TEEC_NONE,
+						 TEEC_NONE);
+		op.params[0].memref.parent = &shm;
+		expect(h, name, want, ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op));
+	}
+	snprintf(name, sizeof(name), "RUN input from a %zu MiB shm", size >> 20);
+	if (!loaded(h, name)) {
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_TEMP_OUTPUT,
+						 TEEC_VALUE_OUTPUT, TEEC_NONE);
+		op.params[0].memref.parent = &shm;
+		op.params[1].tmpref.buffer = out;
+		op.params[1].tmpref.size = h->output_len;
+		expect(h, name, want, ta_link_call(h->link, TZI_CMD_RUN, &op));
+	}
+	ta_link_unload(h->link);
+	TEEC_ReleaseSharedMemory(&shm);
+}
+
+/* The largest shared memory the kernel gives us (OP-TEE cannot map it into the TA: out of
+ * memory), and one twice the chunk limit (mapped, refused by the TA). */
+static void huge_shm_cases(struct hostile *h)
+{
+	TEEC_SharedMemory shm;
+	size_t size = HUGE_SHM_START;
+
+	for (;;) {
+		memset(&shm, 0, sizeof(shm));
+		shm.size = size;
+		shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+		if (TEEC_AllocateSharedMemory(&h->link->ctx, &shm) == TEEC_SUCCESS)
+			break;
+		if (size <= TZI_MAX_CHUNK_BYTES * 2u) {
+			broken(h, "huge shared memory", "TEEC_AllocateSharedMemory", 0);
+			return;
+		}
+		size /= 2;
+	}
+	TEEC_ReleaseSharedMemory(&shm);
+	printf("huge shared memory: %zu bytes\n", size);
+	big_shm_cases(h, size, TEEC_ERROR_OUT_OF_MEMORY);
+	big_shm_cases(h, TZI_MAX_CHUNK_BYTES * 2u, TEEC_ERROR_BAD_PARAMETERS);
+}
+
+/* A registered (not allocated) buffer that holds the model and 64 KiB more. */
+static void registered_shm_cases(struct hostile *h)
+{
+	TEEC_SharedMemory shm;
+	TEEC_Operation op = { 0 };
+	size_t len = h->model_len + 64u * 1024u;
+	uint8_t *buf = calloc(1, len);
+
+	memset(&shm, 0, sizeof(shm));
+	if (!buf) {
+		broken(h, "registered shm", "allocation", 0);
+		return;
+	}
+	memcpy(buf, h->model, h->model_len);
+	shm.buffer = buf;
+	shm.size = len;
+	shm.flags = TEEC_MEM_INPUT;
+	if (TEEC_RegisterSharedMemory(&h->link->ctx, &shm) != TEEC_SUCCESS) {
+		broken(h, "registered shm", "TEEC_RegisterSharedMemory", 0);
+		free(buf);
+		return;
+	}
+	if (!begun(h, "registered shm larger than the model")) {
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_VALUE_INPUT, TEEC_NONE,
+						 TEEC_NONE);
+		op.params[0].memref.parent = &shm;
+		expect(h, "registered shm larger than the model", TEEC_ERROR_BAD_PARAMETERS,
+		       ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op));
+	}
+	if (!begun(h, "partial memref past the shm's end")) {
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_VALUE_INPUT,
+						 TEEC_NONE, TEEC_NONE);
+		op.params[0].memref.parent = &shm;
+		op.params[0].memref.offset = len - 16;
+		op.params[0].memref.size = 32;
+		expect(h, "partial memref past the shm's end", TEEC_ERROR_BAD_PARAMETERS,
+		       ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op));
+	}
+	/* The right part of the same buffer is accepted: the model loads from it. */
+	if (!begun(h, "partial memref = exactly the model")) {
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_VALUE_INPUT,
+						 TEEC_NONE, TEEC_NONE);
+		op.params[0].memref.parent = &shm;
+		op.params[0].memref.size = h->model_len;
+		expect(h, "partial memref = exactly the model", TEEC_SUCCESS,
+		       ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op));
+		expect(h, "END after the registered upload", TEEC_SUCCESS, end(h, NULL, 0));
+	}
+	ta_link_unload(h->link);
+	TEEC_ReleaseSharedMemory(&shm);
+	free(buf);
+}
+
+/* The types each command takes; slot 3 of LOAD_END and RUN may also be NONE. */
+static const struct {
+	uint32_t cmd;
+	const char *name;
+	uint32_t types[4];
+	int reason_slot; /* slot 3 takes NONE or MEMREF_OUTPUT */
+} commands[] = {
+	{ TZI_CMD_LOAD_BEGIN, "LOAD_BEGIN", { TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_LOAD_CHUNK, "LOAD_CHUNK",
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_LOAD_END, "LOAD_END",
+	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE }, 1 },
+	{ TZI_CMD_RUN, "RUN",
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE }, 1 },
+	{ TZI_CMD_STATS, "STATS",
+	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT }, 0 },
+	{ TZI_CMD_UNLOAD, "UNLOAD", { TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+};
+
+static const struct {
+	uint32_t type;
+	const char *name;
+} param_types[] = {
+	{ TEEC_NONE, "NONE" },
+	{ TEEC_VALUE_INPUT, "VALUE_INPUT" },
+	{ TEEC_VALUE_OUTPUT, "VALUE_OUTPUT" },
+	{ TEEC_VALUE_INOUT, "VALUE_INOUT" },
+	{ TEEC_MEMREF_TEMP_INPUT, "MEMREF_INPUT" },
+	{ TEEC_MEMREF_TEMP_OUTPUT, "MEMREF_OUTPUT" },
+	{ TEEC_MEMREF_TEMP_INOUT, "MEMREF_INOUT" },
+};
+
+/* Every command with one parameter's type replaced by each type it does not take. */
+static void param_type_cases(struct hostile *h)
+{
+	static uint8_t scratch[4][SMALL_BYTES];
+	size_t c = 0, t = 0;
+	int slot = 0;
+
+	for (c = 0; c < COUNT(commands); c++) {
+		for (slot = 0; slot < 4; slot++) {
+			for (t = 0; t < COUNT(param_types); t++) {
+				uint32_t types[4], want = param_types[t].type;
+				TEEC_Operation op = { 0 };
+				char name[64];
+				int i = 0;
+
+				memcpy(types, commands[c].types, sizeof(types));
+				if (want == types[slot] || (slot == 3 && commands[c].reason_slot &&
+							    want == TEEC_MEMREF_TEMP_OUTPUT))
+					continue;
+				types[slot] = want;
+				op.paramTypes = TEEC_PARAM_TYPES(types[0], types[1], types[2], types[3]);
+				for (i = 0; i < 4; i++) {
+					op.params[i].tmpref.buffer = scratch[i];
+					op.params[i].tmpref.size = SMALL_BYTES;
+				}
+				snprintf(name, sizeof(name), "%s param %d as %s", commands[c].name, slot,
+					 param_types[t].name);
+				ta_link_unload(h->link);
+				expect(h, name, TEEC_ERROR_BAD_PARAMETERS,
+				       ta_link_call(h->link, commands[c].cmd, &op));
+			}
+		}
+	}
+}
+
+static void unknown_command_cases(struct hostile *h)
+{
+	static const uint32_t ids[] = { 0x100u, 0x7fffu, 0x7fffffffu, 0x80000000u, 0xffffffffu };
+	size_t i = 0;
+
+	for (i = 0; i < COUNT(ids); i++) {
+		TEEC_Operation op = { 0 };
+		char name[64];
+
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+		snprintf(name, sizeof(name), "unknown command 0x%x", ids[i]);
+		expect(h, name, TEEC_ERROR_NOT_SUPPORTED, ta_link_call(h->link, ids[i], &op));
+	}
+}
+
+static void open_session_case(struct hostile *h)
+{
+	const TEEC_UUID uuid = TZI_TA_UUID;
+	TEEC_Session session;
+	TEEC_Operation op = { 0 };
+	uint32_t origin = 0;
+	TEEC_Result res = TEEC_SUCCESS;
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	res = TEEC_OpenSession(&h->link->ctx, &session, &uuid, TEEC_LOGIN_PUBLIC, NULL, &op, &origin);
+	if (res == TEEC_SUCCESS)
+		TEEC_CloseSession(&session);
+	expect(h, "OpenSession with a parameter", TEEC_ERROR_BAD_PARAMETERS, res);
+}
+
+void hostile_run_builtin(struct hostile *h)
+{
+	order_cases(h);
+	declared_size_cases(h);
+	bad_file_cases(h);
+	run_buffer_cases(h);
+	huge_shm_cases(h);
+	registered_shm_cases(h);
+	param_type_cases(h);
+	unknown_command_cases(h);
+	open_session_case(h);
+	ta_link_unload(h->link);
+}
+
+/* "a,b,c" (hex) into want; the number parsed, 0 if malformed. */
+static size_t parse_results(const char *text, TEEC_Result *want, size_t max)
+{
+	size_t n = 0;
+	char *end = NULL;
+
+	while (n < max) {
+		want[n++] = (TEEC_Result)strtoul(text, &end, 16);
+		if (end == text)
+			return 0;
+		if (*end != ',')
+			return *end ? 0 : n;
+		text = end + 1;
+	}
+	return 0;
+}
+
+int hostile_run_corruptions(struct hostile *h, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	uint8_t *copy = malloc(h->model_len);
+	char name[64], results[64];
+	TEEC_Result want[4];
+	size_t n_want = 0;
+	unsigned long offset = 0, mask = 0;
+	int fixup = 0, n = 0, line = 0;
+
+	if (!f || !copy) {
+		fprintf(stderr, "tzinfer-hostile: cannot read %s: give the corruption list the test "
+			"writes\n", path);
+		free(copy);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while ((n = fscanf(f, "%63s %lu %lx %d %63s", name, &offset, &mask, &fixup, results)) == 5) {
+		line++;
+		n_want = parse_results(results, want, COUNT(want));
+		if (offset >= h->model_len || !mask || mask > 0xff || !n_want) {
+			fprintf(stderr, "tzinfer-hostile: %s line %d: give offset < %zu, mask 1..ff and "
+				"1..4 comma-separated hex results\n", path, line, h->model_len);
+			n = 0;
+			break;
+		}
+		memcpy(copy, h->model, h->model_len);
+		copy[offset] ^= (uint8_t)mask;
+		if (fixup)
+			stl_sha256(copy + TZM_HEADER_BYTES, h->model_len - TZM_HEADER_BYTES,
+				   copy + TZM_DIGEST_OFFSET);
+		ta_link_unload(h->link);
+		expect_one_of(h, name, want, n_want, upload(h, copy, h->model_len));
+	}
+	ta_link_unload(h->link);
+	free(copy);
+	fclose(f);
+	if (n != EOF) {
+		fprintf(stderr, "tzinfer-hostile: %s line %d is not \"name offset xor fixup "
+			"result[,result...]\"\n", path, line + 1);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * tzinfer-hostile: malformed requests and a soak against the S-Tinylib TA, through libteec
+ * like any client. A test tool for the QEMU stack and boards, not part of the product.
+ *
+ *   tzinfer-hostile [--corruptions LIST] [--output OUT.npy] MODEL.tzm INPUT.npy
+ *       sends every malformed request (hostile_cases.h), one "case" line each, then one valid
+ *       inference whose output goes to OUT.npy; exit 0 only if every case got its defined
+ *       result, the TA never died and the valid request succeeded.
+ *   tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy
+ *       RUNS inferences on one loaded model and N load/run/unload cycles (soak.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file_io.h"
+#include "hostile_cases.h"
+#include "npy.h"
+#include "soak.h"
+#include "ta_link.h"
+#include "tzinfer_ta.h"
+
+#define USAGE "usage: tzinfer-hostile [--corruptions LIST] [--output OUT.npy] MODEL.tzm INPUT.npy\n" \
+	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n"
+
+struct options {
+	const char *corruptions, *output, *model, *input;
+	unsigned soak_runs, soak_cycles;
+	int soak;
+};
+
+static int parse_count(const char *flag, const char *text, unsigned *value)
+{
+	char *end = NULL;
+	unsigned long v = strtoul(text, &end, 10);
+
+	if (!*text || *end || v > 1000000ul) {
+		fprintf(stderr, "tzinfer-hostile: %s %s is not a count: give 0..1000000\n", flag, text);
+		return -1;
+	}
+	*value = (unsigned)v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	int i = 1;
+
+	memset(o, 0, sizeof(*o));
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (!strcmp(argv[i], "--corruptions"))
+			o->corruptions = argv[i + 1];
+		else if (!strcmp(argv[i], "--output"))
+			o->output = argv[i + 1];
+		else if (!strcmp(argv[i], "--soak") && !parse_count(argv[i], argv[i + 1], &o->soak_runs))
+			o->soak = 1;
+		else if (strcmp(argv[i], "--cycles") || parse_count(argv[i], argv[i + 1], &o->soak_cycles))
+			break;
+	}
+	if (argc - i != 2) {
+		fputs(USAGE, stderr);
+		return -1;
+	}
+	o->model = argv[i];
+	o->input = argv[i + 1];
+	return 0;
+}
+
+/* The valid request after all the hostile ones: it must still be answered. */
+static int valid_request(struct hostile *h, const char *output)
+{
+	float *out = calloc(1, h->output_len);
+	TEEC_Result res = ta_link_load(h->link, h->model, h->model_len, TZI_MAX_CHUNK_BYTES, NULL);
+	int rc = -1;
+
+	if (out && res == TEEC_SUCCESS)
+		res = ta_link_run(h->link, h->input, h->input_len, out, h->output_len);
+	printf("valid request after the hostile ones: 0x%08x %s\n", res,
+	       res == TEEC_SUCCESS ? "ok" : "FAIL");
+	if (out && res == TEEC_SUCCESS)
+		rc = output ? npy_save_f32(output, out, h->output_len / sizeof(float)) : 0;
+	ta_link_unload(h->link);
+	free(out);
+	return rc;
+}
+
+static int hostile(struct ta_link *link, const struct options *o, const uint8_t *model,
+		   size_t model_len, const struct npy_f32 *input)
+{
+	struct hostile h = { 0 };
+	struct ta_usage usage = { 0 };
+	int rc = 0;
+
+	h.link = link;
+	h.model = model;
+	h.model_len = model_len;
+	h.input = input->data;
+	h.input_len = input->count * sizeof(float);
+	if (ta_link_stats(link, &usage) != TEEC_SUCCESS ||
+	    ta_link_load(link, model, model_len, TZI_MAX_CHUNK_BYTES, &h.output_len) != TEEC_SUCCESS) {
+		fprintf(stderr, "tzinfer-hostile: %s does not load: give a valid model\n", o->model);
+		return -1;
+	}
+	h.heap = usage.heap;
+	ta_link_unload(link);
+	hostile_run_builtin(&h);
+	if (o->corruptions)
+		rc = hostile_run_corruptions(&h, o->corruptions);
+	rc |= valid_request(&h, o->output);
+	printf("hostile: %u cases, %u failures, %u TA deaths\n", h.cases, h.failures,
+	       link->reopens);
+	return rc || h.failures || link->reopens ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct npy_f32 input = { 0 };
+	struct ta_link link;
+	uint8_t *model = NULL;
+	size_t model_len = 0;
+	int rc = 1;
+
+	if (parse(argc, argv, &o))
+		return 2;
+	model = file_read_all(o.model, &model_len);
+	if (!model || npy_load_f32(o.input, &input)) {
+		free(model);
+		return 2;
+	}
+	if (!ta_link_open(&link)) {
+		if (o.soak)
+			rc = soak_run(&link, model, model_len, input.data, input.count * sizeof(float),
+				      o.soak_runs, o.soak_cycles) ? 1 : 0;
+		else
+			rc = hostile(&link, &o, model, model_len, &input) ? 1 : 0;
+		ta_link_close(&link);
+	}
+	free(input.file);
+	free(model);
+	return rc;
+}
