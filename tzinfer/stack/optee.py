@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
-from tzinfer.stack import hosttools
+from tzinfer.stack import hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, OPTEE_PATCH_DIR, QemuStack
 from tzinfer.stack.patching import patched_tree
 from tzinfer.stack.steprun import Stamp, digest, run
@@ -27,15 +27,21 @@ PLATFORM_FLAGS = {"vexpress-qemu_armv8a": {"CFG_ARM_GICV3": "y"}, "rpi3": {}}
 IMAGES = ("tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin")
 
 
-def build(stack: QemuStack, source: Path) -> None:
-    """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally."""
+def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
+    """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally.
+    patched=False leaves our patches out (the baseline `invoke xtest-full --unpatched` compares
+    with); give such a build its own stack root."""
     hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
-    patches = sorted(OPTEE_PATCH_DIR.glob("*.patch"))
+    patches = sorted(OPTEE_PATCH_DIR.glob("*.patch")) if patched else []
     tree = patched_tree(source, patches, stack.root / "optee-src")
     platform = stack.board.optee_platform
     flags = {"PLATFORM": platform, **BASE_FLAGS, **PLATFORM_FLAGS[platform], **stack.board.optee_flags()}
-    args = [f"{k}={v}" for k, v in flags.items()]
-    stamp = Stamp(stack.optee / ".tzinfer-built", digest([str(tree), *args, *patches]))
+    # The OS embeds the public half of the TA signing key and loads only TAs it signed.
+    key = signing.user_key()
+    args = [f"{k}={v}" for k, v in flags.items()] + signing.make_args(key)
+    signing.warn_if_default(key)
+    key_file = [key] if key else []
+    stamp = Stamp(stack.optee / ".tzinfer-built", digest([str(tree), *args, *patches, *key_file]))
     if stamp.fresh() and all((stack.optee / "core" / image).is_file() for image in IMAGES):
         return
     # OP-TEE's build scripts import cryptography and elftools: run them with the venv's python.

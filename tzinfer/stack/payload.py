@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
-from tzinfer.stack import StackError, hosttools
+from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
 
@@ -33,8 +33,8 @@ TARGET_CLIENT = "usr/bin/tzinfer-run"
 TARGET_HOSTILE = "usr/bin/tzinfer-hostile"
 #: Models, inputs and labels on the target (relative to /).
 TARGET_DATA_DIR = "usr/share/tzinfer"
-#: Environment variable naming the private key the TA is signed with (default: OP-TEE's own).
-SIGN_KEY_ENV = "TA_SIGN_KEY"
+#: The TA signed with a foreign key, which OP-TEE must refuse to load (relative to /).
+TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
 
 #: Sources whose change means the .tzm files must be produced again: the converter, and the
 #: engine (the converter asks the host build of it for the conv scratch sizes).
@@ -74,6 +74,7 @@ def build(stack: QemuStack) -> None:
     client = build_client(stack)
     overlay = stack.overlay
     _install(ta, overlay / TARGET_TA_DIR / ta.name)
+    _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
     _install(client.with_name("tzinfer-hostile"), overlay / TARGET_HOSTILE)
     _install_models(stack, overlay / TARGET_DATA_DIR)
@@ -92,20 +93,33 @@ def build_ta(stack: QemuStack) -> Path:
     out = stack.root / "ta"
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
             f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}"]
-    key = os.environ.get(SIGN_KEY_ENV)
-    if key:
-        if not Path(key).is_file():
-            raise StackError(f"{SIGN_KEY_ENV}={key} is not a file: point it at the TA signing key (.pem)")
-        args.append(f"TA_SIGN_KEY={Path(key).resolve()}")
-    else:
-        console.print("[bold red]WARNING[/] the TA is signed with OP-TEE's public default key: fine in "
-                      f"QEMU, never on a device (set {SIGN_KEY_ENV}=<key.pem> and build OP-TEE with "
-                      "its public key)")
+    key = signing.user_key()
+    args += signing.make_args(key)
+    signing.warn_if_default(key)
+    # make re-signs only when the .ta is older than the key: force it when the key changed.
+    signed_with = Stamp(out / ".signed-with", digest([key] if key else ["default key"]))
+    if not signed_with.fresh():
+        (out / f"{TA_UUID}.ta").unlink(missing_ok=True)
     # The dev kit's signing script imports cryptography: run it with the venv's python.
     env = {"PATH": f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     run(["make", "-C", str(REPO_ROOT / "ta"), f"-j{os.cpu_count() or 2}", *args],
         label="tzinfer TA", log=stack.logs / "ta.log", env=env)
+    signed_with.done()
     return out / f"{TA_UUID}.ta"
+
+
+def foreign_signed_ta(stack: QemuStack) -> Path:
+    """The same TA signed with a key no OS of ours trusts (tests/qemu/test_signing.py)."""
+    elf = stack.root / "ta" / f"{TA_UUID}.stripped.elf"
+    key = signing.foreign_key(stack.root / "keys")
+    signed = stack.root / "ta" / "foreign-key" / f"{TA_UUID}.ta"
+    # Signatures are randomised (PSS): sign again only when the TA changed, so that the
+    # initramfs stays stable.
+    stamp = Stamp(signed.with_name(".signed"), digest([elf, key]))
+    if not (stamp.fresh() and signed.is_file()):
+        signing.sign_ta(stack.ta_devkit, elf, TA_UUID, key, signed)
+        stamp.done()
+    return signed
 
 
 def build_client(stack: QemuStack) -> Path:

@@ -32,6 +32,7 @@ class BuildContext:
     stack: QemuStack
     archive: DebianArchive
     sources: dict[str, Path] = field(default_factory=dict)
+    optee_patched: bool = True  # False: OP-TEE without our patches (xtest-full's baseline)
 
 
 def fetch(ctx: BuildContext) -> None:
@@ -49,7 +50,7 @@ def normal_world(ctx: BuildContext) -> None:
 
 def build_optee(ctx: BuildContext) -> None:
     """OP-TEE OS with our patch and the memory-map flags; TA dev kit in build/qemu/optee."""
-    optee.build(ctx.stack, ctx.sources[OPTEE_SOURCE[0]])
+    optee.build(ctx.stack, ctx.sources[OPTEE_SOURCE[0]], patched=ctx.optee_patched)
 
 
 def build_tfa(ctx: BuildContext) -> None:
@@ -78,11 +79,11 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 ]
 
 
-def build(relock: bool = False, stack: QemuStack | None = None) -> QemuStack:
+def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: bool = True) -> QemuStack:
     """Run every step; write the lock file when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()
     stack.board.check_no_overlap()
-    ctx = BuildContext(stack, DebianArchive(relock=relock))
+    ctx = BuildContext(stack, DebianArchive(relock=relock), optee_patched=optee_patched)
     start = time.monotonic()
     for name, step in STEPS:
         step_start = time.monotonic()

@@ -1,0 +1,37 @@
+"""OP-TEE OS loads only TAs signed with the key it was built to trust: the same TA, signed
+with a key generated at build time that the OS does not trust (payload.foreign_signed_ta), is
+refused with TEE_ERROR_SECURITY, and the correctly signed TA works again afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from tzinfer.stack import tzinfer_run
+from tzinfer.stack.console import Console
+from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_FOREIGN_TA_DIR, TARGET_TA_DIR
+
+pytestmark = pytest.mark.qemu
+
+INSTALLED = f"/{TARGET_TA_DIR}/{TA_UUID}.ta"
+FOREIGN = f"/{TARGET_FOREIGN_TA_DIR}/{TA_UUID}.ta"
+SAVED = "/tmp/tzinfer-ta-saved.ta"
+
+
+def lenet_run(target: Console) -> tzinfer_run.RunReport:
+    cmdline = tzinfer_run.command(TARGET.model("lenet5"), TARGET.input("lenet5", "digit3"), labels=None)
+    return tzinfer_run.run(target, cmdline, timeout=120)
+
+
+def test_ta_signed_with_a_foreign_key_is_refused(target: Console) -> None:
+    target.check(f"test -f {FOREIGN} && ! cmp -s {FOREIGN} {INSTALLED} && cp {INSTALLED} {SAVED}")
+    try:
+        target.check(f"cp {FOREIGN} {INSTALLED}")
+        refused = lenet_run(target)
+    finally:
+        target.check(f"cp {SAVED} {INSTALLED}")
+    assert not refused.ok
+    assert "OP-TEE rejected the TA's signature" in refused.output, refused.output
+    assert "[TEEC 0xffff000f" in refused.output, refused.output  # TEE_ERROR_SECURITY
+    accepted = lenet_run(target)
+    assert accepted.ok, accepted.output
+    assert accepted.top[0].class_id == 3
