@@ -5,9 +5,13 @@
  *   tzinfer-run MODEL.tzm INPUT.npy [--top K] [--labels FILE] [--output OUT.npy]
  *               [--repeat N] [--world secure|normal] [--reload-each-run] [--chunk BYTES]
  *
+ *   tzinfer-run --provision-key KEYFILE --key-id ID   (store a model key in the TA)
+ *   tzinfer-run --delete-key ID                       (remove it, e.g. after rotation)
+ *
  * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +29,8 @@
 
 struct options {
 	const char *model_path, *input_path, *labels_path, *output_path;
-	size_t top, repeat, chunk_bytes;
+	const char *provision_key_path; /* key administration instead of a model run */
+	size_t top, repeat, chunk_bytes, key_id, delete_key_id;
 	bool normal_world, reload_each_run;
 };
 
@@ -51,7 +56,11 @@ static void usage(FILE *out)
 		"                     this process, unprotected (benchmark baseline)\n"
 		"  --reload-each-run  send the model to the TA again before every inference (the\n"
 		"                     SmartZone-style baseline of invoke bench-qemu)\n"
-		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n",
+		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
+		"       tzinfer-run --provision-key KEYFILE --key-id ID | --delete-key ID\n"
+		"  --provision-key F  store the 32-byte model key in F in the TA's secure storage\n"
+		"                     under ID (1 ... 4294967295); sealed models name it by ID\n"
+		"  --delete-key ID    remove the key stored under ID\n",
 		MAX_TOP, TZI_MAX_CHUNK_BYTES);
 }
 
@@ -97,6 +106,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--chunk")) {
 			if (parse_size(a, argv[++i], 1, TZI_MAX_CHUNK_BYTES, &o->chunk_bytes))
 				return -1;
+		} else if (!strcmp(a, "--key-id")) {
+			if (parse_size(a, argv[++i], 1, UINT32_MAX, &o->key_id))
+				return -1;
+		} else if (!strcmp(a, "--delete-key")) {
+			if (parse_size(a, argv[++i], 1, UINT32_MAX, &o->delete_key_id))
+				return -1;
+		} else if (!strcmp(a, "--provision-key")) {
+			o->provision_key_path = argv[++i];
 		} else if (!strcmp(a, "--labels")) {
 			o->labels_path = argv[++i];
 		} else if (!strcmp(a, "--output")) {
@@ -121,6 +138,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			diag_error("unexpected argument %s: see tzinfer-run --help", a);
 			return -1;
 		}
+	}
+	if (o->provision_key_path || o->delete_key_id) {
+		if (positional || (o->provision_key_path && o->delete_key_id) ||
+		    !o->provision_key_path != !o->key_id) {
+			diag_error("key administration is --provision-key KEYFILE --key-id ID, or "
+				   "--delete-key ID, alone: see tzinfer-run --help");
+			return -1;
+		}
+		return 0;
 	}
 	if (positional != 2) {
 		diag_error("MODEL.tzm and INPUT.npy are required: see tzinfer-run --help");
@@ -239,6 +265,43 @@ done:
 	return rc;
 }
 
+/* --provision-key / --delete-key: 0 on success. */
+static int administer_key(const struct options *o)
+{
+	struct runner runner = { 0 };
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+	int rc = -1;
+
+	if (o->provision_key_path) {
+		key = file_read_all(o->provision_key_path, &key_len);
+		if (!key)
+			return -1;
+		if (key_len != TZI_MODEL_KEY_BYTES) {
+			diag_error("%s holds %zu bytes, a model key is %u: create one with `tzinfer "
+				   "keys generate`", o->provision_key_path, key_len,
+				   TZI_MODEL_KEY_BYTES);
+			goto done;
+		}
+	}
+	if (secure_runner_open(&runner, 16) != 0)
+		goto done;
+	if (key)
+		rc = secure_runner_provision_key(&runner, (uint32_t)o->key_id, key, key_len);
+	else
+		rc = secure_runner_delete_key(&runner, (uint32_t)o->delete_key_id);
+	runner.ops->close(&runner);
+	if (rc == 0)
+		printf("key %s: %zu\n", key ? "provisioned" : "deleted",
+		       key ? o->key_id : o->delete_key_id);
+done:
+	if (key) {
+		memset(key, 0, key_len); /* the copy in this process; the file is the caller's */
+		free(key);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -251,6 +314,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
+	if (o.provision_key_path || o.delete_key_id)
+		return administer_key(&o) == 0 ? 0 : 1;
 	model = file_read_all(o.model_path, &model_len);
 	if (!model || npy_load_f32(o.input_path, &input) != 0)
 		goto done;

@@ -44,6 +44,12 @@ struct runner {
 /* Open a session with the TA (0, or -1 with a diagnostic naming cause and fix). */
 int secure_runner_open(struct runner *r, size_t chunk_bytes);
 
+/* Store the 32-byte model key for key_id in the TA's secure storage, or delete it; the runner
+ * must come from secure_runner_open. 0, or -1 with a diagnostic. */
+int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
+				size_t len);
+int secure_runner_delete_key(struct runner *r, uint32_t key_id);
+
 /* The engine in this process. */
 int normal_runner_open(struct runner *r);
 

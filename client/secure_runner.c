@@ -119,6 +119,17 @@ static int upload(struct secure_state *s, const uint8_t *file, size_t len)
 	return 0;
 }
 
+/* The key id in a sealed package's header (docs/model-format.md), for error messages; 0 when
+ * the file is too short to have one. */
+static uint32_t sealed_key_id(const uint8_t *file, size_t len)
+{
+	const uint8_t *p = file + 116;
+
+	if (len < 128)
+		return 0;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static int secure_load(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
 		       struct model_info *info)
 {
@@ -150,7 +161,8 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 					 .heap_bytes = s->heap_bytes,
 					 .engine_status = op.params[2].value.a,
 					 .engine_location = op.params[2].value.b,
-					 .engine_reason = reason };
+					 .engine_reason = reason,
+					 .key_id = sealed_key_id(file, len) };
 
 		reason[sizeof(reason) - 1] = '\0';
 		return fail(&f);
@@ -230,6 +242,46 @@ static void secure_unload(struct runner *r)
 	if (res != TEEC_SUCCESS)
 		fail_call(s, TEE_CALL_UNLOAD, res, origin);
 	free_io(s);
+}
+
+static int key_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Operation *op,
+		    uint32_t key_id)
+{
+	struct secure_state *s = r->state;
+	TEEC_Result res = TEEC_SUCCESS;
+	uint32_t origin = 0;
+
+	res = invoke(s, cmd, op, &origin);
+	if (res != TEEC_SUCCESS) {
+		struct tee_failure f = { .call = call, .result = res, .origin = origin,
+					 .key_id = key_id };
+
+		return fail(&f);
+	}
+	return 0;
+}
+
+int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
+				size_t len)
+{
+	TEEC_Operation op = { 0 };
+
+	/* A temporary reference: the key crosses shared memory once, straight into the TA. */
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].value.a = key_id;
+	op.params[1].tmpref.buffer = (void *)key;
+	op.params[1].tmpref.size = len;
+	return key_call(r, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
+}
+
+int secure_runner_delete_key(struct runner *r, uint32_t key_id)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = key_id;
+	return key_call(r, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
 }
 
 static void secure_print_memory(struct runner *r, const struct model_info *info, FILE *out)

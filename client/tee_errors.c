@@ -93,6 +93,9 @@ static void explain_open_session(const struct tee_failure *f, char *msg, size_t 
 	}
 }
 
+/* TEE_ERROR_MAC_INVALID (GP TEE Internal Core API); libteec names no TEEC_ constant for it. */
+#define TZI_TEEC_ERROR_MAC_INVALID 0xffff3071u
+
 static void explain_engine(const struct tee_failure *f, char *msg, size_t len)
 {
 	char where[48] = "";
@@ -153,6 +156,18 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 			explain_engine(f, msg, len);
 			return;
 		}
+		if (f->result == TZI_TEEC_ERROR_MAC_INVALID) {
+			snprintf(msg, len, "model authentication failed: wrong key or tampered package "
+				 "(%s, key id %u): provision the key it was sealed for, or seal it "
+				 "again with `tzinfer seal`", f->model_path, f->key_id);
+			return;
+		}
+		if (f->result == TEEC_ERROR_ITEM_NOT_FOUND) {
+			snprintf(msg, len, "%s is sealed for key id %u, which is not provisioned on "
+				 "this device: run `tzinfer keys provision --key KEYFILE --key-id %u`",
+				 f->model_path, f->key_id, f->key_id);
+			return;
+		}
 		break;
 	case TEE_CALL_RUN:
 		if (f->result == TEEC_ERROR_BAD_PARAMETERS) {
@@ -166,6 +181,20 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 				 "model with `tzinfer convert`",
 				 stl_status_name((enum stl_status)f->engine_status),
 				 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason");
+			return;
+		}
+		break;
+	case TEE_CALL_PROVISION_KEY:
+	case TEE_CALL_DELETE_KEY:
+		if (f->call == TEE_CALL_DELETE_KEY && f->result == TEEC_ERROR_ITEM_NOT_FOUND) {
+			snprintf(msg, len, "no key with id %u is provisioned: nothing to delete "
+				 "(check the key id)", f->key_id);
+			return;
+		}
+		if (f->result != TEEC_ERROR_BAD_PARAMETERS) {
+			snprintf(msg, len, "OP-TEE secure storage failed for key id %u: tee-supplicant "
+				 "must run and its storage directory (REE FS, e.g. "
+				 "/var/lib/optee-client/data/tee) must be writable", f->key_id);
 			return;
 		}
 		break;

@@ -21,6 +21,8 @@ enum tee_call {
 	TEE_CALL_RUN,
 	TEE_CALL_STATS,
 	TEE_CALL_UNLOAD,
+	TEE_CALL_PROVISION_KEY,
+	TEE_CALL_DELETE_KEY,
 };
 
 struct tee_failure {
@@ -35,6 +37,7 @@ struct tee_failure {
 	const char *engine_reason;  /* LOAD_END / RUN: text from the TA, may be empty */
 	const char *input_path;     /* RUN */
 	size_t input_bytes, expected_input_bytes; /* RUN */
+	uint32_t key_id;            /* LOAD_END of a sealed package, PROVISION_KEY, DELETE_KEY */
 };
 
 /* Is a tee-supplicant process alive? OP-TEE loads TAs from the filesystem through it, and a

@@ -7,6 +7,7 @@
 #include <tee_internal_api.h>
 #include <tee_internal_api_extensions.h>
 
+#include "key_store.h"
 #include "model_session.h"
 #include "tzinfer_ta.h"
 #include "user_ta_header_defines.h"
@@ -171,6 +172,22 @@ static TEE_Result cmd_unload(struct model_session *s, uint32_t types)
 	return TEE_SUCCESS;
 }
 
+static TEE_Result cmd_provision_key(uint32_t types, TEE_Param p[4])
+{
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_MEMREF_INPUT,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return key_store_provision(p[0].value.a, p[1].memref.buffer, p[1].memref.size);
+}
+
+static TEE_Result cmd_delete_key(uint32_t types, TEE_Param p[4])
+{
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return key_store_delete(p[0].value.a);
+}
+
 TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t param_types,
 				      TEE_Param params[4])
 {
@@ -189,6 +206,10 @@ TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t 
 		return cmd_stats(s, param_types, params);
 	case TZI_CMD_UNLOAD:
 		return cmd_unload(s, param_types);
+	case TZI_CMD_PROVISION_KEY:
+		return cmd_provision_key(param_types, params);
+	case TZI_CMD_DELETE_KEY:
+		return cmd_delete_key(param_types, params);
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}

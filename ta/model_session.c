@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "model_crypto.h"
+
 static void report_engine(struct engine_report *report, const struct stl_error *e)
 {
 	report->status = e->status;
@@ -40,6 +42,14 @@ TEE_Result model_session_load_end(struct model_session *s, struct engine_report 
 	if (!model_upload_complete(&s->upload))
 		return TEE_ERROR_BAD_STATE;
 	s->file = model_upload_take(&s->upload);
+	if (model_crypto_is_sealed(s->file.ptr, s->file.len)) {
+		TEE_Result res = model_crypto_unseal(s->file.ptr, s->file.len);
+
+		if (res != TEE_SUCCESS) {
+			model_session_unload(s); /* wipes what GCM wrote before the tag check */
+			return res;
+		}
+	}
 	if (stl_load(&s->model, s->file.ptr, s->file.len) != STL_OK) {
 		report_engine(report, &s->model.error);
 		model_session_unload(s);

@@ -37,8 +37,10 @@ TEE_Result model_session_load_begin(struct model_session *s, size_t total);
 TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
 				    const void *data, size_t len);
 
-/* Verify the complete upload with stl_load and allocate the arena. On any failure nothing of
- * the load remains; TEE_ERROR_BAD_FORMAT comes with the engine's report. */
+/* Decrypt the complete upload if it is a sealed package (model_crypto.h: ITEM_NOT_FOUND for an
+ * unknown key id, MAC_INVALID for a wrong key or a changed package), verify it with stl_load
+ * and allocate the arena. On any failure nothing of the load remains; TEE_ERROR_BAD_FORMAT
+ * comes with the engine's report. */
 TEE_Result model_session_load_end(struct model_session *s, struct engine_report *report);
 
 bool model_session_loaded(const struct model_session *s);

@@ -100,4 +100,27 @@
  */
 #define TZI_CMD_UNLOAD 5
 
+/*
+ * PROVISION_KEY: store (or replace) the AES-256 model key for key_id in OP-TEE secure storage
+ * (TEE_STORAGE_PRIVATE). Sealed packages (docs/model-format.md) name their key by key_id; LOAD_END
+ * of a sealed package fails with TEE_ERROR_ITEM_NOT_FOUND when no key has that id, and with
+ * TEE_ERROR_MAC_INVALID when the key is wrong or the package was changed. No command returns
+ * key material: a provisioned key can be used or deleted, never read.
+ *   [0] VALUE_INPUT   a = key_id, b = 0
+ *   [1] MEMREF_INPUT  the key, exactly TZI_MODEL_KEY_BYTES bytes
+ *   [2] NONE  [3] NONE
+ */
+#define TZI_CMD_PROVISION_KEY 6
+
+/*
+ * DELETE_KEY: remove the key for key_id (rotation: provision the new id, re-seal, delete the old).
+ *   [0] VALUE_INPUT   a = key_id, b = 0
+ *   [1..3] NONE
+ * TEE_ERROR_ITEM_NOT_FOUND when no key has that id.
+ */
+#define TZI_CMD_DELETE_KEY 7
+
+/* Bytes of a model key (AES-256). */
+#define TZI_MODEL_KEY_BYTES 32u
+
 #endif
