@@ -4,10 +4,10 @@ as it would over /dev/ttyUSB0.
 
 It boots a second VM (the test-qemu session has its own), so it runs a named subset of the
 checks: every kind once — device nodes, dmesg, the xtest smoke set, a model in the TA against the
-host engine and ONNX Runtime (LeNet-5, its output fetched back as base64), each malformed model,
-a wrong-size input. Left out: the MobileNetV2 and SqueezeNet runs (about 30 s under emulation
-for the same path with more data), the hostile-request sweep and the soak (minutes); all of them
-run over the same Console code in test-qemu.
+host engine and ONNX Runtime (LeNet-5, its output fetched back as base64; so every check run
+on LeNet-5), each malformed model, a wrong-size input. Left out: the MobileNetV2 and SqueezeNet
+runs (about 30 s under emulation for the same path with more data), the hostile-request sweep
+and the soak (minutes); all of them run over the same Console code in test-qemu.
 """
 
 from __future__ import annotations
