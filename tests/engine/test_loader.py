@@ -8,7 +8,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import struct
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tzinfer import BUILD_DIR, REPO_ROOT, native, tzm
+from tzinfer import native, tzm
 from tzinfer.convert import convert
 
 HEADER = tzm.HEADER_SIZE
@@ -390,28 +389,8 @@ def _zoo_onnx(path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("graph", "count"), [("small", 10000), ("zoo", 4000)])
-def test_mutants_under_sanitizers(valid: bytes, graph: str, count: int, tmp_path: Path) -> None:
-    """Thousands of mutants of a valid model (header and table bytes overwritten, body re-hashed,
-    some truncated) through the loader, and through the kernels when they load, in an ASan + UBSan
-    build with exact-size buffers: every one is refused with a status or runs, none reads out of
-    bounds (a sanitizer finding aborts the tool)."""
-    subprocess.run(["make", "-s", "-C", str(REPO_ROOT / "stinylib"), "sanitize", f"BUILD={BUILD_DIR}"],
-                   check=True)
-    if graph == "zoo":
-        _zoo_onnx(tmp_path / "zoo.onnx")
-        valid = tzm.write(convert(tmp_path / "zoo.onnx").model)
-    (tmp_path / "m.tzm").write_bytes(valid)
-    run = subprocess.run([str(BUILD_DIR / "sanitize" / "stinylib" / "stl-mutate"), str(tmp_path / "m.tzm"),
-                          str(count), "1"], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    mutants, loaded = (int(v) for v in run.stdout.split()[1::2])
-    assert mutants == count and 0 < loaded < mutants  # some mutants are benign and must run
-
-
 def test_zoo_matches_onnxruntime(tmp_path: Path) -> None:
-    """The fuzzed zoo graph itself is computed right (so its mutants exercise real kernels)."""
+    """A graph with every op type and conv path is computed right end to end."""
     _zoo_onnx(tmp_path / "zoo.onnx")
     m = native.load(tzm.write(convert(tmp_path / "zoo.onnx").model))
     x = np.random.default_rng(3).standard_normal((1, 4, 9, 9)).astype(np.float32)
