@@ -182,9 +182,11 @@ def convert_models(stack: QemuStack) -> dict[str, Path]:
 def _install_models(stack: QemuStack, data_dir: Path) -> None:
     from tzinfer.fixtures import FixturePaths
     from tzinfer.fixtures.paths import MODELS
+    from tzinfer.stack.sealed_models import seal_models
 
     fixtures = FixturePaths()
-    for tzm in convert_models(stack).values():
+    models = convert_models(stack)
+    for tzm in [*models.values(), *seal_models(stack, models).values()]:
         _install(tzm, data_dir / "models" / tzm.name)
     for model in MODELS:
         for sample in fixtures.inputs(model):
