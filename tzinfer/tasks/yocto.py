@@ -16,6 +16,9 @@ from tzinfer.yocto.flash import UnsafeDeviceError, check_target
 #: kas project file per `--machine` choice.
 KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml", "qemu": REPO_ROOT / "kas" / "qemu.yml"}
 
+#: kas overlay with the test content (xtest, tzinfer-hostile, passwordless root) for `--tests`.
+TEST_KAS_FILE = REPO_ROOT / "kas" / "test.yml"
+
 #: Where kas checks out the layers and bitbake builds (KAS_WORK_DIR); git-ignored.
 YOCTO_BUILD_DIR = BUILD_DIR / "yocto"
 
@@ -45,9 +48,12 @@ def _models(explicit: str) -> str:
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
         "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY, "
         "else OP-TEE's public test key, with a warning)",
+        "tests": "add kas/test.yml: xtest, tzinfer-hostile and a passwordless root for invoke test-hw "
+        "(never for a product image; kas/qemu.yml has it already)",
     }
 )
-def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "") -> None:
+def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "",
+          tests: bool = False) -> None:
     """Build tzinfer-image with kas (needs network access to the layer git servers and ~100 GB)."""
     if machine not in KAS_FILES:
         raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)}", code=2)
@@ -63,7 +69,8 @@ def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "
         "TZINFER_MODELS": _models(models),
         "TZINFER_TA_SIGN_KEY": str(Path(key).resolve()) if key else "",
     }
-    c.run(f"{kas} build {KAS_FILES[machine]}", env=env, pty=True)
+    project = f"{KAS_FILES[machine]}:{TEST_KAS_FILE}" if tests else str(KAS_FILES[machine])
+    c.run(f"{kas} build {project}", env=env, pty=True)
 
 
 @task(

@@ -15,3 +15,8 @@ IMAGE_INSTALL:append = " \
 
 # bmaptool needs the block map next to the wic image (invoke flash uses it).
 IMAGE_FSTYPES:append = " wic.bmap"
+
+# Test content, off by default: xtest (optee-test) and tzinfer-hostile for invoke test-hw and
+# testimage. kas/test.yml switches it on together with empty-root-password; the product image
+# ships neither the test tools nor a passwordless root.
+FEATURE_PACKAGES_tzinfer-tests = "optee-test tzinfer-client-tests"

@@ -24,13 +24,20 @@ EXTRA_OEMAKE = "TEEC_SYSROOT=${STAGING_DIR_TARGET} \
                 O=${B} \
                 "
 
+# tzinfer-hostile (client/hostile/) sends malformed requests and runs the soak; invoke test-hw
+# needs it on the board. It goes to ${PN}-tests so that the product package stays tzinfer-run.
 do_compile() {
-    oe_runmake -C ${S}/client
+    oe_runmake -C ${S}/client ${B}/tzinfer-run ${B}/tzinfer-hostile
 }
 do_compile[cleandirs] = "${B}"
 
 do_install() {
     install -D -m 0755 ${B}/tzinfer-run ${D}${bindir}/tzinfer-run
+    install -D -m 0755 ${B}/tzinfer-hostile ${D}${bindir}/tzinfer-hostile
 }
 
+PACKAGES =+ "${PN}-tests"
+FILES:${PN}-tests += "${bindir}/tzinfer-hostile"
+
 RDEPENDS:${PN} += "tzinfer-ta"
+RDEPENDS:${PN}-tests += "tzinfer-ta"
