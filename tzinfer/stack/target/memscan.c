@@ -9,8 +9,14 @@
  *
  * Usage: memscan BASE SIZE     (hex or decimal)
  * Prints one line: memscan base=0x... size=0x... pages=N zero=Z nonzero=D first_nonzero=0x...
+ *
+ * Usage: memscan BASE SIZE HEX  (HEX: a byte pattern, e.g. 00ff13..., at most 64 bytes)
+ * Searches the range for the pattern (e.g. a window of a model's plaintext weights) and prints
+ * memscan base=0x... size=0x... pages=N matches=M, then one line "match=0x..." per match
+ * (the first MAX_LISTED).
  */
 #define _DEFAULT_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -22,6 +28,8 @@
 
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
+#define MAX_PATTERN 64u
+#define MAX_LISTED 16u
 
 static int is_zero(const volatile uint64_t *page)
 {
@@ -40,6 +48,55 @@ static int parse(const char *text, uint64_t *value)
 	return errno || !*text || *end;
 }
 
+/* Hex digits to bytes; the pattern's length, or 0 if `hex` is not 1..MAX_PATTERN bytes of hex. */
+static size_t parse_hex(const char *hex, uint8_t *out)
+{
+	size_t len = strlen(hex);
+
+	if (!len || len % 2 || len / 2 > MAX_PATTERN)
+		return 0;
+	for (size_t i = 0; i < len / 2; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+		char *end = NULL;
+
+		out[i] = (uint8_t)strtoul(byte, &end, 16);
+		if (*end || !isxdigit((unsigned char)byte[0]))
+			return 0;
+	}
+	return len / 2;
+}
+
+/*
+ * Count the occurrences of pattern in the mapped range. The O_SYNC mapping is uncached, where an
+ * unaligned load may fault, so each page is copied out with aligned 64-bit loads and searched in
+ * ordinary memory, behind the last len - 1 bytes of the page before (matches across pages).
+ */
+static uint64_t search(const volatile uint64_t *map, uint64_t base, uint64_t size,
+		       const uint8_t *pattern, size_t len)
+{
+	static uint64_t words[(MAX_PATTERN + PAGE) / sizeof(uint64_t)];
+	uint8_t *buf = (uint8_t *)words;
+	size_t carry = 0;
+	uint64_t matches = 0;
+
+	for (uint64_t off = 0; off < size; off += PAGE) {
+		uint64_t page[WORDS];
+
+		for (size_t i = 0; i < WORDS; i++)
+			page[i] = map[off / sizeof(uint64_t) + i];
+		memcpy(buf + carry, page, PAGE);
+		for (size_t i = 0; i + len <= carry + PAGE; i++) {
+			if (buf[i] != pattern[0] || memcmp(buf + i, pattern, len))
+				continue;
+			if (matches++ < MAX_LISTED)
+				printf("match=0x%llx\n", (unsigned long long)(base + off - carry + i));
+		}
+		carry = len - 1;
+		memmove(buf, buf + PAGE, carry);
+	}
+	return matches;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t base = 0;
@@ -48,10 +105,16 @@ int main(int argc, char **argv)
 	uint64_t first_nonzero = 0;
 	int fd = -1;
 	volatile uint64_t *map = NULL;
+	uint8_t pattern[MAX_PATTERN];
+	size_t pattern_len = 0;
 
-	if (argc != 3 || parse(argv[1], &base) || parse(argv[2], &size) ||
+	if (argc == 4)
+		pattern_len = parse_hex(argv[3], pattern);
+	if (argc < 3 || argc > 4 || (argc == 4 && !pattern_len) ||
+	    parse(argv[1], &base) || parse(argv[2], &size) ||
 	    base % PAGE || size % PAGE || !size) {
-		fprintf(stderr, "usage: memscan BASE SIZE (page-aligned, e.g. 0x70200000 0x3e00000)\n");
+		fprintf(stderr, "usage: memscan BASE SIZE [HEX-PATTERN] (page-aligned, e.g. 0x70200000 "
+			"0x3e00000; pattern at most %u bytes)\n", MAX_PATTERN);
 		return 2;
 	}
 	fd = open("/dev/mem", O_RDONLY | O_SYNC);
@@ -65,6 +128,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memscan: mmap 0x%llx+0x%llx: %s (the range must not be System RAM)\n",
 			(unsigned long long)base, (unsigned long long)size, strerror(errno));
 		return 1;
+	}
+	if (pattern_len) {
+		uint64_t matches = search(map, base, size, pattern, pattern_len);
+
+		printf("memscan base=0x%llx size=0x%llx pages=%llu matches=%llu\n",
+		       (unsigned long long)base, (unsigned long long)size,
+		       (unsigned long long)(size / PAGE), (unsigned long long)matches);
+		munmap((void *)map, size);
+		close(fd);
+		return 0;
 	}
 	for (uint64_t off = 0; off < size; off += PAGE) {
 		if (is_zero(map + off / sizeof(uint64_t)))
