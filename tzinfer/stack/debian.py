@@ -13,7 +13,6 @@ instead, for builds that must reproduce the pinned versions exactly.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from tzinfer import REPO_ROOT
+from tzinfer.hashing import sha256_file
 from tzinfer.stack import DEBIAN_CACHE, StackError, hosttools
 from tzinfer.stack.steprun import console
 
@@ -68,14 +68,6 @@ def _stanzas(text: str) -> list[dict[str, str]]:
     if current:
         stanzas.append(current)
     return stanzas
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class DebianArchive:
@@ -177,7 +169,7 @@ class DebianArchive:
     def _download(self, path_in_pool: str, sha256: str) -> Path:
         """Fetch MIRROR/path_in_pool into the cache (unless there and intact), verify sha256."""
         target = self.downloads / Path(path_in_pool).name
-        if target.is_file() and _sha256(target) == sha256:
+        if target.is_file() and sha256_file(target) == sha256:
             return target
         self.downloads.mkdir(parents=True, exist_ok=True)
         url = f"{MIRROR}/{path_in_pool}"
@@ -198,7 +190,7 @@ class DebianArchive:
             ) from err
         except (urllib.error.URLError, TimeoutError) as err:
             raise StackError(f"{url}: {err}; check the network connection to the Debian mirror") from err
-        if _sha256(partial) != sha256:
+        if sha256_file(partial) != sha256:
             partial.unlink()
             raise StackError(f"{url}: sha256 differs from the index; retry, or the mirror is broken")
         partial.rename(target)
