@@ -166,7 +166,7 @@ def test_no_plaintext_weights_outside_the_ta(target: Console, provisioned: None,
     plain_path = shlex.quote(TARGET.model(model))
     code, output = target.run(
         "for d in / /tmp; do find $d -xdev -type f; done | "
-        f"grep -v -x {plain_path} | xargs grep -lF -f /dev/tzi-pattern; echo scanned", timeout=120)
+        f"grep -v -x {plain_path} | xargs grep -lF -f /dev/tzi-pattern; echo scanned", timeout=600)
     # Control: the same grep finds the plain model, so a silent scan is not a broken one.
     control = target.run(f"grep -lF -f /dev/tzi-pattern {plain_path}")[1]
     target.check("rm -f /dev/tzi-pattern")
