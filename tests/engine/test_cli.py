@@ -33,14 +33,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess, code: int | None 
         assert needle in lines[0]
 
 
-@pytest.fixture(scope="module")
-def lenet(tmp_path_factory: pytest.TempPathFactory, fixtures: FixturePaths) -> Path:
-    out = tmp_path_factory.mktemp("cli") / "lenet5.tzm"
-    result = tzinfer("convert", fixtures.onnx("lenet5"), "-o", out)
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 def test_convert_prints_a_summary(fixtures: FixturePaths, tmp_path: Path) -> None:
     out = tmp_path / "squeezenet.tzm"
     result = tzinfer("convert", fixtures.onnx("squeezenet1_1"), "-o", out, "--input-shape", "1,3,224,224")

@@ -16,14 +16,6 @@ from tzinfer.fixtures import FixturePaths
 KEY_ID = 7
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory, fixtures: FixturePaths) -> Path:
-    out = tmp_path_factory.mktemp("seal") / "lenet5.tzm"
-    result = tzinfer("convert", fixtures.onnx("lenet5"), "-o", out)
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 @pytest.fixture
 def key(tmp_path: Path) -> Path:
     path = tmp_path / "model.key"
@@ -59,10 +51,10 @@ def test_generated_key_is_32_private_bytes_and_never_overwritten(key: Path, tmp_
     assert key.read_bytes() == before
 
 
-def test_round_trip_gives_back_the_plaintext_model(plain: Path, key: Path, tmp_path: Path,
+def test_round_trip_gives_back_the_plaintext_model(lenet: Path, key: Path, tmp_path: Path,
                                                    fixtures: FixturePaths) -> None:
-    data = plain.read_bytes()
-    sealed = sealed_with(plain, key, tmp_path)
+    data = lenet.read_bytes()
+    sealed = sealed_with(lenet, key, tmp_path)
     assert len(sealed) == len(data)
     assert seal.is_sealed(sealed) and seal.key_id_of(sealed) == KEY_ID
     assert sealed[:12] == data[:12] and sealed[16:88] == data[16:88]  # header stays readable
@@ -76,35 +68,35 @@ def test_round_trip_gives_back_the_plaintext_model(plain: Path, key: Path, tmp_p
     assert np.array_equal(native.load(unsealed).run(x), native.load(data).run(x))
 
 
-def test_every_package_gets_a_fresh_nonce(plain: Path, key: Path, tmp_path: Path) -> None:
-    first = sealed_with(plain, key, tmp_path)
-    second = sealed_with(plain, key, tmp_path)
+def test_every_package_gets_a_fresh_nonce(lenet: Path, key: Path, tmp_path: Path) -> None:
+    first = sealed_with(lenet, key, tmp_path)
+    second = sealed_with(lenet, key, tmp_path)
     assert first[88:100] != second[88:100]
     assert first[128:] != second[128:]
 
 
 @pytest.mark.parametrize("offset", [24, 52, 88, 116, 200, -1], ids=[
     "header-n_ops", "header-body_size", "header-nonce", "header-key_id", "body-tables", "body-last-byte"])
-def test_any_flipped_bit_is_rejected(plain: Path, key: Path, tmp_path: Path, offset: int) -> None:
-    damaged = bytearray(sealed_with(plain, key, tmp_path))
+def test_any_flipped_bit_is_rejected(lenet: Path, key: Path, tmp_path: Path, offset: int) -> None:
+    damaged = bytearray(sealed_with(lenet, key, tmp_path))
     damaged[offset] ^= 0x01
     with pytest.raises(ValueError, match="model authentication failed: wrong key or tampered package"):
         seal.unseal(bytes(damaged), key.read_bytes())
 
 
-def test_wrong_key_is_rejected(plain: Path, key: Path, tmp_path: Path) -> None:
-    sealed = sealed_with(plain, key, tmp_path)
+def test_wrong_key_is_rejected(lenet: Path, key: Path, tmp_path: Path) -> None:
+    sealed = sealed_with(lenet, key, tmp_path)
     with pytest.raises(ValueError, match="wrong key or tampered package"):
         seal.unseal(sealed, bytes(32))
 
 
-def test_seal_refuses_bad_keys_ids_and_models(plain: Path, key: Path, tmp_path: Path) -> None:
+def test_seal_refuses_bad_keys_ids_and_models(lenet: Path, key: Path, tmp_path: Path) -> None:
     short = tmp_path / "short.key"
     short.write_bytes(bytes(16))
     out = tmp_path / "x.tzms"
-    assert_one_line_error(tzinfer("seal", plain, "-o", out, "--key", short, "--key-id", 1), None,
+    assert_one_line_error(tzinfer("seal", lenet, "-o", out, "--key", short, "--key-id", 1), None,
                           "holds 16 bytes", "tzinfer keys generate")
-    assert_one_line_error(tzinfer("seal", plain, "-o", out, "--key", key, "--key-id", 0), None,
+    assert_one_line_error(tzinfer("seal", lenet, "-o", out, "--key", key, "--key-id", 0), None,
                           "key id 0 is out of range")
     assert_one_line_error(tzinfer("seal", key, "-o", out, "--key", key, "--key-id", 1))
     assert not out.exists()
