@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "runner.h"
+#include "ta_ops.h"
 #include "tee_errors.h"
 #include "tzinfer_ta.h"
 
@@ -264,23 +265,17 @@ static int key_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Ope
 int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
 				size_t len)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	/* A temporary reference: the key crosses shared memory once, straight into the TA. */
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE,
-					 TEEC_NONE);
-	op.params[0].value.a = key_id;
-	op.params[1].tmpref.buffer = (void *)key;
-	op.params[1].tmpref.size = len;
+	ta_op_provision_key(&op, key_id, key, len);
 	return key_call(r, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
 }
 
 int secure_runner_delete_key(struct runner *r, uint32_t key_id)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-	op.params[0].value.a = key_id;
+	ta_op_delete_key(&op, key_id);
 	return key_call(r, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
 }
 

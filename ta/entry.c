@@ -11,6 +11,10 @@
 #include "model_session.h"
 #include "tzinfer_ta.h"
 #include "user_ta_header_defines.h"
+#ifdef TZI_TEST_HOOKS
+#include "tzinfer_ta_test.h"
+#include "wipe_audit.h"
+#endif
 
 #define ANY_REASON_PARAM 0xffffffffu /* sentinel for param_types_ok: NONE or MEMREF_OUTPUT */
 
@@ -43,7 +47,7 @@ void TA_CloseSessionEntryPoint(void *sess_ctx)
 	struct model_session *s = sess_ctx;
 
 	model_session_unload(s);
-	TEE_Free(s);
+	secure_free(s, sizeof(*s));
 }
 
 /* Param 3 of LOAD_END and RUN may be NONE or a MEMREF_OUTPUT for the reason text. */
@@ -188,11 +192,9 @@ static TEE_Result cmd_delete_key(uint32_t types, TEE_Param p[4])
 	return key_store_delete(p[0].value.a);
 }
 
-TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t param_types,
-				      TEE_Param params[4])
+static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t param_types,
+			   TEE_Param params[4])
 {
-	struct model_session *s = sess_ctx;
-
 	switch (cmd_id) {
 	case TZI_CMD_LOAD_BEGIN:
 		return cmd_load_begin(s, param_types, params);
@@ -210,7 +212,21 @@ TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t 
 		return cmd_provision_key(param_types, params);
 	case TZI_CMD_DELETE_KEY:
 		return cmd_delete_key(param_types, params);
+#ifdef TZI_TEST_HOOKS
+	case TZI_CMD_TEST_WIPE_AUDIT:
+		return wipe_audit_cmd(param_types, params);
+#endif
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}
+}
+
+TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id, uint32_t param_types,
+				      TEE_Param params[4])
+{
+	TEE_Result res = dispatch(sess_ctx, cmd_id, param_types, params);
+
+	/* Whatever the command was and however it ended, its frames leave with it. */
+	secure_wipe_stack();
+	return res;
 }

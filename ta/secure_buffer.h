@@ -29,4 +29,12 @@ void secure_buffer_usage(size_t *in_use, size_t *peak);
 /* Set len bytes at p to zero in a way the compiler cannot remove as a dead store. */
 void secure_wipe(void *p, size_t len);
 
+/* Wipe len bytes at p, then free p (from TEE_Malloc); a no-op for NULL. */
+void secure_free(void *p, size_t len);
+
+/* Zero the stack just below the caller, where the command that returned left its frames: the
+ * engine keeps tiles of activations and SHA-256 message words of the weights there, and the
+ * stack of a TA instance outlives the command and the session. */
+void secure_wipe_stack(void);
+
 #endif

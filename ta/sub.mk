@@ -10,5 +10,7 @@ srcs-y += model_crypto.c
 srcs-y += model_session.c
 srcs-y += model_upload.c
 srcs-y += secure_buffer.c
+# The test build's audit (include/tzinfer_ta_test.h); the product TA has no trace of it.
+srcs-$(TZI_TEST_HOOKS) += wipe_audit.c
 
 subdirs-y += engine

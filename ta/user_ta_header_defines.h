@@ -15,7 +15,15 @@
 #error "TZI_TA_DATA_SIZE is not set: build with `make TA_DATA_SIZE=<bytes>` (see ta/Makefile)"
 #endif
 
+#ifdef TZI_TEST_HOOKS
+#include "tzinfer_ta_test.h"
+/* The test build (include/tzinfer_ta_test.h) is a different TA: it must never pass for the product. */
+#define TA_UUID TZI_TEST_TA_UUID
+#define TA_DESCRIPTION "tzinfer S-Tinylib, TEST BUILD with WIPE_AUDIT: never for a device"
+#else
 #define TA_UUID TZI_TA_UUID
+#define TA_DESCRIPTION "tzinfer S-Tinylib: private DNN inference"
+#endif
 
 /*
  * One instance shared by all sessions: the heap is sized for one large model, and a second
@@ -26,6 +34,5 @@
 #define TA_DATA_SIZE (TZI_TA_DATA_SIZE)
 
 #define TA_VERSION "1.0"
-#define TA_DESCRIPTION "tzinfer S-Tinylib: private DNN inference"
 
 #endif

@@ -8,6 +8,9 @@
  *       result, the TA never died and the valid request succeeded.
  *   tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy
  *       RUNS inferences on one loaded model and N load/run/unload cycles (soak.h).
+ *   tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy
+ *       the zeroisation audit against the test build of the TA (zeroisation.h); SEALED is
+ *       MODEL sealed with the raw 32-byte KEY.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +22,14 @@
 #include "soak.h"
 #include "ta_link.h"
 #include "tzinfer_ta.h"
+#include "zeroisation.h"
 
 #define USAGE "usage: tzinfer-hostile [--corruptions LIST] [--output OUT.npy] MODEL.tzm INPUT.npy\n" \
-	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n"
+	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n" \
+	      "       tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy\n"
 
 struct options {
-	const char *corruptions, *output, *model, *input;
+	const char *corruptions, *output, *model, *input, *sealed, *key;
 	unsigned soak_runs, soak_cycles;
 	int soak;
 };
@@ -52,12 +57,16 @@ static int parse(int argc, char **argv, struct options *o)
 			o->corruptions = argv[i + 1];
 		else if (!strcmp(argv[i], "--output"))
 			o->output = argv[i + 1];
+		else if (!strcmp(argv[i], "--wipe-audit"))
+			o->sealed = argv[i + 1];
+		else if (!strcmp(argv[i], "--key"))
+			o->key = argv[i + 1];
 		else if (!strcmp(argv[i], "--soak") && !parse_count(argv[i], argv[i + 1], &o->soak_runs))
 			o->soak = 1;
 		else if (strcmp(argv[i], "--cycles") || parse_count(argv[i], argv[i + 1], &o->soak_cycles))
 			break;
 	}
-	if (argc - i != 2) {
+	if (argc - i != 2 || !o->sealed != !o->key) {
 		fputs(USAGE, stderr);
 		return -1;
 	}
@@ -112,8 +121,31 @@ static int hostile(struct ta_link *link, const struct options *o, const uint8_t 
 	return rc || h.failures || link->reopens ? -1 : 0;
 }
 
+/* The audit reads the sealed package and its key besides the model and input. */
+static int wipe_audit(const struct options *o, const uint8_t *model, size_t model_len,
+		      const struct npy_f32 *input)
+{
+	struct zeroisation_inputs in = { model, model_len, NULL, 0, NULL, 0, input->data,
+					 input->count * sizeof(float) };
+	uint8_t *sealed = file_read_all(o->sealed, &in.sealed_len);
+	uint8_t *key = file_read_all(o->key, &in.key_len);
+	int rc = 2;
+
+	if (sealed && key) {
+		in.sealed = sealed;
+		in.key = key;
+		rc = zeroisation_run(&in) ? 1 : 0;
+	}
+	if (key)
+		memset(key, 0, in.key_len);
+	free(key);
+	free(sealed);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	const TEEC_UUID product = TZI_TA_UUID;
 	struct options o;
 	struct npy_f32 input = { 0 };
 	struct ta_link link;
@@ -128,7 +160,9 @@ int main(int argc, char **argv)
 		free(model);
 		return 2;
 	}
-	if (!ta_link_open(&link)) {
+	if (o.sealed) {
+		rc = wipe_audit(&o, model, model_len, &input);
+	} else if (!ta_link_open(&link, &product, TZI_TA_UUID_STR)) {
 		if (o.soak)
 			rc = soak_run(&link, model, model_len, input.data, input.count * sizeof(float),
 				      o.soak_runs, o.soak_cycles) ? 1 : 0;

@@ -7,20 +7,20 @@
 
 static TEEC_Result open_session(struct ta_link *l)
 {
-	const TEEC_UUID uuid = TZI_TA_UUID;
 	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &uuid, TEEC_LOGIN_PUBLIC, NULL,
+	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, TEEC_LOGIN_PUBLIC, NULL,
 					   NULL, &origin);
 
 	l->session_open = res == TEEC_SUCCESS;
 	return res;
 }
 
-int ta_link_open(struct ta_link *l)
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name)
 {
 	TEEC_Result res = TEEC_SUCCESS;
 
 	memset(l, 0, sizeof(*l));
+	l->ta = *ta;
 	res = TEEC_InitializeContext(NULL, &l->ctx);
 	if (res != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: cannot open the TEE (TEEC 0x%08x): load the "
@@ -30,7 +30,7 @@ int ta_link_open(struct ta_link *l)
 	res = open_session(l);
 	if (res != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: cannot open a session with TA %s (TEEC 0x%08x): "
-			"install the TA and start tee-supplicant\n", TZI_TA_UUID_STR, res);
+			"install the TA and start tee-supplicant\n", ta_name, res);
 		TEEC_FinalizeContext(&l->ctx);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <tee_client_api.h>
 
 struct ta_link {
+	TEEC_UUID ta;
 	TEEC_Context ctx;
 	TEEC_Session session;
 	int session_open;
@@ -23,8 +24,9 @@ struct ta_usage {
 	uint32_t in_use, peak, heap;
 };
 
-/* Open a context and a session; 0, or -1 with a diagnostic. */
-int ta_link_open(struct ta_link *l);
+/* Open a context and a session with the TA `ta` (ta_name: its UUID string, for the
+ * diagnostic); 0, or -1 with a diagnostic. */
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name);
 void ta_link_close(struct ta_link *l);
 
 /* Invoke cmd; a dead TA (TEEC_ERROR_TARGET_DEAD) gets a fresh session for the next call. */

@@ -85,3 +85,14 @@ def test_qemu_stack_and_layer_use_the_same_patch_files() -> None:
     tfa_refs = set(_file_uris(tfa_append.read_text()))
     assert optee_refs == {p.name for p in OPTEE_FILES.glob("*.patch")}
     assert tfa_refs == {p.name for p in TFA_FILES.glob("*.patch")}
+
+
+def test_layer_builds_only_the_product_ta() -> None:
+    """The TA recipe pins TZI_TEST_HOOKS empty, and nothing in the layer asks for the test build
+    (ta/include/tzinfer_ta_test.h) or installs a TA but the product's."""
+    recipe = next((LAYER / "recipes-tzinfer/tzinfer-ta").glob("tzinfer-ta_*.bb"))
+    assert re.search(r"^\s*TZI_TEST_HOOKS= \\$", recipe.read_text(), re.M)
+    for path in LAYER.rglob("*"):
+        if path.is_file() and path.suffix in (".bb", ".bbappend", ".inc", ".bbclass", ".conf", ".yml"):
+            text = path.read_text()
+            assert "TZI_TEST_HOOKS=y" not in text and "8a47ac46" not in text, path

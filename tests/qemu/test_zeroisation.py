@@ -1,17 +1,28 @@
-"""Zeroisation of model plaintext in the TA, checked from the normal world.
+"""Zeroisation of model plaintext in the TA, checked from the inside and from the normal world.
 
-QEMU's secure carve-out (like the Pi 3's secure DRAM, with no TZASC) is readable from Linux
-through /dev/mem: memscan searches OP-TEE's TA pool for 16 bytes of a model's plaintext
-weights. While a model is loaded the pool holds them (the control: the scan sees secure memory
-and the pattern); after the session closes or a load fails, not one copy may be left. The
+From the inside: the test build of the TA (ta/include/tzinfer_ta_test.h, its own UUID, never
+built for a device) holds back every region it wipes and reports through WIPE_AUDIT whether
+they are all zero, and whether weights, input, output or key bytes are left in its heap or
+below its stack frame, after UNLOAD, session close, a rejected chunk, a failed verification and
+a failed decryption (client/hostile/zeroisation.c). The product TA must not have the command:
+it answers NOT_SUPPORTED, and its binary carries none of the audit code.
+
+From the normal world: QEMU's secure carve-out (like the Pi 3's secure DRAM, with no TZASC) is
+readable from Linux through /dev/mem: memscan searches OP-TEE's TA pool for 16 bytes of a
+model's plaintext weights. While a model is loaded the pool holds them (the control: the scan
+sees secure memory and the pattern); after the session closes or a load fails, not one copy
+may be left. The
 tzinfer TA is a single-instance TA that may stay alive between sessions, so these are its own
 wipes (UNLOAD, close session, error paths), not OP-TEE's zeroing of freed pages.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +31,8 @@ from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
-from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET, model_file
+from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
+from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID, model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
 
@@ -33,6 +44,10 @@ REPEAT = 100000
 #: Seconds the background run gets to load the model before the scan (LeNet-5 loads in < 1 s).
 LOAD_WAIT_S = 5
 SCAN_TIMEOUT_S = 300.0
+AUDIT_TIMEOUT_S = 600.0
+AUDIT_KEY = "/tmp/tzinfer-audit.key"
+_AUDIT = re.compile(r"^audit (.+?): regions=(\d+) bytes=(\d+) nonzero=(\d+) dirty=(\d+) "
+                    r"(\w+)_heap=(\d+) \w+_stack=(\d+) \(TEEC 0x[0-9a-f]{8}\) (ok|FAIL)$", re.M)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +120,51 @@ def test_tampered_sealed_model_is_wiped_after_the_failed_load(target: Console, q
     report = run_sealed(target, damaged_copy(target, 105, "\\252"))
     assert not report.ok, report.output
     assert matches(target, qemu_vm, window) == 0
+
+
+def test_test_ta_audits_every_wipe(target: Console, qemu_vm: BootedVM) -> None:
+    """WIPE_AUDIT after every way a model leaves the TA: released regions all zero, and no
+    weights, input, output or key bytes left in the TA heap or stack; the product TA lacks it."""
+    stack = qemu_vm.stack
+    plain = model_file(stack, MODEL)
+    key = keys.read(stack_key(stack))
+    target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {AUDIT_KEY}")
+    code, output = target.run(
+        f"/{TARGET_HOSTILE} --wipe-audit {sealed_on_target(MODEL)} --key {AUDIT_KEY} "
+        f"{TARGET.model(MODEL)} {TARGET.input(MODEL, SAMPLES[MODEL])} 2>&1; rc=$?; rm -f {AUDIT_KEY}; "
+        "[ $rc -eq 0 ]", timeout=AUDIT_TIMEOUT_S)
+    assert code == 0, output
+    assert "zeroisation audit: 0 failures, 0 TA deaths" in output, output
+    assert re.search(r"^audit product TA has no WIPE_AUDIT: TEEC 0xffff000a .* ok$", output, re.M), output
+    audits = {(m[1], m[6]): m for m in _AUDIT.finditer(output)}
+    # The controls: the heap search sees the weights of a loaded model, plain and decrypted.
+    assert int(audits["model loaded (control)", "weights"][7]) > 0, output
+    assert int(audits["sealed model loaded (control)", "weights"][7]) > 0, output
+    # Each way out released the whole model (at least the file's bytes), all of it zero.
+    size = plain.stat().st_size
+    for step in ("after unload", "after session close", "after the rejected chunk",
+                 "after the failed verification", "after unloading the sealed model",
+                 "after the failed decryption"):
+        audit = audits[step, "weights"]
+        assert int(audit[2]) >= 1 and int(audit[3]) >= size, audit[0]
+        assert audit[4] == audit[5] == audit[7] == audit[8] == "0", audit[0]
+    for step, what in (("after unload", "output"), ("at the end", "input"), ("after provisioning", "key"),
+                       ("after unloading the sealed model", "key")):
+        assert audits[step, what][7] == audits[step, what][8] == "0", audits[step, what][0]
+
+
+def symbols(elf: Path) -> str:
+    return subprocess.run([f"{CROSS_COMPILE}nm", str(elf)], capture_output=True, text=True, check=True).stdout
+
+
+def test_product_ta_has_no_test_hooks(qemu_vm: BootedVM) -> None:
+    """The product TA on the target has neither the audit code nor the test build's identity;
+    the test TA beside it has both (the control)."""
+    stack = qemu_vm.stack
+    product_elf = stack.root / "ta" / f"{TA_UUID}.elf"
+    test_elf = stack.root / "ta-test" / f"{TEST_TA_UUID}.elf"
+    assert "wipe_audit_cmd" in symbols(test_elf)
+    assert "wipe_audit" not in symbols(product_elf)
+    installed = stack.overlay / TARGET_TA_DIR
+    assert b"TEST BUILD" in (installed / f"{TEST_TA_UUID}.ta").read_bytes()
+    assert b"TEST BUILD" not in (installed / f"{TA_UUID}.ta").read_bytes()

@@ -1,7 +1,7 @@
 """Build step: what tzinfer puts on the QEMU target, collected in the stack's overlay directory.
 
 - the S-Tinylib TA, cross-built with OP-TEE's TA dev kit, TA_DATA_SIZE = the board's
-  ta_heap_budget (board/qemu/memory.yaml);
+  ta_heap_budget (board/qemu/memory.yaml), and its test build with the WIPE_AUDIT command;
 - `tzinfer-run`, cross-built against the stack's arm64 sysroot (libteec);
 - the fixture models converted to .tzm (the `tzinfer convert` code), their sample inputs and
   the ImageNet labels.
@@ -25,6 +25,9 @@ from tzinfer.stack.steprun import Stamp, console, digest, run
 
 #: The TA's UUID (ta/include/tzinfer_ta.h); OP-TEE loads it as <uuid>.ta.
 TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
+#: The test build of the TA, with the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h): only this
+#: QEMU test stack carries it, beside the product TA.
+TEST_TA_UUID = "8a47ac46-b128-4b09-a7fc-58ae696b59e7"
 #: Where tee-supplicant looks for TAs on the target (/lib is a symlink to usr/lib there).
 TARGET_TA_DIR = "usr/lib/optee_armtz"
 #: The client on the target.
@@ -71,9 +74,11 @@ def build(stack: QemuStack) -> None:
     """Build the TA and the client, convert the models, and fill stack.overlay."""
     hosttools.require("make", f"{CROSS_COMPILE}gcc")
     ta = build_ta(stack)
+    test_ta = build_ta(stack, test_hooks=True)
     client = build_client(stack)
     overlay = stack.overlay
     _install(ta, overlay / TARGET_TA_DIR / ta.name)
+    _install(test_ta, overlay / TARGET_TA_DIR / test_ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
     _install(client.with_name("tzinfer-hostile"), overlay / TARGET_HOSTILE)
@@ -86,26 +91,29 @@ def ta_data_size(stack: QemuStack) -> int:
     return stack.board.ta_heap_budget
 
 
-def build_ta(stack: QemuStack) -> Path:
-    """Cross-build the TA with the stack's dev kit; returns the signed .ta file."""
+def build_ta(stack: QemuStack, test_hooks: bool = False) -> Path:
+    """Cross-build the TA (or its test build) with the stack's dev kit; returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
         raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first (invoke stack)")
-    out = stack.root / "ta"
+    out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
+                       else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
-            f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}"]
+            f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}",
+            f"TZI_TEST_HOOKS={'y' if test_hooks else ''}"]  # empty: the product, whatever the env says
     key = signing.user_key()
     args += signing.make_args(key)
-    signing.warn_if_default(key)
+    if not test_hooks:  # one warning per build is enough
+        signing.warn_if_default(key)
     # make re-signs only when the .ta is older than the key: force it when the key changed.
     signed_with = Stamp(out / ".signed-with", digest([key] if key else ["default key"]))
     if not signed_with.fresh():
-        (out / f"{TA_UUID}.ta").unlink(missing_ok=True)
+        (out / f"{uuid}.ta").unlink(missing_ok=True)
     # The dev kit's signing script imports cryptography: run it with the venv's python.
     env = {"PATH": f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     run(["make", "-C", str(REPO_ROOT / "ta"), f"-j{os.cpu_count() or 2}", *args],
-        label="tzinfer TA", log=stack.logs / "ta.log", env=env)
+        label=name, log=stack.logs / f"{out.name}.log", env=env)
     signed_with.done()
-    return out / f"{TA_UUID}.ta"
+    return out / f"{uuid}.ta"
 
 
 def foreign_signed_ta(stack: QemuStack) -> Path:

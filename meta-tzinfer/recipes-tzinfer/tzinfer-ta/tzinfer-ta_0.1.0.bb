@@ -20,9 +20,12 @@ B = "${WORKDIR}/build"
 TA_DEV_KIT_DIR = "${STAGING_INCDIR}/optee/export-user_ta"
 
 # TA_DATA_SIZE, the TA heap, is the board's ta_heap_budget (tzinfer distro, from the memory map).
+# TZI_TEST_HOOKS is set empty on purpose: this is the product TA, never the QEMU tests' build with
+# the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h), whatever the environment holds.
 EXTRA_OEMAKE = "TA_DEV_KIT_DIR=${TA_DEV_KIT_DIR} \
                 CROSS_COMPILE=${HOST_PREFIX} \
                 TA_DATA_SIZE=${TZINFER_TA_HEAP_BUDGET} \
+                TZI_TEST_HOOKS= \
                 O=${B} \
                 ${TZINFER_TA_SIGN_FLAGS} \
                 "
