@@ -76,8 +76,9 @@ static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, siz
 	uint64_t tables_end = STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD + n_ops * STL_OP_RECORD + n_io * 4;
 	if (tables_end > len)
 		return stl_fail(m, STL_E_TRUNCATED, "tensor/op/io tables extend past the end of the file", -1, -1);
-	if (weights_offset % STL_ALIGN != 0 || weights_offset < tables_end)
-		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not 16-aligned or overlaps the tables", -1, -1);
+	/* Exactly the tables' end rounded up: more zero padding would be a second encoding of the model. */
+	if (weights_offset != (tables_end + STL_ALIGN - 1) / STL_ALIGN * STL_ALIGN)
+		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not the io table's end rounded up to 16", -1, -1);
 	if (weights_offset + weights_size != len)
 		return stl_fail(m, STL_E_TRUNCATED, "weights_offset + weights_size is not the file size", -1, -1);
 	if (!all_zero(b + tables_end, (size_t)(weights_offset - tables_end)))
@@ -141,8 +142,11 @@ static enum stl_status check_tensor(struct stl_model *m, uint32_t i, uint64_t we
 	return STL_OK;
 }
 
-/* Syntax of one op record; op semantics (arity per type, attributes, shapes) are in opcheck.c. */
-static enum stl_status check_op_record(struct stl_model *m, uint32_t s)
+/* Syntax of one op record; op semantics (arity per type, attributes, shapes) are in opcheck.c.
+ * *io_next is where this op's io entries must start: the table holds every op's entries back to back
+ * in op order, so io_first and n_io follow from the op list and unused or shared entries cannot hide
+ * in it (no two files decode to the same model). */
+static enum stl_status check_op_record(struct stl_model *m, uint32_t s, uint64_t *io_next)
 {
 	const struct stl_op *op = &m->ops[s];
 	if (op->type < STL_OP_CONV || op->type > STL_OP_LAST)
@@ -156,8 +160,11 @@ static enum stl_status check_op_record(struct stl_model *m, uint32_t s)
 	if (op->act > STL_ACT_LAST)
 		return stl_fail(m, STL_E_OP, "unknown fused activation", s, -1);
 	uint64_t n = (uint64_t)op->n_in + op->n_out + op->n_scratch;
-	if ((uint64_t)op->io_first + n > m->n_io)
+	if (op->io_first != *io_next)
+		return stl_fail(m, STL_E_OP, "op io_first is not where the previous op's io entries end", s, -1);
+	if (*io_next + n > m->n_io)
 		return stl_fail(m, STL_E_OP, "op io entries extend past the io table", s, -1);
+	*io_next += n;
 	for (uint64_t i = 0; i < n; i++)
 		if (m->io[op->io_first + i] >= m->n_tensors)
 			return stl_fail(m, STL_E_OP, "op refers to a tensor index past the tensor table", s, -1);
@@ -185,9 +192,12 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	if (m->tensors[m->input].kind != STL_KIND_ACT || m->tensors[m->output].kind != STL_KIND_ACT ||
 	    m->input == m->output)
 		return stl_fail(m, STL_E_TENSOR, "model input and output must be two distinct ACT tensors", -1, -1);
+	uint64_t io_next = 0;
 	for (uint32_t s = 0; s < m->n_ops; s++)
-		if ((st = check_op_record(m, s)) != STL_OK)
+		if ((st = check_op_record(m, s, &io_next)) != STL_OK)
 			return st;
+	if (io_next != m->n_io)
+		return stl_fail(m, STL_E_OP, "n_io is larger than the io entries the ops use", -1, -1);
 	if ((st = stl_check_ops(m)) != STL_OK || (st = stl_check_plan(m)) != STL_OK)
 		return st;
 	m->base = b;

@@ -200,6 +200,45 @@ def test_io_index_out_of_range(valid: bytes) -> None:
     assert _status(_patched(valid, 32, "<I", _u32(valid, 20), rehash=False)) == "STL_E_TENSOR"
 
 
+def _io_table(data: bytes) -> int:
+    return _op_off(data, _u32(data, 24))
+
+
+def test_n_io_over_declared(valid: bytes) -> None:
+    """The hostile sweep's n_io low-bit flip: one more io entry than the ops use, taken out of the
+    zero padding before the weights. Nothing reads it, so the file is the valid model encoded twice."""
+    tables_end = _io_table(valid) + 4 * _u32(valid, 28)
+    assert _u32(valid, 44) - tables_end >= 4, "the extra entry must fit in the padding to reach the check"
+    assert _refusal(_patched(valid, 28, "<I", _u32(valid, 28) + 1)) == (
+        "STL_E_OP", "n_io is larger than the io entries the ops use")
+
+
+def test_io_table_out_of_op_order(valid: bytes) -> None:
+    """The last two ops with the same number of io entries swap their runs of the table (and their
+    io_first): every op still reads and writes the same tensors, but from a second encoding."""
+    records = (struct.unpack_from("<BBIB", valid, _op_off(valid, s) + 2) for s in range(_u32(valid, 24)))
+    runs = [(io_first, n_in + n_out + n_scratch) for n_in, n_out, io_first, n_scratch in records]
+    a, b = next((a, b) for b in reversed(range(len(runs))) for a in reversed(range(b))
+                if runs[a][1] == runs[b][1])
+    out = bytearray(valid)
+    (first_a, n), (first_b, _) = runs[a], runs[b]
+    ta, tb = _io_table(valid) + 4 * first_a, _io_table(valid) + 4 * first_b
+    out[ta:ta + 4 * n], out[tb:tb + 4 * n] = valid[tb:tb + 4 * n], valid[ta:ta + 4 * n]
+    struct.pack_into("<I", out, _op_off(valid, a) + 4, first_b)
+    struct.pack_into("<I", out, _op_off(valid, b) + 4, first_a)
+    assert _refusal(_rehash(out)) == ("STL_E_OP", "op io_first is not where the previous op's io entries end")
+
+
+def test_extra_padding_before_weights(valid: bytes) -> None:
+    """16 more zero bytes before the weights, with weights_offset and body_size moved to match."""
+    weights_offset = _u32(valid, 44)
+    out = bytearray(valid[:weights_offset] + bytes(16) + valid[weights_offset:])
+    struct.pack_into("<I", out, 44, weights_offset + 16)
+    struct.pack_into("<I", out, 52, len(out) - HEADER)
+    status, reason = _refusal(_rehash(out))
+    assert status == "STL_E_TRUNCATED" and reason.startswith("weights_offset is not the io table's end")
+
+
 @pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
     (0, "<H", 0, "STL_E_OP"),              # type
     (0, "<H", 13, "STL_E_OP"),
