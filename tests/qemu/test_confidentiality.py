@@ -1,5 +1,7 @@
 """Sealed models in the TA: key provisioning into secure storage, decryption inside the TA,
-rejection of wrong keys and tampered packages, and no plaintext weights outside the TA.
+rejection of wrong keys and tampered packages, and no plaintext weights outside the TA: not in
+the VM's files, not in the client's shared-memory traffic (recorded by the initramfs'
+teec-trace.so, so those tests need the VM).
 
 The test key is the stack's (tzinfer/stack/sealed_models.py, generated under build/, never in
 the initramfs); it reaches the VM over the console, as from a provisioning host, and is removed
@@ -9,9 +11,11 @@ from the VM's /tmp once the TA holds it.
 from __future__ import annotations
 
 import base64
+import re
 import shlex
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -21,9 +25,11 @@ from tzinfer import keys, native
 from tzinfer.fixtures import FixturePaths
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
+from tzinfer.stack.initramfs import TARGET_TEEC_TRACE
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import TARGET, model_file
 from tzinfer.stack.sealed_models import SEALED_MODELS, TEST_KEY_ID, sealed_file, stack_key
+from tzinfer.stack.vm import BootedVM
 
 pytestmark = pytest.mark.qemu
 
@@ -33,6 +39,8 @@ SECURE_STORAGE_DIR = "/var/lib/optee-client/data/tee"
 OUTPUT = "/tmp/tzinfer-sealed-out.npy"
 AUTH_FAILED = "model authentication failed: wrong key or tampered package"
 MAC_INVALID = "[TEEC 0xffff3071 from TA]"
+#: Where teec-trace.so writes the client's shared-memory traffic (tmpfs, removed after each run).
+SHM_TRACE = "/tmp/tzinfer-shm.trace"
 
 
 def sealed_on_target(name: str) -> str:
@@ -47,10 +55,10 @@ def put_key(target: Console, key: bytes, key_id: int) -> tzinfer_run.RunReport:
     return tzinfer_run.parse(code, output)
 
 
-def run_sealed(target: Console, path: str, model: str = "lenet5",
-               output: str | None = None) -> tzinfer_run.RunReport:
+def run_sealed(target: Console, path: str, model: str = "lenet5", output: str | None = None,
+               env: dict[str, str] | None = None) -> tzinfer_run.RunReport:
     cmdline = tzinfer_run.command(path, TARGET.input(model, SAMPLES[model]), labels=labels_for(model),
-                                  output=output)
+                                  output=output, env=env)
     return tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
 
 
@@ -68,10 +76,14 @@ def provisioned(target: Console, model_key: bytes) -> Iterator[None]:
     yield
 
 
-def damaged_copy(target: Console, offset: int, value: str = "\\001") -> str:
-    """A copy of the sealed LeNet-5 with one byte at `offset` overwritten (octal `value`)."""
+def damaged_copy(target: Console, offset: int, value: int | None = None) -> str:
+    """A copy of the sealed LeNet-5 with the byte at `offset` set to `value`, or by default with
+    its bits flipped: the ciphertext depends on the random test key, so any fixed value may be
+    the byte already there."""
+    if value is None:
+        value = sealed_file(model_file(QemuStack(), "lenet5")).read_bytes()[offset] ^ 0xFF
     bad = "/tmp/damaged.tzms"
-    target.check(f"cp {sealed_on_target('lenet5')} {bad} && printf '{value}' | "
+    target.check(f"cp {sealed_on_target('lenet5')} {bad} && printf '\\{value:03o}' | "
                  f"dd of={bad} bs=1 seek={offset} conv=notrunc 2>/dev/null")
     return bad
 
@@ -93,7 +105,7 @@ def test_sealed_model_runs_like_the_plain_one(target: Console, provisioned: None
     ("body-weights", 100000)])
 def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provisioned: None, what: str,
                                                       offset: int) -> None:
-    bad = damaged_copy(target, offset, "\\252")
+    bad = damaged_copy(target, offset)
     report = run_sealed(target, bad)
     assert not report.ok
     assert AUTH_FAILED in report.output and MAC_INVALID in report.output, report.output
@@ -101,7 +113,7 @@ def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provision
 
 
 def test_unknown_key_id_is_rejected(target: Console, provisioned: None) -> None:
-    bad = damaged_copy(target, 116, "\\143")  # key_id 7 → 99, which is not provisioned
+    bad = damaged_copy(target, 116, 99)  # key_id 7 → 99, which is not provisioned
     report = run_sealed(target, bad)
     assert not report.ok
     assert "is sealed for key id 99, which is not provisioned" in report.output, report.output
@@ -177,3 +189,51 @@ def test_no_plaintext_weights_outside_the_ta(target: Console, provisioned: None,
     assert stored, f"no secure-storage files under {SECURE_STORAGE_DIR}"
     for path in stored:
         assert model_key not in tzinfer_run.fetch_bytes(target, path)
+
+
+@dataclass(frozen=True)
+class ShmTrace:
+    """What teec-trace.so recorded of one tzinfer-run: its size and each pattern's matches."""
+
+    size: int
+    matches: list[int]
+
+
+def traced_run(target: Console, path: str, model: str, patterns: list[bytes]) -> ShmTrace:
+    """Run tzinfer-run on `path` under teec-trace.so (every memref's bytes, both directions) and
+    count the matches of each pattern in the trace, searched on the target with memscan --file."""
+    target.check(f"rm -f {SHM_TRACE}")
+    try:
+        report = run_sealed(target, path, model, env={"LD_PRELOAD": f"/{TARGET_TEEC_TRACE}",
+                                                      "TZINFER_TEEC_TRACE": SHM_TRACE})
+        assert report.ok, report.output
+        assert "teec-trace" not in report.output, report.output  # ld.so: cannot be preloaded
+        size, matches = 0, []
+        for pattern in patterns:
+            output = target.check(f"memscan --file {SHM_TRACE} {pattern.hex()}", timeout=120)
+            found = re.search(r"size=(\d+) matches=(\d+)", output)
+            assert found, output
+            size = int(found[1])
+            matches.append(int(found[2]))
+    finally:
+        target.check(f"rm -f {SHM_TRACE}")  # the rootfs scan above must not find the plain run's trace
+    return ShmTrace(size, matches)
+
+
+@pytest.mark.parametrize("model", SEALED_MODELS)
+def test_shared_memory_holds_ciphertext_not_weights(target: Console, qemu_vm: BootedVM, provisioned: None,
+                                                   model: str) -> None:
+    """Every byte tzinfer-run passes through shared memory with the TA, in either direction,
+    while it runs the sealed model: the upload's ciphertext is there (the trace caught the
+    traffic), the plaintext weights are not. Control: the plain model's traffic shows them."""
+    stack = QemuStack()
+    plain = model_file(stack, model).read_bytes()
+    sealed = sealed_file(model_file(stack, model)).read_bytes()
+    window = weight_window(plain)
+    ciphertext = sealed[len(sealed) // 2:][:16]
+    sealed_run = traced_run(target, sealed_on_target(model), model, [ciphertext, window])
+    assert sealed_run.size > len(sealed), "the trace is missing part of the sealed upload"
+    assert sealed_run.matches[0] > 0, "the sealed upload's ciphertext is not in the trace"
+    assert sealed_run.matches[1] == 0, f"{sealed_run.matches[1]} copies of {model}'s weights in shared memory"
+    plain_run = traced_run(target, TARGET.model(model), model, [window])
+    assert plain_run.matches[0] > 0, "control: the plain upload's weights are not in the trace"

@@ -117,7 +117,7 @@ def test_truncated_plain_model_is_wiped_after_the_failed_load(target: Console, q
 def test_tampered_sealed_model_is_wiped_after_the_failed_load(target: Console, qemu_vm: BootedVM,
                                                               key_in_ta: None, window: bytes) -> None:
     # A flipped tag byte: the TA decrypts the whole body, then the tag check fails.
-    report = run_sealed(target, damaged_copy(target, 105, "\\252"))
+    report = run_sealed(target, damaged_copy(target, 105))
     assert not report.ok, report.output
     assert matches(target, qemu_vm, window) == 0
 

@@ -9,7 +9,9 @@ Modules, one per concept:
 - `patching`: a patched copy of a source tree (the patch files of meta-tzinfer).
 - `optee`, `tfa`, `initramfs`, `payload`: the build steps; `pipeline`: their order.
 - `console`: a pexpect serial console (QEMU or real hardware); `vm`: launching QEMU.
-- `target/memscan.c`: a target-side tool that reads physical memory (zeroisation checks).
+- `target/memscan.c`: a target-side tool that searches physical memory (zeroisation checks) or a
+  file; `target/teec_trace.c`: an LD_PRELOAD shim that records a libteec client's shared-memory
+  traffic (confidentiality checks). `initramfs` cross-compiles both.
 """
 
 from tzinfer import BUILD_DIR, CACHE_DIR

@@ -18,6 +18,7 @@ from tzinfer import REPO_ROOT
 from tzinfer.stack import StackError, hosttools
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
+from tzinfer.stack.payload import TARGET_CLIENT
 from tzinfer.stack.steprun import Stamp, console, digest, run
 
 #: Debian binaries that make up the normal world, by suite. OP-TEE's user space comes from sid
@@ -32,8 +33,12 @@ KERNEL_META = ("linux-image-arm64", "trixie")
 TEE_MODULES = ("drivers/tee/tee.ko.xz", "drivers/tee/optee/optee.ko.xz")
 #: Not needed at run time on the target.
 SKIP_DIRS = ("usr/share/doc", "usr/share/man", "usr/share/lintian", "usr/share/locale", "usr/include")
-#: The program that scans physical memory on the target (tests of the zeroisation patch).
+#: The program that scans physical memory (tests of the zeroisation patch) or a file on the target.
 MEMSCAN_SOURCE = REPO_ROOT / "tzinfer/stack/target/memscan.c"
+#: The LD_PRELOAD shim that records a libteec client's shared-memory traffic (confidentiality tests).
+TEEC_TRACE_SOURCE = REPO_ROOT / "tzinfer/stack/target/teec_trace.c"
+#: Where the shim is on the target (relative to /).
+TARGET_TEEC_TRACE = "usr/lib/tzinfer/teec-trace.so"
 
 INITTAB = """\
 ::sysinit:/etc/init.d/rcS
@@ -144,16 +149,45 @@ def make_sysroot(stack: QemuStack) -> None:
         raise StackError("optee-client-dev brought no tee_client_api.h; check the package contents")
 
 
-def build_memscan(stack: QemuStack) -> Path:
-    """Cross-compile the target's physical-memory scanner (used by the tests)."""
+def build_target_helper(stack: QemuStack, source: Path, name: str, flags: tuple[str, ...] = (),
+                        headers: tuple[Path, ...] = ()) -> Path:
+    """Cross-compile one target-side test helper (a C99 file under tzinfer/stack/target/) to
+    stack.root/name; `flags` are extra compiler flags (e.g. for a shared library), `headers`
+    the files outside the source it includes, which rebuild it when they change."""
     hosttools.require(f"{CROSS_COMPILE}gcc")
-    out = stack.root / "memscan"
-    stamp = Stamp(stack.root / ".memscan-built", digest([MEMSCAN_SOURCE]))
+    out = stack.root / name
+    stamp = Stamp(stack.root / f".{name}-built", digest([source, *flags, *headers]))
     if not (stamp.fresh() and out.is_file()):
-        run([f"{CROSS_COMPILE}gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-o", str(out),
-             str(MEMSCAN_SOURCE)], label="memscan (target helper)", log=stack.logs / "memscan.log")
+        run([f"{CROSS_COMPILE}gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *flags, "-o", str(out),
+             str(source)], label=f"{name} (target helper)", log=stack.logs / f"{name}.log")
         stamp.done()
     return out
+
+
+def build_teec_trace(stack: QemuStack) -> Path:
+    """The shared-memory trace shim, against the sysroot's libteec header (its structs)."""
+    header = stack.sysroot / "usr/include/tee_client_api.h"
+    return build_target_helper(stack, TEEC_TRACE_SOURCE, "teec-trace.so",
+                               ("-shared", "-fPIC", f"-I{header.parent}"), (header,))
+
+
+def check_dynamic_libteec(client: Path) -> None:
+    """LD_PRELOAD reaches only libteec calls bound at run time: `client` must link libteec.so."""
+    needed, undefined = _dynamic_linking(client)
+    if not (any(lib.startswith("libteec.so") for lib in needed) and "TEEC_InvokeCommand" in undefined):
+        raise StackError(f"{client.name} does not link libteec dynamically, so teec-trace.so cannot "
+                         "see its shared memory; link libteec.so, not a static libteec (client/Makefile)")
+
+
+def _dynamic_linking(elf: Path) -> tuple[list[str], set[str]]:
+    """The shared libraries an ELF file needs and the dynamic symbols it leaves undefined."""
+    hosttools.require(f"{CROSS_COMPILE}readelf")
+    readelf = [f"{CROSS_COMPILE}readelf", "-W", "-d", "--dyn-syms", str(elf)]
+    out = subprocess.run(readelf, capture_output=True, text=True).stdout
+    needed = [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line]
+    undefined = {fields[7].split("@")[0] for fields in map(str.split, out.splitlines())
+                 if len(fields) >= 8 and fields[6] == "UND"}
+    return needed, undefined
 
 
 def _merge_usr(root: Path) -> None:
@@ -170,30 +204,26 @@ def _merge_usr(root: Path) -> None:
 
 def _check_libraries(root: Path) -> None:
     """Every ELF program and library in the image finds the shared libraries it needs."""
-    hosttools.require(f"{CROSS_COMPILE}readelf")
     have = {p.name for p in (root / "usr/lib/aarch64-linux-gnu").iterdir()} | {"ld-linux-aarch64.so.1"}
     for path in [*(root / "usr/bin").iterdir(), *(root / "usr/sbin").iterdir(),
-                 *(root / "usr/lib/aarch64-linux-gnu").glob("*.so*")]:
+                 *(root / "usr/lib/aarch64-linux-gnu").glob("*.so*"), root / TARGET_TEEC_TRACE]:
         if path.is_symlink() or not path.is_file() or path.read_bytes()[:4] != b"\x7fELF":
             continue
-        readelf = [f"{CROSS_COMPILE}readelf", "-d", str(path)]
-        out = subprocess.run(readelf, capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if "(NEEDED)" in line:
-                needed = line.split("[", 1)[1].rstrip("]")
-                if needed not in have:
-                    raise StackError(
-                        f"initramfs: {path.relative_to(root)} needs {needed}, which no package brings; "
-                        "add its package to tzinfer.stack.initramfs.PACKAGES"
-                    )
+        for needed in _dynamic_linking(path)[0]:
+            if needed not in have:
+                raise StackError(
+                    f"initramfs: {path.relative_to(root)} needs {needed}, which no package brings; "
+                    "add its package to tzinfer.stack.initramfs.PACKAGES"
+                )
 
 
 def build(stack: QemuStack) -> None:
-    """Assemble stack.initrd from the Debian binaries, the in-tree TAs, memscan and the overlay."""
+    """Assemble stack.initrd from the Debian binaries, the in-tree TAs, the target helpers (memscan,
+    teec-trace.so) and the overlay."""
     hosttools.require("cpio")
     inputs = [stack.debian_root, stack.root / "modules", stack.in_tree_tas, stack.overlay]
     stamp = Stamp(stack.root / ".initramfs-built",
-                  digest([INITTAB, RCS, MEMSCAN_SOURCE, *_tree_contents(inputs)]))
+                  digest([INITTAB, RCS, MEMSCAN_SOURCE, TEEC_TRACE_SOURCE, *_tree_contents(inputs)]))
     if stamp.fresh() and stack.initrd.is_file():
         return
     staging = stack.root / "initramfs-root"
@@ -228,9 +258,12 @@ def build(stack: QemuStack) -> None:
     tas.mkdir(parents=True, exist_ok=True)
     for ta in stack.in_tree_tas.glob("*/*.ta"):
         shutil.copy2(ta, tas / ta.name)
-    shutil.copy2(build_memscan(stack), staging / "usr/bin/memscan")
+    shutil.copy2(build_target_helper(stack, MEMSCAN_SOURCE, "memscan"), staging / "usr/bin/memscan")
+    (staging / TARGET_TEEC_TRACE).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(build_teec_trace(stack), staging / TARGET_TEEC_TRACE)
     if stack.overlay.is_dir():
         shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
+    check_dynamic_libteec(staging / TARGET_CLIENT)
     _check_libraries(staging)
     _write_cpio(stack, staging)
     stamp.done()

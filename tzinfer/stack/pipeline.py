@@ -64,7 +64,7 @@ def build_tfa(ctx: BuildContext) -> None:
 
 
 def build_initramfs(ctx: BuildContext) -> None:
-    """The initramfs: Debian binaries, modules, in-tree TAs, memscan and build/qemu/overlay/."""
+    """The initramfs: Debian binaries, modules, in-tree TAs, target helpers and build/qemu/overlay/."""
     initramfs.build(ctx.stack)
 
 

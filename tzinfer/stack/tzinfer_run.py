@@ -81,8 +81,9 @@ def parse(exit_code: int, output: str) -> RunReport:
 
 def command(model: str, input_path: str, *, top: int = 5, labels: str | None = TARGET.labels,
             output: str | None = None, repeat: int = 1, world: str = "secure",
-            reload_each_run: bool = False) -> str:
-    """The shell command line for one tzinfer-run invocation on the target."""
+            reload_each_run: bool = False, env: dict[str, str] | None = None) -> str:
+    """The shell command line for one tzinfer-run invocation on the target; `env`: variables
+    set for it alone (e.g. LD_PRELOAD)."""
     args = [TARGET.client, model, input_path, "--top", str(top), "--repeat", str(repeat), "--world", world]
     if labels:
         args += ["--labels", labels]
@@ -90,7 +91,9 @@ def command(model: str, input_path: str, *, top: int = 5, labels: str | None = T
         args += ["--output", output]
     if reload_each_run:
         args.append("--reload-each-run")
-    return shlex.join(args) + " 2>&1"
+    # Assignments before the command: only the value may be quoted, or sh takes it for a command.
+    assignments = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
+    return assignments + shlex.join(args) + " 2>&1"
 
 
 def run(console: Console, cmdline: str, timeout: float = 300.0) -> RunReport:

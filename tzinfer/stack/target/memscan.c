@@ -14,6 +14,11 @@
  * Searches the range for the pattern (e.g. a window of a model's plaintext weights) and prints
  * memscan base=0x... size=0x... pages=N matches=M, then one line "match=0x..." per match
  * (the first MAX_LISTED).
+ *
+ * Usage: memscan --file PATH HEX
+ * The same search in a file: prints memscan file=PATH size=N matches=M and the match lines (file
+ * offsets). Used on the shared-memory trace of teec-trace.so (teec_trace.c), too large to
+ * search over the console from the host.
  */
 #define _DEFAULT_SOURCE
 #include <ctype.h>
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -66,35 +72,89 @@ static size_t parse_hex(const char *hex, uint8_t *out)
 	return len / 2;
 }
 
+/* Where search() reads from: an uncached /dev/mem mapping, or a file. */
+struct source {
+	const volatile uint64_t *map; /* NULL: read fd */
+	int fd;
+};
+
 /*
- * Count the occurrences of pattern in the mapped range. The O_SYNC mapping is uncached, where an
- * unaligned load may fault, so each page is copied out with aligned 64-bit loads and searched in
- * ordinary memory, behind the last len - 1 bytes of the page before (matches across pages).
+ * The PAGE bytes at `off` into `page`; the number read (fewer only at a file's end). The O_SYNC
+ * mapping is uncached, where an unaligned load may fault: it is read with aligned 64-bit loads.
  */
-static uint64_t search(const volatile uint64_t *map, uint64_t base, uint64_t size,
+static size_t fill(const struct source *src, uint64_t off, uint8_t *page)
+{
+	size_t got = 0;
+
+	if (src->map) {
+		uint64_t words[WORDS];
+
+		for (size_t i = 0; i < WORDS; i++)
+			words[i] = src->map[off / sizeof(uint64_t) + i];
+		memcpy(page, words, PAGE);
+		return PAGE;
+	}
+	while (got < PAGE) {
+		ssize_t n = pread(src->fd, page + got, PAGE - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "memscan: read: %s\n", strerror(errno));
+			exit(1);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/*
+ * Count the occurrences of pattern in the first `size` bytes of `src`, page by page, each page
+ * searched behind the last len - 1 bytes of the page before (matches across pages). Matches are
+ * listed as base + their offset.
+ */
+static uint64_t search(const struct source *src, uint64_t base, uint64_t size,
 		       const uint8_t *pattern, size_t len)
 {
-	static uint64_t words[(MAX_PATTERN + PAGE) / sizeof(uint64_t)];
-	uint8_t *buf = (uint8_t *)words;
+	static uint8_t buf[MAX_PATTERN + PAGE];
 	size_t carry = 0;
 	uint64_t matches = 0;
 
 	for (uint64_t off = 0; off < size; off += PAGE) {
-		uint64_t page[WORDS];
+		size_t got = fill(src, off, buf + carry);
 
-		for (size_t i = 0; i < WORDS; i++)
-			page[i] = map[off / sizeof(uint64_t) + i];
-		memcpy(buf + carry, page, PAGE);
-		for (size_t i = 0; i + len <= carry + PAGE; i++) {
+		for (size_t i = 0; i + len <= carry + got; i++) {
 			if (buf[i] != pattern[0] || memcmp(buf + i, pattern, len))
 				continue;
 			if (matches++ < MAX_LISTED)
 				printf("match=0x%llx\n", (unsigned long long)(base + off - carry + i));
 		}
+		if (got < PAGE)
+			break;
+		memmove(buf, buf + carry + PAGE - (len - 1), len - 1);
 		carry = len - 1;
-		memmove(buf, buf + PAGE, carry);
 	}
 	return matches;
+}
+
+/* memscan --file PATH HEX: the pattern's matches in a file (e.g. teec-trace.so's trace). */
+static int scan_file(const char *path, const uint8_t *pattern, size_t len)
+{
+	struct source src = { NULL, open(path, O_RDONLY) };
+	struct stat st;
+	uint64_t matches = 0;
+
+	if (src.fd < 0 || fstat(src.fd, &st) != 0) {
+		fprintf(stderr, "memscan: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	matches = search(&src, 0, (uint64_t)st.st_size, pattern, len);
+	printf("memscan file=%s size=%llu matches=%llu\n", path, (unsigned long long)st.st_size,
+	       (unsigned long long)matches);
+	close(src.fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -110,11 +170,14 @@ int main(int argc, char **argv)
 
 	if (argc == 4)
 		pattern_len = parse_hex(argv[3], pattern);
+	if (argc == 4 && pattern_len && !strcmp(argv[1], "--file"))
+		return scan_file(argv[2], pattern, pattern_len);
 	if (argc < 3 || argc > 4 || (argc == 4 && !pattern_len) ||
 	    parse(argv[1], &base) || parse(argv[2], &size) ||
 	    base % PAGE || size % PAGE || !size) {
 		fprintf(stderr, "usage: memscan BASE SIZE [HEX-PATTERN] (page-aligned, e.g. 0x70200000 "
-			"0x3e00000; pattern at most %u bytes)\n", MAX_PATTERN);
+			"0x3e00000; pattern at most %u bytes)\n       memscan --file PATH HEX-PATTERN\n",
+			MAX_PATTERN);
 		return 2;
 	}
 	fd = open("/dev/mem", O_RDONLY | O_SYNC);
@@ -130,7 +193,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (pattern_len) {
-		uint64_t matches = search(map, base, size, pattern, pattern_len);
+		struct source src = { map, fd };
+		uint64_t matches = search(&src, base, size, pattern, pattern_len);
 
 		printf("memscan base=0x%llx size=0x%llx pages=%llu matches=%llu\n",
 		       (unsigned long long)base, (unsigned long long)size,
