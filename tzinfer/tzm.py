@@ -160,6 +160,27 @@ def write(model: TzmModel) -> bytes:
     return header + body
 
 
+def _check_weights(tensors: list[TensorRecord], weights: bytes) -> None:
+    """The loader's weights rule (docs/model-format.md, "Weights"): in tensor order each constant is
+    stored at the previous stored one's end rounded up to 16 or repeats an earlier one's offset and
+    size, the gaps are zero, and the section ends at the last end rounded up to 16."""
+    end, stored = 0, set()
+    for i, t in enumerate(tensors):
+        if t.kind != TensorKind.CONST:
+            continue
+        if t.offset < end:
+            if (t.offset, t.size) not in stored:
+                raise TzmError(f"tensor {i}: constant overlaps stored ones without repeating one of them")
+            continue
+        if t.offset != align(end) or any(weights[end:t.offset]):
+            raise TzmError(f"tensor {i}: constant is not stored at the previous one's end rounded up to 16, "
+                           "after zero padding")
+        stored.add((t.offset, t.size))
+        end = t.offset + t.size
+    if len(weights) != align(end) or any(weights[end:]):
+        raise TzmError("the weights section is not its constants and their zero padding")
+
+
 def read(data: bytes) -> TzmModel:
     """Parse and check a .tzm file's structure (header, tables, bounds, SHA-256). Raises TzmError."""
     if len(data) < HEADER_SIZE:
@@ -207,4 +228,6 @@ def read(data: bytes) -> TzmModel:
                             io[io_first + n_in + 1] if n_scratch else None, Act(act), iattr, fattr))
     if input_ >= n_tensors or output >= n_tensors:
         raise TzmError("input or output tensor index out of range")
-    return TzmModel(tensors, ops, input_, output, arena_size, bytes(data[weights_offset:]))
+    weights = bytes(data[weights_offset:])
+    _check_weights(tensors, weights)
+    return TzmModel(tensors, ops, input_, output, arena_size, weights)

@@ -34,6 +34,11 @@ static uint16_t rd16(const uint8_t *p)
 	return v;
 }
 
+static uint64_t round16(uint64_t n)
+{
+	return (n + STL_ALIGN - 1) / STL_ALIGN * STL_ALIGN;
+}
+
 static int all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
@@ -77,7 +82,7 @@ static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, siz
 	if (tables_end > len)
 		return stl_fail(m, STL_E_TRUNCATED, "tensor/op/io tables extend past the end of the file", -1, -1);
 	/* Exactly the tables' end rounded up: more zero padding would be a second encoding of the model. */
-	if (weights_offset != (tables_end + STL_ALIGN - 1) / STL_ALIGN * STL_ALIGN)
+	if (weights_offset != round16(tables_end))
 		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not the io table's end rounded up to 16", -1, -1);
 	if (weights_offset + weights_size != len)
 		return stl_fail(m, STL_E_TRUNCATED, "weights_offset + weights_size is not the file size", -1, -1);
@@ -171,6 +176,50 @@ static enum stl_status check_op_record(struct stl_model *m, uint32_t s, uint64_t
 	return STL_OK;
 }
 
+/* Whether an earlier tensor is a CONST with t's offset and size: a repeat of a stored constant. */
+static int repeats_earlier(const struct stl_model *m, uint32_t t)
+{
+	for (uint32_t j = 0; j < t; j++)
+		if (m->tensors[j].kind == STL_KIND_CONST && m->tensors[j].offset == m->tensors[t].offset &&
+		    m->tensors[j].size == m->tensors[t].size)
+			return 1;
+	return 0;
+}
+
+/* The constants tile the weights section exactly as the converter lays them out
+ * (tzinfer/convert/build.py): in tensor order, each CONST is either stored at the end of the
+ * previous stored one rounded up to 16, or repeats an earlier CONST's offset and size (identical
+ * constants are stored once). The gaps are zero and the section ends at the last end rounded up,
+ * so no weight byte lies outside a constant and its padding, and a model has one weights layout.
+ * Runs after the plan check, which makes every CONST an op input: there are then at most n_io
+ * repeats, each scanning at most n_tensors records, within the plan check's own bound. */
+static enum stl_status check_weights(struct stl_model *m, uint64_t weights_size)
+{
+	uint64_t end = 0; /* end of the last stored constant */
+	for (uint32_t i = 0; i < m->n_tensors; i++) {
+		const struct stl_tensor *t = &m->tensors[i];
+		if (t->kind != STL_KIND_CONST)
+			continue;
+		if (t->offset < end) {
+			if (!repeats_earlier(m, i))
+				return stl_fail(m, STL_E_TENSOR, "constant overlaps another without repeating its offset and size",
+						-1, i);
+			continue;
+		}
+		if (t->offset != round16(end))
+			return stl_fail(m, STL_E_TENSOR, "constant is not at the previous constant's end rounded up to 16",
+					-1, i);
+		if (!all_zero(m->weights + end, (size_t)(t->offset - end)))
+			return stl_fail(m, STL_E_RESERVED, "padding between constants is not zero", -1, i);
+		end = (uint64_t)t->offset + t->size;
+	}
+	if (weights_size != round16(end))
+		return stl_fail(m, STL_E_TRUNCATED, "weights_size is not the last constant's end rounded up to 16", -1, -1);
+	if (!all_zero(m->weights + end, (size_t)(weights_size - end)))
+		return stl_fail(m, STL_E_RESERVED, "padding after the last constant is not zero", -1, -1);
+	return STL_OK;
+}
+
 enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 {
 	enum stl_status st;
@@ -184,8 +233,9 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	if ((st = check_header(m, b, len)) != STL_OK || (st = check_sections(m, b, len)) != STL_OK ||
 	    (st = check_hash(m, b, len)) != STL_OK)
 		return st;
+	const uint64_t weights_size = len - (size_t)(m->weights - b);
 	for (uint32_t i = 0; i < m->n_tensors; i++)
-		if ((st = check_tensor(m, i, len - (size_t)(m->weights - b))) != STL_OK)
+		if ((st = check_tensor(m, i, weights_size)) != STL_OK)
 			return st;
 	if (m->input >= m->n_tensors || m->output >= m->n_tensors)
 		return stl_fail(m, STL_E_TENSOR, "input_tensor or output_tensor is past the tensor table", -1, -1);
@@ -198,7 +248,8 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 			return st;
 	if (io_next != m->n_io)
 		return stl_fail(m, STL_E_OP, "n_io is larger than the io entries the ops use", -1, -1);
-	if ((st = stl_check_ops(m)) != STL_OK || (st = stl_check_plan(m)) != STL_OK)
+	if ((st = stl_check_ops(m)) != STL_OK || (st = stl_check_plan(m)) != STL_OK ||
+	    (st = check_weights(m, weights_size)) != STL_OK)
 		return st;
 	m->base = b;
 	m->size = len;

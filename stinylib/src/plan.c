@@ -50,7 +50,11 @@ static enum stl_status live_range(struct stl_model *m, uint32_t t, struct range 
 	if (ten->kind == STL_KIND_CONST) {
 		if (writers)
 			return stl_fail(m, STL_E_PLAN, "an op writes a CONST tensor", r->def, t);
-		return STL_OK;
+		/* An unread constant would be weight bytes nothing uses (the converter emits none). */
+		for (uint32_t s = 0; s < m->n_ops; s++)
+			if (reads(m, s, t))
+				return STL_OK;
+		return stl_fail(m, STL_E_PLAN, "no op reads this CONST tensor", -1, t);
 	}
 	if (t == m->input ? writers != 0 : writers != 1)
 		return stl_fail(m, STL_E_PLAN, t == m->input ? "an op writes the model input"

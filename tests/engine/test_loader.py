@@ -51,11 +51,15 @@ def _small_onnx(path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
+def _converted(tmp_path_factory: pytest.TempPathFactory, write_onnx: Callable[[Path], None]) -> bytes:
+    path = tmp_path_factory.mktemp("loader") / "model.onnx"
+    write_onnx(path)
+    return tzm.write(convert(path).model)
+
+
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("loader") / "small.onnx"
-    _small_onnx(path)
-    return tzm.write(convert(path).model)
+    return _converted(tmp_path_factory, _small_onnx)
 
 
 def _status(data: bytes) -> str:
@@ -237,6 +241,99 @@ def test_extra_padding_before_weights(valid: bytes) -> None:
     struct.pack_into("<I", out, 52, len(out) - HEADER)
     status, reason = _refusal(_rehash(out))
     assert status == "STL_E_TRUNCATED" and reason.startswith("weights_offset is not the io table's end")
+
+
+def _repeated_const_onnx(path: Path) -> None:
+    """y = (x + c) * a - a2 with a2 equal to a: the writer stores a once and points a2 at it, and c
+    (12 bytes) leaves 4 bytes of padding before a."""
+    a = np.array([1, 2, 3, 4], np.float32)
+    nodes = [helper.make_node("Add", ["x", "c"], ["s"]), helper.make_node("Mul", ["s", "a"], ["m"]),
+             helper.make_node("Sub", ["m", "a2"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "repeated",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 4])],
+        [numpy_helper.from_array(np.array([[1], [2], [3]], np.float32), "c"), numpy_helper.from_array(a, "a"),
+         numpy_helper.from_array(a.copy(), "a2")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return _converted(tmp_path_factory, _repeated_const_onnx)
+
+
+def _consts(model: tzm.TzmModel) -> list[tzm.TensorRecord]:
+    return [t for t in model.tensors if t.kind == tzm.TensorKind.CONST]
+
+
+def _layout_refusal(data: bytes) -> tuple[str, str]:
+    """The engine's refusal of a bad weights layout; the host reader must refuse it too."""
+    with pytest.raises(tzm.TzmError):
+        tzm.read(data)
+    return _refusal(data)
+
+
+def test_repeated_constant_loads(repeated: bytes) -> None:
+    """The writer's one sharing of weight bytes: an identical constant repeats the stored one's
+    offset and size."""
+    c, a, a2 = _consts(tzm.read(repeated))
+    assert (a2.offset, a2.size) == (a.offset, a.size) and a.offset == tzm.align(c.size) > c.size
+    x = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)
+    c, a = np.array([[1], [2], [3]], np.float32), np.arange(1, 5, dtype=np.float32)
+    assert np.allclose(native.load(repeated).run(x), (x + c) * a - a, atol=1e-5)
+
+
+def test_weight_bytes_no_constant_covers(valid: bytes) -> None:
+    """16 zero bytes appended to the weights, with weights_size and body_size raised to match."""
+    out = bytearray(valid + bytes(16))
+    struct.pack_into("<I", out, 48, _u32(valid, 48) + 16)
+    struct.pack_into("<I", out, 52, len(out) - HEADER)
+    assert _layout_refusal(_rehash(out)) == (
+        "STL_E_TRUNCATED", "weights_size is not the last constant's end rounded up to 16")
+
+
+def test_nonzero_weights_padding(valid: bytes, repeated: bytes) -> None:
+    last = max(_consts(tzm.read(valid)), key=lambda t: t.offset)
+    assert last.size % 16, "the last constant must leave padding to corrupt"
+    assert _layout_refusal(_patched(valid, len(valid) - 1, "<B", 1)) == (
+        "STL_E_RESERVED", "padding after the last constant is not zero")
+    c = _consts(tzm.read(repeated))[0]
+    assert (c.offset, c.size) == (0, 12)
+    assert _layout_refusal(_patched(repeated, _u32(repeated, 44) + 12, "<B", 1)) == (
+        "STL_E_RESERVED", "padding between constants is not zero")
+
+
+def test_constants_out_of_tensor_order(valid: bytes) -> None:
+    """The two conv biases swap places in the weights (bytes and offsets): every op reads the same
+    values, from a second encoding of the model."""
+    def swap(model: tzm.TzmModel) -> None:
+        b1, b2 = _consts(model)[1], _consts(model)[3]
+        assert b1.size == b2.size and b1.offset < b2.offset
+        one, two = slice(b1.offset, b1.offset + b1.size), slice(b2.offset, b2.offset + b2.size)
+        w = bytearray(model.weights)
+        w[one], w[two] = w[two], w[one]
+        model.weights, (b1.offset, b2.offset) = bytes(w), (b2.offset, b1.offset)
+    assert _layout_refusal(_remodel(valid, swap)) == (
+        "STL_E_TENSOR", "constant is not at the previous constant's end rounded up to 16")
+
+
+def test_constant_overlapping_another(repeated: bytes) -> None:
+    """a2 moved onto c's bytes and the padding after them: inside the weights, but no constant the
+    writer stored."""
+    def onto_c(model: tzm.TzmModel) -> None:
+        _consts(model)[2].offset = 0
+    assert _layout_refusal(_remodel(repeated, onto_c)) == (
+        "STL_E_TENSOR", "constant overlaps another without repeating its offset and size")
+
+
+def test_unread_constant(valid: bytes) -> None:
+    """A CONST record no op reads, with its 16 bytes stored after the other constants."""
+    def extra(model: tzm.TzmModel) -> None:
+        model.tensors.append(tzm.TensorRecord(tzm.TensorKind.CONST, (4,), len(model.weights), 16))
+        model.weights += np.ones(4, "<f4").tobytes()
+    assert _refusal(_remodel(valid, extra)) == ("STL_E_PLAN", "no op reads this CONST tensor")
 
 
 @pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
