@@ -21,7 +21,27 @@ _Static_assert(STL_STRIP % STL_NR == 0, "the register tile must divide the packe
 /* Stands in for a NULL act_op: act NONE. */
 static const struct stl_op no_act;
 
-_Static_assert(STL_MR <= 16, "tile_rows dispatches up to 16 rows");
+/* STL_SWITCH_MR(mr, CALL) switches on the row count: `case r: CALL(r)` for each r in 2..STL_MR and
+ * CALL(1) by default, so that every tile call has a constant mr and gcc fully unrolls the
+ * accumulators. STL_FOR_EACH_MR(X, arg) is that list of row counts, largest first. */
+_Static_assert(STL_MR <= 16, "STL_FOR_EACH_MR lists up to 16 rows");
+#if STL_MR > 8
+#define STL_MR_16_TO_9(X, arg) X(16, arg) X(15, arg) X(14, arg) X(13, arg) X(12, arg) X(11, arg) X(10, arg) X(9, arg)
+#else
+#define STL_MR_16_TO_9(X, arg)
+#endif
+#if STL_MR > 4
+#define STL_MR_8_TO_5(X, arg) X(8, arg) X(7, arg) X(6, arg) X(5, arg)
+#else
+#define STL_MR_8_TO_5(X, arg)
+#endif
+#define STL_FOR_EACH_MR(X, arg) STL_MR_16_TO_9(X, arg) STL_MR_8_TO_5(X, arg) X(4, arg) X(3, arg) X(2, arg)
+#define STL_MR_CASE(r, CALL) case r: CALL(r); break;
+#define STL_SWITCH_MR(mr, CALL)                    \
+	switch (mr) {                              \
+	STL_FOR_EACH_MR(STL_MR_CASE, CALL)         \
+	default: CALL(1); break;                   \
+	}
 
 /* One mr×STL_NR tile over depth k; stores the first nc (≤ STL_NR) columns. */
 STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t lda,
@@ -54,28 +74,13 @@ STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t l
 	}
 }
 
-/* Dispatch on the row count so that every tile() call has a constant mr. */
+/* Dispatch on the row count so that every tile() call has a constant mr (STL_SWITCH_MR). */
 static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const float *b, size_t ldb,
 		      float *c, size_t ldc, uint32_t nc, const float *row_init, float lo, float hi)
 {
-#define STL_TILE_CASE(r)                                                          \
-	case r:                                                                   \
-		tile(r, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi);         \
-		break;
-	switch (mr) {
-#if STL_MR > 8
-	STL_TILE_CASE(16) STL_TILE_CASE(15) STL_TILE_CASE(14) STL_TILE_CASE(13)
-	STL_TILE_CASE(12) STL_TILE_CASE(11) STL_TILE_CASE(10) STL_TILE_CASE(9)
-#endif
-#if STL_MR > 4
-	STL_TILE_CASE(8) STL_TILE_CASE(7) STL_TILE_CASE(6) STL_TILE_CASE(5)
-#endif
-	STL_TILE_CASE(4) STL_TILE_CASE(3) STL_TILE_CASE(2)
-	default:
-		tile(1, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi);
-		break;
-	}
-#undef STL_TILE_CASE
+#define STL_TILE_CALL(r) tile(r, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
+	STL_SWITCH_MR(mr, STL_TILE_CALL)
+#undef STL_TILE_CALL
 }
 
 void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, struct stl_bmat b, float *c,
@@ -128,24 +133,9 @@ void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a
 {
 	float lo, hi;
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
-#define STL_TILE_CASE(r)                                                   \
-	case r:                                                            \
-		tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi); \
-		break;
-	switch (mr) {
-#if STL_MR > 8
-	STL_TILE_CASE(16) STL_TILE_CASE(15) STL_TILE_CASE(14) STL_TILE_CASE(13)
-	STL_TILE_CASE(12) STL_TILE_CASE(11) STL_TILE_CASE(10) STL_TILE_CASE(9)
-#endif
-#if STL_MR > 4
-	STL_TILE_CASE(8) STL_TILE_CASE(7) STL_TILE_CASE(6) STL_TILE_CASE(5)
-#endif
-	STL_TILE_CASE(4) STL_TILE_CASE(3) STL_TILE_CASE(2)
-	default:
-		tile_taps(1, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi);
-		break;
-	}
-#undef STL_TILE_CASE
+#define STL_TAPS_CALL(r) tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi)
+	STL_SWITCH_MR(mr, STL_TAPS_CALL)
+#undef STL_TAPS_CALL
 	if (!clamp_only)
 		stl_act_apply(act_op, out, (size_t)mr * STL_NR);
 }
