@@ -23,10 +23,15 @@ def test_board_layout_has_no_overlap(board: memmap.MemoryMap) -> None:
 
 
 def test_secure_shm_and_loads_are_pairwise_disjoint(board: memmap.MemoryMap) -> None:
-    # Restated independently of check_no_overlap: every pair of named regions.
-    regions = [board.secure_sram, board.tzdram, board.shared_memory, *board.loads, *board.other_regions]
+    # Restated independently of check_no_overlap: every pair of named regions, but for the
+    # pre-BL33 windows (armstub8.bin, the firmware's kernel8.img) and U-Boot's Linux loads.
+    regions = [board.secure_sram, board.tzdram, board.shared_memory, *board.loads, *board.pre_bl33_loads,
+               *board.other_regions]
+    early = {w.name for w in board.pre_bl33_loads}
     for i, a in enumerate(regions):
         for b in regions[i + 1 :]:
+            if {a.name, b.name} & early and {a.name, b.name} & {"kernel", "fdt", "initrd"}:
+                continue
             assert a.end <= b.base or b.end <= a.base, f"{a} overlaps {b}"
 
 
@@ -42,7 +47,7 @@ def test_linux_ram_excludes_secure_and_shm(board: memmap.MemoryMap) -> None:
 
 
 def test_load_windows_are_in_linux_ram(board: memmap.MemoryMap) -> None:
-    for window in board.loads:
+    for window in (*board.loads, *board.pre_bl33_loads):
         assert any(piece.contains(window) for piece in board.linux_ram()), window
 
 
@@ -91,6 +96,7 @@ def test_rpi3_values_from_design() -> None:
     assert (rpi3.linux_reservation.base, rpi3.linux_reservation.end) == (0x10000000, 0x14000000)
     assert rpi3.ta_pool.size == 56 << 20
     assert "device_tree_address=0x08400000" in rpi3.config_txt_lines()
+    assert "kernel_address=0x02000000" in rpi3.config_txt_lines()
     assert rpi3.tfa_make_flags() == {"RPI3_PRELOADED_DTB_BASE": "0x08400000"}
 
 
@@ -101,6 +107,57 @@ def test_overlap_is_detected(tmp_path: Path) -> None:
     bad.write_text(text.replace("shared_memory: {base: 0x4c000000", "shared_memory: {base: 0x71000000"))
     with pytest.raises(memmap.MemoryMapError, match="overlaps"):
         memmap.load(bad).check_no_overlap()
+
+
+def _edited_rpi3(tmp_path: Path, old: str, new: str) -> memmap.MemoryMap:
+    """The rpi3 map with one edit (which must apply, or the test would check the real map)."""
+    text = memmap.board_file("rpi3").read_text()
+    assert text.count(old) == 1, f"{old!r} is not in board/rpi3/memory.yaml once"
+    edited = tmp_path / "memory.yaml"
+    edited.write_text(text.replace(old, new))
+    return memmap.load(edited)
+
+
+KERNEL8 = "firmware_kernel8: {base: 0x02000000"
+
+
+def test_pre_bl33_windows_may_share_the_kernel_window() -> None:
+    # The firmware's kernel8.img copy, like armstub8.bin, is dead once U-Boot runs, so U-Boot may
+    # load Linux over it; the rpi3 map relies on that (both sit in the kernel window).
+    rpi3 = memmap.load("rpi3")
+    kernel = rpi3.load_window("kernel")
+    assert rpi3.load_window("firmware_kernel8").overlaps(kernel)
+    assert rpi3.load_window("armstub8").overlaps(kernel)
+    rpi3.check_no_overlap()
+
+
+@pytest.mark.parametrize(
+    ("base", "victim"),
+    [
+        ("0x00080000", "armstub8"),  # the firmware's default kernel_address: on the FIP
+        ("0x08000000", "shared_memory"),
+        ("0x08400000", "firmware_dtb"),
+        ("0x11000000", "tzdram"),
+    ],
+)
+def test_firmware_kernel8_on_a_live_region_is_refused(tmp_path: Path, base: str, victim: str) -> None:
+    bad = _edited_rpi3(tmp_path, KERNEL8, f"firmware_kernel8: {{base: {base}")
+    pair = rf"{victim} 0x\S+ overlaps firmware_kernel8 |firmware_kernel8 0x\S+ overlaps {victim} "
+    with pytest.raises(memmap.MemoryMapError, match=pair):
+        bad.check_no_overlap()
+
+
+def test_only_pre_bl33_windows_may_share_the_kernel_window(tmp_path: Path) -> None:
+    # The firmware DTB is read by TF-A, U-Boot and Linux: at TF-A's documented 0x01000000 the
+    # kernel would overwrite it.
+    bad = _edited_rpi3(tmp_path, "firmware_dtb: {base: 0x08400000", "firmware_dtb: {base: 0x01000000")
+    with pytest.raises(memmap.MemoryMapError, match="kernel 0x00080000-0x025fffff overlaps firmware_dtb"):
+        bad.check_no_overlap()
+
+
+def test_a_load_window_name_may_not_repeat(tmp_path: Path) -> None:
+    with pytest.raises(memmap.MemoryMapError, match="load window kernel named twice"):
+        _edited_rpi3(tmp_path, KERNEL8, "kernel: {base: 0x02000000")
 
 
 def test_load_window_outside_linux_ram_is_detected(tmp_path: Path) -> None:

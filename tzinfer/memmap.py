@@ -6,6 +6,7 @@
 - the TF-A values (`tfa_defines()` for platform_def.h, `tfa_make_flags()` for make),
 - how Linux is kept off the secure carve-out (`linux_reservation`, `reserved_memory_dts()`,
   `kernel_cmdline`),
+- the Raspberry Pi config.txt lines (`config_txt_lines()`: gpu_mem, kernel_address, device tree),
 - and checks them (`check_no_overlap()`).
 
 Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer) take their values
@@ -33,6 +34,10 @@ PGT_SPAN = 0x00200000
 PGT_EXTRA_ENTRIES = 4
 #: OP-TEE's page size; every region must be aligned to it.
 SMALL_PAGE = 0x1000
+
+#: The `loads` windows U-Boot fills to boot Linux (kernel_addr_r, fdt_addr_r, ramdisk_addr_r). It
+#: writes them only after every `pre_bl33_loads` window is dead, so they alone may reuse that memory.
+UBOOT_LOADS = frozenset({"kernel", "fdt", "initrd"})
 
 #: How a board keeps Linux off the secure memory (value of linux_reservation.method).
 RESERVATION_METHODS = {
@@ -86,6 +91,7 @@ class MemoryMap:
     reservation_method: str
     kernel_cmdline: str
     loads: tuple[Region, ...]
+    pre_bl33_loads: tuple[Region, ...]
     other_regions: tuple[Region, ...]
     ta_heap_budget: int
     source: Path
@@ -106,11 +112,13 @@ class MemoryMap:
         return math.ceil(self.ta_pool.size / PGT_SPAN) + PGT_EXTRA_ENTRIES
 
     def load_window(self, name: str) -> Region:
-        """The load window called `name` (e.g. "kernel", "initrd", "bl33")."""
-        for region in self.loads:
+        """The load window called `name` (e.g. "kernel", "bl33", "firmware_kernel8")."""
+        for region in (*self.loads, *self.pre_bl33_loads):
             if region.name == name:
                 return region
-        raise MemoryMapError(f"{self.source}: no load window {name!r}; add it under `loads:`")
+        raise MemoryMapError(
+            f"{self.source}: no load window {name!r}; add it under `loads:` or `pre_bl33_loads:`"
+        )
 
     def optee_flags(self) -> dict[str, str]:
         """OP-TEE OS make variables (besides PLATFORM) for this board."""
@@ -150,6 +158,7 @@ class MemoryMap:
         gpu_mib = (0x40000000 - self.dram.end) >> 20
         return [
             f"gpu_mem={gpu_mib}",
+            f"kernel_address=0x{self.load_window('firmware_kernel8').base:08x}",
             f"device_tree_address=0x{dtb.base:08x}",
             f"device_tree_end=0x{dtb.end:08x}",
         ]
@@ -181,18 +190,27 @@ class MemoryMap:
             ram = cut
         return ram
 
+    def may_share(self, a: Region, b: Region) -> bool:
+        """True when `a` and `b` are never in use at the same time: one is a pre-BL33 window, dead
+        before U-Boot runs, the other a window U-Boot loads Linux into (UBOOT_LOADS)."""
+        early = self.pre_bl33_loads
+        late = [window for window in self.loads if window.name in UBOOT_LOADS]
+        return (a in early and b in late) or (b in early and a in late)
+
     def check_no_overlap(self) -> None:
         """Raise MemoryMapError unless the layout is consistent.
 
         Checks: the secure regions, the shared memory, the load windows and the other regions
-        (GPU, peripherals) are pairwise disjoint; the Linux reservation covers all secure memory
-        that is in DRAM; every load window lies in Linux RAM; the TA heap budget fits the pool.
+        (GPU, peripherals) are pairwise disjoint, except that a pre-BL33 window may share memory
+        with a U-Boot load (`may_share`); the Linux reservation covers all secure memory that is
+        in DRAM; every load window lies in Linux RAM; the TA heap budget fits the pool.
         """
         secure = [self.secure_sram, self.tzdram]
-        everything = secure + [self.shared_memory, *self.loads, *self.other_regions]
+        windows = [*self.loads, *self.pre_bl33_loads]
+        everything = secure + [self.shared_memory, *windows, *self.other_regions]
         for i, a in enumerate(everything):
             for b in everything[i + 1 :]:
-                if a.overlaps(b):
+                if a.overlaps(b) and not self.may_share(a, b):
                     raise MemoryMapError(f"{self.source}: {a} overlaps {b}; move one of them")
         for region in secure:
             if region.overlaps(self.dram) and not self.linux_reservation.contains(region):
@@ -202,7 +220,7 @@ class MemoryMap:
                 )
         if not self.dram.contains(self.shared_memory):
             raise MemoryMapError(f"{self.source}: {self.shared_memory} is not in DRAM {self.dram}")
-        for window in self.loads:
+        for window in windows:
             if not any(piece.contains(window) for piece in self.linux_ram()):
                 raise MemoryMapError(
                     f"{self.source}: load window {window} is not inside Linux RAM; move it"
@@ -267,10 +285,16 @@ def load(board: str | Path) -> MemoryMap:
         reservation_method=method,
         kernel_cmdline=_field(data, "kernel_cmdline", str, source),
         loads=tuple(_region(k, v, source) for k, v in _field(data, "loads", dict, source).items()),
+        pre_bl33_loads=tuple(_region(k, v, source) for k, v in (data.get("pre_bl33_loads") or {}).items()),
         other_regions=tuple(_region(k, v, source) for k, v in (data.get("other_regions") or {}).items()),
         ta_heap_budget=_field(data, "ta_heap_budget", int, source),
         source=source,
     )
+    # load_window() and the U-Boot rule of may_share() go by name.
+    names = [w.name for w in (*memmap.loads, *memmap.pre_bl33_loads)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MemoryMapError(f"{source}: load window {', '.join(twice)} named twice; rename one")
     if not 0 < memmap.core_size < memmap.tzdram.size:
         raise MemoryMapError(f"{source}: core_size 0x{memmap.core_size:x} must be inside tzdram")
     return memmap

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tzinfer import REPO_ROOT
 from tzinfer.memmap import load
 from tzinfer.yocto import memconf
 
@@ -29,6 +32,26 @@ def test_include_carries_the_map_values_under_the_machine_override(board: str) -
         line.startswith(("#", "TZINFER_")) and (line.startswith("#") or f":{machine} = " in line)
         for line in text.splitlines()
     )
+
+
+def test_rpi3_include_tells_the_firmware_where_to_load_kernel8() -> None:
+    text = memconf.include_path("rpi3").read_text()
+    config = re.search(r'^TZINFER_RPI_CONFIG:raspberrypi3-64 = "(.*)"$', text, re.M)
+    assert config, "the rpi3 include sets no TZINFER_RPI_CONFIG"
+    kernel8 = load("rpi3").load_window("firmware_kernel8")
+    assert f"kernel_address=0x{kernel8.base:08x}" in config[1].split("\\n")
+
+
+def test_only_the_generated_includes_set_memory_map_config_txt_lines() -> None:
+    # A hand-written kernel_address= (or gpu_mem=, ...) elsewhere in the layer would bypass the
+    # overlap check of the memory map.
+    keys = {line.split("=")[0] for line in load("rpi3").config_txt_lines()}
+    generated = {memconf.include_path(board) for board in memconf.BOARD_MACHINES}
+    layer = REPO_ROOT / "meta-tzinfer"
+    for path in layer.rglob("*"):
+        if path.suffix in (".inc", ".conf", ".bb", ".bbappend", ".bbclass") and path not in generated:
+            found = [key for key in keys if f"{key}=" in path.read_text()]
+            assert not found, f"{path.relative_to(layer)} sets {found}; put it in board/rpi3/memory.yaml"
 
 
 def test_unknown_board_is_refused() -> None:
