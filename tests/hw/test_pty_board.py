@@ -22,8 +22,8 @@ import pytest
 from tzinfer import REPO_ROOT
 from tzinfer.hw.qemu_pty import QemuOnPty
 from tzinfer.hw.target import SerialTarget, SerialTargetConfig
-from tzinfer.stack import StackError, pipeline
 from tzinfer.stack.console import READY_LINE
+from tzinfer.stack.layout import QemuStack
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
@@ -35,12 +35,8 @@ INVOKE = str(REPO_ROOT / ".venv" / "bin" / "invoke")
 
 
 @pytest.fixture(scope="module")
-def stand_in() -> Iterator[QemuOnPty]:
-    try:
-        stack = pipeline.build()
-    except StackError as err:
-        pytest.fail(f"building the QEMU stack failed: {err}", pytrace=False)
-    with QemuOnPty(stack, ARTIFACTS / "secure.log", ARTIFACTS / "qemu.log") as vm:
+def stand_in(qemu_stack: QemuStack) -> Iterator[QemuOnPty]:
+    with QemuOnPty(qemu_stack, ARTIFACTS / "secure.log", ARTIFACTS / "qemu.log") as vm:
         yield vm
 
 

@@ -27,6 +27,7 @@ from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S, SerialTarget
 from tzinfer.stack import StackError, pipeline
 from tzinfer.stack.console import Console
 from tzinfer.stack.debian import LOCK_FILE
+from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import BootedVM, boot
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "qemu"
@@ -79,14 +80,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def qemu_vm() -> Iterator[BootedVM]:
-    """Build (if needed) and boot the QEMU stack once; power it off after the session."""
-    try:
-        stack = pipeline.build()
-    except StackError as err:
-        pytest.fail(f"building the QEMU stack failed: {err}", pytrace=False)
+def qemu_vm(qemu_stack: QemuStack) -> Iterator[BootedVM]:
+    """Boot the QEMU stack once (built if needed); power it off after the session."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    booted = boot(stack, ARTIFACTS / "console.log", ARTIFACTS / "secure.log", timeout=BOOT_TIMEOUT_S)
+    booted = boot(qemu_stack, ARTIFACTS / "console.log", ARTIFACTS / "secure.log", timeout=BOOT_TIMEOUT_S)
     try:
         (ARTIFACTS / "boot-seconds.txt").write_text(f"{booted.boot_seconds:.1f}\n")
         yield booted

@@ -15,7 +15,7 @@ from pathlib import Path
 from tzinfer.stack import initramfs, optee, payload, tfa
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.steprun import console
+from tzinfer.stack.steprun import console, one_build_at_a_time
 
 #: Source packages: optee-os from sid (4.10; trixie's 4.5.0 files are gone from the mirror),
 #: arm-trusted-firmware from trixie.
@@ -85,10 +85,11 @@ def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: b
     stack.board.check_no_overlap()
     ctx = BuildContext(stack, DebianArchive(relock=relock), optee_patched=optee_patched)
     start = time.monotonic()
-    for name, step in STEPS:
-        step_start = time.monotonic()
-        step(ctx)
-        console.print(f"[dim]step {name}: {time.monotonic() - step_start:.0f}s[/]")
-    ctx.archive.write_lock()
+    with one_build_at_a_time():
+        for name, step in STEPS:
+            step_start = time.monotonic()
+            step(ctx)
+            console.print(f"[dim]step {name}: {time.monotonic() - step_start:.0f}s[/]")
+        ctx.archive.write_lock()
     console.print(f"[bold green]QEMU stack ready[/] in {time.monotonic() - start:.0f}s: {stack.root}")
     return stack

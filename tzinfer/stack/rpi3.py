@@ -22,7 +22,7 @@ from tzinfer import BUILD_DIR, REPO_ROOT, memmap
 from tzinfer.stack import StackError, hosttools, optee, pipeline, tfa
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.steprun import console
+from tzinfer.stack.steprun import console, one_build_at_a_time
 
 RPI3_BUILD = BUILD_DIR / "rpi3"
 LOCK_FILE = REPO_ROOT / "board/rpi3/debian.lock"
@@ -54,13 +54,14 @@ def build(relock: bool = False) -> QemuStack:
     stack.board.check_no_overlap()
     archive = DebianArchive(lock_file=LOCK_FILE, relock=relock,
                             relock_command="invoke check-rpi3-firmware --relock")
-    archive.update()
-    optee.build(stack, archive.source(*pipeline.OPTEE_SOURCE))
-    u_boot = _unpack(archive.deb(*UBOOT), stack.root / "u-boot", UBOOT_BINARY)
-    tfa.build(stack, archive.source(*pipeline.TFA_SOURCE), u_boot)
-    image = next(d for d in archive.depends(*KERNEL) if d.startswith("linux-image-"))
-    _unpack(archive.deb(image, KERNEL[1]), stack.root / "kernel", f"usr/lib/{image}/broadcom/{DTB_NAME}")
-    archive.write_lock()
+    with one_build_at_a_time():
+        archive.update()
+        optee.build(stack, archive.source(*pipeline.OPTEE_SOURCE))
+        u_boot = _unpack(archive.deb(*UBOOT), stack.root / "u-boot", UBOOT_BINARY)
+        tfa.build(stack, archive.source(*pipeline.TFA_SOURCE), u_boot)
+        image = next(d for d in archive.depends(*KERNEL) if d.startswith("linux-image-"))
+        _unpack(archive.deb(image, KERNEL[1]), stack.root / "kernel", f"usr/lib/{image}/broadcom/{DTB_NAME}")
+        archive.write_lock()
     return stack
 
 

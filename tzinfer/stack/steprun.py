@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import subprocess
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
+from tzinfer import CACHE_DIR
 from tzinfer.stack import StackError
 
 console = Console(stderr=True, highlight=False)
@@ -26,6 +29,21 @@ def digest(parts: Iterable[str | Path]) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
+
+
+@contextmanager
+def one_build_at_a_time(lock: Path = CACHE_DIR / "stack-build.lock") -> Iterator[None]:
+    """Hold the checkout's stack-build lock: two builds at once (a test session and `invoke demo`,
+    say) would rewrite the same trees and the shared Debian cache under each other. A second
+    build waits for the first, then finds most of its work done."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            console.print(f"waiting for another stack build in this checkout to finish ({lock})")
+            fcntl.flock(held, fcntl.LOCK_EX)
+        yield  # the lock goes with the file
 
 
 class Stamp:
