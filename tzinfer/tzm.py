@@ -202,8 +202,11 @@ def read(data: bytes) -> TzmModel:
     if hashlib.sha256(data[HEADER_SIZE:]).digest() != digest:
         raise TzmError("body SHA-256 mismatch: the file is corrupt")
     tables_end = HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + n_ops * OP_RECORD_SIZE + 4 * n_io
-    if weights_offset < tables_end or weights_offset % ALIGN or weights_offset + weights_size != len(data):
+    # Exactly where the writer puts them, as the engine's loader demands: one encoding per model.
+    if weights_offset != align(tables_end) or weights_offset + weights_size != len(data):
         raise TzmError("section offsets are inconsistent with the file size")
+    if any(data[tables_end:weights_offset]):
+        raise TzmError("the padding before the weights is not zero")
     tensors = []
     for i in range(n_tensors):
         kind, dtype, ndim, res0, *rest = _TENSOR.unpack_from(data, HEADER_SIZE + i * TENSOR_RECORD_SIZE)
@@ -214,6 +217,7 @@ def read(data: bytes) -> TzmModel:
     io_base = HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + n_ops * OP_RECORD_SIZE
     io = struct.unpack_from(f"<{n_io}I", data, io_base)
     ops = []
+    io_next = 0
     for i in range(n_ops):
         fields = _OP.unpack_from(data, HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + i * OP_RECORD_SIZE)
         type_, n_in, n_out, io_first, n_scratch, act, res0 = fields[:7]
@@ -221,11 +225,16 @@ def read(data: bytes) -> TzmModel:
         n_io_op = n_in + n_out + n_scratch
         if type_ not in OpType._value2member_map_ or act not in Act._value2member_map_ or n_out != 1:
             raise TzmError(f"op {i}: unknown type {type_} or activation {act}")
-        if io_first + n_io_op > n_io or any(j >= n_tensors for j in io[io_first:io_first + n_io_op]):
+        if io_first != io_next:
+            raise TzmError(f"op {i}: io_first is not where the previous op's io entries end")
+        io_next += n_io_op
+        if io_next > n_io or any(j >= n_tensors for j in io[io_first:io_next]):
             raise TzmError(f"op {i}: io indices out of range")
         ins = tuple(io[io_first:io_first + n_in])
         ops.append(OpRecord(OpType(type_), ins, io[io_first + n_in],
                             io[io_first + n_in + 1] if n_scratch else None, Act(act), iattr, fattr))
+    if io_next != n_io:
+        raise TzmError("n_io is larger than the io entries the ops use")
     if input_ >= n_tensors or output >= n_tensors:
         raise TzmError("input or output tensor index out of range")
     weights = bytes(data[weights_offset:])

@@ -208,12 +208,20 @@ def _io_table(data: bytes) -> int:
     return _op_off(data, _u32(data, 24))
 
 
+def _layout_refusal(data: bytes) -> tuple[str, str]:
+    """The engine's refusal of a second encoding of a model (tables, padding or weights not laid out
+    as the writer lays them out); the host reader must refuse it too."""
+    with pytest.raises(tzm.TzmError):
+        tzm.read(data)
+    return _refusal(data)
+
+
 def test_n_io_over_declared(valid: bytes) -> None:
     """The hostile sweep's n_io low-bit flip: one more io entry than the ops use, taken out of the
     zero padding before the weights. Nothing reads it, so the file is the valid model encoded twice."""
     tables_end = _io_table(valid) + 4 * _u32(valid, 28)
     assert _u32(valid, 44) - tables_end >= 4, "the extra entry must fit in the padding to reach the check"
-    assert _refusal(_patched(valid, 28, "<I", _u32(valid, 28) + 1)) == (
+    assert _layout_refusal(_patched(valid, 28, "<I", _u32(valid, 28) + 1)) == (
         "STL_E_OP", "n_io is larger than the io entries the ops use")
 
 
@@ -230,7 +238,8 @@ def test_io_table_out_of_op_order(valid: bytes) -> None:
     out[ta:ta + 4 * n], out[tb:tb + 4 * n] = valid[tb:tb + 4 * n], valid[ta:ta + 4 * n]
     struct.pack_into("<I", out, _op_off(valid, a) + 4, first_b)
     struct.pack_into("<I", out, _op_off(valid, b) + 4, first_a)
-    assert _refusal(_rehash(out)) == ("STL_E_OP", "op io_first is not where the previous op's io entries end")
+    assert _layout_refusal(_rehash(out)) == ("STL_E_OP",
+                                             "op io_first is not where the previous op's io entries end")
 
 
 def test_extra_padding_before_weights(valid: bytes) -> None:
@@ -239,7 +248,7 @@ def test_extra_padding_before_weights(valid: bytes) -> None:
     out = bytearray(valid[:weights_offset] + bytes(16) + valid[weights_offset:])
     struct.pack_into("<I", out, 44, weights_offset + 16)
     struct.pack_into("<I", out, 52, len(out) - HEADER)
-    status, reason = _refusal(_rehash(out))
+    status, reason = _layout_refusal(_rehash(out))
     assert status == "STL_E_TRUNCATED" and reason.startswith("weights_offset is not the io table's end")
 
 
@@ -266,13 +275,6 @@ def repeated(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 def _consts(model: tzm.TzmModel) -> list[tzm.TensorRecord]:
     return [t for t in model.tensors if t.kind == tzm.TensorKind.CONST]
-
-
-def _layout_refusal(data: bytes) -> tuple[str, str]:
-    """The engine's refusal of a bad weights layout; the host reader must refuse it too."""
-    with pytest.raises(tzm.TzmError):
-        tzm.read(data)
-    return _refusal(data)
 
 
 def test_repeated_constant_loads(repeated: bytes) -> None:
