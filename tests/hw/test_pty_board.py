@@ -5,7 +5,8 @@ as it would over /dev/ttyUSB0.
 It boots a second VM (the test-qemu session has its own), so it runs a named subset of the
 checks: every kind once — device nodes, dmesg, the xtest smoke set, a model in the TA against the
 host engine and ONNX Runtime (LeNet-5, its output fetched back as base64; so every check run
-on LeNet-5), each malformed model, a wrong-size input. Left out: the MobileNetV2 and SqueezeNet
+on LeNet-5), each malformed model, a wrong-size input, and the test TA's zeroisation audit (the
+sealed model among the synced files, its key over the console). Left out: the MobileNetV2 and SqueezeNet
 runs (about 30 s under emulation for the same path with more data), the hostile-request sweep
 and the soak (minutes); all of them run over the same Console code in test-qemu.
 """
@@ -28,7 +29,8 @@ from tzinfer.stack.layout import QemuStack
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "hw-pty"
-SUBSET = "tee_devices or optee_revision or xtest_smoke or lenet5 or malformed or wrong_size"
+SUBSET = ("tee_devices or optee_revision or xtest_smoke or lenet5 or malformed or wrong_size "
+          "or audits_every_wipe")
 #: Removed from the stand-in before test-hw runs: test-hw must upload it again for the checks.
 TAKEN_AWAY = "/usr/share/tzinfer/inputs/lenet5/digit3.npy"
 INVOKE = str(REPO_ROOT / ".venv" / "bin" / "invoke")
@@ -61,7 +63,8 @@ def test_test_hw_passes_on_the_qemu_console_pty(stand_in: QemuOnPty) -> None:
     names = {case.get("name") for case in suite.iter("testcase")}
     assert {"test_optee_revision_in_dmesg", "test_xtest_smoke_passes",
             "test_output_matches_host_engine_and_onnxruntime[lenet5]",
-            "test_wrong_size_input_is_rejected_and_ta_stays_usable"} <= names
+            "test_wrong_size_input_is_rejected_and_ta_stays_usable",
+            "test_test_ta_audits_every_wipe"} <= names
     assert "test_clean_poweroff" not in names  # needs the VM itself: deselected on a board
     assert "tzinfer-run" in (ARTIFACTS / "serial.log").read_text()
 

@@ -69,10 +69,19 @@ def evaluate(statements: ast.StatementGroup, d: bb.data_smart.DataSmart, layer: 
                     upstream.append(f"{name}.bbclass")
             continue
         if isinstance(node, ast.IncludeNode):
+            # Looked up as bitbake does: beside the including file first, then on BBPATH (the
+            # layer). Our own includes are evaluated here, not by node.eval, so that an inherit
+            # in one (tzinfer-ta.inc) is followed or listed like a recipe's.
             target = d.expand(node.what_file)
-            if not (layer / target).is_file() and not (Path(node.filename).parent / target).is_file():
+            found = [p for p in (Path(node.filename).parent / target, layer / target) if p.is_file()]
+            if not found:
                 upstream.append(target)
-                continue
+            elif found[0].suffix == ".conf":
+                upstream += evaluate(conf_statements(found[0]), d, layer)
+            else:
+                upstream += evaluate(BBHandler.get_statements(str(found[0]), str(found[0]), found[0].stem),
+                                     d, layer)
+            continue
         node.eval(d)
     return upstream
 

@@ -57,6 +57,19 @@ def test_distro_gives_optee_the_board_memory_flags(parsed: dict) -> None:
         f"TA_DATA_SIZE=0x{board.ta_heap_budget:08x}") == 1
 
 
+def test_test_ta_is_the_product_build_plus_the_hooks(parsed: dict) -> None:
+    """tzinfer-ta-test makes the product TA with TZI_TEST_HOOKS=y and nothing else different:
+    same heap, dev kit and signing flags (both from tzinfer-ta.inc)."""
+    def flags(recipe: str) -> list[str]:
+        return parsed["values"][f"recipes-tzinfer/tzinfer-ta/{recipe}_0.1.0.bb"]["EXTRA_OEMAKE"].split()
+
+    product, test = flags("tzinfer-ta"), flags("tzinfer-ta-test")
+    assert [f for f in product if f.startswith("TZI_TEST_HOOKS")] == ["TZI_TEST_HOOKS="]
+    assert [f for f in test if f.startswith("TZI_TEST_HOOKS")] == ["TZI_TEST_HOOKS=y"]
+    assert [f for f in product if not f.startswith("TZI_TEST_HOOKS")] == \
+        [f for f in test if not f.startswith("TZI_TEST_HOOKS")]
+
+
 def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
     tfa = parsed["values"]["recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"]
     if parsed["machine"] != "raspberrypi3-64":

@@ -10,6 +10,7 @@ import pytest
 import tzinfer
 from tzinfer import REPO_ROOT
 from tzinfer.stack import layout
+from tzinfer.stack.payload import TA_UUID, TEST_TA_UUID
 
 LAYER = REPO_ROOT / "meta-tzinfer"
 RECIPES = sorted(
@@ -87,12 +88,41 @@ def test_qemu_stack_and_layer_use_the_same_patch_files() -> None:
     assert tfa_refs == {p.name for p in TFA_FILES.glob("*.patch")}
 
 
-def test_layer_builds_only_the_product_ta() -> None:
-    """The TA recipe pins TZI_TEST_HOOKS empty, and nothing in the layer asks for the test build
-    (ta/include/tzinfer_ta_test.h) or installs a TA but the product's."""
-    recipe = next((LAYER / "recipes-tzinfer/tzinfer-ta").glob("tzinfer-ta_*.bb"))
-    assert re.search(r"^\s*TZI_TEST_HOOKS= \\$", recipe.read_text(), re.M)
-    for path in LAYER.rglob("*"):
-        if path.is_file() and path.suffix in (".bb", ".bbappend", ".inc", ".bbclass", ".conf", ".yml"):
-            text = path.read_text()
-            assert "TZI_TEST_HOOKS=y" not in text and "8a47ac46" not in text, path
+TA_RECIPES = LAYER / "recipes-tzinfer/tzinfer-ta"
+#: Where a layer file sets a variable: name, operator, value (continuation lines joined).
+_ASSIGNMENT = re.compile(r'^([A-Za-z0-9_${}:.+-]+?)\s*(=|\?=|\?\?=|:=|\+=|=\+|\.=|=\.)\s*"((?:[^"\\]|\\.)*)"',
+                         re.M)
+
+
+def _assignments(path: Path) -> list[tuple[str, str]]:
+    """(variable, value) of every assignment in a recipe, append, class or conf file."""
+    text = re.sub(r"\\\n", " ", path.read_text())
+    return [(m[1], m[3]) for m in _ASSIGNMENT.finditer(text)]
+
+
+def _layer_files() -> list[Path]:
+    return [p for p in LAYER.rglob("*")
+            if p.is_file() and p.suffix in (".bb", ".bbappend", ".inc", ".bbclass", ".conf", ".yml")]
+
+
+def test_only_the_test_ta_recipe_builds_the_test_ta() -> None:
+    """The product recipe pins TZI_TEST_HOOKS empty and installs the product UUID; the test
+    build (ta/include/tzinfer_ta_test.h) and its UUID appear in tzinfer-ta-test alone."""
+    product = next(TA_RECIPES.glob("tzinfer-ta_*.bb"))
+    test_recipe = next(TA_RECIPES.glob("tzinfer-ta-test_*.bb"))
+    assert ("EXTRA_OEMAKE", "TZI_TEST_HOOKS=") in _assignments(product)
+    assert ("TZINFER_TA_UUID", TA_UUID) in _assignments(product)
+    assert ("EXTRA_OEMAKE", "TZI_TEST_HOOKS=y") in _assignments(test_recipe)
+    assert ("TZINFER_TA_UUID", TEST_TA_UUID) in _assignments(test_recipe)
+    assert "TEST BUILD" in dict(_assignments(test_recipe))["SUMMARY"]
+    naming_the_test_ta = {p for p in _layer_files()
+                          if "TZI_TEST_HOOKS=y" in p.read_text() or TEST_TA_UUID[:8] in p.read_text()}
+    assert naming_the_test_ta == {test_recipe}
+
+
+def test_product_image_pulls_the_test_ta_only_through_the_tests_feature() -> None:
+    """tzinfer-ta-test goes on an image only with the tzinfer-tests feature (kas/test.yml): no
+    IMAGE_INSTALL, packagegroup or runtime dependency in the layer names it."""
+    naming = [(path.name, var) for path in _layer_files() for var, value in _assignments(path)
+              if "tzinfer-ta-test" in value.split()]
+    assert naming == [("tzinfer-image.bb", "FEATURE_PACKAGES_tzinfer-tests")]

@@ -1,11 +1,12 @@
 """Zeroisation of model plaintext in the TA, checked from the inside and from the normal world.
 
-From the inside: the test build of the TA (ta/include/tzinfer_ta_test.h, its own UUID, never
-built for a device) holds back every region it wipes and reports through WIPE_AUDIT whether
-they are all zero, and whether weights, input, output or key bytes are left in its heap or
-below its stack frame, after UNLOAD, session close, a rejected chunk, a failed verification and
-a failed decryption (client/hostile/zeroisation.c). The product TA must not have the command:
-it answers NOT_SUPPORTED, and its binary carries none of the audit code.
+From the inside: the test build of the TA (ta/include/tzinfer_ta_test.h, its own UUID, only on
+test targets: the QEMU stack, or a board's test image through the Yocto recipe tzinfer-ta-test)
+holds back every region it wipes and reports through WIPE_AUDIT whether they are all zero,
+and whether weights, input, output or key bytes are left in its heap or below its stack frame,
+after UNLOAD, session close, a rejected chunk, a failed verification and a failed decryption
+(client/hostile/zeroisation.c); a target check, so it runs on a board too. The product TA must
+not have the command: it answers NOT_SUPPORTED, and its binary carries none of the audit code.
 
 From the normal world: QEMU's secure carve-out (like the Pi 3's secure DRAM, with no TZASC) is
 readable from Linux through /dev/mem: memscan searches OP-TEE's TA pool for 16 bytes of a
@@ -29,6 +30,7 @@ import pytest
 from tests.qemu.test_confidentiality import damaged_copy, put_key, run_sealed, sealed_on_target, weight_window
 from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
+from tzinfer.hw.provision import TA_DIRS
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
@@ -122,12 +124,21 @@ def test_tampered_sealed_model_is_wiped_after_the_failed_load(target: Console, q
     assert matches(target, qemu_vm, window) == 0
 
 
-def test_test_ta_audits_every_wipe(target: Console, qemu_vm: BootedVM) -> None:
+def test_test_ta_audits_every_wipe(target: Console) -> None:
     """WIPE_AUDIT after every way a model leaves the TA: released regions all zero, and no
-    weights, input, output or key bytes left in the TA heap or stack; the product TA lacks it."""
-    stack = qemu_vm.stack
+    weights, input, output or key bytes left in the TA heap or stack; the product TA lacks it.
+
+    A target check: on a board the test TA comes from the image's tzinfer-tests feature
+    (recipe tzinfer-ta-test), the models from the host's stack overlay (provision.data_files),
+    and the key, like the other sealed-model checks, over the console."""
+    # The host side of the same stack build that `target` waited for: the VM's or the board's.
+    stack = QemuStack()
     plain = model_file(stack, MODEL)
     key = keys.read(stack_key(stack))
+    # Without the test TA every audit fails with ITEM_NOT_FOUND; say which image is missing.
+    assert target.run(" || ".join(f"test -f {d}/{TEST_TA_UUID}.ta" for d in TA_DIRS))[0] == 0, (
+        f"the test TA {TEST_TA_UUID}.ta is in none of {', '.join(TA_DIRS)}: flash an image with the "
+        "tzinfer-tests feature (kas/test.yml, invoke build --tests)")
     target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {AUDIT_KEY}")
     code, output = target.run(
         f"/{TARGET_HOSTILE} --wipe-audit {sealed_on_target(MODEL)} --key {AUDIT_KEY} "

@@ -16,7 +16,7 @@ from tzinfer.yocto.flash import UnsafeDeviceError, check_target
 #: kas project file per `--machine` choice.
 KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml", "qemu": REPO_ROOT / "kas" / "qemu.yml"}
 
-#: kas overlay with the test content (xtest, tzinfer-hostile, passwordless root) for `--tests`.
+#: kas overlay with the test content (xtest, tzinfer-hostile, the test TA, passwordless root) for `--tests`.
 TEST_KAS_FILE = REPO_ROOT / "kas" / "test.yml"
 
 #: Where kas checks out the layers and bitbake builds (KAS_WORK_DIR); git-ignored.
@@ -48,8 +48,8 @@ def _models(explicit: str) -> str:
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
         "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY, "
         "else OP-TEE's public test key, with a warning)",
-        "tests": "add kas/test.yml: xtest, tzinfer-hostile and a passwordless root for invoke test-hw "
-        "(never for a product image; kas/qemu.yml has it already)",
+        "tests": "add kas/test.yml: xtest, tzinfer-hostile, the test TA and a passwordless root for "
+        "invoke test-hw (never for a product image; kas/qemu.yml has it already)",
     }
 )
 def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "",

@@ -16,7 +16,8 @@ IMAGE_INSTALL:append = " \
 # bmaptool needs the block map next to the wic image (invoke flash uses it).
 IMAGE_FSTYPES:append = " wic.bmap"
 
-# Test content, off by default: xtest (optee-test) and tzinfer-hostile for invoke test-hw and
-# testimage. kas/test.yml switches it on together with empty-root-password; the product image
-# ships neither the test tools nor a passwordless root.
-FEATURE_PACKAGES_tzinfer-tests = "optee-test tzinfer-client-tests"
+# Test content, off by default: xtest (optee-test), tzinfer-hostile and the test TA with the
+# WIPE_AUDIT hook (tzinfer-ta-test) for invoke test-hw and testimage. kas/test.yml switches it on
+# together with empty-root-password; the product image ships neither the test tools nor the test
+# TA nor a passwordless root.
+FEATURE_PACKAGES_tzinfer-tests = "optee-test tzinfer-client-tests tzinfer-ta-test"
