@@ -43,23 +43,35 @@ _Static_assert(STL_MR <= 16, "STL_FOR_EACH_MR lists up to 16 rows");
 	default: CALL(1); break;                   \
 	}
 
+/* Both tiles below are the same register block: it starts at the row's bias (or 0) and grows by
+ * one rank-1 step per row of B. */
+STL_INLINE void acc_start(const int mr, float acc[][STL_NR], const float *restrict row_init)
+{
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < STL_NR; j++)
+			acc[i][j] = row_init ? row_init[i] : 0.0f;
+}
+
+/* acc[i][j] += a[i·lda + p] · bp[j]: column p of A times one row of B. */
+STL_INLINE void acc_step(const int mr, float acc[][STL_NR], const float *restrict a, size_t lda,
+			 size_t p, const float *restrict bp)
+{
+	for (int i = 0; i < mr; i++) {
+		const float av = a[i * lda + p];
+		for (int j = 0; j < STL_NR; j++)
+			acc[i][j] += av * bp[j];
+	}
+}
+
 /* One mr×STL_NR tile over depth k; stores the first nc (≤ STL_NR) columns. */
 STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t lda,
 		     const float *restrict b, size_t ldb, float *restrict c, size_t ldc, uint32_t nc,
 		     const float *restrict row_init, float lo, float hi)
 {
 	float acc[STL_MR][STL_NR];
-	for (int i = 0; i < mr; i++)
-		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] = row_init ? row_init[i] : 0.0f;
-	for (uint32_t p = 0; p < k; p++) {
-		const float *restrict bp = b + p * ldb;
-		for (int i = 0; i < mr; i++) {
-			const float av = a[i * lda + p];
-			for (int j = 0; j < STL_NR; j++)
-				acc[i][j] += av * bp[j];
-		}
-	}
+	acc_start(mr, acc, row_init);
+	for (uint32_t p = 0; p < k; p++)
+		acc_step(mr, acc, a, lda, p, b + p * ldb);
 	for (int i = 0; i < mr; i++)
 		for (int j = 0; j < STL_NR; j++)
 			acc[i][j] = stl_clamp(acc[i][j], lo, hi);
@@ -109,19 +121,11 @@ STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float
 			  const float *restrict row_init, float lo, float hi)
 {
 	float acc[STL_MR][STL_NR];
-	for (int i = 0; i < mr; i++)
-		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] = row_init ? row_init[i] : 0.0f;
+	acc_start(mr, acc, row_init);
 	for (uint32_t c = 0; c < cg; c++) {
 		const float *bc = b + c * plane, *ac = a + c * ntaps;
-		for (uint32_t t = 0; t < ntaps; t++) {
-			const float *restrict bp = bc + off[t];
-			for (int i = 0; i < mr; i++) {
-				const float av = ac[i * lda + t];
-				for (int j = 0; j < STL_NR; j++)
-					acc[i][j] += av * bp[j];
-			}
-		}
+		for (uint32_t t = 0; t < ntaps; t++)
+			acc_step(mr, acc, ac, lda, t, bc + off[t]);
 	}
 	for (int i = 0; i < mr; i++)
 		for (int j = 0; j < STL_NR; j++)
