@@ -688,6 +688,16 @@ void hostile_run_builtin(struct hostile *h)
 	ta_link_unload(h->link);
 }
 
+void hostile_check_nothing_held(struct hostile *h, uint32_t in_use_before)
+{
+	struct ta_usage now = { 0 };
+	TEEC_Result res = ta_link_stats(h->link, &now);
+
+	printf("secure buffers held: %u bytes before the cases, %u after\n", in_use_before, now.in_use);
+	expect(h, "nothing held after the cases", TEEC_SUCCESS,
+	       res != TEEC_SUCCESS ? res : now.in_use == in_use_before ? TEEC_SUCCESS : TEEC_ERROR_GENERIC);
+}
+
 /* "a,b,c" (hex) into want; the number parsed, 0 if malformed. */
 static size_t parse_results(const char *text, TEEC_Result *want, size_t max)
 {

@@ -27,6 +27,10 @@ struct hostile {
 /* Send every built-in case; results are printed one line per case and counted in h. */
 void hostile_run_builtin(struct hostile *h);
 
+/* After the cases, with the model unloaded: the TA holds exactly the secure buffers it held
+ * before them (in_use_before, from STATS), so no refused request leaked one. */
+void hostile_check_nothing_held(struct hostile *h, uint32_t in_use_before);
+
 /*
  * Corruptions of h->model listed in path, one per line: "name offset xor fixup results",
  * i.e. XOR the byte at offset with xor, recompute the body SHA-256 when fixup is 1, upload

@@ -123,6 +123,7 @@ static int hostile(struct ta_link *link, const struct options *o, const uint8_t 
 	if (o->corruptions)
 		rc = hostile_run_corruptions(&h, o->corruptions);
 	rc |= valid_request(&h, o->output);
+	hostile_check_nothing_held(&h, usage.in_use);
 	printf("hostile: %u cases, %u failures, %u TA deaths\n", h.cases, h.failures,
 	       link->reopens);
 	return rc || h.failures || link->reopens ? -1 : 0;

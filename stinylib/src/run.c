@@ -35,6 +35,12 @@ static enum stl_status arg_error(struct stl_model *m, const char *reason)
 	return STL_E_ARG;
 }
 
+/* One input or output buffer: not NULL, 4-byte aligned, exactly its tensor's bytes, outside the arena. */
+static int buffer_ok(const struct stl_model *m, const void *arena, const void *data, size_t len, uint32_t bytes)
+{
+	return data != NULL && len == bytes && (uintptr_t)data % 4 == 0 && !overlaps(data, len, arena, m->arena_size);
+}
+
 /* The buffers' checks (stl_run's contract in stinylib.h); NULL when they pass, else the reason. */
 static const char *check_buffers(const struct stl_model *m, const void *arena, const struct stl_input *in,
 				 uint32_t n_in, const struct stl_output *out, uint32_t n_out)
@@ -44,19 +50,12 @@ static const char *check_buffers(const struct stl_model *m, const void *arena, c
 		return "give exactly stl_n_inputs() inputs, in the model's order";
 	if (n_out != m->n_outputs || (n_out && out == NULL))
 		return "give exactly stl_n_outputs() outputs, in the model's order";
-	for (uint32_t i = 0; i < n_in; i++) {
-		stl_input_desc(m, i, &d);
-		if (in[i].data == NULL || in[i].len != d.bytes || (uintptr_t)in[i].data % 4 != 0)
-			return "an input is NULL, misaligned, or not its stl_input_desc() bytes long";
-		if (overlaps(in[i].data, in[i].len, arena, m->arena_size))
-			return "an input overlaps the arena";
-	}
+	for (uint32_t i = 0; i < n_in; i++)
+		if (stl_input_desc(m, i, &d) != STL_OK || !buffer_ok(m, arena, in[i].data, in[i].len, d.bytes))
+			return "an input is NULL, misaligned, not its stl_input_desc() bytes long, or in the arena";
 	for (uint32_t o = 0; o < n_out; o++) {
-		stl_output_desc(m, o, &d);
-		if (out[o].data == NULL || out[o].len != d.bytes || (uintptr_t)out[o].data % 4 != 0)
-			return "an output is NULL, misaligned, or not its stl_output_desc() bytes long";
-		if (overlaps(out[o].data, out[o].len, arena, m->arena_size))
-			return "an output overlaps the arena";
+		if (stl_output_desc(m, o, &d) != STL_OK || !buffer_ok(m, arena, out[o].data, out[o].len, d.bytes))
+			return "an output is NULL, misaligned, not its stl_output_desc() bytes long, or in the arena";
 		for (uint32_t i = 0; i < n_in; i++)
 			if (overlaps(out[o].data, out[o].len, in[i].data, in[i].len))
 				return "an output overlaps an input";

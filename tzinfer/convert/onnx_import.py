@@ -226,8 +226,8 @@ class _Walk:
             except ConvertError:
                 if not tainted:
                     raise
-                tainted = False  # a consequence of the placeholder: blocked, but not reported
-                self._placeholders(node.outputs)
+                self._placeholders(node.outputs)  # may come from the placeholder itself: not reported
+                return
             if blocker is not None:
                 self.blockers.append(blocker)
                 self._placeholders(node.outputs, of_constants=all(ctx.is_const(v) for v in read))
