@@ -1,7 +1,8 @@
 """The converter's op registry: which ONNX ops it lowers, at which opsets, with which attributes,
 and what it refuses outright (quantised graphs, recurrent layers, control flow).
 
-An op is registered with one OpSpec in the OPS tuple of its family's module (ops_*.py):
+An op is registered with one OpSpec in the OPS tuple of its family's module (ops_*.py; a new
+module of that name is picked up by itself):
 
     OpSpec("LeakyRelu", leaky_relu, attrs={"alpha"}, notes="fused into the producing op when it can be")
 
@@ -16,6 +17,8 @@ Nodes whose inputs are all constants never reach the registry: they are folded a
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
@@ -68,13 +71,17 @@ def refusal(op_type: str) -> tuple[str, str] | None:
 
 @cache
 def registry() -> dict[str, OpSpec]:
-    """op type -> OpSpec, from every ops_* module."""
-    from tzinfer.convert import ops_elementwise, ops_layout, ops_linear, ops_pool
+    """op type -> OpSpec, from the OPS tuple of every tzinfer/convert/ops_*.py module (a new
+    family module is found without being listed anywhere)."""
+    import tzinfer.convert
 
     specs: dict[str, OpSpec] = {}
-    for spec in (*ops_linear.OPS, *ops_pool.OPS, *ops_elementwise.OPS, *ops_layout.OPS):
-        assert spec.op_type not in specs and spec.op_type not in REFUSED, spec.op_type
-        specs[spec.op_type] = spec
+    for info in sorted(pkgutil.iter_modules(tzinfer.convert.__path__), key=lambda m: m.name):
+        if not info.name.startswith("ops_"):
+            continue
+        for spec in importlib.import_module(f"tzinfer.convert.{info.name}").OPS:
+            assert spec.op_type not in specs and not refusal(spec.op_type), f"{spec.op_type} registered twice"
+            specs[spec.op_type] = spec
     return specs
 
 
