@@ -95,6 +95,32 @@ def block_zoo_net() -> Any:  # noqa: ANN401
     return net.eval()
 
 
+def two_head_net() -> Any:  # noqa: ANN401
+    """Two inputs and three outputs, as detectors and multi-task nets have them: an image and a
+    vector of side information in; class scores (softmax over a linear head on the pooled features
+    and the side vector), a box map (sigmoid of a 1x1 conv over the features) and the pooled
+    features themselves (an output the heads also read) out, in that order."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(),
+                                      nn.Conv2d(8, 8, 3, 1, 1), nn.ReLU())
+            self.classes = nn.Linear(8 + 4, 5)
+            self.boxes = nn.Conv2d(8, 4, 1)
+
+        def forward(self, image: torch.Tensor, side: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            features = self.body(image)
+            pooled = torch.flatten(nn.functional.adaptive_avg_pool2d(features, 1), 1)
+            scores = torch.softmax(self.classes(torch.cat([pooled, side], 1)), dim=1)
+            return scores, torch.sigmoid(self.boxes(features)), pooled
+
+    torch.manual_seed(2)
+    return Net().eval()
+
+
 #: Without constant folding the TorchScript exporter keeps BatchNormalization nodes and emits the
 #: Shape/Gather/Unsqueeze/Concat chain for view(x.size(0), -1); both must fold at convert time.
 _UNFOLDED_DYNAMIC_BATCH = {"do_constant_folding": False, "dynamic_axes": {"x": {0: "batch"}}}
@@ -103,4 +129,7 @@ EXPORTS = (
     *(Export(f"mobile_block_net_opset{opset}", mobile_block_net, ((1, 3, 16, 16),), opset,
              options=_UNFOLDED_DYNAMIC_BATCH) for opset in (11, 13, 17, 18)),
     Export("block_zoo_opset13", block_zoo_net, ((1, 3, 9, 9),), 13),
+    *(Export(f"two_head_net_opset{opset}", two_head_net, ((1, 3, 16, 16), (1, 4)), opset,
+             input_names=("image", "side"), output_names=("scores", "boxes", "features"))
+      for opset in (13, 17)),
 )

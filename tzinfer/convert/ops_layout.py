@@ -8,6 +8,7 @@ import onnx
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, OpType
 
 
@@ -32,7 +33,6 @@ def _reshape_to(ctx: Context, node: Node, shape: tuple[int, ...]) -> None:
 
 
 def reshape(ctx: Context, node: Node) -> None:
-    node.check_attrs({"allowzero"})
     src = ctx.shape(node.input(0))
     target = [int(d) for d in ctx.const(node, 1, "shape").reshape(-1)]
     if not node.attr("allowzero", 0):  # 0 copies the input's dim at the same index
@@ -49,14 +49,12 @@ def reshape(ctx: Context, node: Node) -> None:
 
 
 def flatten(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shape = ctx.shape(node.input(0))
     axis = node.axis(node.attr("axis", 1), len(shape) + 1)  # axis = rank is allowed: [N..., 1]
     _reshape_to(ctx, node, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
 
 
 def squeeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = ctx.shape(node.input(0))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -69,7 +67,6 @@ def squeeze(ctx: Context, node: Node) -> None:
 
 
 def unsqueeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = list(ctx.shape(node.input(0)))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -82,7 +79,6 @@ def unsqueeze(ctx: Context, node: Node) -> None:
 
 def transpose(ctx: Context, node: Node) -> None:
     """A transpose that only moves size-1 dims keeps the bytes in order: it becomes a reshape."""
-    node.check_attrs({"perm"})
     shape = ctx.shape(node.input(0))
     perm = [int(p) for p in node.attr("perm", list(range(len(shape)))[::-1])]
     if sorted(perm) != list(range(len(shape))):
@@ -96,7 +92,6 @@ def transpose(ctx: Context, node: Node) -> None:
 
 
 def concat(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shapes = [ctx.shape(v) for v in node.inputs]
     rank = len(shapes[0])
     axis = node.axis(node.attr("axis", 1), rank)
@@ -118,7 +113,6 @@ def concat(ctx: Context, node: Node) -> None:
 
 def pad(ctx: Context, node: Node) -> None:
     """Constant-mode Pad; pads and value are attributes before opset 11 and inputs from 11 on."""
-    node.check_attrs({"mode"} if ctx.opset >= 11 else {"mode", "pads", "value"})
     mode = node.attr("mode", "constant")
     if mode != "constant":
         raise node.unsupported(f"mode={mode!r}: only constant padding is supported")
@@ -153,7 +147,6 @@ def softmax(ctx: Context, node: Node) -> None:
     """Before opset 13 Softmax flattens to 2-D at `axis` (default 1) and normalises the trailing
     block; that is a single-axis softmax only when axis is the last dim, so other axes go through
     a reshape. From 13 on it is single-axis (default -1)."""
-    node.check_attrs({"axis"})
     x = node.input(0)
     shape = ctx.shape(x)
     axis = node.axis(node.attr("axis", 1 if ctx.opset < 13 else -1), len(shape))
@@ -167,13 +160,11 @@ def softmax(ctx: Context, node: Node) -> None:
 
 
 def identity(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
 def dropout(ctx: Context, node: Node) -> None:
     """Inference-mode Dropout is the identity."""
-    node.check_attrs({"ratio", "seed"})
     if node.input(2) and bool(ctx.const(node, 2, "training_mode").reshape(-1)[0]):
         raise node.unsupported("training_mode=true is not supported")
     if len(node.outputs) > 1 and node.outputs[1]:
@@ -182,13 +173,22 @@ def dropout(ctx: Context, node: Node) -> None:
 
 
 def cast(ctx: Context, node: Node) -> None:
-    node.check_attrs({"to", "saturate"})
     if node.attr("to") != onnx.TensorProto.FLOAT:
         raise node.unsupported(f"cast of an activation to {onnx.TensorProto.DataType.Name(node.attr('to'))}; "
                                "only float32 activations are supported")
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
-HANDLERS = {"Reshape": reshape, "Flatten": flatten, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
-            "Transpose": transpose, "Concat": concat, "Pad": pad, "Softmax": softmax, "Identity": identity,
-            "Dropout": dropout, "Cast": cast}
+OPS = (
+    OpSpec("Reshape", reshape, {"allowzero"}, notes="constant target shape"),
+    OpSpec("Flatten", flatten, {"axis"}, notes="any axis"),
+    OpSpec("Squeeze", squeeze, {"axes"}, notes="constant axes"),
+    OpSpec("Unsqueeze", unsqueeze, {"axes"}, notes="constant axes"),
+    OpSpec("Transpose", transpose, {"perm"}, notes="up to 6 dims; moving only size-1 dims is a reshape"),
+    OpSpec("Concat", concat, {"axis"}, notes="any axis; constant operands allowed"),
+    OpSpec("Pad", pad, {"mode", "pads", "value"}, notes="mode constant, non-negative constant pads"),
+    OpSpec("Softmax", softmax, {"axis"}, notes="any axis (opset < 13 semantics are rewritten)"),
+    OpSpec("Identity", identity, notes="vanishes"),
+    OpSpec("Dropout", dropout, {"ratio", "seed"}, notes="inference mode, no mask output; vanishes"),
+    OpSpec("Cast", cast, {"to"}, notes="of an activation to float32 only; vanishes"),
+)

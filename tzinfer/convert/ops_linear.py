@@ -8,6 +8,7 @@ from tzinfer.convert import affine, spatial
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.graph import Op
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import BinaryKind, OpType
 
 
@@ -19,7 +20,6 @@ def _float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
 
 
 def conv(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
     x_shape = ctx.shape(node.input(0))
     if len(x_shape) != 4:
         raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
@@ -74,7 +74,6 @@ def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarra
 
 
 def gemm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"alpha", "beta", "transA", "transB"})
     a_shape = ctx.shape(node.input(0))
     if ctx.is_const(node.input(0)) or len(a_shape) != 2:
         raise node.unsupported("the left operand must be a 2-D activation")
@@ -113,7 +112,6 @@ def gemm(ctx: Context, node: Node) -> None:
 
 
 def matmul(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     a_shape = ctx.shape(node.input(0))
     if ctx.is_const(node.input(0)) or len(a_shape) < 2:
         raise node.unsupported("the left operand must be an activation of rank >= 2")
@@ -132,7 +130,6 @@ def matmul(ctx: Context, node: Node) -> None:
 
 
 def batch_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial"})
     if node.attr("training_mode", 0) or node.attr("spatial", 1) != 1:
         raise node.unsupported("only inference-mode, spatial batch normalization is supported")
     if len([o for o in node.outputs if o]) > 1:
@@ -154,4 +151,14 @@ def batch_norm(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.BINARY, [scaled, shift_name], shape, [BinaryKind.ADD])
 
 
-HANDLERS = {"Conv": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm}
+OPS = (
+    OpSpec("Conv", conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+           notes="2-D over NCHW with constant weights: groups, depthwise, dilation, strides, "
+                 "explicit/SAME/VALID pads; a zero Pad before it becomes its padding; BatchNormalization, "
+                 "per-channel Add/Sub/Mul and an activation after it are fused"),
+    OpSpec("Gemm", gemm, {"alpha", "beta", "transA", "transB"},
+           notes="A a 2-D activation, B constant; C constant or an activation (beta 1)"),
+    OpSpec("MatMul", matmul, notes="left operand an activation of rank >= 2, right operand a 2-D constant"),
+    OpSpec("BatchNormalization", batch_norm, {"epsilon", "momentum", "training_mode", "spatial"},
+           notes="inference mode; folded into the preceding Conv/Gemm, else a scale and shift"),
+)
