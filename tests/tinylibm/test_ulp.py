@@ -16,7 +16,7 @@ from tzinfer import BUILD_DIR, REPO_ROOT
 
 TINYLIBM = REPO_ROOT / "tinylibm"
 Lib = dict[str, Callable[[int], int]]  # each tinylibm function as float bits -> float bits
-FUNCTIONS = ("expf", "logf", "tanhf")
+FUNCTIONS = ("expf", "logf", "tanhf", "erff", "log1pf", "sqrtf")
 SAMPLED_POINTS = 1_000_000
 SEED = 20261127  # fixed, so that a failure reproduces; scripts/tinylibm-sweep covers every input
 # Error bound versus the exact value: each function rounds a double evaluation once, and the

@@ -36,6 +36,9 @@ static const struct func funcs[] = {
 	{"expf", tlm_expf, expf, exp, -104.0f, 89.0f},
 	{"logf", tlm_logf, logf, log, 0.0f, 2.0f},
 	{"tanhf", tlm_tanhf, tanhf, tanh, -10.0f, 10.0f},
+	{"erff", tlm_erff, erff, erf, -4.5f, 4.5f},
+	{"log1pf", tlm_log1pf, log1pf, log1p, -1.0f, 4.0f},
+	{"sqrtf", tlm_sqrtf, sqrtf, sqrt, 0.0f, 4.0f},
 };
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
@@ -135,6 +138,8 @@ static const float specials[] = {
 	88.72283935546875f, 89.0f, 103.97208f, 87.33654f, 104.0f, /* expf overflow/underflow */
 	0.69314718f, 2.7182817f,                                  /* logf: ln2, e */
 	0x1p-5f, 9.0109f, 9.1f, 0x1p-12f,                          /* tanhf branch points */
+	3.0f, 4.0f, 3.9192f,                                       /* erff branch points */
+	0x1p-6f, -1.0f, -0.99999994f,                               /* log1pf */
 };
 
 static void check_specials(const struct func *f, struct stats *st)
