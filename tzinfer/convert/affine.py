@@ -1,4 +1,5 @@
-"""Folding a per-channel affine map y = scale * x + shift into the CONV or GEMM producing x.
+"""Folding a per-channel affine map y = scale * x + shift into the CONV, CONV_TRANSPOSE or GEMM
+producing x.
 
 BatchNormalization is such a map, and so is an Add/Sub/Mul by a per-channel constant right after
 a convolution or a fully connected layer (a bias or scale exported as a separate node). Folding
@@ -29,7 +30,7 @@ def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
     """Fold y = scale * value + shift into value's producer when it is a CONV or GEMM that nothing
     else reads and that has no activation yet. On success node's output aliases the producer's."""
     op = ctx.fusable_producer(value)
-    if op is None or op.act != Act.NONE or op.type not in (OpType.CONV, OpType.GEMM):
+    if op is None or op.act != Act.NONE or op.type not in (OpType.CONV, OpType.GEMM, OpType.CONV_TRANSPOSE):
         return False
     out_shape = ctx.graph.shape(op.output)
     a, b = per_channel(scale, out_shape), per_channel(shift, out_shape)
@@ -38,7 +39,13 @@ def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
     graph = ctx.graph
     if not np.all(a == 1.0):
         w = graph.tensors[op.inputs[1]].data.astype(np.float64)
-        w = w * (a[:, None, None, None] if op.type == OpType.CONV else a[None, :])
+        if op.type == OpType.CONV_TRANSPOSE:  # W[C, M/g, kh, kw]: output channel g·(M/g) + m
+            group = op.iattr[8]
+            c, mg = w.shape[:2]
+            w = (w.reshape(group, c // group, mg, *w.shape[2:]) *
+                 a.reshape(group, 1, mg, 1, 1)).reshape(w.shape)
+        else:
+            w = w * (a[:, None, None, None] if op.type == OpType.CONV else a[None, :])
         op.inputs[1] = graph.add_const(w, f"{node.name}:folded_weights")
     bias = graph.tensors[op.inputs[2]].data.astype(np.float64) if len(op.inputs) > 2 else 0.0
     bias_name = graph.add_const(bias * a + b, f"{node.name}:folded_bias")

@@ -81,6 +81,7 @@ class Context:
         self.consts: dict[str, np.ndarray] = {}
         self._acts: dict[str, str] = {}       # ONNX value -> graph tensor
         self._readers: dict[str, int] = {}    # graph tensor -> ops that will read it
+        self.booleans: set[str] = set()       # ONNX values that are booleans, stored as float 0/1
 
     # --- values -------------------------------------------------------------------------------
     def is_const(self, value: str) -> bool:
@@ -110,6 +111,8 @@ class Context:
         value = node.input(i)
         if value in self.consts:
             data = self.consts[value]
+            if data.dtype == np.bool_:  # booleans are stored as float 0/1
+                data = data.astype(np.float32)
             if not np.issubdtype(data.dtype, np.floating):
                 raise node.unsupported(f"input '{value}' is a {data.dtype} constant; only float tensors "
                                        "can be computed on")

@@ -10,15 +10,29 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from tzinfer.convert import fold, ops_elementwise, ops_layout, ops_linear, ops_pool
+from tzinfer.convert import (
+    fold,
+    ops_conv_transpose,
+    ops_elementwise,
+    ops_layout,
+    ops_linear,
+    ops_math,
+    ops_pool,
+    ops_reduce,
+    ops_resize,
+    ops_shape,
+    ops_slice,
+)
 from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph
 from tzinfer.tzm import OpType
 
 HANDLERS: dict[str, Handler] = {**ops_linear.HANDLERS, **ops_pool.HANDLERS, **ops_elementwise.HANDLERS,
-                                **ops_layout.HANDLERS}
-MIN_OPSET, MAX_OPSET = 7, 18
+                                **ops_layout.HANDLERS, **ops_math.HANDLERS, **ops_slice.HANDLERS,
+                                **ops_resize.HANDLERS, **ops_reduce.HANDLERS, **ops_shape.HANDLERS,
+                                **ops_conv_transpose.HANDLERS}
+MIN_OPSET, MAX_OPSET = 7, 20
 
 
 def _load(path: Path) -> onnx.ModelProto:
