@@ -4,10 +4,14 @@
 #include "format.h"
 #include "kernels.h"
 
-/* Where output coordinate x falls in the input, for the given scale and lengths. */
+/* Where output coordinate x falls in the input, for the given scale and lengths. An axis that
+ * keeps its length at scale 1 is not resized: ONNX Runtime maps it to itself whatever the
+ * transformation (tf_half_pixel_for_nn would otherwise shift it by half a pixel). */
 static float original(int coord, float x, float scale, uint32_t out_len, uint32_t in_len)
 {
 	const float out = (float)out_len, in = (float)in_len;
+	if (scale == 1.0f && out_len == in_len)
+		return x;
 	switch (coord) {
 	case STL_COORD_HALF_PIXEL: return (x + 0.5f) / scale - 0.5f;
 	case STL_COORD_PYTORCH_HALF_PIXEL: return out_len > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;

@@ -12,6 +12,7 @@ from onnx import numpy_helper
 
 from tzinfer.convert import (
     fold,
+    patterns,
     ops_conv_transpose,
     ops_elementwise,
     ops_layout,
@@ -103,7 +104,8 @@ def import_onnx(path: Path, input_shape: Sequence[int] | None = None) -> Graph:
                                "exactly one is supported")
     if not g.output:
         raise ConvertError("the model declares no output")
-    uses = Counter(v for node in g.node for v in node.input if v)
+    nodes = patterns.fuse_layer_norm(g)
+    uses = Counter(v for node in nodes for v in node.input if v)
     uses.update(o.name for o in g.output)
 
     graph = Graph(inputs[0].name)
@@ -115,7 +117,7 @@ def import_onnx(path: Path, input_shape: Sequence[int] | None = None) -> Graph:
         raise UnsupportedError(f"input of rank {len(shape)}; at most 6 dims are supported")
     ctx.bind(inputs[0].name, graph.add_activation(inputs[0].name, shape))
 
-    for index, proto in enumerate(g.node):
+    for index, proto in enumerate(nodes):
         node = Node.from_proto(proto, index)
         if proto.domain not in ("", "ai.onnx"):
             raise node.unsupported(f"custom domain '{proto.domain}' is not supported")

@@ -11,7 +11,8 @@ import numpy as np
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
-from tzinfer.tzm import BinaryKind, OpType, ReduceKind
+from tzinfer.convert.ops_elementwise import activation
+from tzinfer.tzm import Act, BinaryKind, OpType, ReduceKind
 
 _KINDS = {"ReduceMean": ReduceKind.MEAN, "ReduceSum": ReduceKind.SUM, "ReduceMax": ReduceKind.MAX,
           "ReduceMin": ReduceKind.MIN, "ReduceL2": ReduceKind.L2, "ReduceProd": ReduceKind.PROD,
@@ -33,8 +34,8 @@ def reduce(ctx: Context, node: Node) -> None:
     else:
         given = [int(a) for a in node.attr("axes", [])]
     keep = bool(node.attr("keepdims", 1))
-    if not given and node.attr("noop_with_empty_axes", 0):
-        ctx.alias(node, node.outputs[0], node.input(0))
+    if not given and node.attr("noop_with_empty_axes", 0):  # a reduction of each element alone
+        _reduce_nothing(ctx, node)
         return
     axes = sorted({node.axis(a, len(shape)) for a in given} if given else set(range(len(shape))))
     if len(axes) != len(given) and given:
@@ -55,6 +56,21 @@ def reduce(ctx: Context, node: Node) -> None:
         return
     reduced = ctx.emit(node, op, [x], kept, attrs, output=f"{node.name}:reduced").output
     ctx.emit(node, OpType.RESHAPE, [reduced], final)
+
+
+def _reduce_nothing(ctx: Context, node: Node) -> None:
+    """A reduction over no axes (noop_with_empty_axes): each element reduced on its own, which is
+    the element itself except for the reductions that transform it (as ONNX Runtime computes)."""
+    kind = _KINDS[node.op_type]
+    if kind == ReduceKind.SUM_SQUARE:
+        x = ctx.tensor(node.input(0))
+        ctx.emit(node, OpType.BINARY, [x, x], ctx.shape(node.input(0)), [BinaryKind.MUL])
+    elif kind in (ReduceKind.L1, ReduceKind.L2):
+        activation(ctx, node, Act.ABS)
+    elif kind == ReduceKind.LOG_SUM:
+        activation(ctx, node, Act.LOG)
+    else:
+        ctx.alias(node, node.outputs[0], node.input(0))
 
 
 def _normalize(ctx: Context, node: Node, axis: int, epsilon: float, scale: str, bias: str,
