@@ -12,7 +12,6 @@ from onnx import numpy_helper
 
 from tzinfer.convert import (
     fold,
-    patterns,
     ops_conv_transpose,
     ops_elementwise,
     ops_layout,
@@ -23,6 +22,7 @@ from tzinfer.convert import (
     ops_resize,
     ops_shape,
     ops_slice,
+    patterns,
 )
 from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError, UnsupportedError

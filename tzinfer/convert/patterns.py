@@ -65,8 +65,8 @@ def fuse_layer_norm(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
         add = made_by(sqrt.input[0], "Add") if sqrt else None
         if not (sub and add):
             continue
-        var_value, eps_value = (add.input[0], add.input[1]) if _scalar(consts, add.input[1]) is not None else \
-            (add.input[1], add.input[0])
+        eps_second = _scalar(consts, add.input[1]) is not None
+        var_value, eps_value = (add.input[0], add.input[1]) if eps_second else (add.input[1], add.input[0])
         eps = _scalar(consts, eps_value)
         var = made_by(var_value, "ReduceMean")
         square = made_by(var.input[0], "Pow") if var else None
