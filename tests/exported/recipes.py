@@ -156,10 +156,13 @@ def yolo_like() -> Any:  # noqa: ANN401
             self.neck = C2f(24, 8)
             self.down = conv(8, 8, 3, 2)
             self.neck2 = C2f(24, 16)
-            self.box = nn.ModuleList(nn.Sequential(conv(c, 8, 3), nn.Conv2d(8, 4 * self.reg_max, 1)) for c in (8, 16))
-            self.cls = nn.ModuleList(nn.Sequential(conv(c, 8, 3), nn.Conv2d(8, self.classes, 1)) for c in (8, 16))
+            self.box = nn.ModuleList(nn.Sequential(conv(c, 8, 3), nn.Conv2d(8, 4 * self.reg_max, 1))
+                                     for c in (8, 16))
+            self.cls = nn.ModuleList(nn.Sequential(conv(c, 8, 3), nn.Conv2d(8, self.classes, 1))
+                                     for c in (8, 16))
             self.dfl = nn.Conv2d(self.reg_max, 1, 1, bias=False).requires_grad_(False)
-            self.dfl.weight.data[:] = torch.arange(self.reg_max, dtype=torch.float).view(1, self.reg_max, 1, 1)
+            bins = torch.arange(self.reg_max, dtype=torch.float)
+            self.dfl.weight.data[:] = bins.view(1, self.reg_max, 1, 1)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             p3 = self.stem(x)
@@ -302,7 +305,8 @@ def vit_tiny(approximate: str = "none") -> Any:  # noqa: ANN401
             super().__init__()
             self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
             self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-            self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(approximate=approximate), nn.Linear(2 * d, d))
+            self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(approximate=approximate),
+                                     nn.Linear(2 * d, d))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             b, n, d = x.shape
@@ -354,9 +358,9 @@ def shufflenet_v2_like() -> Any:  # noqa: ANN401
             self.stride = stride
             self.right = branch(c1 // 2 if stride == 1 else c1, c2 // 2, stride)
             if stride > 1:
-                self.left = nn.Sequential(nn.Conv2d(c1, c1, 3, 2, 1, groups=c1, bias=False), nn.BatchNorm2d(c1),
-                                          nn.Conv2d(c1, c2 // 2, 1, bias=False), nn.BatchNorm2d(c2 // 2),
-                                          nn.ReLU())
+                self.left = nn.Sequential(nn.Conv2d(c1, c1, 3, 2, 1, groups=c1, bias=False),
+                                          nn.BatchNorm2d(c1), nn.Conv2d(c1, c2 // 2, 1, bias=False),
+                                          nn.BatchNorm2d(c2 // 2), nn.ReLU())
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if self.stride == 1:
@@ -391,8 +395,8 @@ def mobilenet_v3_like() -> Any:  # noqa: ANN401
     class SE(nn.Module):
         def __init__(self, c: int) -> None:
             super().__init__()
-            self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, 8, 1), nn.ReLU(), nn.Conv2d(8, c, 1),
-                                    nn.Hardsigmoid())
+            self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, 8, 1), nn.ReLU(),
+                                    nn.Conv2d(8, c, 1), nn.Hardsigmoid())
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x * self.fc(x)
@@ -432,7 +436,8 @@ def mobilenet_v3_like() -> Any:  # noqa: ANN401
 #: the TorchScript exporter; DYNAMO_FAMILIES also by torch.export (dynamo) at opset 18.
 FAMILIES = {"yolo_like": (yolo_like, (1, 3, 32, 32)), "unet_like": (unet_like, (1, 3, 16, 16)),
             "dbnet_like": (dbnet_like, (1, 3, 32, 32)), "crnn_like": (crnn_like, (1, 1, 16, 40)),
-            "vit_tiny": (vit_tiny, (1, 3, 32, 32)), "shufflenet_v2_like": (shufflenet_v2_like, (1, 3, 32, 32)),
+            "vit_tiny": (vit_tiny, (1, 3, 32, 32)),
+            "shufflenet_v2_like": (shufflenet_v2_like, (1, 3, 32, 32)),
             "mobilenet_v3_like": (mobilenet_v3_like, (1, 3, 32, 32))}
 DYNAMO_FAMILIES = ("yolo_like", "unet_like", "vit_tiny", "crnn_like")
 
