@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.exported import exported
 from tzinfer import BUILD_DIR, REPO_ROOT, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
@@ -23,10 +24,8 @@ def stl_run() -> Path:
     return STL_RUN
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2"])
-def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: Path, model: str) -> None:
-    data = tzm.write(convert(fixtures.onnx(model)).model)
+def assert_aarch64_matches_host(stl_run: Path, onnx: Path, tmp_path: Path) -> None:
+    data = tzm.write(convert(onnx).model)
     host = native.load(data)
     x = np.random.default_rng(7).standard_normal(host.input_shape).astype(np.float32)
     (tmp_path / "m.tzm").write_bytes(data)
@@ -40,6 +39,22 @@ def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: P
     y_host = host.run(x).ravel()
     assert y_arm.shape == y_host.shape
     assert np.abs(y_arm - y_host).max() <= 1e-5 * max(1.0, float(np.abs(y_host).max()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2"])
+def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: Path, model: str) -> None:
+    assert_aarch64_matches_host(stl_run, fixtures.onnx(model), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["yolo_like_opset17", "unet_like_opset13", "dbnet_like_opset17",
+                                  "crnn_like_dynamo_opset18", "vit_tiny_gelu_tanh_opset20",
+                                  "vit_tiny_opset13", "shufflenet_v2_like_opset17",
+                                  "mobilenet_v3_like_opset13"])
+def test_aarch64_runs_the_issue10_families(stl_run: Path, tmp_path: Path, name: str) -> None:
+    """The new kernels (slice, resize, transposed conv, normalisation, batched matmul, GELU, ...)
+    cross-built with the Cortex-A53 flags give the host's numbers."""
+    assert_aarch64_matches_host(stl_run, exported(name), tmp_path)
 
 
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:
