@@ -28,6 +28,19 @@ class Export:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def _randomise_batchnorms(net: Any) -> Any:  # noqa: ANN401
+    """Give every BatchNorm non-trivial statistics, so that folding them matters."""
+    from torch import nn
+
+    for bn in net.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+            bn.weight.data.uniform_(0.5, 1.5)
+            bn.bias.data.uniform_(-0.5, 0.5)
+    return net.eval()
+
+
 def mobile_block_net() -> Any:  # noqa: ANN401 (a torch module; torch is imported lazily)
     """A small MobileNetV3-like torch net: conv+BN+hardswish, depthwise+BN+ReLU6, squeeze-excite,
     a ceil-mode average pool, a dynamic-batch view, and a linear head with softmax."""
@@ -50,13 +63,7 @@ def mobile_block_net() -> Any:  # noqa: ANN401 (a torch module; torch is importe
             return torch.softmax(self.head(x.view(x.size(0), -1)), dim=-1)
 
     torch.manual_seed(0)
-    net = Net()
-    for bn in (net.stem[1], net.dw[1]):  # non-trivial statistics, so that folding them matters
-        bn.running_mean.uniform_(-1, 1)
-        bn.running_var.uniform_(0.5, 2)
-        bn.weight.data.uniform_(0.5, 1.5)
-        bn.bias.data.uniform_(-0.5, 0.5)
-    return net.eval()
+    return _randomise_batchnorms(Net())
 
 
 def block_zoo_net() -> Any:  # noqa: ANN401
@@ -92,19 +99,6 @@ def block_zoo_net() -> Any:  # noqa: ANN401
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-1, 1)
             m.running_var.uniform_(0.5, 2)
-    return net.eval()
-
-
-def _randomise_batchnorms(net: Any) -> Any:  # noqa: ANN401
-    """Give every BatchNorm non-trivial statistics, so that folding them matters."""
-    from torch import nn
-
-    for bn in net.modules():
-        if isinstance(bn, nn.BatchNorm2d):
-            bn.running_mean.uniform_(-0.5, 0.5)
-            bn.running_var.uniform_(0.5, 2)
-            bn.weight.data.uniform_(0.5, 1.5)
-            bn.bias.data.uniform_(-0.5, 0.5)
     return net.eval()
 
 
