@@ -73,16 +73,23 @@ def test_gelu_opset20(approximate: str, shape: list[int], seed: int) -> None:
 
 
 @EXAMPLES
-@given(st.integers(1, 3), st.integers(2, 8), seeds)
-def test_gelu_decomposed_export(n: int, d: int, seed: int) -> None:
-    """torch's GELU before opset 20: x * 0.5 * (1 + erf(x / sqrt 2))."""
+@given(st.integers(1, 3), st.integers(2, 8), st.sampled_from(["torchscript", "dynamo", "unfusable"]), seeds)
+def test_gelu_decomposed_export(n: int, d: int, form: str, seed: int) -> None:
+    """GELU before opset 20: x * 0.5 * (1 + erf(x / sqrt 2)), with the products in TorchScript's
+    or dynamo's order, after a MatMul: fused into one GELU activation of the MatMul. With the
+    constant off (0.6 for 0.5) it is not GELU and must stay as written."""
     x = 3 * rand(seed, n, d)
-    nodes = [helper.make_node("Div", ["x", "sqrt2"], ["s"]), helper.make_node("Erf", ["s"], ["e"]),
-             helper.make_node("Add", ["e", "one"], ["p"]), helper.make_node("Mul", ["x", "p"], ["m"]),
-             helper.make_node("Mul", ["m", "half"], ["y"])]
+    half = "six" if form == "unfusable" else "half"
+    tail = ([helper.make_node("Mul", ["m", "p"], ["xp"]), helper.make_node("Mul", ["xp", half], ["y"])]
+            if form != "dynamo" else
+            [helper.make_node("Mul", [half, "p"], ["hp"]), helper.make_node("Mul", ["m", "hp"], ["y"])])
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Div", ["m", "sqrt2"], ["s"]),
+             helper.make_node("Erf", ["s"], ["e"]), helper.make_node("Add", ["e", "one"], ["p"]), *tail]
     consts = {"sqrt2": np.array(np.sqrt(2), np.float32), "one": np.array(1, np.float32),
-              "half": np.array(0.5, np.float32)}
-    check(make_model(nodes, x.shape, consts), x)
+              "half": np.array(0.5, np.float32), "six": np.array(0.6, np.float32), "w": rand(seed + 1, d, d)}
+    converted = check(make_model(nodes, x.shape, consts), x)
+    fused = form != "unfusable"
+    assert (op_types(converted) == [OpType.GEMM] and converted.ops[0].act == Act.GELU) == fused
 
 
 @EXAMPLES
@@ -320,8 +327,24 @@ def test_resize(case: dict) -> None:
         node = helper.make_node("Resize", inputs, ["y"], mode=case["mode"],
                                 coordinate_transformation_mode=case["coord"], nearest_mode=case["rounding"])
     converted = check(make_model([node], x.shape, consts, opset=case["opset"]), x)
-    resized = (oh, ow, sh, sw) != (h, w, 1.0, 1.0)
-    assert op_types(converted) == ([OpType.RESIZE] if resized else [OpType.RESHAPE])
+    assert op_types(converted) == ([OpType.RESIZE] if (oh, ow) != (h, w) else [OpType.RESHAPE])
+
+
+@pytest.mark.parametrize("opset", [10, 13])
+@pytest.mark.parametrize("scale", [3.0, 2.5, 1.25, 1.1, 0.6, 0.5, 1.0])
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_resize_asymmetric_scales(opset: int, scale: float, mode: str) -> None:
+    """Resize-10 (asymmetric, Upsample's truncating rounding) and opset 13 with the same
+    transformation, at the non-integer scales where rounding modes part ways, and 1.1 where one
+    axis keeps its length under a scale that is not 1; every one checked, not sampled."""
+    x = rand(11, 1, 2, 5, 7)
+    scales = np.array([1, 1, scale, 2.0 if scale == 1.1 else scale], np.float32)
+    if opset == 10:
+        node = helper.make_node("Resize", ["x", "s"], ["y"], mode=mode)
+    else:
+        node = helper.make_node("Resize", ["x", "", "s"], ["y"], mode=mode,
+                                coordinate_transformation_mode="asymmetric")
+    check(make_model([node], x.shape, {"s": scales}, opset=opset), x)
 
 
 @EXAMPLES

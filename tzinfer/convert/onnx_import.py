@@ -104,7 +104,7 @@ def import_onnx(path: Path, input_shape: Sequence[int] | None = None) -> Graph:
                                "exactly one is supported")
     if not g.output:
         raise ConvertError("the model declares no output")
-    nodes = patterns.fuse_layer_norm(g)
+    nodes = patterns.fuse(g)
     uses = Counter(v for node in nodes for v in node.input if v)
     uses.update(o.name for o in g.output)
 

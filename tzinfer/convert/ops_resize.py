@@ -74,13 +74,13 @@ def _emit(ctx: Context, node: Node, mode: ResizeMode, coord: ResizeCoord, roundi
           out: list[int], scale: list[float]) -> None:
     shape = ctx.shape(node.input(0))
     rank = len(shape)
+    if tuple(out) == shape:  # ONNX Runtime copies the input whenever the shape stays, whatever the scales
+        ctx.alias(node, node.outputs[0], node.input(0))
+        return
     moved = [i for i in range(rank) if out[i] != shape[i] or scale[i] != 1.0]
     if any(i < rank - 2 for i in moved):
         raise node.unsupported(f"resizing axes {moved} of a rank-{rank} input: only the last two axes "
                                "(H and W) can be resized")
-    if not moved:
-        ctx.alias(node, node.outputs[0], node.input(0))
-        return
     if min(out) < 1:
         raise ConvertError(f"{node.op_type} node '{node.name}': output shape {out} is empty")
     x = ctx.tensor(node.input(0))

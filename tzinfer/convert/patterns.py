@@ -1,6 +1,9 @@
 """Graph rewrites on the ONNX nodes before lowering: multi-node patterns that one engine op does
 better than their parts.
 
+GELU as exporters write it before opset 20: x · ½ (1 + erf(x / √2)), in either order of the two
+products (TorchScript: (x · (1 + erf)) · ½; dynamo: x · (½ · (1 + erf))), becomes one Gelu node.
+
 LayerNorm as exporters decompose it before opset 17 (and PyTorch's F.layer_norm at any opset
 through some paths):  mu = ReduceMean(x); d = x - mu; var = ReduceMean(d^2); y = d / Sqrt(var + eps)
 becomes one LayerNormalization node without scale and bias (the Mul and Add after it stay, as
@@ -44,26 +47,98 @@ def _scalar(consts: dict[str, np.ndarray], value: str) -> float | None:
     return float(data.reshape(-1)[0]) if data is not None and data.size == 1 else None
 
 
-def fuse_layer_norm(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """graph's nodes with every decomposed LayerNorm replaced by one LayerNormalization node."""
-    nodes = list(graph.node)
-    consts = _constants(graph)
-    uses = Counter(v for n in nodes for v in n.input if v)
-    uses.update(o.name for o in graph.output)
-    producer = {o: n for n in nodes for o in n.output}
-    replaced: dict[int, onnx.NodeProto | None] = {}  # node id -> replacement (None: dropped)
+class _Graph:
+    """The node list with the lookups the patterns need, and the replacements made so far."""
 
-    def made_by(value: str, op_type: str, readers: int = 1) -> onnx.NodeProto | None:
-        node = producer.get(value)
-        return node if node is not None and node.op_type == op_type and uses[value] == readers else None
+    def __init__(self, graph: onnx.GraphProto) -> None:
+        self.nodes = list(graph.node)
+        self.consts = _constants(graph)
+        self.uses = Counter(v for n in self.nodes for v in n.input if v)
+        self.uses.update(o.name for o in graph.output)
+        self.producer = {o: n for n in self.nodes for o in n.output}
+        self.readers: dict[str, list[onnx.NodeProto]] = {}
+        for n in self.nodes:
+            for v in n.input:
+                self.readers.setdefault(v, []).append(n)
+        self.replaced: dict[int, onnx.NodeProto | None] = {}  # node id -> replacement (None: dropped)
 
-    for div in nodes:
-        if div.op_type != "Div" or id(div) in replaced:
+    def made_by(self, value: str, op_type: str, readers: int = 1) -> onnx.NodeProto | None:
+        """The node producing value, if it is an op_type and value has exactly `readers` reads."""
+        node = self.producer.get(value)
+        fits = node is not None and node.op_type == op_type and self.uses[value] == readers
+        return node if fits and id(node) not in self.replaced else None
+
+    def only_reader(self, value: str, op_type: str) -> onnx.NodeProto | None:
+        """The one node reading value, if it is an op_type."""
+        readers = self.readers.get(value, [])
+        fits = self.uses[value] == 1 and len(readers) == 1 and readers[0].op_type == op_type
+        return readers[0] if fits and id(readers[0]) not in self.replaced else None
+
+    def other_input(self, node: onnx.NodeProto, value: str) -> str:
+        """The input of a two-input node that is not value."""
+        return node.input[1] if node.input[0] == value else node.input[0]
+
+    def scalar(self, value: str) -> float | None:
+        return _scalar(self.consts, value)
+
+    def replace(self, parts: list[onnx.NodeProto], fused: onnx.NodeProto) -> None:
+        """parts are dropped; fused takes the place of the last of them."""
+        for part in parts[:-1]:
+            self.replaced[id(part)] = None
+        self.replaced[id(parts[-1])] = fused
+
+    def result(self) -> list[onnx.NodeProto]:
+        out = [self.replaced.get(id(n), n) for n in self.nodes]
+        return [n for n in out if n is not None]
+
+
+def fuse(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """graph's nodes with the patterns above replaced by one node each."""
+    g = _Graph(graph)
+    _fuse_layer_norm(g)
+    _fuse_gelu(g)
+    return g.result()
+
+
+def _near(value: float | None, target: float) -> bool:
+    return value is not None and abs(value - target) <= 1e-6 * abs(target)
+
+
+def _fuse_gelu(g: _Graph) -> None:
+    for erf in g.nodes:
+        if erf.op_type != "Erf" or id(erf) in g.replaced:
+            continue
+        scaled = g.made_by(erf.input[0], "Div") or g.made_by(erf.input[0], "Mul")
+        if scaled is None or scaled.input[0] == scaled.input[1]:
+            continue
+        x = scaled.input[0] if g.scalar(scaled.input[1]) is not None else scaled.input[1]
+        factor = g.scalar(g.other_input(scaled, x))
+        if not (_near(factor, 2 ** 0.5) if scaled.op_type == "Div" else _near(factor, 2 ** -0.5)):
+            continue
+        plus = g.only_reader(erf.output[0], "Add")
+        if plus is None or not _near(g.scalar(g.other_input(plus, erf.output[0])), 1.0):
+            continue
+        first = g.only_reader(plus.output[0], "Mul")
+        second = g.only_reader(first.output[0], "Mul") if first else None
+        if first is None or second is None:
+            continue
+        other, last = g.other_input(first, plus.output[0]), g.other_input(second, first.output[0])
+        if not ((other == x and _near(g.scalar(last), 0.5)) or (_near(g.scalar(other), 0.5) and last == x)):
+            continue
+        out = second.output[0]
+        gelu = helper.make_node("Gelu", [x], [out], name=f"{second.name or out}:gelu")
+        g.replace([scaled, erf, plus, first, second], gelu)
+
+
+def _fuse_layer_norm(g: _Graph) -> None:
+    consts, uses, made_by = g.consts, g.uses, g.made_by
+    for div in g.nodes:
+        if div.op_type != "Div":
             continue
         sqrt = made_by(div.input[1], "Sqrt")
         sub = made_by(div.input[0], "Sub", readers=uses[div.input[0]])
         add = made_by(sqrt.input[0], "Add") if sqrt else None
-        if not (sub and add):
+        if not (sub and add) or id(div) in g.replaced:
             continue
         eps_second = _scalar(consts, add.input[1]) is not None
         var_value, eps_value = (add.input[0], add.input[1]) if eps_second else (add.input[1], add.input[0])
@@ -85,7 +160,4 @@ def fuse_layer_norm(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
             continue
         fused = helper.make_node("LayerNormalization", [sub.input[0]], [div.output[0]],
                                  name=f"{div.name or div.output[0]}:layer_norm", axis=axes[0], epsilon=eps)
-        for part in (mean, sub, square, var, add, sqrt):
-            replaced[id(part)] = None
-        replaced[id(div)] = fused
-    return [replaced.get(id(n), n) for n in nodes if replaced.get(id(n), n) is not None]
+        g.replace([mean, sub, square, var, add, sqrt, div], fused)
