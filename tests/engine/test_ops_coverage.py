@@ -352,6 +352,9 @@ def test_resize_asymmetric_scales(opset: int, scale: float, mode: str) -> None:
        st.integers(1, 9), st.integers(1, 9), st.sampled_from(["nearest", "linear"]), seeds)
 def test_resize_opset18_axes_and_aspect_ratio(policy: str, h: int, w: int, oh: int, ow: int, mode: str,
                                               seed: int) -> None:
+    ratios = [np.float32(oh) / np.float32(h), np.float32(ow) / np.float32(w)]
+    common = {"not_larger": min(ratios), "not_smaller": max(ratios)}.get(policy)
+    assume(common is None or min(np.floor(common * np.float32(n) + np.float32(0.5)) for n in (h, w)) >= 1)
     x = rand(seed, 1, 3, h, w)
     node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode=mode, axes=[2, 3],
                             keep_aspect_ratio_policy=policy)
