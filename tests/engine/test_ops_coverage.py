@@ -137,13 +137,13 @@ def test_binary_of_broadcast_activations(op: str, case: tuple[list[int], list[in
 
 
 @EXAMPLES
-@given(st.integers(1, 3), st.lists(st.integers(1, 4), min_size=1, max_size=3), seeds)
-def test_variadic_max_min(count: int, shape: list[int], seed: int) -> None:
+@given(st.sampled_from(["Max", "Min", "Sum", "Mean"]), st.integers(1, 4),
+       st.lists(st.integers(1, 4), min_size=1, max_size=3), seeds)
+def test_variadic(op: str, count: int, shape: list[int], seed: int) -> None:
+    """Max, Min, Sum and Mean of one to four inputs, activations and a broadcast constant."""
     x = rand(seed, *shape)
-    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Neg", ["x"], ["n"])]
-    inputs = ["x", "r", "n", "k"][:count + 1]
-    nodes.append(helper.make_node("Max", inputs, ["m"]))
-    nodes.append(helper.make_node("Min", ["m", "k"], ["y"]))
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Neg", ["x"], ["n"]),
+             helper.make_node(op, ["x", "r", "n", "k"][:count], ["y"])]
     check(make_model(nodes, x.shape, {"k": rand(seed + 1, shape[-1])}), x)
 
 

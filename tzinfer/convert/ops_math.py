@@ -1,6 +1,6 @@
 """Element-wise math beyond the fused activations: Exp, Log, Sqrt, Abs, Neg, Reciprocal, Erf, Gelu,
-Softplus, Mish (UNARY activations), Pow, Max/Min, the comparisons and logic ops (BINARY kinds),
-Not, Where, and Cast.
+Softplus, Mish (UNARY activations), Pow, variadic Max/Min/Sum/Mean, the comparisons and logic ops
+(BINARY kinds), Not, Where, and Cast.
 
 Booleans are stored as float 0.0 / 1.0 (the format has one dtype). Comparisons and And/Or/Xor/Not
 write exactly 0 or 1, Where treats any nonzero condition as true, Cast to bool writes x != 0, and
@@ -9,6 +9,7 @@ Cast of a float activation to an integer type is refused: integer activations ar
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 from onnx import helper
 
@@ -61,19 +62,27 @@ def not_(ctx: Context, node: Node) -> None:
     ctx.booleans.add(node.outputs[0])
 
 
-def max_min(ctx: Context, node: Node) -> None:
-    """Variadic Max/Min: a chain of BINARY ops."""
+_VARIADIC = {"Max": BinaryKind.MAX, "Min": BinaryKind.MIN, "Sum": BinaryKind.ADD, "Mean": BinaryKind.ADD}
+
+
+def variadic(ctx: Context, node: Node) -> None:
+    """Max, Min, Sum and Mean of any number of broadcast inputs: a chain of BINARY ops (Mean then
+    scales by 1/n)."""
     node.check_attrs(())
-    kind = BinaryKind.MAX if node.op_type == "Max" else BinaryKind.MIN
-    if len(node.inputs) == 1:
+    kind = _VARIADIC[node.op_type]
+    count = len(node.inputs)
+    if count == 1:
         ctx.alias(node, node.outputs[0], node.input(0))
         return
     acc, acc_shape = ctx.operand(node, 0), ctx.shape(node.input(0))
-    for i in range(1, len(node.inputs)):
+    for i in range(1, count):
         acc_shape = node.broadcast(acc_shape, ctx.shape(node.input(i)))
-        last = i == len(node.inputs) - 1
+        last = i == count - 1 and node.op_type != "Mean"
         acc = ctx.emit(node, OpType.BINARY, [acc, ctx.operand(node, i)], acc_shape, [kind],
                        output=None if last else f"{node.name}:{i}").output
+    if node.op_type == "Mean":
+        inverse = ctx.graph.add_const(np.array(1.0 / count, np.float32), f"{node.name}:1/n")
+        ctx.emit(node, OpType.BINARY, [acc, inverse], acc_shape, [BinaryKind.MUL])
 
 
 def power(ctx: Context, node: Node) -> None:
@@ -135,6 +144,6 @@ def cast(ctx: Context, node: Node) -> None:
 
 HANDLERS: dict[str, Handler] = {
     **{op: _unary(act) for op, act in _UNARY.items()}, **{op: compare for op in _COMPARE},
-    "Gelu": gelu, "Not": not_, "Max": max_min, "Min": max_min, "Pow": power, "Where": where,
+    "Gelu": gelu, "Not": not_, **{op: variadic for op in _VARIADIC}, "Pow": power, "Where": where,
     "Cast": cast, "CastLike": cast,
 }
