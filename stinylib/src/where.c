@@ -1,5 +1,6 @@
 /* WHERE: Y = C ? A : B element-wise, the three inputs broadcast numpy-style to Y. Booleans are
- * floats: any nonzero C selects A. */
+ * floats: any nonzero C selects A. May run in place over an input of Y's shape: each element is
+ * read at the index it is written to. */
 #include "kernels.h"
 
 /* Element strides of t over Y's nd dims, right-aligned, 0 where t broadcasts. */

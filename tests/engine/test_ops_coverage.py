@@ -178,7 +178,13 @@ def test_where_and_logic(case: tuple[list[int], list[int]], seed: int) -> None:
              helper.make_node("Where", ["c", "x", "minus"], ["y"])]
     consts = {"zero": np.array(0, np.float32), "one": np.array(0.5, np.float32),
               "minus": np.array([-7.0], np.float32)}
-    check(make_model(nodes, x.shape, consts, opset=13), x)
+    nodes[-1] = helper.make_node("Where", ["c", "ex", "minus"], ["y"])
+    nodes.insert(-1, helper.make_node("Exp", ["x"], ["ex"]))
+    converted = check(make_model(nodes, x.shape, consts, opset=13), x)
+    where = converted.ops[-1]
+    assert where.type == OpType.WHERE  # in place over the condition or exp(x), which both die there
+    offsets = {converted.tensors[i].offset for i in where.inputs[:2]}
+    assert converted.tensors[where.output].offset in offsets
 
 
 def test_cast_to_bool_and_back() -> None:
