@@ -6,7 +6,8 @@
  * cancellation costs up to 2^-38 absolute there, where the result is within 2^-26 of 1: far
  * below half a float ULP. For |x| >= 4, 1 - erf|x| < 1.6e-8 < 2^-25 (half the float spacing below
  * 1), so the result is +-1. The coefficients are the series' exact values rounded to double.
- * Error: at most 0.5 + 2^-12 ULP from the exact value (scripts/tinylibm-sweep). */
+ * Error: at most 0.5 + 2^-12 ULP from the exact value; measured over all floats
+ * (scripts/tinylibm-sweep): 0.50018 ULP; glibc 2.36's erff: 0.96792. */
 #include "tinylibm.h"
 
 #include "bits.h"

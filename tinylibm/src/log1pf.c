@@ -6,7 +6,8 @@
  * - otherwise u = 1 + x in double (exact for |x| < 2^29, one 2^-53 rounding above) and
  *   u = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.1716,
  *   from its series up to s^23 (truncation below 2^-64 relative). m - 1 is exact (Sterbenz).
- * Error: at most 0.5 + 2^-20 ULP from the exact value (scripts/tinylibm-sweep).
+ * Error: at most 0.5 + 2^-20 ULP from the exact value; measured over all floats
+ * (scripts/tinylibm-sweep): 0.50000 ULP; glibc 2.36's log1pf: 1.29328.
  * Special values: log1p(-1) = -inf, below -1 NaN, +inf gives +inf, -0 gives -0. */
 #include <stdint.h>
 
