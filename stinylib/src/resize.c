@@ -1,6 +1,8 @@
 /* RESIZE of the last two dims (docs/model-format.md): nearest or bilinear, with ONNX's coordinate
  * transformations and nearest rounding modes. The arithmetic is float32 in the order ONNX Runtime
  * uses, so that ties (an output pixel exactly between two inputs) round the same way. */
+#include <string.h>
+
 #include "format.h"
 #include "kernels.h"
 
@@ -84,34 +86,75 @@ static struct taps linear(float x, uint32_t in_len)
 	return t;
 }
 
+/* Output columns are mapped a chunk at a time into small stack tables (at most 2 KiB: the TA's
+ * stack is 32 KiB), which every row of every plane then reuses: the coordinate arithmetic is done
+ * once per column and once per row, not once per output pixel. */
+#define STL_RESIZE_CHUNK 128u
+
+static void resize_nearest(const struct stl_exec *e, uint32_t planes, uint32_t h, uint32_t w, uint32_t oh,
+			   uint32_t ow)
+{
+	const int coord = e->op->iattr[1], rounding = e->op->iattr[2];
+	const float sh = e->op->fattr[2], sw = e->op->fattr[3];
+	const float *x = stl_data(e, 0);
+	float *y = stl_data(e, stl_out(e));
+	uint32_t col[STL_RESIZE_CHUNK];
+	for (uint32_t x0 = 0; x0 < ow; x0 += STL_RESIZE_CHUNK) {
+		const uint32_t n = ow - x0 < STL_RESIZE_CHUNK ? ow - x0 : STL_RESIZE_CHUNK;
+		for (uint32_t i = 0; i < n; i++)
+			col[i] = nearest(rounding, original(coord, (float)(x0 + i), sw, ow, w), sw, w);
+		uint32_t previous = h; /* no input row yet */
+		for (uint32_t oy = 0; oy < oh; oy++) {
+			const uint32_t iy = nearest(rounding, original(coord, (float)oy, sh, oh, h), sh, h);
+			for (uint32_t p = 0; p < planes; p++) {
+				const float *xrow = x + ((size_t)p * h + iy) * w;
+				float *row = y + ((size_t)p * oh + oy) * ow + x0;
+				if (iy == previous) /* upsampling repeats rows: copy the one just made */
+					memcpy(row, row - ow, n * sizeof *row);
+				else
+					for (uint32_t i = 0; i < n; i++)
+						row[i] = xrow[col[i]];
+			}
+			previous = iy;
+		}
+	}
+}
+
+static void resize_linear(const struct stl_exec *e, uint32_t planes, uint32_t h, uint32_t w, uint32_t oh,
+			  uint32_t ow)
+{
+	const int coord = e->op->iattr[1];
+	const float sh = e->op->fattr[2], sw = e->op->fattr[3];
+	const float *x = stl_data(e, 0);
+	float *y = stl_data(e, stl_out(e));
+	struct taps col[STL_RESIZE_CHUNK];
+	for (uint32_t x0 = 0; x0 < ow; x0 += STL_RESIZE_CHUNK) {
+		const uint32_t n = ow - x0 < STL_RESIZE_CHUNK ? ow - x0 : STL_RESIZE_CHUNK;
+		for (uint32_t i = 0; i < n; i++)
+			col[i] = linear(original(coord, (float)(x0 + i), sw, ow, w), w);
+		for (uint32_t oy = 0; oy < oh; oy++) {
+			const struct taps ty = linear(original(coord, (float)oy, sh, oh, h), h);
+			for (uint32_t p = 0; p < planes; p++) {
+				const float *r1 = x + ((size_t)p * h + ty.i1) * w, *r2 = x + ((size_t)p * h + ty.i2) * w;
+				float *row = y + ((size_t)p * oh + oy) * ow + x0;
+				for (uint32_t i = 0; i < n; i++) {
+					const struct taps tx = col[i];
+					row[i] = tx.w1 * ty.w1 * r1[tx.i1] + tx.w2 * ty.w1 * r1[tx.i2] +
+						 tx.w1 * ty.w2 * r2[tx.i1] + tx.w2 * ty.w2 * r2[tx.i2];
+				}
+			}
+		}
+	}
+}
+
 void stl_k_resize(const struct stl_exec *e)
 {
 	const struct stl_tensor *xt = stl_operand(e, 0), *yt = stl_operand(e, stl_out(e));
 	const unsigned nd = xt->ndim;
-	const int mode = e->op->iattr[0], coord = e->op->iattr[1], rounding = e->op->iattr[2];
-	const float sh = e->op->fattr[2], sw = e->op->fattr[3];
 	const uint32_t h = xt->dims[nd - 2], w = xt->dims[nd - 1], oh = yt->dims[nd - 2], ow = yt->dims[nd - 1];
 	const uint32_t planes = stl_elems(xt) / (h * w);
-	const float *x = stl_data(e, 0);
-	float *y = stl_data(e, stl_out(e));
-	for (uint32_t p = 0; p < planes; p++) {
-		const float *xp = x + (size_t)p * h * w;
-		for (uint32_t oy = 0; oy < oh; oy++) {
-			float *row = y + ((size_t)p * oh + oy) * ow;
-			const float fy = original(coord, (float)oy, sh, oh, h);
-			if (mode == STL_RESIZE_NEAREST) {
-				const float *xrow = xp + (size_t)nearest(rounding, fy, sh, h) * w;
-				for (uint32_t ox = 0; ox < ow; ox++)
-					row[ox] = xrow[nearest(rounding, original(coord, (float)ox, sw, ow, w), sw, w)];
-				continue;
-			}
-			const struct taps ty = linear(fy, h);
-			const float *r1 = xp + (size_t)ty.i1 * w, *r2 = xp + (size_t)ty.i2 * w;
-			for (uint32_t ox = 0; ox < ow; ox++) {
-				const struct taps tx = linear(original(coord, (float)ox, sw, ow, w), w);
-				row[ox] = tx.w1 * ty.w1 * r1[tx.i1] + tx.w2 * ty.w1 * r1[tx.i2] + tx.w1 * ty.w2 * r2[tx.i1] +
-					  tx.w2 * ty.w2 * r2[tx.i2];
-			}
-		}
-	}
+	if (e->op->iattr[0] == STL_RESIZE_NEAREST)
+		resize_nearest(e, planes, h, w, oh, ow);
+	else
+		resize_linear(e, planes, h, w, oh, ow);
 }
