@@ -1,15 +1,23 @@
 /* CONV_TRANSPOSE: X[N,C,H,W], W[C,M/g,kh,kw], B[M]? -> Y[N,M,OH,OW] (iattr as CONV). Input pixel
  * (ih, iw) of channel c adds X·W[c, m, ki, kj] to output (ih·sh − pt + ki·dh, iw·sw − pl + kj·dw);
- * output_padding needs no attribute, it is the part of OH, OW beyond the last such pixel. A direct
- * scatter: for each weight tap, whole input rows are added into strided output rows. */
+ * output_padding needs no attribute, it is the part of OH, OW beyond the last such pixel.
+ *
+ * Computed as a gather, one output row and one column phase at a time: the columns
+ * ox = px + j·sw of row oy receive, from each tap (ki, kj) that reaches them, input row
+ * ih = (oy + pt − ki·dh)/sh at columns j + (px + pl − kj·dw)/sw. So for every input channel the
+ * work is a contiguous multiply-add of an input row into an accumulator on the stack (which gcc
+ * vectorises), and each output element is written once, with the bias and the activation. */
 #include "act.h"
 #include "format.h"
 #include "kernels.h"
 
-/* ceil(a / b) for b > 0 and any sign of a. */
-static int64_t ceil_div(int64_t a, int64_t b)
+/* Output columns of one phase accumulated at a time (a 512-byte stack buffer). */
+#define STL_CT_CHUNK 128
+
+/* floor(a / b) for b > 0 and any sign of a. */
+static int64_t floor_div(int64_t a, int64_t b)
 {
-	return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 void stl_k_conv_transpose(const struct stl_exec *e)
@@ -25,45 +33,50 @@ void stl_k_conv_transpose(const struct stl_exec *e)
 	const float *x = stl_data(e, 0), *wts = stl_data(e, 1);
 	const float *bias = e->op->n_in == 3 ? stl_data(e, 2) : NULL;
 	float *y = stl_data(e, stl_out(e));
-	const size_t plane = (size_t)oh * ow;
+	float acc[STL_CT_CHUNK];
 
 	for (uint32_t b = 0; b < n; b++)
 		for (uint32_t o = 0; o < m; o++) {
-			float *yp = y + ((size_t)b * m + o) * plane;
-			const float init = bias ? bias[o] : 0.0f;
-			for (size_t i = 0; i < plane; i++)
-				yp[i] = init;
-		}
-	for (uint32_t kj = 0; kj < kw; kj++) {
-		/* Input columns whose output column iw·sw − pl + kj·dw lies in [0, OW). */
-		const int64_t off = (int64_t)kj * dw - pl;
-		int64_t lo = ceil_div(-off, sw), hi = ceil_div((int64_t)ow - off, sw);
-		lo = lo < 0 ? 0 : lo;
-		hi = hi > (int64_t)w ? (int64_t)w : hi;
-		if (lo >= hi)
-			continue;
-		for (uint32_t b = 0; b < n; b++)
-			for (uint32_t ci = 0; ci < c; ci++) {
-				const uint32_t grp = ci / cg;
-				const float *xc = x + ((size_t)b * c + ci) * h * w;
-				for (uint32_t mo = 0; mo < mg; mo++) {
-					const uint32_t o = grp * mg + mo;
-					float *yp = y + ((size_t)b * m + o) * plane;
-					const float *wk = wts + ((size_t)ci * mg + mo) * kh * kw;
-					for (uint32_t ki = 0; ki < kh; ki++) {
-						const float wv = wk[ki * kw + kj];
-						for (uint32_t ih = 0; ih < h; ih++) {
-							const int64_t row = (int64_t)ih * sh - pt + (int64_t)ki * dh;
-							if (row < 0 || row >= (int64_t)oh)
+			const uint32_t grp = o / mg, mo = o % mg;
+			const float *xg = x + ((size_t)b * c + (size_t)grp * cg) * h * w;
+			float *yp = y + ((size_t)b * m + o) * oh * ow;
+			for (uint32_t oy = 0; oy < oh; oy++) {
+				float *yrow = yp + (size_t)oy * ow;
+				for (int64_t px = 0; px < sw && px < (int64_t)ow; px++) {
+					const int64_t nj = ((int64_t)ow - px + sw - 1) / sw; /* columns of this phase */
+					for (int64_t j0 = 0; j0 < nj; j0 += STL_CT_CHUNK) {
+						const int64_t jn = nj - j0 < STL_CT_CHUNK ? nj - j0 : STL_CT_CHUNK;
+						for (int64_t j = 0; j < jn; j++)
+							acc[j] = bias ? bias[o] : 0.0f;
+						for (uint32_t ki = 0; ki < kh; ki++) {
+							const int64_t t = (int64_t)oy + pt - (int64_t)ki * dh;
+							if (t < 0 || t % sh || t / sh >= (int64_t)h)
 								continue;
-							const int64_t base = row * (int64_t)ow + off;
-							const float *xr = xc + (size_t)ih * w;
-							for (int64_t iw = lo; iw < hi; iw++)
-								yp[base + iw * sw] += wv * xr[iw];
+							const int64_t ih = t / sh;
+							for (uint32_t kj = 0; kj < kw; kj++) {
+								const int64_t u = px + pl - (int64_t)kj * dw;
+								if (u - floor_div(u, sw) * sw)
+									continue;
+								/* input column of acc[j] is j0 + j + off; keep it in [0, W) */
+								const int64_t off = floor_div(u, sw) + j0;
+								const int64_t lo = off < 0 ? -off : 0;
+								const int64_t hi = (int64_t)w - off < jn ? (int64_t)w - off : jn;
+								if (lo >= hi)
+									continue;
+								for (uint32_t ci = 0; ci < cg; ci++) {
+									const size_t tap = (((size_t)(grp * cg + ci) * mg + mo) * kh + ki) * kw + kj;
+									const float wv = wts[tap];
+									const float *xr = xg + ((size_t)ci * h + (size_t)ih) * w;
+									for (int64_t j = lo; j < hi; j++)
+										acc[j] += wv * xr[off + j];
+								}
+							}
 						}
+						for (int64_t j = 0; j < jn; j++)
+							yrow[px + (j0 + j) * sw] = acc[j];
 					}
 				}
 			}
-	}
+		}
 	stl_act_apply(e->op, y, stl_elems(yt));
 }
