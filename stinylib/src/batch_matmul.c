@@ -2,25 +2,9 @@
  * broadcast numpy-style (right-aligned, 1 repeats). Either operand may be an activation, so it
  * covers attention's Q·Kᵀ and P·V. Each product is stl_matmul. */
 #include "act.h"
+#include "broadcast.h"
 #include "gemm.h"
 #include "kernels.h"
-
-/* Element stride of each of Y's nb batch dims in t (0 where t broadcasts or lacks the dim). */
-static void batch_strides(const struct stl_tensor *t, unsigned nb, size_t *stride)
-{
-	const unsigned tb = t->ndim - 2u; /* t's own batch dims, right-aligned with Y's */
-	size_t s = (size_t)t->dims[t->ndim - 2] * t->dims[t->ndim - 1];
-	for (int d = (int)nb - 1; d >= 0; d--) {
-		const int td = d - (int)(nb - tb);
-		if (td < 0 || t->dims[td] == 1) {
-			stride[d] = 0;
-		} else {
-			stride[d] = s;
-		}
-		if (td >= 0)
-			s *= t->dims[td];
-	}
-}
 
 void stl_k_matmul(const struct stl_exec *e)
 {
@@ -28,8 +12,8 @@ void stl_k_matmul(const struct stl_exec *e)
 	const unsigned nb = yt->ndim - 2u;
 	const uint32_t m = yt->dims[nb], n = yt->dims[nb + 1], k = at->dims[at->ndim - 1];
 	size_t sa[STL_MAX_DIMS], sb[STL_MAX_DIMS];
-	batch_strides(at, nb, sa);
-	batch_strides(bt, nb, sb);
+	stl_broadcast_strides(at, nb, 2, sa);
+	stl_broadcast_strides(bt, nb, 2, sb);
 	const float *a = stl_data(e, 0), *b = stl_data(e, 1);
 	float *y = stl_data(e, stl_out(e));
 	uint32_t idx[STL_MAX_DIMS] = {0};

@@ -1,19 +1,8 @@
 /* WHERE: Y = C ? A : B element-wise, the three inputs broadcast numpy-style to Y. Booleans are
  * floats: any nonzero C selects A. May run in place over an input of Y's shape: each element is
  * read at the index it is written to. */
+#include "broadcast.h"
 #include "kernels.h"
-
-/* Element strides of t over Y's nd dims, right-aligned, 0 where t broadcasts. */
-static void strides(const struct stl_tensor *t, unsigned nd, size_t *stride)
-{
-	size_t s = 1;
-	for (int d = (int)nd - 1; d >= 0; d--) {
-		const int td = d - (int)(nd - t->ndim);
-		const uint32_t len = td < 0 ? 1 : t->dims[td];
-		stride[d] = len == 1 ? 0 : s;
-		s *= len;
-	}
-}
 
 void stl_k_where(const struct stl_exec *e)
 {
@@ -26,9 +15,9 @@ void stl_k_where(const struct stl_exec *e)
 		return;
 	}
 	size_t sc[STL_MAX_DIMS], sa[STL_MAX_DIMS], sb[STL_MAX_DIMS];
-	strides(stl_operand(e, 0), nd, sc);
-	strides(stl_operand(e, 1), nd, sa);
-	strides(stl_operand(e, 2), nd, sb);
+	stl_broadcast_strides(stl_operand(e, 0), nd, 0, sc);
+	stl_broadcast_strides(stl_operand(e, 1), nd, 0, sa);
+	stl_broadcast_strides(stl_operand(e, 2), nd, 0, sb);
 	uint32_t idx[STL_MAX_DIMS] = {0};
 	size_t oc = 0, oa = 0, ob = 0;
 	const uint32_t inner = yt->dims[nd - 1];
