@@ -761,3 +761,23 @@ def test_loader_refuses_malformed_new_ops(name: str) -> None:
     native.load(data).run(rand(0, 1, 2, 4, 4))
     for change, status in edits:
         assert _edit(data, op_type, change) == status
+
+
+@EXAMPLES
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 8), st.sampled_from(["Relu", "Gelu", None]),
+       seeds)
+def test_linear_over_tokens_folds_bias_and_activation(batch: int, tokens: int, d: int, act: str | None,
+                                                      seed: int) -> None:
+    """A Linear on [B, T, D] exports as MatMul (a GEMM over flattened rows, reshaped back), Add of
+    the bias and the activation: the bias folds into the GEMM and the activation fuses, through the
+    reshape."""
+    x = rand(seed, batch, tokens, d)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+             helper.make_node("Add", ["m", "b"], ["a" if act else "y"])]
+    if act:
+        nodes.append(helper.make_node(act, ["a"], ["y"]))
+    consts = {"w": rand(seed + 1, d, 5), "b": rand(seed + 2, 5)}
+    converted = check(make_model(nodes, x.shape, consts, opset=20), x)
+    gemm = [op for op in converted.ops if op.type != OpType.RESHAPE]
+    assert [op.type for op in gemm] == [OpType.GEMM] and len(gemm[0].inputs) == 3
+    assert gemm[0].act == {"Relu": Act.RELU, "Gelu": Act.GELU, None: Act.NONE}[act]

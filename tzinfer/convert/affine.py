@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tzinfer.convert.context import Context, Node
+from tzinfer.convert.graph import Op
 from tzinfer.tzm import Act, OpType
 
 
@@ -30,12 +31,49 @@ def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
     """Fold y = scale * value + shift into value's producer when it is a CONV or GEMM that nothing
     else reads and that has no activation yet. On success node's output aliases the producer's."""
     op = ctx.fusable_producer(value)
+    if op is not None and op.type == OpType.RESHAPE:
+        return _fold_through_rows(ctx, node, value, op, scale, shift)
     if op is None or op.act != Act.NONE or op.type not in (OpType.CONV, OpType.GEMM, OpType.CONV_TRANSPOSE):
         return False
     out_shape = ctx.graph.shape(op.output)
     a, b = per_channel(scale, out_shape), per_channel(shift, out_shape)
     if a is None or b is None:
         return False
+    _fold(ctx, node, op, a, b)
+    ctx.alias(node, node.outputs[0], value)
+    return True
+
+
+def _fold_through_rows(ctx: Context, node: Node, value: str, reshape: Op, scale: np.ndarray | float,
+                       shift: np.ndarray | float) -> bool:
+    """A GEMM over flattened rows reshaped back to [..., N] (MatMul of a 3-D activation, as every
+    transformer Linear exports): a map along the last axis folds into the GEMM's columns."""
+    gemm = ctx.graph.producer(reshape.inputs[0])
+    if gemm is None or gemm.type != OpType.GEMM or gemm.act != Act.NONE or ctx.readers(gemm.output) != 1:
+        return False
+    shape = ctx.graph.shape(value)
+    n = ctx.graph.shape(gemm.output)[1]
+    if not shape or shape[-1] != n:
+        return False
+    a, b = along_last_axis(scale, shape), along_last_axis(shift, shape)
+    if a is None or b is None:
+        return False
+    _fold(ctx, node, gemm, a, b)
+    ctx.alias(node, node.outputs[0], value)
+    return True
+
+
+def along_last_axis(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray | None:
+    """value as a vector over the last axis of a tensor of `shape` when it varies along no other."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim > len(shape) or any(d != 1 for d in array.shape[:-1]) or \
+            (array.ndim and array.shape[-1] not in (1, shape[-1])):
+        return None
+    return np.broadcast_to(array.reshape(-1), (shape[-1],)).copy()
+
+
+def _fold(ctx: Context, node: Node, op: Op, a: np.ndarray, b: np.ndarray) -> None:
+    """Rewrite op's weights and bias so that it computes a * (its output) + b per output channel."""
     graph = ctx.graph
     if not np.all(a == 1.0):
         w = graph.tensors[op.inputs[1]].data.astype(np.float64)
@@ -50,5 +88,3 @@ def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
     bias = graph.tensors[op.inputs[2]].data.astype(np.float64) if len(op.inputs) > 2 else 0.0
     bias_name = graph.add_const(bias * a + b, f"{node.name}:folded_bias")
     op.inputs[2:] = [bias_name]
-    ctx.alias(node, node.outputs[0], value)
-    return True

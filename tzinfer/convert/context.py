@@ -159,6 +159,10 @@ class Context:
             self._readers[name] = 1
         return op
 
+    def readers(self, tensor: str) -> int:
+        """How many ops will read graph tensor `tensor`."""
+        return self._readers.get(tensor, 0)
+
     def fusable_producer(self, value: str, readers: int = 1) -> Op | None:
         """The op producing value when it has exactly `readers` readers (by default only the node
         being lowered), so the op may absorb the node."""

@@ -78,6 +78,10 @@ def activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 
     """Apply act to node's input: fused into its producer when possible, else a UNARY op."""
     x = node.input(0)
     producer = ctx.fusable_producer(x)
+    if producer is not None and producer.type == OpType.RESHAPE:  # element-wise: it commutes
+        inner = ctx.graph.producer(producer.inputs[0])
+        if inner is not None and ctx.readers(inner.output) == 1:
+            producer = inner
     if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
         producer.act, producer.fattr[0], producer.fattr[1] = act, f0, f1
         ctx.alias(node, node.outputs[0], x)
