@@ -16,17 +16,25 @@ Pipeline (one module per step):
 - build: tensor ids, CONV scratch (stl_conv_scratch_bytes via tzinfer.native), deduplicated
   aligned weights, and the arena plan (tzinfer.planner).
 
-Lowered ONNX ops (opsets 7-18; attributes not listed by a handler are refused):
-Conv (groups, depthwise, dilation, explicit/SAME/VALID pads), Gemm, MatMul (constant right operand),
-BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean (spatial),
-Add, Sub, Mul, Div, PRelu, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Concat,
-Softmax, Transpose, Pad (constant), Reshape, Flatten, Squeeze, Unsqueeze; Identity, Dropout and
-Cast-to-float vanish.
+Lowered ONNX ops (opsets 7-20; attributes not listed by a handler are refused):
+Conv (groups, depthwise, dilation, explicit/SAME/VALID pads), ConvTranspose (groups, strides,
+dilations, pads, output_padding, output_shape, auto_pad), Gemm, MatMul (any operands, batched),
+BatchNormalization, LayerNormalization, InstanceNormalization, MaxPool, AveragePool,
+GlobalAveragePool, GlobalMaxPool, Reduce{Mean,Sum,Max,Min,L1,L2,Prod,LogSum,LogSumExp,SumSquare},
+Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean, PRelu, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,
+HardSwish, Tanh, Exp, Log, Sqrt, Abs, Neg, Reciprocal, Erf, Gelu, Softplus, Mish, Equal, Less,
+LessOrEqual, Greater, GreaterOrEqual, And, Or, Xor, Not, Where, Cast/CastLike (float and bool),
+Concat, Split, Slice, Gather (constant indices), Softmax, LogSoftmax, Transpose, Pad (constant,
+edge, reflect), Expand, Tile, DepthToSpace, SpaceToDepth, Resize and Upsample (nearest, linear),
+Reshape, Flatten, Squeeze, Unsqueeze; Identity and Dropout vanish. LSTM, GRU and RNN are refused
+with a reason (ops_*.py and patterns.py say what each lowers to).
 
-Fusions: BatchNormalization and per-channel Add/Sub/Mul constants into the preceding Conv/Gemm
-weights and bias; activations into the producing Conv/Gemm/BINARY; a zero spatial Pad into the
-following Conv's padding; x * HardSigmoid(x) (1/6, 1/2) into HardSwish; MatMul + Add into GEMM
-with bias; Transposes that only move size-1 dims into RESHAPE."""
+Fusions: BatchNormalization and per-channel Add/Sub/Mul constants into the preceding
+Conv/ConvTranspose/Gemm weights and bias (also through the reshape of a MatMul over tokens);
+activations into the producing Conv/ConvTranspose/Gemm/MatMul/BINARY (through a reshape too); a
+zero spatial Pad into the following Conv's padding; x * HardSigmoid(x) (1/6, 1/2) into HardSwish;
+MatMul + Add into GEMM with bias; Transposes that only move size-1 dims into RESHAPE; decomposed
+LayerNorm and GELU (patterns.py) into NORMALIZE and a GELU activation."""
 
 from __future__ import annotations
 
