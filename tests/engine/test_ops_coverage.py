@@ -781,3 +781,22 @@ def test_linear_over_tokens_folds_bias_and_activation(batch: int, tokens: int, d
     gemm = [op for op in converted.ops if op.type != OpType.RESHAPE]
     assert [op.type for op in gemm] == [OpType.GEMM] and len(gemm[0].inputs) == 3
     assert gemm[0].act == {"Relu": Act.RELU, "Gelu": Act.GELU, None: Act.NONE}[act]
+
+
+@pytest.mark.parametrize("case", ["resize_nearest", "resize_linear", "conv_transpose_s2",
+                                  "conv_transpose_s3_p"])
+def test_rows_wider_than_a_chunk(case: str) -> None:
+    """Output rows longer than the kernels' stack chunks (128 columns): RESIZE and CONV_TRANSPOSE
+    map columns a chunk at a time, and the chunk edges must not show."""
+    if case.startswith("resize"):
+        x = rand(3, 1, 2, 3, 97)
+        node = helper.make_node("Resize", ["x", "", "s"], ["y"], mode=case.split("_")[1],
+                                coordinate_transformation_mode="half_pixel")
+        consts = {"s": np.array([1, 1, 1.5, 2.9], np.float32)}
+    else:
+        x = rand(4, 1, 3, 2, 131)
+        strides, pads = ([2, 2], [0, 0, 0, 0]) if case.endswith("s2") else ([1, 3], [1, 2, 0, 1])
+        node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=strides, pads=pads)
+        consts = {"w": rand(5, 3, 2, 2, 5)}
+    converted = check(make_model([node], x.shape, consts), x)
+    assert converted.tensors[converted.output].dims[-1] > 256
