@@ -15,7 +15,7 @@ import onnx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from tests.engine.test_ops import check, convert_model, make_model, op_types, rand, seeds
 from tzinfer import native, tzm
@@ -800,3 +800,105 @@ def test_rows_wider_than_a_chunk(case: str) -> None:
         consts = {"w": rand(5, 3, 2, 2, 5)}
     converted = check(make_model([node], x.shape, consts), x)
     assert converted.tensors[converted.output].dims[-1] > 256
+
+
+# --- malformed nodes of the new ops ------------------------------------------------------------------
+
+
+@st.composite
+def odd_new_nodes(draw: st.DrawFn) -> tuple[onnx.NodeProto, dict[str, np.ndarray], int]:
+    """One node of the new ops with arbitrary (mostly invalid) attributes and constant operands."""
+    small = st.integers(-3, 5)
+    vec = st.lists(small, min_size=0, max_size=5).map(lambda v: np.array(v, np.int64))
+    fvec = st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.5, float("inf"), float("nan")]), min_size=0,
+                    max_size=5).map(lambda v: np.array(v, np.float32))
+    op = draw(st.sampled_from(["Resize", "Upsample", "Slice", "Split", "Gather", "ConvTranspose", "ReduceSum",
+                               "ReduceMax", "Pad", "Tile", "Expand", "DepthToSpace", "SpaceToDepth",
+                               "LayerNormalization", "InstanceNormalization", "Where", "MatMul", "Pow"]))
+    opset = draw(st.sampled_from([9, 11, 13, 18, 20]))
+    consts: dict[str, np.ndarray] = {}
+    inputs, attrs = ["x"], {}
+    if op == "Resize":
+        consts.update(s=draw(fvec), z=draw(vec))
+        inputs = ["x", "", "s"] if draw(st.booleans()) else ["x", "", "", "z"]
+        attrs = {"mode": draw(st.sampled_from(["nearest", "linear", "cubic", "bogus"])),
+                 "coordinate_transformation_mode": draw(st.sampled_from(["half_pixel", "align_corners",
+                                                                          "tf_crop_and_resize", "nope"])),
+                 "nearest_mode": draw(st.sampled_from(["floor", "ceil", "odd"]))}
+        if opset < 11:
+            inputs, attrs = ["x", "s"], {"mode": attrs["mode"]}
+    elif op == "Upsample":
+        consts["s"] = draw(fvec)
+        inputs, attrs = ["x", "s"], {"mode": draw(st.sampled_from(["nearest", "linear"]))}
+        opset = 9
+    elif op == "Slice":
+        consts.update(a=draw(vec), b=draw(vec), c=draw(vec), d=draw(vec))
+        inputs = ["x", "a", "b", "c", "d"][:draw(st.integers(3, 5))]
+    elif op == "Split":
+        attrs = {"axis": draw(small)}
+        consts["s"] = draw(vec)
+        if draw(st.booleans()) and opset >= 13:
+            inputs = ["x", "s"]
+        elif opset >= 18:
+            attrs["num_outputs"] = draw(small)
+    elif op == "Gather":
+        consts["i"] = draw(vec)
+        inputs, attrs = ["x", "i"], {"axis": draw(small)}
+    elif op == "ConvTranspose":
+        consts["w"] = rand(0, *draw(st.lists(st.integers(1, 3), min_size=4, max_size=4)))
+        pair = st.lists(small, min_size=2, max_size=2)
+        inputs = ["x", "w"]
+        attrs = {"strides": draw(pair), "dilations": draw(pair), "output_padding": draw(pair),
+                 "pads": draw(st.lists(small, min_size=4, max_size=4)), "group": draw(small)}
+        if draw(st.booleans()):
+            attrs["output_shape"] = draw(pair)
+    elif op in ("ReduceSum", "ReduceMax"):
+        consts["a"] = draw(vec)
+        attrs = {"keepdims": draw(st.integers(0, 1))}
+        if opset >= (13 if op == "ReduceSum" else 18):
+            inputs = ["x", "a"]
+        elif consts["a"].size:
+            attrs["axes"] = [int(v) for v in consts["a"]]
+    elif op == "Pad":
+        consts["p"] = draw(vec)
+        inputs, attrs = ["x", "p"], {"mode": draw(st.sampled_from(["constant", "reflect", "edge", "wrap"]))}
+    elif op in ("Tile", "Expand"):
+        consts["r"] = draw(vec)
+        inputs = ["x", "r"]
+    elif op in ("DepthToSpace", "SpaceToDepth"):
+        attrs = {"blocksize": draw(small)}
+        if op == "DepthToSpace":
+            attrs["mode"] = draw(st.sampled_from(["DCR", "CRD", "XYZ"]))
+    elif op in ("LayerNormalization", "InstanceNormalization"):
+        consts["s"] = rand(0, *draw(st.lists(st.integers(1, 4), max_size=3)))
+        inputs, attrs = ["x", "s", "s"], {"epsilon": draw(st.sampled_from([1e-5, 0.0, -1.0]))}
+        if op == "LayerNormalization":
+            attrs["axis"] = draw(small)
+            opset = 17
+    else:  # Where, MatMul, Pow with a constant of any small shape
+        consts["k"] = rand(0, *draw(st.lists(st.integers(1, 4), max_size=4)))
+        inputs = ["x", "x", "k"] if op == "Where" else ["x", "k"]
+    outputs = [f"o{i}" for i in range(max(1, attrs.get("num_outputs", 2) if op == "Split" else 1))]
+    if op == "Split" and attrs.get("num_outputs", 1) < 1:
+        outputs = ["o0"]
+    nodes = helper.make_node(op, inputs, outputs, **attrs)
+    return nodes, consts, opset
+
+
+@settings(max_examples=int(os.environ.get("TZINFER_OP_EXAMPLES", "25")) * 4, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(odd_new_nodes(), st.lists(st.integers(1, 5), min_size=4, max_size=4))
+def test_malformed_new_nodes_are_refused_or_valid(case: tuple, shape: list[int]) -> None:
+    """Whatever the attributes of the new ops, the converter either refuses with ConvertError or
+    writes a model the engine loads and runs: never another exception, never a file the loader
+    rejects."""
+    node, consts, opset = case
+    outputs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in node.output[:1]]
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              outputs, [numpy_helper.from_array(v, k) for k, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    try:
+        converted = convert_model(model)
+    except ConvertError:
+        return
+    native.load(tzm.write(converted)).run(np.zeros(shape, np.float32))

@@ -51,6 +51,12 @@ class Node:
     def attr(self, name: str, default: Any = None) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
         return self.attrs.get(name, default)
 
+    def required(self, name: str) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
+        """An attribute the op cannot do without; its absence is a malformed model."""
+        if name not in self.attrs:
+            raise ConvertError(f"{self.op_type} node '{self.name}': required attribute '{name}' is missing")
+        return self.attrs[name]
+
     def axis(self, value: int, rank: int) -> int:
         """An axis in -rank .. rank-1 as 0 .. rank-1; anything else is a malformed model."""
         if not -rank <= int(value) < rank:

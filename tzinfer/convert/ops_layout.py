@@ -132,7 +132,7 @@ def pad(ctx: Context, node: Node) -> None:
         if node.input(3):
             axes = [node.axis(a, rank) for a in ctx.const(node, 3, "axes").reshape(-1)]
     else:
-        pads, value = [int(p) for p in node.attr("pads")], float(node.attr("value", 0.0))
+        pads, value = [int(p) for p in node.required("pads")], float(node.attr("value", 0.0))
         axes = list(range(rank))
     if len(pads) != 2 * len(axes):
         raise ConvertError(f"Pad node '{node.name}': {len(pads)} pads for {len(axes)} axes")

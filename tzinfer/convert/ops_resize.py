@@ -136,7 +136,7 @@ def upsample(ctx: Context, node: Node) -> None:
     truncates."""
     node.check_attrs({"mode", "scales"} if ctx.opset < 9 else {"mode"})
     shape = ctx.shape(node.input(0))
-    scales = [float(s) for s in node.attr("scales")] if ctx.opset < 9 else _floats(ctx, node, 1)
+    scales = [float(s) for s in node.required("scales")] if ctx.opset < 9 else _floats(ctx, node, 1)
     out, scale = _resolve(ctx, node, shape, scales, None)
     _emit(ctx, node, _mode(node), ResizeCoord.ASYMMETRIC, ResizeRound.SIMPLE, out, scale)
 

@@ -36,7 +36,7 @@ def slice_(ctx: Context, node: Node) -> None:
     rank = len(shape)
     if ctx.opset < 10:
         node.check_attrs({"starts", "ends", "axes"})
-        begins, ends = [int(v) for v in node.attr("starts")], [int(v) for v in node.attr("ends")]
+        begins, ends = [int(v) for v in node.required("starts")], [int(v) for v in node.required("ends")]
         axes = [int(v) for v in node.attr("axes", range(len(begins)))]
         steps = [1] * len(begins)
     else:
