@@ -3,7 +3,8 @@ converted by `tzinfer convert` into .tzm files (no pretrained weights, a few KB 
 
 Together the graphs make the converter emit every op type, every fused activation, every BINARY
 kind, the conv variants (im2col with scratch, depthwise, grouped, dilated, strided, padded), pools
-in floor and ceil mode with and without count_include_pad, and in-place plans. Shapes are kept
+in floor and ceil mode with and without count_include_pad, in-place plans, and a model with several
+inputs and outputs. Shapes are kept
 tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
 
     .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
@@ -23,7 +24,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tzinfer import tzm
 from tzinfer.convert import convert
 
-OPSET = 13
+OPSET = 14  # HardSwish exists from opset 14 on
 
 
 class Graph:
@@ -47,9 +48,16 @@ class Graph:
         return output
 
     def model(self, x_shape: list[int], y: str, opset: int = OPSET) -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, "seed", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                        x_shape)],
-                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], self.inits)
+        return self.model_io({"x": x_shape}, [y], opset)
+
+    def model_io(self, inputs: dict[str, list[int]], outputs: list[str],
+                 opset: int = OPSET) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "seed",
+                                  [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape)
+                                   for x, shape in inputs.items()],
+                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)
+                                   for y in outputs],
+                                  self.inits)
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
@@ -121,6 +129,21 @@ def matmul_tanh() -> onnx.ModelProto:
                                        g.weight("b1", 5)], "ab1")], "t1")
     b = g.node("Relu", [g.node("MatMul", ["x", g.weight("w2", 6, 5)], "mm2")], "r2")
     return g.model([3, 6], g.node("Add", [a, b], "y"))
+
+
+def multi_io() -> onnx.ModelProto:
+    """Two inputs and three outputs: a conv map through a sigmoid, a GEMM head over the pooled map
+    and the second input, and that input's ReLU, which the head reads too (an output read by a
+    later op, so the plan keeps it live to the end)."""
+    g = Graph(6)
+    h = g.node("Conv", ["x", g.weight("w1", 3, 2, 3, 3), g.weight("b1", 3)], "c1", kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1])
+    maps = g.node("Sigmoid", [h], "maps")
+    pooled = g.node("Flatten", [g.node("GlobalAveragePool", [h], "g1")], "f1")
+    side = g.node("Relu", ["s"], "side")
+    h = g.node("Concat", [pooled, side], "cat", axis=1)
+    head = g.node("Gemm", [h, g.weight("w2", 4, 5), g.weight("b2", 4)], "head", transB=1)
+    return g.model_io({"x": [1, 2, 4, 4], "s": [1, 2]}, [head, maps, side])
 
 
 def conv(c: int, m: int, group: int, k: tuple[int, int], stride: int, pads: list[int], dilation: int,
@@ -243,6 +266,7 @@ SEEDS: dict[str, Callable[[], onnx.ModelProto]] = {
     "grouped_acts": grouped_acts,
     "broadcast_layout": broadcast_layout,
     "matmul_tanh": matmul_tanh,
+    "multi_io": multi_io,
     "high_rank": high_rank,
     # name: C, M, group, kernel, stride, pads (t, l, b, r), dilation, input H x W
     "conv_1x1_stride2": conv(3, 5, 1, (1, 1), 2, [0, 0, 0, 0], 1, (5, 6)),

@@ -1,4 +1,5 @@
-/* Numeric constants of the .tzm v1 format (docs/model-format.md); tzinfer/tzm.py mirrors them. */
+/* Numeric constants of the .tzm v2 format (docs/model-format.md). tzinfer/tzm.py reads the
+ * `#define STL_...` lines of this file for the layout, so each number is written here once. */
 #ifndef STL_FORMAT_H
 #define STL_FORMAT_H
 
@@ -6,14 +7,43 @@
 #error "S-Tinylib maps the little-endian .tzm records in place; big-endian hosts are not supported"
 #endif
 
+#define STL_VERSION_MAJOR 2u
+#define STL_VERSION_MINOR 0u
 #define STL_HEADER_SIZE 128u
 #define STL_TENSOR_RECORD 40u
 #define STL_OP_RECORD 80u
+#define STL_BINDING_RECORD 16u
+#define STL_SOURCE_DIGEST 32u  /* SHA-256 of the ONNX file the model was converted from */
 #define STL_ALIGN 16u
 #define STL_MAX_COUNT 65535u   /* cap on n_tensors and n_ops: bounds the loader's work */
-/* The plan check has no memory to keep live ranges in and costs O(n_tensors × (n_ops + n_io)); this
- * cap keeps a hostile file's load under a second (real models are below 2^22). */
+#define STL_MAX_GRAPH_IO 255u  /* cap on n_inputs and on n_outputs: bounds the name checks */
+#define STL_MAX_NAME 255u      /* longest input or output name, in bytes */
+/* The plan check has no memory to keep live ranges in and costs O(n_tensors × (n_ops + n_io +
+ * n_inputs + n_outputs)); this cap keeps a hostile file's load under a second (real models are
+ * below 2^22). */
 #define STL_MAX_PLAN_WORK (1ull << 27)
+
+/* Header field offsets (docs/model-format.md, "Header"); each field runs to the next one. */
+#define STL_HDR_MAGIC 0u
+#define STL_HDR_VERSION_MAJOR 8u
+#define STL_HDR_VERSION_MINOR 10u
+#define STL_HDR_FLAGS 12u
+#define STL_HDR_HEADER_SIZE 16u
+#define STL_HDR_N_TENSORS 20u
+#define STL_HDR_N_OPS 24u
+#define STL_HDR_N_IO 28u
+#define STL_HDR_N_INPUTS 32u
+#define STL_HDR_N_OUTPUTS 36u
+#define STL_HDR_ARENA_SIZE 40u
+#define STL_HDR_WEIGHTS_OFFSET 44u
+#define STL_HDR_WEIGHTS_SIZE 48u
+#define STL_HDR_BODY_SIZE 52u
+#define STL_HDR_BODY_SHA256 56u
+#define STL_HDR_NONCE 88u
+#define STL_HDR_TAG 100u
+#define STL_HDR_KEY_ID 116u
+#define STL_HDR_NAMES_SIZE 120u
+#define STL_HDR_RESERVED 124u
 #define STL_N_IATTR 12
 #define STL_N_FATTR 4
 

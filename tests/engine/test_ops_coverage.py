@@ -642,7 +642,7 @@ def test_depth_space(mode: str, block: int, c: int, hw: int, seed: int) -> None:
 @pytest.mark.parametrize("nodes, consts, opset, message", [
     ([helper.make_node("LSTM", ["x", "w", "r"], ["y"], name="lstm", hidden_size=2)],
      {"w": np.zeros((1, 8, 4), np.float32), "r": np.zeros((1, 8, 2), np.float32)}, 13,
-     "LSTM node 'lstm': recurrent layers (LSTM) are not supported"),
+     "LSTM node 'lstm': recurrent layers are not supported"),
     ([helper.make_node("Resize", ["x", "", "s"], ["y"], name="rc", mode="cubic")],
      {"s": np.array([1, 1, 2, 2], np.float32)}, 13, "Resize node 'rc': mode='cubic' is not supported"),
     ([helper.make_node("Resize", ["x", "r", "s"], ["y"], name="crop",
@@ -799,7 +799,7 @@ def test_rows_wider_than_a_chunk(case: str) -> None:
         node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=strides, pads=pads)
         consts = {"w": rand(5, 3, 2, 2, 5)}
     converted = check(make_model([node], x.shape, consts), x)
-    assert converted.tensors[converted.output].dims[-1] > 256
+    assert converted.tensors[converted.outputs[0].tensor].dims[-1] > 256
 
 
 # --- malformed nodes of the new ops ------------------------------------------------------------------

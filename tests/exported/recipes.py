@@ -102,6 +102,32 @@ def block_zoo_net() -> Any:  # noqa: ANN401
     return net.eval()
 
 
+def two_head_net() -> Any:  # noqa: ANN401
+    """Two inputs and three outputs, as detectors and multi-task nets have them: an image and a
+    vector of side information in; class scores (softmax over a linear head on the pooled features
+    and the side vector), a box map (sigmoid of a 1x1 conv over the features) and the pooled
+    features themselves (an output the heads also read) out, in that order."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(),
+                                      nn.Conv2d(8, 8, 3, 1, 1), nn.ReLU())
+            self.classes = nn.Linear(8 + 4, 5)
+            self.boxes = nn.Conv2d(8, 4, 1)
+
+        def forward(self, image: torch.Tensor, side: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            features = self.body(image)
+            pooled = torch.flatten(nn.functional.adaptive_avg_pool2d(features, 1), 1)
+            scores = torch.softmax(self.classes(torch.cat([pooled, side], 1)), dim=1)
+            return scores, torch.sigmoid(self.boxes(features)), pooled
+
+    torch.manual_seed(2)
+    return Net().eval()
+
+
 def yolo_like() -> Any:  # noqa: ANN401
     """A YOLOv8n-like detector at 1/16 width: Conv-BN-SiLU, C2f blocks (Split into two halves,
     bottlenecks, Concat), SPPF (three chained max pools), an FPN neck with nearest Upsample and
@@ -449,4 +475,7 @@ EXPORTS = (
     *(Export(f"{name}_dynamo_opset18", FAMILIES[name][0], (FAMILIES[name][1],), 18, dynamo=True)
       for name in DYNAMO_FAMILIES),
     Export("vit_tiny_gelu_tanh_opset20", lambda: vit_tiny("tanh"), ((1, 3, 32, 32),), 20),
+    *(Export(f"two_head_net_opset{opset}", two_head_net, ((1, 3, 16, 16), (1, 4)), opset,
+             input_names=("image", "side"), output_names=("scores", "boxes", "features"))
+      for opset in (13, 17)),
 )

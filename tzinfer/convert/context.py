@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from tzinfer.convert.errors import ConvertError, UnsupportedError
+from tzinfer.convert.errors import Blocker, ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph, Op
 from tzinfer.tzm import Act, OpType
 
@@ -39,14 +39,10 @@ class Node:
         return cls(proto.op_type, proto.name or f"{proto.op_type}#{index}", list(proto.input),
                    list(proto.output), attrs)
 
-    def unsupported(self, what: str) -> UnsupportedError:
-        return UnsupportedError(f"{self.op_type} node '{self.name}': {what}")
-
-    def check_attrs(self, known: Iterable[str]) -> None:
-        """Refuse attributes the handler does not interpret, rather than silently ignore them."""
-        unknown = sorted(set(self.attrs) - set(known))
-        if unknown:
-            raise self.unsupported(f"unsupported attribute '{unknown[0]}'")
+    def unsupported(self, what: str, fix: str = "") -> UnsupportedError:
+        """The error a handler raises for what the engine lacks: `what` is the reason (say which
+        value or operand, e.g. "mode='reflect'"), `fix` what is supported instead."""
+        return UnsupportedError(Blocker(self.op_type, self.name, what, fix))
 
     def attr(self, name: str, default: Any = None) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
         return self.attrs.get(name, default)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.ops_linear import float_const
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import OpType
 
 
@@ -18,8 +19,6 @@ def _pair(node: Node, name: str, default: int) -> list[int]:
 
 
 def conv_transpose(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
-                      "pads", "strides"})
     shape = ctx.shape(node.input(0))
     w = float_const(ctx, node, 1, "weights")
     if len(shape) != 4 or w.ndim != 4:
@@ -83,4 +82,9 @@ def conv_transpose(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.CONV_TRANSPOSE, inputs, (n, w.shape[1] * group, *out), attrs)
 
 
-HANDLERS = {"ConvTranspose": conv_transpose}
+OPS = (
+    OpSpec("ConvTranspose", conv_transpose, {"auto_pad", "dilations", "group", "kernel_shape",
+                                             "output_padding", "output_shape", "pads", "strides"},
+           notes="2-D over NCHW, constant weights; groups, strides, dilations, pads, output_padding, "
+                 "output_shape, auto_pad; a following BatchNormalization or activation is fused"),
+)

@@ -7,6 +7,7 @@ import numpy as np
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, OpType
 
 
@@ -31,7 +32,6 @@ def _reshape_to(ctx: Context, node: Node, shape: tuple[int, ...]) -> None:
 
 
 def reshape(ctx: Context, node: Node) -> None:
-    node.check_attrs({"allowzero"})
     src = ctx.shape(node.input(0))
     target = [int(d) for d in ctx.const(node, 1, "shape").reshape(-1)]
     if not node.attr("allowzero", 0):  # 0 copies the input's dim at the same index
@@ -48,14 +48,12 @@ def reshape(ctx: Context, node: Node) -> None:
 
 
 def flatten(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shape = ctx.shape(node.input(0))
     axis = node.axis(node.attr("axis", 1), len(shape) + 1)  # axis = rank is allowed: [N..., 1]
     _reshape_to(ctx, node, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
 
 
 def squeeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = ctx.shape(node.input(0))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -68,7 +66,6 @@ def squeeze(ctx: Context, node: Node) -> None:
 
 
 def unsqueeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = list(ctx.shape(node.input(0)))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -81,7 +78,6 @@ def unsqueeze(ctx: Context, node: Node) -> None:
 
 def transpose(ctx: Context, node: Node) -> None:
     """A transpose that only moves size-1 dims keeps the bytes in order: it becomes a reshape."""
-    node.check_attrs({"perm"})
     shape = ctx.shape(node.input(0))
     perm = [int(p) for p in node.attr("perm", list(range(len(shape)))[::-1])]
     if sorted(perm) != list(range(len(shape))):
@@ -95,7 +91,6 @@ def transpose(ctx: Context, node: Node) -> None:
 
 
 def concat(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shapes = [ctx.shape(v) for v in node.inputs]
     rank = len(shapes[0])
     axis = node.axis(node.attr("axis", 1), rank)
@@ -118,7 +113,6 @@ def concat(ctx: Context, node: Node) -> None:
 def pad(ctx: Context, node: Node) -> None:
     """Pad in constant, reflect or edge mode; pads and value are attributes before opset 11 and
     inputs from 11 on (axes from 18). Negative pads crop: a SLICE first."""
-    node.check_attrs({"mode"} if ctx.opset >= 11 else {"mode", "pads", "value"})
     mode = node.attr("mode", "constant")
     op_type = {"constant": OpType.PAD, "edge": OpType.PAD_EDGE, "reflect": OpType.PAD_REFLECT}.get(mode)
     if op_type is None:
@@ -168,7 +162,6 @@ def softmax(ctx: Context, node: Node) -> None:
     """Softmax and LogSoftmax. Before opset 13 they flatten to 2-D at `axis` (default 1) and
     normalise the trailing block; that is a single-axis softmax only when axis is the last dim, so
     other axes go through a reshape. From 13 on it is single-axis (default -1)."""
-    node.check_attrs({"axis"})
     x = node.input(0)
     shape = ctx.shape(x)
     log = int(node.op_type == "LogSoftmax")
@@ -183,13 +176,11 @@ def softmax(ctx: Context, node: Node) -> None:
 
 
 def identity(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
 def dropout(ctx: Context, node: Node) -> None:
     """Inference-mode Dropout is the identity."""
-    node.check_attrs({"ratio", "seed"})
     if node.input(2) and bool(ctx.const(node, 2, "training_mode").reshape(-1)[0]):
         raise node.unsupported("training_mode=true is not supported")
     if len(node.outputs) > 1 and node.outputs[1]:
@@ -197,7 +188,18 @@ def dropout(ctx: Context, node: Node) -> None:
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
-HANDLERS = {"Reshape": reshape, "Flatten": flatten, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
-            "Transpose": transpose, "Concat": concat, "Pad": pad, "Softmax": softmax,
-            "LogSoftmax": softmax, "Identity": identity,
-            "Dropout": dropout}
+OPS = (
+    OpSpec("Reshape", reshape, {"allowzero"}, notes="constant target shape"),
+    OpSpec("Flatten", flatten, {"axis"}, notes="any axis"),
+    OpSpec("Squeeze", squeeze, {"axes"}, notes="constant axes"),
+    OpSpec("Unsqueeze", unsqueeze, {"axes"}, notes="constant axes"),
+    OpSpec("Transpose", transpose, {"perm"}, notes="up to 6 dims; moving only size-1 dims is a reshape"),
+    OpSpec("Concat", concat, {"axis"}, notes="any axis; constant operands allowed"),
+    OpSpec("Pad", pad, {"mode", "pads", "value"},
+           notes="modes constant, edge and reflect (wrap refused); constant pads and axes; negative pads "
+                 "crop"),
+    OpSpec("Softmax", softmax, {"axis"}, notes="any axis (opset < 13 semantics are rewritten)"),
+    OpSpec("LogSoftmax", softmax, {"axis"}, notes="any axis (opset < 13 semantics are rewritten)"),
+    OpSpec("Identity", identity, notes="vanishes"),
+    OpSpec("Dropout", dropout, {"ratio", "seed"}, notes="inference mode, no mask output; vanishes"),
+)

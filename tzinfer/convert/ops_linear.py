@@ -8,6 +8,7 @@ from tzinfer.convert import affine, spatial
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.graph import Op
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, BinaryKind, OpType
 
 
@@ -19,7 +20,6 @@ def float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
 
 
 def conv(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
     x_shape = ctx.shape(node.input(0))
     if len(x_shape) != 4:
         raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
@@ -74,7 +74,6 @@ def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarra
 
 
 def gemm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"alpha", "beta", "transA", "transB"})
     a_shape = ctx.shape(node.input(0))
     if ctx.is_const(node.input(0)) or len(a_shape) != 2:
         raise node.unsupported("the left operand must be a 2-D activation")
@@ -116,7 +115,6 @@ def matmul(ctx: Context, node: Node) -> None:
     """MatMul: an activation times a 2-D constant is a GEMM over the flattened rows; anything else
     (two activations as in attention, a constant left operand, batched constants) is MATMUL, with
     numpy's rules: batch dims broadcast, a 1-D operand is a row (left) or column (right) vector."""
-    node.check_attrs(())
     a_value, b_value = node.input(0), node.input(1)
     a_shape, b_shape = ctx.shape(a_value), ctx.shape(b_value)
     if not a_shape or not b_shape or a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else 0]:
@@ -152,7 +150,6 @@ def matmul(ctx: Context, node: Node) -> None:
 
 
 def batch_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial"})
     if node.attr("training_mode", 0) or node.attr("spatial", 1) != 1:
         raise node.unsupported("only inference-mode, spatial batch normalization is supported")
     if len([o for o in node.outputs if o]) > 1:
@@ -174,4 +171,15 @@ def batch_norm(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.BINARY, [scaled, shift_name], shape, [BinaryKind.ADD])
 
 
-HANDLERS = {"Conv": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm}
+OPS = (
+    OpSpec("Conv", conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+           notes="2-D over NCHW with constant weights: groups, depthwise, dilation, strides, "
+                 "explicit/SAME/VALID pads; a zero Pad before it becomes its padding; BatchNormalization, "
+                 "per-channel Add/Sub/Mul and an activation after it are fused"),
+    OpSpec("Gemm", gemm, {"alpha", "beta", "transA", "transB"},
+           notes="A a 2-D activation, B constant; C constant or an activation (beta 1)"),
+    OpSpec("MatMul", matmul, notes="any operands (two activations as in attention), batch dims broadcast, "
+           "1-D operands; an activation times a 2-D constant is a GEMM"),
+    OpSpec("BatchNormalization", batch_norm, {"epsilon", "momentum", "training_mode", "spatial"},
+           notes="inference mode; folded into the preceding Conv/Gemm, else a scale and shift"),
+)

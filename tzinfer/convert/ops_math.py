@@ -16,6 +16,7 @@ from onnx import helper
 from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.ops_elementwise import activation
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import Act, BinaryKind, OpType
 
 _UNARY = {"Exp": Act.EXP, "Log": Act.LOG, "Sqrt": Act.SQRT, "Abs": Act.ABS, "Neg": Act.NEG,
@@ -29,14 +30,12 @@ _INTEGER_TYPES = {getattr(onnx.TensorProto, t) for t in ("INT8", "INT16", "INT32
 
 def _unary(act: Act) -> Handler:
     def handler(ctx: Context, node: Node) -> None:
-        node.check_attrs(())
         activation(ctx, node, act)
     return handler
 
 
 def gelu(ctx: Context, node: Node) -> None:
     """Gelu (opset 20): the exact form with erf, or approximate="tanh"."""
-    node.check_attrs({"approximate"})
     approximate = node.attr("approximate", "none")
     if approximate not in ("none", "tanh"):
         raise ConvertError(f"Gelu node '{node.name}': approximate={approximate!r} is not 'none' or 'tanh'")
@@ -51,13 +50,11 @@ def _binary(ctx: Context, node: Node, kind: BinaryKind, a: int = 0, b: int = 1,
 
 
 def compare(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     _binary(ctx, node, _COMPARE[node.op_type])
     ctx.booleans.add(node.outputs[0])
 
 
 def not_(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     activation(ctx, node, Act.NOT)
     ctx.booleans.add(node.outputs[0])
 
@@ -68,7 +65,6 @@ _VARIADIC = {"Max": BinaryKind.MAX, "Min": BinaryKind.MIN, "Sum": BinaryKind.ADD
 def variadic(ctx: Context, node: Node) -> None:
     """Max, Min, Sum and Mean of any number of broadcast inputs: a chain of BINARY ops (Mean then
     scales by 1/n)."""
-    node.check_attrs(())
     kind = _VARIADIC[node.op_type]
     count = len(node.inputs)
     if count == 1:
@@ -89,7 +85,6 @@ def power(ctx: Context, node: Node) -> None:
     """Pow. A constant scalar exponent becomes what exporters mean by it: 1 the identity, 2 a
     product x·x (LayerNorm's variance), 0.5 Sqrt, -1 Reciprocal; any other exponent is a BINARY POW
     (repeated squaring for integers, e^(y ln x) otherwise)."""
-    node.check_attrs(())
     base, exponent = node.input(0), node.input(1)
     if ctx.is_const(exponent) and ctx.consts[exponent].size == 1 and not ctx.is_const(base):
         e = float(ctx.consts[exponent].reshape(-1)[0])
@@ -109,14 +104,12 @@ def power(ctx: Context, node: Node) -> None:
 
 
 def where(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     shape = node.broadcast(*(ctx.shape(v) for v in node.inputs[:3]))
     ctx.emit(node, OpType.WHERE, [ctx.operand(node, i) for i in range(3)], shape)
 
 
 def cast(ctx: Context, node: Node) -> None:
     """Cast (and CastLike, whose target is its second input's type) of an activation."""
-    node.check_attrs({"to", "saturate"})
     x = node.input(0)
     if node.op_type == "Cast":
         to = node.attr("to")
@@ -142,8 +135,22 @@ def cast(ctx: Context, node: Node) -> None:
                            "activations are supported")
 
 
-HANDLERS: dict[str, Handler] = {
-    **{op: _unary(act) for op, act in _UNARY.items()}, **{op: compare for op in _COMPARE},
-    "Gelu": gelu, "Not": not_, **{op: variadic for op in _VARIADIC}, "Pow": power, "Where": where,
-    "Cast": cast, "CastLike": cast,
-}
+_UNARY_SINCE = {"Erf": 9, "Mish": 18}
+_COMPARE_SINCE = {"LessOrEqual": 12, "GreaterOrEqual": 12}
+_BOOL = "booleans are stored as float 0/1 (docs/model-format.md)"
+OPS = (
+    *(OpSpec(op, _unary(act), since=_UNARY_SINCE.get(op, 7), notes="element-wise (tinylibm); fused into the "
+             "producing op when it can be") for op, act in _UNARY.items()),
+    OpSpec("Gelu", gelu, {"approximate"}, since=20, notes="exact (erf) and tanh forms; the decomposed form "
+           "exporters write before opset 20 is recognised and fused"),
+    *(OpSpec(op, compare, since=_COMPARE_SINCE.get(op, 7), notes=f"numpy broadcasting; {_BOOL}")
+      for op in _COMPARE),
+    OpSpec("Not", not_, notes=_BOOL),
+    *(OpSpec(op, variadic, notes="any number of inputs, numpy broadcasting") for op in _VARIADIC),
+    OpSpec("Pow", power, notes="numpy broadcasting; constant exponents 1, 2, 0.5, -1 become x, x*x, Sqrt, "
+           "Reciprocal"),
+    OpSpec("Where", where, since=9, notes=f"numpy broadcasting; {_BOOL}"),
+    OpSpec("Cast", cast, {"to", "saturate"}, notes=f"to float (vanishes) or bool (x != 0); {_BOOL}; to an "
+           "integer type only from a boolean"),
+    OpSpec("CastLike", cast, {"saturate"}, since=15, notes="as Cast"),
+)

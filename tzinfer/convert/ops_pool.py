@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tzinfer.convert import spatial
 from tzinfer.convert.context import Context, Node
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import OpType
 
 
@@ -27,31 +28,33 @@ def _pool(ctx: Context, node: Node, op_type: OpType, extra: list[int]) -> None:
 
 
 def max_pool(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
-                      "strides"})
     if len(node.outputs) > 1 and node.outputs[1]:
         raise node.unsupported("the Indices output is not supported")
     _pool(ctx, node, OpType.MAXPOOL, [])
 
 
 def average_pool(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
-                      "strides"})
     _pool(ctx, node, OpType.AVGPOOL, [int(node.attr("count_include_pad", 0))])
 
 
 def global_average_pool(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     n, c, _, _ = _nchw(ctx, node)
     ctx.emit(node, OpType.GLOBAL_AVGPOOL, [ctx.tensor(node.input(0))], (n, c, 1, 1))
 
 
 def global_max_pool(ctx: Context, node: Node) -> None:
     """A max pool whose one window is the whole feature map."""
-    node.check_attrs(())
     n, c, h, w = _nchw(ctx, node)
     ctx.emit(node, OpType.MAXPOOL, [ctx.tensor(node.input(0))], (n, c, 1, 1), [h, w, 1, 1, 0, 0, 0, 0])
 
 
-HANDLERS = {"MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
-            "GlobalMaxPool": global_max_pool}
+_WINDOW = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"}
+OPS = (
+    OpSpec("MaxPool", max_pool, _WINDOW | {"dilations", "storage_order"},
+           notes="2-D over NCHW, dilation 1, pads smaller than the kernel, ceil_mode; not the Indices "
+                 "output"),
+    OpSpec("AveragePool", average_pool, _WINDOW | {"count_include_pad"},
+           notes="2-D over NCHW, dilation 1, pads smaller than the kernel, ceil_mode, count_include_pad"),
+    OpSpec("GlobalAveragePool", global_average_pool, notes="4-D NCHW"),
+    OpSpec("GlobalMaxPool", global_max_pool, notes="4-D NCHW"),
+)

@@ -12,6 +12,7 @@ import numpy as np
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.ops_elementwise import activation
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import Act, BinaryKind, OpType, ReduceKind
 
 _KINDS = {"ReduceMean": ReduceKind.MEAN, "ReduceSum": ReduceKind.SUM, "ReduceMax": ReduceKind.MAX,
@@ -27,7 +28,6 @@ def _axes_from_input(ctx: Context, node: Node) -> bool:
 
 def reduce(ctx: Context, node: Node) -> None:
     from_input = _axes_from_input(ctx, node)
-    node.check_attrs({"keepdims", "noop_with_empty_axes"} if from_input else {"axes", "keepdims"})
     shape = ctx.shape(node.input(0))
     if from_input:
         given = [int(a) for a in ctx.const(node, 1, "axes").reshape(-1)] if node.input(1) else []
@@ -98,7 +98,6 @@ def _normalize(ctx: Context, node: Node, axis: int, epsilon: float, scale: str, 
 
 
 def layer_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis", "epsilon", "stash_type"})
     if any(node.outputs[1:]):
         raise node.unsupported("the Mean and InvStdDev outputs (training) are not supported")
     shape = ctx.shape(node.input(0))
@@ -107,7 +106,6 @@ def layer_norm(ctx: Context, node: Node) -> None:
 
 
 def instance_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"epsilon"})
     shape = ctx.shape(node.input(0))
     if len(shape) < 3:
         raise ConvertError(f"InstanceNormalization node '{node.name}': input of rank {len(shape)}; needs "
@@ -116,5 +114,12 @@ def instance_norm(ctx: Context, node: Node) -> None:
     _normalize(ctx, node, 2, float(node.attr("epsilon", 1e-5)), node.input(1), node.input(2), per_channel)
 
 
-HANDLERS = {**{op: reduce for op in _KINDS}, "LayerNormalization": layer_norm,
-            "InstanceNormalization": instance_norm}
+OPS = (
+    *(OpSpec(op, reduce, {"axes", "keepdims", "noop_with_empty_axes"}, notes="any axes (attribute, or input "
+             "from opset 13 for ReduceSum and 18 for the others), keepdims, noop_with_empty_axes")
+      for op in _KINDS),
+    OpSpec("LayerNormalization", layer_norm, {"axis", "epsilon", "stash_type"}, since=17,
+           notes="any axis; not the Mean and InvStdDev outputs; the decomposed form exporters write before "
+                 "opset 17 is recognised and fused"),
+    OpSpec("InstanceNormalization", instance_norm, {"epsilon"}, notes="[N, C, spatial...]"),
+)

@@ -14,6 +14,7 @@ import numpy as np
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import OpType, ResizeCoord, ResizeMode, ResizeRound
 
 _COORDS = {"half_pixel": ResizeCoord.HALF_PIXEL, "pytorch_half_pixel": ResizeCoord.PYTORCH_HALF_PIXEL,
@@ -107,13 +108,9 @@ def _mode(node: Node) -> ResizeMode:
 def resize(ctx: Context, node: Node) -> None:
     shape = ctx.shape(node.input(0))
     if ctx.opset < 11:  # Resize-10: (X, scales), asymmetric coordinates, Upsample's rounding
-        node.check_attrs({"mode"})
         out, scale = _resolve(ctx, node, shape, _floats(ctx, node, 1), None)
         _emit(ctx, node, _mode(node), ResizeCoord.ASYMMETRIC, ResizeRound.SIMPLE, out, scale)
         return
-    node.check_attrs({"coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside",
-                      "extrapolation_value", "mode", "nearest_mode"} |
-                     ({"antialias", "axes", "keep_aspect_ratio_policy"} if ctx.opset >= 18 else set()))
     mode = _mode(node)
     coord_name = node.attr("coordinate_transformation_mode", "half_pixel")
     if coord_name == "tf_crop_and_resize":
@@ -134,11 +131,18 @@ def resize(ctx: Context, node: Node) -> None:
 def upsample(ctx: Context, node: Node) -> None:
     """Upsample-7 (scales attribute) and -9 (scales input): asymmetric coordinates; nearest
     truncates."""
-    node.check_attrs({"mode", "scales"} if ctx.opset < 9 else {"mode"})
     shape = ctx.shape(node.input(0))
     scales = [float(s) for s in node.required("scales")] if ctx.opset < 9 else _floats(ctx, node, 1)
     out, scale = _resolve(ctx, node, shape, scales, None)
     _emit(ctx, node, _mode(node), ResizeCoord.ASYMMETRIC, ResizeRound.SIMPLE, out, scale)
 
 
-HANDLERS = {"Resize": resize, "Upsample": upsample}
+OPS = (
+    OpSpec("Resize", resize, {"coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside",
+                              "extrapolation_value", "mode", "nearest_mode", "antialias", "axes",
+                              "keep_aspect_ratio_policy"}, since=10,
+           notes="nearest (every nearest_mode) and linear over the last two axes, scales or sizes, every "
+                 "coordinate_transformation_mode but tf_crop_and_resize, axes, keep_aspect_ratio_policy; "
+                 "cubic and antialiased downsampling refused"),
+    OpSpec("Upsample", upsample, {"mode", "scales"}, notes="nearest and linear over the last two axes"),
+)

@@ -1,10 +1,11 @@
-"""Expand and Tile (one TILE op), DepthToSpace and SpaceToDepth (a 6-D RESHAPE, TRANSPOSE,
-RESHAPE, as the ONNX spec defines them), and the recurrent layers, which are refused."""
+"""Expand and Tile (one TILE op), and DepthToSpace and SpaceToDepth (a 6-D RESHAPE, TRANSPOSE,
+RESHAPE, as the ONNX spec defines them)."""
 
 from __future__ import annotations
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, OpType
 
 
@@ -24,13 +25,11 @@ def _tile(ctx: Context, node: Node, out: tuple[int, ...]) -> None:
 
 
 def expand(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     target = tuple(int(d) for d in ctx.const(node, 1, "shape").reshape(-1))
     _tile(ctx, node, node.broadcast(ctx.shape(node.input(0)), target))
 
 
 def tile(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     shape = ctx.shape(node.input(0))
     repeats = [int(r) for r in ctx.const(node, 1, "repeats").reshape(-1)]
     if len(repeats) != len(shape) or min(repeats, default=1) < 1:
@@ -56,7 +55,6 @@ def _nchw_block(ctx: Context, node: Node) -> tuple[int, int, int, int, int]:
 
 
 def depth_to_space(ctx: Context, node: Node) -> None:
-    node.check_attrs({"blocksize", "mode"})
     n, c, h, w, b = _nchw_block(ctx, node)
     mode = node.attr("mode", "DCR")
     if c % (b * b) or mode not in ("DCR", "CRD"):
@@ -69,17 +67,15 @@ def depth_to_space(ctx: Context, node: Node) -> None:
 
 
 def space_to_depth(ctx: Context, node: Node) -> None:
-    node.check_attrs({"blocksize"})
     n, c, h, w, b = _nchw_block(ctx, node)
     if h % b or w % b:
         raise ConvertError(f"SpaceToDepth node '{node.name}': {h}x{w} is not a multiple of blocksize {b}")
     _rearrange(ctx, node, (n, c, h // b, b, w // b, b), [0, 3, 5, 1, 2, 4], (n, c * b * b, h // b, w // b))
 
 
-def recurrent(ctx: Context, node: Node) -> None:
-    raise node.unsupported(f"recurrent layers ({node.op_type}) are not supported yet; replace the "
-                           "recurrence by convolutions or attention, or run the model outside the TEE")
-
-
-HANDLERS = {"Expand": expand, "Tile": tile, "DepthToSpace": depth_to_space, "SpaceToDepth": space_to_depth,
-            "LSTM": recurrent, "GRU": recurrent, "RNN": recurrent}
+OPS = (
+    OpSpec("Expand", expand, since=8, notes="constant shape, numpy broadcasting to a higher rank"),
+    OpSpec("Tile", tile, notes="constant repeats"),
+    OpSpec("DepthToSpace", depth_to_space, {"blocksize", "mode"}, notes="DCR and CRD, 4-D"),
+    OpSpec("SpaceToDepth", space_to_depth, {"blocksize"}, notes="4-D"),
+)

@@ -7,6 +7,7 @@ import numpy as np
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, OpType
 
 #: Most pieces a Gather of scattered indices is split into (CONCAT takes at most 255 inputs).
@@ -35,12 +36,10 @@ def slice_(ctx: Context, node: Node) -> None:
     shape = ctx.shape(node.input(0))
     rank = len(shape)
     if ctx.opset < 10:
-        node.check_attrs({"starts", "ends", "axes"})
         begins, ends = [int(v) for v in node.required("starts")], [int(v) for v in node.required("ends")]
         axes = [int(v) for v in node.attr("axes", range(len(begins)))]
         steps = [1] * len(begins)
     else:
-        node.check_attrs(())
         begins, ends = _ints(ctx, node, 1, "starts"), _ints(ctx, node, 2, "ends")
         axes = _ints(ctx, node, 3, "axes") if node.input(3) else list(range(len(begins)))
         steps = _ints(ctx, node, 4, "steps") if node.input(4) else [1] * len(begins)
@@ -67,7 +66,6 @@ def slice_(ctx: Context, node: Node) -> None:
 def split(ctx: Context, node: Node) -> None:
     """Split: sizes from the `split` attribute (before opset 13) or input, equal parts, or
     num_outputs (opset 18, the last part smaller)."""
-    node.check_attrs({"axis", "split"} if ctx.opset < 13 else {"axis", "num_outputs"})
     shape = ctx.shape(node.input(0))
     axis = node.axis(node.attr("axis", 0), len(shape))
     outputs = node.outputs
@@ -126,7 +124,6 @@ def _runs(indices: list[int]) -> list[tuple[int, int, int]]:
 def gather(ctx: Context, node: Node) -> None:
     """Gather of an activation with constant indices: one SLICE per arithmetic run of the
     (flattened) indices, a CONCAT when there are several, and a RESHAPE to the ONNX shape."""
-    node.check_attrs({"axis"})
     shape = ctx.shape(node.input(0))
     axis = node.axis(node.attr("axis", 0), len(shape))
     if not ctx.is_const(node.input(1)):
@@ -163,4 +160,11 @@ def gather(ctx: Context, node: Node) -> None:
         ctx.emit(node, OpType.RESHAPE, [joined], final)
 
 
-HANDLERS = {"Slice": slice_, "Split": split, "Gather": gather}
+OPS = (
+    OpSpec("Slice", slice_, {"starts", "ends", "axes"},
+           notes="any axes, negative and out-of-range starts and ends, any steps; constant "
+                 "starts/ends/axes/steps"),
+    OpSpec("Split", split, {"axis", "split", "num_outputs"}, notes="any axis; sizes from the attribute or a "
+           "constant input, equal parts, or num_outputs"),
+    OpSpec("Gather", gather, {"axis"}, notes="any axis, constant indices of any shape (negative allowed)"),
+)

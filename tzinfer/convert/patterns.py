@@ -18,6 +18,16 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+#: The doc_string of a node a pattern made: the walk checks it against the opset that defines its
+#: op (FUSED_OPSETS), not the model's, which may predate the op.
+FUSED_DOC = "tzinfer: fused from its decomposed form"
+FUSED_OPSETS = {"LayerNormalization": 17, "Gelu": 20}
+
+
+def schema_opset(node: onnx.NodeProto, opset: int) -> int:
+    """The opset to check node against: the model's, or for a fused node the one defining its op."""
+    return max(opset, FUSED_OPSETS[node.op_type]) if node.doc_string == FUSED_DOC else opset
+
 
 def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     values = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -126,7 +136,9 @@ def _fuse_gelu(g: _Graph) -> None:
         if not ((other == x and _near(g.scalar(last), 0.5)) or (_near(g.scalar(other), 0.5) and last == x)):
             continue
         out = second.output[0]
-        gelu = helper.make_node("Gelu", [x], [out], name=f"{second.name or out}:gelu")
+        if x in g.consts:  # a constant pattern folds as written
+            continue
+        gelu = helper.make_node("Gelu", [x], [out], name=f"{second.name or out}:gelu", doc_string=FUSED_DOC)
         g.replace([scaled, erf, plus, first, second], gelu)
 
 
@@ -158,6 +170,9 @@ def _fuse_layer_norm(g: _Graph) -> None:
             continue
         if uses[sub.output[0]] != (3 if square.op_type == "Mul" else 2):
             continue
+        if sub.input[0] in consts:  # a constant pattern folds as written
+            continue
         fused = helper.make_node("LayerNormalization", [sub.input[0]], [div.output[0]],
-                                 name=f"{div.name or div.output[0]}:layer_norm", axis=axes[0], epsilon=eps)
+                                 name=f"{div.name or div.output[0]}:layer_norm", axis=axes[0], epsilon=eps,
+                                 doc_string=FUSED_DOC)
         g.replace([mean, sub, square, var, add, sqrt, div], fused)

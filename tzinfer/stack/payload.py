@@ -232,7 +232,7 @@ def convert_exported_models(stack: QemuStack) -> dict[str, Path]:
             tzm.parent.mkdir(parents=True, exist_ok=True)
             tzm.write_bytes(write(emitted.model))
             sample.parent.mkdir(parents=True, exist_ok=True)
-            np.save(sample, exported_input(name, emitted.model.tensors[emitted.model.input].dims))
+            np.save(sample, exported_input(name, emitted.model.tensors[emitted.model.inputs[0].tensor].dims))
             stamp.done()
             console.print(f"[green]✓[/] converted {name} ({tzm.stat().st_size / 1e3:.0f} kB)")
         models[name] = tzm
