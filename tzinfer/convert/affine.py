@@ -36,12 +36,7 @@ def try_fold(ctx: Context, node: Node, value: str, scale: np.ndarray | float,
     if op is None or op.act != Act.NONE or op.type not in (OpType.CONV, OpType.GEMM, OpType.CONV_TRANSPOSE):
         return False
     out_shape = ctx.graph.shape(op.output)
-    a, b = per_channel(scale, out_shape), per_channel(shift, out_shape)
-    if a is None or b is None:
-        return False
-    _fold(ctx, node, op, a, b)
-    ctx.alias(node, node.outputs[0], value)
-    return True
+    return _fold(ctx, node, value, op, per_channel(scale, out_shape), per_channel(shift, out_shape))
 
 
 def _fold_through_rows(ctx: Context, node: Node, value: str, reshape: Op, scale: np.ndarray | float,
@@ -55,12 +50,7 @@ def _fold_through_rows(ctx: Context, node: Node, value: str, reshape: Op, scale:
     n = ctx.graph.shape(gemm.output)[1]
     if not shape or shape[-1] != n:
         return False
-    a, b = along_last_axis(scale, shape), along_last_axis(shift, shape)
-    if a is None or b is None:
-        return False
-    _fold(ctx, node, gemm, a, b)
-    ctx.alias(node, node.outputs[0], value)
-    return True
+    return _fold(ctx, node, value, gemm, along_last_axis(scale, shape), along_last_axis(shift, shape))
 
 
 def along_last_axis(value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -72,8 +62,11 @@ def along_last_axis(value: np.ndarray | float, shape: tuple[int, ...]) -> np.nda
     return np.broadcast_to(array.reshape(-1), (shape[-1],)).copy()
 
 
-def _fold(ctx: Context, node: Node, op: Op, a: np.ndarray, b: np.ndarray) -> None:
-    """Rewrite op's weights and bias so that it computes a * (its output) + b per output channel."""
+def _fold(ctx: Context, node: Node, value: str, op: Op, a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Rewrite op's weights and bias so that it computes a * (its output) + b per output channel,
+    and make node's output value's alias; False (nothing changed) when a or b is None."""
+    if a is None or b is None:
+        return False
     graph = ctx.graph
     if not np.all(a == 1.0):
         w = graph.tensors[op.inputs[1]].data.astype(np.float64)
@@ -88,3 +81,5 @@ def _fold(ctx: Context, node: Node, op: Op, a: np.ndarray, b: np.ndarray) -> Non
     bias = graph.tensors[op.inputs[2]].data.astype(np.float64) if len(op.inputs) > 2 else 0.0
     bias_name = graph.add_const(bias * a + b, f"{node.name}:folded_bias")
     op.inputs[2:] = [bias_name]
+    ctx.alias(node, node.outputs[0], value)
+    return True
