@@ -2,7 +2,7 @@
 
 Both run single-threaded, after a warm-up, alternating run by run so that frequency changes and
 background load hit both alike; the medians are reported. ORT's session is the one every reference
-output comes from (tzinfer.fixtures.ort): one intra-op and one inter-op thread, and ORT's default
+output comes from (tzinfer.ort): one intra-op and one inter-op thread, and ORT's default
 sequential execution mode."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from tzinfer import native, report, tzm
-from tzinfer.fixtures.ort import reference_session
+from tzinfer.extras import MissingExtra
 from tzinfer.hashing import sha256_file
+from tzinfer.ort import reference_session
 
 WARMUP_RUNS = 5
 
@@ -48,6 +49,8 @@ def bench(tzm_path: Path, onnx_path: Path, runs: int = 50) -> dict[str, Any]:
     model = tzm.read(data)
     try:
         session = reference_session(onnx_path)
+    except MissingExtra:
+        raise
     except Exception as e:  # onnxruntime's pybind errors share no useful base class
         raise BenchError(f"ONNX Runtime cannot load {onnx_path}: {str(e).strip().splitlines()[0]}") from None
     rng = np.random.default_rng(0)

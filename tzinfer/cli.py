@@ -234,6 +234,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tzinfer` console script."""
     from tzinfer.convert import UnsupportedError
+    from tzinfer.extras import MissingExtra
     from tzinfer.native import EngineError
     from tzinfer.tzm import TzmError
 
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"{e.filename}: no such file")
     except TzmError as e:
         _fail(f"{args.model}: {e}")
-    except (ValueError, OSError, EngineError) as e:
+    except (ValueError, OSError, EngineError, MissingExtra) as e:
         _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
     except Exception as e:  # a bug, but the contract is one line, never a traceback
         _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "

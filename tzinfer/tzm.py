@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cache
 
-from tzinfer import REPO_ROOT
+from tzinfer.sources import c_file
 
-FORMAT_H = REPO_ROOT / "stinylib" / "src" / "format.h"
+FORMAT_H = c_file("stinylib/src/format.h")
 
 
 @cache
