@@ -11,7 +11,7 @@
  *   tzinfer-run --provision-key KEYFILE --key-id ID   (store a model key in the TA)
  *   tzinfer-run --delete-key ID                       (remove it, e.g. after rotation)
  *
- * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
+ * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke qemu.bench).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,7 +67,7 @@ static void usage(FILE *out)
 		"  --world W          secure: in the OP-TEE TA (default); normal: the same engine in\n"
 		"                     this process, unprotected (benchmark baseline)\n"
 		"  --reload-each-run  send the model to the TA again before every inference (the\n"
-		"                     SmartZone-style baseline of invoke bench-qemu)\n"
+		"                     SmartZone-style baseline of invoke qemu.bench)\n"
 		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
 		"       tzinfer-run --provision-key KEYFILE --key-id ID | --delete-key ID\n"
 		"  --provision-key F  store the 32-byte model key in F in the TA's secure storage\n"

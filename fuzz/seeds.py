@@ -7,7 +7,7 @@ in floor and ceil mode with and without count_include_pad, in-place plans, and a
 inputs and outputs. Shapes are kept
 tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
 
-    .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
+    .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz.corpus)
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The secure stack in use: `invoke demo` (one classification inside OP-TEE) and
-`invoke bench-qemu` (the TA against the same engine in the normal world, and against re-sending
+`invoke qemu.bench` (the TA against the same engine in the normal world, and against re-sending
 the model for every inference), both in one QEMU VM."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ tzinfer.memmap derives (OP-TEE CFG_* flags, TF-A make flags, config.txt lines) a
 `meta-tzinfer/conf/include/tzinfer-memory-<board>.inc` and committed. Each assignment carries
 the bitbake MACHINE override of the board, so a recipe may require every board's file and only
 the matching machine picks the values up. tests/layer checks the committed files are current;
-`invoke yocto-memconf` rewrites them.
+`invoke yocto.memconf` rewrites them.
 """
 
 from __future__ import annotations
