@@ -9,8 +9,10 @@
 - the Raspberry Pi config.txt lines (`config_txt_lines()`: gpu_mem, kernel_address, device tree),
 - and checks them (`check_no_overlap()`).
 
-Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer) take their values
-from here, so a board's layout is changed in exactly one file.
+Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer, through the includes
+tzinfer/yocto/memconf.py generates) take their values from here. The one restatement: the TF-A
+patches write the platform_def.h values themselves, so a layout change edits them too, and
+tests/test_memmap.py fails until they agree with `tfa_defines()`.
 """
 
 from __future__ import annotations

@@ -108,7 +108,8 @@ def ta_data_size(stack: QemuStack) -> int:
 def build_ta(stack: QemuStack, test_hooks: bool = False) -> Path:
     """Cross-build the TA (or its test build) with the stack's dev kit; returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
-        raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first (invoke stack)")
+        raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first "
+                         "(invoke qemu.build)")
     out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
                        else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
