@@ -2,6 +2,7 @@
 README and the design card use kept as top-level aliases of the same tasks."""
 
 import importlib.util
+import subprocess
 
 from invoke import Collection
 
@@ -34,3 +35,19 @@ def test_each_area_has_its_namespace() -> None:
     assert ns["fuzz"] is ns["fuzz.run"]  # `invoke fuzz` still fuzzes
     # No task of a namespaced area is left at the top level under its old flat name.
     assert not {"build-qemu", "bench-qemu", "fuzz-corpus", "yocto-memconf", "console"} & set(ns.tasks)
+
+
+#: Words that follow "invoke" in Python and prose, not task names (`from invoke import`, "invoke tasks").
+NOT_TASKS = {"import", "task", "tasks", "entry"}
+
+
+def test_every_task_the_repository_names_exists() -> None:
+    """Docs, comments and messages name tasks as `invoke NAME`; a renamed or removed task fails here
+    with the file and line to fix."""
+    ns = _collection()
+    known = set(ns.task_names) | set(ns.collections)
+    named = r"invoke [a-z][a-z0-9.-]*[a-z0-9]"
+    listed = subprocess.run(["git", "-C", str(REPO_ROOT), "grep", "-n", "-o", "-E", named, "--", ":!*.onnx"],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    stale = [line for line in listed if line.rsplit("invoke ", 1)[1] not in known | NOT_TASKS]
+    assert not stale, "tasks that do not exist (see `invoke --list`):\n" + "\n".join(stale)
