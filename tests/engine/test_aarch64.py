@@ -7,8 +7,19 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import helper
 
+from tests.engine.test_ops import (
+    DEPTHWISE_GEOMETRIES,
+    TAPS_GEOMETRIES,
+    depthwise_model,
+    make_model,
+    rand,
+    saved,
+    taps_model,
+)
 from tzinfer import BUILD_DIR, REPO_ROOT, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
@@ -23,10 +34,8 @@ def stl_run() -> Path:
     return STL_RUN
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2"])
-def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: Path, model: str) -> None:
-    data = tzm.write(convert(fixtures.onnx(model)).model)
+def assert_matches_host(stl_run: Path, data: bytes, tmp_path: Path) -> None:
+    """The model's output from stl-run under qemu-aarch64 is the host library's within 1e-5."""
     host = native.load(data)
     x = np.random.default_rng(7).standard_normal(host.input_shape).astype(np.float32)
     (tmp_path / "m.tzm").write_bytes(data)
@@ -40,6 +49,44 @@ def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: P
     y_host = host.run(x).ravel()
     assert y_arm.shape == y_host.shape
     assert np.abs(y_arm - y_host).max() <= 1e-5 * max(1.0, float(np.abs(y_host).max()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2"])
+def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: Path, model: str) -> None:
+    assert_matches_host(stl_run, tzm.write(convert(fixtures.onnx(model)).model), tmp_path)
+
+
+def _pointwise(c: int, m: int, hw: int) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1, 1])
+    relu = helper.make_node("Clip", ["c", "lo", "hi"], ["y"])
+    bounds = {"lo": np.array(-0.5, np.float32), "hi": np.array(0.5, np.float32)}
+    return make_model([node, relu], (1, c, hw, hw), {"w": rand(4, m, c, 1, 1), "b": rand(5, m), **bounds})
+
+
+def _gemm(m: int, k: int, n: int) -> onnx.ModelProto:
+    node = helper.make_node("Gemm", ["x", "w", "b"], ["y"])
+    return make_model([node], (m, k), {"w": rand(6, k, n), "b": rand(7, n)})
+
+
+#: The NEON kernels' edge cases: row counts below a tile (m % 4), partial column tiles, depths with
+#: a remainder of k % 4, and the depthwise and implicit-GEMM geometries of the host op tests.
+KERNEL_MODELS = {
+    **{f"depthwise{i}": (depthwise_model, g) for i, g in enumerate(DEPTHWISE_GEOMETRIES)},
+    **{f"taps{i}": (taps_model, g) for i, g in enumerate(TAPS_GEOMETRIES)},
+    "pointwise_m7_k5_p49": (_pointwise, (5, 7, 7)),
+    "pointwise_m18_k33_p100": (_pointwise, (33, 18, 10)),
+    "pointwise_m4_k16_p1024": (_pointwise, (16, 4, 32)),
+    "gemm_5x37x50": (_gemm, (5, 37, 50)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_MODELS))
+def test_aarch64_kernels_match_host(stl_run: Path, tmp_path: Path, name: str) -> None:
+    build, args = KERNEL_MODELS[name]
+    with saved(build(*args)) as path:
+        data = tzm.write(convert(path).model)
+    assert_matches_host(stl_run, data, tmp_path)
 
 
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:

@@ -135,8 +135,10 @@ def test_conv(case: dict) -> None:
     assert converted.ops[0].act == (ACTIVATIONS[case["act"]][1] if case["act"] else Act.NONE)
 
 
-@pytest.mark.parametrize("c, mult, hw, k, stride, dilation, pads", [
-    (5, 1, (7, 7), 3, 1, 1, [1, 1, 1, 1]),         # rows narrower than half a vector (flat split)
+#: Depthwise convs (channels, multiplier, input HxW, kernel, stride, dilation, pads) that reach the
+#: kernel's splits, stride phases and tap tables; the aarch64 test runs them too.
+DEPTHWISE_GEOMETRIES = [
+    (5, 1, (7, 7), 3, 1, 1, [1, 1, 1, 1]),         # rows of a single partial vector
     (3, 1, (14, 14), 3, 2, 1, [1, 1, 1, 1]),       # MobileNet stride 2
     (3, 1, (57, 75), 3, 2, 1, [0, 1, 1, 0]),       # stride 2, odd sizes, several vectors per row
     (2, 1, (40, 130), 3, 1, 1, [1, 1, 1, 1]),      # several vectors per row, last one partial
@@ -146,25 +148,36 @@ def test_conv(case: dict) -> None:
     (2, 1, (21, 19), 9, 1, 1, [4, 4, 0, 4]),       # 81 taps: offsets computed per chunk of taps
     (3, 2, (16, 18), 3, 1, 2, [2, 2, 2, 2]),       # channel multiplier 2, dilation 2
     (2, 1, (23, 22), 3, 3, 1, [1, 2, 1, 0]),       # stride 3: gathered phases
-])
-def test_depthwise_geometries(c: int, mult: int, hw: tuple[int, int], k: int, stride: int, dilation: int,
-                              pads: list[int]) -> None:
-    """The depthwise kernel's splits (rows, flat), stride phases and tap tables on sizes the random
-    cases above do not reach."""
-    x = rand(c * k, 1, c, *hw)
+]
+#: Dense convs (channels, outputs, input HxW, kernel, stride) for the implicit GEMM's stride phases.
+TAPS_GEOMETRIES = [(3, 32, (64, 66), 3, 2), (8, 20, (31, 29), 5, 2), (4, 9, (40, 40), 3, 1)]
+
+
+def depthwise_model(c: int, mult: int, hw: tuple[int, int], k: int, stride: int, dilation: int,
+                    pads: list[int]) -> onnx.ModelProto:
     node = helper.make_node("Conv", ["x", "w", "b"], ["y"], group=c, kernel_shape=[k, k],
                             strides=[stride, stride], dilations=[dilation, dilation], pads=pads)
-    check(make_model([node], x.shape, {"w": rand(1, c * mult, 1, k, k), "b": rand(2, c * mult)}), x)
+    return make_model([node], (1, c, *hw), {"w": rand(1, c * mult, 1, k, k), "b": rand(2, c * mult)})
 
 
-@pytest.mark.parametrize("c, m, hw, k, stride", [(3, 32, (64, 66), 3, 2), (8, 20, (31, 29), 5, 2),
-                                                 (4, 9, (40, 40), 3, 1)])
-def test_conv_taps_geometries(c: int, m: int, hw: tuple[int, int], k: int, stride: int) -> None:
-    """The implicit GEMM over stride phases on planes wider than a register tile."""
-    x = rand(m, 1, c, *hw)
+def taps_model(c: int, m: int, hw: tuple[int, int], k: int, stride: int) -> onnx.ModelProto:
     node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[k, k], strides=[stride, stride],
                             pads=[k // 2] * 4)
-    check(make_model([node], x.shape, {"w": rand(3, m, c, k, k)}), x)
+    return make_model([node], (1, c, *hw), {"w": rand(3, m, c, k, k)})
+
+
+@pytest.mark.parametrize("c, mult, hw, k, stride, dilation, pads", DEPTHWISE_GEOMETRIES)
+def test_depthwise_geometries(c: int, mult: int, hw: tuple[int, int], k: int, stride: int, dilation: int,
+                              pads: list[int]) -> None:
+    """The depthwise kernel's splits (rows of whole and partial vectors), stride phases and tap tables
+    on sizes the random cases above do not reach."""
+    check(depthwise_model(c, mult, hw, k, stride, dilation, pads), rand(c * k, 1, c, *hw))
+
+
+@pytest.mark.parametrize("c, m, hw, k, stride", TAPS_GEOMETRIES)
+def test_conv_taps_geometries(c: int, m: int, hw: tuple[int, int], k: int, stride: int) -> None:
+    """The implicit GEMM over stride phases on planes wider than a register tile."""
+    check(taps_model(c, m, hw, k, stride), rand(m, 1, c, *hw))
 
 
 @EXAMPLES
