@@ -11,9 +11,12 @@ _Static_assert(STL_STRIP <= STL_PLANES_SLACK, "a register tile past the last fla
 /* Flat output columns per chunk, sized so the chunk's slice of the copies stays in L2 (128 KiB). */
 #define TAPS_CHUNK_FLOATS 32768u
 
+/* Also only where the dropped columns of the flat layout ((kw − 1)·dw / sw per output row) are at
+ * most a tenth of the row: on narrow planes (13×13) an im2col GEMM wastes less. */
 int stl_conv_taps_applies(const struct stl_conv_geometry *g)
 {
-	return g->kh * g->kw <= STL_TAPS && !stl_conv_is_plain_pointwise(g) && g->cg > 1;
+	const uint64_t dropped = (uint64_t)(g->kw - 1) * g->dw / g->sw;
+	return g->kh * g->kw <= STL_TAPS && !stl_conv_is_plain_pointwise(g) && g->cg > 1 && 10 * dropped <= g->ow;
 }
 
 uint64_t stl_conv_taps_scratch(const struct stl_conv_geometry *g)
