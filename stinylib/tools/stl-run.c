@@ -3,7 +3,10 @@
  * output. A test tool for the aarch64 build under qemu-aarch64 (it uses stdio and malloc, which
  * the library itself does not).
  *
- *   stl-run MODEL.tzm INPUT.f32 OUTPUT.f32
+ *   stl-run MODEL.tzm INPUT.f32 OUTPUT.f32 [RUNS]
+ *
+ * RUNS (default 1) runs the model that many times on the loaded model: `invoke bench-aarch64`
+ * counts the instructions of 4 runs and of 1 to get those of one inference.
  *
  * Exit status: 0 on success, 1 on a usage or I/O error, 2 when the engine refuses the model or run.
  */
@@ -52,8 +55,9 @@ static int refused(const struct stl_model *m, const char *what)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32 OUTPUT.f32\n");
+	const long runs = argc == 5 ? strtol(argv[4], NULL, 10) : 1;
+	if ((argc != 4 && argc != 5) || runs < 1) {
+		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32 OUTPUT.f32 [RUNS]\n");
 		return 1;
 	}
 	size_t model_len, input_len;
@@ -72,8 +76,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stl-run: out of memory\n");
 		return 1;
 	}
-	if (stl_run(&m, arena, arena_len, input, input_len, output, stl_output_bytes(&m)) != STL_OK)
-		return refused(&m, "run");
+	for (long r = 0; r < runs; r++)
+		if (stl_run(&m, arena, arena_len, input, input_len, output, stl_output_bytes(&m)) != STL_OK)
+			return refused(&m, "run");
 
 	FILE *f = fopen(argv[3], "wb");
 	if (!f || fwrite(output, 1, stl_output_bytes(&m), f) != stl_output_bytes(&m) || fclose(f) != 0) {

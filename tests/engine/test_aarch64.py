@@ -20,7 +20,7 @@ from tests.engine.test_ops import (
     saved,
     taps_model,
 )
-from tzinfer import BUILD_DIR, REPO_ROOT, native, tzm
+from tzinfer import BUILD_DIR, REPO_ROOT, bench_aarch64, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
 
@@ -96,3 +96,19 @@ def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:
     run = subprocess.run(["qemu-aarch64", str(stl_run), str(tmp_path / "bad.tzm"), str(tmp_path / "in.f32"),
                           str(tmp_path / "out.f32")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "STL_E_VERSION" in run.stderr
+
+
+def test_instruction_count_is_linear_in_runs(stl_run: Path, fixtures: FixturePaths, tmp_path: Path) -> None:
+    """bench-aarch64's method: an inference executes the same instructions every time, so the counts
+    for 1, 4 and 7 runs are exactly evenly spaced and (4 − 1) / 3 is one inference."""
+    subprocess.run(["make", "-s", "-C", str(REPO_ROOT / "stinylib"), "insn-plugin", f"BUILD={BUILD_DIR}"],
+                   check=True)
+    data = tzm.write(convert(fixtures.onnx("lenet5")).model)
+    model = tzm.read(data)
+    (tmp_path / "m.tzm").write_bytes(data)
+    np.zeros(model.tensors[model.input].dims, np.float32).tofile(tmp_path / "in.f32")
+    run = [str(stl_run), str(tmp_path / "m.tzm"), str(tmp_path / "in.f32"), str(tmp_path / "out.f32")]
+    c1, c4, c7 = (bench_aarch64.count_main([*run, str(n)]) for n in (1, 4, 7))
+    assert c7 - c4 == c4 - c1 > 0
+    # LeNet-5: 0.42 M multiply-accumulates; an inference is some instructions per MAC, not thousands.
+    assert 0.1 < (c4 - c1) / 3 / bench_aarch64.macs(model) < 5
