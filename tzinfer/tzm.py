@@ -54,6 +54,8 @@ class Act(IntEnum):
     HARD_SIGMOID = 5
     HARD_SWISH = 6
     TANH = 7
+    SILU = 8
+    GELU = 9
 
 
 class BinaryKind(IntEnum):

@@ -13,7 +13,11 @@ static inline float stl_clamp(float x, float lo, float hi)
 	return x > hi ? hi : x;
 }
 
-/* Apply op->act with parameters op->fattr[0..1] to y[0..n). NONE leaves y untouched. */
+/* y[i] = op->act(x[i]) for i < n, with parameters op->fattr[0..1]; x may be y (in place, as
+ * stl_act_apply does), or not overlap it at all. NONE copies. */
+void stl_act_map(const struct stl_op *op, const float *x, float *y, size_t n);
+
+/* y[0..n) = op->act(y[0..n)). NONE leaves y untouched. */
 void stl_act_apply(const struct stl_op *op, float *y, size_t n);
 
 /*

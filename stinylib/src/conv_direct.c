@@ -78,21 +78,18 @@ STL_INLINE void kernel_acc(stl_vf acc[DW_U], const float *const in[DW_U], int co
 	}
 }
 
-/* The clamp, the store of `lanes` lanes and the activation that is no clamp. */
-static inline void store(const struct stl_exec *e, const struct dw_channel *ch, float *dst, stl_vf acc,
-			 unsigned lanes)
+/* The clamp and the store of `lanes` lanes (an activation that is no clamp comes after the plane). */
+static inline void store(const struct dw_channel *ch, float *dst, stl_vf acc, unsigned lanes)
 {
 	const stl_vf y = stl_vclamp(acc, ch->lo, ch->hi);
 	if (lanes == STL_VL)
 		stl_vst(dst, y);
 	else
 		stl_vst_part(dst, y, lanes);
-	if (!ch->clamp_only)
-		stl_act_apply(e->op, dst, lanes);
 }
 
 /* Rows of at least DW_U vectors. */
-static void wide_rows(const struct stl_exec *e, const struct stl_conv_geometry *g, const struct stl_planes *l,
+static void wide_rows(const struct stl_conv_geometry *g, const struct stl_planes *l,
 		      const struct dw_channel *ch, float *out)
 {
 	const size_t oh = g->oh, ow = g->ow, cols = l->cols;
@@ -106,19 +103,19 @@ static void wide_rows(const struct stl_exec *e, const struct stl_conv_geometry *
 			kernel_acc(acc, in, 1, g, l, ch);
 			float *dst = out + row * ow + at;
 			for (int u = 0; u < DW_U - 1; u++)
-				store(e, ch, dst + u * STL_VL, acc[u], STL_VL);
+				store(ch, dst + u * STL_VL, acc[u], STL_VL);
 			/* only the last vector of a row of exactly DW_U vectors is partial */
 			const size_t last = (DW_U - 1) * STL_VL;
 			if (ow - at - last >= STL_VL)
-				store(e, ch, dst + last, acc[DW_U - 1], STL_VL);
+				store(ch, dst + last, acc[DW_U - 1], STL_VL);
 			else
-				store(e, ch, dst + last, acc[DW_U - 1], (unsigned)(ow - at - last));
+				store(ch, dst + last, acc[DW_U - 1], (unsigned)(ow - at - last));
 		}
 }
 
 /* Rows of fewer than DW_U vectors: vector `col` of a row covers its lanes [col, col + VL); each
  * chunk takes the next DW_U vectors in order, and past the last one repeats it and stores nothing. */
-static void narrow_rows(const struct stl_exec *e, const struct stl_conv_geometry *g, const struct stl_planes *l,
+static void narrow_rows(const struct stl_conv_geometry *g, const struct stl_planes *l,
 			const struct dw_channel *ch, float *out)
 {
 	/* Locals, not reloads through the structs: intrinsic stores may alias anything. */
@@ -149,7 +146,7 @@ static void narrow_rows(const struct stl_exec *e, const struct stl_conv_geometry
 		}
 		kernel_acc(acc, in, 0, g, l, ch);
 		for (int u = 0; u < DW_U && lanes[u]; u++)
-			store(e, ch, dst[u], acc[u], lanes[u]);
+			store(ch, dst[u], acc[u], lanes[u]);
 	}
 }
 
@@ -176,9 +173,11 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 				ch.w = w + (size_t)oc * taps;
 				ch.bias = stl_vdup(b ? b[oc] : 0.0f);
 				if (g->ow > (DW_U - 1) * STL_VL)
-					wide_rows(e, g, &l, &ch, out);
+					wide_rows(g, &l, &ch, out);
 				else
-					narrow_rows(e, g, &l, &ch, out);
+					narrow_rows(g, &l, &ch, out);
+				if (!ch.clamp_only)
+					stl_act_apply(e->op, out, g->p);
 			}
 		}
 }

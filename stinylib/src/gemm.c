@@ -186,18 +186,19 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 {
 	float lo, hi;
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
-	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. */
+	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. An
+	 * activation that is no clamp goes over the block's rows once they are done (still in L2). */
 	for (uint32_t i = 0; i < m; i += STL_MR) {
 		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
 		for (uint32_t j = 0; j < n; j += STL_NR) {
 			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
 			const uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
-			float *cij = c + i * ldc + j;
-			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, cij, ldc, nc, row_init ? row_init + i : NULL, lo, hi);
-			if (!clamp_only)
-				for (uint32_t r = 0; r < mr; r++)
-					stl_act_apply(act_op, cij + r * ldc, nc);
+			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
+				  lo, hi);
 		}
+		if (!clamp_only)
+			for (uint32_t r = 0; r < mr; r++)
+				stl_act_apply(act_op, c + (i + r) * ldc, n);
 	}
 }
 

@@ -80,11 +80,11 @@ static inline void stl_vld_deinterleave_part(const float *p, unsigned n, stl_vf 
 	*even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
 	*odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
 }
-/* a with the sign bit of s */
+/* a with the sign bit of s (ternary logic 0xd8: sign bit from s, the others from a) */
 static inline stl_vf stl_vcopysign(stl_vf a, stl_vf s)
 {
 	const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
-	return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(a), _mm512_castps_si512(s), sign, 0xe4));
+	return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(a), _mm512_castps_si512(s), sign, 0xd8));
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
