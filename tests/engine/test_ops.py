@@ -718,12 +718,35 @@ def test_hard_swish_written_as_mul(after_conv: bool, alpha: float, seed: int) ->
 
 
 @EXAMPLES
+@given(st.sampled_from(["conv", "conv read twice", "input"]), st.booleans(), seeds)
+def test_silu_written_as_mul(producer: str, gate_first: bool, seed: int) -> None:
+    """x * Sigmoid(x) (how torch exports SiLU) is the SILU activation: of the Conv when nothing else
+    reads its output, else of the Sigmoid's UNARY op."""
+    nodes = [helper.make_node("Sigmoid", ["a"], ["gate"]),
+             helper.make_node("Mul", ["gate", "a"] if gate_first else ["a", "gate"], ["s"])]
+    if producer == "input":
+        nodes.insert(0, helper.make_node("Identity", ["x"], ["a"]))
+    else:
+        nodes.insert(0, helper.make_node("Conv", ["x", "w", "b"], ["a"], pads=[1, 1, 1, 1]))
+    if producer == "conv read twice":
+        nodes.append(helper.make_node("Add", ["s", "a"], ["y"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["s"], ["y"]))
+    x = 8 * rand(seed, 1, 3, 9, 11)
+    consts = {"w": rand(seed + 1, 4, 3, 3, 3), "b": rand(seed + 2, 4)}
+    converted = check(make_model(nodes, x.shape, consts, opset=13), x)
+    silu = [op for op in converted.ops if op.act == Act.SILU]
+    assert len(silu) == 1 and op_types(converted).count(OpType.BINARY) == (producer == "conv read twice")
+    assert silu[0].type == (OpType.CONV if producer == "conv" else OpType.UNARY)
+
+
+@EXAMPLES
 @given(st.sampled_from(["Add", "Sub", "Mul", "Div"]), st.booleans(), seeds)
 def test_binary_in_place_on_either_operand(op: str, dying_first: bool, seed: int) -> None:
     """The plan may write a BINARY's output over whichever same-shaped input dies there, the second
     one included; the engine must compute the same numbers as ORT either way."""
     x = rand(seed, 1, 3, 4, 5)
-    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]),
+    nodes = [helper.make_node("Tanh", ["x"], ["s"]),  # x * Sigmoid(x) would be one SILU
              helper.make_node(op, ["s", "x"] if dying_first else ["x", "s"], ["y"])]
     converted = check(make_model(nodes, x.shape), x)
     unary, binary = converted.ops

@@ -25,7 +25,8 @@ Cast-to-float vanish.
 
 Fusions: BatchNormalization and per-channel Add/Sub/Mul constants into the preceding Conv/Gemm
 weights and bias; activations into the producing Conv/Gemm/BINARY; a zero spatial Pad into the
-following Conv's padding; x * HardSigmoid(x) (1/6, 1/2) into HardSwish; MatMul + Add into GEMM
+following Conv's padding; x * HardSigmoid(x) (1/6, 1/2) into HardSwish and x * Sigmoid(x) into
+SiLU (both then fused like any activation); MatMul + Add into GEMM
 with bias; Transposes that only move size-1 dims into RESHAPE."""
 
 from __future__ import annotations
