@@ -49,10 +49,24 @@ STL_INLINE struct stl_vexp2 stl_vexp_parts(stl_vf x, const int wide)
 	return e;
 }
 
+/* e^x. When every lane is in (-87, 88) (no NaN), 2^n is one normal float and the short path
+ * (stl_vexp_parts without `wide`) gives the same result; else the wide one. */
 static inline stl_vf stl_vexp(stl_vf x)
 {
+	if (stl_vall(stl_vlt(stl_vabs(stl_vsub(x, stl_vdup(0.5f))), stl_vdup(87.5f)))) {
+		const struct stl_vexp2 e = stl_vexp_parts(x, 0);
+		return stl_vmul(e.p, e.s1);
+	}
 	const struct stl_vexp2 e = stl_vexp_parts(x, 1);
 	return stl_vmul(stl_vmul(e.p, e.s1), e.s2);
+}
+
+/* e^x for x <= 0 where a result below the normal range may be flushed: x is clamped to -87 (e^-87
+ * is 1.6e-38), then the short path. For softmax, whose sums are >= 1. */
+static inline stl_vf stl_vexp_nonpositive(stl_vf x)
+{
+	const struct stl_vexp2 e = stl_vexp_parts(stl_vmax(stl_vdup(-87.0f), x), 0); /* NaN passes */
+	return stl_vmul(e.p, e.s1);
 }
 
 /* num / (1 + z) with z = e^−|x|: sigmoid (num 1 for x >= 0, z below) and SiLU (num x, or x·z) share

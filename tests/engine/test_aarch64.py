@@ -89,8 +89,13 @@ def _gemm(m: int, k: int, n: int) -> onnx.ModelProto:
     return make_model([node], (m, k), {"w": rand(6, k, n), "b": rand(7, n)})
 
 
+def _softmax(op: str, shape: tuple[int, ...], axis: int) -> onnx.ModelProto:
+    return make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], shape)
+
+
 #: The NEON kernels' edge cases: row counts below a tile (m % 4), partial column tiles, depths with
-#: a remainder of k % 4, and the depthwise and implicit-GEMM geometries of the host op tests.
+#: a remainder of k % 4, the depthwise and implicit-GEMM geometries of the host op tests, and
+#: softmax along and across vectors.
 KERNEL_MODELS = {
     **{f"depthwise{i}": (depthwise_model, g) for i, g in enumerate(DEPTHWISE_GEOMETRIES)},
     **{f"taps{i}": (taps_model, g) for i, g in enumerate(TAPS_GEOMETRIES)},
@@ -98,6 +103,8 @@ KERNEL_MODELS = {
     "pointwise_m18_k33_p100": (_pointwise, (33, 18, 10)),
     "pointwise_m4_k16_p1024": (_pointwise, (16, 4, 32)),
     "gemm_5x37x50": (_gemm, (5, 37, 50)),
+    **{f"{op}_{shape}_axis{axis}": (_softmax, (op, shape, axis)) for op in ("Softmax", "LogSoftmax")
+       for shape, axis in (((2, 37, 21), 1), ((2, 37, 21), 2))},
 }
 
 
