@@ -8,27 +8,6 @@
 #include "tinylibm.h"
 #include "vmath.h"
 
-/* Horizontal max and sum of a vector, through memory (once per softmax, not per element). */
-static float vmax_all(stl_vf v)
-{
-	float f[STL_VL];
-	stl_vst(f, v);
-	float m = f[0];
-	for (int i = 1; i < STL_VL; i++)
-		m = f[i] > m ? f[i] : m;
-	return m;
-}
-
-static float vsum_all(stl_vf v)
-{
-	float f[STL_VL];
-	stl_vst(f, v);
-	float s = 0.0f;
-	for (int i = 0; i < STL_VL; i++)
-		s += f[i];
-	return s;
-}
-
 /* One softmax over the contiguous x[0..len). */
 static void softmax_row(const float *x, float *y, uint32_t len, int log_softmax)
 {
@@ -38,7 +17,7 @@ static void softmax_row(const float *x, float *y, uint32_t len, int log_softmax)
 		stl_vf vm = stl_vld(x);
 		for (i = STL_VL; i + STL_VL <= len; i += STL_VL)
 			vm = stl_vmax(vm, stl_vld(x + i));
-		mx = vmax_all(vm);
+		mx = stl_vmax_lanes(vm);
 	}
 	for (; i < len; i++)
 		mx = x[i] > mx ? x[i] : mx;
@@ -50,7 +29,7 @@ static void softmax_row(const float *x, float *y, uint32_t len, int log_softmax)
 		if (!log_softmax)
 			stl_vst(y + i, e);
 	}
-	float sum = vsum_all(vsum);
+	float sum = stl_vsum_lanes(vsum);
 	if (i < len) {
 		float part[STL_VL] = {0};
 		stl_vcopy_part(part, x + i, len - i);

@@ -106,7 +106,8 @@ ELEMENTWISE_OPS = {
     "HardSwish": ([("HardSwish", ["x"], ["y"], {})], 14),
     "HardSigmoid": ([("HardSigmoid", ["x"], ["y"], {"alpha": 0.2, "beta": 0.5})], 13),
     "Relu": ([("Relu", ["x"], ["y"], {})], 13),
-    "Exp": ([("Exp", ["x"], ["y"], {})], 13),
+    # Neg keeps the chain finite (e^e^x overflows by the third copy): both engines pay for it
+    "Exp (-e^x)": ([("Exp", ["x"], ["e"], {}), ("Neg", ["e"], ["y"], {})], 13),
     "GELU (erf)": ([("Gelu", ["x"], ["y"], {})], 20),
     "Softmax (last axis)": ([("Softmax", ["x"], ["y"], {"axis": -1})], 13),
     "Softmax (channels)": ([("Softmax", ["x"], ["y"], {"axis": 1})], 13),
