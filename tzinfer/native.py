@@ -52,7 +52,7 @@ class _Model(ctypes.Structure):
                 ("ops", ctypes.c_void_p), ("io", ctypes.c_void_p), ("weights", ctypes.c_void_p),
                 ("n_tensors", ctypes.c_uint32), ("n_ops", ctypes.c_uint32), ("n_io", ctypes.c_uint32),
                 ("input", ctypes.c_uint32), ("output", ctypes.c_uint32), ("arena_size", ctypes.c_uint32),
-                ("error", _Error)]
+                ("error", _Error), ("op_hook", ctypes.c_void_p), ("op_hook_ctx", ctypes.c_void_p)]
 
 
 def build() -> Path:

@@ -31,6 +31,7 @@ enum stl_status {
 	STL_E_SHAPE,       /* shapes inconsistent with the op */
 	STL_E_PLAN,        /* memory plan inconsistent (overlap, bounds, order) */
 	STL_E_ARG,         /* caller argument wrong (arena, input or output size, alignment) */
+	STL_E_CANCELLED,   /* the op hook stopped the run (stl_set_op_hook) */
 };
 
 struct stl_error {
@@ -65,6 +66,15 @@ struct stl_op {
 	uint32_t reserved1;
 };
 
+/*
+ * Called by stl_run before op next_op (0 ... n_ops-1) and once more with next_op = n_ops, after
+ * the last op and before the output is copied out. A non-zero return stops the run there with
+ * STL_E_CANCELLED. The TA checks its cancellation flag in it; the fuzz harness re-poisons the
+ * tensors the next op must not touch.
+ */
+struct stl_model;
+typedef int stl_op_hook(void *ctx, const struct stl_model *m, uint32_t next_op);
+
 struct stl_model {
 	const uint8_t *base;            /* the whole file */
 	size_t size;
@@ -76,6 +86,8 @@ struct stl_model {
 	uint32_t input, output;         /* tensor indices */
 	uint32_t arena_size;
 	struct stl_error error;         /* set by stl_load / stl_run on failure */
+	stl_op_hook *op_hook;           /* NULL after stl_load; see stl_set_op_hook */
+	void *op_hook_ctx;
 };
 
 /*
@@ -96,6 +108,9 @@ uint32_t stl_output_bytes(const struct stl_model *m);
  */
 enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len,
 			const float *input, size_t input_len, float *output, size_t output_len);
+
+/* Install (or, with NULL, remove) the hook stl_run calls between ops; after stl_load. */
+void stl_set_op_hook(struct stl_model *m, stl_op_hook *hook, void *ctx);
 
 /*
  * Bytes of scratch a CONV op needs (0: none). x_dims is the input [N,C,H,W], w_dims the

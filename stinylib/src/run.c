@@ -34,6 +34,15 @@ static enum stl_status arg_error(struct stl_model *m, const char *reason)
 	return STL_E_ARG;
 }
 
+static enum stl_status cancelled(struct stl_model *m, uint32_t next_op)
+{
+	m->error.status = STL_E_CANCELLED;
+	m->error.reason = "run stopped by the op hook (cancelled)";
+	m->error.op = (int32_t)next_op;
+	m->error.tensor = -1;
+	return STL_E_CANCELLED;
+}
+
 enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len, const float *input,
 			size_t input_len, float *output, size_t output_len)
 {
@@ -53,10 +62,20 @@ enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len, cons
 
 	uint8_t *a = arena;
 	memcpy(a + m->tensors[m->input].offset, input, input_len);
-	for (uint32_t s = 0; s < m->n_ops; s++) {
+	for (uint32_t s = 0; s <= m->n_ops; s++) {
+		if (m->op_hook && m->op_hook(m->op_hook_ctx, m, s))
+			return cancelled(m, s);
+		if (s == m->n_ops)
+			break;
 		const struct stl_exec e = {m, &m->ops[s], a};
 		kernels[m->ops[s].type](&e);
 	}
 	memcpy(output, a + m->tensors[m->output].offset, output_len);
 	return STL_OK;
+}
+
+void stl_set_op_hook(struct stl_model *m, stl_op_hook *hook, void *ctx)
+{
+	m->op_hook = hook;
+	m->op_hook_ctx = ctx;
 }
