@@ -4,7 +4,8 @@ built with (TEEC_LOGIN_GROUP; the QEMU stack's TA trusts the initramfs' `tzkeys`
 an existing key is replaced only when asked; LOCK_KEYS ends key management until the factory
 reset (erasing OP-TEE's secure storage). The initramfs' users (tzinfer/stack/target_users.py)
 run tzinfer-run through `su`; a TEEC_LOGIN_PUBLIC session is refused too (tests/qemu/
-test_hostile.py, "... without identity")."""
+test_hostile.py, "... without identity"). The tests that need those users, and the one that
+locks and erases secure storage, run on the QEMU stack only (they take `qemu_vm`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.payload import TARGET, TARGET_CLIENT
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.target_users import KEY_ADMIN_GID
+from tzinfer.stack.vm import BootedVM
 
 pytestmark = pytest.mark.qemu
 
@@ -59,7 +61,8 @@ def no_spare_key(target: Console) -> Iterator[None]:
     target.run(f"{TARGET.client} --delete-key {SPARE_ID}")
 
 
-def test_an_ordinary_user_runs_models_but_may_not_manage_keys(target: Console, key_file: str) -> None:
+def test_an_ordinary_user_runs_models_but_may_not_manage_keys(target: Console, qemu_vm: BootedVM,
+                                                              key_file: str) -> None:
     for args in (f"--provision-key {key_file} --key-id {SPARE_ID}",
                  f"--provision-key {key_file} --key-id {SPARE_ID} --replace",
                  f"--delete-key {TEST_KEY_ID}", "--lock-keys"):
@@ -85,7 +88,8 @@ def test_root_replaces_a_key_only_when_asked(target: Console, key_file: str) -> 
     assert as_user(target, "root", f"--delete-key {SPARE_ID}") == (0, f"key deleted: {SPARE_ID}")
 
 
-def test_the_administrators_group_manages_keys_by_group_login(target: Console, key_file: str) -> None:
+def test_the_administrators_group_manages_keys_by_group_login(target: Console, qemu_vm: BootedVM,
+                                                              key_file: str) -> None:
     group = f"--admin-group {KEY_ADMIN_GID}"
     assert as_user(target, "tzadmin", f"--provision-key {key_file} --key-id {SPARE_ID} {group}") == (
         0, f"key provisioned: {SPARE_ID}")
@@ -111,7 +115,8 @@ def restart_supplicant(target: Console, erase_storage: bool) -> None:
     target.check("tee-supplicant >/tmp/tee-supplicant.log 2>&1 & sleep 1; pidof tee-supplicant")
 
 
-def test_lock_keys_ends_key_management_until_the_factory_reset(target: Console, key_file: str) -> None:
+def test_lock_keys_ends_key_management_until_the_factory_reset(target: Console, qemu_vm: BootedVM,
+                                                               key_file: str) -> None:
     model_key = keys.read(stack_key(QemuStack()))
     assert put_key(target, model_key, TEST_KEY_ID).ok
     assert as_user(target, "root", f"--provision-key {key_file} --key-id {SPARE_ID}")[0] == 0

@@ -1,6 +1,7 @@
 """The sealed-only build of the TA (TZI_SEALED_ONLY=y, the recommended product setting): swapped
 in for the product TA (same UUID), it refuses a plaintext .tzm with TEE_ERROR_ACCESS_DENIED and a
-message that says to seal it, and loads the sealed package; the product build loads both."""
+message that says to seal it, and loads the sealed package; the product build loads both. QEMU
+only: the sealed-only TA is signed for the stack's OP-TEE."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR, TARGET_TA_DIR
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
+from tzinfer.stack.vm import BootedVM
 
 pytestmark = pytest.mark.qemu
 
@@ -20,7 +22,7 @@ SEALED_ONLY = f"/{TARGET_SEALED_ONLY_TA_DIR}/{TA_UUID}.ta"
 SAVED = "/tmp/tzinfer-ta-saved.ta"
 
 
-def test_sealed_only_ta_refuses_plaintext_models(target: Console) -> None:
+def test_sealed_only_ta_refuses_plaintext_models(target: Console, qemu_vm: BootedVM) -> None:
     assert put_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID).ok
     target.check(f"test -f {SEALED_ONLY} && ! cmp -s {SEALED_ONLY} {INSTALLED} && cp {INSTALLED} {SAVED}")
     try:
