@@ -150,7 +150,10 @@ def test_format_v1_package_is_refused_with_a_clear_message(target: Console) -> N
     v1 = "/tmp/v1.tzms"
     target.check(f"cp {TARGET.model('lenet5')} {v1} && printf '\\001' | "
                  f"dd of={v1} bs=1 seek=12 conv=notrunc 2>/dev/null")
-    report = run_sealed(target, v1)
+    try:
+        report = run_sealed(target, v1)
+    finally:
+        target.check(f"rm -f {v1}")  # plaintext weights: the rootfs scan below must not find them
     assert not report.ok
     assert "sealed package of format v1, which this TA refuses" in report.output, report.output
     assert "tzinfer seal" in report.output and "[TEEC 0xffff000a from TA]" in report.output

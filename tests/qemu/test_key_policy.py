@@ -112,7 +112,8 @@ def restart_supplicant(target: Console, erase_storage: bool) -> None:
                  "while pidof tee-supplicant >/dev/null; do usleep 200000; done")
     if erase_storage:
         target.check(f"rm -rf {SECURE_STORAGE_DIR}")
-    target.check("tee-supplicant >/tmp/tee-supplicant.log 2>&1 & sleep 1; pidof tee-supplicant")
+    # -d: a daemon, not a job of the console's shell (whose `wait` other tests use).
+    target.check("tee-supplicant -d >/tmp/tee-supplicant.log 2>&1; pidof tee-supplicant")
 
 
 def test_lock_keys_ends_key_management_until_the_factory_reset(target: Console, qemu_vm: BootedVM,
