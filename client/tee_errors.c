@@ -212,10 +212,8 @@ static void explain_run(const struct tee_failure *f, char *msg, size_t len)
 	else if (f->result == TEEC_ERROR_CANCEL)
 		snprintf(msg, len, "the inference was cancelled (interrupted): the TA stopped it "
 			 "between two ops and kept the model loaded");
-	else if (f->result == TEEC_ERROR_BAD_PARAMETERS)
-		snprintf(msg, len, "%s holds %zu floats but the model takes %zu: give an "
-			 "input preprocessed for this model", f->input_path,
-			 f->input_bytes / 4, f->expected_input_bytes / 4);
+	else if (f->result == TEEC_ERROR_BAD_PARAMETERS && f->detail && *f->detail)
+		snprintf(msg, len, "%s", f->detail);
 	else if (f->result == TEEC_ERROR_GENERIC && f->engine_status)
 		snprintf(msg, len, "the engine failed to run the model: %s: %s: re-create the "
 			 "model with `tzinfer convert`",
@@ -266,6 +264,7 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 	case TEE_CALL_LOAD_CHUNK:
 	case TEE_CALL_LOAD_END:
 	case TEE_CALL_RUN:
+	case TEE_CALL_DESCRIBE:
 	case TEE_CALL_STATS:
 	case TEE_CALL_UNLOAD:
 		break;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "model_crypto.h"
+#include "model_io.h"
 #include "ta_config.h"
 #include "tzinfer_sealed.h"
 #include "version_floor.h"
@@ -100,9 +101,30 @@ static TEE_Result alloc_zeroed(struct model_session *s, struct secure_buffer *b,
 	return res;
 }
 
-/* The engine's verdict, the arena and, when attesting, the secure copies of input and output. */
+/* Bytes of all the model's inputs (outputs = true: outputs), one after the other. */
+static size_t io_bytes(const struct stl_model *m, bool outputs)
+{
+	uint32_t n = outputs ? stl_n_outputs(m) : stl_n_inputs(m);
+	struct stl_io_desc d;
+	size_t total = 0;
+	uint32_t i = 0;
+
+	for (i = 0; i < n; i++) {
+		if (outputs)
+			stl_output_desc(m, i, &d);
+		else
+			stl_input_desc(m, i, &d);
+		total += d.bytes;
+	}
+	return total;
+}
+
+/* The engine's verdict, the arena, RUN's I/O arrays and, when attesting, the secure copies of
+ * the inputs and outputs. */
 static TEE_Result verify(struct model_session *s, struct refusal *why)
 {
+	uint64_t in_block = 0;
+	uint64_t out_block = 0;
 	TEE_Result res = TEE_SUCCESS;
 
 	if (stl_load(&s->model, (uint8_t *)s->file.ptr + s->tzm_offset,
@@ -110,11 +132,22 @@ static TEE_Result verify(struct model_session *s, struct refusal *why)
 		report_engine(why, &s->model.error);
 		return TEE_ERROR_BAD_FORMAT;
 	}
+	in_block = model_io_block_bytes(&s->model, false);
+	out_block = model_io_block_bytes(&s->model, true);
+	/* The inputs (outputs) are disjoint in the arena, so their blocks hardly exceed it: a block
+	 * past 4 GiB belongs to a model no TA heap holds. */
+	if (in_block > UINT32_MAX || out_block > UINT32_MAX)
+		return TEE_ERROR_OUT_OF_MEMORY;
+	s->in_block_bytes = (uint32_t)in_block;
+	s->out_block_bytes = (uint32_t)out_block;
 	res = alloc_zeroed(s, &s->arena, stl_arena_bytes(&s->model));
+	if (res == TEE_SUCCESS)
+		res = alloc_zeroed(s, &s->io, stl_n_inputs(&s->model) * sizeof(struct stl_input) +
+				   stl_n_outputs(&s->model) * sizeof(struct stl_output));
 	if (res == TEE_SUCCESS && s->attest.enabled)
-		res = alloc_zeroed(s, &s->attest.input, stl_input_bytes(&s->model));
+		res = alloc_zeroed(s, &s->attest.input, io_bytes(&s->model, false));
 	if (res == TEE_SUCCESS && s->attest.enabled)
-		res = alloc_zeroed(s, &s->attest.output, stl_output_bytes(&s->model));
+		res = alloc_zeroed(s, &s->attest.output, io_bytes(&s->model, true));
 	return res;
 }
 
@@ -168,68 +201,93 @@ static int cancel_requested(void *ctx, const struct stl_model *m, uint32_t next_
 }
 
 /* stl_run with cancellation unmasked, so that the flag reaches the op hook. */
-static TEE_Result run_cancellable(struct model_session *s, const void *input, size_t input_len,
-				  void *output, size_t output_len, struct refusal *why)
+static TEE_Result run_cancellable(struct model_session *s, struct stl_input *inputs,
+				  struct stl_output *outputs, struct refusal *why)
 {
 	bool was_masked = TEE_UnmaskCancellation();
 	enum stl_status st = STL_OK;
 
 	stl_set_op_hook(&s->model, cancel_requested, NULL);
-	st = stl_run(&s->model, s->arena.ptr, s->arena.len, input, input_len, output, output_len);
+	st = stl_run(&s->model, s->arena.ptr, s->arena.len, inputs, stl_n_inputs(&s->model),
+		     outputs, stl_n_outputs(&s->model));
 	stl_set_op_hook(&s->model, NULL, NULL);
 	if (was_masked)
 		TEE_MaskCancellation();
 	if (st == STL_OK)
 		return TEE_SUCCESS;
 	report_engine(why, &s->model.error);
+	/* The checks before leave the engine one argument to refuse: overlapping buffers. */
+	if (st == STL_E_ARG)
+		return TEE_ERROR_BAD_PARAMETERS;
 	return st == STL_E_CANCELLED ? TEE_ERROR_CANCEL : TEE_ERROR_GENERIC;
 }
 
-/* RUN of an attested model: input and output pass through secure copies, so that the hashes
- * bind exactly what the engine read and wrote, whatever the normal world does to shared
- * memory meanwhile. */
-static TEE_Result run_attested(struct model_session *s, const void *input, size_t input_len,
-			       void *output, size_t output_len, struct refusal *why)
+/*
+ * RUN of an attested model: the inputs and outputs pass through secure copies, one after the
+ * other in the model's order, so that the hashes bind exactly what the engine read and wrote,
+ * whatever the normal world does to shared memory meanwhile. The digests are of those
+ * concatenations: each tensor's bytes, without the I/O block's table and padding.
+ */
+static TEE_Result run_attested(struct model_session *s, struct stl_input *inputs,
+			       struct stl_output *outputs, uint8_t *out, struct refusal *why)
 {
 	struct attestation *a = &s->attest;
+	uint8_t *copy = a->input.ptr;
 	TEE_Result res = TEE_SUCCESS;
+	uint32_t i = 0;
 
-	memcpy(a->input.ptr, input, input_len);
-	res = run_cancellable(s, a->input.ptr, input_len, a->output.ptr, output_len, why);
+	for (i = 0; i < stl_n_inputs(&s->model); copy += inputs[i].len, i++) {
+		memcpy(copy, inputs[i].data, inputs[i].len);
+		inputs[i].data = copy;
+	}
+	copy = a->output.ptr;
+	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
+		outputs[i].data = copy;
+	res = run_cancellable(s, inputs, outputs, why);
 	if (res == TEE_SUCCESS)
-		res = attest_sha256(a->input.ptr, input_len, a->input_sha256);
+		res = attest_sha256(a->input.ptr, a->input.len, a->input_sha256);
 	if (res == TEE_SUCCESS)
-		res = attest_sha256(a->output.ptr, output_len, a->output_sha256);
-	if (res == TEE_SUCCESS)
-		memcpy(output, a->output.ptr, output_len);
-	a->have_run = res == TEE_SUCCESS;
-	return res;
+		res = attest_sha256(a->output.ptr, a->output.len, a->output_sha256);
+	if (res != TEE_SUCCESS)
+		return res;
+	/* Point the outputs at the block again, and hand over what was hashed. */
+	model_io_outputs(&s->model, out, outputs);
+	copy = a->output.ptr;
+	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
+		memcpy(outputs[i].data, copy, outputs[i].len);
+	a->have_run = true;
+	return TEE_SUCCESS;
 }
 
-TEE_Result model_session_run(struct model_session *s, const void *input, size_t input_len,
-			     void *output, size_t *output_len, struct refusal *why)
+TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
+			     uint8_t *out, size_t *out_len, struct refusal *why)
 {
 	TEE_Time start = { 0 };
 	TEE_Time end = { 0 };
-	size_t out_bytes = 0;
+	struct stl_input *inputs = s->io.ptr;
+	struct stl_output *outputs = NULL;
 	TEE_Result res = TEE_SUCCESS;
 
 	if (!model_session_loaded(s))
 		return TEE_ERROR_BAD_STATE;
-	out_bytes = stl_output_bytes(&s->model);
-	if (input_len != stl_input_bytes(&s->model))
-		return TEE_ERROR_BAD_PARAMETERS;
-	if (*output_len < out_bytes) {
-		*output_len = out_bytes;
+	outputs = (struct stl_output *)(void *)(inputs + stl_n_inputs(&s->model));
+	res = model_io_inputs(&s->model, in, in_len, inputs);
+	if (res != TEE_SUCCESS)
+		return res;
+	if (*out_len < s->out_block_bytes) {
+		*out_len = s->out_block_bytes;
 		return TEE_ERROR_SHORT_BUFFER;
 	}
-	*output_len = out_bytes;
+	if (!out || (uintptr_t)out % 4u)
+		return TEE_ERROR_BAD_PARAMETERS;
+	*out_len = s->out_block_bytes;
+	model_io_outputs(&s->model, out, outputs);
 	s->attest.have_run = false;
 	TEE_GetSystemTime(&start);
 	if (s->attest.enabled)
-		res = run_attested(s, input, input_len, output, out_bytes, why);
+		res = run_attested(s, inputs, outputs, out, why);
 	else
-		res = run_cancellable(s, input, input_len, output, out_bytes, why);
+		res = run_cancellable(s, inputs, outputs, why);
 	if (res != TEE_SUCCESS)
 		return res;
 	TEE_GetSystemTime(&end);
@@ -237,14 +295,33 @@ TEE_Result model_session_run(struct model_session *s, const void *input, size_t 
 	return TEE_SUCCESS;
 }
 
+TEE_Result model_session_describe(const struct model_session *s, uint8_t *desc, size_t *len)
+{
+	uint64_t need = 0;
+
+	if (!model_session_loaded(s))
+		return TEE_ERROR_BAD_STATE;
+	need = model_io_describe_bytes(&s->model);
+	if (*len < need || !desc) {
+		*len = (size_t)need;
+		return TEE_ERROR_SHORT_BUFFER;
+	}
+	*len = (size_t)need;
+	model_io_describe(&s->model, desc);
+	return TEE_SUCCESS;
+}
+
 void model_session_unload(struct model_session *s)
 {
 	model_upload_abort(&s->upload);
+	secure_buffer_release(&s->io);
 	secure_buffer_release(&s->arena);
 	secure_buffer_release(&s->file);
 	attest_reset(&s->attest);
 	secure_wipe(&s->model, sizeof(s->model));
 	memset(&s->sealed, 0, sizeof(s->sealed));
 	s->tzm_offset = 0;
+	s->in_block_bytes = 0;
+	s->out_block_bytes = 0;
 	s->last_run_us = 0;
 }

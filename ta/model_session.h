@@ -25,8 +25,11 @@ struct model_session {
 	size_t tzm_offset;           /* where the .tzm starts in file: after a sealed header, or 0 */
 	struct sealed_info sealed;   /* of a sealed package; all 0 for a plaintext model */
 	struct secure_buffer arena;  /* activations, sized by the model's memory plan */
+	struct secure_buffer io;     /* a RUN's stl_input and stl_output arrays, one per model I/O */
 	struct stl_model model;      /* valid while arena.ptr != NULL */
 	struct attestation attest;
+	uint32_t in_block_bytes;     /* RUN's I/O blocks in the standard layout (tzinfer_ta.h) */
+	uint32_t out_block_bytes;
 	uint32_t last_run_us;
 };
 
@@ -57,11 +60,16 @@ TEE_Result model_session_load_end(struct model_session *s, struct refusal *why);
 bool model_session_loaded(const struct model_session *s);
 uint32_t model_session_weights_bytes(const struct model_session *s);
 
-/* One inference. input_len must equal the model's input bytes (BAD_PARAMETERS otherwise);
- * *output_len must be at least its output bytes (SHORT_BUFFER otherwise) and is set to them.
+/* One inference from the input block in[0..in_len) into the output block at out (I/O blocks:
+ * tzinfer_ta.h). BAD_PARAMETERS when the input block breaks its rules or out is misaligned;
+ * *out_len must be at least out_block_bytes (SHORT_BUFFER otherwise) and is set to it.
  * TEE_ERROR_CANCEL when the client cancelled it between two ops. */
-TEE_Result model_session_run(struct model_session *s, const void *input, size_t input_len,
-			     void *output, size_t *output_len, struct refusal *why);
+TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
+			     uint8_t *out, size_t *out_len, struct refusal *why);
+
+/* DESCRIBE: the inputs and outputs into desc[0..*len) (tzinfer_ta.h); SHORT_BUFFER, with *len
+ * set to the bytes needed, when they do not fit. */
+TEE_Result model_session_describe(const struct model_session *s, uint8_t *desc, size_t *len);
 
 /* Wipe and free the model, its arena, any partial upload and the attestation state. */
 void model_session_unload(struct model_session *s);

@@ -9,6 +9,7 @@ srcs-y += entry.c
 srcs-y += key_admin.c
 srcs-y += key_store.c
 srcs-y += model_crypto.c
+srcs-y += model_io.c
 srcs-y += model_session.c
 srcs-y += model_upload.c
 srcs-y += secure_buffer.c

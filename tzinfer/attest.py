@@ -2,8 +2,9 @@
 ta/include/tzinfer_ta.h; docs/security.md, "Attested results").
 
 The report binds the SHA-256 of the model file as it was uploaded (the sealed package, or the
-plain .tzm), of the input and of the output of one RUN, the sealed package's key id and model
-version, and the verifier's nonce, with an ECDSA P-256 signature (SHA-256) by the device key
+plain .tzm), of the inputs and of the outputs of one RUN (each the tensors' float32 bytes, one
+after the other in the model's order), the sealed package's key id and model version, and the
+verifier's nonce, with an ECDSA P-256 signature (SHA-256) by the device key
 whose public half DEVICE_KEY exports (65-byte SEC1 point, `tzinfer-run --device-key FILE`).
 """
 
@@ -12,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from cryptography.exceptions import InvalidSignature
@@ -58,9 +62,30 @@ def new_nonce() -> bytes:
     return secrets.token_bytes(NONCE_BYTES)
 
 
-def tensor_sha256(tensor: np.ndarray) -> bytes:
-    """SHA-256 of a tensor's bytes as the TA sees them: float32, little-endian, C order."""
-    return hashlib.sha256(np.ascontiguousarray(tensor, dtype="<f4").tobytes()).digest()
+def tensors_sha256(tensors: Sequence[np.ndarray]) -> bytes:
+    """SHA-256 of tensors as the TA hashes a RUN's inputs or outputs: each one's bytes (float32,
+    little-endian, C order), one after the other, in the model's order."""
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(np.ascontiguousarray(tensor, dtype="<f4").tobytes())
+    return digest.digest()
+
+
+def load_tensors(paths: Sequence[Path]) -> list[np.ndarray]:
+    """Tensors in the order given: each .npy one tensor, each .npz its arrays in the archive's order
+    (tzinfer-run --output writes them in the model's order)."""
+    tensors: list[np.ndarray] = []
+    for path in paths:
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except (ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise AttestationError(f"{path} is not a .npy or .npz file ({err})") from None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                tensors += [loaded[name] for name in loaded.files]
+        else:
+            tensors.append(loaded)
+    return tensors
 
 
 def parse(data: bytes) -> Report:
@@ -102,23 +127,23 @@ def check_signature(data: bytes, key: ec.EllipticCurvePublicKey) -> Report:
 
 
 def verify(data: bytes, key: ec.EllipticCurvePublicKey, nonce: bytes, *, model: bytes | None = None,
-           input_tensor: np.ndarray | None = None, output_tensor: np.ndarray | None = None) -> Report:
+           inputs: Sequence[np.ndarray] | None = None, outputs: Sequence[np.ndarray] | None = None) -> Report:
     """Check the signature, that the report answers `nonce`, and that it names the given model
-    file, input and output (each optional). Returns the report; AttestationError names the first
-    check that fails."""
+    file, inputs and outputs (each optional; the tensors in the model's order). Returns the
+    report; AttestationError names the first check that fails."""
     report = check_signature(data, key)
     if report.nonce != nonce:
         raise AttestationError("the report answers another nonce: it is a replay, or not the answer "
                                "to this request")
     expected: list[tuple[str, bytes, bytes]] = []
     if model is not None:
-        expected.append(("model file", hashlib.sha256(model).digest(), report.model_sha256))
-    if input_tensor is not None:
-        expected.append(("input", tensor_sha256(input_tensor), report.input_sha256))
-    if output_tensor is not None:
-        expected.append(("output", tensor_sha256(output_tensor), report.output_sha256))
+        expected.append(("model file's bytes", hashlib.sha256(model).digest(), report.model_sha256))
+    if inputs is not None:
+        expected.append(("inputs", tensors_sha256(inputs), report.input_sha256))
+    if outputs is not None:
+        expected.append(("outputs", tensors_sha256(outputs), report.output_sha256))
     for what, digest, signed in expected:
         if digest != signed:
-            raise AttestationError(f"the {what} is not the one the TA signed for "
-                                   f"(SHA-256 {digest.hex()[:16]}…, signed {signed.hex()[:16]}…)")
+            raise AttestationError(f"the {what} do not match what the TA signed (SHA-256 "
+                                   f"{digest.hex()[:16]}…, signed {signed.hex()[:16]}…)")
     return report

@@ -29,7 +29,7 @@ TAG_OFF, TAG_BYTES = 48, 16
 FLAG_KEEP_FLOOR = 1
 MODEL_VERSION_MAX = 2**32 - 1
 #: Format v1: a .tzm header with flags bit 0 set (refused by the TA since format 2).
-V1_FLAGS_OFF = 12
+V1_FLAGS_OFF = tzm.HEADER_FIELDS["flags"][0]
 
 assert _HEADER.size == HEADER_SIZE
 

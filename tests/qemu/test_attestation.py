@@ -60,7 +60,7 @@ def test_an_attested_result_verifies_on_the_host(target: Console, fixtures: Fixt
     path = sealed_on_target("lenet5") if sealed else TARGET.model("lenet5")
     data, output = attested_run(target, path, nonce)
     x = np.load(fixtures.input("lenet5", "digit3"))
-    report = attest.verify(data, key, nonce, model=model.read_bytes(), input_tensor=x, output_tensor=output)
+    report = attest.verify(data, key, nonce, model=model.read_bytes(), inputs=[x], outputs=[output])
     assert (report.key_id, report.model_version) == ((TEST_KEY_ID, 0) if sealed else (0, 0))
     assert int(np.argmax(output)) == 3
     # The same report proves nothing about another nonce, model, input or output.
@@ -68,10 +68,10 @@ def test_an_attested_result_verifies_on_the_host(target: Console, fixtures: Fixt
         attest.verify(data, key, attest.new_nonce())
     with pytest.raises(attest.AttestationError, match="model file"):
         attest.verify(data, key, nonce, model=model_file(stack, "squeezenet1_1").read_bytes())
-    with pytest.raises(attest.AttestationError, match="input"):
-        attest.verify(data, key, nonce, input_tensor=x + 1)
-    with pytest.raises(attest.AttestationError, match="output"):
-        attest.verify(data, key, nonce, output_tensor=output * 2)
+    with pytest.raises(attest.AttestationError, match="inputs"):
+        attest.verify(data, key, nonce, inputs=[x + 1])
+    with pytest.raises(attest.AttestationError, match="outputs"):
+        attest.verify(data, key, nonce, outputs=[output * 2])
 
 
 def test_a_sealed_report_names_the_package_not_the_plaintext(target: Console) -> None:
