@@ -131,9 +131,9 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
 def _cmd_bench(args: argparse.Namespace) -> None:
     from tzinfer.bench import bench
 
-    if args.runs < 1:
-        raise ValueError("--runs must be at least 1")
-    print(json.dumps(bench(args.model, args.onnx, args.runs)))
+    if args.runs < 1 or args.rounds < 1:
+        raise ValueError("--runs and --rounds must be at least 1")
+    print(json.dumps(bench(args.model, args.onnx, args.runs, args.rounds)))
 
 
 def _cmd_seal(args: argparse.Namespace) -> None:
@@ -242,7 +242,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=Path, help="the .tzm model")
     p.add_argument("--onnx", type=Path, required=True, help="the ONNX model it was converted from (checked "
                    "against the SHA-256 the .tzm records)")
-    p.add_argument("--runs", type=int, default=50, help="timed runs of each engine (default 50)")
+    p.add_argument("--runs", type=int, default=50, help="timed runs of each engine per round (default 50)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of runs (default 3)")
     p.set_defaults(run=_cmd_bench)
 
     p = sub.add_parser("seal", help="encrypt a .tzm for the TA (AES-256-GCM, docs/model-format.md)")
@@ -322,3 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
               "please report it with the model that caused it")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
