@@ -67,8 +67,9 @@ struct runner {
 	void *state;
 };
 
-/* Open a session with the TA (0, or -1 with a diagnostic naming cause and fix). */
-int secure_runner_open(struct runner *r, size_t chunk_bytes);
+/* Open a session with the TA through libtzinfer (0, or -1 with a diagnostic naming cause and
+ * fix); key_id: the key models must be sealed for, or TZI_KEY_ID_ANY. */
+int secure_runner_open(struct runner *r, size_t chunk_bytes, uint32_t key_id);
 
 /* Store the 32-byte model key for key_id in the TA's secure storage, or delete it; the runner
  * must come from secure_runner_open. 0, or -1 with a diagnostic. */

@@ -1,5 +1,5 @@
 """The files and blocks tzinfer-run writes, checked on the host: its C sources (client/npz.c,
-npy.c, io_block.c) built natively with a small harness (client/tests/io_files.c). The .npz must
+npy.c, libtzinfer/src/io_block.c) built natively with a small harness (client/tests/io_files.c). The .npz must
 load in numpy with valid CRCs, names as given (even ones numpy.savez cannot take), and the I/O
 block must follow the layout of ta/include/tzinfer_ta.h."""
 
@@ -15,15 +15,16 @@ import pytest
 
 from tzinfer import REPO_ROOT
 
-SOURCES = [REPO_ROOT / "client" / f for f in ("tests/io_files.c", "npz.c", "npy.c", "io_block.c", "file_io.c",
-                                               "diag.c")]
+SOURCES = [*(REPO_ROOT / "client" / f for f in ("tests/io_files.c", "npz.c", "npy.c", "file_io.c", "diag.c")),
+           REPO_ROOT / "libtzinfer" / "src" / "io_block.c"]
 
 
 @pytest.fixture(scope="module")
 def io_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exe = tmp_path_factory.mktemp("client") / "io_files"
     subprocess.run(["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
-                    f"-I{REPO_ROOT / 'client'}", f"-I{REPO_ROOT / 'ta' / 'include'}", *map(str, SOURCES),
+                    f"-I{REPO_ROOT / 'client'}", f"-I{REPO_ROOT / 'libtzinfer' / 'src'}",
+                    f"-I{REPO_ROOT / 'ta' / 'include'}", *map(str, SOURCES),
                     "-o", str(exe)], check=True)
     return exe
 

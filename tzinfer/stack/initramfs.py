@@ -18,7 +18,7 @@ from tzinfer import REPO_ROOT
 from tzinfer.stack import StackError, hosttools
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
-from tzinfer.stack.payload import TARGET_CLIENT
+from tzinfer.stack.payload import TARGET_LIB_DIR
 from tzinfer.stack.steprun import Stamp, console, digest, run
 
 #: Debian binaries that make up the normal world, by suite. OP-TEE's user space comes from sid
@@ -171,12 +171,13 @@ def build_teec_trace(stack: QemuStack) -> Path:
                                ("-shared", "-fPIC", f"-I{header.parent}"), (header,))
 
 
-def check_dynamic_libteec(client: Path) -> None:
-    """LD_PRELOAD reaches only libteec calls bound at run time: `client` must link libteec.so."""
-    needed, undefined = _dynamic_linking(client)
+def check_dynamic_libteec(library: Path) -> None:
+    """LD_PRELOAD reaches only libteec calls bound at run time: `library` (libtzinfer, which every
+    client calls the TA through) must link libteec.so."""
+    needed, undefined = _dynamic_linking(library)
     if not (any(lib.startswith("libteec.so") for lib in needed) and "TEEC_InvokeCommand" in undefined):
-        raise StackError(f"{client.name} does not link libteec dynamically, so teec-trace.so cannot "
-                         "see its shared memory; link libteec.so, not a static libteec (client/Makefile)")
+        raise StackError(f"{library.name} does not link libteec dynamically, so teec-trace.so cannot "
+                         "see its shared memory; link libteec.so, not a static libteec (libtzinfer/Makefile)")
 
 
 def _dynamic_linking(elf: Path) -> tuple[list[str], set[str]]:
@@ -263,7 +264,7 @@ def build(stack: QemuStack) -> None:
     shutil.copy2(build_teec_trace(stack), staging / TARGET_TEEC_TRACE)
     if stack.overlay.is_dir():
         shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
-    check_dynamic_libteec(staging / TARGET_CLIENT)
+    check_dynamic_libteec(staging / TARGET_LIB_DIR / "libtzinfer.so.1")
     _check_libraries(staging)
     _write_cpio(stack, staging)
     stamp.done()

@@ -56,7 +56,7 @@ bool tee_supplicant_running(void)
 	return found;
 }
 
-static void explain_open_session(const struct tee_failure *f, char *msg, size_t len)
+static tzi_status explain_open_session(const struct tee_failure *f, char *msg, size_t len)
 {
 	const char *ta_file = TZI_TA_DIR "/" TZI_TA_UUID_STR ".ta";
 
@@ -72,31 +72,28 @@ static void explain_open_session(const struct tee_failure *f, char *msg, size_t 
 		else
 			snprintf(msg, len, "OP-TEE did not find or accept the TA in " TZI_TA_DIR
 				 ": check that tee-supplicant uses that directory (--ta-path)");
-		return;
+		return TZI_E_NO_TA;
 	case TEEC_ERROR_OUT_OF_MEMORY:
 		snprintf(msg, len, "OP-TEE has no room for the TA and its heap (TA_DATA_SIZE): the "
 			 "TA RAM pool or CFG_PGT_CACHE_ENTRIES is too small; boot an OP-TEE built "
 			 "from board/<board>/memory.yaml, or close other TA sessions");
-		return;
+		return TZI_E_TA_MEMORY;
 	case TEEC_ERROR_SECURITY:
 		snprintf(msg, len, "OP-TEE rejected the TA's signature: sign the TA with the key "
 			 "whose public half OP-TEE was built with (TA_SIGN_KEY / TA_PUBLIC_KEY)");
-		return;
+		return TZI_E_TA_SIGNATURE;
 	case TEEC_ERROR_ACCESS_CONFLICT:
 	case TEEC_ERROR_BUSY:
 		snprintf(msg, len, "the TA is busy with another client: retry when it has finished");
-		return;
+		return TZI_E_BUSY;
 	default:
 		snprintf(msg, len, "cannot open a session with the tzinfer TA: check the OP-TEE log "
 			 "(secure UART) for the reason");
-		return;
+		return TZI_E_COMMUNICATION;
 	}
 }
 
-/* TEE_ERROR_MAC_INVALID (GP TEE Internal Core API); libteec names no TEEC_ constant for it. */
-#define TZI_TEEC_ERROR_MAC_INVALID 0xffff3071u
-
-static void explain_engine(const struct tee_failure *f, char *msg, size_t len)
+static tzi_status explain_engine(const struct tee_failure *f, char *msg, size_t len)
 {
 	char where[48] = "";
 	uint32_t op = f->engine_location >> 16, tensor = f->engine_location & 0xffffu;
@@ -111,90 +108,111 @@ static void explain_engine(const struct tee_failure *f, char *msg, size_t len)
 		 "`tzinfer convert`", f->model_path, stl_status_name((enum stl_status)f->engine_status),
 		 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason given",
 		 where);
+	return TZI_E_MODEL_FORMAT;
 }
 
-static void explain_call(const struct tee_failure *f, char *msg, size_t len)
+/* Results the GP TEE Internal Core API defines and libteec names no TEEC_ constant for. */
+#define TZI_TEEC_ERROR_MAC_INVALID 0xffff3071u
+#define TZI_TEEC_ERROR_CANCEL 0xffff0002u
+#define TZI_TEEC_ERROR_ACCESS_DENIED 0xffff0001u
+
+static tzi_status explain_load(const struct tee_failure *f, char *msg, size_t len)
 {
+	switch (f->result) {
+	case TEEC_ERROR_OUT_OF_MEMORY:
+		snprintf(msg, len, "%s (%zu bytes) and its arena do not fit in the TA heap "
+			 "(%u bytes): use a smaller model, or raise ta_heap_budget in "
+			 "board/<board>/memory.yaml and rebuild", f->model_path, f->model_bytes,
+			 f->heap_bytes);
+		return TZI_E_MODEL_TOO_LARGE;
+	case TEEC_ERROR_BAD_FORMAT:
+		return explain_engine(f, msg, len);
+	case TZI_TEEC_ERROR_MAC_INVALID:
+		snprintf(msg, len, "model authentication failed: wrong key or tampered package "
+			 "(%s, key id %u): provision the key it was sealed for, or seal it "
+			 "again with `tzinfer seal`", f->model_path, f->key_id);
+		return TZI_E_AUTHENTICATION;
+	case TEEC_ERROR_ITEM_NOT_FOUND:
+		snprintf(msg, len, "%s is sealed for key id %u, which is not provisioned on "
+			 "this device: run `tzinfer keys provision --key KEYFILE --key-id %u`",
+			 f->model_path, f->key_id, f->key_id);
+		return TZI_E_KEY_NOT_FOUND;
+	default:
+		return TZI_E_TA_REFUSED;
+	}
+}
+
+static tzi_status explain_key(const struct tee_failure *f, char *msg, size_t len)
+{
+	if (f->call == TEE_CALL_DELETE_KEY && f->result == TEEC_ERROR_ITEM_NOT_FOUND) {
+		snprintf(msg, len, "no key with id %u is provisioned: nothing to delete "
+			 "(check the key id)", f->key_id);
+		return TZI_E_KEY_NOT_FOUND;
+	}
+	if (f->result == TEEC_ERROR_BAD_PARAMETERS)
+		return TZI_E_TA_REFUSED;
+	snprintf(msg, len, "OP-TEE secure storage failed for key id %u: tee-supplicant "
+		 "must run and its storage directory (REE FS, e.g. "
+		 "/var/lib/optee-client/data/tee) must be writable", f->key_id);
+	return TZI_E_STORAGE;
+}
+
+static tzi_status explain_call(const struct tee_failure *f, char *msg, size_t len)
+{
+	tzi_status status = TZI_E_TA_REFUSED;
+
 	if (f->result == TEEC_ERROR_TARGET_DEAD) {
 		snprintf(msg, len, "the tzinfer TA crashed: this is a bug, report it with the "
-			 "OP-TEE log (secure UART)");
-		return;
+			 "OP-TEE log (secure UART); close this session and open a new one");
+		return TZI_E_TA_CRASHED;
 	}
 	if (f->result == TEEC_ERROR_BAD_STATE) {
 		snprintf(msg, len, "the TA refused a command out of order (a model is already "
 			 "loaded, or none is): unload first, or load a model before running it");
-		return;
+		return TZI_E_STATE;
+	}
+	if (f->result == TZI_TEEC_ERROR_ACCESS_DENIED) {
+		snprintf(msg, len, "the TA refused this client: key management needs an "
+			 "administrator (docs/security.md)");
+		return TZI_E_ACCESS_DENIED;
 	}
 	if (f->call != TEE_CALL_CONTEXT && f->call != TEE_CALL_OPEN_SESSION &&
 	    f->origin == TEEC_ORIGIN_COMMS) {
 		snprintf(msg, len, "the connection to OP-TEE failed (Linux driver or secure world): "
 			 "see dmesg and the OP-TEE log (secure UART)");
-		return;
+		return TZI_E_COMMUNICATION;
 	}
 	switch (f->call) {
 	case TEE_CALL_CONTEXT:
 		snprintf(msg, len, "no TEE device (/dev/tee0): load the OP-TEE driver (modprobe "
 			 "optee) and boot a firmware with OP-TEE");
-		return;
+		return TZI_E_NO_TEE;
 	case TEE_CALL_OPEN_SESSION:
-		explain_open_session(f, msg, len);
-		return;
+		return explain_open_session(f, msg, len);
 	case TEE_CALL_SHARED_MEMORY:
 		snprintf(msg, len, "cannot allocate shared memory with OP-TEE: use a smaller "
-			 "--chunk, or free shared memory held by other clients");
-		return;
+			 "chunk, or free shared memory held by other clients");
+		return TZI_E_SHARED_MEMORY;
 	case TEE_CALL_LOAD_BEGIN:
 	case TEE_CALL_LOAD_END:
-		if (f->result == TEEC_ERROR_OUT_OF_MEMORY) {
-			snprintf(msg, len, "%s (%zu bytes) and its arena do not fit in the TA heap "
-				 "(%u bytes): use a smaller model, or raise ta_heap_budget in "
-				 "board/<board>/memory.yaml and rebuild", f->model_path, f->model_bytes,
-				 f->heap_bytes);
-			return;
-		}
-		if (f->result == TEEC_ERROR_BAD_FORMAT) {
-			explain_engine(f, msg, len);
-			return;
-		}
-		if (f->result == TZI_TEEC_ERROR_MAC_INVALID) {
-			snprintf(msg, len, "model authentication failed: wrong key or tampered package "
-				 "(%s, key id %u): provision the key it was sealed for, or seal it "
-				 "again with `tzinfer seal`", f->model_path, f->key_id);
-			return;
-		}
-		if (f->result == TEEC_ERROR_ITEM_NOT_FOUND) {
-			snprintf(msg, len, "%s is sealed for key id %u, which is not provisioned on "
-				 "this device: run `tzinfer keys provision --key KEYFILE --key-id %u`",
-				 f->model_path, f->key_id, f->key_id);
-			return;
-		}
+		status = explain_load(f, msg, len);
 		break;
 	case TEE_CALL_RUN:
-		if (f->result == TEEC_ERROR_BAD_PARAMETERS && f->detail && *f->detail) {
-			snprintf(msg, len, "%s", f->detail);
-			return;
+		if (f->result == TZI_TEEC_ERROR_CANCEL) {
+			snprintf(msg, len, "the run was cancelled (tzi_cancel); the model stays loaded");
+			return TZI_E_CANCELLED;
 		}
 		if (f->result == TEEC_ERROR_GENERIC && f->engine_status) {
 			snprintf(msg, len, "the engine failed to run the model: %s: %s: re-create the "
 				 "model with `tzinfer convert`",
 				 stl_status_name((enum stl_status)f->engine_status),
 				 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason");
-			return;
+			return TZI_E_ENGINE;
 		}
 		break;
 	case TEE_CALL_PROVISION_KEY:
 	case TEE_CALL_DELETE_KEY:
-		if (f->call == TEE_CALL_DELETE_KEY && f->result == TEEC_ERROR_ITEM_NOT_FOUND) {
-			snprintf(msg, len, "no key with id %u is provisioned: nothing to delete "
-				 "(check the key id)", f->key_id);
-			return;
-		}
-		if (f->result != TEEC_ERROR_BAD_PARAMETERS) {
-			snprintf(msg, len, "OP-TEE secure storage failed for key id %u: tee-supplicant "
-				 "must run and its storage directory (REE FS, e.g. "
-				 "/var/lib/optee-client/data/tee) must be writable", f->key_id);
-			return;
-		}
+		status = explain_key(f, msg, len);
 		break;
 	case TEE_CALL_LOAD_CHUNK:
 	case TEE_CALL_DESCRIBE:
@@ -202,17 +220,19 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 	case TEE_CALL_UNLOAD:
 		break;
 	}
-	snprintf(msg, len, "the TA refused a request it should accept: this is a bug in "
-		 "tzinfer-run or a TA/client version mismatch; rebuild both from one tree");
+	if (status == TZI_E_TA_REFUSED)
+		snprintf(msg, len, "the TA refused a request it should accept: this is a bug in "
+			 "libtzinfer or a TA/library version mismatch; install both from one build");
+	return status;
 }
 
-void tee_failure_explain(const struct tee_failure *f, char *msg, size_t len)
+tzi_status tee_failure_explain(const struct tee_failure *f, char *msg, size_t len)
 {
-	size_t n = 0;
+	tzi_status status = explain_call(f, msg, len);
+	size_t n = strlen(msg);
 
-	explain_call(f, msg, len);
-	n = strlen(msg);
 	if (n + 1 < len)
 		snprintf(msg + n, len - n, " [TEEC 0x%08x from %s]", f->result,
 			 origin_name(f->origin));
+	return status;
 }
