@@ -29,8 +29,9 @@ ALTERNATIVES = {"libblas.so.3": "blas/libblas.so.3", "liblapack.so.3": "lapack/l
 LIB_DIR = "usr/lib/aarch64-linux-gnu"
 #: tzinfer.runtime and what it imports of the package, as the device has them.
 RUNTIME_MODULES = ("tzinfer/__init__.py", "tzinfer/runtime.py")
-#: The Python example of docs/integrating.md.
+#: The Python example of docs/integrating.md, and bench-qemu's session benchmark.
 PYTHON_EXAMPLE = REPO_ROOT / "docs/examples/classify.py"
+BENCH_SCRIPT = REPO_ROOT / "tzinfer/stack/target/bench_session.py"
 
 WRAPPER = f"""#!/bin/sh
 # Debian's python3 with numpy and tzinfer.runtime, from the host share (tzinfer/stack/python_root.py).
@@ -51,9 +52,9 @@ def interpreter() -> str:
     return f"{SHARE_MOUNT}/python/python3"
 
 
-def example() -> str:
-    """Where the Python example is on the target."""
-    return f"{SHARE_MOUNT}/python/examples/{PYTHON_EXAMPLE.name}"
+def example(script: Path = PYTHON_EXAMPLE) -> str:
+    """Where the Python example (or BENCH_SCRIPT) is on the target."""
+    return f"{SHARE_MOUNT}/python/examples/{script.name}"
 
 
 def build(stack: QemuStack, archive: DebianArchive) -> None:
@@ -78,7 +79,8 @@ def build(stack: QemuStack, archive: DebianArchive) -> None:
         console.print(f"[green]✓[/] Python for the target in {root}")
     for module in RUNTIME_MODULES:
         _copy(REPO_ROOT / module, out / "site" / module)
-    _copy(PYTHON_EXAMPLE, out / "examples" / PYTHON_EXAMPLE.name)
+    for script in (PYTHON_EXAMPLE, BENCH_SCRIPT):
+        _copy(script, out / "examples" / script.name)
     wrapper = out / "python3"
     if not wrapper.is_file() or wrapper.read_text() != WRAPPER:
         wrapper.write_text(WRAPPER)

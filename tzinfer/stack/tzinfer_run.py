@@ -142,3 +142,15 @@ def fetch_npz(console: Console, path: str) -> dict[str, np.ndarray]:
 def describe(console: Console, model: str, timeout: float = 120.0) -> RunReport:
     """`tzinfer-run MODEL --describe`: the model's inputs and outputs, as the TA reports them."""
     return run(console, shlex.join([TARGET.client, model, "--describe"]) + " 2>&1", timeout=timeout)
+
+
+#: Where provision_key() puts the key file on the target, for the moment of provisioning.
+KEY_ON_TARGET = "/tmp/model-test.key"
+
+
+def provision_key(console: Console, key: bytes, key_id: int) -> RunReport:
+    """Write `key` to the target, provision it under key_id with tzinfer-run, remove the file."""
+    console.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
+    code, output = console.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id} 2>&1; "
+                               f"rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
+    return parse(code, output)
