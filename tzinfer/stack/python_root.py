@@ -22,7 +22,7 @@ from tzinfer.stack.steprun import Stamp, console, digest
 SUITE = "trixie"
 PACKAGES = ("python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib", "python3-numpy",
             "libblas3", "liblapack3", "libgfortran5", "libgcc-s1", "libexpat1", "libffi8", "libbz2-1.0",
-            "liblzma5", "zlib1g")
+            "liblzma5", "zlib1g", "libstdc++6")
 #: Debian picks BLAS and LAPACK with update-alternatives in a maintainer script, which unpacking
 #: does not run: the links it would make, in the multiarch library directory.
 ALTERNATIVES = {"libblas.so.3": "blas/libblas.so.3", "liblapack.so.3": "lapack/liblapack.so.3"}
@@ -63,7 +63,7 @@ def build(stack: QemuStack, archive: DebianArchive) -> None:
     debs = [archive.deb(name, SUITE) for name in PACKAGES]
     out = directory(stack)
     root = out / "root"
-    stamp = Stamp(out / ".unpacked", digest([*debs, *ALTERNATIVES.items()]))
+    stamp = Stamp(out / ".unpacked", digest([*debs, *(f"{k}={v}" for k, v in ALTERNATIVES.items())]))
     if not (stamp.fresh() and root.is_dir()):
         if root.exists():
             shutil.rmtree(root)
@@ -93,13 +93,23 @@ def _copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
+#: The stdlib's extension modules tzinfer.runtime and numpy load (the others, e.g. _sqlite3 or
+#: _curses, may need libraries the target does without).
+STDLIB_EXTENSIONS = ("_ctypes", "_struct", "math", "_random", "_bisect", "_datetime", "_json", "_pickle",
+                     "_contextvars", "_posixsubprocess", "select", "_hashlib", "binascii", "zlib")
+
+
 def _check_libraries(stack: QemuStack, root: Path) -> None:
-    """Every shared object under root finds what it needs here or in the initramfs' libraries."""
+    """The interpreter, numpy and the stdlib extensions they load find the libraries they need
+    here or in the initramfs."""
     from tzinfer.stack.initramfs import dynamic_linking
 
     have = {p.name for d in (root / LIB_DIR, stack.debian_root / LIB_DIR) if d.is_dir() for p in d.iterdir()}
     have |= {"ld-linux-aarch64.so.1", "libtzinfer.so.1"}
-    for path in [root / "usr/bin/python3.13", *root.rglob("*.so*")]:
+    dynload = root / "usr/lib/python3.13/lib-dynload"
+    extensions = [p for p in dynload.glob("*.so") if p.name.split(".")[0] in STDLIB_EXTENSIONS]
+    numpy = (root / "usr/lib/python3/dist-packages").rglob("*.so")
+    for path in [root / "usr/bin/python3.13", *extensions, *numpy, *(root / LIB_DIR).glob("**/*.so*")]:
         if path.is_symlink() or not path.is_file() or path.read_bytes()[:4] != b"\x7fELF":
             continue
         missing = [lib for lib in dynamic_linking(path)[0] if lib not in have]
