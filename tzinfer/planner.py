@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from tzinfer.tzm import ALIGN, OpType, TensorKind, TzmModel, align, numel
 
 #: Op types whose output may reuse the bytes of a same-shaped input that dies at the op.
-IN_PLACE_OPS = frozenset({OpType.UNARY, OpType.BINARY, OpType.RESHAPE})
+IN_PLACE_OPS = frozenset({OpType.UNARY, OpType.BINARY, OpType.RESHAPE, OpType.NORMALIZE, OpType.WHERE})
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tzinfer import planner
-from tzinfer.tzm import Act, BinaryKind, OpType, TensorKind, TzmModel, numel, stored_weights_bytes
+from tzinfer.tzm import (
+    Act,
+    BinaryKind,
+    OpType,
+    ReduceKind,
+    ResizeMode,
+    TensorKind,
+    TzmModel,
+    numel,
+    stored_weights_bytes,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,12 @@ def _op_name(model: TzmModel, index: int) -> str:
     name = op.type.name
     if op.type == OpType.BINARY:
         name += f".{BinaryKind(op.iattr[0]).name}"
+    elif op.type == OpType.REDUCE:
+        name += f".{ReduceKind(op.iattr[0]).name}"
+    elif op.type == OpType.RESIZE:
+        name += f".{ResizeMode(op.iattr[0]).name}"
+    elif op.type == OpType.SOFTMAX and op.iattr[1]:
+        name = "LOG_SOFTMAX"
     if op.act != Act.NONE and op.type != OpType.UNARY:
         name += f"+{op.act.name}"
     elif op.type == OpType.UNARY:

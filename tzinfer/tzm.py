@@ -76,6 +76,16 @@ class OpType(IntEnum):
     TRANSPOSE = 10
     PAD = 11
     RESHAPE = 12
+    SLICE = 13
+    RESIZE = 14
+    REDUCE = 15
+    MATMUL = 16
+    TILE = 17
+    WHERE = 18
+    NORMALIZE = 19
+    CONV_TRANSPOSE = 20
+    PAD_EDGE = 21
+    PAD_REFLECT = 22
 
 
 class Act(IntEnum):
@@ -89,6 +99,19 @@ class Act(IntEnum):
     HARD_SIGMOID = 5
     HARD_SWISH = 6
     TANH = 7
+    EXP = 8
+    LOG = 9
+    SQRT = 10
+    ABS = 11
+    NEG = 12
+    RECIPROCAL = 13
+    ERF = 14
+    GELU = 15
+    GELU_TANH = 16
+    SOFTPLUS = 17
+    MISH = 18
+    NOT = 19
+    NONZERO = 20
 
 
 class BinaryKind(IntEnum):
@@ -99,6 +122,60 @@ class BinaryKind(IntEnum):
     MUL = 2
     DIV = 3
     PRELU = 4
+    POW = 5
+    MAX = 6
+    MIN = 7
+    EQUAL = 8
+    LESS = 9
+    LESS_EQUAL = 10
+    GREATER = 11
+    GREATER_EQUAL = 12
+    AND = 13
+    OR = 14
+    XOR = 15
+
+
+class ReduceKind(IntEnum):
+    """iattr[0] of a REDUCE op."""
+
+    MEAN = 0
+    SUM = 1
+    MAX = 2
+    MIN = 3
+    L2 = 4
+    PROD = 5
+    L1 = 6
+    LOG_SUM_EXP = 7
+    SUM_SQUARE = 8
+    LOG_SUM = 9
+
+
+class ResizeMode(IntEnum):
+    """iattr[0] of a RESIZE op."""
+
+    NEAREST = 0
+    LINEAR = 1
+
+
+class ResizeCoord(IntEnum):
+    """iattr[1] of a RESIZE op: ONNX's coordinate_transformation_mode."""
+
+    HALF_PIXEL = 0
+    PYTORCH_HALF_PIXEL = 1
+    ALIGN_CORNERS = 2
+    ASYMMETRIC = 3
+    TF_HALF_PIXEL_FOR_NN = 4
+    HALF_PIXEL_SYMMETRIC = 5
+
+
+class ResizeRound(IntEnum):
+    """iattr[2] of a RESIZE op: ONNX's nearest_mode, and SIMPLE for Upsample and Resize-10."""
+
+    ROUND_PREFER_FLOOR = 0
+    ROUND_PREFER_CEIL = 1
+    FLOOR = 2
+    CEIL = 3
+    SIMPLE = 4
 
 
 class TensorKind(IntEnum):
@@ -107,7 +184,8 @@ class TensorKind(IntEnum):
 
 
 #: Ops that may carry a fused activation (`act` must be NONE on the others).
-ACT_OPS = frozenset({OpType.CONV, OpType.GEMM, OpType.BINARY, OpType.UNARY})
+ACT_OPS = frozenset({OpType.CONV, OpType.GEMM, OpType.BINARY, OpType.UNARY, OpType.MATMUL,
+                     OpType.CONV_TRANSPOSE})
 
 
 class TzmError(ValueError):

@@ -91,7 +91,8 @@ static int in_place(const struct stl_model *m, uint32_t a, const struct range *r
 		return 0;
 	if (op->type == STL_OP_UNARY || op->type == STL_OP_RESHAPE)
 		return 1;
-	if (op->type != STL_OP_BINARY || ta->ndim != tb->ndim)
+	if ((op->type != STL_OP_BINARY && op->type != STL_OP_NORMALIZE && op->type != STL_OP_WHERE) ||
+	    ta->ndim != tb->ndim)
 		return 0;
 	for (unsigned i = 0; i < ta->ndim; i++)
 		if (ta->dims[i] != tb->dims[i])

@@ -18,6 +18,16 @@ static stl_kernel_fn *const kernels[STL_OP_LAST + 1] = {
 	[STL_OP_TRANSPOSE] = stl_k_transpose,
 	[STL_OP_PAD] = stl_k_pad,
 	[STL_OP_RESHAPE] = stl_k_reshape,
+	[STL_OP_SLICE] = stl_k_slice,
+	[STL_OP_RESIZE] = stl_k_resize,
+	[STL_OP_REDUCE] = stl_k_reduce,
+	[STL_OP_MATMUL] = stl_k_matmul,
+	[STL_OP_TILE] = stl_k_tile,
+	[STL_OP_WHERE] = stl_k_where,
+	[STL_OP_NORMALIZE] = stl_k_normalize,
+	[STL_OP_CONV_TRANSPOSE] = stl_k_conv_transpose,
+	[STL_OP_PAD_EDGE] = stl_k_pad_mode,
+	[STL_OP_PAD_REFLECT] = stl_k_pad_mode,
 };
 
 static int overlaps(const void *a, size_t alen, const void *b, size_t blen)

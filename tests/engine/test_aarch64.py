@@ -56,6 +56,16 @@ def test_aarch64_multi_io_matches_host(stl_run: Path, tmp_path: Path) -> None:
     run_both(stl_run, tzm.write(convert(exported("two_head_net_opset17")).model), tmp_path)
 
 
+@pytest.mark.parametrize("name", ["yolo_like_opset17", "unet_like_opset13", "dbnet_like_opset17",
+                                  "crnn_like_dynamo_opset18", "vit_tiny_gelu_tanh_opset20",
+                                  "vit_tiny_opset13", "shufflenet_v2_like_opset17",
+                                  "mobilenet_v3_like_opset13"])
+def test_aarch64_runs_the_issue10_families(stl_run: Path, tmp_path: Path, name: str) -> None:
+    """The new kernels (slice, resize, transposed conv, normalisation, batched matmul, GELU, ...)
+    cross-built with the Cortex-A53 flags give the host's numbers."""
+    run_both(stl_run, tzm.write(convert(exported(name)).model), tmp_path)
+
+
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:
     """A corrupt file gives exit status 2 and the engine's status on stderr."""
     (tmp_path / "bad.tzm").write_bytes(b"TZMODEL\0" + bytes(200))

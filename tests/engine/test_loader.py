@@ -386,13 +386,13 @@ def test_unread_constant(valid: bytes) -> None:
 
 @pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
     (0, "<H", 0, "STL_E_OP"),              # type
-    (0, "<H", 13, "STL_E_OP"),
+    (0, "<H", max(tzm.OpType) + 1, "STL_E_OP"),
     (2, "<B", 1, "STL_E_OP"),              # n_in: CONV takes 2 or 3
     (2, "<B", 4, "STL_E_OP"),
     (3, "<B", 2, "STL_E_OP"),              # n_out
     (4, "<I", 0xFFFFFFFF, "STL_E_OP"),     # io_first past the io table
     (8, "<B", 0, "STL_E_OP"),              # n_scratch disagrees with the formula
-    (9, "<B", 8, "STL_E_OP"),              # unknown act
+    (9, "<B", max(tzm.Act) + 1, "STL_E_OP"),  # unknown act
     (10, "<H", 1, "STL_E_RESERVED"),
     (76, "<I", 1, "STL_E_RESERVED"),
     (12 + 4 * 2, "<i", 0, "STL_E_OP"),     # stride 0
@@ -430,7 +430,7 @@ def test_op_semantics(valid: bytes) -> None:
     assert _status(_remodel(valid, pool_window_outside)) == "STL_E_SHAPE"
 
     def binary_kind(model: tzm.TzmModel) -> None:
-        _first_op(model, tzm.OpType.BINARY).iattr[0] = 5
+        _first_op(model, tzm.OpType.BINARY).iattr[0] = max(tzm.BinaryKind) + 1
     assert _status(_remodel(valid, binary_kind)) == "STL_E_OP"
 
 

@@ -521,11 +521,12 @@ def test_input_shape_fixes_symbolic_dims_and_is_checked() -> None:
      "Elu node 'elu_1': Elu of an activation is not supported"),
     (helper.make_node("Relu", ["x"], ["y"], name="r", extra=1),
      "Relu node 'r': attribute 'extra' is not an attribute of Relu at opset 14"),
-    (helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="reflect"),
-     "Pad node 'pad': mode='reflect'"),
+    (helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="wrap"),
+     "Pad node 'pad': mode='wrap'"),
     (helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], dilations=[2, 2]),
      "MaxPool node 'mp': dilations"),
-    (helper.make_node("ReduceMean", ["x"], ["y"], name="mean", axes=[1]), "ReduceMean node 'mean': axes [1]"),
+    (helper.make_node("GRU", ["x", "p", "p"], ["y"], name="gru", hidden_size=2),
+     "GRU node 'gru': recurrent layers are not supported"),
 ])
 def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
     model = make_model([node], (1, 2, 4, 4), {"p": np.zeros(8, np.int64)})

@@ -22,12 +22,19 @@ def export(spec: Export, path: Path) -> None:
     args = tuple(torch.zeros(shape) for shape in spec.input_shapes)
     partial = path.with_suffix(".onnx.partial")
     # The TorchScript exporter announces its deprecation on every call; that notice is expected.
+    # dynamo would write the weights to a side file: keep them in the one committed file.
+    embedded = {"external_data": False} if spec.dynamo else {}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(module, args, str(partial), opset_version=spec.opset, dynamo=spec.dynamo,
                           input_names=list(spec.input_names), output_names=list(spec.output_names),
-                          **spec.options)
-    onnx.checker.check_model(onnx.load(str(partial)), full_check=True)
+                          **embedded, **spec.options)
+    model = onnx.load(str(partial))
+    if spec.dynamo:  # its per-node source stack traces are most of the bytes and no part of the model
+        for node in model.graph.node:
+            del node.metadata_props[:]
+        onnx.save(model, str(partial))
+    onnx.checker.check_model(model, full_check=True)
     partial.replace(path)
 
 

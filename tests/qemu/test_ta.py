@@ -16,12 +16,12 @@ from tests.exported import exported
 from tzinfer import cli, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
-from tzinfer.fixtures.ort import reference_session
+from tzinfer.fixtures.ort import reference_session, run_reference
 from tzinfer.hw import provision
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET, model_file
+from tzinfer.stack.payload import EXPORTED_MODELS, EXPORTED_SAMPLE, TARGET, exported_sample_file, model_file
 
 pytestmark = pytest.mark.qemu
 
@@ -51,6 +51,26 @@ def assert_valid_run_works(target: Console) -> None:
     report = classify(target, "lenet5", "digit3")
     assert report.ok, report.output
     assert report.top[0].class_id == 3, report.output
+
+
+@pytest.mark.parametrize("model", EXPORTED_MODELS)
+def test_exported_family_matches_host_engine_and_onnxruntime(target: Console, model: str) -> None:
+    """The issue-10 families (detector, segmenter, text detector, vision transformer) in the TA:
+    the same numbers as the host engine and ONNX Runtime on the same seeded input."""
+    cmdline = tzinfer_run.command(TARGET.model(model), TARGET.input(model, EXPORTED_SAMPLE), labels=None,
+                                  output=OUTPUT)
+    report = tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
+    assert report.ok, report.output
+    assert report.fields["world"] == "secure"
+    in_tee = tzinfer_run.fetch_npy(target, OUTPUT)
+
+    stack = QemuStack()
+    x = np.load(exported_sample_file(stack, model))
+    host = native.load(model_file(stack, model).read_bytes()).run(x)
+    ort = run_reference(reference_session(exported(model)), x)
+    assert in_tee.size == host.size == ort.size
+    assert relative_error(in_tee, host) <= 1e-5
+    assert relative_error(in_tee, ort) <= 1e-4
 
 
 @pytest.mark.parametrize("model", list(SAMPLES))

@@ -21,7 +21,7 @@ import onnx
 from onnx import numpy_helper
 
 from tzinfer import tzm
-from tzinfer.convert import fold, registry
+from tzinfer.convert import fold, patterns, registry
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import Blocked, Blocker, ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph
@@ -206,7 +206,7 @@ class _Walk:
             if node.op_type in fold.SHAPE_OF or would_fold:
                 self.unknown_consts.update(outputs)  # it would have been folded
                 return
-            blocker = registry.static_blocker(node, proto.domain, ctx.opset)  # what needs no operands
+            blocker = registry.static_blocker(node, proto.domain, patterns.schema_opset(proto, ctx.opset))
             self.blockers += [blocker] if blocker else []
             self.unknown.update(outputs)
             return
@@ -217,7 +217,7 @@ class _Walk:
         if foldable and fold.can_fold(ctx, node):
             fold.fold(ctx, proto, node)
         else:
-            blocker = registry.static_blocker(node, proto.domain, ctx.opset)
+            blocker = registry.static_blocker(node, proto.domain, patterns.schema_opset(proto, ctx.opset))
             try:
                 if blocker is None:
                     registry.registry()[node.op_type].handler(ctx, node)
@@ -278,7 +278,8 @@ def import_onnx(path: Path, input_shapes: InputShapes = None) -> Graph:
     inputs = [v for v in g.input if v.name not in initializers]
     if not inputs:
         raise ConvertError("the model has no inputs (only constants); there is nothing to run")
-    uses = Counter(v for node in g.node for v in node.input if v)
+    nodes = patterns.fuse(g)  # decomposed LayerNorm and GELU become one node each
+    uses = Counter(v for node in nodes for v in node.input if v)
     uses.update(o.name for o in g.output)
 
     ctx = Context(Graph(source_sha256=digest), opset, uses)
@@ -286,7 +287,7 @@ def import_onnx(path: Path, input_shapes: InputShapes = None) -> Graph:
         ctx.set_const(name, data)
     walk = _Walk(model, ctx)
     walk.inputs(inputs, input_shapes)
-    for index, proto in enumerate(g.node):
+    for index, proto in enumerate(nodes):
         walk.node(proto, index)
     walk.outputs(list(g.output))
     if walk.blockers:

@@ -73,9 +73,14 @@ def prelu(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.BINARY, [ctx.operand(node, 0), ctx.operand(node, 1)], shape, [BinaryKind.PRELU])
 
 
-def _activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 0.0) -> None:
+def activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 0.0) -> None:
+    """Apply act to node's input: fused into its producer when possible, else a UNARY op."""
     x = node.input(0)
     producer = ctx.fusable_producer(x)
+    if producer is not None and producer.type == OpType.RESHAPE:  # element-wise: it commutes
+        inner = ctx.graph.producer(producer.inputs[0])
+        if inner is not None and ctx.readers(inner.output) == 1:
+            producer = inner
     if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
         producer.act, producer.fattr[0], producer.fattr[1] = act, f0, f1
         ctx.alias(node, node.outputs[0], x)
@@ -92,27 +97,28 @@ def clip(ctx: Context, node: Node) -> None:
         high = float(ctx.const(node, 2, "max").reshape(-1)[0]) if node.input(2) else _FLOAT_MAX
     low, high = max(low, -_FLOAT_MAX), min(high, _FLOAT_MAX)
     if low == 0.0 and high == _FLOAT_MAX:
-        _activation(ctx, node, Act.RELU)
+        activation(ctx, node, Act.RELU)
     else:
-        _activation(ctx, node, Act.CLIP, low, high)
+        activation(ctx, node, Act.CLIP, low, high)
 
 
 def leaky_relu(ctx: Context, node: Node) -> None:
-    _activation(ctx, node, Act.LEAKY_RELU, float(node.attr("alpha", 0.01)))
+    activation(ctx, node, Act.LEAKY_RELU, float(node.attr("alpha", 0.01)))
 
 
 def hard_sigmoid(ctx: Context, node: Node) -> None:
-    _activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
+    activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
 
 
 def _simple(act: Act) -> Handler:
     """The handler of an activation without attributes."""
     def handler(ctx: Context, node: Node) -> None:
-        _activation(ctx, node, act)
+        activation(ctx, node, act)
     return handler
 
 
-_FUSED = "fused into the producing Conv/Gemm/binary op when nothing else reads its input"
+_FUSED = ("fused into the producing Conv/ConvTranspose/Gemm/MatMul/binary op (also through a reshape) when "
+          "nothing else reads its input")
 OPS = (
     *(OpSpec(op, binary, notes="numpy broadcasting; a per-channel constant after a Conv/Gemm is folded "
              "into it") for op in _KINDS),

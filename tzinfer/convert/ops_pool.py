@@ -48,30 +48,6 @@ def global_max_pool(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.MAXPOOL, [ctx.tensor(node.input(0))], (n, c, 1, 1), [h, w, 1, 1, 0, 0, 0, 0])
 
 
-def reduce_mean(ctx: Context, node: Node) -> None:
-    """ReduceMean over the spatial axes of a 4-D tensor is a global average pool (tf2onnx writes
-    one for Keras' GlobalAveragePooling2D): over H, W of NCHW directly, over H, W of NHWC after a
-    transpose to NCHW."""
-    shape = ctx.shape(node.input(0))
-    given = ctx.const(node, 1, "axes").reshape(-1) if node.input(1) else node.attr("axes", [])
-    axes = sorted(node.axis(a, len(shape)) for a in given)
-    keep = bool(node.attr("keepdims", 1))
-    if len(shape) != 4 or axes not in ([2, 3], [1, 2]):
-        raise node.unsupported(f"axes {list(given)} of a rank-{len(shape)} input: only the spatial axes of "
-                               "a 4-D tensor (a global average pool) are supported")
-    x = ctx.tensor(node.input(0))
-    n, c = (shape[0], shape[1]) if axes == [2, 3] else (shape[0], shape[3])
-    if axes == [1, 2]:
-        x = ctx.emit(node, OpType.TRANSPOSE, [x], (n, c, shape[1], shape[2]), [0, 3, 1, 2],
-                     output=f"{node.name}:nchw").output
-    out = (n, c, 1, 1) if axes == [2, 3] else (n, 1, 1, c)
-    if keep and axes == [2, 3]:
-        ctx.emit(node, OpType.GLOBAL_AVGPOOL, [x], out)
-        return
-    pooled = ctx.emit(node, OpType.GLOBAL_AVGPOOL, [x], (n, c, 1, 1), output=f"{node.name}:pooled").output
-    ctx.emit(node, OpType.RESHAPE, [pooled], out if keep else (n, c))
-
-
 _WINDOW = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"}
 OPS = (
     OpSpec("MaxPool", max_pool, _WINDOW | {"dilations", "storage_order"},
@@ -81,6 +57,4 @@ OPS = (
            notes="2-D over NCHW, dilation 1, pads smaller than the kernel, ceil_mode, count_include_pad"),
     OpSpec("GlobalAveragePool", global_average_pool, notes="4-D NCHW"),
     OpSpec("GlobalMaxPool", global_max_pool, notes="4-D NCHW"),
-    OpSpec("ReduceMean", reduce_mean, {"axes", "keepdims", "noop_with_empty_axes"},
-           notes="over the spatial axes of a 4-D tensor (H, W of NCHW or NHWC) only"),
 )

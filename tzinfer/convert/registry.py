@@ -29,7 +29,7 @@ from tzinfer.convert.context import Handler, Node
 from tzinfer.convert.errors import Blocker
 
 #: The opsets of the default domain the converter reads.
-MIN_OPSET, MAX_OPSET = 7, 18
+MIN_OPSET, MAX_OPSET = 7, 20
 
 
 @dataclass(frozen=True)
