@@ -62,3 +62,23 @@ def test_next_run_reuses_the_vm_and_takes_an_image(resident: ResidentVM, fixture
     printed = capsys.readouterr().out
     assert "vm: reused" in printed and resident.pid() == pid
     assert f"argmax {fixtures.top1('mobilenetv2', 'chelsea')}," in printed, printed
+
+
+def test_sealed_model_with_its_key_and_plaintext_reference(resident: ResidentVM, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A package sealed on the host: its key provisioned in the VM by the run, the plaintext model
+    as the host engine's reference."""
+    model, key, sealed = tmp_path / "m.tzm", tmp_path / "m.key", tmp_path / "m.tzms"
+    assert cli.main(["convert", str(exported("mobile_block_net_opset13")), "-o", str(model)]) == 0
+    assert cli.main(["keys", "generate", str(key)]) == 0
+    assert cli.main(["seal", str(model), "-o", str(sealed), "--key", str(key), "--key-id", "11"]) == 0
+    engine = native.load(model.read_bytes())
+    np.save(tmp_path / "x.npy", np.random.default_rng(4).standard_normal(engine.inputs[0].shape)
+            .astype(np.float32))
+    capsys.readouterr()
+    assert cli.main(["qemu", "run", str(sealed), "--input", str(tmp_path / "x.npy"), "--key-id", "11",
+                     "--key", str(key), "--reference", str(model), "--output", str(tmp_path / "y.npy")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("max |TA - host engine|") == 1, printed
+    ref = engine.run(np.load(tmp_path / "x.npy"))
+    assert np.max(np.abs(np.load(tmp_path / "y.npy") - ref)) <= 1e-5 * np.max(np.abs(ref))
