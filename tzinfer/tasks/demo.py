@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from invoke import Context, task
 
+from tzinfer import native
 from tzinfer.stack import StackError, fps, pipeline, tzinfer_run
 from tzinfer.stack.console import Console, ConsoleError
-from tzinfer.stack.layout import SHARE_MOUNT, QemuStack
-from tzinfer.stack.payload import TARGET
+from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.payload import EXPORTED_SAMPLE, TARGET, model_file
 from tzinfer.stack.vm import boot
 
 BOOT_TIMEOUT_S = 180.0
@@ -27,9 +27,9 @@ BOOT_TIMEOUT_S = 180.0
 DEMO_MODEL, DEMO_IMAGE = "mobilenetv2", "chelsea"
 #: Models and inputs of bench-qemu.
 BENCH_SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3"}
-#: Models of the frames-per-second part: MobileNetV2, and a detector-like model (two inputs; class
-#: scores and a box map out: tests/exported's two_head_net, converted on the host).
-FPS_MODELS = ("mobilenetv2", "two_head_net")
+#: Models of the frames-per-second part: MobileNetV2, and the YOLOv8n-like detector of tests/exported
+#: (in the stack with its sample input: payload.EXPORTED_MODELS).
+FPS_MODELS = ("mobilenetv2", "yolo_like_opset17")
 FPS_WAYS = {"resident libtzinfer": fps.resident, "python session": fps.python_session,
             "re-exec per frame": fps.reexec}
 #: A MobileNetV2 inference under QEMU's emulation takes seconds; reloads add more.
@@ -127,30 +127,19 @@ def _bench_model(console: Console, model: str, sample: str, runs: int, rounds: i
     return result
 
 
-def _fps_inputs(stack: QemuStack, model: str) -> tuple[str, dict[str, str]]:
-    """The model and its inputs on the target: a fixture, or two_head_net put in the share."""
+def _fps_inputs(model: str) -> tuple[str, dict[str, str]]:
+    """The model and its one input on the target: a fixture, or a torch export of the stack."""
     if model in BENCH_SAMPLES:
         return TARGET.model(model), {"input": TARGET.input(model, BENCH_SAMPLES[model])}
-    from tests.exported import exported  # the committed torch export (dev tooling, as the tests)
-    from tzinfer import native, tzm
-    from tzinfer.convert import convert
-
-    share = stack.share / "bench"
-    share.mkdir(parents=True, exist_ok=True)
-    data = tzm.write(convert(exported(f"{model}_opset17")).model)
-    (share / f"{model}.tzm").write_bytes(data)
-    rng = np.random.default_rng(1)
-    inputs = {}
-    for d in native.load(data).inputs:
-        np.save(share / f"{model}-{d.name}.npy", rng.standard_normal(d.shape).astype(np.float32))
-        inputs[d.name] = f"{SHARE_MOUNT}/bench/{model}-{d.name}.npy"
-    return f"{SHARE_MOUNT}/bench/{model}.tzm", inputs
+    stack = QemuStack()
+    name = native.load(model_file(stack, model).read_bytes()).inputs[0].name
+    return TARGET.model(model), {name: TARGET.input(model, EXPORTED_SAMPLE)}
 
 
-def _bench_fps(console: Console, stack: QemuStack, model: str, frames: int, rounds: int) -> dict[str, Any]:
+def _bench_fps(console: Console, model: str, frames: int, rounds: int) -> dict[str, Any]:
     """Each way `rounds` times, alternating; per way the best frames per second (a busy host only
     slows) and the median load."""
-    path, inputs = _fps_inputs(stack, model)
+    path, inputs = _fps_inputs(model)
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in FPS_WAYS}
     for _ in range(rounds):
         for name, way in FPS_WAYS.items():
@@ -205,7 +194,7 @@ def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "", fra
                 results[model] = _bench_model(console, model, BENCH_SAMPLES[model], runs, rounds)
             for model in fps_models:
                 print(f"bench-qemu: frames per second, {model} ...", flush=True)
-                results["fps"][model] = _bench_fps(console, stack, model, frames, rounds)
+                results["fps"][model] = _bench_fps(console, model, frames, rounds)
     except ConsoleError as e:
         raise SystemExit(f"bench-qemu: {e}; see the logs under {stack.logs}") from None
     out = stack.root / "bench-qemu.json"
