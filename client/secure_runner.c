@@ -1,10 +1,13 @@
 /*
  * The runner that executes the model in the S-Tinylib TA, through libtzinfer (tzinfer.h): this
- * file only adapts the library to tzinfer-run's runner interface and prints its messages.
+ * file only adapts the library to tzinfer-run's runner interface and prints its messages. The
+ * session logs in with the caller's identity (or as an administrators' group), which the TA
+ * checks before key management.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel_watch.h"
 #include "diag.h"
 #include "inputs.h"
 #include "runner.h"
@@ -12,7 +15,7 @@
 
 struct secure_state {
 	tzi_session *session;
-	uint32_t key_id;               /* the key the model must be sealed for, or TZI_KEY_ID_ANY */
+	struct secure_options opt;
 	struct tensor_info *io;        /* the inputs, then the outputs, as model_info shows them */
 	struct tzi_input *in;          /* the arguments of tzi_run, in the model's order */
 	struct tzi_output *out;
@@ -72,7 +75,7 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 	struct tzi_stats stats;
 
 	(void)file; /* the library reads the file itself, so that its messages name it */
-	if (tzi_load_file(s->session, model_path, s->key_id) != TZI_OK ||
+	if (tzi_load_file(s->session, model_path, s->opt.key_id) != TZI_OK ||
 	    tzi_get_stats(s->session, &stats) != TZI_OK)
 		return fail(s);
 	info->arena_bytes = (uint32_t)stats.arena_bytes;
@@ -90,6 +93,8 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 	struct model_info info = { 0 };
 	uint32_t n_in = tzi_input_count(s->session), n_out = tzi_output_count(s->session);
 	char problem[512];
+	tzi_status status = TZI_OK;
+	enum cancel_cause cancelled = CANCEL_NONE;
 
 	info.n_inputs = n_in;
 	info.inputs = s->io;
@@ -102,7 +107,18 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 		s->in[i] = (struct tzi_input){ s->io[i].name, in[i].data, in[i].bytes };
 	for (uint32_t o = 0; s->io && o < n_out; o++)
 		s->out[o] = (struct tzi_output){ s->io[n_in + o].name, out[o].data, out[o].bytes };
-	if (tzi_run(s->session, s->in, n_in, s->out, n_out) != TZI_OK)
+	cancel_watch_begin(s->session, s->opt.run_timeout_s);
+	status = tzi_run(s->session, s->in, n_in, s->out, n_out);
+	cancelled = cancel_watch_end();
+	if (status == TZI_E_CANCELLED && cancelled == CANCEL_TIMEOUT) {
+		const char *code = strrchr(tzi_errmsg(s->session), '[');
+
+		diag_error("the inference ran longer than --timeout %g s and was cancelled between two "
+			   "ops: raise --timeout, or use a smaller model %s", s->opt.run_timeout_s,
+			   code ? code : "");
+		return -1;
+	}
+	if (status != TZI_OK)
 		return fail(s);
 	*engine_us = tzi_last_run_us(s->session);
 	return 0;
@@ -118,11 +134,12 @@ static void secure_unload(struct runner *r)
 }
 
 int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
-				size_t len)
+				size_t len, bool replace)
 {
 	struct secure_state *s = r->state;
 
-	return tzi_provision_key(s->session, key_id, key, len) == TZI_OK ? 0 : fail(s);
+	return tzi_provision_key(s->session, key_id, key, len,
+				 replace ? TZI_PROVISION_REPLACE : 0) == TZI_OK ? 0 : fail(s);
 }
 
 int secure_runner_delete_key(struct runner *r, uint32_t key_id)
@@ -130,6 +147,28 @@ int secure_runner_delete_key(struct runner *r, uint32_t key_id)
 	struct secure_state *s = r->state;
 
 	return tzi_delete_key(s->session, key_id) == TZI_OK ? 0 : fail(s);
+}
+
+int secure_runner_lock_keys(struct runner *r)
+{
+	struct secure_state *s = r->state;
+
+	return tzi_lock_keys(s->session) == TZI_OK ? 0 : fail(s);
+}
+
+int secure_runner_device_key(struct runner *r, uint8_t key[TZI_DEVICE_KEY_BYTES])
+{
+	struct secure_state *s = r->state;
+
+	return tzi_device_key(s->session, key) == TZI_OK ? 0 : fail(s);
+}
+
+int secure_runner_attest(struct runner *r, const uint8_t nonce[TZI_NONCE_BYTES],
+			 uint8_t report[TZI_ATTEST_REPORT_BYTES])
+{
+	struct secure_state *s = r->state;
+
+	return tzi_attest(s->session, nonce, report) == TZI_OK ? 0 : fail(s);
 }
 
 static void secure_print_memory(struct runner *r, const struct model_info *info, FILE *out)
@@ -141,13 +180,12 @@ static void secure_print_memory(struct runner *r, const struct model_info *info,
 		fail(s);
 		return;
 	}
-	fprintf(out, "secure memory: %zu bytes (model %zu + arena %u) of a %llu-byte TA heap\n",
+	fprintf(out, "secure memory: %zu bytes (model %zu + arena %u) of a %llu-byte session quota\n",
 		info->model_bytes + info->arena_bytes, info->model_bytes, info->arena_bytes,
 		(unsigned long long)stats.secure_limit_bytes);
-	fprintf(out, "secure buffers: %llu bytes in use, %llu peak (%s)\n",
+	fprintf(out, "secure buffers: %llu bytes in use, %llu peak (this session)\n",
 		(unsigned long long)stats.secure_in_use_bytes,
-		(unsigned long long)stats.secure_peak_bytes,
-		stats.secure_scope == TZI_STATS_SESSION ? "this session" : "all sessions of the TA");
+		(unsigned long long)stats.secure_peak_bytes);
 }
 
 static void secure_close(struct runner *r)
@@ -169,9 +207,10 @@ static const struct runner_ops secure_ops = {
 	.close = secure_close,
 };
 
-int secure_runner_open(struct runner *r, size_t chunk_bytes, uint32_t key_id)
+int secure_runner_open(struct runner *r, const struct secure_options *opt)
 {
 	struct secure_state *s = calloc(1, sizeof(*s));
+	tzi_status status = TZI_OK;
 
 	if (!s) {
 		diag_error("out of memory");
@@ -179,9 +218,10 @@ int secure_runner_open(struct runner *r, size_t chunk_bytes, uint32_t key_id)
 	}
 	r->ops = &secure_ops;
 	r->state = s;
-	s->key_id = key_id;
-	if (tzi_open(&s->session) != TZI_OK ||
-	    tzi_set_upload_chunk(s->session, chunk_bytes) != TZI_OK) {
+	s->opt = *opt;
+	status = opt->login_group ? tzi_open_group(&s->session, opt->login_gid) : tzi_open(&s->session);
+	if (status != TZI_OK || tzi_set_upload_chunk(s->session, opt->chunk_bytes) != TZI_OK ||
+	    tzi_set_attest(s->session, opt->attest) != TZI_OK) {
 		fail(s);
 		secure_close(r);
 		return -1;

@@ -87,7 +87,7 @@ class _Stats(ctypes.Structure):
     _fields_ = [("model_bytes", ctypes.c_uint64), ("arena_bytes", ctypes.c_uint64),
                 ("weights_bytes", ctypes.c_uint64), ("secure_in_use_bytes", ctypes.c_uint64),
                 ("secure_peak_bytes", ctypes.c_uint64), ("secure_limit_bytes", ctypes.c_uint64),
-                ("secure_scope", ctypes.c_uint32), ("last_run_us", ctypes.c_uint32),
+                ("last_run_us", ctypes.c_uint32),
                 ("load_transfer_ms", ctypes.c_double), ("load_verify_ms", ctypes.c_double),
                 ("last_round_trip_ms", ctypes.c_double), ("runs", ctypes.c_uint64),
                 ("cancelled_runs", ctypes.c_uint64)]

@@ -11,19 +11,20 @@
 static TEEC_Result open_session(struct ta_link *l)
 {
 	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, TEEC_LOGIN_PUBLIC, NULL,
-					   NULL, &origin);
+	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, l->login, NULL, NULL,
+					   &origin);
 
 	l->session_open = res == TEEC_SUCCESS;
 	return res;
 }
 
-int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name)
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name, uint32_t login)
 {
 	TEEC_Result res = TEEC_SUCCESS;
 
 	memset(l, 0, sizeof(*l));
 	l->ta = *ta;
+	l->login = login;
 	res = TEEC_InitializeContext(NULL, &l->ctx);
 	if (res != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: cannot open the TEE (TEEC 0x%08x): load the "
@@ -85,12 +86,18 @@ TEEC_Result ta_link_unload(struct ta_link *l)
 {
 	TEEC_Operation op;
 
-	ta_op_unload(&op);
+	ta_op_none(&op);
 	return ta_link_call(l, TZI_CMD_UNLOAD, &op);
 }
 
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
 			 uint32_t *output_block)
+{
+	return ta_link_load_flags(l, file, len, chunk, 0, output_block);
+}
+
+TEEC_Result ta_link_load_flags(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
+			       uint32_t flags, uint32_t *output_block)
 {
 	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS;
@@ -98,7 +105,7 @@ TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, siz
 
 	if (ready(l) != TEEC_SUCCESS)
 		return TEEC_ERROR_COMMUNICATION;
-	res = after(l, ta_upload(invoke, l, NULL, chunk, file, len, 0, &failed_cmd, &l->origin));
+	res = after(l, ta_upload(invoke, l, NULL, chunk, file, len, flags, &failed_cmd, &l->origin));
 	if (res != TEEC_SUCCESS)
 		return res;
 	ta_op_load_end(&op, NULL, 0);
@@ -141,6 +148,6 @@ TEEC_Result ta_link_stats(struct ta_link *l, struct ta_usage *u)
 	res = ta_link_call(l, TZI_CMD_STATS, &op);
 	u->in_use = op.params[2].value.a;
 	u->peak = op.params[2].value.b;
-	u->heap = op.params[3].value.a;
+	u->quota = op.params[3].value.a;
 	return res;
 }

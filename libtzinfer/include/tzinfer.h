@@ -53,7 +53,8 @@ typedef enum tzi_status {
 	TZI_E_VERSION,         /* the TA speaks another interface version: install both from one build */
 	TZI_E_STATE,           /* out of order: no model loaded, or one already is */
 	TZI_E_MODEL_FORMAT,    /* the engine refused the model (not a valid .tzm) */
-	TZI_E_MODEL_TOO_LARGE, /* the model and its arena do not fit in the TA's secure memory */
+	TZI_E_MODEL_TOO_LARGE, /* the model and its arena exceed the session's quota, or the TA heap
+	                          has no room for them now */
 	TZI_E_KEY_ID,          /* the model is not sealed for the key id the caller asked for */
 	TZI_E_KEY_NOT_FOUND,   /* sealed for a key id that is not provisioned */
 	TZI_E_AUTHENTICATION,  /* the sealed package failed authentication (wrong key, changed) */
@@ -61,11 +62,15 @@ typedef enum tzi_status {
 	TZI_E_OUTPUT,          /* an output is unknown, repeated or its buffer has the wrong size */
 	TZI_E_CANCELLED,       /* the run was cancelled (tzi_cancel) */
 	TZI_E_ENGINE,          /* the engine failed while running the model */
-	TZI_E_ACCESS_DENIED,   /* the TA refused the caller (e.g. key management for non-admins) */
+	TZI_E_ACCESS_DENIED,   /* the TA refused the caller (key management for non-admins, a
+	                          plaintext model on a sealed-only TA) */
 	TZI_E_STORAGE,         /* OP-TEE secure storage failed (keys) */
 	TZI_E_TA_CRASHED,      /* the TA died; the session is unusable: close it */
 	TZI_E_COMMUNICATION,   /* the connection to OP-TEE failed */
 	TZI_E_TA_REFUSED,      /* the TA refused a request this library believes valid */
+	TZI_E_ROLLBACK,        /* the sealed package's model version is below its key id's minimum */
+	TZI_E_KEY_EXISTS,      /* the key id has a key: provision with TZI_PROVISION_REPLACE */
+	TZI_E_KEYS_LOCKED,     /* key management is locked on this device (tzi_lock_keys) */
 	TZI_STATUS_COUNT       /* not a status: the number of them */
 } tzi_status;
 
@@ -78,6 +83,14 @@ enum tzi_dtype { TZI_DTYPE_FLOAT32 = 0 };
 
 /* tzi_load_*'s key_id: accept a plaintext model or a package sealed for any key. */
 #define TZI_KEY_ID_ANY 0u
+
+/* tzi_provision_key's flags: overwrite the key the key id already has. */
+#define TZI_PROVISION_REPLACE 1u
+
+/* Sizes of tzi_device_key's key, and of tzi_attest's nonce and report. */
+#define TZI_DEVICE_KEY_LEN 65
+#define TZI_NONCE_LEN 32
+#define TZI_ATTEST_REPORT_LEN 216
 
 /* One input or output of the loaded model. name points into the session until the next load,
  * unload or close. */
@@ -108,10 +121,9 @@ struct tzi_stats {
 	uint64_t model_bytes;          /* the model file held in secure memory */
 	uint64_t arena_bytes;          /* its activation arena in secure memory */
 	uint64_t weights_bytes;
-	uint64_t secure_in_use_bytes;  /* secure buffers the TA holds now (see secure_scope) */
-	uint64_t secure_peak_bytes;    /* the most it held at once */
-	uint64_t secure_limit_bytes;   /* the most it may hold (TA heap, or session quota) */
-	uint32_t secure_scope;         /* enum tzi_stats_scope: whose buffers the three above count */
+	uint64_t secure_in_use_bytes;  /* secure buffers the TA holds for this session now */
+	uint64_t secure_peak_bytes;    /* the most it held at once for this session */
+	uint64_t secure_limit_bytes;   /* the most it may hold for one session (its quota) */
 	uint32_t last_run_us;          /* the last RUN's engine time in the TA (1 ms resolution) */
 	double load_transfer_ms;       /* last load: sending the file into secure memory */
 	double load_verify_ms;         /* last load: verification (SHA-256, decryption) and arena */
@@ -120,17 +132,17 @@ struct tzi_stats {
 	uint64_t cancelled_runs;       /* runs of the loaded model that ended TZI_E_CANCELLED */
 };
 
-enum tzi_stats_scope {
-	TZI_STATS_TA_WIDE = 0,   /* every session of the TA instance */
-	TZI_STATS_SESSION = 1,   /* this session only */
-};
-
 /* "1.0.0": the version of the library actually loaded. */
 const char *tzi_version(void);
 
-/* Open a session with the TA. *out is set even when this fails (except when out of memory:
- * then it is NULL), so that tzi_errmsg(*out) can say why; always tzi_close() it. */
+/* Open a session with the TA, logged in as the calling user (TEEC_LOGIN_USER): the TA lets
+ * root manage keys. *out is set even when this fails (except when out of memory: then it is
+ * NULL), so that tzi_errmsg(*out) can say why; always tzi_close() it. */
 tzi_status tzi_open(tzi_session **out);
+
+/* The same, logged in as group gid (TEEC_LOGIN_GROUP; the kernel allows it for a group the
+ * process is in): key management for the administrators' group the TA was built to trust. */
+tzi_status tzi_open_group(tzi_session **out, uint32_t gid);
 
 /* The size of the shared-memory window the model is sent through, 1 ... 4 MiB (the default).
  * A smaller one costs more calls into the TA and less shared memory. */
@@ -173,10 +185,22 @@ tzi_status tzi_cancel(tzi_session *s);
 /* The session's figures (asks the TA). */
 tzi_status tzi_get_stats(tzi_session *s, struct tzi_stats *stats);
 
-/* Key management (administrators; docs/security.md): store the 32-byte model key for key_id in
- * the TA's secure storage, or delete it. */
-tzi_status tzi_provision_key(tzi_session *s, uint32_t key_id, const void *key, size_t len);
+/* Key management (root, or the administrators' group: docs/security.md): store the 32-byte
+ * model key for key_id in the TA's secure storage (flags: TZI_PROVISION_REPLACE to overwrite
+ * one), delete it, or lock key management on this device for good (until a factory reset). */
+tzi_status tzi_provision_key(tzi_session *s, uint32_t key_id, const void *key, size_t len,
+			     uint32_t flags);
 tzi_status tzi_delete_key(tzi_session *s, uint32_t key_id);
+tzi_status tzi_lock_keys(tzi_session *s);
+
+/* Attested results (docs/security.md): with tzi_set_attest(s, 1) before tzi_load_*, the TA hashes
+ * the model and each run's inputs and outputs; tzi_attest then has it sign the last successful
+ * run's hashes and the verifier's nonce with the device key, whose public half (an uncompressed
+ * P-256 point) tzi_device_key gives. Check a report with `tzinfer verify`. */
+tzi_status tzi_set_attest(tzi_session *s, int attest);
+tzi_status tzi_attest(tzi_session *s, const uint8_t nonce[TZI_NONCE_LEN],
+		      uint8_t report[TZI_ATTEST_REPORT_LEN]);
+tzi_status tzi_device_key(tzi_session *s, uint8_t key[TZI_DEVICE_KEY_LEN]);
 
 /* "TZI_E_INPUT": the status' name. */
 const char *tzi_status_name(tzi_status status);

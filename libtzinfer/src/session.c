@@ -18,15 +18,15 @@
 #include "ta_ops.h"
 #include "tee_errors.h"
 #include "tzinfer.h"
+#include "tzinfer_sealed.h"
 #include "tzinfer_ta.h"
 
 #define ERROR_BYTES 512
-/* Offsets in a .tzm header (docs/model-format.md) that say whether and for which key it is
- * sealed. */
-#define TZM_HEADER_BYTES 128u
-#define TZM_FLAGS_OFF 12u
-#define TZM_FLAG_ENCRYPTED 1u
-#define TZM_KEY_ID_OFF 116u
+
+/* The public header's sizes are the TA interface's. */
+_Static_assert(TZI_DEVICE_KEY_LEN == TZI_DEVICE_KEY_BYTES, "device key size");
+_Static_assert(TZI_NONCE_LEN == TZI_NONCE_BYTES, "nonce size");
+_Static_assert(TZI_ATTEST_REPORT_LEN == TZI_ATTEST_REPORT_BYTES, "report size");
 
 struct tzi_session {
 	TEEC_Context ctx;
@@ -34,7 +34,10 @@ struct tzi_session {
 	TEEC_SharedMemory window;       /* model upload */
 	TEEC_SharedMemory in, out;      /* I/O blocks of the loaded model */
 	bool context_ready, session_open, window_allocated, io_allocated;
-	uint32_t heap_bytes;            /* TA_DATA_SIZE, from STATS */
+	bool login_group;               /* logged in as group login_gid (tzi_open_group) */
+	uint32_t login_gid;
+	uint32_t quota_bytes;           /* this session's secure-memory quota, from STATS */
+	uint32_t load_flags;            /* LOAD_BEGIN's flags: TZI_LOAD_ATTEST (tzi_set_attest) */
 	uint8_t *description;           /* DESCRIBE's answer; the tensor names point into it */
 	struct tzi_tensor_info *io;     /* the inputs, then the outputs */
 	uint32_t n_inputs, n_outputs;
@@ -78,7 +81,8 @@ static tzi_status fail_tee(tzi_session *s, const struct tee_failure *f)
 static tzi_status fail_call(tzi_session *s, enum tee_call call, TEEC_Result res, uint32_t origin)
 {
 	struct tee_failure f = { .call = call, .result = res, .origin = origin,
-				 .heap_bytes = s->heap_bytes };
+				 .quota_bytes = s->quota_bytes, .login_group = s->login_group,
+				 .login_gid = s->login_gid };
 
 	return fail_tee(s, &f);
 }
@@ -151,16 +155,19 @@ static tzi_status check_interface(tzi_session *s)
 		return fail(s, TZI_E_VERSION, "the TA speaks interface version %u, libtzinfer %u: install "
 			    "the TA and libtzinfer from the same build", op.params[3].value.b,
 			    TZI_TA_API_VERSION);
-	s->heap_bytes = op.params[3].value.a;
+	s->quota_bytes = op.params[3].value.a;
 	return TZI_OK;
 }
 
-tzi_status tzi_open(tzi_session **out)
+/* The session logs in with the caller's identity (TEEC_LOGIN_USER), or as a group: the TA
+ * decides on key management by it (tzinfer_ta.h). */
+static tzi_status open_as(tzi_session **out, bool group, uint32_t gid)
 {
 	const TEEC_UUID uuid = TZI_TA_UUID;
 	tzi_session *s = NULL;
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = TEEC_ORIGIN_API;
+	uint32_t login_gid = gid; /* libteec copies a gid_t (32 bits) from here */
 
 	if (!out)
 		return TZI_E_ARGUMENT;
@@ -168,6 +175,8 @@ tzi_status tzi_open(tzi_session **out)
 	if (!s)
 		return TZI_E_NO_MEMORY;
 	pthread_mutex_init(&s->lock, NULL);
+	s->login_group = group;
+	s->login_gid = gid;
 	res = TEEC_InitializeContext(NULL, &s->ctx);
 	if (res != TEEC_SUCCESS)
 		return fail_call(s, TEE_CALL_CONTEXT, res, TEEC_ORIGIN_API);
@@ -176,13 +185,24 @@ tzi_status tzi_open(tzi_session **out)
 	if (!tee_supplicant_running())
 		return fail(s, TZI_E_NO_TA, "tee-supplicant is not running, so OP-TEE cannot load the TA "
 			    "from the filesystem: start it with `tee-supplicant -d`");
-	res = TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
+	res = TEEC_OpenSession(&s->ctx, &s->session, &uuid, group ? TEEC_LOGIN_GROUP : TEEC_LOGIN_USER,
+			       group ? &login_gid : NULL, NULL, &origin);
 	if (res != TEEC_SUCCESS)
 		return fail_call(s, TEE_CALL_OPEN_SESSION, res, origin);
 	s->session_open = true;
 	if (tzi_set_upload_chunk(s, TZI_MAX_CHUNK_BYTES) != TZI_OK)
 		return TZI_E_SHARED_MEMORY;
 	return check_interface(s);
+}
+
+tzi_status tzi_open(tzi_session **out)
+{
+	return open_as(out, false, 0);
+}
+
+tzi_status tzi_open_group(tzi_session **out, uint32_t gid)
+{
+	return open_as(out, true, gid);
 }
 
 tzi_status tzi_set_upload_chunk(tzi_session *s, size_t bytes)
@@ -237,7 +257,7 @@ tzi_status tzi_unload(tzi_session *s)
 	if (status != TZI_OK)
 		return status;
 	forget_model(s);
-	ta_op_unload(&op);
+	ta_op_none(&op);
 	res = invoke(s, TZI_CMD_UNLOAD, &op, &origin);
 	return res == TEEC_SUCCESS ? TZI_OK : fail_call(s, TEE_CALL_UNLOAD, res, origin);
 }
@@ -308,12 +328,20 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The key id a sealed package names in its header; 0 for a plaintext model (or no header). */
-static uint32_t sealed_key_id(const uint8_t *file, size_t len)
+/* What a file's header says about sealing (docs/sealed-format.md): f->sealed and f->key_id for
+ * a sealed package of format v2, f->key_id alone for a .tzm flagged as a v1 package (which the
+ * TA refuses); nothing for a plaintext model. */
+static void describe_sealing(const uint8_t *file, size_t len, struct tee_failure *f)
 {
-	if (len < TZM_HEADER_BYTES || !(rd32(file + TZM_FLAGS_OFF) & TZM_FLAG_ENCRYPTED))
-		return 0;
-	return rd32(file + TZM_KEY_ID_OFF);
+	if (len >= TZI_SEALED_HEADER_BYTES &&
+	    !memcmp(file, TZI_SEALED_MAGIC, TZI_SEALED_MAGIC_BYTES)) {
+		f->sealed = true;
+		f->key_id = rd32(file + TZI_SEALED_KEY_ID_OFF);
+	} else if (len >= TZI_SEALED_V1_HEADER_BYTES &&
+		   !memcmp(file, TZI_SEALED_V1_MAGIC, sizeof(TZI_SEALED_V1_MAGIC) - 1) &&
+		   (rd32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u)) {
+		f->key_id = rd32(file + TZI_SEALED_V1_KEY_ID_OFF);
+	}
 }
 
 static tzi_status load(tzi_session *s, const char *what, const uint8_t *file, size_t len,
@@ -321,12 +349,15 @@ static tzi_status load(tzi_session *s, const char *what, const uint8_t *file, si
 {
 	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS;
-	uint32_t origin = 0, failed_cmd = 0, sealed_for = sealed_key_id(file, len);
+	uint32_t origin = 0, failed_cmd = 0, sealed_for = 0;
 	char reason[TZI_REASON_BYTES] = "";
 	double start = now_ms();
 	tzi_status status = TZI_OK;
-	struct tee_failure f = { .model_path = what, .model_bytes = len, .key_id = sealed_for };
+	struct tee_failure f = { .model_path = what, .model_bytes = len,
+				 .quota_bytes = s->quota_bytes };
 
+	describe_sealing(file, len, &f);
+	sealed_for = f.key_id;
 	if (len > UINT32_MAX)
 		return fail(s, TZI_E_MODEL_FORMAT, "%s is larger than 4 GiB: not a tzinfer model", what);
 	if (key_id != TZI_KEY_ID_ANY && sealed_for != key_id)
@@ -337,12 +368,12 @@ static tzi_status load(tzi_session *s, const char *what, const uint8_t *file, si
 	if ((status = tzi_unload(s)) != TZI_OK)
 		return status;
 	s->stats.load_transfer_ms = s->stats.load_verify_ms = 0;
-	res = ta_upload(invoke, s, &s->window, s->window.size, file, len, 0, &failed_cmd, &origin);
+	res = ta_upload(invoke, s, &s->window, s->window.size, file, len, s->load_flags, &failed_cmd,
+			&origin);
 	if (res != TEEC_SUCCESS) {
 		f.call = failed_cmd == TZI_CMD_LOAD_BEGIN ? TEE_CALL_LOAD_BEGIN : TEE_CALL_LOAD_CHUNK;
 		f.result = res;
 		f.origin = origin;
-		f.heap_bytes = s->heap_bytes;
 		return fail_tee(s, &f);
 	}
 	s->stats.load_transfer_ms = now_ms() - start;
@@ -354,10 +385,11 @@ static tzi_status load(tzi_session *s, const char *what, const uint8_t *file, si
 		f.call = TEE_CALL_LOAD_END;
 		f.result = res;
 		f.origin = origin;
-		f.heap_bytes = s->heap_bytes;
 		f.engine_status = op.params[2].value.a;
 		f.engine_location = op.params[2].value.b;
 		f.engine_reason = reason;
+		f.min_version = op.params[1].value.a;
+		f.model_version = op.params[1].value.b;
 		return fail_tee(s, &f);
 	}
 	s->stats.model_bytes = len;
@@ -375,7 +407,7 @@ static tzi_status load(tzi_session *s, const char *what, const uint8_t *file, si
 	return TZI_OK;
 undo:
 	/* The model is in the TA but unusable from here: take it out again, keep the first error. */
-	ta_op_unload(&op);
+	ta_op_none(&op);
 	invoke(s, TZI_CMD_UNLOAD, &op, &origin);
 	forget_model(s);
 	return status;
@@ -636,13 +668,13 @@ tzi_status tzi_get_stats(tzi_session *s, struct tzi_stats *stats)
 	s->stats.secure_in_use_bytes = op.params[2].value.a;
 	s->stats.secure_peak_bytes = op.params[2].value.b;
 	s->stats.secure_limit_bytes = op.params[3].value.a;
-	s->stats.secure_scope = TZI_STATS_TA_WIDE;
 	*stats = s->stats;
 	return TZI_OK;
 }
 
-static tzi_status key_call(tzi_session *s, enum tee_call call, uint32_t cmd, TEEC_Operation *op,
-			   uint32_t key_id)
+/* A command with no model behind it (keys, attestation). */
+static tzi_status plain_call(tzi_session *s, enum tee_call call, uint32_t cmd, TEEC_Operation *op,
+			     uint32_t key_id)
 {
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = 0;
@@ -650,25 +682,29 @@ static tzi_status key_call(tzi_session *s, enum tee_call call, uint32_t cmd, TEE
 	res = invoke(s, cmd, op, &origin);
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = call, .result = res, .origin = origin,
-					 .key_id = key_id };
+					 .key_id = key_id, .login_group = s->login_group,
+					 .login_gid = s->login_gid };
 
 		return fail_tee(s, &f);
 	}
 	return TZI_OK;
 }
 
-tzi_status tzi_provision_key(tzi_session *s, uint32_t key_id, const void *key, size_t len)
+tzi_status tzi_provision_key(tzi_session *s, uint32_t key_id, const void *key, size_t len,
+			     uint32_t flags)
 {
 	TEEC_Operation op;
 	tzi_status status = usable(s);
 
 	if (status != TZI_OK)
 		return status;
-	if (!key || len != TZI_MODEL_KEY_BYTES || !key_id)
-		return fail(s, TZI_E_ARGUMENT, "a model key is %u bytes under a key id from 1: create "
-			    "one with `tzinfer keys generate`", TZI_MODEL_KEY_BYTES);
-	ta_op_provision_key(&op, key_id, key, len);
-	return key_call(s, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
+	if (!key || len != TZI_MODEL_KEY_BYTES || !key_id || (flags & ~TZI_PROVISION_REPLACE))
+		return fail(s, TZI_E_ARGUMENT, "a model key is %u bytes under a key id from 1, and "
+			    "the only flag is TZI_PROVISION_REPLACE: create a key with `tzinfer keys "
+			    "generate`", TZI_MODEL_KEY_BYTES);
+	ta_op_provision_key(&op, key_id, key, len,
+			    flags & TZI_PROVISION_REPLACE ? TZI_KEY_REPLACE : 0);
+	return plain_call(s, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
 }
 
 tzi_status tzi_delete_key(tzi_session *s, uint32_t key_id)
@@ -679,5 +715,53 @@ tzi_status tzi_delete_key(tzi_session *s, uint32_t key_id)
 	if (status != TZI_OK)
 		return status;
 	ta_op_delete_key(&op, key_id);
-	return key_call(s, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
+	return plain_call(s, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
+}
+
+tzi_status tzi_lock_keys(tzi_session *s)
+{
+	TEEC_Operation op;
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	ta_op_none(&op);
+	return plain_call(s, TEE_CALL_LOCK_KEYS, TZI_CMD_LOCK_KEYS, &op, 0);
+}
+
+tzi_status tzi_device_key(tzi_session *s, uint8_t key[TZI_DEVICE_KEY_LEN])
+{
+	TEEC_Operation op;
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	if (!key)
+		return fail(s, TZI_E_ARGUMENT, "no buffer for the device key (NULL)");
+	ta_op_device_key(&op, key);
+	return plain_call(s, TEE_CALL_DEVICE_KEY, TZI_CMD_DEVICE_KEY, &op, 0);
+}
+
+tzi_status tzi_set_attest(tzi_session *s, int attest)
+{
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	s->load_flags = attest ? TZI_LOAD_ATTEST : 0;
+	return TZI_OK;
+}
+
+tzi_status tzi_attest(tzi_session *s, const uint8_t nonce[TZI_NONCE_LEN],
+		      uint8_t report[TZI_ATTEST_REPORT_LEN])
+{
+	TEEC_Operation op;
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	if (!nonce || !report)
+		return fail(s, TZI_E_ARGUMENT, "no nonce or no report buffer (NULL)");
+	ta_op_attest(&op, nonce, report);
+	return plain_call(s, TEE_CALL_ATTEST, TZI_CMD_ATTEST, &op, 0);
 }

@@ -18,7 +18,8 @@ static const struct {
 	  "from one build" },
 	{ "TZI_E_STATE", "out of order: load a model first, or unload the one loaded" },
 	{ "TZI_E_MODEL_FORMAT", "not a valid tzinfer model: re-create it with `tzinfer convert`" },
-	{ "TZI_E_MODEL_TOO_LARGE", "the model and its arena do not fit in the TA's secure memory" },
+	{ "TZI_E_MODEL_TOO_LARGE", "the model and its arena do not fit in the session's quota or "
+	  "the TA heap" },
 	{ "TZI_E_KEY_ID", "the model is not sealed for the key id asked for" },
 	{ "TZI_E_KEY_NOT_FOUND", "the model's key id is not provisioned on this device" },
 	{ "TZI_E_AUTHENTICATION", "the sealed model failed authentication: wrong key or changed" },
@@ -26,12 +27,16 @@ static const struct {
 	{ "TZI_E_OUTPUT", "an output is unknown, given twice or its buffer has the wrong size" },
 	{ "TZI_E_CANCELLED", "the run was cancelled; the model stays loaded" },
 	{ "TZI_E_ENGINE", "the engine failed while running the model" },
-	{ "TZI_E_ACCESS_DENIED", "the TA refused this client for this command" },
+	{ "TZI_E_ACCESS_DENIED", "the TA refused this client or model for this command" },
 	{ "TZI_E_STORAGE", "OP-TEE secure storage failed" },
 	{ "TZI_E_TA_CRASHED", "the TA crashed: close the session and open a new one" },
 	{ "TZI_E_COMMUNICATION", "the connection to OP-TEE failed" },
 	{ "TZI_E_TA_REFUSED", "the TA refused a request libtzinfer believes valid: install the TA "
 	  "and libtzinfer from one build" },
+	{ "TZI_E_ROLLBACK", "the sealed model is older than one this device already loaded for its "
+	  "key id: install a newer package" },
+	{ "TZI_E_KEY_EXISTS", "the key id already has a key: replace it explicitly or pick another id" },
+	{ "TZI_E_KEYS_LOCKED", "key management is locked on this device until a factory reset" },
 };
 
 const char *tzi_status_name(tzi_status status)

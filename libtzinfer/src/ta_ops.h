@@ -91,22 +91,16 @@ static inline void ta_op_stats(TEEC_Operation *op)
 					  TEEC_VALUE_OUTPUT);
 }
 
-/* UNLOAD: no parameters. */
-static inline void ta_op_unload(TEEC_Operation *op)
-{
-	memset(op, 0, sizeof(*op));
-	op->paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-}
-
 /* PROVISION_KEY: a temporary reference, so the key crosses shared memory once, straight into
- * the TA. */
+ * the TA; flags: TZI_KEY_REPLACE or 0. */
 static inline void ta_op_provision_key(TEEC_Operation *op, uint32_t key_id, const uint8_t *key,
-				       size_t len)
+				       size_t len, uint32_t flags)
 {
 	memset(op, 0, sizeof(*op));
 	op->paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE,
 					  TEEC_NONE);
 	op->params[0].value.a = key_id;
+	op->params[0].value.b = flags;
 	op->params[1].tmpref.buffer = (void *)key;
 	op->params[1].tmpref.size = len;
 }
@@ -117,6 +111,34 @@ static inline void ta_op_delete_key(TEEC_Operation *op, uint32_t key_id)
 	memset(op, 0, sizeof(*op));
 	op->paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op->params[0].value.a = key_id;
+}
+
+/* LOCK_KEYS (and UNLOAD): no parameters. */
+static inline void ta_op_none(TEEC_Operation *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+}
+
+/* DEVICE_KEY into key[0..TZI_DEVICE_KEY_BYTES). */
+static inline void ta_op_device_key(TEEC_Operation *op, uint8_t *key)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op->params[0].tmpref.buffer = key;
+	op->params[0].tmpref.size = TZI_DEVICE_KEY_BYTES;
+}
+
+/* ATTEST of the last RUN with nonce[0..TZI_NONCE_BYTES), into report[0..TZI_ATTEST_REPORT_BYTES). */
+static inline void ta_op_attest(TEEC_Operation *op, const uint8_t *nonce, uint8_t *report)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE,
+					  TEEC_NONE);
+	op->params[0].tmpref.buffer = (void *)nonce;
+	op->params[0].tmpref.size = TZI_NONCE_BYTES;
+	op->params[1].tmpref.buffer = report;
+	op->params[1].tmpref.size = TZI_ATTEST_REPORT_BYTES;
 }
 
 /* How ta_upload() sends one command: ctx is the caller's (a session, or a hostile link that

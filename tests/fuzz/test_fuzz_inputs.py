@@ -4,6 +4,7 @@ the harness without a crash, a sanitizer report or a broken engine contract."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,18 @@ def test_harness_replays_cleanly(path: Path) -> None:
     reports = [line for line in result.stderr.splitlines() if fuzz.REPORT_LINE.search(line)]
     assert result.returncode == 0 and not reports, f"{path} fails the harness: {' | '.join(reports[:5])}"
     assert f"Executed {path}" in result.stderr, f"libFuzzer did not run {path}: {result.stderr[-500:]}"
+
+
+def test_each_op_sees_only_its_own_operands() -> None:
+    """The harness's op hook leaves exactly the current op's inputs, output and scratch
+    addressable (and, after the last op, the output): every other tensor's bytes are poisoned,
+    so a kernel that reads or writes another live tensor is an ASan report. Checked byte by byte
+    on every seed, for every op (fuzz/fuzz_tzm.c, FUZZ_POISON_SELFTEST)."""
+
+    fuzz.build()
+    result = subprocess.run([str(fuzz.POISON_CHECK), *map(str, SEEDS)], capture_output=True, text=True,
+                            timeout=600)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(SEEDS), result.stdout + result.stderr
+    clean = all(line.endswith(" 0 bytes exposed or hidden wrongly") for line in lines)
+    assert result.returncode == 0 and clean, result.stdout + result.stderr

@@ -32,10 +32,6 @@ pytestmark = pytest.mark.qemu
 #: Two models of different sizes, each with one input, and the sample each runs on.
 MODELS = {"lenet5": "digit3", "squeezenet1_1": "chelsea"}
 RUN_TIMEOUT_S = 900.0
-#: The TA checks no cancellation flag until issue 11's RUN cancellation lands (TEE_GetCancellationFlag
-#: between ops): until then the cancelled run completes, and these tests fail as they should.
-CANCEL_PENDING = pytest.mark.xfail(strict=True, reason="the TA does not check the cancellation flag yet "
-                                   "(issue 11: RUN cancellable between ops)")
 
 
 def relative_error(a: np.ndarray, ref: np.ndarray) -> float:
@@ -163,7 +159,6 @@ def test_python_example_sealed_model(target: Console, provisioned: None, share: 
     assert_like_host(py_outputs(host / "sealed.py.npz"), "lenet5", samples["lenet5"])
 
 
-@CANCEL_PENDING
 def test_c_example_cancelled_run_then_good_run(target: Console, share: tuple[Path, str],
                                                samples: dict[str, np.ndarray]) -> None:
     host, remote = share
@@ -174,7 +169,6 @@ def test_c_example_cancelled_run_then_good_run(target: Console, share: tuple[Pat
     assert_like_host(c_outputs(host / "cancel.c.out", model, samples[model]), model, samples[model])
 
 
-@CANCEL_PENDING
 def test_python_example_cancelled_run_then_good_run(target: Console, share: tuple[Path, str],
                                                     samples: dict[str, np.ndarray]) -> None:
     host, remote = share

@@ -148,9 +148,11 @@ def describe(console: Console, model: str, timeout: float = 120.0) -> RunReport:
 KEY_ON_TARGET = "/tmp/model-test.key"
 
 
-def provision_key(console: Console, key: bytes, key_id: int) -> RunReport:
-    """Write `key` to the target, provision it under key_id with tzinfer-run, remove the file."""
+def provision_key(console: Console, key: bytes, key_id: int, replace: bool = True) -> RunReport:
+    """Write `key` to the target, provision it under key_id with tzinfer-run as root (replacing the
+    key the id has, unless replace is False), remove the file."""
     console.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
-    code, output = console.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id} 2>&1; "
-                               f"rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
+    flag = " --replace" if replace else ""
+    code, output = console.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id}{flag} "
+                               f"2>&1; rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
     return parse(code, output)
