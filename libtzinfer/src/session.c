@@ -44,8 +44,9 @@ struct tzi_session {
 	const void **in_data;           /* tzi_run's inputs in the model's order */
 	size_t *in_bytes;
 	struct tzi_stats stats;
-	pthread_mutex_t lock;           /* guards in_flight against tzi_cancel */
+	pthread_mutex_t lock;           /* guards in_flight and cancel_sent against tzi_cancel */
 	TEEC_Operation *in_flight;      /* the RUN under way, or NULL */
+	bool cancel_sent;               /* tzi_cancel asked OP-TEE to cancel that RUN */
 	char error[ERROR_BYTES];
 };
 
@@ -576,6 +577,22 @@ static tzi_status take_outputs(tzi_session *s, struct tzi_output *out, size_t n_
 	return TZI_OK;
 }
 
+/*
+ * OP-TEE keeps a session's cancellation flag from the moment the request arrives until the end of
+ * the next command it runs in the TA. A request sent while the RUN was under way may arrive just
+ * after the RUN returned, and would then cancel the next RUN at its first op. Every request has
+ * arrived once tzi_run holds the lock again (tzi_cancel sends it under the lock, synchronously),
+ * so one command that checks no flag (STATS) consumes it.
+ */
+static void drain_cancellation(tzi_session *s)
+{
+	TEEC_Operation op;
+	uint32_t origin = 0;
+
+	ta_op_stats(&op);
+	invoke(s, TZI_CMD_STATS, &op, &origin);
+}
+
 tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 		   struct tzi_output *out, size_t n_out)
 {
@@ -585,6 +602,7 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 	char reason[TZI_REASON_BYTES] = "";
 	int *idx = NULL;
 	double start = now_ms();
+	bool cancel_sent = false;
 	tzi_status status = usable(s);
 
 	if (status != TZI_OK)
@@ -609,7 +627,11 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 	res = invoke(s, TZI_CMD_RUN, &op, &origin);
 	pthread_mutex_lock(&s->lock);
 	s->in_flight = NULL;
+	cancel_sent = s->cancel_sent;
+	s->cancel_sent = false;
 	pthread_mutex_unlock(&s->lock);
+	if (cancel_sent)
+		drain_cancellation(s);
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = TEE_CALL_RUN, .result = res, .origin = origin,
 					 .engine_status = op.params[2].value.b,
@@ -644,8 +666,10 @@ tzi_status tzi_cancel(tzi_session *s)
 	/* Not usable(): the error belongs to the thread that runs. */
 	pthread_mutex_lock(&s->lock);
 	running = s->in_flight != NULL;
-	if (running)
+	if (running) {
 		TEEC_RequestCancellation(s->in_flight);
+		s->cancel_sent = true;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return running ? TZI_OK : TZI_E_STATE;
 }
