@@ -16,20 +16,19 @@ static struct {
 	pthread_t thread;
 	sigset_t signals;
 	bool running, stopping, interrupted;
-	TEEC_Operation *op;      /* the command in flight, or NULL */
+	tzi_session *session;    /* whose run is in flight, or NULL */
 	double deadline_ms;      /* 0: none */
 	enum cancel_cause cause; /* why op was cancelled */
 } watch = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* libteec ignores a cancellation of an operation it has not started yet: a signal in the few
- * microseconds between cancel_watch_begin() and TEEC_InvokeCommand() is noticed only through
- * cancel_watch_interrupted(), after the command. */
+/* Asked again at every poll while the run lasts: tzi_cancel() refuses before the run is in
+ * flight (TZI_E_STATE), and a request that reaches OP-TEE before the run reaches the TA is lost. */
 static void cancel_in_flight(enum cancel_cause cause)
 {
-	if (!watch.op || watch.cause != CANCEL_NONE)
+	if (!watch.session || tzi_cancel(watch.session) != TZI_OK)
 		return;
-	watch.cause = cause;
-	TEEC_RequestCancellation(watch.op);
+	if (watch.cause == CANCEL_NONE)
+		watch.cause = cause;
 }
 
 static void *watcher(void *unused)
@@ -45,12 +44,12 @@ static void *watcher(void *unused)
 			pthread_mutex_unlock(&watch.lock);
 			return NULL;
 		}
-		if (sig > 0) {
+		if (sig > 0)
 			watch.interrupted = true;
+		if (watch.interrupted)
 			cancel_in_flight(CANCEL_SIGNAL);
-		} else if (watch.deadline_ms > 0 && clock_ms() >= watch.deadline_ms) {
+		else if (watch.deadline_ms > 0 && clock_ms() >= watch.deadline_ms)
 			cancel_in_flight(CANCEL_TIMEOUT);
-		}
 		pthread_mutex_unlock(&watch.lock);
 	}
 }
@@ -84,10 +83,10 @@ void cancel_watch_stop(void)
 	watch.running = false;
 }
 
-void cancel_watch_begin(TEEC_Operation *op, double timeout_s)
+void cancel_watch_begin(tzi_session *s, double timeout_s)
 {
 	pthread_mutex_lock(&watch.lock);
-	watch.op = op;
+	watch.session = s;
 	watch.cause = CANCEL_NONE;
 	watch.deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1e3 : 0;
 	pthread_mutex_unlock(&watch.lock);
@@ -99,7 +98,7 @@ enum cancel_cause cancel_watch_end(void)
 
 	pthread_mutex_lock(&watch.lock);
 	cause = watch.cause;
-	watch.op = NULL;
+	watch.session = NULL;
 	watch.deadline_ms = 0;
 	watch.cause = CANCEL_NONE;
 	pthread_mutex_unlock(&watch.lock);

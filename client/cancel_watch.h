@@ -1,8 +1,9 @@
 /*
- * Cancelling a TA command from the normal world: Ctrl-C (SIGINT), SIGTERM, or a command that
- * outlives its timeout becomes TEEC_RequestCancellation of the command in flight. The TA checks
- * its cancellation flag between two ops of RUN (tzinfer_ta.h) and returns TEE_ERROR_CANCEL;
- * commands that do not check it (the load) finish first.
+ * Cancelling a run in the TA from the normal world: Ctrl-C (SIGINT), SIGTERM, or a run that
+ * outlives its timeout becomes tzi_cancel() of the session's run in flight (libtzinfer's
+ * TEEC_RequestCancellation). The TA checks its cancellation flag between two ops of RUN
+ * (tzinfer_ta.h) and returns TEE_ERROR_CANCEL; commands that do not check it (the load) finish
+ * first.
  *
  * The signal cannot be handled in the thread that sits in TEEC_InvokeCommand: the kernel delivers
  * it only once the ioctl returns, that is after the command. So cancel_watch_start() blocks the
@@ -13,7 +14,8 @@
 #define TZI_CANCEL_WATCH_H
 
 #include <stdbool.h>
-#include <tee_client_api.h>
+
+#include "tzinfer.h"
 
 enum cancel_cause {
 	CANCEL_NONE,
@@ -27,10 +29,11 @@ int cancel_watch_start(void);
 /* Stop the watcher (a no-op when it was not started). */
 void cancel_watch_stop(void);
 
-/* op is about to be invoked: cancel it on a signal, or after timeout_s seconds (0: never). */
-void cancel_watch_begin(TEEC_Operation *op, double timeout_s);
+/* A run of session s is about to start: cancel it on a signal, or after timeout_s seconds
+ * (0: never). */
+void cancel_watch_begin(tzi_session *s, double timeout_s);
 
-/* op returned: why it was cancelled, if it was. */
+/* The run returned: why it was cancelled, if it was. */
 enum cancel_cause cancel_watch_end(void);
 
 /* A signal arrived since cancel_watch_start() (during a command or between two): stop. */

@@ -5,9 +5,11 @@
  *
  *   tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K] [--labels FILE]
  *               [--output OUT.npz|OUT.npy] [--repeat N] [--world secure|normal]
- *               [--reload-each-run] [--chunk BYTES]
+ *               [--reload-each-run] [--chunk BYTES] [--key-id ID]
  *               [--timeout SECONDS] [--attest NONCE --report FILE]
  *   tzinfer-run MODEL.tzm --describe                  (its inputs and outputs only)
+ *   tzinfer-run MODEL.tzm --frames DIR|LIST|- [--output-dir DIR]
+ *                                                     (many inputs, the model loaded once)
  *
  *   tzinfer-run --provision-key KEYFILE --key-id ID [--replace]  (store a model key in the TA)
  *   tzinfer-run --delete-key ID                       (remove it, e.g. after rotation)
@@ -27,11 +29,13 @@
 #include "clock.h"
 #include "diag.h"
 #include "file_io.h"
+#include "frames.h"
 #include "inputs.h"
 #include "labels.h"
 #include "npy.h"
 #include "runner.h"
 #include "topk.h"
+#include "tzinfer.h"
 #include "tzinfer_ta.h"
 
 #define MAX_TOP 100
@@ -50,6 +54,7 @@ enum admin {
 
 struct options {
 	const char *model_path, *labels_path, *output_path;
+	const char *frames, *output_dir; /* --frames SRC: many inputs; one result each into DIR */
 	char *inputs[MAX_INPUTS]; /* INPUT.npy, or NAME=FILE.npy per --input */
 	size_t n_inputs;
 	const char *key_path, *device_key_path, *report_path;
@@ -75,10 +80,17 @@ static void usage(FILE *out)
 		"                   [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
 		"                   [--timeout SECONDS] [--attest NONCE --report FILE]\n"
 		"       tzinfer-run MODEL.tzm --describe\n"
+		"       tzinfer-run MODEL.tzm --frames DIR|LIST|- [--output-dir DIR] [options]\n"
 		"  MODEL.tzm          model converted with `tzinfer convert`\n"
 		"  INPUT.npy          preprocessed input tensor, float32 (np.save), of a model with one input\n"
 		"  --input NAME=F.npy the model's input NAME; give one for each input\n"
 		"  --describe         print the model's inputs and outputs and stop\n"
+		"  --frames SRC       run every input of SRC with the model loaded once: a directory\n"
+		"                     (each *.npy, in name order), a list file (a line per frame:\n"
+		"                     FILE.npy or NAME=FILE.npy for each input), or - (.npy files one\n"
+		"                     after another on stdin); one 'result' line per frame\n"
+		"  --output-dir DIR   with --frames: every output of each frame into DIR/LABEL.npz\n"
+		"  --key-id ID        the model must be a package sealed for key ID\n"
 		"  --top K            print the K best classes of the first output (default 5, at most %d)\n"
 		"  --labels FILE      class names, one per line (line i = class i)\n"
 		"  --output OUT.npz   save every output, by name (np.load(OUT)[name]); OUT.npy: the only\n"
@@ -257,6 +269,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->labels_path = argv[++i];
 		} else if (!strcmp(a, "--output")) {
 			o->output_path = argv[++i];
+		} else if (!strcmp(a, "--frames")) {
+			o->frames = argv[++i];
+		} else if (!strcmp(a, "--output-dir")) {
+			o->output_dir = argv[++i];
 		} else if (!strcmp(a, "--input")) {
 			if (o->n_inputs == MAX_INPUTS) {
 				diag_error("more than %d inputs: no model has that many", MAX_INPUTS);
@@ -286,9 +302,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->admin != ADMIN_NONE)
 		return check_admin(o, positional + (int)o->n_inputs, admin_commands);
-	if (o->key_id || o->replace || o->have_admin_gid) {
-		diag_error("--key-id, --replace and --admin-group go with key administration: see "
-			   "tzinfer-run --help");
+	if (o->replace || o->have_admin_gid) {
+		diag_error("--replace and --admin-group go with key administration: see tzinfer-run "
+			   "--help");
 		return -1;
 	}
 	if (o->attest != (o->report_path != NULL) || (o->attest && (o->normal_world || o->describe))) {
@@ -300,6 +316,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		diag_error("give MODEL.tzm, then INPUT.npy or an --input NAME=FILE.npy for each input: "
 			   "see tzinfer-run --help");
 		return -1;
+	}
+	if (o->frames || o->output_dir) {
+		if (!o->frames || o->n_inputs || o->describe || o->output_path || o->repeat != 1 ||
+		    o->reload_each_run || o->attest) {
+			diag_error("--frames SRC [--output-dir DIR] takes no other inputs, --describe, "
+				   "--output, --repeat, --reload-each-run or --attest: see tzinfer-run "
+				   "--help");
+			return -1;
+		}
+		return 0;
 	}
 	if (o->describe != !o->n_inputs) {
 		diag_error("%s: see tzinfer-run --help", o->describe ? "--describe takes no inputs" :
@@ -501,6 +527,85 @@ done:
 	return rc;
 }
 
+/* --frames: load once, then one run and one "result" line per frame (and DIR/LABEL.npz with
+ * --output-dir); the totals at the end. 0 when every frame ran. */
+static int stream(const struct options *o, struct runner *r, const uint8_t *model, size_t model_len,
+		  const struct labels *labels)
+{
+	struct model_info info = { 0 };
+	struct frames frames = { 0 };
+	struct input_buf *in = NULL;
+	struct npy_f32 *files = NULL;
+	struct output_buf *out = NULL;
+	char label[FRAME_LABEL_BYTES];
+	double start = clock_ms(), load_ms = 0, run_ms = 0;
+	size_t n = 0;
+	int rc = -1, got = 0;
+
+	if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
+		return -1;
+	load_ms = clock_ms() - start;
+	in = calloc(info.n_inputs, sizeof(*in));
+	files = calloc(info.n_inputs, sizeof(*files));
+	out = calloc(info.n_outputs, sizeof(*out));
+	if (!in || !files || !out || frames_open(&frames, o->frames, &info) != 0)
+		goto done_frames;
+	for (uint32_t k = 0; k < info.n_outputs; k++)
+		if (!(out[k] = (struct output_buf){ malloc(info.outputs[k].bytes), info.outputs[k].bytes }).data)
+			goto done_frames;
+	printf("model: %s\n", o->model_path);
+	printf("world: %s\n", r->ops->world);
+	printf("mode: stream\n");
+	printf("load ms: %.3f (transfer %.3f, verify %.3f)\n", load_ms, info.transfer_ms, info.verify_ms);
+	fflush(stdout);
+	while (!cancel_watch_interrupted() && (got = frames_next(&frames, in, files, label)) == 1) {
+		uint32_t engine_us = 0;
+		size_t best = 0;
+		double t = clock_ms();
+		const char *name = NULL;
+		int failed = r->ops->run(r, in, out, &engine_us);
+
+		t = clock_ms() - t;
+		for (uint32_t k = 0; k < info.n_inputs; k++)
+			free(files[k].file);
+		if (failed)
+			goto done_frames;
+		run_ms += t;
+		topk(out[0].data, out[0].bytes / sizeof(float), &best, 1);
+		name = labels_get(labels, best);
+		printf("result %zu '%s': class %zu score %.6g%s%s; round trip ms %.3f; inference ms %.3f\n",
+		       n, label, best, out[0].data[best], name ? " " : "", name ? name : "", t,
+		       engine_us / 1e3);
+		if (o->output_dir) {
+			char path[FRAME_LABEL_BYTES + 4096];
+
+			snprintf(path, sizeof(path), "%s/%s.npz", o->output_dir, label);
+			if (save_outputs(path, &info, out) != 0)
+				goto done_frames;
+		}
+		fflush(stdout);
+		n++;
+	}
+	if (got == 0) {
+		printf("frames: %zu\n", n);
+		printf("frames per second: %.3f (round trips only, the load excluded)\n",
+		       run_ms > 0 ? n * 1e3 / run_ms : 0.0);
+		r->ops->print_memory(r, &info, stdout);
+		rc = 0;
+	}
+done_frames:
+	frames_close(&frames);
+	if (rc)
+		diag_error("stopped after %zu frames", n);
+	r->ops->unload(r);
+	for (uint32_t k = 0; out && k < info.n_outputs; k++)
+		free(out[k].data);
+	free(in);
+	free(files);
+	free(out);
+	return rc;
+}
+
 /* The 32-byte key in path, in a new buffer (free it with forget_key), or NULL. */
 static uint8_t *read_key(const char *path, size_t *len)
 {
@@ -591,6 +696,7 @@ int main(int argc, char **argv)
 	if (cancel_watch_start() != 0)
 		return 1;
 	opt.chunk_bytes = o.chunk_bytes;
+	opt.key_id = (uint32_t)o.key_id;
 	opt.run_timeout_s = o.timeout_s;
 	opt.attest = o.attest;
 	model = file_read_all(o.model_path, &model_len);
@@ -600,7 +706,8 @@ int main(int argc, char **argv)
 		goto done;
 	if ((o.normal_world ? normal_runner_open(&runner) : secure_runner_open(&runner, &opt)) != 0)
 		goto done;
-	if (classify(&o, &runner, model, model_len, o.labels_path ? &labels : NULL) == 0)
+	if ((o.frames ? stream(&o, &runner, model, model_len, o.labels_path ? &labels : NULL) :
+			classify(&o, &runner, model, model_len, o.labels_path ? &labels : NULL)) == 0)
 		rc = 0;
 	runner.ops->close(&runner);
 done:

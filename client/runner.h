@@ -73,9 +73,10 @@ struct runner {
 /* How tzinfer-run talks to the TA. */
 struct secure_options {
 	size_t chunk_bytes;   /* shared-memory window of the model upload */
+	uint32_t key_id;      /* the key models must be sealed for, or TZI_KEY_ID_ANY */
 	double run_timeout_s; /* cancel a RUN after this long (0: never); see cancel_watch.h */
-	bool attest;          /* load with TZI_LOAD_ATTEST, so that the result can be attested */
-	bool login_group;     /* log in with TEEC_LOGIN_GROUP for login_gid, not TEEC_LOGIN_USER */
+	bool attest;          /* load with attestation (tzi_set_attest), so that runs can be attested */
+	bool login_group;     /* log in as group login_gid (tzi_open_group), not as the user */
 	uint32_t login_gid;
 };
 

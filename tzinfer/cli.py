@@ -180,6 +180,32 @@ def _cmd_keys_admin(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.client} failed (exit {done.returncode}); its message is above")
 
 
+def _cmd_qemu(args: argparse.Namespace) -> None:
+    """qemu run|start|stop: the resident QEMU VM (tzinfer/stack/resident.py, tzinfer/qemu_run.py)."""
+    from tzinfer import qemu_run
+    from tzinfer.stack import StackError, pipeline
+    from tzinfer.stack.console import ConsoleError
+    from tzinfer.stack.layout import QemuStack
+    from tzinfer.stack.resident import ResidentVM
+
+    try:
+        if args.qemu_command == "run":
+            result = qemu_run.run(args.model, args.input, key_id=args.key_id, key=args.key,
+                                  reference=args.reference)
+            print(qemu_run.summary(result))
+            if args.output:
+                qemu_run.save(args.output, result.outputs)
+                print(f"{args.output}: {', '.join(result.outputs)}")
+        elif args.qemu_command == "start":
+            vm = ResidentVM(pipeline.build())
+            print(f"resident VM {'booted' if vm.start() else 'already running'} (pid {vm.pid()})")
+        else:
+            ResidentVM(QemuStack()).stop()
+            print("resident VM stopped")
+    except (StackError, ConsoleError) as err:
+        raise ValueError(str(err)) from None
+
+
 def _cmd_nonce(args: argparse.Namespace) -> None:
     from tzinfer import attest
 
@@ -299,6 +325,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, action="append", help="the outputs tzinfer-run wrote (--output "
                    "OUT.npz, or OUT.npy for a model with one output)")
     p.set_defaults(run=_cmd_verify)
+
+    qemu_parser = sub.add_parser("qemu", help="run a model in the TA of the QEMU stack, from the host "
+                                 "(a resident VM: started once, reused)")
+    qemu_sub = qemu_parser.add_subparsers(dest="qemu_command", required=True, parser_class=_Parser)
+    p = qemu_sub.add_parser("run", help="run MODEL in the TA on the inputs; print the outputs, the secure "
+                            "memory and the largest difference from the host engine")
+    p.add_argument("model", type=Path, help="the .tzm model, or a sealed .tzms")
+    p.add_argument("--input", required=True, action="append", metavar="X.npy|NAME=X.npy|X.npz|IMAGE",
+                   help="the inputs as for `tzinfer run`, or an image (JPEG/PNG) for a model with one "
+                        "[1, 3, 224, 224] input (ImageNet preprocessing)")
+    p.add_argument("--output", type=Path, metavar="Y.npz|Y.npy", help="save the TA's outputs here")
+    p.add_argument("--key-id", type=int, help="the key id a sealed model must be sealed for")
+    p.add_argument("--key", type=Path, help="the model key file, provisioned in the VM under --key-id")
+    p.add_argument("--reference", type=Path, help="the plaintext .tzm of a sealed model, for the host "
+                   "engine's comparison")
+    p.set_defaults(run=_cmd_qemu)
+    p = qemu_sub.add_parser("start", help="build the stack if needed and boot the resident VM")
+    p.set_defaults(run=_cmd_qemu)
+    p = qemu_sub.add_parser("stop", help="power the resident VM off")
+    p.set_defaults(run=_cmd_qemu)
     return parser
 
 

@@ -48,34 +48,25 @@ static void broken(struct hostile *h, const char *name, const char *step, TEEC_R
 
 static TEEC_Result begin(struct hostile *h, uint32_t total, uint32_t flags)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-	op.params[0].value.a = total;
-	op.params[0].value.b = flags;
+	ta_op_load_begin(&op, total, flags);
 	return ta_link_call(h->link, TZI_CMD_LOAD_BEGIN, &op);
 }
 
 static TEEC_Result chunk(struct hostile *h, const void *data, size_t len, uint32_t offset)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_INPUT, TEEC_NONE,
-					 TEEC_NONE);
-	op.params[0].tmpref.buffer = (void *)data;
-	op.params[0].tmpref.size = len;
-	op.params[1].value.a = offset;
+	ta_op_load_chunk(&op, data, len, offset);
 	return ta_link_call(h->link, TZI_CMD_LOAD_CHUNK, &op);
 }
 
-static TEEC_Result end(struct hostile *h, void *reason, size_t reason_len)
+static TEEC_Result end(struct hostile *h, char *reason, size_t reason_len)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
-					 reason ? TEEC_MEMREF_TEMP_OUTPUT : TEEC_NONE);
-	op.params[3].tmpref.buffer = reason;
-	op.params[3].tmpref.size = reason_len;
+	ta_op_load_end(&op, reason, reason_len);
 	return ta_link_call(h->link, TZI_CMD_LOAD_END, &op);
 }
 

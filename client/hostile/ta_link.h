@@ -1,7 +1,8 @@
 /*
  * A raw libteec session with the S-Tinylib TA for the hostile-input and soak tools: unlike
- * tzinfer-run's secure runner, every call hands back the raw TEE result so that the caller
- * can compare it with the result the interface (ta/include/tzinfer_ta.h) defines.
+ * libtzinfer's API, every call hands back the raw TEE result so that the caller can compare it
+ * with the result the interface (ta/include/tzinfer_ta.h) defines. The well-formed requests are
+ * libtzinfer's own (libtzinfer/src/ta_ops.h, ta_upload.c).
  */
 #ifndef TZI_TA_LINK_H
 #define TZI_TA_LINK_H

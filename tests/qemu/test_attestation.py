@@ -11,7 +11,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from tests.qemu.test_confidentiality import put_key, sealed_on_target
+from tests.qemu.test_confidentiality import sealed_on_target
 from tests.qemu.test_ta import RUN_TIMEOUT_S, assert_valid_run_works
 from tzinfer import attest, keys
 from tzinfer.fixtures import FixturePaths
@@ -54,7 +54,7 @@ def test_an_attested_result_verifies_on_the_host(target: Console, fixtures: Fixt
     stack = QemuStack()
     key = attest.load_device_key(device_key(target))
     if sealed:
-        assert put_key(target, keys.read(stack_key(stack)), TEST_KEY_ID).ok
+        assert tzinfer_run.provision_key(target, keys.read(stack_key(stack)), TEST_KEY_ID).ok
     model = sealed_file(model_file(stack, "lenet5")) if sealed else model_file(stack, "lenet5")
     nonce = attest.new_nonce()
     path = sealed_on_target("lenet5") if sealed else TARGET.model("lenet5")
@@ -78,7 +78,7 @@ def test_a_sealed_report_names_the_package_not_the_plaintext(target: Console) ->
     """The model digest of a sealed model is the package's: a verifier learns nothing it could not
     compute from the ciphertext file, never the plaintext's digest."""
     stack = QemuStack()
-    assert put_key(target, keys.read(stack_key(stack)), TEST_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, keys.read(stack_key(stack)), TEST_KEY_ID).ok
     data, _ = attested_run(target, sealed_on_target("lenet5"), attest.new_nonce())
     report = attest.parse(data)
     plain = model_file(stack, "lenet5").read_bytes()

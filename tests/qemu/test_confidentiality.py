@@ -33,7 +33,6 @@ from tzinfer.stack.vm import BootedVM
 
 pytestmark = pytest.mark.qemu
 
-KEY_ON_TARGET = "/tmp/model-test.key"
 #: Where tee-supplicant (Debian's build) keeps OP-TEE's encrypted secure-storage files.
 SECURE_STORAGE_DIR = "/var/lib/optee-client/data/tee"
 OUTPUT = "/tmp/tzinfer-sealed-out.npy"
@@ -45,16 +44,6 @@ SHM_TRACE = "/tmp/tzinfer-shm.trace"
 
 def sealed_on_target(name: str) -> str:
     return TARGET.model(name).removesuffix(".tzm") + ".tzms"
-
-
-def put_key(target: Console, key: bytes, key_id: int, replace: bool = True) -> tzinfer_run.RunReport:
-    """Write `key` to the VM, provision it under key_id with tzinfer-run as root (replacing the
-    key the id has, unless replace is False), remove the file."""
-    target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
-    flag = " --replace" if replace else ""
-    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id}{flag} "
-                              f"2>&1; rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
-    return tzinfer_run.parse(code, output)
 
 
 def run_sealed(target: Console, path: str, model: str = "lenet5", output: str | None = None,
@@ -72,7 +61,7 @@ def model_key() -> bytes:
 @pytest.fixture(scope="module")
 def provisioned(target: Console, model_key: bytes) -> Iterator[None]:
     """The stack's test key in the TA's secure storage under TEST_KEY_ID."""
-    report = put_key(target, model_key, TEST_KEY_ID)
+    report = tzinfer_run.provision_key(target, model_key, TEST_KEY_ID)
     assert report.ok, report.output
     assert f"key replaced: {TEST_KEY_ID}" in report.output
     yield
@@ -126,19 +115,19 @@ def test_unknown_key_id_is_rejected(target: Console, provisioned: None) -> None:
 def test_wrong_key_is_rejected_then_rotation_back_works(target: Console, provisioned: None,
                                                         model_key: bytes) -> None:
     wrong = bytes(b ^ 0x5A for b in model_key)
-    assert put_key(target, wrong, TEST_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, wrong, TEST_KEY_ID).ok
     try:
         report = run_sealed(target, sealed_on_target("lenet5"))
         assert not report.ok
         assert AUTH_FAILED in report.output and MAC_INVALID in report.output, report.output
     finally:
-        assert put_key(target, model_key, TEST_KEY_ID).ok
+        assert tzinfer_run.provision_key(target, model_key, TEST_KEY_ID).ok
     assert run_sealed(target, sealed_on_target("lenet5")).ok
 
 
 def test_deleted_key_no_longer_decrypts(target: Console, provisioned: None, model_key: bytes) -> None:
     spare_id = 4242
-    assert put_key(target, model_key, spare_id).ok
+    assert tzinfer_run.provision_key(target, model_key, spare_id).ok
     code, output = target.run(f"{TARGET.client} --delete-key {spare_id} 2>&1")
     assert code == 0 and f"key deleted: {spare_id}" in output, output
     code, output = target.run(f"{TARGET.client} --delete-key {spare_id} 2>&1")
@@ -161,9 +150,9 @@ def test_format_v1_package_is_refused_with_a_clear_message(target: Console) -> N
 
 
 def test_provisioning_rejects_a_short_key(target: Console) -> None:
-    target.check(f"head -c 16 /dev/urandom > {KEY_ON_TARGET}")
-    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id 5 2>&1")
-    target.check(f"rm -f {KEY_ON_TARGET}")
+    target.check(f"head -c 16 /dev/urandom > {tzinfer_run.KEY_ON_TARGET}")
+    code, output = target.run(f"{TARGET.client} --provision-key {tzinfer_run.KEY_ON_TARGET} --key-id 5 2>&1")
+    target.check(f"rm -f {tzinfer_run.KEY_ON_TARGET}")
     assert code != 0 and "holds 16 bytes, a model key is 32" in output, output
 
 

@@ -17,12 +17,12 @@ import pytest
 
 from tests.qemu.test_confidentiality import (
     SECURE_STORAGE_DIR,
-    put_key,
     run_sealed,
     sealed_on_target,
 )
 from tests.qemu.test_ta import assert_valid_run_works
 from tzinfer import keys
+from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.payload import TARGET, TARGET_CLIENT
@@ -33,7 +33,7 @@ from tzinfer.stack.vm import BootedVM
 pytestmark = pytest.mark.qemu
 
 SPARE_ID = 31
-SPARE_KEY = "/tmp/tzi-spare.key"  # not put_key's file, which it removes
+SPARE_KEY = "/tmp/tzi-spare.key"  # not tzinfer_run.provision_key's file, which it removes
 ACCESS_DENIED = "[TEEC 0xffff0001 from TA]"
 LOCKED = "key management is locked on this device"
 
@@ -119,7 +119,7 @@ def restart_supplicant(target: Console, erase_storage: bool) -> None:
 def test_lock_keys_ends_key_management_until_the_factory_reset(target: Console, qemu_vm: BootedVM,
                                                                key_file: str) -> None:
     model_key = keys.read(stack_key(QemuStack()))
-    assert put_key(target, model_key, TEST_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, model_key, TEST_KEY_ID).ok
     assert as_user(target, "root", f"--provision-key {key_file} --key-id {SPARE_ID}")[0] == 0
     try:
         assert as_user(target, "root", "--lock-keys") == (0, "key management locked")
@@ -140,7 +140,7 @@ def test_lock_keys_ends_key_management_until_the_factory_reset(target: Console, 
     # Everything of the TA's storage is gone: the lock, and the keys with it.
     report = run_sealed(target, sealed_on_target("lenet5"))
     assert not report.ok and f"sealed for key id {TEST_KEY_ID}, which is not provisioned" in report.output
-    assert put_key(target, model_key, TEST_KEY_ID, replace=False).ok
+    assert tzinfer_run.provision_key(target, model_key, TEST_KEY_ID, replace=False).ok
     assert run_sealed(target, sealed_on_target("lenet5")).ok
     assert_valid_run_works(target)
 

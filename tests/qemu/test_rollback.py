@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.qemu.test_confidentiality import put_key, run_sealed
+from tests.qemu.test_confidentiality import run_sealed
 from tests.qemu.test_ta import assert_valid_run_works
 from tzinfer import keys
+from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import TARGET
@@ -46,7 +47,7 @@ def loads(target: Console, name: str) -> None:
 
 def test_a_loaded_version_refuses_older_packages_for_good(target: Console, qemu_vm: BootedVM) -> None:
     key = keys.read(stack_key(QemuStack()))
-    assert put_key(target, key, ROLLBACK_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, key, ROLLBACK_KEY_ID).ok
     loads(target, "lenet5-v3")          # the floor starts at 0 (or 3, if this ran before)
     loads(target, "lenet5-v5")          # raises it to 5
     refused(target, "lenet5-v3", 3, 5)
@@ -57,6 +58,6 @@ def test_a_loaded_version_refuses_older_packages_for_good(target: Console, qemu_
     # Deleting and provisioning the key again does not bring old packages back.
     code, output = target.run(f"{TARGET.client} --delete-key {ROLLBACK_KEY_ID} 2>&1")
     assert code == 0, output
-    assert put_key(target, key, ROLLBACK_KEY_ID, replace=False).ok
+    assert tzinfer_run.provision_key(target, key, ROLLBACK_KEY_ID, replace=False).ok
     refused(target, "lenet5-v5", 5, 6)
     loads(target, "lenet5-v6")

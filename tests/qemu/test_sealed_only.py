@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.qemu.test_confidentiality import put_key, run_sealed, sealed_on_target
+from tests.qemu.test_confidentiality import run_sealed, sealed_on_target
 from tzinfer import keys
+from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR, TARGET_TA_DIR
@@ -23,7 +24,7 @@ SAVED = "/tmp/tzinfer-ta-saved.ta"
 
 
 def test_sealed_only_ta_refuses_plaintext_models(target: Console, qemu_vm: BootedVM) -> None:
-    assert put_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID).ok
     target.check(f"test -f {SEALED_ONLY} && ! cmp -s {SEALED_ONLY} {INSTALLED} && cp {INSTALLED} {SAVED}")
     try:
         target.check(f"cp {SEALED_ONLY} {INSTALLED}")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu.test_confidentiality import damaged_copy, put_key, run_sealed, sealed_on_target, weight_window
+from tests.qemu.test_confidentiality import damaged_copy, run_sealed, sealed_on_target, weight_window
 from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
 from tzinfer.hw.provision import TA_DIRS
@@ -62,7 +62,7 @@ def window() -> bytes:
 
 @pytest.fixture(scope="module")
 def key_in_ta(target: Console) -> Iterator[None]:
-    report = put_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID)
+    report = tzinfer_run.provision_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID)
     assert report.ok, report.output
     yield
 
