@@ -57,64 +57,124 @@ static size_t shape_count(const char *p)
 	}
 }
 
-int npy_load_f32(const char *path, struct npy_f32 *out)
+/* Check the prefix and the header dict in file[0..avail) (at least the whole header): *data_at
+ * is where the floats start and *count how many the shape holds. 0, or -1 with a diagnostic. */
+static int parse_header(const char *what, const uint8_t *file, size_t avail, size_t *data_at,
+			size_t *count)
 {
-	size_t len = 0, header_len = 0, prefix = 0;
+	size_t header_len = 0, prefix = 0;
 	const char *descr = NULL, *order = NULL, *shape = NULL;
 	char *dict = NULL;
-	uint8_t *file = file_read_all(path, &len);
+	int rc = -1;
 
-	if (!file)
-		return -1;
-	if (len < 10 || memcmp(file, NPY_MAGIC, sizeof(NPY_MAGIC)) != 0 || file[6] < 1 ||
+	if (avail < 10 || memcmp(file, NPY_MAGIC, sizeof(NPY_MAGIC)) != 0 || file[6] < 1 ||
 	    file[6] > 3) {
-		diag_error("%s is not a NumPy .npy file: save the tensor with np.save()", path);
-		goto fail;
+		diag_error("%s is not a NumPy .npy file: save the tensor with np.save()", what);
+		return -1;
 	}
 	prefix = file[6] == 1 ? 10 : 12;
 	header_len = le_u32(file + 8, prefix - 8);
-	if (len < prefix || header_len > len - prefix) {
-		diag_error("%s: truncated .npy header: re-save the file with np.save()", path);
-		goto fail;
+	if (avail < prefix || header_len > avail - prefix) {
+		diag_error("%s: truncated .npy header: re-save the file with np.save()", what);
+		return -1;
 	}
 	dict = malloc(header_len + 1);
 	if (!dict) {
-		diag_error("out of memory parsing %s", path);
-		goto fail;
+		diag_error("out of memory parsing %s", what);
+		return -1;
 	}
 	memcpy(dict, file + prefix, header_len);
 	dict[header_len] = '\0';
 	descr = dict_value(dict, "'descr'");
 	order = dict_value(dict, "'fortran_order'");
 	shape = dict_value(dict, "'shape'");
-	if (!descr || strncmp(descr, "'<f4'", 5) != 0) {
+	*count = shape ? shape_count(shape) : 0;
+	*data_at = prefix + header_len;
+	if (!descr || strncmp(descr, "'<f4'", 5) != 0)
 		diag_error("%s: the array is not little-endian float32: save x.astype(np.float32)",
-			   path);
+			   what);
+	else if (!order || strncmp(order, "False", 5) != 0)
+		diag_error("%s: the array is in Fortran order: save np.ascontiguousarray(x)", what);
+	else if (!*count)
+		diag_error("%s: the shape in its header is empty or malformed: re-save it with np.save()",
+			   what);
+	else if (*data_at % 4)
+		diag_error("%s: the data is not 4-byte aligned in the file: re-save it with np.save()",
+			   what);
+	else
+		rc = 0;
+	free(dict);
+	return rc;
+}
+
+int npy_load_f32(const char *path, struct npy_f32 *out)
+{
+	size_t len = 0, data_at = 0;
+	uint8_t *file = file_read_all(path, &len);
+
+	if (!file)
+		return -1;
+	if (parse_header(path, file, len, &data_at, &out->count) != 0)
 		goto fail;
-	}
-	if (!order || strncmp(order, "False", 5) != 0) {
-		diag_error("%s: the array is in Fortran order: save np.ascontiguousarray(x)", path);
-		goto fail;
-	}
-	out->count = shape ? shape_count(shape) : 0;
-	if (!out->count || out->count * 4 != len - prefix - header_len) {
+	if (out->count * 4 != len - data_at) {
 		diag_error("%s: the data size does not match the shape in its header: re-save it with np.save()",
 			   path);
 		goto fail;
 	}
-	if ((prefix + header_len) % 4) {
-		diag_error("%s: the data is not 4-byte aligned in the file: re-save it with np.save()",
-			   path);
-		goto fail;
-	}
-	free(dict);
 	out->file = file;
-	out->data = (const float *)(const void *)(file + prefix + header_len);
+	out->data = (const float *)(const void *)(file + data_at);
 	return 0;
 fail:
-	free(dict);
 	free(file);
 	return -1;
+}
+
+/* Grow *buf to len bytes and fill [have, len) from f; 0, 1 at a clean end of f (have == 0), or
+ * -1 with a diagnostic. */
+static int read_more(FILE *f, const char *what, uint8_t **buf, size_t have, size_t len)
+{
+	uint8_t *grown = realloc(*buf, len);
+	size_t got = 0;
+
+	if (!grown) {
+		diag_error("out of memory reading %s", what);
+		return -1;
+	}
+	*buf = grown;
+	got = fread(grown + have, 1, len - have, f);
+	if (got == len - have)
+		return 0;
+	if (have == 0 && got == 0 && feof(f))
+		return 1;
+	diag_error("%s: the stream ends inside a .npy frame: write whole frames with np.save()", what);
+	return -1;
+}
+
+int npy_read_f32(FILE *f, const char *what, struct npy_f32 *out)
+{
+	uint8_t *buf = NULL;
+	size_t prefix = 10, data_at = 0;
+	int rc = read_more(f, what, &buf, 0, prefix);
+
+	if (rc == 0 && buf[6] >= 2 && buf[6] <= 3) { /* a u32 header length */
+		rc = read_more(f, what, &buf, prefix, prefix + 2);
+		prefix += 2;
+	}
+	if (rc == 0 && !memcmp(buf, NPY_MAGIC, sizeof(NPY_MAGIC)))
+		rc = read_more(f, what, &buf, prefix, prefix + le_u32(buf + 8, prefix - 8));
+	if (rc == 0)
+		rc = parse_header(what, buf, prefix + le_u32(buf + 8, prefix - 8), &data_at, &out->count);
+	if (rc == 0)
+		rc = read_more(f, what, &buf, data_at, data_at + out->count * 4) ? -1 : 0;
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	/* realloc keeps malloc's alignment (16 on glibc's 64-bit targets): the floats at data_at,
+	 * a multiple of 4, are aligned for float. */
+	out->file = buf;
+	out->data = (const float *)(const void *)(buf + data_at);
+	return 0;
 }
 
 static size_t count_of(const uint32_t *dims, unsigned ndim)

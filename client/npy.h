@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct npy_f32 {
 	uint8_t *file;      /* the whole file (free() it) */
@@ -16,6 +17,11 @@ struct npy_f32 {
 
 /* Load path; 0 on success, -1 with a diagnostic naming the problem and the fix. */
 int npy_load_f32(const char *path, struct npy_f32 *out);
+
+/* Read the next .npy file of a stream of them (np.save to the same stream, one after another);
+ * `what` names the stream in diagnostics. 0, 1 at the end of the stream, or -1 with a
+ * diagnostic. */
+int npy_read_f32(FILE *f, const char *what, struct npy_f32 *out);
 
 /* Bytes of a .npy file of ndim dims (all > 0 but ndim may be 0) holding float32. */
 size_t npy_file_bytes(const uint32_t *dims, unsigned ndim);

@@ -135,6 +135,11 @@ def test_converts_runs_inspects_seals_and_benchmarks_lenet5(installed: Path, fix
          tmp_path / "model.key", "--key-id", "7")
     sealed = (tmp_path / "lenet5.tzms").read_bytes()
     assert sealed[:64] != model.read_bytes()[:64] and sealed[-4096:] != model.read_bytes()[-4096:]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    digit = fixtures.input("lenet5", "digit3")
+    qemu = subprocess.run([installed / "tzinfer", "qemu", "run", model, "--input", digit], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert qemu.returncode == 1 and "needs a source checkout" in qemu.stderr, qemu.stderr
     bench = _run(installed, tmp_path, "tzinfer", "bench", model, "--onnx", fixtures.onnx("lenet5"),
                  "--runs", "3")
     report = json.loads(bench.stdout)

@@ -110,6 +110,7 @@ class Act(IntEnum):
     MISH = 18
     NOT = 19
     NONZERO = 20
+    SILU = 21
 
 
 class BinaryKind(IntEnum):

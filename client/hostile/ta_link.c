@@ -5,24 +5,26 @@
 #include <string.h>
 
 #include "io_block.h"
+#include "ta_ops.h"
 #include "tzinfer_ta.h"
 
 static TEEC_Result open_session(struct ta_link *l)
 {
 	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, TEEC_LOGIN_PUBLIC, NULL,
-					   NULL, &origin);
+	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, l->login, NULL, NULL,
+					   &origin);
 
 	l->session_open = res == TEEC_SUCCESS;
 	return res;
 }
 
-int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name)
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name, uint32_t login)
 {
 	TEEC_Result res = TEEC_SUCCESS;
 
 	memset(l, 0, sizeof(*l));
 	l->ta = *ta;
+	l->login = login;
 	res = TEEC_InitializeContext(NULL, &l->ctx);
 	if (res != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: cannot open the TEE (TEEC 0x%08x): load the "
@@ -46,14 +48,17 @@ void ta_link_close(struct ta_link *l)
 	TEEC_FinalizeContext(&l->ctx);
 }
 
-TEEC_Result ta_link_call(struct ta_link *l, uint32_t cmd, TEEC_Operation *op)
+/* Before a call: a session, reopened after the TA died. */
+static TEEC_Result ready(struct ta_link *l)
 {
-	TEEC_Result res = TEEC_SUCCESS;
-
 	l->origin = TEEC_ORIGIN_API;
-	if (!l->session_open && open_session(l) != TEEC_SUCCESS)
-		return TEEC_ERROR_COMMUNICATION;
-	res = TEEC_InvokeCommand(&l->session, cmd, op, &l->origin);
+	return l->session_open || open_session(l) == TEEC_SUCCESS ? TEEC_SUCCESS :
+								   TEEC_ERROR_COMMUNICATION;
+}
+
+/* After a call: a dead TA takes its session with it; the next call opens a new one. */
+static TEEC_Result after(struct ta_link *l, TEEC_Result res)
+{
 	if (res == TEEC_ERROR_TARGET_DEAD) {
 		TEEC_CloseSession(&l->session);
 		l->session_open = 0;
@@ -62,40 +67,48 @@ TEEC_Result ta_link_call(struct ta_link *l, uint32_t cmd, TEEC_Operation *op)
 	return res;
 }
 
+static TEEC_Result invoke(void *ctx, uint32_t cmd, TEEC_Operation *op, uint32_t *origin)
+{
+	struct ta_link *l = ctx;
+
+	*origin = TEEC_ORIGIN_API;
+	return TEEC_InvokeCommand(&l->session, cmd, op, origin);
+}
+
+TEEC_Result ta_link_call(struct ta_link *l, uint32_t cmd, TEEC_Operation *op)
+{
+	if (ready(l) != TEEC_SUCCESS)
+		return TEEC_ERROR_COMMUNICATION;
+	return after(l, invoke(l, cmd, op, &l->origin));
+}
+
 TEEC_Result ta_link_unload(struct ta_link *l)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	ta_op_none(&op);
 	return ta_link_call(l, TZI_CMD_UNLOAD, &op);
 }
 
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
 			 uint32_t *output_block)
 {
-	TEEC_Operation op = { 0 };
+	return ta_link_load_flags(l, file, len, chunk, 0, output_block);
+}
+
+TEEC_Result ta_link_load_flags(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
+			       uint32_t flags, uint32_t *output_block)
+{
+	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS;
-	size_t off = 0;
+	uint32_t failed_cmd = 0;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-	op.params[0].value.a = (uint32_t)len;
-	res = ta_link_call(l, TZI_CMD_LOAD_BEGIN, &op);
-	for (off = 0; res == TEEC_SUCCESS && off < len; off += chunk) {
-		size_t n = len - off < chunk ? len - off : chunk;
-
-		memset(&op, 0, sizeof(op));
-		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_INPUT, TEEC_NONE,
-						 TEEC_NONE);
-		op.params[0].tmpref.buffer = (void *)(file + off);
-		op.params[0].tmpref.size = n;
-		op.params[1].value.a = (uint32_t)off;
-		res = ta_link_call(l, TZI_CMD_LOAD_CHUNK, &op);
-	}
+	if (ready(l) != TEEC_SUCCESS)
+		return TEEC_ERROR_COMMUNICATION;
+	res = after(l, ta_upload(invoke, l, NULL, chunk, file, len, flags, &failed_cmd, &l->origin));
 	if (res != TEEC_SUCCESS)
 		return res;
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
-					 TEEC_NONE);
+	ta_op_load_end(&op, NULL, 0);
 	res = ta_link_call(l, TZI_CMD_LOAD_END, &op);
 	if (res == TEEC_SUCCESS && output_block)
 		*output_block = op.params[0].value.b;
@@ -105,14 +118,9 @@ TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, siz
 TEEC_Result ta_link_run_block(struct ta_link *l, const void *block, size_t len, void *out,
 			      size_t out_len)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
-					 TEEC_VALUE_OUTPUT, TEEC_NONE);
-	op.params[0].tmpref.buffer = (void *)block;
-	op.params[0].tmpref.size = len;
-	op.params[1].tmpref.buffer = out;
-	op.params[1].tmpref.size = out_len;
+	ta_op_run(&op, block, len, out, out_len, NULL, 0);
 	return ta_link_call(l, TZI_CMD_RUN, &op);
 }
 
@@ -133,14 +141,13 @@ TEEC_Result ta_link_run(struct ta_link *l, const void *in, size_t in_len, void *
 
 TEEC_Result ta_link_stats(struct ta_link *l, struct ta_usage *u)
 {
-	TEEC_Operation op = { 0 };
+	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS;
 
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
-					 TEEC_VALUE_OUTPUT);
+	ta_op_stats(&op);
 	res = ta_link_call(l, TZI_CMD_STATS, &op);
 	u->in_use = op.params[2].value.a;
 	u->peak = op.params[2].value.b;
-	u->heap = op.params[3].value.a;
+	u->quota = op.params[3].value.a;
 	return res;
 }

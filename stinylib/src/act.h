@@ -3,7 +3,6 @@
 #define STL_ACT_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "stinylib.h"
 
@@ -14,11 +13,12 @@ static inline float stl_clamp(float x, float lo, float hi)
 	return x > hi ? hi : x;
 }
 
-/* Apply op->act with parameters op->fattr[0..1] to y[0..n). NONE leaves y untouched. */
-void stl_act_apply(const struct stl_op *op, float *y, size_t n);
+/* y[i] = op->act(x[i]) for i < n, with parameters op->fattr[0..1]; x may be y (in place, as
+ * stl_act_apply does), or not overlap it at all. NONE copies. */
+void stl_act_map(const struct stl_op *op, const float *x, float *y, size_t n);
 
-/* The activations from EXP on (element-wise math, docs/model-format.md); stl_act_apply calls it. */
-void stl_act_apply_math(uint8_t act, float *y, size_t n);
+/* y[0..n) = op->act(y[0..n)). NONE leaves y untouched. */
+void stl_act_apply(const struct stl_op *op, float *y, size_t n);
 
 /*
  * The activations that are a clamp to [lo, hi] (NONE, RELU, CLIP), for kernels that apply them in

@@ -5,14 +5,14 @@
 #include "conv_geometry.h"
 #include "kernels.h"
 
-/* Convs with one input channel per group (depthwise): a direct kernel (conv_direct.c), taking
- * kernel taps STL_DIRECT_TAPS at a time. */
-#define STL_DIRECT_TAPS 32
+/* Convs with one input channel per group (depthwise): a direct kernel (conv_direct.c), with tap
+ * offsets for up to STL_DIRECT_TAPS taps (7×7) in a table. */
+#define STL_DIRECT_TAPS 49
 uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g);
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
 		     const float *b, float *y, float *scratch);
 
-/* Stride-1 convs with at most STL_TAPS kernel taps: an implicit GEMM over a padded input copy
+/* Convs with at most STL_TAPS kernel taps: an implicit GEMM over phase-split padded input copies
  * (conv_taps.c). */
 #define STL_TAPS 25
 int stl_conv_taps_applies(const struct stl_conv_geometry *g);

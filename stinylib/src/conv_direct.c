@@ -1,189 +1,183 @@
 /* Direct CONV for convs with one input channel per group (depthwise, possibly with a channel
- * multiplier), vectorised along the output row. */
-#include <string.h>
-
+ * multiplier). Each input channel is copied once into a phase-split padded copy (conv_planes.h),
+ * where every tap of every output pixel is a fixed offset whatever the stride; each of its output
+ * channels is then computed DW_U vectors at a time, the accumulators in registers:
+ * acc = bias + Σ_t w[t]·copy[q + off[t]], clamped as it is stored.
+ *
+ * A row of ceil(OW / VL) vectors is cut into chunks of DW_U consecutive vectors when it has that
+ * many, the last chunk overlapping the one before (or, in a row of just DW_U vectors, its last
+ * vector stored in part). Narrower rows (7, 14, 28 on AVX-512; 7 on NEON) give each chunk the next
+ * DW_U vectors across rows, each row's last one stored in part. A partial vector's loads run into
+ * the row's dropped columns and the next row (or the copy's slack); those lanes are not stored. */
 #include "act.h"
 #include "conv.h"
+#include "conv_planes.h"
 #include "inline.h"
-#include "window.h"
+#include "simd.h"
 
-/*
- * Direct convs read their input from a copy in the scratch tensor: the input plane with its zero
- * padding, each row split into sw phases (phase r holds padded columns r, r + sw, r + 2sw, ...).
- * Then every kernel tap reads consecutive cells for consecutive outputs, whatever the stride, and
- * nothing needs a border case.
- */
-struct direct_layout {
-	size_t phase_len;  /* cells per phase: ceil(padded width / sw) */
-	size_t row;        /* cells per padded row: sw · phase_len */
-};
-
-static struct direct_layout direct_layout(const struct stl_conv_geometry *g)
-{
-	struct direct_layout l;
-	l.phase_len = ((size_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
-	l.row = l.phase_len * g->sw;
-	return l;
-}
+/* Vectors per chunk: enough independent FMA chains to cover the FMA latency, few enough that the
+ * accumulators, the weights of a 3×3 kernel and the loads fit in the registers. Four, so that
+ * a chunk of consecutive vectors is one stl_vld_x4. */
+#define DW_U 4
+#define DW_CHUNK (DW_U * STL_VL)
+_Static_assert(STL_VL <= STL_PLANES_SLACK, "a partial vector past the last row stays in the slack");
 
 uint64_t stl_conv_direct_scratch(const struct stl_conv_geometry *g)
 {
-	const uint64_t phase_len = ((uint64_t)g->w + g->pl + g->pr + g->sw - 1) / g->sw;
-	return 4ull * ((uint64_t)g->h + g->pt + g->pb) * phase_len * g->sw;
+	return stl_planes_bytes(g, 1);
 }
 
-/* dst[i] = src[i·sw] for i < n; sw is a compile-time constant when specialised. */
-STL_INLINE void gather_phase(float *restrict dst, const float *restrict src, uint32_t n, const uint32_t sw)
+/* What one output channel is computed from. */
+struct dw_channel {
+	const float *copy;  /* its input channel's copy */
+	const size_t *off;  /* tap offsets, the first min(taps, STL_DIRECT_TAPS) */
+	const float *w;     /* its taps' weights */
+	stl_vf bias, lo, hi;
+	int clamp_only;     /* the activation is the clamp to [lo, hi] */
+};
+
+/* acc[u] += Σ_t w[t]·(vector u + off[t]) for t < ntaps, vector u at in[u], or at in[0] + u·VL
+ * (consecutive) when `consecutive` is set. ntaps is a compile-time constant in the specialised
+ * calls, so the tap loop unrolls. */
+STL_INLINE void taps_acc(stl_vf acc[DW_U], const float *const in[DW_U], int consecutive, const size_t *off,
+			 const float *w, const uint32_t ntaps)
 {
-	for (uint32_t i = 0; i < n; i++)
-		dst[i] = src[(size_t)i * sw];
+	for (uint32_t t = 0; t < ntaps; t++) {
+		const stl_vf wt = stl_vdup(w[t]);
+		stl_vf v[DW_U];
+		if (consecutive)
+			stl_vld_x4(in[0] + off[t], v);
+		else
+			for (int u = 0; u < DW_U; u++)
+				v[u] = stl_vld(in[u] + off[t]);
+		for (int u = 0; u < DW_U; u++)
+			acc[u] = stl_vfma(acc[u], v[u], wt);
+	}
 }
 
-/* Zero a plane copy: its padding cells are the same for every channel and stay zero. */
-static void zero_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, float *buf)
+/* The taps of the kernel: the common 3×3 and 5×5 unrolled; kernels larger than the offset table
+ * in chunks of it, their offsets computed again each time (only kernels larger than 7×7). */
+STL_INLINE void kernel_acc(stl_vf acc[DW_U], const float *const in[DW_U], int consecutive,
+			   const struct stl_conv_geometry *g, const struct stl_planes *l, const struct dw_channel *ch)
 {
-	memset(buf, 0, ((size_t)g->h + g->pt + g->pb) * l->row * sizeof *buf);
-}
-
-/* Fill the input cells of a zeroed plane copy with an input plane (padding cells untouched). */
-static void fill_plane(const struct stl_conv_geometry *g, const struct direct_layout *l, const float *x,
-		       float *restrict buf)
-{
-	for (uint32_t phase = 0; phase < g->sw; phase++) {
-		/* Cell i of this phase is padded column phase + i·sw, input column that − pl; the same
-		 * span of cells [lo, hi) holds input cells on every row. */
-		const int64_t off = (int64_t)phase - g->pl;
-		uint32_t lo, hi;
-		stl_valid_span(off, g->sw, g->w, (uint32_t)l->phase_len, &lo, &hi);
-		const size_t first = (size_t)(off + (int64_t)lo * g->sw); /* input column of cell lo */
-		float *dst = buf + g->pt * l->row + phase * l->phase_len + lo;
-		for (uint32_t r = 0; r < g->h; r++, dst += l->row) {
-			const float *src = x + (size_t)r * g->w + first;
-			if (g->sw == 1)
-				memcpy(dst, src, (hi - lo) * sizeof *buf);
-			else if (g->sw == 2)
-				gather_phase(dst, src, hi - lo, 2);
-			else
-				gather_phase(dst, src, hi - lo, g->sw);
+	const uint32_t taps = g->kh * g->kw;
+	if (taps == 9) {
+		taps_acc(acc, in, consecutive, ch->off, ch->w, 9);
+	} else if (taps == 25) {
+		taps_acc(acc, in, consecutive, ch->off, ch->w, 25);
+	} else if (taps <= STL_DIRECT_TAPS) {
+		taps_acc(acc, in, consecutive, ch->off, ch->w, taps);
+	} else {
+		size_t off[STL_DIRECT_TAPS];
+		for (uint32_t first = 0; first < taps; first += STL_DIRECT_TAPS) {
+			const uint32_t n = taps - first < STL_DIRECT_TAPS ? taps - first : STL_DIRECT_TAPS;
+			for (uint32_t t = 0; t < n; t++)
+				off[t] = stl_planes_tap(g, l, first + t);
+			taps_acc(acc, in, consecutive, off, ch->w + first, n);
 		}
 	}
 }
 
-/* Offsets of taps [first, first + n) (n <= STL_DIRECT_TAPS), tap t = ky·kw + kx as in the weights,
- * from the start of an output row's window in the copy. Returns n. */
-static uint32_t tap_offsets(const struct stl_conv_geometry *g, const struct direct_layout *l, uint32_t first,
-			    size_t off[STL_DIRECT_TAPS])
+/* The clamp and the store of `lanes` lanes (an activation that is no clamp comes after the plane). */
+static inline void store(const struct dw_channel *ch, float *dst, stl_vf acc, unsigned lanes)
 {
-	const uint32_t total = g->kh * g->kw;
-	const uint32_t n = total - first < STL_DIRECT_TAPS ? total - first : STL_DIRECT_TAPS;
-	for (uint32_t t = 0; t < n; t++) {
-		const uint32_t ky = (first + t) / g->kw, col = (first + t) % g->kw * g->dw;
-		off[t] = (size_t)ky * g->dh * l->row + col % g->sw * l->phase_len + col / g->sw;
-	}
-	return n;
-}
-
-/* The clamp applied as cells are stored: the op's activation on the last chunk of taps when it is
- * a clamp (stl_act_clamp), else unbounded. */
-struct range {
-	float lo, hi;
-};
-
-/* row[o] = clamp(bias + Σ_t w[t]·in[off[t] + o]) for o < ow. ntaps is a compile-time constant in
- * the specialised calls, so the tap loop unrolls and o vectorises. */
-STL_INLINE void direct_cells(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			     float *restrict row, const struct range *clamp, const uint32_t ntaps)
-{
-	const float lo = clamp->lo, hi = clamp->hi;
-	for (uint32_t o = 0; o < ow; o++) {
-		float acc = bias;
-		for (uint32_t t = 0; t < ntaps; t++)
-			acc += w[t] * in[off[t] + o];
-		row[o] = stl_clamp(acc, lo, hi);
-	}
-}
-
-/* A fresh output row in blocks of a constant width blk; the last block overlaps the one before
- * rather than leaving a scalar remainder, which matters on 7- and 14-wide rows. Needs ow >= blk. */
-STL_INLINE void direct_blocks(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			      float *restrict row, const struct range *clamp, const uint32_t ntaps, const uint32_t blk)
-{
-	uint32_t o = 0;
-	for (; o + blk <= ow; o += blk)
-		direct_cells(in + o, off, w, bias, blk, row + o, clamp, ntaps);
-	if (o < ow)
-		direct_cells(in + ow - blk, off, w, bias, blk, row + ow - blk, clamp, ntaps);
-}
-
-/* A fresh row with ntaps taps, ntaps constant: the widest block that fits the row. */
-STL_INLINE void direct_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			   float *restrict row, const struct range *clamp, const uint32_t ntaps)
-{
-	if (ow >= 16)
-		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 16);
-	else if (ow >= 8)
-		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 8);
-	else if (ow >= 4)
-		direct_blocks(in, off, w, bias, ow, row, clamp, ntaps, 4);
+	const stl_vf y = stl_vclamp(acc, ch->lo, ch->hi);
+	if (lanes == STL_VL)
+		stl_vst(dst, y);
 	else
-		direct_cells(in, off, w, bias, ow, row, clamp, ntaps);
+		stl_vst_part(dst, y, lanes);
 }
 
-/* row[o] += w · in[o] for o < ow: one tap over a whole row, the plain vectorisable form. */
-static void tap_pass(float *restrict row, const float *restrict in, float w, uint32_t ow)
+/* Rows of at least DW_U vectors. */
+static void wide_rows(const struct stl_conv_geometry *g, const struct stl_planes *l,
+		      const struct dw_channel *ch, float *out)
 {
-	for (uint32_t o = 0; o < ow; o++)
-		row[o] += w * in[o];
+	const size_t oh = g->oh, ow = g->ow, cols = l->cols;
+	for (size_t row = 0; row < oh; row++)
+		for (size_t c = 0; c < ow; c += DW_CHUNK) {
+			const size_t at = ow - c < DW_CHUNK && ow >= DW_CHUNK ? ow - DW_CHUNK : c;
+			const float *in[DW_U] = {ch->copy + row * cols + at};
+			stl_vf acc[DW_U];
+			for (int u = 0; u < DW_U; u++)
+				acc[u] = ch->bias;
+			kernel_acc(acc, in, 1, g, l, ch);
+			float *dst = out + row * ow + at;
+			for (int u = 0; u < DW_U - 1; u++)
+				store(ch, dst + u * STL_VL, acc[u], STL_VL);
+			/* only the last vector of a row of exactly DW_U vectors is partial */
+			const size_t last = (DW_U - 1) * STL_VL;
+			if (ow - at - last >= STL_VL)
+				store(ch, dst + last, acc[DW_U - 1], STL_VL);
+			else
+				store(ch, dst + last, acc[DW_U - 1], (unsigned)(ow - at - last));
+		}
 }
 
-/* One output row from n taps, added to the row when accumulate is set (later tap chunks). 3×3
- * kernels keep the row in registers (direct_row); other kernels make one pass per tap. */
-static void direct_any_row(const float *in, const size_t *off, const float *w, float bias, uint32_t ow,
-			   float *restrict row, const struct range *clamp, uint32_t n, int accumulate)
+/* Rows of fewer than DW_U vectors: vector `col` of a row covers its lanes [col, col + VL); each
+ * chunk takes the next DW_U vectors in order, and past the last one repeats it and stores nothing. */
+static void narrow_rows(const struct stl_conv_geometry *g, const struct stl_planes *l,
+			const struct dw_channel *ch, float *out)
 {
-	if (n == 9 && !accumulate) {
-		direct_row(in, off, w, bias, ow, row, clamp, 9);
-		return;
+	/* Locals, not reloads through the structs: intrinsic stores may alias anything. */
+	const size_t oh = g->oh, ow = g->ow, cols = l->cols;
+	const float *copy = ch->copy;
+	size_t row = 0, col = 0;
+	while (row < oh) {
+		const float *in[DW_U];
+		float *dst[DW_U];
+		unsigned lanes[DW_U];
+		stl_vf acc[DW_U];
+		for (int u = 0; u < DW_U; u++) {
+			if (row < oh) {
+				in[u] = copy + row * cols + col;
+				dst[u] = out + row * ow + col;
+				lanes[u] = ow - col < STL_VL ? (unsigned)(ow - col) : STL_VL;
+				col += STL_VL;
+				if (col >= ow) {
+					col = 0;
+					row++;
+				}
+			} else {
+				in[u] = in[u - 1];
+				dst[u] = dst[u - 1];
+				lanes[u] = 0;
+			}
+			acc[u] = ch->bias;
+		}
+		kernel_acc(acc, in, 0, g, l, ch);
+		for (int u = 0; u < DW_U && lanes[u]; u++)
+			store(ch, dst[u], acc[u], lanes[u]);
 	}
-	if (!accumulate)
-		for (uint32_t o = 0; o < ow; o++)
-			row[o] = bias;
-	for (uint32_t t = 0; t < n; t++)
-		tap_pass(row, in + off[t], w[t], ow);
-	for (uint32_t o = 0; o < ow; o++)
-		row[o] = stl_clamp(row[o], clamp->lo, clamp->hi);
 }
 
-/* The copy is zeroed once; each input plane is then filled in once per chunk of STL_DIRECT_TAPS
- * taps (one chunk up to 5×5 kernels; larger kernels refill), and each of its output channels is
- * built row by row. */
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
 		     const float *b, float *y, float *copy)
 {
-	const struct direct_layout l = direct_layout(g);
+	struct stl_planes l;
+	stl_planes_layout(g, &l);
 	const uint32_t mult = g->m / g->group, taps = g->kh * g->kw;
 	size_t off[STL_DIRECT_TAPS];
-	static const struct stl_op no_act;
-	struct range act, open;
-	const int clamp_only = stl_act_clamp(e->op, &act.lo, &act.hi);
-	stl_act_clamp(&no_act, &open.lo, &open.hi);
-	zero_plane(g, &l, copy);
-	for (uint32_t first = 0; first < taps;) {
-		const uint32_t n = tap_offsets(g, &l, first, off);
-		const int last = first + n == taps;
-		for (uint32_t img = 0; img < g->n; img++)
-			for (uint32_t ic = 0; ic < g->c; ic++) {
-				fill_plane(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
-				for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
-					const float *wt = w + (size_t)oc * taps + first, bias = b ? b[oc] : 0.0f;
-					float *out = y + ((size_t)img * g->m + oc) * g->p;
-					for (uint32_t oh = 0; oh < g->oh; oh++)
-						direct_any_row(copy + (size_t)oh * g->sh * l.row, off, wt, bias, g->ow,
-							       out + (size_t)oh * g->ow, last ? &act : &open, n, first > 0);
-					if (last && !clamp_only)
-						stl_act_apply(e->op, out, g->p);
-				}
+	for (uint32_t t = 0; t < taps && t < STL_DIRECT_TAPS; t++)
+		off[t] = stl_planes_tap(g, &l, t);
+	float lo, hi;
+	struct dw_channel ch = {copy, off, NULL, stl_vdup(0.0f), stl_vdup(0.0f), stl_vdup(0.0f), 0};
+	ch.clamp_only = stl_act_clamp(e->op, &lo, &hi);
+	ch.lo = stl_vdup(lo);
+	ch.hi = stl_vdup(hi);
+	stl_planes_zero(&l, 1, copy);
+	for (uint32_t img = 0; img < g->n; img++)
+		for (uint32_t ic = 0; ic < g->c; ic++) {
+			stl_planes_fill(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
+			for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
+				float *out = y + ((size_t)img * g->m + oc) * g->p;
+				ch.w = w + (size_t)oc * taps;
+				ch.bias = stl_vdup(b ? b[oc] : 0.0f);
+				if (g->ow > (DW_U - 1) * STL_VL)
+					wide_rows(g, &l, &ch, out);
+				else
+					narrow_rows(g, &l, &ch, out);
+				if (!ch.clamp_only)
+					stl_act_apply(e->op, out, g->p);
 			}
-		first += n;
-	}
+		}
 }

@@ -127,10 +127,5 @@ void stl_k_binary(const struct stl_exec *e)
 void stl_k_unary(const struct stl_exec *e)
 {
 	const struct stl_tensor *yt = stl_operand(e, stl_out(e));
-	const float *x = stl_data(e, 0);
-	float *y = stl_data(e, stl_out(e));
-	if (x != y)
-		for (uint32_t i = 0, n = stl_elems(yt); i < n; i++)
-			y[i] = x[i];
-	stl_act_apply(e->op, y, stl_elems(yt));
+	stl_act_map(e->op, stl_data(e, 0), stl_data(e, stl_out(e)), stl_elems(yt));
 }

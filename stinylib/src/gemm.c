@@ -1,12 +1,91 @@
 /* The GEMM micro-kernel: an MR×NR block of C kept in registers while k runs, one broadcast of A and
- * NR/VL vector loads of B per row step. Written in plain C with compile-time tile sizes so gcc
- * unrolls the i/j loops and vectorises j (AVX-512 on the host, NEON on aarch64). */
+ * NR/VL vector loads of B per row step. On aarch64 it is the inline-assembly tile of gemm_neon.h;
+ * elsewhere plain C with compile-time tile sizes so gcc unrolls the i/j loops and vectorises j. */
 #include "gemm.h"
 
 #include "act.h"
 #include "inline.h"
+#include "simd.h"
 
-/* Register tile. AVX-512: 8×32 = 16 zmm accumulators of 32. Elsewhere (NEON, AVX2): 4×16. */
+#if defined(STL_SIMD_NEON)
+#include "gemm_neon.h"
+
+#define STL_MR STL_NEON_MR
+#define STL_NR STL_NEON_NR
+
+/* The tile's rows of A (the last one repeated for fewer than STL_MR rows: those rows are computed
+ * and dropped) and its starting values, the rows' bias or 0; nr is STL_NR or the narrow tile's 4. */
+static void neon_start(uint32_t mr, const float *a, size_t lda, const float *row_init, const float *rows[STL_MR],
+		       float *tile, uint32_t nr)
+{
+	for (uint32_t i = 0; i < STL_MR; i++) {
+		const uint32_t r = i < mr ? i : mr - 1;
+		const stl_vf v = stl_vdup(row_init ? row_init[r] : 0.0f);
+		const stl_vf row[4] = {v, v, v, v};
+		rows[i] = a + r * lda;
+		if (nr == STL_NR)
+			stl_vst_x4(tile + i * nr, row);
+		else
+			stl_vst(tile + i * nr, v);
+	}
+}
+
+/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc). */
+static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
+			float hi)
+{
+	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
+	for (uint32_t i = 0; i < mr; i++) {
+		if (nc == STL_NR) { /* a whole row: one LD1 and one ST1 of four registers */
+			stl_vf v[4];
+			stl_vld_x4(tile + i * nr, v);
+			for (int j = 0; j < 4; j++)
+				v[j] = stl_vclamp(v[j], vlo, vhi);
+			stl_vst_x4(c + i * ldc, v);
+			continue;
+		}
+		for (uint32_t j = 0; j < nc; j += 4) {
+			const stl_vf v = stl_vclamp(stl_vld(tile + i * nr + j), vlo, vhi);
+			if (nc - j >= 4)
+				stl_vst(c + i * ldc + j, v);
+			else
+				stl_vst_part(c + i * ldc + j, v, nc - j);
+		}
+	}
+}
+
+/* A 4×16 tile, or for a last tile of at most 8 columns one or two 4×4 tiles. */
+static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const float *b, size_t ldb,
+		      float *c, size_t ldc, uint32_t nc, const float *row_init, float lo, float hi)
+{
+	float tile[STL_MR * STL_NR];
+	const float *rows[STL_MR];
+	if (nc > 2 * STL_NEON_NR_NARROW) {
+		neon_start(mr, a, lda, row_init, rows, tile, STL_NR);
+		neon_tile(rows, k, b, ldb, tile);
+		neon_finish(mr, tile, STL_NR, c, ldc, nc, lo, hi);
+		return;
+	}
+	for (uint32_t j = 0; j < nc; j += STL_NEON_NR_NARROW) {
+		neon_start(mr, a, lda, row_init, rows, tile, STL_NEON_NR_NARROW);
+		neon_tile_narrow(rows, k, b + j, ldb, tile);
+		neon_finish(mr, tile, STL_NEON_NR_NARROW, c + j, ldc,
+			    nc - j < STL_NEON_NR_NARROW ? nc - j : STL_NEON_NR_NARROW, lo, hi);
+	}
+}
+
+static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
+		      size_t plane, const size_t *off, float *out, const float *row_init, float lo, float hi)
+{
+	float tile[STL_MR * STL_NR];
+	const float *rows[STL_MR];
+	neon_start(mr, a, lda, row_init, rows, tile, STL_NR);
+	neon_tile_taps(rows, cg, ntaps, b, plane, off, tile);
+	neon_finish(mr, tile, STL_NR, out, STL_NR, STL_NR, lo, hi);
+}
+
+#else
+/* Register tile. AVX-512: 8×32 = 16 zmm accumulators of 32. Elsewhere (AVX2, fallback): 4×16. */
 #if defined(__AVX512F__)
 #ifndef STL_MR
 #define STL_MR 8
@@ -16,10 +95,6 @@
 #define STL_MR 4
 #define STL_NR 16
 #endif
-
-_Static_assert(STL_STRIP % STL_NR == 0, "the register tile must divide the packed strip");
-/* Stands in for a NULL act_op: act NONE. */
-static const struct stl_op no_act;
 
 /* STL_SWITCH_MR(mr, CALL) switches on the row count: `case r: CALL(r)` for each r in 2..STL_MR and
  * CALL(1) by default, so that every tile call has a constant mr and gcc fully unrolls the
@@ -95,26 +170,6 @@ static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const
 #undef STL_TILE_CALL
 }
 
-void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, struct stl_bmat b, float *c,
-	      size_t ldc, const float *row_init, const struct stl_op *act_op)
-{
-	float lo, hi;
-	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
-	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. */
-	for (uint32_t i = 0; i < m; i += STL_MR) {
-		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
-		for (uint32_t j = 0; j < n; j += STL_NR) {
-			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
-			const uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
-			float *cij = c + i * ldc + j;
-			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, cij, ldc, nc, row_init ? row_init + i : NULL, lo, hi);
-			if (!clamp_only)
-				for (uint32_t r = 0; r < mr; r++)
-					stl_act_apply(act_op, cij + r * ldc, nc);
-		}
-	}
-}
-
 /* The implicit-GEMM tile: like tile(), but row p = c·ntaps + t of B is plane c shifted by off[t]. */
 STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float *restrict a, size_t lda,
 			  const float *restrict b, size_t plane, const size_t *off, float *restrict out,
@@ -132,14 +187,46 @@ STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float
 			out[i * STL_NR + j] = stl_clamp(acc[i][j], lo, hi);
 }
 
+static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
+		      size_t plane, const size_t *off, float *out, const float *row_init, float lo, float hi)
+{
+#define STL_TAPS_CALL(r) tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi)
+	STL_SWITCH_MR(mr, STL_TAPS_CALL)
+#undef STL_TAPS_CALL
+}
+#endif
+
+_Static_assert(STL_STRIP % STL_NR == 0, "the register tile must divide the packed strip");
+/* Stands in for a NULL act_op: act NONE. */
+static const struct stl_op no_act;
+
+void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, struct stl_bmat b, float *c,
+	      size_t ldc, const float *row_init, const struct stl_op *act_op)
+{
+	float lo, hi;
+	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
+	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. An
+	 * activation that is no clamp goes over the block's rows once they are done (still in L2). */
+	for (uint32_t i = 0; i < m; i += STL_MR) {
+		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
+		for (uint32_t j = 0; j < n; j += STL_NR) {
+			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
+			const uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
+			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
+				  lo, hi);
+		}
+		if (!clamp_only)
+			for (uint32_t r = 0; r < mr; r++)
+				stl_act_apply(act_op, c + (i + r) * ldc, n);
+	}
+}
+
 void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
 			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op)
 {
 	float lo, hi;
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
-#define STL_TAPS_CALL(r) tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi)
-	STL_SWITCH_MR(mr, STL_TAPS_CALL)
-#undef STL_TAPS_CALL
+	taps_rows(mr, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi);
 	if (!clamp_only)
 		stl_act_apply(act_op, out, (size_t)mr * STL_NR);
 }

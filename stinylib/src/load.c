@@ -277,12 +277,3 @@ uint32_t stl_arena_bytes(const struct stl_model *m)
 {
 	return m->base ? m->arena_size : 0;
 }
-
-const char *stl_status_name(enum stl_status s)
-{
-	static const char *const names[] = {
-		"STL_OK", "STL_E_TRUNCATED", "STL_E_MAGIC", "STL_E_VERSION", "STL_E_FLAGS", "STL_E_RESERVED",
-		"STL_E_INTEGRITY", "STL_E_TENSOR", "STL_E_OP", "STL_E_SHAPE", "STL_E_PLAN", "STL_E_ARG",
-	};
-	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "STL_E_UNKNOWN";
-}

@@ -4,6 +4,7 @@
 #include "format.h"
 #include "inline.h"
 #include "kernels.h"
+#include "simd.h"
 #include "window.h"
 
 struct pool_geometry {
@@ -70,32 +71,67 @@ STL_INLINE void across(const float *buf, uint32_t n, float *restrict out, float 
 	}
 }
 
+/* The same for stride 2 and kw 2 or 3 in vectors: cells 2o, 2o + 1 (and 2o + 2) of the buffer are
+ * the even and odd lanes of a deinterleaving load (and the even lanes of the next one), combined
+ * in the scalar order. Reads buf up to 2n + 1. */
+STL_INLINE void across_2(const float *buf, uint32_t n, float *restrict out, float scale, const uint32_t kw,
+			 const int is_max)
+{
+	const stl_vf vscale = stl_vdup(scale);
+	uint32_t o = 0;
+	for (; o + STL_VL <= n; o += STL_VL) {
+		stl_vf even, odd, next, unused;
+		stl_vld_deinterleave(buf + 2 * o, &even, &odd);
+		stl_vf acc = is_max ? stl_vmax(even, odd) : stl_vadd(even, odd);
+		if (kw == 3) {
+			stl_vld_deinterleave(buf + 2 * o + 2, &next, &unused);
+			acc = is_max ? stl_vmax(acc, next) : stl_vadd(acc, next);
+		}
+		stl_vst(out + o, is_max ? acc : stl_vmul(acc, vscale));
+	}
+	across(buf + 2 * o, n - o, out + o, scale, kw, 2, is_max);
+}
+
+/* Down step: buf[c] = pool over the kh window rows of column c, for c < width, in vectors (the
+ * last one overlapping the one before); narrower than a vector, one cell at a time. */
+static void down(const struct pool_geometry *g, const float *x0, uint32_t width, float *restrict buf)
+{
+	if (width < STL_VL) {
+		for (uint32_t c = 0; c < width; c++) {
+			float acc = x0[c];
+			for (uint32_t r = 1; r < g->kh; r++)
+				acc = g->is_max ? pool_max(acc, x0[(size_t)r * g->w + c]) : acc + x0[(size_t)r * g->w + c];
+			buf[c] = acc;
+		}
+		return;
+	}
+	for (uint32_t c = 0; c < width; c += STL_VL) {
+		const uint32_t at = width - c < STL_VL ? width - STL_VL : c;
+		stl_vf acc = stl_vld(x0 + at);
+		for (uint32_t r = 1; r < g->kh; r++) {
+			const stl_vf v = stl_vld(x0 + (size_t)r * g->w + at);
+			acc = g->is_max ? stl_vmax(acc, v) : stl_vadd(acc, v);
+		}
+		stl_vst(buf + at, acc);
+	}
+}
+
 /* Interior cells [lo, hi) of output row i: every window lies inside the input. */
 static void interior(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t lo, uint32_t hi,
 		     float *restrict row)
 {
-	float buf[POOL_BUF];
+	float buf[POOL_BUF + 1];
 	const float *rows = xp + ((size_t)i * g->sh - g->pt) * g->w;
 	const float scale = 1.0f / (float)(g->kh * g->kw);
 	for (uint32_t o0 = lo; o0 < hi; o0 += POOL_CHUNK) {
 		const uint32_t n = hi - o0 < POOL_CHUNK ? hi - o0 : POOL_CHUNK;
 		const uint32_t width = (n - 1) * g->sw + g->kw;
-		const float *x0 = rows + ((size_t)o0 * g->sw - g->pl);
-		for (uint32_t c = 0; c < width; c++)
-			buf[c] = x0[c];
-		for (uint32_t r = 1; r < g->kh; r++) {
-			const float *xr = x0 + (size_t)r * g->w;
-			if (g->is_max)
-				for (uint32_t c = 0; c < width; c++)
-					buf[c] = pool_max(buf[c], xr[c]);
-			else
-				for (uint32_t c = 0; c < width; c++)
-					buf[c] += xr[c];
-		}
-		if (g->is_max && g->kw == 3 && g->sw == 2)
-			across(buf, n, row + o0, scale, 3, 2, 1);
-		else if (g->is_max && g->kw == 2 && g->sw == 2)
-			across(buf, n, row + o0, scale, 2, 2, 1);
+		down(g, rows + ((size_t)o0 * g->sw - g->pl), width, buf);
+		buf[width] = 0.0f; /* read, never used, by across_2 */
+		if (g->sw == 2 && g->kw == 3)
+			across_2(buf, n, row + o0, scale, 3, g->is_max);
+		else if (g->sw == 2 && g->kw == 2)
+			across_2(buf, n, row + o0, scale, 2, g->is_max);
 		else
 			across(buf, n, row + o0, scale, g->kw, g->sw, g->is_max);
 	}

@@ -3,15 +3,18 @@
  * outputs. A test tool for the aarch64 build under qemu-aarch64 (it uses stdio and malloc, which
  * the library itself does not).
  *
- *   stl-run MODEL.tzm INPUT.f32... OUTPUT.f32...
+ *   stl-run [--runs N] MODEL.tzm INPUT.f32... OUTPUT.f32...
  *
- * one INPUT per model input and one OUTPUT per model output, each in the model's order.
+ * one INPUT per model input and one OUTPUT per model output, each in the model's order. --runs N
+ * (default 1) runs the loaded model N times: `invoke engine.bench-aarch64` counts the instructions of 4
+ * runs and of 1 to get those of one inference.
  *
  * Exit status: 0 on success, 1 on a usage or I/O error, 2 when the engine refuses the model or run.
  */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stinylib.h"
 
@@ -64,8 +67,14 @@ static int write_file(const char *path, const void *data, size_t len)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32... OUTPUT.f32...\n");
+	long runs = 1;
+	if (argc > 2 && strcmp(argv[1], "--runs") == 0) {
+		runs = strtol(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 4 || runs < 1) {
+		fprintf(stderr, "usage: stl-run [--runs N] MODEL.tzm INPUT.f32... OUTPUT.f32...\n");
 		return 1;
 	}
 	size_t model_len;
@@ -100,8 +109,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (stl_run(&m, arena, stl_arena_bytes(&m), in, n_in, out, n_out) != STL_OK)
-		return refused(&m, "run");
+	for (long r = 0; r < runs; r++)
+		if (stl_run(&m, arena, stl_arena_bytes(&m), in, n_in, out, n_out) != STL_OK)
+			return refused(&m, "run");
 	for (uint32_t o = 0; o < n_out; o++)
 		if (write_file(argv[2 + n_in + o], out[o].data, out[o].len))
 			return 1;

@@ -7,10 +7,21 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import helper
 
+from tests.engine.test_ops import (
+    DEPTHWISE_GEOMETRIES,
+    TAPS_GEOMETRIES,
+    depthwise_model,
+    make_model,
+    rand,
+    saved,
+    taps_model,
+)
 from tests.exported import exported
-from tzinfer import BUILD_DIR, REPO_ROOT, native, tzm
+from tzinfer import BUILD_DIR, REPO_ROOT, bench_aarch64, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
 
@@ -66,6 +77,45 @@ def test_aarch64_runs_the_issue10_families(stl_run: Path, tmp_path: Path, name: 
     run_both(stl_run, tzm.write(convert(exported(name)).model), tmp_path)
 
 
+def _pointwise(c: int, m: int, hw: int) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1, 1])
+    relu = helper.make_node("Clip", ["c", "lo", "hi"], ["y"])
+    bounds = {"lo": np.array(-0.5, np.float32), "hi": np.array(0.5, np.float32)}
+    return make_model([node, relu], (1, c, hw, hw), {"w": rand(4, m, c, 1, 1), "b": rand(5, m), **bounds})
+
+
+def _gemm(m: int, k: int, n: int) -> onnx.ModelProto:
+    node = helper.make_node("Gemm", ["x", "w", "b"], ["y"])
+    return make_model([node], (m, k), {"w": rand(6, k, n), "b": rand(7, n)})
+
+
+def _softmax(op: str, shape: tuple[int, ...], axis: int) -> onnx.ModelProto:
+    return make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], shape)
+
+
+#: The NEON kernels' edge cases: row counts below a tile (m % 4), partial column tiles, depths with
+#: a remainder of k % 4, the depthwise and implicit-GEMM geometries of the host op tests, and
+#: softmax along and across vectors.
+KERNEL_MODELS = {
+    **{f"depthwise{i}": (depthwise_model, g) for i, g in enumerate(DEPTHWISE_GEOMETRIES)},
+    **{f"taps{i}": (taps_model, g) for i, g in enumerate(TAPS_GEOMETRIES)},
+    "pointwise_m7_k5_p49": (_pointwise, (5, 7, 7)),
+    "pointwise_m18_k33_p100": (_pointwise, (33, 18, 10)),
+    "pointwise_m4_k16_p1024": (_pointwise, (16, 4, 32)),
+    "gemm_5x37x50": (_gemm, (5, 37, 50)),
+    **{f"{op}_{shape}_axis{axis}": (_softmax, (op, shape, axis)) for op in ("Softmax", "LogSoftmax")
+       for shape, axis in (((2, 37, 21), 1), ((2, 37, 21), 2))},
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_MODELS))
+def test_aarch64_kernels_match_host(stl_run: Path, tmp_path: Path, name: str) -> None:
+    build, args = KERNEL_MODELS[name]
+    with saved(build(*args)) as path:
+        data = tzm.write(convert(path).model)
+    run_both(stl_run, data, tmp_path)
+
+
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:
     """A corrupt file gives exit status 2 and the engine's status on stderr."""
     (tmp_path / "bad.tzm").write_bytes(b"TZMODEL\0" + bytes(200))
@@ -73,3 +123,19 @@ def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:
     run = subprocess.run(["qemu-aarch64", str(stl_run), str(tmp_path / "bad.tzm"), str(tmp_path / "in.f32"),
                           str(tmp_path / "out.f32")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "STL_E_VERSION" in run.stderr
+
+
+def test_instruction_count_is_linear_in_runs(stl_run: Path, fixtures: FixturePaths, tmp_path: Path) -> None:
+    """bench-aarch64's method: an inference executes the same instructions every time, so the counts
+    for 1, 4 and 7 runs are exactly evenly spaced and (4 − 1) / 3 is one inference."""
+    subprocess.run(["make", "-s", "-C", str(REPO_ROOT / "stinylib"), "insn-plugin", f"BUILD={BUILD_DIR}"],
+                   check=True)
+    data = tzm.write(convert(fixtures.onnx("lenet5")).model)
+    model = tzm.read(data)
+    (tmp_path / "m.tzm").write_bytes(data)
+    np.zeros(model.tensors[model.inputs[0].tensor].dims, np.float32).tofile(tmp_path / "in.f32")
+    files = [str(tmp_path / "m.tzm"), str(tmp_path / "in.f32"), str(tmp_path / "out.f32")]
+    c1, c4, c7 = (bench_aarch64.count_main([str(stl_run), "--runs", str(n), *files]) for n in (1, 4, 7))
+    assert c7 - c4 == c4 - c1 > 0
+    # LeNet-5: 0.42 M multiply-accumulates; an inference is some instructions per MAC, not thousands.
+    assert 0.1 < (c4 - c1) / 3 / bench_aarch64.macs(model) < 5

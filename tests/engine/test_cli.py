@@ -17,8 +17,9 @@ from tzinfer import native, tzm
 from tzinfer.fixtures import FixturePaths
 
 TZINFER = Path(sys.executable).parent / "tzinfer"
-BENCH_KEYS = {"engine_ms", "ort_ms", "ratio", "peak_arena_bytes", "liveness_bound_bytes",
-              "activations_sum_bytes", "weights_bytes"}
+BENCH_KEYS = {"engine_ms", "ort_ms", "ratio", "cpu_min", "cpu_median", "wall_min", "wall_median",
+              "round_ratios", "runs", "rounds", "cpu", "vector_flags", "load_average", "peak_arena_bytes",
+              "liveness_bound_bytes", "activations_sum_bytes", "weights_bytes"}
 
 
 def tzinfer(*args: object) -> subprocess.CompletedProcess:
@@ -138,11 +139,15 @@ def test_inspect_prints_layers_and_memory_and_plots(lenet: Path, tmp_path: Path)
 
 
 def test_bench_prints_the_json_contract(lenet: Path, fixtures: FixturePaths) -> None:
-    result = tzinfer("bench", lenet, "--onnx", fixtures.onnx("lenet5"), "--runs", "3")
+    result = tzinfer("bench", lenet, "--onnx", fixtures.onnx("lenet5"), "--runs", "3", "--rounds", "2")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report) == BENCH_KEYS
     assert report["engine_ms"] > 0 and report["ort_ms"] > 0
+    for clock in ("cpu", "wall"):
+        low, mid = report[f"{clock}_min"], report[f"{clock}_median"]
+        assert 0 < low["engine_ms"] <= mid["engine_ms"] and 0 < low["ort_ms"] <= mid["ort_ms"]
+    assert len(report["round_ratios"]) == 2 and report["runs"] == 3
     assert report["peak_arena_bytes"] >= report["liveness_bound_bytes"] > 0
     assert report["weights_bytes"] == 246824  # LeNet-5's float initializers
 

@@ -1,10 +1,11 @@
 """The files and blocks tzinfer-run writes, checked on the host: its C sources (client/npz.c,
-npy.c, io_block.c) built natively with a small harness (client/tests/io_files.c). The .npz must
+npy.c, libtzinfer/src/io_block.c) built natively with a small harness (client/tests/io_files.c). The .npz must
 load in numpy with valid CRCs, names as given (even ones numpy.savez cannot take), and the I/O
 block must follow the layout of ta/include/tzinfer_ta.h."""
 
 from __future__ import annotations
 
+import io
 import struct
 import subprocess
 import zipfile
@@ -15,15 +16,16 @@ import pytest
 
 from tzinfer import REPO_ROOT
 
-SOURCES = [REPO_ROOT / "client" / f for f in ("tests/io_files.c", "npz.c", "npy.c", "io_block.c", "file_io.c",
-                                               "diag.c")]
+SOURCES = [*(REPO_ROOT / "client" / f for f in ("tests/io_files.c", "npz.c", "npy.c", "file_io.c", "diag.c")),
+           REPO_ROOT / "libtzinfer" / "src" / "io_block.c"]
 
 
 @pytest.fixture(scope="module")
 def io_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exe = tmp_path_factory.mktemp("client") / "io_files"
     subprocess.run(["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
-                    f"-I{REPO_ROOT / 'client'}", f"-I{REPO_ROOT / 'ta' / 'include'}", *map(str, SOURCES),
+                    f"-I{REPO_ROOT / 'client'}", f"-I{REPO_ROOT / 'libtzinfer' / 'src'}",
+                    f"-I{REPO_ROOT / 'ta' / 'include'}", *map(str, SOURCES),
                     "-o", str(exe)], check=True)
     return exe
 
@@ -51,3 +53,31 @@ def test_npz_npy_and_io_block(io_files: Path, tmp_path: Path) -> None:
     assert entries == [(32, 24), (64, 12), (80, 4)] and len(data) == 96
     assert data[56:64] == bytes(8) and data[76:80] == bytes(4)  # padding is zero
     assert np.array_equal(np.frombuffer(data, "<f4", 6, 32), np.arange(10, 16, dtype=np.float32))
+
+
+@pytest.fixture(scope="module")
+def npy_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    exe = tmp_path_factory.mktemp("client") / "npy_stream"
+    sources = [REPO_ROOT / "client" / f for f in ("tests/npy_stream.c", "npy.c", "file_io.c", "diag.c")]
+    subprocess.run(["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+                    f"-I{REPO_ROOT / 'client'}", *map(str, sources), "-o", str(exe)], check=True)
+    return exe
+
+
+def test_npy_frames_on_a_stream(npy_stream: Path) -> None:
+    """Frames of different shapes and header versions, then the end; a frame cut short is an error
+    that says so."""
+    stream = io.BytesIO()
+    frames = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones((1, 1, 4, 4), np.float32),
+              np.full(3, 0.5, np.float32)]
+    np.save(stream, frames[0])
+    np.lib.format.write_array(stream, frames[1], version=(2, 0))
+    np.save(stream, frames[2])
+    run = subprocess.run([str(npy_stream)], input=stream.getvalue(), capture_output=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().split("\n")[:-1] == [f"frame {x.size} {x.sum():g}" for x in frames] + ["end"]
+
+    cut = subprocess.run([str(npy_stream)], input=stream.getvalue()[:-5], capture_output=True)
+    assert cut.returncode == 1
+    assert "the stream ends inside a .npy frame" in cut.stderr.decode()
+    assert cut.stdout.decode().count("frame ") == 2

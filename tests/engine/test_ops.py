@@ -136,6 +136,51 @@ def test_conv(case: dict) -> None:
     assert converted.ops[0].act == (ACTIVATIONS[case["act"]][1] if case["act"] else Act.NONE)
 
 
+#: Depthwise convs (channels, multiplier, input HxW, kernel, stride, dilation, pads) that reach the
+#: kernel's splits, stride phases and tap tables; the aarch64 test runs them too.
+DEPTHWISE_GEOMETRIES = [
+    (5, 1, (7, 7), 3, 1, 1, [1, 1, 1, 1]),         # rows of a single partial vector
+    (3, 1, (14, 14), 3, 2, 1, [1, 1, 1, 1]),       # MobileNet stride 2
+    (3, 1, (57, 75), 3, 2, 1, [0, 1, 1, 0]),       # stride 2, odd sizes, several vectors per row
+    (2, 1, (40, 130), 3, 1, 1, [1, 1, 1, 1]),      # several vectors per row, last one partial
+    (4, 1, (28, 28), 5, 1, 1, [2, 2, 2, 2]),       # EfficientNet 5x5
+    (4, 1, (29, 31), 5, 2, 1, [2, 1, 2, 2]),       # 5x5 stride 2
+    (2, 1, (20, 20), 7, 1, 1, [3, 3, 3, 3]),       # 49 taps: the whole offset table
+    (2, 1, (21, 19), 9, 1, 1, [4, 4, 0, 4]),       # 81 taps: offsets computed per chunk of taps
+    (3, 2, (16, 18), 3, 1, 2, [2, 2, 2, 2]),       # channel multiplier 2, dilation 2
+    (2, 1, (23, 22), 3, 3, 1, [1, 2, 1, 0]),       # stride 3: gathered phases
+]
+#: Dense convs (channels, outputs, input HxW, kernel, stride) for the implicit GEMM's stride phases.
+TAPS_GEOMETRIES = [(3, 32, (64, 66), 3, 2), (8, 20, (31, 29), 5, 2), (4, 9, (40, 40), 3, 1)]
+
+
+def depthwise_model(c: int, mult: int, hw: tuple[int, int], k: int, stride: int, dilation: int,
+                    pads: list[int]) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], group=c, kernel_shape=[k, k],
+                            strides=[stride, stride], dilations=[dilation, dilation], pads=pads)
+    return make_model([node], (1, c, *hw), {"w": rand(1, c * mult, 1, k, k), "b": rand(2, c * mult)})
+
+
+def taps_model(c: int, m: int, hw: tuple[int, int], k: int, stride: int) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[k, k], strides=[stride, stride],
+                            pads=[k // 2] * 4)
+    return make_model([node], (1, c, *hw), {"w": rand(3, m, c, k, k)})
+
+
+@pytest.mark.parametrize("c, mult, hw, k, stride, dilation, pads", DEPTHWISE_GEOMETRIES)
+def test_depthwise_geometries(c: int, mult: int, hw: tuple[int, int], k: int, stride: int, dilation: int,
+                              pads: list[int]) -> None:
+    """The depthwise kernel's splits (rows of whole and partial vectors), stride phases and tap tables
+    on sizes the random cases above do not reach."""
+    check(depthwise_model(c, mult, hw, k, stride, dilation, pads), rand(c * k, 1, c, *hw))
+
+
+@pytest.mark.parametrize("c, m, hw, k, stride", TAPS_GEOMETRIES)
+def test_conv_taps_geometries(c: int, m: int, hw: tuple[int, int], k: int, stride: int) -> None:
+    """The implicit GEMM over stride phases on planes wider than a register tile."""
+    check(taps_model(c, m, hw, k, stride), rand(m, 1, c, *hw))
+
+
 @EXAMPLES
 @given(st.sampled_from(["SAME_UPPER", "SAME_LOWER", "VALID"]), st.integers(1, 3), st.integers(1, 5), seeds)
 def test_conv_auto_pad(auto_pad: str, stride: int, k: int, seed: int) -> None:
@@ -599,12 +644,35 @@ def test_hard_swish_written_as_mul(after_conv: bool, alpha: float, seed: int) ->
 
 
 @EXAMPLES
+@given(st.sampled_from(["conv", "conv read twice", "input"]), st.booleans(), seeds)
+def test_silu_written_as_mul(producer: str, gate_first: bool, seed: int) -> None:
+    """x * Sigmoid(x) (how torch exports SiLU) is the SILU activation: of the Conv when nothing else
+    reads its output, else of the Sigmoid's UNARY op."""
+    nodes = [helper.make_node("Sigmoid", ["a"], ["gate"]),
+             helper.make_node("Mul", ["gate", "a"] if gate_first else ["a", "gate"], ["s"])]
+    if producer == "input":
+        nodes.insert(0, helper.make_node("Identity", ["x"], ["a"]))
+    else:
+        nodes.insert(0, helper.make_node("Conv", ["x", "w", "b"], ["a"], pads=[1, 1, 1, 1]))
+    if producer == "conv read twice":
+        nodes.append(helper.make_node("Add", ["s", "a"], ["y"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["s"], ["y"]))
+    x = 8 * rand(seed, 1, 3, 9, 11)
+    consts = {"w": rand(seed + 1, 4, 3, 3, 3), "b": rand(seed + 2, 4)}
+    converted = check(make_model(nodes, x.shape, consts, opset=13), x)
+    silu = [op for op in converted.ops if op.act == Act.SILU]
+    assert len(silu) == 1 and op_types(converted).count(OpType.BINARY) == (producer == "conv read twice")
+    assert silu[0].type == (OpType.CONV if producer == "conv" else OpType.UNARY)
+
+
+@EXAMPLES
 @given(st.sampled_from(["Add", "Sub", "Mul", "Div"]), st.booleans(), seeds)
 def test_binary_in_place_on_either_operand(op: str, dying_first: bool, seed: int) -> None:
     """The plan may write a BINARY's output over whichever same-shaped input dies there, the second
     one included; the engine must compute the same numbers as ORT either way."""
     x = rand(seed, 1, 3, 4, 5)
-    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]),
+    nodes = [helper.make_node("Tanh", ["x"], ["s"]),  # x * Sigmoid(x) would be one SILU
              helper.make_node(op, ["s", "x"] if dying_first else ["x", "s"], ["y"])]
     converted = check(make_model(nodes, x.shape), x)
     unary, binary = converted.ops

@@ -33,7 +33,6 @@ from tzinfer.stack.vm import BootedVM
 
 pytestmark = pytest.mark.qemu
 
-KEY_ON_TARGET = "/tmp/model-test.key"
 #: Where tee-supplicant (Debian's build) keeps OP-TEE's encrypted secure-storage files.
 SECURE_STORAGE_DIR = "/var/lib/optee-client/data/tee"
 OUTPUT = "/tmp/tzinfer-sealed-out.npy"
@@ -45,14 +44,6 @@ SHM_TRACE = "/tmp/tzinfer-shm.trace"
 
 def sealed_on_target(name: str) -> str:
     return TARGET.model(name).removesuffix(".tzm") + ".tzms"
-
-
-def put_key(target: Console, key: bytes, key_id: int) -> tzinfer_run.RunReport:
-    """Write `key` to the VM, provision it under key_id with tzinfer-run, remove the file."""
-    target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
-    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id} 2>&1; "
-                              f"rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
-    return tzinfer_run.parse(code, output)
 
 
 def run_sealed(target: Console, path: str, model: str = "lenet5", output: str | None = None,
@@ -70,9 +61,9 @@ def model_key() -> bytes:
 @pytest.fixture(scope="module")
 def provisioned(target: Console, model_key: bytes) -> Iterator[None]:
     """The stack's test key in the TA's secure storage under TEST_KEY_ID."""
-    report = put_key(target, model_key, TEST_KEY_ID)
+    report = tzinfer_run.provision_key(target, model_key, TEST_KEY_ID)
     assert report.ok, report.output
-    assert f"key provisioned: {TEST_KEY_ID}" in report.output
+    assert f"key replaced: {TEST_KEY_ID}" in report.output
     yield
 
 
@@ -101,8 +92,8 @@ def test_sealed_model_runs_like_the_plain_one(target: Console, provisioned: None
 
 
 @pytest.mark.parametrize(("what", "offset"), [
-    ("header-n_ops", 24), ("header-nonce", 90), ("header-tag", 105), ("body-tables", 300),
-    ("body-weights", 100000)])
+    ("header-model_version", 20), ("header-nonce", 30), ("header-tag", 53), ("payload-tzm-header", 80),
+    ("payload-tables", 300), ("payload-weights", 100000)])
 def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provisioned: None, what: str,
                                                       offset: int) -> None:
     bad = damaged_copy(target, offset)
@@ -113,7 +104,7 @@ def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provision
 
 
 def test_unknown_key_id_is_rejected(target: Console, provisioned: None) -> None:
-    bad = damaged_copy(target, 116, 99)  # key_id 7 → 99, which is not provisioned
+    bad = damaged_copy(target, 16, 99)  # key_id 7 → 99, which is not provisioned
     report = run_sealed(target, bad)
     assert not report.ok
     assert "is sealed for key id 99, which is not provisioned" in report.output, report.output
@@ -124,29 +115,44 @@ def test_unknown_key_id_is_rejected(target: Console, provisioned: None) -> None:
 def test_wrong_key_is_rejected_then_rotation_back_works(target: Console, provisioned: None,
                                                         model_key: bytes) -> None:
     wrong = bytes(b ^ 0x5A for b in model_key)
-    assert put_key(target, wrong, TEST_KEY_ID).ok
+    assert tzinfer_run.provision_key(target, wrong, TEST_KEY_ID).ok
     try:
         report = run_sealed(target, sealed_on_target("lenet5"))
         assert not report.ok
         assert AUTH_FAILED in report.output and MAC_INVALID in report.output, report.output
     finally:
-        assert put_key(target, model_key, TEST_KEY_ID).ok
+        assert tzinfer_run.provision_key(target, model_key, TEST_KEY_ID).ok
     assert run_sealed(target, sealed_on_target("lenet5")).ok
 
 
 def test_deleted_key_no_longer_decrypts(target: Console, provisioned: None, model_key: bytes) -> None:
     spare_id = 4242
-    assert put_key(target, model_key, spare_id).ok
+    assert tzinfer_run.provision_key(target, model_key, spare_id).ok
     code, output = target.run(f"{TARGET.client} --delete-key {spare_id} 2>&1")
     assert code == 0 and f"key deleted: {spare_id}" in output, output
     code, output = target.run(f"{TARGET.client} --delete-key {spare_id} 2>&1")
     assert code != 0 and f"no key with id {spare_id} is provisioned" in output, output
 
 
+def test_format_v1_package_is_refused_with_a_clear_message(target: Console) -> None:
+    """A .tzm header with the v1 ENCRYPTED flag: refused before any key is looked up."""
+    v1 = "/tmp/v1.tzms"
+    target.check(f"cp {TARGET.model('lenet5')} {v1} && printf '\\001' | "
+                 f"dd of={v1} bs=1 seek=12 conv=notrunc 2>/dev/null")
+    try:
+        report = run_sealed(target, v1)
+    finally:
+        target.check(f"rm -f {v1}")  # plaintext weights: the rootfs scan below must not find them
+    assert not report.ok
+    assert "sealed package of format v1, which this TA refuses" in report.output, report.output
+    assert "tzinfer seal" in report.output and "[TEEC 0xffff000a from TA]" in report.output
+    assert_valid_run_works(target)
+
+
 def test_provisioning_rejects_a_short_key(target: Console) -> None:
-    target.check(f"head -c 16 /dev/urandom > {KEY_ON_TARGET}")
-    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id 5 2>&1")
-    target.check(f"rm -f {KEY_ON_TARGET}")
+    target.check(f"head -c 16 /dev/urandom > {tzinfer_run.KEY_ON_TARGET}")
+    code, output = target.run(f"{TARGET.client} --provision-key {tzinfer_run.KEY_ON_TARGET} --key-id 5 2>&1")
+    target.check(f"rm -f {tzinfer_run.KEY_ON_TARGET}")
     assert code != 0 and "holds 16 bytes, a model key is 32" in output, output
 
 

@@ -136,7 +136,8 @@ def test_wrong_size_input_is_rejected_and_ta_stays_usable(target: Console) -> No
     report = tzinfer_run.run(target, cmdline, timeout=RUN_TIMEOUT_S)
     assert not report.ok
     assert f"{lenet_input} holds 784 floats but the model's input 'input' takes 150528" in report.output
-    assert "[TEEC 0xffff0006 from TA]" in report.output  # TEE_ERROR_BAD_PARAMETERS
+    # Refused before RUN (libtzinfer knows the sizes from DESCRIBE); tzinfer-hostile checks the TA's
+    # own refusal of such a block.
     assert_valid_run_works(target)
 
 
@@ -200,15 +201,14 @@ def test_multi_io_model_in_the_ta_matches_the_host(target: Console, two_head: tu
 
 
 def test_swapped_inputs_are_refused_and_ta_stays_usable(target: Console, two_head: tuple) -> None:
-    """Each input file given under the other's name: the TA refuses the block (BAD_PARAMETERS)
-    and tzinfer-run names the input; then the right request works."""
+    """Each input file given under the other's name: refused with the input named (by libtzinfer,
+    before RUN); then the right request works."""
     swapped = {"image": TWO_HEAD_INPUTS["side"], "side": TWO_HEAD_INPUTS["image"]}
     report = tzinfer_run.run(target, tzinfer_run.command(TWO_HEAD, swapped, labels=None),
                              timeout=RUN_TIMEOUT_S)
     assert not report.ok
     assert (f"{TWO_HEAD_INPUTS['side']} holds 4 floats but the model's input 'image' takes 768"
             in report.output)
-    assert "[TEEC 0xffff0006 from TA]" in report.output
     report = tzinfer_run.run(target, tzinfer_run.command(TWO_HEAD, TWO_HEAD_INPUTS, labels=None),
                              timeout=RUN_TIMEOUT_S)
     assert report.ok, report.output

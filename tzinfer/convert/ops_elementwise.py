@@ -1,5 +1,6 @@
 """Element-wise ops: broadcasting Add/Sub/Mul/Div/PRelu (BINARY) and the activations, which are
-fused into the op producing their input when possible and become a UNARY op otherwise."""
+fused into the op producing their input when possible and become a UNARY op otherwise; a Mul of a
+value by its own Sigmoid or HardSigmoid(1/6, 1/2) is the SiLU or HardSwish activation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 from tzinfer.convert import affine
 from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.graph import Op
 from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import ACT_OPS, Act, BinaryKind, OpType
 
@@ -28,23 +30,35 @@ def _affine_form(kind: BinaryKind, const: np.ndarray,
     return None
 
 
-def _hard_swish(ctx: Context, node: Node) -> bool:
-    """x * HardSigmoid(x) with alpha 1/6 and beta 1/2 is HardSwish, as exporters write it before
-    opset 14: the product becomes the activation of x's producer, or of the gate's UNARY op."""
+def _gate_act(unary: Op) -> Act | None:
+    """The activation x * gate(x) is, for the gate a UNARY op applies: SiLU for a Sigmoid, and
+    HardSwish for HardSigmoid with alpha 1/6 and beta 1/2 (as exporters wrote it before opset 14)."""
+    if unary.act == Act.SIGMOID:
+        return Act.SILU
+    hard_sigmoid = unary.act == Act.HARD_SIGMOID
+    if hard_sigmoid and np.isclose(unary.fattr[0], 1 / 6, rtol=1e-6) and unary.fattr[1] == 0.5:
+        return Act.HARD_SWISH
+    return None
+
+
+def _gated(ctx: Context, node: Node) -> bool:
+    """x * gate(x) becomes one activation (_gate_act): of x's producer when nothing else reads x,
+    else of the gate's UNARY op. Returns whether the Mul was taken."""
     for gate_index in (0, 1):
         gate, x = node.input(gate_index), node.input(1 - gate_index)
         unary = ctx.fusable_producer(gate)
-        if (unary is None or unary.type != OpType.UNARY or unary.act != Act.HARD_SIGMOID or ctx.is_const(x)
-                or unary.inputs != [ctx.tensor(x)] or not np.isclose(unary.fattr[0], 1 / 6, rtol=1e-6)
-                or unary.fattr[1] != 0.5):
+        if unary is None or unary.type != OpType.UNARY or ctx.is_const(x) or unary.inputs != [ctx.tensor(x)]:
+            continue
+        act = _gate_act(unary)
+        if act is None:
             continue
         producer = ctx.fusable_producer(x, readers=2)  # read by the gate and by this Mul only
         if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
-            producer.act = Act.HARD_SWISH  # the gate op is left without readers and pruned
+            producer.act = act  # the gate op is left without readers and pruned
             ctx.alias(node, node.outputs[0], x)
             ctx.dropped_read(x)
         else:
-            unary.act, unary.fattr[0], unary.fattr[1] = Act.HARD_SWISH, 0.0, 0.0
+            unary.act, unary.fattr[0], unary.fattr[1] = act, 0.0, 0.0
             ctx.alias(node, node.outputs[0], gate)
         return True
     return False
@@ -52,7 +66,7 @@ def _hard_swish(ctx: Context, node: Node) -> bool:
 
 def binary(ctx: Context, node: Node) -> None:
     kind = _KINDS[node.op_type]
-    if kind == BinaryKind.MUL and _hard_swish(ctx, node):
+    if kind == BinaryKind.MUL and _gated(ctx, node):
         return
     a, b = node.input(0), node.input(1)
     shape = node.broadcast(ctx.shape(a), ctx.shape(b))

@@ -3,6 +3,11 @@
 The initramfs runs busybox init: it mounts the pseudo file systems, brings `lo` up (xtest's
 socket tests need it), loads the tee/optee modules, starts tee-supplicant and opens a root shell
 on the console. Everything under build/qemu/overlay/ (TAs, client, models) is copied in verbatim.
+
+Besides root it has two users for the key-management tests (tests/qemu/test_key_policy.py):
+`tzuser`, an ordinary user, and `tzadmin`, a member of the key administrators' group the test
+TA is built to trust (TZI_KEY_ADMIN_GID). Both may open /dev/tee0, which belongs to group `tee`
+as Debian's udev rule makes it (tee-supplicant's /dev/teepriv0 stays root's).
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import subprocess
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
-from tzinfer.stack import StackError, hosttools
+from tzinfer.stack import StackError, hosttools, target_users
 from tzinfer.stack.debian import DebianArchive
-from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
-from tzinfer.stack.payload import TARGET_CLIENT
+from tzinfer.stack.layout import CROSS_COMPILE, SHARE_MOUNT, SHARE_TAG, QemuStack
+from tzinfer.stack.payload import TARGET_LIB_DIR
 from tzinfer.stack.steprun import Stamp, console, digest, run
 
 #: Debian binaries that make up the normal world, by suite. OP-TEE's user space comes from sid
@@ -31,6 +36,8 @@ PACKAGES = {
 KERNEL_META = ("linux-image-arm64", "trixie")
 #: Kernel modules in load order (Debian ships no modules.dep for them here).
 TEE_MODULES = ("drivers/tee/tee.ko.xz", "drivers/tee/optee/optee.ko.xz")
+#: virtio-9p, for the host directory (QemuStack.share); virtio-pci is built into Debian's kernel.
+SHARE_MODULES = ("fs/netfs/netfs.ko.xz", "net/9p/9pnet.ko.xz", "net/9p/9pnet_virtio.ko.xz", "fs/9p/9p.ko.xz")
 #: Not needed at run time on the target.
 SKIP_DIRS = ("usr/share/doc", "usr/share/man", "usr/share/lintian", "usr/share/locale", "usr/include")
 #: The program that scans physical memory (tests of the zeroisation patch) or a file on the target.
@@ -58,7 +65,14 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
 for m in {modules}; do insmod /lib/modules/tee/$m || echo "tzinfer: insmod $m failed"; done
+# Clients in group tee may use the TEE, as Debian's udev rule allows; the supplicant's device stays root's.
+chgrp tee /dev/tee0 && chmod 0660 /dev/tee0
 tee-supplicant >/tmp/tee-supplicant.log 2>&1 &
+# The host's share (QEMU -fsdev ... mount_tag={share_tag}), when the VM was started with one.
+for m in {share_modules}; do insmod /lib/modules/tee/$m || echo "tzinfer: insmod $m failed"; done
+mkdir -p {share_mount}
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 {share_tag} {share_mount} 2>/dev/null \
+    || rmdir {share_mount}
 # Kernel messages stay in dmesg, off this console: the test drivers read command output line by line.
 dmesg -n 1
 # Under TCG on a busy host a vCPU that spends seconds in a TA gets too little host time for the
@@ -78,7 +92,8 @@ def unpack_debian(stack: QemuStack, archive: DebianArchive) -> None:
     if image_pkg is None:
         raise StackError(f"{meta_name} in {suite} depends on no linux-image-*; check the Debian index")
     kernel_deb = archive.deb(image_pkg, suite)
-    stamp = Stamp(stack.debian_root / ".tzinfer-unpacked", digest([*debs, kernel_deb.name]))
+    stamp = Stamp(stack.debian_root / ".tzinfer-unpacked",
+                  digest([*debs, kernel_deb.name, *TEE_MODULES, *SHARE_MODULES]))
     if stamp.fresh() and stack.kernel.is_file():
         return
     if stack.debian_root.exists():
@@ -115,7 +130,7 @@ def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
     if not releases:
         raise StackError(f"{kernel_deb.name} has no lib/modules/<release>; check the kernel package")
     release_dir = releases[0]
-    for module in TEE_MODULES:
+    for module in (*TEE_MODULES, *SHARE_MODULES):
         packed = release_dir / "kernel" / module
         if not packed.is_file():
             raise StackError(f"{kernel_deb.name} lacks {module}; this kernel has no OP-TEE driver module")
@@ -171,15 +186,16 @@ def build_teec_trace(stack: QemuStack) -> Path:
                                ("-shared", "-fPIC", f"-I{header.parent}"), (header,))
 
 
-def check_dynamic_libteec(client: Path) -> None:
-    """LD_PRELOAD reaches only libteec calls bound at run time: `client` must link libteec.so."""
-    needed, undefined = _dynamic_linking(client)
+def check_dynamic_libteec(library: Path) -> None:
+    """LD_PRELOAD reaches only libteec calls bound at run time: `library` (libtzinfer, which every
+    client calls the TA through) must link libteec.so."""
+    needed, undefined = dynamic_linking(library)
     if not (any(lib.startswith("libteec.so") for lib in needed) and "TEEC_InvokeCommand" in undefined):
-        raise StackError(f"{client.name} does not link libteec dynamically, so teec-trace.so cannot "
-                         "see its shared memory; link libteec.so, not a static libteec (client/Makefile)")
+        raise StackError(f"{library.name} does not link libteec dynamically, so teec-trace.so cannot "
+                         "see its shared memory; link libteec.so, not a static libteec (libtzinfer/Makefile)")
 
 
-def _dynamic_linking(elf: Path) -> tuple[list[str], set[str]]:
+def dynamic_linking(elf: Path) -> tuple[list[str], set[str]]:
     """The shared libraries an ELF file needs and the dynamic symbols it leaves undefined."""
     hosttools.require(f"{CROSS_COMPILE}readelf")
     readelf = [f"{CROSS_COMPILE}readelf", "-W", "-d", "--dyn-syms", str(elf)]
@@ -209,7 +225,7 @@ def _check_libraries(root: Path) -> None:
                  *(root / "usr/lib/aarch64-linux-gnu").glob("*.so*"), root / TARGET_TEEC_TRACE]:
         if path.is_symlink() or not path.is_file() or path.read_bytes()[:4] != b"\x7fELF":
             continue
-        for needed in _dynamic_linking(path)[0]:
+        for needed in dynamic_linking(path)[0]:
             if needed not in have:
                 raise StackError(
                     f"initramfs: {path.relative_to(root)} needs {needed}, which no package brings; "
@@ -222,8 +238,10 @@ def build(stack: QemuStack) -> None:
     teec-trace.so) and the overlay."""
     hosttools.require("cpio")
     inputs = [stack.debian_root, stack.root / "modules", stack.in_tree_tas, stack.overlay]
+    users = target_users.etc_files()
     stamp = Stamp(stack.root / ".initramfs-built",
-                  digest([INITTAB, RCS, MEMSCAN_SOURCE, TEEC_TRACE_SOURCE, *_tree_contents(inputs)]))
+                  digest([INITTAB, RCS, *SHARE_MODULES, *users.values(), MEMSCAN_SOURCE, TEEC_TRACE_SOURCE,
+                          *_tree_contents(inputs)]))
     if stamp.fresh() and stack.initrd.is_file():
         return
     staging = stack.root / "initramfs-root"
@@ -246,9 +264,12 @@ def build(stack: QemuStack) -> None:
     etc = staging / "etc"
     (etc / "init.d").mkdir(parents=True, exist_ok=True)
     (etc / "inittab").write_text(INITTAB)
+    for name, text in users.items():
+        (etc / name).write_text(text)
+    (etc / "shadow").chmod(0o600)
     rcs = etc / "init.d/rcS"
-    modules = " ".join(Path(m).name.removesuffix(".xz") for m in TEE_MODULES)
-    rcs.write_text(RCS.format(modules=modules))
+    rcs.write_text(RCS.format(modules=_module_names(TEE_MODULES), share_modules=_module_names(SHARE_MODULES),
+                              share_tag=SHARE_TAG, share_mount=SHARE_MOUNT))
     rcs.chmod(0o755)
     for name in ("proc", "sys", "dev", "tmp", "root", "lib/modules/tee"):
         (staging / name).mkdir(parents=True, exist_ok=True)
@@ -263,10 +284,14 @@ def build(stack: QemuStack) -> None:
     shutil.copy2(build_teec_trace(stack), staging / TARGET_TEEC_TRACE)
     if stack.overlay.is_dir():
         shutil.copytree(stack.overlay, staging, symlinks=True, dirs_exist_ok=True)
-    check_dynamic_libteec(staging / TARGET_CLIENT)
+    check_dynamic_libteec(staging / TARGET_LIB_DIR / "libtzinfer.so.1")
     _check_libraries(staging)
     _write_cpio(stack, staging)
     stamp.done()
+
+
+def _module_names(modules: tuple[str, ...]) -> str:
+    return " ".join(Path(m).name.removesuffix(".xz") for m in modules)
 
 
 def _tree_contents(roots: list[Path]) -> list[str | Path]:

@@ -12,6 +12,9 @@ from tzinfer.stack import QEMU_BUILD
 OPTEE_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-security/optee/files"
 TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
 CROSS_COMPILE = "aarch64-linux-gnu-"
+#: Where the VM mounts QemuStack.share (virtio-9p, mount tag SHARE_TAG).
+SHARE_MOUNT = "/mnt/host"
+SHARE_TAG = "tzinfer"
 #: The boot firmware image per TF-A platform: file name, and the offset of the FIP after bl1
 #: (PLAT_QEMU_FIP_BASE in QEMU's flash, PLAT_RPI3_FIP_BASE in the Pi's armstub).
 FIRMWARE_IMAGES = {"qemu": ("qemu_fw.bios", 0x40000), "rpi3": ("armstub8.bin", 0x20000)}
@@ -75,6 +78,12 @@ class QemuStack:
     def overlay(self) -> Path:
         """Files copied verbatim into the initramfs (TAs, tzinfer-run, models) by later steps."""
         return self.root / "overlay"
+
+    @property
+    def share(self) -> Path:
+        """The host directory every VM of this stack sees at SHARE_MOUNT (virtio-9p): the Python
+        runtime, and the files `tzinfer qemu run` passes in and takes back."""
+        return self.root / "share"
 
     @property
     def initrd(self) -> Path:

@@ -1,8 +1,12 @@
 """Build step: what tzinfer puts on the QEMU target, collected in the stack's overlay directory.
 
 - the S-Tinylib TA, cross-built with OP-TEE's TA dev kit, TA_DATA_SIZE = the board's
-  ta_heap_budget (board/qemu/memory.yaml), and its test build with the WIPE_AUDIT command;
-- `tzinfer-run`, cross-built against the stack's arm64 sysroot (libteec);
+  ta_heap_budget (board/qemu/memory.yaml), key management open to root and the initramfs'
+  `tzkeys` group (TZI_KEY_ADMIN_GID); its test build with the WIPE_AUDIT command; and its
+  sealed-only build (TZI_SEALED_ONLY=y), which tests/qemu/test_sealed_only.py swaps in;
+- libtzinfer (libtzinfer/) and `tzinfer-run` on it, cross-built against the stack's arm64 sysroot
+  (libteec); the C example of docs/integrating.md, built the way an application is: against the
+  installed header, through the pkg-config file;
 - the fixture models converted to .tzm (the `tzinfer convert` code), their sample inputs and
   the ImageNet labels;
 - the committed torch exports of EXPORTED_MODELS (tests/exported/: detector, segmenter and
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +31,7 @@ from tzinfer.sources import c_string
 from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
+from tzinfer.stack.target_users import KEY_ADMIN_GID
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,10 +47,18 @@ TARGET_TA_DIR = "usr/lib/optee_armtz"
 TARGET_CLIENT = "usr/bin/tzinfer-run"
 #: The hostile-input and soak tool (client/hostile/), for the QEMU tests only.
 TARGET_HOSTILE = "usr/bin/tzinfer-hostile"
+#: Where libtzinfer's shared library goes (Debian's multiarch directory, like libteec).
+TARGET_LIB_DIR = "usr/lib/aarch64-linux-gnu"
+#: The C example of docs/integrating.md, built against the installed library.
+TARGET_C_EXAMPLE = "usr/bin/tzinfer-example"
+#: Its source, and the Python example's.
+C_EXAMPLE_SOURCE = REPO_ROOT / "docs/examples/sessions.c"
 #: Models, inputs and labels on the target (relative to /).
 TARGET_DATA_DIR = "usr/share/tzinfer"
 #: The TA signed with a foreign key, which OP-TEE must refuse to load (relative to /).
 TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
+#: The sealed-only build of the TA (same UUID), for the test that swaps it in (relative to /).
+TARGET_SEALED_ONLY_TA_DIR = "usr/share/tzinfer/sealed-only"
 
 #: Sources whose change means the .tzm files must be produced again: the converter, and the
 #: engine (the converter asks the host build of it for the conv scratch sizes).
@@ -90,13 +104,19 @@ def build(stack: QemuStack) -> None:
     hosttools.require("make", f"{CROSS_COMPILE}gcc")
     ta = build_ta(stack)
     test_ta = build_ta(stack, test_hooks=True)
+    sealed_only_ta = build_ta(stack, sealed_only=True)
     client = build_client(stack)
+    library = install_library(stack)
     overlay = stack.overlay
     _install(ta, overlay / TARGET_TA_DIR / ta.name)
     _install(test_ta, overlay / TARGET_TA_DIR / test_ta.name)
+    _install(sealed_only_ta, overlay / TARGET_SEALED_ONLY_TA_DIR / ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
     _install(client.with_name("tzinfer-hostile"), overlay / TARGET_HOSTILE)
+    for so in sorted((library / "usr/lib").glob("libtzinfer.so.*")):
+        _install_entry(so, overlay / TARGET_LIB_DIR / so.name)
+    _install(build_c_example(stack, library), overlay / TARGET_C_EXAMPLE)
     _install_models(stack, overlay / TARGET_DATA_DIR)
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
 
@@ -106,19 +126,25 @@ def ta_data_size(stack: QemuStack) -> int:
     return stack.board.ta_heap_budget
 
 
-def build_ta(stack: QemuStack, test_hooks: bool = False) -> Path:
-    """Cross-build the TA (or its test build) with the stack's dev kit; returns the signed .ta file."""
+def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False) -> Path:
+    """Cross-build the TA (or its test build, or its sealed-only build) with the stack's dev kit;
+    returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
         raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first "
                          "(invoke qemu.build)")
     out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
+                       else (stack.root / "ta-sealed-only", TA_UUID, "tzinfer sealed-only TA") if sealed_only
                        else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
             f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}",
-            f"TZI_TEST_HOOKS={'y' if test_hooks else ''}"]  # empty: the product, whatever the env says
+            # Empty values: the product's defaults, whatever the environment says.
+            f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
+            f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
     key = signing.user_key()
     args += signing.make_args(key)
-    if not test_hooks:  # one warning per build is enough
+    if key is None:  # a test stack on an OP-TEE that trusts the public key: say so (ta/Makefile)
+        args.append("TZI_ALLOW_PUBLIC_TA_KEY=y")
+    if not (test_hooks or sealed_only):  # one warning per build is enough
         signing.warn_if_default(key)
     # make re-signs only when the .ta is older than the key: force it when the key changed.
     signed_with = Stamp(out / ".signed-with", digest([key] if key else ["default key"]))
@@ -157,6 +183,33 @@ def build_client(stack: QemuStack) -> Path:
          str(out / "tzinfer-hostile")],
         label="tzinfer-run client", log=stack.logs / "client.log")
     return out / "tzinfer-run"
+
+
+def install_library(stack: QemuStack) -> Path:
+    """libtzinfer as `make install` lays it out (header, libraries, pkg-config file) in a staging
+    root; returns the root. build_client() built it."""
+    root = stack.root / "libtzinfer-root"
+    run(["make", "-C", str(REPO_ROOT / "libtzinfer"), f"CROSS_COMPILE={CROSS_COMPILE}",
+         f"TEEC_SYSROOT={stack.sysroot}", f"O={stack.root / 'client' / 'libtzinfer'}", "PREFIX=/usr",
+         f"DESTDIR={root}", "install"], label="libtzinfer install", log=stack.logs / "libtzinfer.log")
+    return root
+
+
+def build_c_example(stack: QemuStack, library: Path) -> Path:
+    """docs/examples/sessions.c, compiled as an application would be: with the flags
+    `pkg-config --cflags --libs tzinfer` gives for the staged install."""
+    hosttools.require("pkg-config")
+    env = {**os.environ, "PKG_CONFIG_LIBDIR": str(library / "usr/lib/pkgconfig"),
+           "PKG_CONFIG_SYSROOT_DIR": str(library)}
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "tzinfer"], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    out = stack.root / "examples" / "tzinfer-example"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    libteec_dir = next(stack.sysroot.glob("usr/lib/*/libteec.so*")).parent
+    run([f"{CROSS_COMPILE}gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread",
+         "-o", str(out), str(C_EXAMPLE_SOURCE), *flags, f"-Wl,-rpath-link,{libteec_dir}"],
+        label="C example", log=stack.logs / "c-example.log")
+    return out
 
 
 def _converter_digest_parts() -> list[Path]:
@@ -265,6 +318,18 @@ def _install_models(stack: QemuStack, data_dir: Path) -> None:
     text = "\n".join(fixtures.labels) + "\n"
     if not labels.is_file() or labels.read_text() != text:
         labels.write_text(text)
+
+
+def _install_entry(src: Path, dest: Path) -> None:
+    """_install() for a file, or the same symbolic link for a link (a library's soname)."""
+    if not src.is_symlink():
+        _install(src, dest)
+        return
+    if dest.is_symlink() and dest.readlink() == src.readlink():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.unlink(missing_ok=True)
+    dest.symlink_to(src.readlink())
 
 
 def _install(src: Path, dest: Path) -> None:

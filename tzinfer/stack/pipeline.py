@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tzinfer.stack import initramfs, optee, payload, tfa
+from tzinfer.stack import initramfs, optee, payload, python_root, tfa
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.steprun import console, one_build_at_a_time
@@ -76,6 +76,7 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("optee", build_optee),
     ("tfa", build_tfa),
     ("payload", lambda ctx: payload.build(ctx.stack)),  # TA, tzinfer-run, models -> overlay
+    ("python", lambda ctx: python_root.build(ctx.stack, ctx.archive)),  # python3 + numpy -> share
     ("initramfs", build_initramfs),
 ]
 

@@ -92,10 +92,11 @@ def parse(exit_code: int, output: str) -> RunReport:
 
 def command(model: str, inputs: str | Mapping[str, str], *, top: int = 5, labels: str | None = TARGET.labels,
             output: str | None = None, repeat: int = 1, world: str = "secure",
-            reload_each_run: bool = False, env: dict[str, str] | None = None) -> str:
+            reload_each_run: bool = False, key_id: int | None = None,
+            env: dict[str, str] | None = None) -> str:
     """The shell command line for one tzinfer-run invocation on the target: `inputs` is the input
     file of a model with one input, or input name -> file; `env`: variables set for it alone (e.g.
-    LD_PRELOAD)."""
+    LD_PRELOAD); `key_id`: the key the model must be sealed for."""
     given = [inputs] if isinstance(inputs, str) else \
         [arg for name, path in inputs.items() for arg in ("--input", f"{name}={path}")]
     args = [TARGET.client, model, *given, "--top", str(top), "--repeat", str(repeat), "--world", world]
@@ -105,6 +106,8 @@ def command(model: str, inputs: str | Mapping[str, str], *, top: int = 5, labels
         args += ["--output", output]
     if reload_each_run:
         args.append("--reload-each-run")
+    if key_id:
+        args += ["--key-id", str(key_id)]
     # Assignments before the command: only the value may be quoted, or sh takes it for a command.
     assignments = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
     return assignments + shlex.join(args) + " 2>&1"
@@ -139,3 +142,17 @@ def fetch_npz(console: Console, path: str) -> dict[str, np.ndarray]:
 def describe(console: Console, model: str, timeout: float = 120.0) -> RunReport:
     """`tzinfer-run MODEL --describe`: the model's inputs and outputs, as the TA reports them."""
     return run(console, shlex.join([TARGET.client, model, "--describe"]) + " 2>&1", timeout=timeout)
+
+
+#: Where provision_key() puts the key file on the target, for the moment of provisioning.
+KEY_ON_TARGET = "/tmp/model-test.key"
+
+
+def provision_key(console: Console, key: bytes, key_id: int, replace: bool = True) -> RunReport:
+    """Write `key` to the target, provision it under key_id with tzinfer-run as root (replacing the
+    key the id has, unless replace is False), remove the file."""
+    console.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
+    flag = " --replace" if replace else ""
+    code, output = console.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id}{flag} "
+                               f"2>&1; rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
+    return parse(code, output)

@@ -1,7 +1,8 @@
 """Launching the QEMU stack: `virt,secure=on` with TF-A + OP-TEE + U-Boot as -bios.
 
 UART0 (`-serial stdio`) is the Linux console, UART1 (`-serial file:`) OP-TEE's log. U-Boot takes
-the kernel and initramfs from QEMU's fw_cfg, so no disk image is needed.
+the kernel and initramfs from QEMU's fw_cfg, so no disk image is needed. The stack's share
+directory is passed in with virtio-9p (the initramfs mounts it at SHARE_MOUNT).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pexpect
 
 from tzinfer.stack import StackError, hosttools
 from tzinfer.stack.console import Console
-from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.layout import SHARE_TAG, QemuStack
 
 
 def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> list[str]:
@@ -24,6 +25,7 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
         if not path.is_file():
             raise StackError(f"{path} is missing: run `invoke qemu.build` first")
     ram_mib = stack.board.dram.size >> 20
+    stack.share.mkdir(parents=True, exist_ok=True)
     return [
         "qemu-system-aarch64",
         "-M", "virt,secure=on,gic-version=3,virtualization=off", "-cpu", "cortex-a57", "-smp", "2",
@@ -33,6 +35,8 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
         "-serial", console, "-serial", f"file:{secure_log}",
         "-bios", str(stack.firmware), "-kernel", str(stack.kernel), "-initrd", str(stack.initrd),
         "-append", stack.board.kernel_cmdline,
+        "-fsdev", f"local,id=share,path={stack.share},security_model=none",
+        "-device", f"virtio-9p-pci,fsdev=share,mount_tag={SHARE_TAG}",
     ]
 
 

@@ -1,6 +1,7 @@
 """The secure stack in use: `invoke demo` (one classification inside OP-TEE) and
 `invoke qemu.bench` (the TA against the same engine in the normal world, and against re-sending
-the model for every inference), both in one QEMU VM."""
+the model for every inference; then frames per second of a resident libtzinfer session, the
+Python session and tzinfer-run started per frame), both in one QEMU VM."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from typing import Any
 
 from invoke import Context, task
 
-from tzinfer.stack import StackError, pipeline, tzinfer_run
+from tzinfer import native
+from tzinfer.stack import StackError, fps, pipeline, tzinfer_run
 from tzinfer.stack.console import Console, ConsoleError
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET
+from tzinfer.stack.payload import EXPORTED_SAMPLE, TARGET, model_file
 from tzinfer.stack.vm import boot
 
 BOOT_TIMEOUT_S = 180.0
@@ -25,6 +27,11 @@ BOOT_TIMEOUT_S = 180.0
 DEMO_MODEL, DEMO_IMAGE = "mobilenetv2", "chelsea"
 #: Models and inputs of bench-qemu.
 BENCH_SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3"}
+#: Models of the frames-per-second part: MobileNetV2, and the YOLOv8n-like detector of tests/exported
+#: (in the stack with its sample input: payload.EXPORTED_MODELS).
+FPS_MODELS = ("mobilenetv2", "yolo_like_opset17")
+FPS_WAYS = {"resident libtzinfer": fps.resident, "python session": fps.python_session,
+            "re-exec per frame": fps.reexec}
 #: A MobileNetV2 inference under QEMU's emulation takes seconds; reloads add more.
 RUN_TIMEOUT_S = 1800.0
 
@@ -120,14 +127,56 @@ def _bench_model(console: Console, model: str, sample: str, runs: int, rounds: i
     return result
 
 
+def _fps_inputs(model: str) -> tuple[str, dict[str, str]]:
+    """The model and its one input on the target: a fixture, or a torch export of the stack."""
+    if model in BENCH_SAMPLES:
+        return TARGET.model(model), {"input": TARGET.input(model, BENCH_SAMPLES[model])}
+    stack = QemuStack()
+    name = native.load(model_file(stack, model).read_bytes()).inputs[0].name
+    return TARGET.model(model), {name: TARGET.input(model, EXPORTED_SAMPLE)}
+
+
+def _bench_fps(console: Console, model: str, frames: int, rounds: int) -> dict[str, Any]:
+    """Each way `rounds` times, alternating; per way the best frames per second (a busy host only
+    slows) and the median load."""
+    path, inputs = _fps_inputs(model)
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in FPS_WAYS}
+    for _ in range(rounds):
+        for name, way in FPS_WAYS.items():
+            samples[name].append(way(console, path, inputs, frames))
+    return {name: {"fps": max(v["fps"] for v in values),
+                   **({"load_ms": statistics.median(v["load_ms"] for v in values)} if "load_ms" in values[0]
+                      else {})}
+            for name, values in samples.items()}
+
+
+def _print_fps(results: dict[str, Any], models: list[str], frames: int) -> None:
+    print(f"\nFrames per second in the TA, {frames} frames per way, best of {results['rounds']} rounds "
+          "(QEMU TCG; ratios are what carry over to hardware):")
+    print(f"{'model':14} " + " ".join(f"{way:>22}" for way in FPS_WAYS) + f" {'resident/re-exec':>17}")
+    for model in models:
+        r = results["fps"][model]
+        ways = [r[way]["fps"] for way in FPS_WAYS]
+        print(f"{model:14} " + " ".join(f"{v:22.4f}" for v in ways) + f" {ways[0] / ways[2]:17.2f}")
+        print(f"{'':14} load ms: resident {r['resident libtzinfer']['load_ms']:.0f}, "
+              f"python {r['python session']['load_ms']:.0f}")
+
+
 @task(help={"runs": "inferences per tzinfer-run invocation",
-            "rounds": "how many times the three modes are alternated per model",
-            "models": "comma-separated subset of mobilenetv2,squeezenet1_1,lenet5"})
-def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "") -> None:
+            "rounds": "how many times the modes (or the fps ways) are alternated per model",
+            "models": "comma-separated subset of mobilenetv2,squeezenet1_1,lenet5 (latency part)",
+            "frames": "frames per way in the frames-per-second part",
+            "part": "latency, fps or all"})
+def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "", frames: int = 3,
+               part: str = "all") -> None:
     """Measured in QEMU (TCG emulation, not hardware): TA latency / the same engine's latency in
     the normal world of the same VM (goal <= 1.05), and the model resident in sized secure memory
-    against re-sending it through shared memory before every inference (SmartZone-style)."""
-    chosen = [m for m in models.split(",") if m] or list(BENCH_SAMPLES)
+    against re-sending it through shared memory before every inference (SmartZone-style). Then
+    frames per second of a resident libtzinfer session, the Python session and tzinfer-run
+    started per frame, on MobileNetV2 and a detector-like model."""
+    if part not in ("latency", "fps", "all"):
+        raise SystemExit(f"bench-qemu: --part {part}: choose latency, fps or all")
+    chosen = [] if part == "fps" else [m for m in models.split(",") if m] or list(BENCH_SAMPLES)
     unknown = set(chosen) - set(BENCH_SAMPLES)
     if unknown:
         raise SystemExit(f"bench-qemu: unknown model(s) {', '.join(sorted(unknown))}; "
@@ -135,13 +184,17 @@ def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "") -> 
     stack = _build()
     results: dict[str, Any] = {
         "measured_in": "QEMU virt cortex-a57 (TCG), one VM", "runs": runs, "rounds": rounds,
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "frames": frames, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "fps": {},
     }
+    fps_models = [] if part == "latency" else list(FPS_MODELS)
     try:
         with booted(stack, "bench-qemu") as console:
             for model in chosen:
                 print(f"bench-qemu: {model} ...", flush=True)
                 results[model] = _bench_model(console, model, BENCH_SAMPLES[model], runs, rounds)
+            for model in fps_models:
+                print(f"bench-qemu: frames per second, {model} ...", flush=True)
+                results["fps"][model] = _bench_fps(console, model, frames, rounds)
     except ConsoleError as e:
         raise SystemExit(f"bench-qemu: {e}; see the logs under {stack.logs}") from None
     out = stack.root / "bench-qemu.json"
@@ -154,4 +207,6 @@ def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "") -> 
         normal, resident, reload = (r[m]["round_trip_min_ms"] for m in MODES)
         print(f"{model:14} {normal:10.1f} {resident:10.1f} {r['ta_over_normal']:9.3f} {reload:10.1f} "
               f"{r['reload_over_resident']:9.2f}")
+    if fps_models:
+        _print_fps(results, fps_models, frames)
     print(f"results: {out}")

@@ -21,3 +21,7 @@ IMAGE_INSTALL:append = " \
 # together with empty-root-password; the product image ships neither the test tools nor the test
 # TA nor a passwordless root.
 FEATURE_PACKAGES_tzinfer-tests = "optee-test tzinfer-client-tests tzinfer-ta-test"
+
+# Python applications: tzinfer.runtime.InferenceSession with python3 and numpy, off by default
+# (IMAGE_FEATURES += "tzinfer-python"); libtzinfer-dev comes with the SDK and dev-pkgs.
+FEATURE_PACKAGES_tzinfer-python = "python3-tzinfer-runtime"

@@ -1,15 +1,18 @@
 SUMMARY = "tzinfer-run: runs a .tzm model in the S-Tinylib Trusted Application"
-DESCRIPTION = "The normal-world client on libteec: uploads a model to the tzinfer TA, runs \
-               inference on an input tensor and prints the top classes and timings. With \
-               --world normal it runs the same engine outside the TEE, as a baseline."
+DESCRIPTION = "The normal-world client on libtzinfer: uploads a model to the tzinfer TA, runs \
+               inference on input tensors (one, or many with --frames) and prints the top classes \
+               and timings. With --world normal it runs the same engine outside the TEE, as a \
+               baseline."
 SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
 
-DEPENDS += "optee-client optee-os-tadevkit"
+DEPENDS += "libtzinfer optee-client optee-os-tadevkit"
 
-# client/ links the engine and tinylibm for --world normal and shares ta/include with the TA.
+# client/ links the engine and tinylibm for --world normal and shares ta/include with the TA;
+# tzinfer-hostile compiles libtzinfer's internal request builders (libtzinfer/src).
 SRC_URI = "file://client;subdir=${BP} \
+           file://libtzinfer;subdir=${BP} \
            file://ta;subdir=${BP} \
            file://stinylib;subdir=${BP} \
            file://tinylibm;subdir=${BP} \
@@ -19,9 +22,12 @@ B = "${WORKDIR}/build"
 
 # CC (with --sysroot), CFLAGS and LDFLAGS come from OE's environment. With the TA dev kit the
 # engine is compiled with the TA's code-generation flags, so --world normal runs the same code.
+# LIBTZINFER=system: tzinfer-run links the libtzinfer of the sysroot (recipe libtzinfer), so the
+# image has one copy of the library.
 EXTRA_OEMAKE = "TEEC_SYSROOT=${STAGING_DIR_TARGET} \
                 TA_DEV_KIT_DIR=${STAGING_INCDIR}/optee/export-user_ta \
                 O=${B} \
+                LIBTZINFER=system \
                 "
 
 # tzinfer-hostile (client/hostile/) sends malformed requests and runs the soak; invoke test-hw
@@ -39,5 +45,5 @@ do_install() {
 PACKAGES =+ "${PN}-tests"
 FILES:${PN}-tests += "${bindir}/tzinfer-hostile"
 
-RDEPENDS:${PN} += "tzinfer-ta"
+RDEPENDS:${PN} += "libtzinfer tzinfer-ta"
 RDEPENDS:${PN}-tests += "tzinfer-ta"
