@@ -211,7 +211,7 @@ def count_ort(onnx_path: Path, input_path: Path, model: tzm.TzmModel, relock: bo
     # Bytecode is compiled on every run, not cached by the first: both counts carry the same start-up.
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "QEMU_LD_PREFIX": str(sysroot)}
-    shape = ",".join(map(str, model.tensors[model.input].dims))
+    shape = ",".join(map(str, model.tensors[model.inputs[0].tensor].dims))
     run = [str(sysroot / "usr" / "bin" / PYTHON), "-c", ORT_RUNNER, str(onnx_path), str(input_path), shape]
     return Count(_per_inference(run, env), macs(model))
 
@@ -221,6 +221,6 @@ def bench(tzm_path: Path, onnx_path: Path, relock: bool = False) -> tuple[Count,
     model = tzm.read(tzm_path.read_bytes())
     with tempfile.TemporaryDirectory() as tmp:
         input_path = Path(tmp) / "input.f32"
-        shape = model.tensors[model.input].dims
+        shape = model.tensors[model.inputs[0].tensor].dims
         np.random.default_rng(0).standard_normal(shape).astype(np.float32).tofile(input_path)
         return count_engine(tzm_path, input_path, model), count_ort(onnx_path, input_path, model, relock)

@@ -156,8 +156,8 @@ def bench_elementwise(c: Context, runs: int = 30, rounds: int = 3, shape: str = 
         r = results[1]
         cells = []
         for stat in ("cpu_min", "cpu_median"):
-            ns = {e: (results[1][stat][f"{e}_ms"] - results[0][stat][f"{e}_ms"]) / (CHAIN - 1) * 1e6 / elements
-                  for e in ("engine", "ort")}
+            ns = {e: (results[1][stat][f"{e}_ms"] - results[0][stat][f"{e}_ms"]) / (CHAIN - 1) * 1e6
+                  / elements for e in ("engine", "ort")}
             cells.append(f"{ns['engine']:8.3f} {ns['ort']:8.3f} {ns['engine'] / ns['ort']:6.2f}")
         rows.append(f"{name:22} {cells[0]} {cells[1]} {r['load_average']:5.1f}")
         print(rows[-1], flush=True)
