@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,15 +141,16 @@ def count_main(command: list[str], env: dict[str, str] | None = None) -> int:
     return int(dict(field.split("=") for field in line.split()[1:])["vcpu0"])
 
 
-def _per_inference(run: list[str], env: dict[str, str] | None = None) -> int:
-    counts = [count_main([*run, str(n)], env) for n in RUNS]
+def _per_inference(run: Callable[[int], list[str]], env: dict[str, str] | None = None) -> int:
+    """Instructions of one inference: run(n) is the command that runs n inferences."""
+    counts = [count_main(run(n), env) for n in RUNS]
     return (counts[1] - counts[0]) // (RUNS[1] - RUNS[0])
 
 
 def count_engine(tzm_path: Path, input_path: Path, model: tzm.TzmModel) -> Count:
     with tempfile.TemporaryDirectory() as tmp:
-        run = [str(STL_RUN), str(tzm_path), str(input_path), str(Path(tmp) / "out.f32")]
-        return Count(_per_inference(run), macs(model))
+        files = [str(tzm_path), str(input_path), str(Path(tmp) / "out.f32")]
+        return Count(_per_inference(lambda n: [str(STL_RUN), "--runs", str(n), *files]), macs(model))
 
 
 def ort_environment(relock: bool = False) -> tuple[Path, Path]:
@@ -213,7 +215,7 @@ def count_ort(onnx_path: Path, input_path: Path, model: tzm.TzmModel, relock: bo
            "QEMU_LD_PREFIX": str(sysroot)}
     shape = ",".join(map(str, model.tensors[model.inputs[0].tensor].dims))
     run = [str(sysroot / "usr" / "bin" / PYTHON), "-c", ORT_RUNNER, str(onnx_path), str(input_path), shape]
-    return Count(_per_inference(run, env), macs(model))
+    return Count(_per_inference(lambda n: [*run, str(n)], env), macs(model))
 
 
 def bench(tzm_path: Path, onnx_path: Path, relock: bool = False) -> tuple[Count, Count]:

@@ -3,7 +3,6 @@
 #define STL_ACT_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "stinylib.h"
 
@@ -20,9 +19,6 @@ void stl_act_map(const struct stl_op *op, const float *x, float *y, size_t n);
 
 /* y[0..n) = op->act(y[0..n)). NONE leaves y untouched. */
 void stl_act_apply(const struct stl_op *op, float *y, size_t n);
-
-/* The activations from EXP on (element-wise math, docs/model-format.md); stl_act_apply calls it. */
-void stl_act_apply_math(uint8_t act, float *y, size_t n);
 
 /*
  * The activations that are a clamp to [lo, hi] (NONE, RELU, CLIP), for kernels that apply them in

@@ -108,7 +108,7 @@ enum stl_act {
 	STL_ACT_MISH,
 	STL_ACT_NOT,
 	STL_ACT_NONZERO,
-	STL_ACT_SILU,
+	STL_ACT_SILU, /* x·sigmoid(x) */
 	STL_ACT_LAST = STL_ACT_SILU,
 };
 

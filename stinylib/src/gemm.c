@@ -14,45 +14,64 @@
 #define STL_NR STL_NEON_NR
 
 /* The tile's rows of A (the last one repeated for fewer than STL_MR rows: those rows are computed
- * and dropped) and its starting values, the rows' bias or 0. */
+ * and dropped) and its starting values, the rows' bias or 0; nr is STL_NR or the narrow tile's 4. */
 static void neon_start(uint32_t mr, const float *a, size_t lda, const float *row_init, const float *rows[STL_MR],
-		       float *tile)
+		       float *tile, uint32_t nr)
 {
 	for (uint32_t i = 0; i < STL_MR; i++) {
 		const uint32_t r = i < mr ? i : mr - 1;
 		const stl_vf v = stl_vdup(row_init ? row_init[r] : 0.0f);
 		const stl_vf row[4] = {v, v, v, v};
 		rows[i] = a + r * lda;
-		stl_vst_x4(tile + i * STL_NR, row);
+		if (nr == STL_NR)
+			stl_vst_x4(tile + i * nr, row);
+		else
+			stl_vst(tile + i * nr, v);
 	}
 }
 
-/* The first mr rows and nc columns of the tile, clamped, to c (row stride ldc). */
-static void neon_finish(uint32_t mr, const float *tile, float *c, size_t ldc, uint32_t nc, float lo, float hi)
+/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc). */
+static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
+			float hi)
 {
 	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
 	for (uint32_t i = 0; i < mr; i++) {
-		stl_vf v[4];
-		stl_vld_x4(tile + i * STL_NR, v);
-		for (int j = 0; j < 4; j++)
-			v[j] = stl_vclamp(v[j], vlo, vhi);
-		if (nc == STL_NR) {
+		if (nc == STL_NR) { /* a whole row: one LD1 and one ST1 of four registers */
+			stl_vf v[4];
+			stl_vld_x4(tile + i * nr, v);
+			for (int j = 0; j < 4; j++)
+				v[j] = stl_vclamp(v[j], vlo, vhi);
 			stl_vst_x4(c + i * ldc, v);
 			continue;
 		}
-		for (uint32_t j = 0; j < 4 && 4 * j < nc; j++)
-			stl_vst_part(c + i * ldc + 4 * j, v[j], nc - 4 * j < 4 ? nc - 4 * j : 4);
+		for (uint32_t j = 0; j < nc; j += 4) {
+			const stl_vf v = stl_vclamp(stl_vld(tile + i * nr + j), vlo, vhi);
+			if (nc - j >= 4)
+				stl_vst(c + i * ldc + j, v);
+			else
+				stl_vst_part(c + i * ldc + j, v, nc - j);
+		}
 	}
 }
 
+/* A 4×16 tile, or for a last tile of at most 8 columns one or two 4×4 tiles. */
 static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const float *b, size_t ldb,
 		      float *c, size_t ldc, uint32_t nc, const float *row_init, float lo, float hi)
 {
 	float tile[STL_MR * STL_NR];
 	const float *rows[STL_MR];
-	neon_start(mr, a, lda, row_init, rows, tile);
-	neon_tile(rows, k, b, ldb, tile);
-	neon_finish(mr, tile, c, ldc, nc, lo, hi);
+	if (nc > 2 * STL_NEON_NR_NARROW) {
+		neon_start(mr, a, lda, row_init, rows, tile, STL_NR);
+		neon_tile(rows, k, b, ldb, tile);
+		neon_finish(mr, tile, STL_NR, c, ldc, nc, lo, hi);
+		return;
+	}
+	for (uint32_t j = 0; j < nc; j += STL_NEON_NR_NARROW) {
+		neon_start(mr, a, lda, row_init, rows, tile, STL_NEON_NR_NARROW);
+		neon_tile_narrow(rows, k, b + j, ldb, tile);
+		neon_finish(mr, tile, STL_NEON_NR_NARROW, c + j, ldc,
+			    nc - j < STL_NEON_NR_NARROW ? nc - j : STL_NEON_NR_NARROW, lo, hi);
+	}
 }
 
 static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
@@ -60,9 +79,9 @@ static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, 
 {
 	float tile[STL_MR * STL_NR];
 	const float *rows[STL_MR];
-	neon_start(mr, a, lda, row_init, rows, tile);
+	neon_start(mr, a, lda, row_init, rows, tile, STL_NR);
 	neon_tile_taps(rows, cg, ntaps, b, plane, off, tile);
-	neon_finish(mr, tile, out, STL_NR, STL_NR, lo, hi);
+	neon_finish(mr, tile, STL_NR, out, STL_NR, STL_NR, lo, hi);
 }
 
 #else

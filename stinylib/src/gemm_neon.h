@@ -13,8 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simd.h"
+
 #define STL_NEON_MR 4
 #define STL_NEON_NR 16
+/* The narrow tile for the last few columns of a row of tiles (P = 49 would otherwise compute 64). */
+#define STL_NEON_NR_NARROW 4
 
 #define FMLA(acc, b, a, lane) "fmla v" #acc ".4s, v" #b ".4s, v" #a ".s[" #lane "]\n\t"
 /* tile += (lane `lane` of v0…v3) × (the B row in vb0…vb3) */
@@ -128,6 +132,39 @@ static void neon_tile_taps(const float *const a[STL_NEON_MR], uint32_t cg, uint3
 		  [r] "=&r"(r), [j] "=&r"(j), [o] "=&r"(o)
 		: [off] "r"(off), [t4] "r"(t4), [t1] "r"(t1), [plane] "r"(plane_bytes)
 		: CLOBBERS);
+}
+
+/*
+ * The 4 × 4 tile: tile[i·4 + j] += Σ_p a[i][p] · B(p, j), row p of B the 4 floats at b + p·ldb.
+ * Twelve registers, so C with intrinsics: gcc keeps them (and LD1 of A through simd.h).
+ */
+static void neon_tile_narrow(const float *const a[STL_NEON_MR], uint32_t k, const float *b, size_t ldb, float *tile)
+{
+	const float *ap[STL_NEON_MR] = {a[0], a[1], a[2], a[3]};
+	float32x4_t acc[STL_NEON_MR];
+	for (int i = 0; i < STL_NEON_MR; i++)
+		acc[i] = stl_vld(tile + 4 * i);
+	uint32_t p = 0;
+	for (; p + 4 <= k; p += 4) {
+		float32x4_t av[STL_NEON_MR], bv[4];
+		for (int i = 0; i < STL_NEON_MR; i++)
+			av[i] = stl_vld(ap[i] + p);
+		for (int j = 0; j < 4; j++)
+			bv[j] = stl_vld(b + (p + (uint32_t)j) * ldb);
+		for (int i = 0; i < STL_NEON_MR; i++) {
+			acc[i] = vfmaq_laneq_f32(acc[i], bv[0], av[i], 0);
+			acc[i] = vfmaq_laneq_f32(acc[i], bv[1], av[i], 1);
+			acc[i] = vfmaq_laneq_f32(acc[i], bv[2], av[i], 2);
+			acc[i] = vfmaq_laneq_f32(acc[i], bv[3], av[i], 3);
+		}
+	}
+	for (; p < k; p++) {
+		const float32x4_t bv = stl_vld(b + p * ldb);
+		for (int i = 0; i < STL_NEON_MR; i++)
+			acc[i] = vfmaq_n_f32(acc[i], bv, ap[i][p]);
+	}
+	for (int i = 0; i < STL_NEON_MR; i++)
+		stl_vst(tile + 4 * i, acc[i]);
 }
 
 #endif

@@ -45,6 +45,11 @@ static inline stl_vf stl_vfma(stl_vf c, stl_vf a, stl_vf b) { return _mm512_fmad
 static inline stl_vf stl_vmax(stl_vf a, stl_vf b) { return _mm512_max_ps(a, b); }
 static inline stl_vf stl_vmin(stl_vf a, stl_vf b) { return _mm512_min_ps(a, b); }
 static inline stl_vm stl_vlt(stl_vf a, stl_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+/* whether every lane of m is set */
+static inline int stl_vall(stl_vm m) { return m == 0xffff; }
+/* the sum and the maximum of the lanes (any order of the additions; a NaN lane may be dropped) */
+static inline float stl_vsum_lanes(stl_vf v) { return _mm512_reduce_add_ps(v); }
+static inline float stl_vmax_lanes(stl_vf v) { return _mm512_reduce_max_ps(v); }
 /* m ? a : b, lane by lane */
 static inline stl_vf stl_vsel(stl_vm m, stl_vf a, stl_vf b) { return _mm512_mask_blend_ps(m, b, a); }
 static inline stl_vf stl_vround(stl_vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
@@ -114,6 +119,19 @@ static inline stl_vf stl_vfma(stl_vf c, stl_vf a, stl_vf b) { return _mm256_fmad
 static inline stl_vf stl_vmax(stl_vf a, stl_vf b) { return _mm256_max_ps(a, b); }
 static inline stl_vf stl_vmin(stl_vf a, stl_vf b) { return _mm256_min_ps(a, b); }
 static inline stl_vm stl_vlt(stl_vf a, stl_vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline int stl_vall(stl_vm m) { return _mm256_movemask_ps(m) == 0xff; }
+static inline float stl_vsum_lanes(stl_vf v)
+{
+	__m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+	return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+static inline float stl_vmax_lanes(stl_vf v)
+{
+	__m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+	return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+}
 static inline stl_vf stl_vsel(stl_vm m, stl_vf a, stl_vf b) { return _mm256_blendv_ps(b, a, m); }
 static inline stl_vf stl_vround(stl_vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 static inline stl_vf stl_vpow2i(stl_vf n)
@@ -188,6 +206,9 @@ static inline stl_vf stl_vfma(stl_vf c, stl_vf a, stl_vf b) { return vfmaq_f32(c
 static inline stl_vf stl_vmax(stl_vf a, stl_vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
 static inline stl_vf stl_vmin(stl_vf a, stl_vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
 static inline stl_vm stl_vlt(stl_vf a, stl_vf b) { return vcltq_f32(a, b); }
+static inline int stl_vall(stl_vm m) { return vminvq_u32(m) != 0; }
+static inline float stl_vsum_lanes(stl_vf v) { return vaddvq_f32(v); }
+static inline float stl_vmax_lanes(stl_vf v) { return vmaxvq_f32(v); }
 static inline stl_vf stl_vsel(stl_vm m, stl_vf a, stl_vf b) { return vbslq_f32(m, a, b); }
 static inline stl_vf stl_vround(stl_vf a) { return vrndnq_f32(a); }
 static inline stl_vf stl_vpow2i(stl_vf n)
@@ -278,6 +299,13 @@ static inline stl_vm stl_vlt(stl_vf a, stl_vf b)
 	return m;
 }
 static inline stl_vf stl_vsel(stl_vm m, stl_vf a, stl_vf b) { STL_V_LANES(m.m[i] ? a.f[i] : b.f[i]); }
+static inline int stl_vall(stl_vm m) { return m.m[0] && m.m[1] && m.m[2] && m.m[3]; }
+static inline float stl_vsum_lanes(stl_vf v) { return (v.f[0] + v.f[1]) + (v.f[2] + v.f[3]); }
+static inline float stl_vmax_lanes(stl_vf v)
+{
+	const float a = v.f[0] > v.f[1] ? v.f[0] : v.f[1], b = v.f[2] > v.f[3] ? v.f[2] : v.f[3];
+	return a > b ? a : b;
+}
 /* Round to nearest (ties to even) for |a| < 2^22: adding 1.5·2^23 leaves no fraction bits. */
 static inline stl_vf stl_vround(stl_vf a) { STL_V_LANES((a.f[i] + 0x1.8p23f) - 0x1.8p23f); }
 static inline float stl_f32_from_bits(uint32_t u)

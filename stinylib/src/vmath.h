@@ -49,30 +49,61 @@ STL_INLINE struct stl_vexp2 stl_vexp_parts(stl_vf x, const int wide)
 	return e;
 }
 
+/* Whether every lane of x is in (-lim, lim) (so none is NaN): where the functions below keep
+ * their exponentials' 2^n one normal float, take stl_vexp_parts' short path and give the same
+ * results as the wide one, which they take for a vector with any lane outside. */
+static inline int stl_vall_within(stl_vf x, float lim)
+{
+	return stl_vall(stl_vlt(stl_vabs(x), stl_vdup(lim)));
+}
+
+STL_INLINE stl_vf vexp_body(stl_vf x, const int wide)
+{
+	const struct stl_vexp2 e = stl_vexp_parts(x, wide);
+	return stl_vmul(stl_vmul(e.p, e.s1), e.s2);
+}
+
 static inline stl_vf stl_vexp(stl_vf x)
 {
-	const struct stl_vexp2 e = stl_vexp_parts(x, 1);
-	return stl_vmul(stl_vmul(e.p, e.s1), e.s2);
+	return stl_vall_within(stl_vsub(x, stl_vdup(0.5f)), 87.5f) ? vexp_body(x, 0) : vexp_body(x, 1);
+}
+
+/* e^x for x <= 0 where a result below the normal range may be flushed: x is clamped to -87 (e^-87
+ * is 1.6e-38), then the short path. For softmax, whose sums are >= 1. */
+static inline stl_vf stl_vexp_nonpositive(stl_vf x)
+{
+	const struct stl_vexp2 e = stl_vexp_parts(stl_vmax(stl_vdup(-87.0f), x), 0); /* NaN passes */
+	return stl_vmul(e.p, e.s1);
 }
 
 /* num / (1 + z) with z = e^−|x|: sigmoid (num 1 for x >= 0, z below) and SiLU (num x, or x·z) share
  * it. Below zero the numerator takes z's parts before their scaling, so that a result in the
  * subnormals is rounded once. */
-static inline stl_vf stl_vsigmoid(stl_vf x)
+STL_INLINE stl_vf vsigmoid_body(stl_vf x, const int wide)
 {
 	const stl_vm neg = stl_vlt(x, stl_vdup(0.0f));
-	const struct stl_vexp2 e = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), stl_vabs(x)), 1);
+	const struct stl_vexp2 e = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), stl_vabs(x)), wide);
 	const stl_vf ps = stl_vmul(e.p, e.s1), z = stl_vmul(ps, e.s2);
 	return stl_vdiv(stl_vsel(neg, z, stl_vdup(1.0f)), stl_vfma(stl_vdup(1.0f), ps, e.s2));
 }
 
-static inline stl_vf stl_vsilu(stl_vf x)
+static inline stl_vf stl_vsigmoid(stl_vf x)
+{
+	return stl_vall_within(x, 87.0f) ? vsigmoid_body(x, 0) : vsigmoid_body(x, 1);
+}
+
+STL_INLINE stl_vf vsilu_body(stl_vf x, const int wide)
 {
 	const stl_vm neg = stl_vlt(x, stl_vdup(0.0f));
-	const struct stl_vexp2 e = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), stl_vabs(x)), 1);
+	const struct stl_vexp2 e = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), stl_vabs(x)), wide);
 	/* x·z for x < 0, with x kept finite (−inf·0 would be NaN; the limit is −0) */
 	const stl_vf xz = stl_vmul(stl_vmul(stl_vmul(stl_vmax(stl_vdup(-160.0f), x), e.p), e.s1), e.s2);
 	return stl_vdiv(stl_vsel(neg, xz, x), stl_vfma(stl_vdup(1.0f), stl_vmul(e.p, e.s1), e.s2));
+}
+
+static inline stl_vf stl_vsilu(stl_vf x)
+{
+	return stl_vall_within(x, 87.0f) ? vsilu_body(x, 0) : vsilu_body(x, 1);
 }
 
 /* tanh|x| = −m/(2 + m) with m = e^−2|x| − 1 in (−1, 0]: no cancellation at either end. m comes
@@ -96,7 +127,7 @@ static inline stl_vf stl_vtanh(stl_vf x)
  * into its rounding and the exact remainder (FMA), since an error in x²/2 is one in the result. For
  * x < 0, Φ = erfc/2, taken with e^(−x²/2) before its scaling (subnormal results round once); for
  * x >= 0, Φ = 1 − erfc/2. Beyond ±20, x·Φ(x) is x or −0: x is clamped there (NaN passes). */
-static inline stl_vf stl_vgelu(stl_vf x)
+STL_INLINE stl_vf vgelu_body(stl_vf x, const int wide)
 {
 	const stl_vf a = stl_vabs(x), xc = stl_vclamp(x, stl_vdup(-20.0f), stl_vdup(20.0f));
 	const stl_vf w = stl_vmul(stl_vmul(xc, xc), stl_vdup(0.5f));
@@ -119,12 +150,18 @@ static inline stl_vf stl_vgelu(stl_vf x)
 	q = stl_vfma(stl_vdup(0x1.20d9d2p-2f), t, q);
 	/* erfc/2 before the scaling by e^(−w): t·Q·(1 − lo)/2, e^(−w − lo) ≈ e^(−w)·(1 − lo) */
 	const stl_vf half = stl_vmul(stl_vmul(t, q), stl_vfma(stl_vdup(0.5f), lo, stl_vdup(-0.5f)));
-	const struct stl_vexp2 ew = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), w), 1);
+	const struct stl_vexp2 ew = stl_vexp_parts(stl_vsub(stl_vdup(0.0f), w), wide);
 	const stl_vf tail = stl_vmul(stl_vmul(half, ew.p), stl_vmul(ew.s1, ew.s2));
 	const stl_vf pos = stl_vmul(x, stl_vsub(stl_vdup(1.0f), tail));
 	const stl_vf neg = stl_vmul(stl_vmul(stl_vmul(stl_vmul(xc, half), ew.p), ew.s1), ew.s2);
 	const stl_vf big = stl_vsel(stl_vlt(x, stl_vdup(0.0f)), neg, pos);
 	return stl_vsel(stl_vlt(a, stl_vdup(1.0f)), small, big);
+}
+
+/* |x| < 13: x²/2 < 84.5, and x·Φ(x) stays normal */
+static inline stl_vf stl_vgelu(stl_vf x)
+{
+	return stl_vall_within(x, 13.0f) ? vgelu_body(x, 0) : vgelu_body(x, 1);
 }
 
 #endif

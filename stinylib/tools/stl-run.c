@@ -3,17 +3,18 @@
  * outputs. A test tool for the aarch64 build under qemu-aarch64 (it uses stdio and malloc, which
  * the library itself does not).
  *
- *   stl-run MODEL.tzm INPUT.f32... OUTPUT.f32... [RUNS]
+ *   stl-run [--runs N] MODEL.tzm INPUT.f32... OUTPUT.f32...
  *
- * one INPUT per model input and one OUTPUT per model output, each in the model's order. RUNS
- * (default 1) runs the loaded model that many times: `invoke bench-aarch64` counts the
- * instructions of 4 runs and of 1 to get those of one inference.
+ * one INPUT per model input and one OUTPUT per model output, each in the model's order. --runs N
+ * (default 1) runs the loaded model N times: `invoke bench-aarch64` counts the instructions of 4
+ * runs and of 1 to get those of one inference.
  *
  * Exit status: 0 on success, 1 on a usage or I/O error, 2 when the engine refuses the model or run.
  */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stinylib.h"
 
@@ -66,8 +67,14 @@ static int write_file(const char *path, const void *data, size_t len)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32... OUTPUT.f32... [RUNS]\n");
+	long runs = 1;
+	if (argc > 2 && strcmp(argv[1], "--runs") == 0) {
+		runs = strtol(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 4 || runs < 1) {
+		fprintf(stderr, "usage: stl-run [--runs N] MODEL.tzm INPUT.f32... OUTPUT.f32...\n");
 		return 1;
 	}
 	size_t model_len;
@@ -78,11 +85,9 @@ int main(int argc, char **argv)
 	if (stl_load(&m, model, model_len) != STL_OK)
 		return refused(&m, "load");
 	const uint32_t n_in = stl_n_inputs(&m), n_out = stl_n_outputs(&m);
-	const uint32_t n_files = 2 + n_in + n_out;
-	const long runs = (uint32_t)argc == n_files + 1 ? strtol(argv[n_files], NULL, 10) : 1;
-	if (((uint32_t)argc != n_files && (uint32_t)argc != n_files + 1) || runs < 1) {
-		fprintf(stderr, "stl-run: %s has %u inputs and %u outputs: give one file for each, then "
-			"optionally a run count of at least 1\n", argv[1], (unsigned)n_in, (unsigned)n_out);
+	if ((uint32_t)argc != 2 + n_in + n_out) {
+		fprintf(stderr, "stl-run: %s has %u inputs and %u outputs: give one file for each\n", argv[1],
+			(unsigned)n_in, (unsigned)n_out);
 		return 1;
 	}
 	struct stl_input *in = calloc(n_in, sizeof *in);

@@ -90,8 +90,13 @@ def _gemm(m: int, k: int, n: int) -> onnx.ModelProto:
     return make_model([node], (m, k), {"w": rand(6, k, n), "b": rand(7, n)})
 
 
+def _softmax(op: str, shape: tuple[int, ...], axis: int) -> onnx.ModelProto:
+    return make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], shape)
+
+
 #: The NEON kernels' edge cases: row counts below a tile (m % 4), partial column tiles, depths with
-#: a remainder of k % 4, and the depthwise and implicit-GEMM geometries of the host op tests.
+#: a remainder of k % 4, the depthwise and implicit-GEMM geometries of the host op tests, and
+#: softmax along and across vectors.
 KERNEL_MODELS = {
     **{f"depthwise{i}": (depthwise_model, g) for i, g in enumerate(DEPTHWISE_GEOMETRIES)},
     **{f"taps{i}": (taps_model, g) for i, g in enumerate(TAPS_GEOMETRIES)},
@@ -99,6 +104,8 @@ KERNEL_MODELS = {
     "pointwise_m18_k33_p100": (_pointwise, (33, 18, 10)),
     "pointwise_m4_k16_p1024": (_pointwise, (16, 4, 32)),
     "gemm_5x37x50": (_gemm, (5, 37, 50)),
+    **{f"{op}_{shape}_axis{axis}": (_softmax, (op, shape, axis)) for op in ("Softmax", "LogSoftmax")
+       for shape, axis in (((2, 37, 21), 1), ((2, 37, 21), 2))},
 }
 
 
@@ -118,8 +125,7 @@ def test_aarch64_int8_kernels_match_host(stl_run: Path, tmp_path: Path) -> None:
             spec = CONVS[geometry]
             onnx.save(conv_model(**spec), tmp_path / "f.onnx")
             calibration = [rand(s, 1, spec["c"], spec["hw"], spec["hw"]) for s in range(2)]
-            path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", calibration,
-                                       activations=activations)
+            path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", calibration, activations=activations)
             run_both(stl_run, tzm.write(convert(path).model), tmp_path)
 
 
@@ -141,8 +147,8 @@ def test_instruction_count_is_linear_in_runs(stl_run: Path, fixtures: FixturePat
     model = tzm.read(data)
     (tmp_path / "m.tzm").write_bytes(data)
     np.zeros(model.tensors[model.inputs[0].tensor].dims, np.float32).tofile(tmp_path / "in.f32")
-    run = [str(stl_run), str(tmp_path / "m.tzm"), str(tmp_path / "in.f32"), str(tmp_path / "out.f32")]
-    c1, c4, c7 = (bench_aarch64.count_main([*run, str(n)]) for n in (1, 4, 7))
+    files = [str(tmp_path / "m.tzm"), str(tmp_path / "in.f32"), str(tmp_path / "out.f32")]
+    c1, c4, c7 = (bench_aarch64.count_main([str(stl_run), "--runs", str(n), *files]) for n in (1, 4, 7))
     assert c7 - c4 == c4 - c1 > 0
     # LeNet-5: 0.42 M multiply-accumulates; an inference is some instructions per MAC, not thousands.
     assert 0.1 < (c4 - c1) / 3 / bench_aarch64.macs(model) < 5

@@ -589,6 +589,19 @@ def test_softmax_and_log_softmax_axes(op: str, opset: int, rank: int, data: st.D
     check(make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], x.shape, opset=opset), x)
 
 
+#: Lengths and strides past a vector of every build (16 lanes on AVX-512) with a remainder: the
+#: vector kernels along the last axis and across neighbouring softmaxes, and their scalar tails.
+SOFTMAX_SHAPES = [((2, 37, 21), 1), ((2, 37, 21), 2), ((1, 5, 3, 40), 3), ((1, 70, 48), 1), ((3, 17), 0)]
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize(("shape", "axis"), SOFTMAX_SHAPES)
+def test_softmax_vector_paths(op: str, shape: tuple[int, ...], axis: int) -> None:
+    x = 8 * rand(len(shape) + axis, *shape)
+    x.reshape(-1)[::97] = -80.0  # exponentials that underflow next to ones that do not
+    check(make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], x.shape), x)
+
+
 # --- shape and layout ----------------------------------------------------------------------------
 
 

@@ -27,9 +27,9 @@ Fusions: BatchNormalization and per-channel Add/Sub/Mul constants into the prece
 Conv/ConvTranspose/Gemm weights and bias (also through the reshape of a MatMul over tokens);
 activations into the producing Conv/ConvTranspose/Gemm/MatMul/BINARY (through a reshape too); a
 zero spatial Pad into the following Conv's padding; x * HardSigmoid(x) (1/6, 1/2) into HardSwish
-and x * Sigmoid(x) into SiLU (both then fused like any activation); MatMul + Add into GEMM with
-bias; Transposes that only move size-1 dims into RESHAPE; decomposed LayerNorm and GELU
-(patterns.py) into NORMALIZE and a GELU activation."""
+and x * Sigmoid(x) into SiLU (both then fused like any activation);
+MatMul + Add into GEMM with bias; Transposes that only move size-1 dims into RESHAPE; decomposed
+LayerNorm and GELU (patterns.py) into NORMALIZE and a GELU activation."""
 
 from __future__ import annotations
 
