@@ -3,7 +3,7 @@
 Run by tests/layer/test_bitbake_parse.py with the Python of the layer-tools venv, never imported
 by pytest itself (the `bb` package lives only in that venv).
 
-    python bbparse.py LAYER_DIR MACHINE
+    python bbparse.py LAYER_DIR MACHINE [VAR=VALUE...]
 
 Without the upstream layers (no network in CI) a full `bitbake -p` is impossible, so this does
 what can be done offline, with the real parser:
@@ -14,6 +14,7 @@ what can be done offline, with the real parser:
   from meta-yocto, is left out) and the OVERRIDES of the given MACHINE and the tzinfer distro;
   then each recipe/append is evaluated on top of it and the variables it sets are expanded, which
   runs every inline ${@...} expression. The expanded values are printed for the test to check.
+- VAR=VALUE settings are set after the distro conf, as a project's local.conf would set them.
 """
 
 from __future__ import annotations
@@ -101,8 +102,10 @@ def assigned_names(statements: ast.StatementGroup) -> set[str]:
     return {name for name in names if "${" not in name}
 
 
-def base_data(layer: Path, machine: str) -> tuple[bb.data_smart.DataSmart, list[str]]:
-    """Config data: layer.conf, then the tzinfer distro conf, with MACHINE and distro overrides."""
+def base_data(layer: Path, machine: str,
+              settings: dict[str, str]) -> tuple[bb.data_smart.DataSmart, list[str]]:
+    """Config data: layer.conf, then the tzinfer distro conf, with MACHINE and distro overrides,
+    then `settings` (what a local.conf would set)."""
     d = bb.data.init()
     d.setVar("LAYERDIR", str(layer))
     d.setVar("BBPATH", str(layer))
@@ -115,13 +118,16 @@ def base_data(layer: Path, machine: str) -> tuple[bb.data_smart.DataSmart, list[
     distro = layer / "conf/distro/tzinfer.conf"
     d.setVar("FILE", str(distro))
     upstream = evaluate(conf_statements(distro), d, layer)
+    for name, value in settings.items():
+        d.setVar(name, value)
     return d, upstream
 
 
 def main() -> None:
     layer, machine = Path(sys.argv[1]).resolve(), sys.argv[2]
+    settings = dict(arg.split("=", 1) for arg in sys.argv[3:])
     result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}}
-    config, upstream = base_data(layer, machine)
+    config, upstream = base_data(layer, machine, settings)
     result["distro_upstream_includes"] = upstream
     result["layer"] = {
         name: config.getVar(name)
