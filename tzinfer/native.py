@@ -47,8 +47,8 @@ class _Error(ctypes.Structure):
 
 class _Tensor(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_uint8), ("dtype", ctypes.c_uint8), ("ndim", ctypes.c_uint8),
-                ("reserved0", ctypes.c_uint8), ("dims", ctypes.c_uint32 * _MAX_DIMS),
-                ("offset", ctypes.c_uint32), ("size", ctypes.c_uint32), ("reserved1", ctypes.c_uint32)]
+                ("zero_point", ctypes.c_uint8), ("dims", ctypes.c_uint32 * _MAX_DIMS),
+                ("offset", ctypes.c_uint32), ("size", ctypes.c_uint32), ("scale", ctypes.c_float)]
 
 
 class _Model(ctypes.Structure):

@@ -30,6 +30,8 @@ _C = format_constants()
 MAGIC = b"TZMODEL\0"
 VERSION_MAJOR = _C["STL_VERSION_MAJOR"]
 VERSION_MINOR = _C["STL_VERSION_MINOR"]
+#: The minor version of a model without quantised tensors (readable by every 2.x loader).
+VERSION_MINOR_FLOAT = _C["STL_VERSION_MINOR_FLOAT"]
 HEADER_SIZE = _C["STL_HEADER_SIZE"]
 TENSOR_RECORD_SIZE = _C["STL_TENSOR_RECORD"]
 OP_RECORD_SIZE = _C["STL_OP_RECORD"]
@@ -55,7 +57,7 @@ def _header_fields() -> dict[str, tuple[int, int]]:
 #: Header field -> (offset, size), e.g. HEADER_FIELDS["n_inputs"] == (32, 4).
 HEADER_FIELDS = _header_fields()
 
-_TENSOR = struct.Struct("<BBBB6IIII")
+_TENSOR = struct.Struct("<BBBB6IIIf")
 _OP = struct.Struct("<HBBIBBH12i4fI")
 _BINDING = struct.Struct("<IIII")
 assert (_TENSOR.size, _OP.size, _BINDING.size) == (TENSOR_RECORD_SIZE, OP_RECORD_SIZE, BINDING_RECORD_SIZE)
@@ -84,6 +86,12 @@ class OpType(IntEnum):
     CONV_TRANSPOSE = 20
     PAD_EDGE = 21
     PAD_REFLECT = 22
+    QUANTIZE = 23
+    DEQUANTIZE = 24
+    QCONV = 25
+    QGEMM = 26
+    QADD = 27
+    QGLOBAL_AVGPOOL = 28
 
 
 class Act(IntEnum):
@@ -182,6 +190,28 @@ class TensorKind(IntEnum):
     CONST = 1
 
 
+class DType(IntEnum):
+    """A tensor's element type (stinylib.h enum stl_dtype); all but F32 need format 2.1."""
+
+    F32 = 0
+    U8 = 1
+    I8 = 2
+    I32 = 3
+
+    @property
+    def itemsize(self) -> int:
+        return 4 if self in (DType.F32, DType.I32) else 1
+
+    @property
+    def numpy(self) -> str:
+        return {DType.F32: "<f4", DType.U8: "u1", DType.I8: "i1", DType.I32: "<i4"}[self]
+
+    @property
+    def quantised(self) -> bool:
+        """U8 and I8 activations carry a scale and zero point."""
+        return self in (DType.U8, DType.I8)
+
+
 #: Ops that may carry a fused activation (`act` must be NONE on the others).
 ACT_OPS = frozenset({OpType.CONV, OpType.GEMM, OpType.BINARY, OpType.UNARY, OpType.MATMUL,
                      OpType.CONV_TRANSPOSE})
@@ -197,10 +227,14 @@ class TensorRecord:
     dims: tuple[int, ...]
     offset: int
     size: int
+    dtype: DType = DType.F32
+    #: Quantised (U8/I8) ACT tensors: real = scale * (q - zero_point); zero for the others.
+    zero_point: int = 0
+    scale: float = 0.0
 
     @property
     def nbytes(self) -> int:
-        return 4 * numel(self.dims)
+        return self.dtype.itemsize * numel(self.dims)
 
 
 @dataclass
@@ -305,7 +339,8 @@ def write(model: TzmModel) -> bytes:
     tensor_bytes = bytearray()
     for t in model.tensors:
         dims = list(t.dims) + [0] * (MAX_DIMS - len(t.dims))
-        tensor_bytes += _TENSOR.pack(int(t.kind), 0, len(t.dims), 0, *dims, t.offset, t.size, 0)
+        tensor_bytes += _TENSOR.pack(int(t.kind), int(t.dtype), len(t.dims), t.zero_point & 0xFF, *dims,
+                                     t.offset, t.size, t.scale)
     binding_bytes, names = bytearray(), bytearray()
     for b in [*model.inputs, *model.outputs]:
         encoded = b.name.encode()
@@ -317,12 +352,18 @@ def write(model: TzmModel) -> bytes:
     weights_offset = align(HEADER_SIZE + len(tables))
     body = tables + bytes(weights_offset - HEADER_SIZE - len(tables)) + model.weights
     header = pack_header({
-        "magic": MAGIC, "version_major": VERSION_MAJOR, "version_minor": VERSION_MINOR,
+        "magic": MAGIC, "version_major": VERSION_MAJOR, "version_minor": version_minor(model),
         "header_size": HEADER_SIZE, "n_tensors": len(model.tensors), "n_ops": len(model.ops), "n_io": len(io),
         "n_inputs": len(model.inputs), "n_outputs": len(model.outputs), "arena_size": model.arena_size,
         "weights_offset": weights_offset, "weights_size": len(model.weights), "body_size": len(body),
         "body_sha256": hashlib.sha256(body).digest(), "names_size": len(names)})
     return header + body
+
+
+def version_minor(model: TzmModel) -> int:
+    """The minor version a model is written with: 2.1 when a tensor is not F32 (the compatibility
+    rule of docs/model-format.md), so float models stay readable by 2.0 loaders."""
+    return VERSION_MINOR if any(t.dtype != DType.F32 for t in model.tensors) else VERSION_MINOR_FLOAT
 
 
 def _check_weights(tensors: list[TensorRecord], weights: bytes) -> None:
@@ -346,15 +387,31 @@ def _check_weights(tensors: list[TensorRecord], weights: bytes) -> None:
         raise TzmError("the weights section is not its constants and their zero padding")
 
 
+def _check_dtype(i: int, t: TensorRecord, minor: int) -> None:
+    """The engine's dtype rule (stinylib/src/load.c): 2.0 files are all F32 with zero reserved
+    fields; in 2.1 a quantised ACT has a finite positive scale, the others neither scale nor zero point."""
+    if minor < VERSION_MINOR and t.dtype != DType.F32:
+        raise TzmError(f"tensor {i}: dtype {t.dtype.name} in a 2.0 file (quantised models are 2.1)")
+    if t.dtype.quantised and t.kind == TensorKind.ACT:
+        if not 0 < t.scale < float("inf"):
+            raise TzmError(f"tensor {i}: quantised tensor scale {t.scale} is not finite and positive")
+    elif t.zero_point or t.scale != 0.0 or struct.pack("<f", t.scale) != bytes(4):
+        raise TzmError(f"tensor {i}: zero point or scale set on a tensor that is not a quantised ACT")
+    if t.size != t.nbytes:
+        raise TzmError(f"tensor {i}: size is not the element size times the element count")
+
+
 def _check_header(h: dict[str, int | bytes], size: int) -> None:
     if h["magic"] != MAGIC:
         raise TzmError("bad magic: not a .tzm file")
     if h["version_major"] == 1:
         raise TzmError("format version 1 (one unnamed input and output) is no longer read: convert the ONNX "
                        "model again with this tzinfer (`tzinfer convert`)")
-    if (h["version_major"], h["version_minor"]) != (VERSION_MAJOR, VERSION_MINOR):
+    if h["version_major"] != VERSION_MAJOR or not isinstance(h["version_minor"], int) or \
+            h["version_minor"] > VERSION_MINOR:
         raise TzmError(f"format version {h['version_major']}.{h['version_minor']} is not supported (this "
-                       f"reader knows {VERSION_MAJOR}.{VERSION_MINOR})")
+                       f"reader knows {VERSION_MAJOR}.{VERSION_MINOR_FLOAT} and "
+                       f"{VERSION_MAJOR}.{VERSION_MINOR})")
     if h["flags"]:
         raise TzmError(f"flags 0x{h['flags']:x} are not supported by a plaintext reader (a sealed package?)")
     if h["header_size"] != HEADER_SIZE or any(h["nonce"] + h["tag"]) or h["key_id"] or h["reserved"]:
@@ -424,11 +481,14 @@ def read(data: bytes) -> TzmModel:
         raise TzmError("the padding before the weights is not zero")
     tensors = []
     for i in range(n_tensors):
-        kind, dtype, ndim, res0, *rest = _TENSOR.unpack_from(data, HEADER_SIZE + i * TENSOR_RECORD_SIZE)
-        dims, (offset, size, res1) = tuple(rest[:MAX_DIMS]), rest[MAX_DIMS:]
-        if kind not in (0, 1) or dtype != 0 or ndim > MAX_DIMS or res0 or res1:
-            raise TzmError(f"tensor {i}: bad kind, dtype, ndim or reserved field")
-        tensors.append(TensorRecord(TensorKind(kind), dims[:ndim], offset, size))
+        kind, dtype, ndim, zero_point, *rest = _TENSOR.unpack_from(data, HEADER_SIZE + i * TENSOR_RECORD_SIZE)
+        dims, (offset, size, scale) = tuple(rest[:MAX_DIMS]), rest[MAX_DIMS:]
+        if kind not in (0, 1) or dtype not in DType._value2member_map_ or ndim > MAX_DIMS:
+            raise TzmError(f"tensor {i}: bad kind, dtype or ndim")
+        signed_zp = zero_point - 256 if dtype == DType.I8 and zero_point > 127 else zero_point
+        record = TensorRecord(TensorKind(kind), dims[:ndim], offset, size, DType(dtype), signed_zp, scale)
+        _check_dtype(i, record, int(h["version_minor"]))
+        tensors.append(record)
     io = struct.unpack_from(f"<{n_io}I", data, io_at)
     ops = []
     io_next = 0

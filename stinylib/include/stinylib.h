@@ -21,8 +21,9 @@
 
 #define STL_MAX_DIMS 6
 
-/* Element types of a tensor record (v2 has one). */
-enum stl_dtype { STL_DTYPE_F32 = 0 };
+/* Tensor element types (format 2.1 adds all but F32). U8 and I8 ACT tensors are quantised:
+ * real = scale * (q - zero_point). Model inputs and outputs are always F32. */
+enum stl_dtype { STL_DTYPE_F32 = 0, STL_DTYPE_U8, STL_DTYPE_I8, STL_DTYPE_I32, STL_DTYPE_LAST = STL_DTYPE_I32 };
 
 enum stl_status {
 	STL_OK = 0,
@@ -52,11 +53,11 @@ struct stl_tensor {
 	uint8_t kind;
 	uint8_t dtype;
 	uint8_t ndim;
-	uint8_t reserved0;
+	uint8_t zero_point; /* U8: the value; I8: its two's complement byte; other dtypes zero */
 	uint32_t dims[STL_MAX_DIMS];
 	uint32_t offset;
 	uint32_t size;
-	uint32_t reserved1;
+	float scale; /* quantised (U8/I8) ACT tensors: > 0 and finite; otherwise +0.0 */
 };
 
 struct stl_op {

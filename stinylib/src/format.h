@@ -8,7 +8,11 @@
 #endif
 
 #define STL_VERSION_MAJOR 2u
-#define STL_VERSION_MINOR 0u
+/* 2.1 gives meaning to the tensor fields 2.0 requires to be zero: dtype other than F32, the zero
+ * point and the scale (docs/model-format.md, "Versions and compatibility"). A writer marks a file
+ * 2.1 only when a tensor uses them, so float models stay 2.0 files every 2.x loader takes. */
+#define STL_VERSION_MINOR 1u
+#define STL_VERSION_MINOR_FLOAT 0u
 #define STL_HEADER_SIZE 128u
 #define STL_TENSOR_RECORD 40u
 #define STL_OP_RECORD 80u
@@ -72,7 +76,14 @@ enum stl_op_type {
 	STL_OP_CONV_TRANSPOSE,
 	STL_OP_PAD_EDGE,
 	STL_OP_PAD_REFLECT,
-	STL_OP_LAST = STL_OP_PAD_REFLECT,
+	/* Quantised ops (format 2.1): operand dtypes and parameters in docs/model-format.md. */
+	STL_OP_QUANTIZE,
+	STL_OP_DEQUANTIZE,
+	STL_OP_QCONV,
+	STL_OP_QGEMM,
+	STL_OP_QADD,
+	STL_OP_QGLOBAL_AVGPOOL,
+	STL_OP_LAST = STL_OP_QGLOBAL_AVGPOOL,
 };
 
 enum stl_act {

@@ -37,7 +37,7 @@ static inline unsigned stl_scratch(const struct stl_exec *e)
 	return e->op->n_in + 1u;
 }
 
-/* Number of elements of a tensor (the loader checked size = 4 * elements). */
+/* Number of elements of an F32 tensor (the loader checked size = 4 * elements). */
 static inline uint32_t stl_elems(const struct stl_tensor *t)
 {
 	return t->size / 4;
@@ -66,5 +66,11 @@ stl_kernel_fn stl_k_where;
 stl_kernel_fn stl_k_normalize;
 stl_kernel_fn stl_k_conv_transpose;
 stl_kernel_fn stl_k_pad_mode; /* PAD_EDGE and PAD_REFLECT */
+stl_kernel_fn stl_k_quantize;
+stl_kernel_fn stl_k_dequantize;
+stl_kernel_fn stl_k_qconv;
+stl_kernel_fn stl_k_qgemm;
+stl_kernel_fn stl_k_qadd;
+stl_kernel_fn stl_k_qglobal_avgpool;
 
 #endif

@@ -58,8 +58,8 @@ static enum stl_status check_header(struct stl_model *m, const uint8_t *b, size_
 	if (rd16(b + STL_HDR_VERSION_MAJOR) == 1)
 		return stl_fail(m, STL_E_VERSION, "format version 1 (one unnamed input and output) is no longer "
 				"loaded: convert the ONNX model again with this tzinfer", -1, -1);
-	if (rd16(b + STL_HDR_VERSION_MAJOR) != STL_VERSION_MAJOR || rd16(b + STL_HDR_VERSION_MINOR) != STL_VERSION_MINOR)
-		return stl_fail(m, STL_E_VERSION, "format version is not 2.0 (re-convert with this tzinfer)", -1, -1);
+	if (rd16(b + STL_HDR_VERSION_MAJOR) != STL_VERSION_MAJOR || rd16(b + STL_HDR_VERSION_MINOR) > STL_VERSION_MINOR)
+		return stl_fail(m, STL_E_VERSION, "format version is not 2.0 or 2.1 (re-convert with this tzinfer)", -1, -1);
 	if (rd32(b + STL_HDR_HEADER_SIZE) != STL_HEADER_SIZE)
 		return stl_fail(m, STL_E_VERSION, "header_size is not 128 (not a v2 header)", -1, -1);
 	if (rd32(b + STL_HDR_FLAGS) != 0)
@@ -131,17 +131,44 @@ static enum stl_status check_hash(struct stl_model *m, const uint8_t *b, size_t 
 	return STL_OK;
 }
 
-static enum stl_status check_tensor(struct stl_model *m, uint32_t i, uint64_t weights_size)
+/* Bytes of one element of each dtype. */
+static const uint8_t elem_bytes[STL_DTYPE_LAST + 1] = {[STL_DTYPE_F32] = 4, [STL_DTYPE_U8] = 1, [STL_DTYPE_I8] = 1, [STL_DTYPE_I32] = 4};
+
+static int finite_positive_scale(float f)
+{
+	return f > 0.0f && f <= 3.4028234663852886e38f; /* false for NaN */
+}
+
+/* The dtype fields of a tensor: in a 2.0 file all zero (F32); in a 2.1 file a quantised ACT tensor
+ * has a finite positive scale, and every other tensor's zero point and scale are zero (a CONST's
+ * quantisation is carried by the op reading it: QCONV/QGEMM's multipliers). */
+static enum stl_status check_dtype(struct stl_model *m, uint32_t i, int quantised_file)
 {
 	const struct stl_tensor *t = &m->tensors[i];
+	if (t->dtype > STL_DTYPE_LAST || (!quantised_file && t->dtype != STL_DTYPE_F32))
+		return stl_fail(m, STL_E_TENSOR, quantised_file ? "tensor dtype is unknown" :
+				"tensor dtype is not F32 (the only 2.0 dtype; quantised models are 2.1 files)", -1, i);
+	uint32_t scale_bits;
+	memcpy(&scale_bits, &t->scale, 4);
+	const int quantised = (t->dtype == STL_DTYPE_U8 || t->dtype == STL_DTYPE_I8) && t->kind == STL_KIND_ACT;
+	if (quantised && !finite_positive_scale(t->scale))
+		return stl_fail(m, STL_E_TENSOR, "quantised tensor scale is not finite and positive", -1, i);
+	if (!quantised && (t->zero_point != 0 || scale_bits != 0))
+		return stl_fail(m, STL_E_RESERVED, "zero point or scale set on a tensor that is not a quantised ACT "
+				"(in 2.0 files these are reserved fields)", -1, i);
+	return STL_OK;
+}
+
+static enum stl_status check_tensor(struct stl_model *m, uint32_t i, uint64_t weights_size, int quantised_file)
+{
+	const struct stl_tensor *t = &m->tensors[i];
+	enum stl_status st;
 	if (t->kind > STL_KIND_CONST)
 		return stl_fail(m, STL_E_TENSOR, "tensor kind is neither ACT nor CONST", -1, i);
-	if (t->dtype != 0)
-		return stl_fail(m, STL_E_TENSOR, "tensor dtype is not F32 (the only v1 dtype)", -1, i);
+	if ((st = check_dtype(m, i, quantised_file)) != STL_OK)
+		return st;
 	if (t->ndim > STL_MAX_DIMS)
 		return stl_fail(m, STL_E_TENSOR, "tensor ndim is above 6", -1, i);
-	if (t->reserved0 != 0 || t->reserved1 != 0)
-		return stl_fail(m, STL_E_RESERVED, "tensor record reserved field is not zero", -1, i);
 	uint64_t elems = 1;
 	for (unsigned d = 0; d < STL_MAX_DIMS; d++) {
 		if (d < t->ndim && t->dims[d] == 0)
@@ -154,8 +181,8 @@ static enum stl_status check_tensor(struct stl_model *m, uint32_t i, uint64_t we
 				return stl_fail(m, STL_E_TENSOR, "tensor dims overflow: 4 * product exceeds 32 bits", -1, i);
 		}
 	}
-	if (t->size != 4 * elems)
-		return stl_fail(m, STL_E_TENSOR, "tensor size is not 4 * product(dims)", -1, i);
+	if (t->size != elem_bytes[t->dtype] * elems)
+		return stl_fail(m, STL_E_TENSOR, "tensor size is not the element size * product(dims)", -1, i);
 	if (t->offset % STL_ALIGN != 0)
 		return stl_fail(m, STL_E_TENSOR, "tensor offset is not 16-byte aligned", -1, i);
 	if (t->kind == STL_KIND_CONST && (uint64_t)t->offset + t->size > weights_size)
@@ -250,11 +277,17 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	    (st = check_hash(m, b, len)) != STL_OK)
 		return st;
 	const uint64_t weights_size = len - (size_t)(m->weights - b);
+	const int quantised_file = rd16(b + STL_HDR_VERSION_MINOR) >= 1;
 	for (uint32_t i = 0; i < m->n_tensors; i++)
-		if ((st = check_tensor(m, i, weights_size)) != STL_OK)
+		if ((st = check_tensor(m, i, weights_size, quantised_file)) != STL_OK)
 			return st;
 	if ((st = stl_check_graph_io(m, rd32(b + STL_HDR_NAMES_SIZE))) != STL_OK)
 		return st;
+	for (uint32_t k = 0; k < m->n_inputs + m->n_outputs; k++)
+		if (m->tensors[m->bindings[k].tensor].dtype != STL_DTYPE_F32)
+			return stl_fail(m, STL_E_TENSOR, "a model input or output is not F32 (quantised models take and "
+					"give floats: QUANTIZE and DEQUANTIZE ops sit at the edges)", -1,
+					m->bindings[k].tensor);
 	uint64_t io_next = 0;
 	for (uint32_t s = 0; s < m->n_ops; s++)
 		if ((st = check_op_record(m, s, &io_next)) != STL_OK)

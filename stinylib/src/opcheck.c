@@ -79,6 +79,12 @@ static const struct op_rule rules[STL_OP_LAST + 1] = {
 	[STL_OP_CONV_TRANSPOSE] = {2, 3, 11, 1, 0},
 	[STL_OP_PAD_EDGE] = {1, 1, 12, 0, 0},
 	[STL_OP_PAD_REFLECT] = {1, 1, 12, 0, 0},
+	[STL_OP_QUANTIZE] = {1, 1, 0, 0, 0},
+	[STL_OP_DEQUANTIZE] = {1, 1, 0, 0, 0},
+	[STL_OP_QCONV] = {3, 4, 11, 0, 0},
+	[STL_OP_QGEMM] = {3, 4, 0, 0, 0},
+	[STL_OP_QADD] = {2, 2, 0, 0, 0},
+	[STL_OP_QGLOBAL_AVGPOOL] = {1, 1, 0, 0, 0},
 };
 
 /* How many of fattr[0..1] the activation reads. */
@@ -108,8 +114,8 @@ static enum stl_status check_common(const struct opctx *c)
 	const struct op_rule *r = &rules[op->type];
 	if (op->n_in < r->min_in || op->n_in > r->max_in)
 		return op_error(c, "op has the wrong number of inputs for its type");
-	if (op->n_scratch && op->type != STL_OP_CONV)
-		return op_error(c, "only CONV may have a scratch tensor");
+	if (op->n_scratch && op->type != STL_OP_CONV && op->type != STL_OP_QCONV)
+		return op_error(c, "only CONV and QCONV may have a scratch tensor");
 	if (op->act != STL_ACT_NONE && !r->takes_act)
 		return op_error(c, "fused activation on an op type that does not take one");
 	if (op->type == STL_OP_UNARY && op->act == STL_ACT_NONE)
@@ -491,11 +497,121 @@ static enum stl_status check_reshape(const struct opctx *c)
 	return STL_OK;
 }
 
+static int is_quantised(const struct stl_tensor *t)
+{
+	return t->kind == STL_KIND_ACT && (t->dtype == STL_DTYPE_U8 || t->dtype == STL_DTYPE_I8);
+}
+
+static int same_quantisation(const struct stl_tensor *a, const struct stl_tensor *b)
+{
+	return a->dtype == b->dtype && a->zero_point == b->zero_point && memcmp(&a->scale, &b->scale, 4) == 0;
+}
+
+/* The float ops read and write F32 tensors only; RESHAPE moves bytes of any dtype unchanged. */
+static enum stl_status check_float_dtypes(const struct opctx *c)
+{
+	const struct stl_op *op = c->op;
+	if (op->type == STL_OP_RESHAPE) {
+		if (!same_quantisation(operand(c, 0), output(c)))
+			return op_error(c, "RESHAPE output dtype, zero point or scale differs from its input's");
+		return STL_OK;
+	}
+	for (unsigned i = 0; i < op->n_in + 1u + op->n_scratch; i++)
+		if (operand(c, i)->dtype != STL_DTYPE_F32)
+			return op_error(c, "a float op reads or writes a tensor that is not F32");
+	return STL_OK;
+}
+
+static enum stl_status check_quantize(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	const int q = c->op->type == STL_OP_QUANTIZE;
+	if (q ? x->dtype != STL_DTYPE_F32 || !is_quantised(y) : !is_quantised(x) || y->dtype != STL_DTYPE_F32)
+		return op_error(c, "QUANTIZE takes F32 to a quantised U8/I8 ACT, DEQUANTIZE the reverse");
+	return same_shape(x, y) ? STL_OK : shape_error(c, "(DE)QUANTIZE output dims differ from the input's");
+}
+
+/* QCONV/QGEMM's constants: I8 weights, F32 multipliers (one per output channel, finite and
+ * positive), optional I32 bias of the same length. */
+static enum stl_status check_qlinear_consts(const struct opctx *c, uint32_t channels)
+{
+	const struct stl_tensor *w = operand(c, 1), *mult = operand(c, 2);
+	if (!is_quantised(operand(c, 0)) || !is_quantised(output(c)))
+		return op_error(c, "QCONV/QGEMM input and output must be quantised U8/I8 ACT tensors");
+	if (w->kind != STL_KIND_CONST || w->dtype != STL_DTYPE_I8)
+		return op_error(c, "QCONV/QGEMM weights must be an I8 constant");
+	if (mult->kind != STL_KIND_CONST || mult->dtype != STL_DTYPE_F32 || mult->ndim != 1 || mult->dims[0] != channels)
+		return shape_error(c, "QCONV/QGEMM multipliers must be an F32 constant with one per output channel");
+	const float *f = (const float *)(const void *)(c->m->weights + mult->offset);
+	for (uint32_t i = 0; i < channels; i++)
+		if (!finite_positive(f[i]))
+			return op_error(c, "QCONV/QGEMM multiplier is not finite and positive");
+	if (c->op->n_in == 4) {
+		const struct stl_tensor *b = operand(c, 3);
+		if (b->kind != STL_KIND_CONST || b->dtype != STL_DTYPE_I32 || b->ndim != 1 || b->dims[0] != channels)
+			return shape_error(c, "QCONV/QGEMM bias must be an I32 constant with one per output channel");
+	}
+	return STL_OK;
+}
+
+static enum stl_status check_qconv(const struct opctx *c)
+{
+	const struct stl_op *op = c->op;
+	const struct stl_tensor *x = operand(c, 0), *w = operand(c, 1);
+	struct stl_conv_geometry g;
+	if (x->ndim != 4 || w->ndim != 4)
+		return shape_error(c, "QCONV input and weights must be 4-D (NCHW, MCkk)");
+	if (stl_conv_geometry(&g, x->dims, w->dims, op->iattr) != STL_GEOM_OK)
+		return op_error(c, "QCONV attributes or shapes are inconsistent (as CONV's)");
+	enum stl_status st = check_qlinear_consts(c, (uint32_t)g.m);
+	if (st != STL_OK)
+		return st;
+	uint64_t want[4] = {g.n, g.m, g.oh, g.ow};
+	if (!dims_are(output(c), 4, want))
+		return shape_error(c, "QCONV output dims differ from [N, M, OH, OW] computed from the attributes");
+	if (op->n_scratch != 1)
+		return op_error(c, "QCONV needs its scratch tensor (the int32 accumulators of one output plane)");
+	const struct stl_tensor *sc = operand(c, op->n_in + 1);
+	if (sc->ndim != 1 || sc->kind != STL_KIND_ACT || sc->dtype != STL_DTYPE_I32 || sc->dims[0] < g.oh * g.ow)
+		return shape_error(c, "QCONV scratch must be a 1-D I32 ACT tensor of at least OH * OW elements");
+	return STL_OK;
+}
+
+static enum stl_status check_qgemm(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *w = operand(c, 1);
+	if (x->ndim != 2 || w->ndim != 2 || x->dims[1] != w->dims[0])
+		return shape_error(c, "QGEMM needs X[M,K] and W[K,N]");
+	enum stl_status st = check_qlinear_consts(c, w->dims[1]);
+	if (st != STL_OK)
+		return st;
+	uint64_t want[2] = {x->dims[0], w->dims[1]};
+	return dims_are(output(c), 2, want) ? STL_OK : shape_error(c, "QGEMM output dims are not [M, N]");
+}
+
+static enum stl_status check_qadd(const struct opctx *c)
+{
+	const struct stl_tensor *a = operand(c, 0), *b = operand(c, 1), *y = output(c);
+	if (!is_quantised(a) || !is_quantised(b) || !is_quantised(y) || a->dtype != y->dtype || b->dtype != y->dtype)
+		return op_error(c, "QADD operands must be quantised ACT tensors of one dtype");
+	return same_shape(a, y) && same_shape(b, y) ? STL_OK : shape_error(c, "QADD operands must have one shape");
+}
+
+static enum stl_status check_qglobal_avgpool(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	if (!is_quantised(x) || !is_quantised(y) || x->dtype != y->dtype)
+		return op_error(c, "QGLOBAL_AVGPOOL input and output must be quantised ACT tensors of one dtype");
+	return check_global_avgpool(c);
+}
+
 enum stl_status stl_check_ops(struct stl_model *m)
 {
 	for (uint32_t s = 0; s < m->n_ops; s++) {
 		struct opctx c = {m, s, &m->ops[s]};
 		enum stl_status st = check_common(&c);
+		if (st == STL_OK && c.op->type < STL_OP_QUANTIZE)
+			st = check_float_dtypes(&c);
 		if (st != STL_OK)
 			return st;
 		switch (c.op->type) {
@@ -520,6 +636,12 @@ enum stl_status stl_check_ops(struct stl_model *m)
 		case STL_OP_CONV_TRANSPOSE: st = check_conv_transpose(&c); break;
 		case STL_OP_PAD_EDGE:
 		case STL_OP_PAD_REFLECT: st = check_pad_mode(&c); break;
+		case STL_OP_QUANTIZE:
+		case STL_OP_DEQUANTIZE: st = check_quantize(&c); break;
+		case STL_OP_QCONV: st = check_qconv(&c); break;
+		case STL_OP_QGEMM: st = check_qgemm(&c); break;
+		case STL_OP_QADD: st = check_qadd(&c); break;
+		case STL_OP_QGLOBAL_AVGPOOL: st = check_qglobal_avgpool(&c); break;
 		default: st = check_reshape(&c); break; /* RESHAPE: the record check bounded the type */
 		}
 		if (st != STL_OK)

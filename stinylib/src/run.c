@@ -28,6 +28,12 @@ static stl_kernel_fn *const kernels[STL_OP_LAST + 1] = {
 	[STL_OP_CONV_TRANSPOSE] = stl_k_conv_transpose,
 	[STL_OP_PAD_EDGE] = stl_k_pad_mode,
 	[STL_OP_PAD_REFLECT] = stl_k_pad_mode,
+	[STL_OP_QUANTIZE] = stl_k_quantize,
+	[STL_OP_DEQUANTIZE] = stl_k_dequantize,
+	[STL_OP_QCONV] = stl_k_qconv,
+	[STL_OP_QGEMM] = stl_k_qgemm,
+	[STL_OP_QADD] = stl_k_qadd,
+	[STL_OP_QGLOBAL_AVGPOOL] = stl_k_qglobal_avgpool,
 };
 
 static int overlaps(const void *a, size_t alen, const void *b, size_t blen)

@@ -11,6 +11,7 @@ import onnx
 import pytest
 from onnx import helper
 
+from tests.engine.int8_models import CONVS, conv_model, quantised
 from tests.engine.test_ops import (
     DEPTHWISE_GEOMETRIES,
     TAPS_GEOMETRIES,
@@ -57,7 +58,7 @@ def run_both(stl_run: Path, data: bytes, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2"])
+@pytest.mark.parametrize("model", ["lenet5", "squeezenet1_1", "mobilenetv2", "mobilenetv2_int8"])
 def test_aarch64_matches_host(stl_run: Path, fixtures: FixturePaths, tmp_path: Path, model: str) -> None:
     run_both(stl_run, tzm.write(convert(fixtures.onnx(model)).model), tmp_path)
 
@@ -114,6 +115,18 @@ def test_aarch64_kernels_match_host(stl_run: Path, tmp_path: Path, name: str) ->
     with saved(build(*args)) as path:
         data = tzm.write(convert(path).model)
     run_both(stl_run, data, tmp_path)
+
+
+def test_aarch64_int8_kernels_match_host(stl_run: Path, tmp_path: Path) -> None:
+    """QCONV (depthwise strided, grouped dilated), QADD, QGLOBAL_AVGPOOL and QGEMM of int8 and uint8
+    models built -mcpu=cortex-a53 give the host's bytes (which are ONNX Runtime's: test_int8.py)."""
+    for activations in ("QUInt8", "QInt8"):
+        for geometry in ("depthwise_s2", "grouped_dilated"):
+            spec = CONVS[geometry]
+            onnx.save(conv_model(**spec), tmp_path / "f.onnx")
+            calibration = [rand(s, 1, spec["c"], spec["hw"], spec["hw"]) for s in range(2)]
+            path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", calibration, activations=activations)
+            run_both(stl_run, tzm.write(convert(path).model), tmp_path)
 
 
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:

@@ -141,7 +141,7 @@ def test_trailing_bytes(valid: bytes) -> None:
 @pytest.mark.parametrize(("field", "fmt", "value", "status"), [
     ("magic", "<B", ord("X"), "STL_E_MAGIC"),
     ("version_major", "<H", 3, "STL_E_VERSION"),
-    ("version_minor", "<H", 1, "STL_E_VERSION"),
+    ("version_minor", "<H", 2, "STL_E_VERSION"),
     ("header_size", "<I", 132, "STL_E_VERSION"),
     ("flags", "<I", 1, "STL_E_FLAGS"),
     ("flags", "<I", 1 << 31, "STL_E_FLAGS"),

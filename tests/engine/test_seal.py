@@ -13,6 +13,7 @@ import pytest
 
 from tests.engine.test_cli import assert_one_line_error, tzinfer
 from tzinfer import native, seal, tzm
+from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
 
 KEY_ID = 7
@@ -141,3 +142,17 @@ def test_seal_refuses_bad_keys_ids_and_models(lenet: Path, key: Path, tmp_path: 
                                   "--model-version", 2**32), None, "model version 4294967296 is out of range")
     assert_one_line_error(tzinfer("seal", key, "-o", out, "--key", key, "--key-id", 1))
     assert not out.exists()
+
+
+def test_int8_model_seals_and_unseals(key: Path, tmp_path: Path, fixtures: FixturePaths) -> None:
+    """A quantised (format 2.1) model seals like a float one (the container does not read the
+    .tzm): its int8 weights are encrypted, and the unsealed file is the 2.1 file and runs as it does."""
+    plain = tmp_path / "int8.tzm"
+    plain.write_bytes(tzm.write(convert(fixtures.onnx("mobilenetv2_int8")).model))
+    data = plain.read_bytes()
+    sealed = sealed_with(plain, key, tmp_path)
+    assert weight_window(data) not in sealed
+    unsealed = seal.unseal(sealed, key.read_bytes())
+    assert unsealed == data and unsealed[tzm.HEADER_FIELDS["version_minor"][0]] == 1
+    x = np.load(fixtures.image("chelsea"))
+    assert np.array_equal(native.load(unsealed).run(x), native.load(data).run(x))

@@ -26,7 +26,8 @@ from tzinfer.stack.payload import EXPORTED_MODELS, EXPORTED_SAMPLE, TARGET, expo
 pytestmark = pytest.mark.qemu
 
 #: The sample input each model is checked on (the chelsea photo for the ImageNet models).
-SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3"}
+SAMPLES = {"mobilenetv2": "chelsea", "squeezenet1_1": "chelsea", "lenet5": "digit3",
+           "mobilenetv2_int8": "chelsea"}
 #: Generous: MobileNetV2 under QEMU's emulation takes seconds, not milliseconds.
 RUN_TIMEOUT_S = 600.0
 OUTPUT = "/tmp/tzinfer-out.npy"
@@ -101,6 +102,16 @@ def test_chelsea_top1_is_onnxruntime_top1(target: Console, fixtures: FixturePath
     assert "secure memory" in report.fields
     assert report.number("model bytes") > 13e6
     assert report.number("inference ms") > 0
+
+
+def test_int8_mobilenetv2_classifies_chelsea_in_a_quarter_of_the_memory(target: Console,
+                                                                         fixtures: FixturePaths) -> None:
+    """The statically quantised MobileNetV2 (format 2.1) in the TA: ONNX Runtime's top-1, with the
+    model a quarter of the float one's bytes."""
+    report = classify(target, "mobilenetv2_int8", "chelsea")
+    assert report.ok, report.output
+    assert report.top[0].class_id == fixtures.top1("mobilenetv2_int8", "chelsea")
+    assert report.number("model bytes") < 4.5e6
 
 
 @pytest.mark.parametrize(("damage", "engine_status"), [

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from tzinfer import native, planner
 from tzinfer.convert.errors import UnsupportedError
 from tzinfer.convert.graph import Graph
-from tzinfer.tzm import MAX_DIMS, Binding, OpRecord, OpType, TensorKind, TensorRecord, TzmModel, align, numel
+from tzinfer.tzm import (
+    MAX_DIMS,
+    Binding,
+    DType,
+    OpRecord,
+    OpType,
+    TensorKind,
+    TensorRecord,
+    TzmModel,
+    align,
+    numel,
+)
 
 
 @dataclass
@@ -30,7 +41,7 @@ def _weights(graph: Graph, ids: dict[str, int], records: list[TensorRecord]) -> 
         data = graph.tensors[name].data
         if data is None:
             continue
-        raw = data.astype("<f4").tobytes()
+        raw = data.astype(graph.tensors[name].dtype.numpy).tobytes()
         key = hashlib.sha256(raw).digest()
         if key not in stored:
             blob += bytes(align(len(blob)) - len(blob))
@@ -55,7 +66,9 @@ def build_tzm(graph: Graph) -> Emitted:
                                        f"most {MAX_DIMS} dims")
             ids[name] = len(records)
             kind = TensorKind.CONST if t.is_const else TensorKind.ACT
-            records.append(TensorRecord(kind, t.shape, 0, 4 * numel(t.shape)))
+            q = t.quant
+            records.append(TensorRecord(kind, t.shape, 0, t.dtype.itemsize * numel(t.shape), t.dtype,
+                                        q.zero_point if q else 0, q.scale if q else 0.0))
         return ids[name]
 
     inputs = [Binding(name, tensor_id(t)) for name, t in graph.inputs.items()]
@@ -70,6 +83,10 @@ def build_tzm(graph: Graph) -> Emitted:
                 scratch = len(records)
                 words = (size + 3) // 4
                 records.append(TensorRecord(TensorKind.ACT, (words,), 0, 4 * words))
+        elif op.type == OpType.QCONV:  # the int32 accumulators of one output plane
+            scratch = len(records)
+            plane = numel(graph.shape(op.output)[2:])
+            records.append(TensorRecord(TensorKind.ACT, (plane,), 0, 4 * plane, DType.I32))
         ops.append(OpRecord(op.type, ins, out, scratch, op.act, list(op.iattr), list(op.fattr)))
     outputs = [Binding(name, tensor_id(t)) for name, t in graph.outputs.items()]
     model = TzmModel(records, ops, inputs, outputs, 0, b"", graph.source_sha256)

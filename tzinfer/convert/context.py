@@ -16,8 +16,22 @@ import onnx
 from onnx import helper
 
 from tzinfer.convert.errors import Blocker, ConvertError, UnsupportedError
-from tzinfer.convert.graph import Graph, Op
+from tzinfer.convert.graph import Graph, Op, Quant
 from tzinfer.tzm import Act, OpType
+
+#: The engine ops that read and write quantised tensors (RESHAPE moves any dtype unchanged).
+QUANTISED_OPS = frozenset({OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.QCONV, OpType.QGEMM, OpType.QADD,
+                           OpType.QGLOBAL_AVGPOOL})
+
+
+@dataclass(frozen=True)
+class QConst:
+    """A DequantizeLinear of constants: the integers, their scale(s) and zero point(s), the axis."""
+
+    data: np.ndarray
+    scale: np.ndarray
+    zero_point: np.ndarray
+    axis: int
 
 
 @dataclass
@@ -84,6 +98,7 @@ class Context:
         self._acts: dict[str, str] = {}       # ONNX value -> graph tensor
         self._readers: dict[str, int] = {}    # graph tensor -> ops that will read it
         self.booleans: set[str] = set()       # ONNX values that are booleans, stored as float 0/1
+        self.qconsts: dict[str, QConst] = {}  # dequantised constants (also in consts, as floats)
 
     # --- values -------------------------------------------------------------------------------
     def is_const(self, value: str) -> bool:
@@ -143,12 +158,21 @@ class Context:
     # --- emitting ops -------------------------------------------------------------------------
     def emit(self, node: Node, op_type: OpType, inputs: list[str], shape: tuple[int, ...],
              iattr: Iterable[int] = (), fattr: Iterable[float] = (), act: Act = Act.NONE,
-             output: str | None = None) -> Op:
+             output: str | None = None, quant: Quant | None = None) -> Op:
         """Append an op writing a new tensor. By default it produces node's first output; pass
-        `output` for an intermediate tensor the converter inserts."""
+        `output` for an intermediate tensor the converter inserts, `quant` for a quantised one. A
+        RESHAPE of a quantised tensor is quantised alike; other float ops refuse quantised inputs."""
         if any(d < 1 for d in shape):
             raise ConvertError(f"{node.op_type} node '{node.name}' produces an empty tensor {shape}")
-        name = self.graph.add_activation(self.graph.unique_name(output or node.outputs[0]), shape)
+        if op_type not in QUANTISED_OPS:
+            quantised = [self.graph.tensors[i].quant for i in inputs if self.graph.tensors[i].quant]
+            if quantised and op_type != OpType.RESHAPE:
+                raise node.unsupported(f"it reads a quantised {quantised[0].dtype.name} tensor; tzinfer runs "
+                                       f"{node.op_type} on floats only",
+                                       "quantize the model in QDQ format (quant_format=QuantFormat.QDQ), "
+                                       "which keeps such ops between DequantizeLinear and QuantizeLinear")
+            quant = quantised[0] if quantised else None
+        name = self.graph.add_activation(self.graph.unique_name(output or node.outputs[0]), shape, quant)
         op = Op(op_type, inputs, name, node.name, act=act)
         for k, v in enumerate(iattr):
             op.iattr[k] = int(v)

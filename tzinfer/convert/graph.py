@@ -9,14 +9,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tzinfer.tzm import N_FATTR, N_IATTR, Act, OpType
+from tzinfer.tzm import N_FATTR, N_IATTR, Act, DType, OpType
+
+#: numpy dtype of a constant -> its tensor dtype (constants of other types are converted to float32).
+_CONST_DTYPES = {np.dtype(np.int8): DType.I8, np.dtype(np.int32): DType.I32}
+
+
+@dataclass(frozen=True)
+class Quant:
+    """How a quantised (U8/I8) activation maps to reals: real = scale * (q - zero_point)."""
+
+    dtype: DType
+    scale: float
+    zero_point: int
+
+    def __str__(self) -> str:
+        return f"{self.dtype.name} (scale {self.scale:.9g}, zero point {self.zero_point})"
 
 
 @dataclass
 class Tensor:
     name: str
     shape: tuple[int, ...]
-    data: np.ndarray | None = None  # float32 constant; None for an activation (arena tensor)
+    data: np.ndarray | None = None  # constant (float32, int8 or int32); None for an activation
+    quant: Quant | None = None      # a quantised activation's type and parameters
+    dtype: DType = DType.F32
 
     @property
     def is_const(self) -> bool:
@@ -46,15 +63,19 @@ class Graph:
     source_sha256: bytes = bytes(32)
     _producer: dict[str, Op] = field(default_factory=dict)
 
-    def add_activation(self, name: str, shape: tuple[int, ...]) -> str:
+    def add_activation(self, name: str, shape: tuple[int, ...], quant: Quant | None = None) -> str:
         assert name not in self.tensors, name
-        self.tensors[name] = Tensor(name, tuple(int(d) for d in shape))
+        self.tensors[name] = Tensor(name, tuple(int(d) for d in shape), quant=quant,
+                                    dtype=quant.dtype if quant else DType.F32)
         return name
 
     def add_const(self, data: np.ndarray, hint: str) -> str:
+        """A constant tensor: int8 and int32 arrays keep their type (quantised weights and biases),
+        anything else becomes float32."""
         name = self.unique_name(hint)
-        array = np.ascontiguousarray(data, dtype=np.float32)
-        self.tensors[name] = Tensor(name, array.shape, array)
+        dtype = _CONST_DTYPES.get(np.asarray(data).dtype, DType.F32)
+        array = np.ascontiguousarray(data, dtype=dtype.numpy)
+        self.tensors[name] = Tensor(name, array.shape, array, dtype=dtype)
         return name
 
     def unique_name(self, hint: str) -> str:

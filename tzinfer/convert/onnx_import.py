@@ -21,7 +21,7 @@ import onnx
 from onnx import numpy_helper
 
 from tzinfer import tzm
-from tzinfer.convert import fold, patterns, registry
+from tzinfer.convert import fold, patterns, qdq, registry
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import Blocked, Blocker, ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph
@@ -213,7 +213,8 @@ class _Walk:
         tainted = any(v in self.tainted for v in read)
         # Refused ops stay refused on constants (onnx.reference cannot fold QDQ below opset 19), and
         # other domains have no reference implementation to fold with.
-        foldable = proto.domain in ("", "ai.onnx") and not registry.refusal(node.op_type)
+        foldable = proto.domain in ("", "ai.onnx") and not registry.refusal(node.op_type) and \
+            node.op_type not in registry.NEVER_FOLDED
         if foldable and fold.can_fold(ctx, node):
             fold.fold(ctx, proto, node)
         else:
@@ -278,7 +279,9 @@ def import_onnx(path: Path, input_shapes: InputShapes = None) -> Graph:
     inputs = [v for v in g.input if v.name not in initializers]
     if not inputs:
         raise ConvertError("the model has no inputs (only constants); there is nothing to run")
-    nodes = patterns.fuse(g)  # decomposed LayerNorm and GELU become one node each
+    nodes = patterns.NodeGraph(g)
+    qdq.fuse(nodes)  # quantised QDQ groups become QLinear ops
+    nodes = patterns.fuse(nodes)  # decomposed LayerNorm and GELU become one node each
     uses = Counter(v for node in nodes for v in node.input if v)
     uses.update(o.name for o in g.output)
 

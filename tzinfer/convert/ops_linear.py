@@ -19,23 +19,32 @@ def float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
     return data
 
 
+def conv_group(node: Node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> int:
+    """The group of a 2-D convolution (Conv, QLinearConv) of input x_shape and weights w_shape,
+    after the checks that they fit together and with kernel_shape."""
+    if len(x_shape) != 4:
+        raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
+    if len(w_shape) != 4:
+        raise node.unsupported(f"weights of rank {len(w_shape)}: only 2-D convolution is supported")
+    c, (m, cg, kh, kw) = x_shape[1], w_shape
+    group = int(node.attr("group", 1))
+    if group < 1 or c != cg * group or m % group:
+        raise ConvertError(f"{node.op_type} node '{node.name}': input channels {c}, weights {w_shape} and "
+                           f"group {group} do not fit together")
+    if list(node.attr("kernel_shape", [kh, kw])) != [kh, kw]:
+        raise ConvertError(f"{node.op_type} node '{node.name}': kernel_shape {node.attr('kernel_shape')} "
+                           f"differs from the weights {w_shape}")
+    return group
+
+
 def conv(ctx: Context, node: Node) -> None:
     x_shape = ctx.shape(node.input(0))
     if len(x_shape) != 4:
         raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
     w = float_const(ctx, node, 1, "weights")
-    if w.ndim != 4:
-        raise node.unsupported(f"weights of rank {w.ndim}: only 2-D convolution is supported")
-    n, c, h, wd = x_shape
-    m, cg, kh, kw = w.shape
-    group = int(node.attr("group", 1))
-    if group < 1 or c != cg * group or m % group:
-        raise ConvertError(f"Conv node '{node.name}': input channels {c}, weights {w.shape} and "
-                           f"group {group} "
-                           "do not fit together")
-    if list(node.attr("kernel_shape", [kh, kw])) != [kh, kw]:
-        raise ConvertError(f"Conv node '{node.name}': kernel_shape {node.attr('kernel_shape')} differs from "
-                           f"the weights {w.shape}")
+    group = conv_group(node, x_shape, w.shape)
+    n, _, h, wd = x_shape
+    m, _, kh, kw = w.shape
     x = ctx.tensor(node.input(0))
     pad = _zero_spatial_pad(ctx, node.input(0)) if node.attr("auto_pad", "NOTSET") == "NOTSET" else None
     extra_pads = None

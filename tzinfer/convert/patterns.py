@@ -57,7 +57,7 @@ def _scalar(consts: dict[str, np.ndarray], value: str) -> float | None:
     return float(data.reshape(-1)[0]) if data is not None and data.size == 1 else None
 
 
-class _Graph:
+class NodeGraph:
     """The node list with the lookups the patterns need, and the replacements made so far."""
 
     def __init__(self, graph: onnx.GraphProto) -> None:
@@ -102,9 +102,9 @@ class _Graph:
         return [n for n in out if n is not None]
 
 
-def fuse(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """graph's nodes with the patterns above replaced by one node each."""
-    g = _Graph(graph)
+def fuse(g: NodeGraph) -> list[onnx.NodeProto]:
+    """The nodes with the patterns above (and any made before, e.g. by qdq.fuse) replaced by one
+    node each."""
     _fuse_layer_norm(g)
     _fuse_gelu(g)
     return g.result()
@@ -114,7 +114,7 @@ def _near(value: float | None, target: float) -> bool:
     return value is not None and abs(value - target) <= 1e-6 * abs(target)
 
 
-def _fuse_gelu(g: _Graph) -> None:
+def _fuse_gelu(g: NodeGraph) -> None:
     for erf in g.nodes:
         if erf.op_type != "Erf" or id(erf) in g.replaced:
             continue
@@ -142,7 +142,7 @@ def _fuse_gelu(g: _Graph) -> None:
         g.replace([scaled, erf, plus, first, second], gelu)
 
 
-def _fuse_layer_norm(g: _Graph) -> None:
+def _fuse_layer_norm(g: NodeGraph) -> None:
     consts, uses, made_by = g.consts, g.uses, g.made_by
     for div in g.nodes:
         if div.op_type != "Div":

@@ -42,12 +42,25 @@ class OpSpec:
     since: int = MIN_OPSET
     until: int = MAX_OPSET
     notes: str = ""
+    #: "" for the default domain; "com.microsoft" for the onnxruntime ops quantize_static writes
+    #: (their opsets are not checked: the domain has one version).
+    domain: str = ""
 
 
-_QUANTISED = ("the model is quantised: tzinfer runs float32 models",
-              "export the float model instead (e.g. torch.onnx.export of the model before quantization, or "
-              "the ONNX file before onnxruntime.quantization.quantize_dynamic/quantize_static); static "
-              "int8 (QDQ) support is planned")
+#: Domains whose registered ops are lowered besides the default one.
+EXTRA_DOMAINS = ("com.microsoft",)
+#: Ops that are never folded at convert time, even on constants: their handlers keep what the
+#: quantised ops after them need (a DequantizeLinear of weights keeps its integers and scales).
+NEVER_FOLDED = frozenset({"QuantizeLinear", "DequantizeLinear"})
+
+
+_DYNAMIC = ("dynamic quantisation (onnxruntime.quantization.quantize_dynamic) is not supported",
+            "quantize with onnxruntime.quantization.quantize_static (QDQ or QOperator format), or "
+            "convert the float model")
+_QUANTISED = ("this quantised op is not supported (tzinfer runs QuantizeLinear, DequantizeLinear, "
+              "QLinearConv, QLinearMatMul and onnxruntime's QLinearAdd, QLinearGlobalAveragePool and QGemm)",
+              "quantize in QDQ format (quant_format=QuantFormat.QDQ): tzinfer then runs the other ops in "
+              "float between their DequantizeLinear and QuantizeLinear")
 _RECURRENT = ("recurrent layers are not supported yet",
               "export the model without them, or run the recurrent part outside tzinfer")
 _CONTROL_FLOW = ("graphs with control flow (subgraphs) are not supported",
@@ -56,17 +69,18 @@ _CONTROL_FLOW = ("graphs with control flow (subgraphs) are not supported",
 #: default domain and of onnxruntime's com.microsoft (quantize_dynamic writes those), recurrent
 #: layers and control flow.
 REFUSED: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(("DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "ConvInteger",
-                     "MatMulInteger", "QLinearConv", "QLinearMatMul", "DynamicQuantizeMatMul",
-                     "MatMulIntegerToFloat", "DynamicQuantizeLSTM", "QAttention", "QGemm"), _QUANTISED),
+    **dict.fromkeys(("DynamicQuantizeLinear", "ConvInteger", "MatMulInteger", "DynamicQuantizeMatMul",
+                     "MatMulIntegerToFloat", "DynamicQuantizeLSTM", "QAttention"), _DYNAMIC),
     **dict.fromkeys(("LSTM", "GRU", "RNN"), _RECURRENT),
     **dict.fromkeys(("If", "Loop", "Scan"), _CONTROL_FLOW),
 }
 
 
 def refusal(op_type: str) -> tuple[str, str] | None:
-    """(reason, fix) when op_type is refused outright (QLinear* of any domain is quantised)."""
-    return REFUSED.get(op_type) or (_QUANTISED if op_type.startswith("QLinear") else None)
+    """(reason, fix) when op_type is refused outright (a QLinear* op without a handler is quantised)."""
+    if op_type in REFUSED:
+        return REFUSED[op_type]
+    return _QUANTISED if op_type.startswith("QLinear") and op_type not in registry() else None
 
 
 @cache
@@ -80,7 +94,8 @@ def registry() -> dict[str, OpSpec]:
         if not info.name.startswith("ops_"):
             continue
         for spec in importlib.import_module(f"tzinfer.convert.{info.name}").OPS:
-            assert spec.op_type not in specs and not refusal(spec.op_type), f"{spec.op_type} registered twice"
+            assert spec.op_type not in specs and spec.op_type not in REFUSED, \
+                f"{spec.op_type} registered twice"
             specs[spec.op_type] = spec
     return specs
 
@@ -101,6 +116,20 @@ def _schema_attrs(op_type: str, opset: int) -> frozenset[str] | None:
         return None
 
 
+def _extra_domain_blocker(node: Node, domain: str) -> Blocker | None:
+    """static_blocker for an op of onnxruntime's domain: registered there, and only read attributes."""
+    op, spec = node.op_type, registry().get(node.op_type)
+    if spec is None or spec.domain != domain:
+        ours = ", ".join(sorted(o for o, s in registry().items() if s.domain == domain))
+        return Blocker(op, node.name, f"ops of the custom domain '{domain}' are not supported",
+                       f"export the model with standard ONNX ops only (of this domain tzinfer runs {ours})")
+    unread = sorted(set(node.attrs) - set(spec.attrs))
+    if unread:
+        return Blocker(op, node.name, f"attribute '{unread[0]}' of {op} is not supported",
+                       f"supported attributes: {', '.join(sorted(spec.attrs)) or 'none'}")
+    return None
+
+
 def static_blocker(node: Node, domain: str, opset: int) -> Blocker | None:
     """What stops the converter from lowering `node` that needs no operand values: a custom domain,
     a refused op, an op ONNX does not define at this opset, an op the converter does not lower
@@ -109,6 +138,8 @@ def static_blocker(node: Node, domain: str, opset: int) -> Blocker | None:
     refused = refusal(op)
     if refused:
         return Blocker(op, node.name, *refused)
+    if domain in EXTRA_DOMAINS:
+        return _extra_domain_blocker(node, domain)
     if domain not in ("", "ai.onnx"):
         return Blocker(op, node.name, f"ops of the custom domain '{domain}' are not supported",
                        "export the model with standard ONNX ops only")
@@ -122,6 +153,8 @@ def static_blocker(node: Node, domain: str, opset: int) -> Blocker | None:
         return Blocker(op, node.name, f"{op} does not exist at opset {opset} ({when}), so the model is not "
                        "valid ONNX", f"re-export the model at an opset where {op} exists")
     spec = registry().get(op)
+    if spec is not None and spec.domain:
+        spec = None  # an onnxruntime op's name in the default domain
     if spec is None:
         return Blocker(op, node.name, f"{op} of an activation is not supported (tzinfer computes {op} only "
                        "on constants, at convert time)", "see docs/supported-ops.md for the ops tzinfer runs")
@@ -160,7 +193,8 @@ def supported_ops_markdown() -> str:
     for op_type in sorted(registry()):
         spec = registry()[op_type]
         attrs = ", ".join(f"`{a}`" for a in sorted(spec.attrs)) or "–"
-        lines.append(f"| {op_type} | {spec.since}–{spec.until} | {attrs} | {spec.notes} |")
+        opsets = f"{spec.since}–{spec.until}" if not spec.domain else f"`{spec.domain}`"
+        lines.append(f"| {op_type} | {opsets} | {attrs} | {spec.notes} |")
     lines += ["", "## Refused", "",
               "These are refused with the reason below, whatever their operands and attributes.", "",
               "| ops | reason | instead |", "|---|---|---|"]

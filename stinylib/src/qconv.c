@@ -1,0 +1,189 @@
+/* QCONV and QGEMM: int8 weights times U8/I8 activations, accumulated in int32, requantised per
+ * output channel with the converter's multiplier x_scale * w_scale[m] / y_scale (as ONNX
+ * Runtime's QLinearConv computes it), plus the int32 bias.
+ *
+ * QCONV accumulates one output plane at a time in the scratch tensor: for each (channel, tap) a
+ * pass over the valid output rows and columns adds (x - x_zp) * w, so padding (which holds x_zp,
+ * i.e. zero) is skipped instead of read, and the unit-stride inner loop is plain C the compiler
+ * vectorises. Grouped and depthwise convolutions are the same loop over each group's channels. */
+#include <string.h>
+
+#include "conv_geometry.h"
+#include "kernels.h"
+#include "quant.h"
+
+/* First output index o >= 0 with o * s + off >= 0, and one past the last with o * s + off < n
+ * (clamped to [0, out]). */
+static void valid_span(int64_t off, int64_t s, int64_t n, int64_t out, int64_t *lo, int64_t *hi)
+{
+	int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
+	int64_t b = n - off <= 0 ? 0 : (n - off - 1) / s + 1;
+	*lo = a < out ? a : out;
+	*hi = b < out ? b : out;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* acc[o] += (row[o * sw + col0] - zp) * w over the valid outputs of one tap; a copy per
+ * signedness, with the unit stride (most taps) apart so that the compiler vectorises it. */
+#define STL_QTAP(name, type)                                                                         \
+	static void name(int32_t *restrict acc, const type *restrict row, int64_t sw, int64_t col0,   \
+			 int64_t lo, int64_t hi, int32_t zp, int32_t w)                               \
+	{                                                                                             \
+		if (sw == 1) {                                                                        \
+			const type *restrict in = row + col0;                                         \
+			for (int64_t o = lo; o < hi; o++)                                             \
+				acc[o] += ((int32_t)in[o] - zp) * w;                                  \
+			return;                                                                       \
+		}                                                                                     \
+		for (int64_t o = lo; o < hi; o++)                                                     \
+			acc[o] += ((int32_t)row[o * sw + col0] - zp) * w;                             \
+	}
+STL_QTAP(tap_u8, uint8_t)
+STL_QTAP(tap_i8, int8_t)
+
+/* Plain pointwise convs (1x1, stride 1, no padding, one group; most of a MobileNet's MACs) as a
+ * register-blocked GEMM: a tile of STL_QPW_M output channels by STL_QPW_P pixels stays in int32
+ * accumulators over the whole input-channel loop and is requantised straight from them. The tile
+ * loops have constant trip counts so that the compiler keeps the tile in vector registers. */
+#define STL_QPW_M 4
+#define STL_QPW_P 16
+#define STL_QPOINTWISE(name, type)                                                                    \
+	static void name(const type *restrict x, const int8_t *restrict w, const float *mult,           \
+			 const int32_t *bias, uint8_t *restrict y, uint32_t c_n, uint32_t m_n, uint32_t p_n,   \
+			 int32_t zp, const struct stl_qparams *yq)                                       \
+	{                                                                                               \
+		for (uint32_t m0 = 0; m0 < m_n; m0 += STL_QPW_M)                                       \
+			for (uint32_t p0 = 0; p0 < p_n; p0 += STL_QPW_P) {                             \
+				const uint32_t nm = m_n - m0 < STL_QPW_M ? m_n - m0 : STL_QPW_M;       \
+				const uint32_t np = p_n - p0 < STL_QPW_P ? p_n - p0 : STL_QPW_P;       \
+				int32_t acc[STL_QPW_M][STL_QPW_P];                                     \
+				for (uint32_t j = 0; j < STL_QPW_M; j++)                               \
+					for (uint32_t i = 0; i < STL_QPW_P; i++)                       \
+						acc[j][i] = bias && j < nm ? bias[m0 + j] : 0;         \
+				if (nm == STL_QPW_M && np == STL_QPW_P) {                              \
+					for (uint32_t c = 0; c < c_n; c++) {                           \
+						const type *xr = x + (size_t)c * p_n + p0;             \
+						int32_t wv[STL_QPW_M];                                 \
+						for (uint32_t j = 0; j < STL_QPW_M; j++)               \
+							wv[j] = w[(size_t)(m0 + j) * c_n + c];         \
+						for (uint32_t j = 0; j < STL_QPW_M; j++)               \
+							for (uint32_t i = 0; i < STL_QPW_P; i++)       \
+								acc[j][i] += ((int32_t)xr[i] - zp) * wv[j]; \
+					}                                                              \
+				} else {                                                               \
+					for (uint32_t c = 0; c < c_n; c++)                             \
+						for (uint32_t j = 0; j < nm; j++)                      \
+							for (uint32_t i = 0; i < np; i++)              \
+								acc[j][i] += ((int32_t)x[(size_t)c * p_n + p0 + i] - zp) * \
+									     w[(size_t)(m0 + j) * c_n + c];  \
+				}                                                                      \
+				for (uint32_t j = 0; j < nm; j++)                                      \
+					for (uint32_t i = 0; i < np; i++)                              \
+						y[(size_t)(m0 + j) * p_n + p0 + i] =                   \
+							stl_qround((float)acc[j][i] * mult[m0 + j], yq); \
+			}                                                                              \
+	}
+STL_QPOINTWISE(pointwise_u8, uint8_t)
+STL_QPOINTWISE(pointwise_i8, int8_t)
+
+static void requant_plane(uint8_t *y, const int32_t *acc, uint32_t n, float mult, const struct stl_qparams *q)
+{
+	for (uint32_t i = 0; i < n; i++)
+		y[i] = stl_qround((float)acc[i] * mult, q);
+}
+
+void stl_k_qconv(const struct stl_exec *e)
+{
+	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1), *yt = stl_operand(e, stl_out(e));
+	const int32_t *a = e->op->iattr;
+	struct stl_conv_geometry g;
+	stl_conv_geometry(&g, xt->dims, wt->dims, a);
+	const uint8_t *x = (const uint8_t *)stl_data(e, 0);
+	const int8_t *w = (const int8_t *)stl_data(e, 1);
+	const float *mult = stl_data(e, 2);
+	const int32_t *bias = e->op->n_in == 4 ? (const int32_t *)stl_data(e, 3) : NULL;
+	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
+	int32_t *acc = (int32_t *)stl_data(e, stl_scratch(e));
+	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
+	const int x_signed = xt->dtype == STL_DTYPE_I8;
+	const int64_t cg = (int64_t)g.c / g.group, mg = (int64_t)g.m / g.group;
+	const int64_t plane_in = (int64_t)g.h * g.w, plane_out = (int64_t)g.oh * g.ow;
+	const int64_t kh_n = a[STL_A_KH], kw_n = a[STL_A_KW], sh = a[STL_A_SH], sw = a[STL_A_SW];
+	const int64_t dh = a[STL_A_DH], dw = a[STL_A_DW], pt = a[STL_A_PT], pl = a[STL_A_PL];
+
+	if (stl_conv_is_plain_pointwise(&g) && g.group == 1) {
+		for (uint32_t n = 0; n < g.n; n++) {
+			const uint8_t *xn = x + (size_t)n * g.c * g.p;
+			uint8_t *yn = y + (size_t)n * g.m * g.p;
+			if (x_signed)
+				pointwise_i8((const int8_t *)xn, w, mult, bias, yn, g.c, g.m, g.p, xq.zp, &yq);
+			else
+				pointwise_u8(xn, w, mult, bias, yn, g.c, g.m, g.p, xq.zp, &yq);
+		}
+		return;
+	}
+	for (int64_t n = 0; n < (int64_t)g.n; n++)
+		for (int64_t m = 0; m < (int64_t)g.m; m++) {
+			const int64_t grp = m / mg;
+			const int32_t b = bias ? bias[m] : 0;
+			for (int64_t i = 0; i < plane_out; i++)
+				acc[i] = b;
+			for (int64_t c = 0; c < cg; c++) {
+				const uint8_t *plane = x + ((n * (int64_t)g.c + grp * cg + c) * plane_in);
+				for (int64_t kh = 0; kh < kh_n; kh++) {
+					int64_t oh_lo, oh_hi;
+					valid_span(kh * dh - pt, sh, g.h, g.oh, &oh_lo, &oh_hi);
+					for (int64_t kw = 0; kw < kw_n; kw++) {
+						const int32_t wv = w[((m * cg + c) * kh_n + kh) * kw_n + kw];
+						if (wv == 0)
+							continue;
+						int64_t ow_lo, ow_hi;
+						const int64_t col0 = kw * dw - pl;
+						valid_span(col0, sw, g.w, g.ow, &ow_lo, &ow_hi);
+						for (int64_t oh = oh_lo; oh < oh_hi; oh++) {
+							const uint8_t *row = plane + (oh * sh + kh * dh - pt) * (int64_t)g.w;
+							if (x_signed)
+								tap_i8(acc + oh * g.ow, (const int8_t *)row, sw, col0, ow_lo,
+								       ow_hi, xq.zp, wv);
+							else
+								tap_u8(acc + oh * g.ow, row, sw, col0, ow_lo, ow_hi, xq.zp, wv);
+						}
+					}
+				}
+			}
+			requant_plane(y + (n * (int64_t)g.m + m) * plane_out, acc, (uint32_t)plane_out, mult[m], &yq);
+		}
+}
+
+/* Output columns accumulated at once in QGEMM (a stack buffer: the TA's stack is small). */
+#define STL_QGEMM_COLS 256
+
+void stl_k_qgemm(const struct stl_exec *e)
+{
+	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1), *yt = stl_operand(e, stl_out(e));
+	const uint32_t rows = xt->dims[0], depth = xt->dims[1], cols = wt->dims[1];
+	const uint8_t *x = (const uint8_t *)stl_data(e, 0);
+	const int8_t *w = (const int8_t *)stl_data(e, 1);
+	const float *mult = stl_data(e, 2);
+	const int32_t *bias = e->op->n_in == 4 ? (const int32_t *)stl_data(e, 3) : NULL;
+	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
+	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
+	const int x_signed = xt->dtype == STL_DTYPE_I8;
+	int32_t acc[STL_QGEMM_COLS];
+
+	for (uint32_t i = 0; i < rows; i++)
+		for (uint32_t j0 = 0; j0 < cols; j0 += STL_QGEMM_COLS) {
+			const uint32_t nj = cols - j0 < STL_QGEMM_COLS ? cols - j0 : STL_QGEMM_COLS;
+			for (uint32_t j = 0; j < nj; j++)
+				acc[j] = bias ? bias[j0 + j] : 0;
+			for (uint32_t k = 0; k < depth; k++) {
+				const int32_t xv = stl_qload(x, i * depth + k, x_signed) - xq.zp;
+				const int8_t *wrow = w + (size_t)k * cols + j0;
+				for (uint32_t j = 0; j < nj; j++)
+					acc[j] += xv * wrow[j];
+			}
+			for (uint32_t j = 0; j < nj; j++)
+				y[(size_t)i * cols + j0 + j] = stl_qround((float)acc[j] * mult[j0 + j], &yq);
+		}
+}

@@ -1,0 +1,48 @@
+"""Small float models and their static quantisation by onnxruntime.quantization.quantize_static,
+for the int8 tests (host: test_int8.py; aarch64: test_aarch64.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from tests.engine.test_ops import make_model, rand
+
+
+def quantised(src: Path, dst: Path, calibration: list[np.ndarray], fmt: str = "QDQ",
+              activations: str = "QUInt8",
+              weights: str = "QInt8", per_channel: bool = True) -> Path:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._feeds = iter([{"x" if "x" in [i.name for i in onnx.load(src).graph.input] else "input": c}
+                                for c in calibration])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._feeds, None)
+
+    quantize_static(src, dst, Reader(), quant_format=QuantFormat[fmt], activation_type=QuantType[activations],
+                    weight_type=QuantType[weights], per_channel=per_channel)
+    return dst
+
+
+def conv_model(c: int, m: int, hw: int, k: int, group: int = 1, stride: int = 1, pad: int = 0,
+                dilation: int = 1) -> onnx.ModelProto:
+    conv = helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[k, k], group=group,
+                            strides=[stride, stride], pads=[pad] * 4, dilations=[dilation] * 2)
+    relu = helper.make_node("Relu", ["c"], ["y"])
+    return make_model([conv, relu], (1, c, hw, hw), {"w": rand(1, m, c // group, k, k), "b": rand(2, m)}, 13)
+
+
+CONVS = {
+    "pointwise": dict(c=16, m=24, hw=9, k=1),
+    "3x3_pad": dict(c=8, m=8, hw=11, k=3, pad=1),
+    "depthwise_s2": dict(c=12, m=12, hw=14, k=3, group=12, stride=2, pad=1),
+    "depthwise_mult2": dict(c=6, m=12, hw=7, k=3, group=6, pad=1),
+    "grouped_dilated": dict(c=8, m=4, hw=13, k=3, group=2, pad=2, dilation=2),
+    "5x5_s3_nopad": dict(c=3, m=5, hw=17, k=5, stride=3),
+}
