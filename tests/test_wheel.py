@@ -91,14 +91,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _link_distributions(_closure(_requirements(wheel), EXTRAS), site)
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
                            "-q", "--no-index", "--find-links", str(wheels), f"tzinfer[{','.join(EXTRAS)}]"],
-                          capture_output=True, text=True, timeout=300)
+                          env=_clean_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return venv / "bin"
 
 
+def _clean_env() -> dict[str, str]:
+    """This environment without what would show the checkout to the fresh venv (a PYTHONPATH on the
+    checkout makes pip take its tzinfer.egg-info for an installed tzinfer)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+
+
 def _run(bin_dir: Path, cwd: Path, *args: object) -> subprocess.CompletedProcess[str]:
     """A command of the fresh venv, from a directory outside the repository, with no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env = _clean_env()
     env["PATH"] = f"{bin_dir}:/usr/bin:/bin"
     done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
@@ -135,10 +141,9 @@ def test_converts_runs_inspects_seals_and_benchmarks_lenet5(installed: Path, fix
          tmp_path / "model.key", "--key-id", "7")
     sealed = (tmp_path / "lenet5.tzms").read_bytes()
     assert sealed[:64] != model.read_bytes()[:64] and sealed[-4096:] != model.read_bytes()[-4096:]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     digit = fixtures.input("lenet5", "digit3")
     qemu = subprocess.run([installed / "tzinfer", "qemu", "run", model, "--input", digit], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=60)
+                          env=_clean_env(), capture_output=True, text=True, timeout=60)
     assert qemu.returncode == 1 and "needs a source checkout" in qemu.stderr, qemu.stderr
     bench = _run(installed, tmp_path, "tzinfer", "bench", model, "--onnx", fixtures.onnx("lenet5"),
                  "--runs", "3")
