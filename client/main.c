@@ -16,7 +16,7 @@
  *   tzinfer-run --lock-keys                           (no key changes ever again)
  *   tzinfer-run --device-key FILE                     (the attestation public key)
  *
- * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
+ * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke qemu.bench).
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <stdbool.h>
@@ -99,7 +99,7 @@ static void usage(FILE *out)
 		"  --world W          secure: in the OP-TEE TA (default); normal: the same engine in\n"
 		"                     this process, unprotected (benchmark baseline)\n"
 		"  --reload-each-run  send the model to the TA again before every inference (the\n"
-		"                     SmartZone-style baseline of invoke bench-qemu)\n"
+		"                     SmartZone-style baseline of invoke qemu.bench)\n"
 		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
 		"  --timeout SECONDS  cancel an inference that runs longer (Ctrl-C cancels too)\n"
 		"  --attest NONCE     have the TA sign model, input and output hashes with this\n"

@@ -1,6 +1,6 @@
 /*
  * The runner that executes the model with the same S-Tinylib sources linked into this process,
- * in the normal world. It is the baseline of `invoke bench-qemu` (TA latency / this latency)
+ * in the normal world. It is the baseline of `invoke qemu.bench` (TA latency / this latency)
  * and offers no protection: the model is in plaintext in Linux memory.
  */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */

@@ -9,7 +9,7 @@ between height and width, pads larger than the kernel, 1xK and Kx1 windows, grou
 depthwise convs that are strided and dilated at once. Shapes are kept
 tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
 
-    .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
+    .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz.corpus)
 """
 
 from __future__ import annotations

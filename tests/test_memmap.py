@@ -65,7 +65,8 @@ def test_optee_flags_follow_the_map(board: memmap.MemoryMap) -> None:
 
 
 def test_ta_pool_grew_past_the_defaults(board: memmap.MemoryMap) -> None:
-    # OP-TEE's default pools: 13 MiB on QEMU, 8 MiB on rpi3 (DESIGN.md section 2).
+    # OP-TEE's default pools: 13 MiB on QEMU (15 MiB TZDRAM in secure RAM less a 2 MiB core), 8 MiB on
+    # rpi3 (15 MiB less a 7 MiB core): the platforms' CFG_TZDRAM_SIZE and CFG_TEE_RAM_VA_SIZE defaults.
     default_pool = {"qemu": 13 << 20, "rpi3": 8 << 20}[board.board]
     assert board.ta_pool.size >= 4 * default_pool
     assert board.ta_heap_budget <= board.ta_pool.size

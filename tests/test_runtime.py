@@ -12,7 +12,7 @@ import pytest
 from tests.exported import exported
 from tzinfer import runtime, tzm
 from tzinfer.convert import convert
-from tzinfer.fixtures.ort import reference_session
+from tzinfer.ort import reference_session
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ background load hit both alike, in several rounds. Each run is timed twice: the 
 thread waits for a core on a shared machine, and wall time. Reported: the minimum and the median
 over all runs of each, their ratios, and the median ratio of every round, whose spread shows how
 far to trust the figures. ORT's session is the one every reference output comes from
-(tzinfer.fixtures.ort): one intra-op and one inter-op thread, and ORT's default sequential
+(tzinfer.ort): one intra-op and one inter-op thread, and ORT's default sequential
 execution mode."""
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from tzinfer import native, report, tzm
-from tzinfer.fixtures.ort import reference_session
+from tzinfer.extras import MissingExtra
 from tzinfer.hashing import sha256_file
+from tzinfer.ort import reference_session
 
 WARMUP_RUNS = 5
 
@@ -81,6 +82,8 @@ def bench(tzm_path: Path, onnx_path: Path, runs: int = 50, rounds: int = 3) -> d
     model = tzm.read(data)
     try:
         session = reference_session(onnx_path)
+    except MissingExtra:
+        raise
     except Exception as e:  # onnxruntime's pybind errors share no useful base class
         raise BenchError(f"ONNX Runtime cannot load {onnx_path}: {str(e).strip().splitlines()[0]}") from None
     rng = np.random.default_rng(0)

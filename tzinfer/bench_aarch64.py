@@ -165,7 +165,7 @@ def ort_environment(relock: bool = False) -> tuple[Path, Path]:
     from tzinfer.stack.debian import DebianArchive
 
     archive = DebianArchive(lock_file=LOCK_FILE, relock=relock,
-                            relock_command="invoke bench-aarch64 --relock")
+                            relock_command="invoke engine.bench-aarch64 --relock")
     try:
         archive.update()
         debs = [archive.deb(name, SUITE) for name in DEBIAN_PACKAGES]

@@ -182,6 +182,11 @@ def _cmd_keys_admin(args: argparse.Namespace) -> None:
 
 def _cmd_qemu(args: argparse.Namespace) -> None:
     """qemu run|start|stop: the resident QEMU VM (tzinfer/stack/resident.py, tzinfer/qemu_run.py)."""
+    from tzinfer import sources
+
+    if not sources.IN_CHECKOUT:
+        raise ValueError("`tzinfer qemu` builds and boots the QEMU stack, which needs a source checkout: run "
+                         "it from the repository after scripts/bootstrap")
     from tzinfer import qemu_run
     from tzinfer.stack import StackError, pipeline
     from tzinfer.stack.console import ConsoleError
@@ -351,6 +356,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tzinfer` console script."""
     from tzinfer.convert import UnsupportedError
+    from tzinfer.extras import MissingExtra
     from tzinfer.native import EngineError
     from tzinfer.tzm import TzmError
 
@@ -363,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"{e.filename}: no such file")
     except TzmError as e:
         _fail(f"{args.model}: {e}")
-    except (ValueError, OSError, EngineError) as e:
+    except (ValueError, OSError, EngineError, MissingExtra) as e:
         _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
     except Exception as e:  # a bug, but the contract is one line, never a traceback
         _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "

@@ -9,8 +9,10 @@
 - the Raspberry Pi config.txt lines (`config_txt_lines()`: gpu_mem, kernel_address, device tree),
 - and checks them (`check_no_overlap()`).
 
-Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer) take their values
-from here, so a board's layout is changed in exactly one file.
+Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer, through the includes
+tzinfer/yocto/memconf.py generates) take their values from here. The one restatement: the TF-A
+patches write the platform_def.h values themselves, so a layout change edits them too, and
+tests/test_memmap.py fails until they agree with `tfa_defines()`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from tzinfer import REPO_ROOT
+from tzinfer import REPO_ROOT, templating
 
 #: Where the board descriptions live.
 BOARD_DIR = REPO_ROOT / "board"
@@ -153,26 +155,14 @@ class MemoryMap:
         """Raspberry Pi firmware config.txt lines that the memory map dictates (empty elsewhere)."""
         if self.tfa_platform != "rpi3":
             return []
-        dtb = self.load_window("firmware_dtb")
         # The Pi 3's SDRAM is 1 GiB; what the ARM does not get is the GPU's.
-        gpu_mib = (0x40000000 - self.dram.end) >> 20
-        return [
-            f"gpu_mem={gpu_mib}",
-            f"kernel_address=0x{self.load_window('firmware_kernel8').base:08x}",
-            f"device_tree_address=0x{dtb.base:08x}",
-            f"device_tree_end=0x{dtb.end:08x}",
-        ]
+        return templating.render("config.txt.j2", gpu_mib=(0x40000000 - self.dram.end) >> 20,
+                                 kernel=self.load_window("firmware_kernel8"),
+                                 dtb=self.load_window("firmware_dtb")).splitlines()
 
     def reserved_memory_dts(self) -> str:
         """A DTS /reserved-memory fragment (no-map) for the Linux reservation of this board."""
-        r = self.linux_reservation
-        return (
-            "reserved-memory {\n"
-            "\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tranges;\n"
-            f"\toptee@{r.base:x} {{\n"
-            f"\t\treg = <0x0 0x{r.base:08x} 0x0 0x{r.size:08x}>;\n"
-            "\t\tno-map;\n\t};\n};\n"
-        )
+        return templating.render("reserved-memory.dtsi.j2", r=self.linux_reservation)
 
     def linux_ram(self) -> list[Region]:
         """DRAM ranges Linux may use: `dram` minus the reservation and the static shared memory."""

@@ -1,7 +1,9 @@
 """ctypes binding to the host build of S-Tinylib (stinylib/include/stinylib.h).
 
-The shared library is built with `make -C stinylib host` into build/host/stinylib/ the first time it
-is needed; make itself decides whether the sources changed since the last build.
+In a source checkout the shared library is built with `make -C stinylib host` into
+build/host/stinylib/ the first time it is needed; make itself decides whether the sources changed
+since the last build. An installed wheel carries the library, built when it was installed
+(setup.py).
 
     model = native.load(Path("m.tzm").read_bytes())
     ys = model.run_all({"x": x, "mask": m})   # every input by name -> every output by name
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tzinfer import BUILD_DIR, REPO_ROOT
+from tzinfer import BUILD_DIR, REPO_ROOT, sources
 
 LIB_PATH = BUILD_DIR / "host" / "stinylib" / "libstinylib.so"
 _MAX_DIMS = 6
@@ -82,9 +84,16 @@ class TensorDesc:
 
 
 def build() -> Path:
-    """Build (or bring up to date) the host library and return its path.
+    """Build (or bring up to date) the host library and return its path; an installed wheel's
+    library was built at install time.
 
     A file lock serialises concurrent builds from several processes (pytest, the CLI)."""
+    if not sources.IN_CHECKOUT:
+        installed = sources.NATIVE_DIR / LIB_PATH.name
+        if not installed.is_file():
+            raise EngineError("BUILD", f"{installed} is missing: reinstall tzinfer (`pip install .` from its "
+                              "source tree builds the engine; it needs cc and make)")
+        return installed
     LIB_PATH.parent.mkdir(parents=True, exist_ok=True)
     with open(LIB_PATH.parent / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tzinfer import planner
+from tzinfer.extras import require
 from tzinfer.tzm import (
     Act,
     BinaryKind,
@@ -93,8 +94,7 @@ def layer_table(model: TzmModel) -> str:
 def plot_timeline(model: TzmModel, path: Path) -> None:
     """Live arena bytes at every step (the input step, then each op), with the arena size and the
     liveness bound as reference lines."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot", "inspect --plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

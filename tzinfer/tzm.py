@@ -9,23 +9,21 @@ the spec rejects, so a file `read()` accepts is one the engine must accept too."
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cache
 
-from tzinfer import REPO_ROOT
+from tzinfer.sources import c_defines
 
-FORMAT_H = REPO_ROOT / "stinylib" / "src" / "format.h"
+FORMAT_H = "stinylib/src/format.h"
 
 
 @cache
 def format_constants() -> dict[str, int]:
     """The numeric `#define STL_...` constants of the engine's format.h."""
-    text = FORMAT_H.read_text()
-    return {name: int(value, 0) for name, value in re.findall(r"^#define (STL_\w+) (0x[0-9a-fA-F]+|\d+)u?\b",
-                                                            text, re.M)}
+    return {name: value for name, value in c_defines(FORMAT_H).items()
+            if name.startswith("STL_") and isinstance(value, int)}
 
 
 _C = format_constants()

@@ -7,7 +7,7 @@
  *
  * vcpu0 is the main thread. Every translated block adds its instruction count when it executes;
  * a block left early by an exception counts whole, which does not happen in the programs we count.
- * `invoke bench-aarch64` (tzinfer/bench_aarch64.py) runs it; docs/performance.md has the method.
+ * `invoke engine.bench-aarch64` (tzinfer/bench_aarch64.py) runs it; docs/performance.md has the method.
  *
  * QEMU 7.2 (Debian 12) ships no plugins and no plugin header, so the few entry points used here
  * are declared below as QEMU's plugin API version 1 defines them (include/qemu/qemu-plugin.h);

@@ -6,7 +6,7 @@
  *   stl-run [--runs N] MODEL.tzm INPUT.f32... OUTPUT.f32...
  *
  * one INPUT per model input and one OUTPUT per model output, each in the model's order. --runs N
- * (default 1) runs the loaded model N times: `invoke bench-aarch64` counts the instructions of 4
+ * (default 1) runs the loaded model N times: `invoke engine.bench-aarch64` counts the instructions of 4
  * runs and of 1 to get those of one inference.
  *
  * Exit status: 0 on success, 1 on a usage or I/O error, 2 when the engine refuses the model or run.

@@ -3,8 +3,9 @@
  * (`make -C ta TZI_TEST_HOOKS=y`), under a UUID of its own so that it can sit beside the
  * product TA on a test target. It adds one command, WIPE_AUDIT, that checks the TA's
  * zeroisation from the inside. The product TA (TZI_TA_UUID) is never built with the hooks:
- * it answers this command ID with TEE_ERROR_NOT_SUPPORTED like any unknown command. Only the
- * Yocto recipe tzinfer-ta-test builds the test TA, for test images (feature tzinfer-tests).
+ * it answers this command ID with TEE_ERROR_NOT_SUPPORTED like any unknown command. The test TA
+ * is built by the Yocto recipe tzinfer-ta-test, for test images only (feature tzinfer-tests),
+ * and by the quick QEMU stack (tzinfer/stack/payload.py), beside the product TA.
  *
  * How the audit works: in the test build every region the TA wipes and frees (model upload
  * buffers, arenas, session state) is wiped as in the product, then held back from the heap

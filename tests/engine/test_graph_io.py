@@ -19,7 +19,7 @@ from tests.engine.test_loader import raw_run
 from tests.exported import exported
 from tzinfer import native, planner, tzm
 from tzinfer.convert import convert
-from tzinfer.fixtures.ort import reference_session
+from tzinfer.ort import reference_session
 
 
 def _save(path: Path, nodes: list[onnx.NodeProto], inputs: dict[str, list[int]], outputs: list[str],

@@ -19,7 +19,7 @@ from tests.engine.test_ops import make_model, rand
 from tzinfer import native, tzm
 from tzinfer.convert import Blocked, convert
 from tzinfer.fixtures import FixturePaths
-from tzinfer.fixtures.ort import reference_session, run_reference
+from tzinfer.ort import reference_session, run_reference
 from tzinfer.tzm import DType, OpType
 
 

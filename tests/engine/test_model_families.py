@@ -14,7 +14,7 @@ from tests.engine.test_ops import rand
 from tests.exported import exported, manifest
 from tzinfer import native, tzm
 from tzinfer.convert import convert
-from tzinfer.fixtures.ort import reference_session, run_reference
+from tzinfer.ort import reference_session, run_reference
 from tzinfer.tzm import OpType
 
 #: Ops each family must have been lowered to: proof that the export exercises what it is for.

@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.exported import exported
 from tzinfer import native, tzm
 from tzinfer.convert import ConvertError, UnsupportedError, convert
-from tzinfer.fixtures.ort import reference_session, run_reference
+from tzinfer.ort import reference_session, run_reference
 from tzinfer.tzm import Act, OpType
 
 #: Examples per property; CI keeps the default, a soak run raises it (TZINFER_OP_EXAMPLES=500).

@@ -17,7 +17,7 @@ REGRESSIONS = sorted(p for p in fuzz.REGRESSIONS.iterdir() if p.is_file() and p.
 
 
 def test_seed_corpus_is_small_and_present() -> None:
-    assert len(SEEDS) >= 5, "fuzz/corpus/ lost its seeds; regenerate them with `invoke fuzz-corpus`"
+    assert len(SEEDS) >= 5, "fuzz/corpus/ lost its seeds; regenerate them with `invoke fuzz.corpus`"
     total = sum(p.stat().st_size for p in SEEDS)
     assert total < 300_000, f"fuzz/corpus/ is {total} bytes; seeds must stay tiny (fuzz/seeds.py)"
 
@@ -52,13 +52,13 @@ def test_seed_windows_vary_their_geometry() -> None:
     }
     missing = [kind for kind, present in kinds.items() if not present]
     assert not missing, (f"no seed has {', '.join(missing)}: add one to fuzz/seeds.py and run "
-                         "`invoke fuzz-corpus`")
+                         "`invoke fuzz.corpus`")
 
 
 def test_seeds_load() -> None:
     stale = fuzz.stale_seeds()
     assert not stale, (f"the engine refuses seed {stale[0]}; the format or converter changed: regenerate "
-                       "fuzz/corpus/ with `invoke fuzz-corpus` and commit it")
+                       "fuzz/corpus/ with `invoke fuzz.corpus` and commit it")
 
 
 @pytest.mark.parametrize("path", SEEDS + REGRESSIONS, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -84,7 +84,7 @@ def test_console_task_is_interactive_logs_and_holds_the_port(stand_in: QemuOnPty
                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
         assert (busy.returncode, busy.stdout) == (2, "")
         assert busy.stderr == (f"error: serial port {stand_in.port} is busy: another program (screen, "
-                               "minicom, picocom, `invoke console`, ModemManager) has it open; close it "
+                               "minicom, picocom, `invoke hw.console`, ModemManager) has it open; close it "
                                "and retry\n")
 
         term.sendcontrol("]")

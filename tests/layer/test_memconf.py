@@ -14,9 +14,9 @@ from tzinfer.yocto import memconf
 @pytest.mark.parametrize("board", sorted(memconf.BOARD_MACHINES))
 def test_committed_include_is_up_to_date(board: str) -> None:
     path = memconf.include_path(board)
-    assert path.is_file(), f"{path} is missing: run invoke yocto-memconf"
+    assert path.is_file(), f"{path} is missing: run invoke yocto.memconf"
     assert path.read_text() == memconf.render(board), (
-        f"{path.name} is stale: board/{board}/memory.yaml changed; run invoke yocto-memconf and commit"
+        f"{path.name} is stale: board/{board}/memory.yaml changed; run invoke yocto.memconf and commit"
     )
 
 

@@ -16,8 +16,8 @@ from tests.exported import exported
 from tzinfer import cli, native, tzm
 from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
-from tzinfer.fixtures.ort import reference_session, run_reference
 from tzinfer.hw import provision
+from tzinfer.ort import reference_session, run_reference
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack

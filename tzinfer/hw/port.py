@@ -50,7 +50,7 @@ def open_port(path: str, baud: int) -> serial.Serial:
     except serial.SerialException as err:
         if err.errno in (errno.EWOULDBLOCK, errno.EBUSY):
             raise SerialError(f"serial port {path} is busy: another program (screen, minicom, picocom, "
-                              "`invoke console`, ModemManager) has it open; close it and retry") from None
+                              "`invoke hw.console`, ModemManager) has it open; close it and retry") from None
         if err.errno == errno.EACCES:
             raise SerialError(f"no permission to open {path}: add yourself to its group "
                               "(sudo usermod -aG dialout $USER, then log in again) or run as root") from None

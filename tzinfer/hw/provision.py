@@ -31,7 +31,7 @@ def data_files(overlay: Path) -> dict[str, Path]:
     """Target path -> host file for every file of the stack's data tree."""
     root = overlay / TARGET_DATA_DIR
     if not root.is_dir():
-        raise SerialError(f"{root} is missing: build the host side first (invoke build-qemu)")
+        raise SerialError(f"{root} is missing: build the host side first (invoke qemu.build)")
     return {f"/{TARGET_DATA_DIR}/{p.relative_to(root).as_posix()}": p
             for p in sorted(root.rglob("*")) if p.is_file()}
 

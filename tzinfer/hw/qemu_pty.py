@@ -1,5 +1,5 @@
 """The QEMU stack as a stand-in board: its Linux console on a pseudo-terminal (`-serial pty`)
-instead of stdio, so that the serial path (`invoke test-hw`, `invoke console`) can be driven
+instead of stdio, so that the serial path (`invoke test-hw`, `invoke hw.console`) can be driven
 against a real boot without a Raspberry Pi."""
 
 from __future__ import annotations

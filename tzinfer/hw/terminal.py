@@ -1,4 +1,4 @@
-"""`invoke console`: pyserial's miniterm on the board's serial port, with everything the board
+"""`invoke hw.console`: pyserial's miniterm on the board's serial port, with everything the board
 prints also appended to a log file (for bring-up: what did U-Boot say before it stopped?)."""
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class DebianArchive:
     """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
 
     def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False,
-                 relock_command: str = "invoke build-qemu --relock", frozen: bool | None = None) -> None:
+                 relock_command: str = "invoke qemu.build --relock", frozen: bool | None = None) -> None:
         self.root = root
         #: Fail on a vanished pin instead of taking the suite's newest version.
         self.frozen = os.environ.get("TZINFER_DEBIAN_FROZEN") == "1" if frozen is None else frozen

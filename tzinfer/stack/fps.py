@@ -1,4 +1,4 @@
-"""Frames per second in the TA, three ways (invoke bench-qemu): an application that keeps one
+"""Frames per second in the TA, three ways (invoke qemu.bench): an application that keeps one
 libtzinfer session (`tzinfer-run --frames`: the model loaded once), the same through the Python
 session (tzinfer.runtime), and one that starts tzinfer-run again for every frame (the model sent
 and verified again each time: what applications had to do before libtzinfer).

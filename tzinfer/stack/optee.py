@@ -29,7 +29,7 @@ IMAGES = ("tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin")
 
 def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
     """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally.
-    patched=False leaves our patches out (the baseline `invoke xtest-full --unpatched` compares
+    patched=False leaves our patches out (the baseline `invoke qemu.xtest-full --unpatched` compares
     with); give such a build its own stack root."""
     hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
     patches = sorted(OPTEE_PATCH_DIR.glob("*.patch")) if patched else []

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tzinfer import REPO_ROOT
+from tzinfer.sources import c_string
 from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
@@ -35,11 +36,11 @@ from tzinfer.stack.target_users import KEY_ADMIN_GID
 if TYPE_CHECKING:
     import numpy as np
 
-#: The TA's UUID (ta/include/tzinfer_ta.h); OP-TEE loads it as <uuid>.ta.
-TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
+#: The TA's UUID, read from the header TA and client share; OP-TEE loads it as <uuid>.ta.
+TA_UUID = c_string("ta/include/tzinfer_ta.h", "TZI_TA_UUID_STR")
 #: The test build of the TA, with the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h): only this
 #: QEMU test stack carries it, beside the product TA.
-TEST_TA_UUID = "8a47ac46-b128-4b09-a7fc-58ae696b59e7"
+TEST_TA_UUID = c_string("ta/include/tzinfer_ta_test.h", "TZI_TEST_TA_UUID_STR")
 #: Where tee-supplicant looks for TAs on the target (/lib is a symlink to usr/lib there).
 TARGET_TA_DIR = "usr/lib/optee_armtz"
 #: The client on the target.
@@ -129,7 +130,8 @@ def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = Fal
     """Cross-build the TA (or its test build, or its sealed-only build) with the stack's dev kit;
     returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
-        raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first (invoke stack)")
+        raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first "
+                         "(invoke qemu.build)")
     out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
                        else (stack.root / "ta-sealed-only", TA_UUID, "tzinfer sealed-only TA") if sealed_only
                        else (stack.root / "ta", TA_UUID, "tzinfer TA"))

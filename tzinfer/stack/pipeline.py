@@ -1,7 +1,8 @@
 """The QEMU stack build, as one ordered list of steps.
 
-Each step takes the BuildContext and is cached/incremental on its own. To add a step (e.g. the
-TA and client build that fills build/qemu/overlay/), insert one line in STEPS before "initramfs".
+Each step takes the BuildContext and is cached/incremental on its own. To add a step, insert one
+line in STEPS after the steps it needs; anything that goes on the target comes before "initramfs",
+which packs build/qemu/overlay/ (filled by "payload": the TAs, tzinfer-run, the models).
 """
 
 from __future__ import annotations

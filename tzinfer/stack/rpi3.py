@@ -53,7 +53,7 @@ def build(relock: bool = False) -> QemuStack:
     stack = rpi3_stack()
     stack.board.check_no_overlap()
     archive = DebianArchive(lock_file=LOCK_FILE, relock=relock,
-                            relock_command="invoke check-rpi3-firmware --relock")
+                            relock_command="invoke qemu.check-rpi3-firmware --relock")
     with one_build_at_a_time():
         archive.update()
         optee.build(stack, archive.source(*pipeline.OPTEE_SOURCE))
@@ -97,7 +97,8 @@ def check_in_qemu(stack: QemuStack, logs: Path, timeout: float = 180.0) -> Firmw
     hosttools.require("qemu-system-aarch64")
     dtb = next((stack.root / "kernel").glob(f"usr/lib/*/broadcom/{DTB_NAME}"), None)
     if dtb is None:
-        raise StackError(f"no {DTB_NAME} under {stack.root / 'kernel'}: run `invoke check-rpi3-firmware`")
+        raise StackError(f"no {DTB_NAME} under {stack.root / 'kernel'}: run "
+                         "`invoke qemu.check-rpi3-firmware`")
     window = stack.board.load_window("firmware_dtb")
     logs.mkdir(parents=True, exist_ok=True)
     uart0, uart1, dump = logs / "rpi3-uart0.log", logs / "rpi3-optee.log", logs / "rpi3-dtb-after-boot.dtb"

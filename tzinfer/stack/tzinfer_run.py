@@ -9,7 +9,7 @@ a top-k block of the first output:
       #1 class 285 score 9.8 Egyptian cat
 
 Files come back over the console as base64 (busybox has `base64`), e.g. the outputs written with
-`--output` (.npy or .npz). Used by tests/qemu/test_ta.py and `invoke demo` / `invoke bench-qemu`.
+`--output` (.npy or .npz). Used by tests/qemu/test_ta.py and `invoke demo` / `invoke qemu.bench`.
 """
 
 from __future__ import annotations

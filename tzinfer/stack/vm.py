@@ -23,7 +23,7 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
     hosttools.require("qemu-system-aarch64")
     for path in (stack.firmware, stack.kernel, stack.initrd):
         if not path.is_file():
-            raise StackError(f"{path} is missing: run `invoke build-qemu` first")
+            raise StackError(f"{path} is missing: run `invoke qemu.build` first")
     ram_mib = stack.board.dram.size >> 20
     stack.share.mkdir(parents=True, exist_ok=True)
     return [

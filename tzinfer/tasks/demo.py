@@ -1,5 +1,5 @@
 """The secure stack in use: `invoke demo` (one classification inside OP-TEE) and
-`invoke bench-qemu` (the TA against the same engine in the normal world, and against re-sending
+`invoke qemu.bench` (the TA against the same engine in the normal world, and against re-sending
 the model for every inference; then frames per second of a resident libtzinfer session, the
 Python session and tzinfer-run started per frame), both in one QEMU VM."""
 

@@ -165,7 +165,7 @@ def fuzz(c: Context, minutes: int = 20, mode: str = "both") -> None:
     stale = stale_seeds()
     if stale:
         raise SystemExit(f"fuzz: the engine refuses seed {stale[0]}; the format or converter changed: "
-                         "regenerate fuzz/corpus/ with `invoke fuzz-corpus`")
+                         "regenerate fuzz/corpus/ with `invoke fuzz.corpus`")
     seconds = max(1, int(minutes * 60 / len(modes)))
     print(f"fuzz: engine sources at {engine_revision()}", flush=True)
     results = []

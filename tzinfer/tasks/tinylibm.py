@@ -1,4 +1,4 @@
-"""Tinylibm: the exhaustive accuracy sweep, `invoke tinylibm-sweep` (minutes; `invoke test` runs
+"""Tinylibm: the exhaustive accuracy sweep, `invoke engine.tinylibm-sweep` (minutes; `invoke test` runs
 the 10^6-point sampled check instead)."""
 
 import shlex

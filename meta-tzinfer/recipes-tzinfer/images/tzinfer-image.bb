@@ -13,8 +13,8 @@ IMAGE_INSTALL:append = " \
     tzinfer-models \
     "
 
-# bmaptool needs the block map next to the wic image (invoke flash uses it).
-IMAGE_FSTYPES:append = " wic.bmap"
+# bmaptool needs the block map next to the wic image (invoke flash uses it): meta-raspberrypi's
+# rpi-base.inc lists wic.bz2 and wic.bmap in IMAGE_FSTYPES already, so nothing is added here.
 
 # Test content, off by default: xtest (optee-test), tzinfer-hostile and the test TA with the
 # WIPE_AUDIT hook (tzinfer-ta-test) for invoke test-hw and testimage. kas/test.yml switches it on

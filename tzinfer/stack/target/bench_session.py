@@ -1,4 +1,4 @@
-"""Frames per second of one tzinfer.runtime session on the target (invoke bench-qemu): the model
+"""Frames per second of one tzinfer.runtime session on the target (invoke qemu.bench): the model
 loaded once, then FRAMES runs on the same inputs, timed together.
 
     python3 bench_session.py MODEL FRAMES NAME=INPUT.npy...

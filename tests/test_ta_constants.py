@@ -1,0 +1,36 @@
+"""The TA's UUIDs have one home, the headers TA and client share (ta/include/): Python reads them
+from there (tzinfer.sources.c_string), so no Python file or other source restates them."""
+
+import subprocess
+
+import pytest
+
+from tzinfer import REPO_ROOT
+from tzinfer.sources import c_defines, c_string
+from tzinfer.stack import payload
+
+HEADERS = {"ta/include/tzinfer_ta.h": "TZI_TA_UUID_STR",
+           "ta/include/tzinfer_ta_test.h": "TZI_TEST_TA_UUID_STR"}
+#: Restatements the C and layer half of issue 12's item 3 will derive from the headers at build
+#: time (ta/Makefile's BINARY, the TA recipes' TZINFER_TA_UUID); listed so that any new copy fails.
+PENDING = {"ta/Makefile", "meta-tzinfer/recipes-tzinfer/tzinfer-ta/tzinfer-ta_0.1.0.bb",
+           "meta-tzinfer/recipes-tzinfer/tzinfer-ta/tzinfer-ta-test_0.1.0.bb"}
+
+
+@pytest.mark.parametrize("header", sorted(HEADERS))
+def test_each_ta_uuid_is_written_in_one_source_file(header: str) -> None:
+    uuid = c_string(header, HEADERS[header])
+    found = subprocess.run(["git", "-C", str(REPO_ROOT), "grep", "-l", "-i", "-F", uuid, "--", ":!*.md"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert set(found) - PENDING == {header}
+
+
+def test_python_uses_the_headers_uuids() -> None:
+    assert payload.TA_UUID == c_defines("ta/include/tzinfer_ta.h")["TZI_TA_UUID_STR"]
+    assert payload.TEST_TA_UUID == c_defines("ta/include/tzinfer_ta_test.h")["TZI_TEST_TA_UUID_STR"]
+    assert len({payload.TA_UUID, payload.TEST_TA_UUID}) == 2
+
+
+def test_a_missing_string_constant_is_named() -> None:
+    with pytest.raises(LookupError, match="defines no string TZI_NO_SUCH"):
+        c_string("ta/include/tzinfer_ta.h", "TZI_NO_SUCH")
