@@ -13,7 +13,8 @@ what can be done offline, with the real parser:
 - conf/distro/tzinfer.conf is evaluated with the files it requires from this layer (poky.conf,
   from meta-yocto, is left out) and the OVERRIDES of the given MACHINE and the tzinfer distro;
   then each recipe/append is evaluated on top of it and the variables it sets are expanded, which
-  runs every inline ${@...} expression. The expanded values are printed for the test to check.
+  runs every inline ${@...} expression. The expanded values are printed for the test to check;
+- each recipe's anonymous python runs, and the recipes it skips are listed with the reason.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def base_data(layer: Path, machine: str) -> tuple[bb.data_smart.DataSmart, list[
 
 def main() -> None:
     layer, machine = Path(sys.argv[1]).resolve(), sys.argv[2]
-    result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}}
+    result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}, "skipped": {}}
     config, upstream = base_data(layer, machine)
     result["distro_upstream_includes"] = upstream
     result["layer"] = {
@@ -143,6 +144,11 @@ def main() -> None:
             d.setVar("PN", path.stem.split("_")[0])
             evaluate(statements, d, layer)
             result["values"][rel] = {name: d.getVar(name) for name in sorted(assigned_names(statements))}
+            if path.suffix == ".bb":
+                try:
+                    ast.runAnonFuncs(d)
+                except bb.parse.SkipRecipe as skip:
+                    result["skipped"][rel] = str(skip)
         except Exception as err:  # noqa: BLE001 - every parse failure is reported, per file
             result["errors"][rel] = f"{type(err).__name__}: {err}"
     json.dump(result, sys.stdout, indent=1)

@@ -17,16 +17,20 @@ LAYER = REPO_ROOT / "meta-tzinfer"
 MACHINES = {"raspberrypi3-64": "rpi3", "qemuarm64-secureboot": "qemu"}
 
 
-@pytest.fixture(scope="module", params=sorted(MACHINES))
-def parsed(request: pytest.FixtureRequest, layer_tools: Path) -> dict:
+def bbparse(layer_tools: Path, machine: str) -> dict:
     run = subprocess.run(
-        [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), str(LAYER), request.param],
+        [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), str(LAYER), machine],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, f"bbparse.py failed:\n{run.stderr[-3000:]}"
     result = json.loads(run.stdout)
-    result["machine"] = request.param
+    result["machine"] = machine
     return result
+
+
+@pytest.fixture(scope="module", params=sorted(MACHINES))
+def parsed(request: pytest.FixtureRequest, layer_tools: Path) -> dict:
+    return bbparse(layer_tools, request.param)
 
 
 def test_every_layer_file_parses(parsed: dict) -> None:
@@ -83,3 +87,18 @@ def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
         assert f"{key}={value}" in tfa["EXTRA_OEMAKE"]
     config = parsed["layer"]["RPI_EXTRA_CONFIG"].split("\\n")
     assert set(board.config_txt_lines()) <= set(config) and "dtoverlay=tzinfer-optee" in config
+
+
+def test_the_recipes_skip_where_they_cannot_build(parsed: dict, layer_tools: Path) -> None:
+    """A world build must not stop at our recipes: without models tzinfer-models is skipped, and
+    on a machine without a TA heap budget (no memory map: no OP-TEE configured for tzinfer) so
+    are the recipes that need OP-TEE's TA dev kit, which such a machine mostly lacks."""
+    models = "recipes-tzinfer/tzinfer-models/tzinfer-models_0.1.0.bb"
+    assert set(parsed["skipped"]) == {models}
+    assert "TZINFER_MODELS is empty" in parsed["skipped"][models]
+    skipped = bbparse(layer_tools, "qemuarm64")["skipped"]
+    needs_the_ta = {"recipes-tzinfer/tzinfer-ta/tzinfer-ta_0.1.0.bb",
+                    "recipes-tzinfer/tzinfer-ta/tzinfer-ta-test_0.1.0.bb",
+                    "recipes-tzinfer/tzinfer-client/tzinfer-client_0.1.0.bb"}
+    assert set(skipped) == needs_the_ta | {models}
+    assert all("no TA heap budget for MACHINE qemuarm64" in skipped[recipe] for recipe in needs_the_ta)

@@ -5,6 +5,7 @@ DESCRIPTION = "The normal-world client on libteec: uploads a model to the tzinfe
 SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
+require recipes-tzinfer/tzinfer-tee.inc
 
 DEPENDS += "optee-client optee-os-tadevkit"
 
