@@ -1,7 +1,7 @@
 # TA signing key for recipes that sign Trusted Applications (optee-os for its in-tree TAs,
 # tzinfer-ta) or embed the key that verifies them (optee-os).
 #
-# TZINFER_TA_SIGN_KEY (tzinfer distro, local.conf or kas env) is the absolute path of your RSA
+# TZINFER_TA_SIGN_KEY (local.conf, your distro or kas env) is the absolute path of your RSA
 # private key (PEM). Without it OP-TEE's default_ta.pem is used: that key is public, so anyone
 # can sign a TA the device will load; every build that signs with it warns.
 #

@@ -1,17 +1,17 @@
-"""Adding the layer changes no other layer's recipe or setting until the tzinfer override is on.
+"""Adding the layers changes no other layer's recipe or setting until the tzinfer override is on.
 
-A product may add the layer to its own distro and machine, with its own TF-A and OP-TEE (see the
-layer README). So every statement of a .bbappend, and of every .inc file other than those of the
-layer's own recipes (the includes the bbappends require, the configuration the distro requires),
-carries the `tzinfer` override, which the tzinfer distro sets. Per statement, as bitbake's parser
-reads it (bbstatements.py):
+A product may add the layers to its own distro and machine, with its own TF-A and OP-TEE (see
+meta-tzinfer/README.md). So every statement of a .bbappend, and of every .inc file other than
+those of the layers' own recipes (the includes the bbappends require, the board configuration
+the distro requires), carries the `tzinfer` override, which the tzinfer distro sets. Per
+statement, as bitbake's parser reads it (bbstatements.py):
 - an assignment names `tzinfer` among its overrides (TFA_SPD:raspberrypi3-64:tzinfer), or sets
-  one of the layer's own TZINFER_* variables, which no other layer reads;
+  one of the layers' own TZINFER_* variables, which no other layer reads;
 - a variable flag takes no override, so its value may only be TZINFER_* variables, which do;
 - a function names the override too (do_deploy:append:raspberrypi3-64:tzinfer); anonymous
   python cannot be gated this way;
 - inherit / inherit_defer expands to no class without the override;
-- include / require names a file of the layer, which is checked in turn;
+- include / require names a file of the layers, which is checked in turn;
 - anything else (addtask, export, a python def, ...) is not allowed.
 """
 
@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from tzinfer import REPO_ROOT
+from tzinfer.yocto import LAYERS
 
-LAYERS = (REPO_ROOT / "meta-tzinfer",)
 SCRIPT = Path(__file__).with_name("bbstatements.py")
 #: ${TZINFER_...} references: the only thing a variable flag may add.
 OWN_VARIABLE_REFERENCE = re.compile(r"\$\{TZINFER_\w+\}")
@@ -69,7 +69,7 @@ def resolve(include: str, including: Path) -> Path | None:
 
 
 def checked_files(statements: dict[Path, list[dict]]) -> list[Path]:
-    """Every .bbappend and .inc, except the includes of the layer's own recipes (.bb)."""
+    """Every .bbappend and .inc, except the includes of the layers' own recipes (.bb)."""
     own, todo = set(), [path for path in statements if path.suffix == ".bb"]
     while todo:
         path = todo.pop()
@@ -91,8 +91,9 @@ def layer_statements(layer_tools: Path) -> dict[Path, list[dict]]:
 def test_the_changes_to_other_layers_are_found(layer_statements: dict[Path, list[dict]]) -> None:
     names = {p.name for p in checked_files(layer_statements)}
     assert {"trusted-firmware-a_%.bbappend", "optee-os_%.bbappend", "optee-os-tzinfer.inc",
-            "tzinfer-rpi3.inc"} <= names
-    assert not names & {"tzinfer-ta.inc", "tzinfer-source.inc"}, "the layer's own recipes are not checked"
+            "tzinfer-rpi3.inc", "tzinfer-bsp.inc", "busybox_%.bbappend"} <= names
+    own_recipes = {"tzinfer-ta.inc", "tzinfer-source.inc", "tzinfer-tee.inc"}
+    assert not names & own_recipes, "the layers' own recipes are not checked"
 
 
 def test_every_change_to_another_layer_needs_the_tzinfer_override(
@@ -110,7 +111,7 @@ def test_includes_of_those_files_are_checked_too(layer_statements: dict[Path, li
             if statement["kind"] == "include":
                 assert resolve(statement["what"], path) in checked, (
                     f"{path.relative_to(REPO_ROOT)}:{statement['line']}: {statement['what']} is not a "
-                    "file of the layer, so its lines escape this check")
+                    "file of the layers, so its lines escape this check")
 
 
 def test_an_ungated_line_is_reported(layer_tools: Path, tmp_path: Path) -> None:

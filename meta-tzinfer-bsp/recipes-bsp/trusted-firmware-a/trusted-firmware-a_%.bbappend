@@ -15,7 +15,7 @@ SRC_URI:append:qemuarm64-secureboot:tzinfer = " file://0001-plat-qemu-put-the-BL
 
 # Raspberry Pi 3 (meta-arm has no rpi3 TF-A): armstub8.bin = BL1 padded to 128 KiB, then the
 # FIP with BL2, BL31, OP-TEE (BL32) and U-Boot (BL33). The firmware loads it at 0 (config.txt
-# armstub=, see conf/include/tzinfer-rpi3.inc).
+# armstub=, see conf/machine/include/tzinfer-rpi3.inc).
 COMPATIBLE_MACHINE:raspberrypi3-64:tzinfer = "raspberrypi3-64"
 SRC_URI:append:raspberrypi3-64:tzinfer = " file://0002-plat-rpi3-grow-BL32-secure-DRAM-and-reserve-it.patch"
 TFA_PLATFORM:raspberrypi3-64:tzinfer = "${TZINFER_TFA_PLATFORM}"
