@@ -1,9 +1,12 @@
 /*
- * tzinfer-run: classify an input with a .tzm model inside OP-TEE (or, for comparison, with the
- * same engine in the normal world) and print the top-k, the memory used and the timings.
+ * tzinfer-run: run a .tzm model on its inputs inside OP-TEE (or, for comparison, with the same
+ * engine in the normal world) and print its inputs and outputs, the top-k of its first output,
+ * the memory used and the timings.
  *
- *   tzinfer-run MODEL.tzm INPUT.npy [--top K] [--labels FILE] [--output OUT.npy]
- *               [--repeat N] [--world secure|normal] [--reload-each-run] [--chunk BYTES]
+ *   tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K] [--labels FILE]
+ *               [--output OUT.npz|OUT.npy] [--repeat N] [--world secure|normal]
+ *               [--reload-each-run] [--chunk BYTES]
+ *   tzinfer-run MODEL.tzm --describe                  (its inputs and outputs only)
  *
  *   tzinfer-run --provision-key KEYFILE --key-id ID   (store a model key in the TA)
  *   tzinfer-run --delete-key ID                       (remove it, e.g. after rotation)
@@ -19,6 +22,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "file_io.h"
+#include "inputs.h"
 #include "labels.h"
 #include "npy.h"
 #include "runner.h"
@@ -26,12 +30,15 @@
 #include "tzinfer_ta.h"
 
 #define MAX_TOP 100
+#define MAX_INPUTS 255 /* the format's cap on a model's inputs */
 
 struct options {
-	const char *model_path, *input_path, *labels_path, *output_path;
+	const char *model_path, *labels_path, *output_path;
+	char *inputs[MAX_INPUTS]; /* INPUT.npy, or NAME=FILE.npy per --input */
+	size_t n_inputs;
 	const char *provision_key_path; /* key administration instead of a model run */
 	size_t top, repeat, chunk_bytes, key_id, delete_key_id;
-	bool normal_world, reload_each_run;
+	bool normal_world, reload_each_run, describe;
 };
 
 struct timings {
@@ -44,13 +51,18 @@ struct timings {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tzinfer-run MODEL.tzm INPUT.npy [--top K] [--labels FILE] [--output OUT.npy]\n"
-		"                   [--repeat N] [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
+		"usage: tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K]\n"
+		"                   [--labels FILE] [--output OUT.npz|OUT.npy] [--repeat N]\n"
+		"                   [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
+		"       tzinfer-run MODEL.tzm --describe\n"
 		"  MODEL.tzm          model converted with `tzinfer convert`\n"
-		"  INPUT.npy          preprocessed input tensor, float32 (np.save)\n"
-		"  --top K            print the K best classes (default 5, at most %d)\n"
+		"  INPUT.npy          preprocessed input tensor, float32 (np.save), of a model with one input\n"
+		"  --input NAME=F.npy the model's input NAME; give one for each input\n"
+		"  --describe         print the model's inputs and outputs and stop\n"
+		"  --top K            print the K best classes of the first output (default 5, at most %d)\n"
 		"  --labels FILE      class names, one per line (line i = class i)\n"
-		"  --output OUT.npy   save the raw output tensor (1-D float32)\n"
+		"  --output OUT.npz   save every output, by name (np.load(OUT)[name]); OUT.npy: the only\n"
+		"                     output of a model with one\n"
 		"  --repeat N         run N inferences and report the median times (default 1)\n"
 		"  --world W          secure: in the OP-TEE TA (default); normal: the same engine in\n"
 		"                     this process, unprotected (benchmark baseline)\n"
@@ -77,6 +89,13 @@ static int parse_size(const char *opt, const char *text, size_t min, size_t max,
 	return 0;
 }
 
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	int i = 0, positional = 0;
@@ -94,6 +113,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			exit(0);
 		} else if (!strcmp(a, "--reload-each-run")) {
 			o->reload_each_run = true;
+		} else if (!strcmp(a, "--describe")) {
+			o->describe = true;
 		} else if (a[0] == '-' && a[1] == '-' && !has_value) {
 			diag_error("%s needs a value: see tzinfer-run --help", a);
 			return -1;
@@ -118,6 +139,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->labels_path = argv[++i];
 		} else if (!strcmp(a, "--output")) {
 			o->output_path = argv[++i];
+		} else if (!strcmp(a, "--input")) {
+			if (o->n_inputs == MAX_INPUTS) {
+				diag_error("more than %d inputs: no model has that many", MAX_INPUTS);
+				return -1;
+			}
+			o->inputs[o->n_inputs++] = argv[++i];
 		} else if (!strcmp(a, "--world")) {
 			a = argv[++i];
 			if (strcmp(a, "secure") && strcmp(a, "normal")) {
@@ -132,7 +159,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->model_path = a;
 			positional++;
 		} else if (positional == 1) {
-			o->input_path = a;
+			o->inputs[o->n_inputs++] = argv[i];
 			positional++;
 		} else {
 			diag_error("unexpected argument %s: see tzinfer-run --help", a);
@@ -148,8 +175,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		return 0;
 	}
-	if (positional != 2) {
-		diag_error("MODEL.tzm and INPUT.npy are required: see tzinfer-run --help");
+	if (positional < 1 || (positional == 2 && o->n_inputs > 1)) {
+		diag_error("give MODEL.tzm, then INPUT.npy or an --input NAME=FILE.npy for each input: "
+			   "see tzinfer-run --help");
+		return -1;
+	}
+	if (o->describe != !o->n_inputs) {
+		diag_error("%s: see tzinfer-run --help", o->describe ? "--describe takes no inputs" :
+			   "give INPUT.npy or --input NAME=FILE.npy (or --describe)");
+		return -1;
+	}
+	if (o->output_path && !has_suffix(o->output_path, ".npz") && !has_suffix(o->output_path, ".npy")) {
+		diag_error("--output %s: give OUT.npz (every output) or OUT.npy (a model with one output)",
+			   o->output_path);
 		return -1;
 	}
 	if (o->normal_world && o->reload_each_run) {
@@ -206,13 +244,51 @@ static void print_timings(const struct options *o, const char *world, struct tim
 	printf("round trip min ms: %.3f\n", t->round_trip_ms[0]);
 }
 
+static void print_tensors(const char *kind, const struct tensor_info *t, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		printf("%s %u '%s': float32 [", kind, i, t[i].name);
+		for (unsigned d = 0; d < t[i].ndim; d++)
+			printf("%s%u", d ? ", " : "", t[i].dims[d]);
+		printf("]\n");
+	}
+}
+
+/* Every output into OUT.npz by name, or the only one into OUT.npy; 0 or -1. */
+static int save_outputs(const char *path, const struct model_info *info, const struct output_buf *out)
+{
+	struct npz_entry *entries = NULL;
+	int rc = -1;
+
+	if (has_suffix(path, ".npy")) {
+		if (info->n_outputs == 1)
+			return npy_save_f32(path, out[0].data, info->outputs[0].dims, info->outputs[0].ndim);
+		diag_error("--output %s: the model has %u outputs: give OUT.npz to save them all", path,
+			   info->n_outputs);
+		return -1;
+	}
+	entries = calloc(info->n_outputs, sizeof(*entries));
+	if (!entries) {
+		diag_error("out of memory");
+		return -1;
+	}
+	for (uint32_t o = 0; o < info->n_outputs; o++)
+		entries[o] = (struct npz_entry){ info->outputs[o].name, out[o].data, info->outputs[o].dims,
+						 info->outputs[o].ndim };
+	rc = npz_save_f32(path, entries, info->n_outputs);
+	free(entries);
+	return rc;
+}
+
 /* Load (timed), run o->repeat times (each timed), print; 0 on success. */
 static int classify(const struct options *o, struct runner *r, const uint8_t *model,
-		    size_t model_len, const struct npy_f32 *input, const struct labels *labels)
+		    size_t model_len, const struct labels *labels)
 {
 	struct model_info info = { 0 };
 	struct timings t = { 0 };
-	float *out = NULL;
+	struct input_buf *in = NULL;
+	struct npy_f32 *files = NULL;
+	struct output_buf *out = NULL;
 	size_t i = 0;
 	int rc = -1;
 	double start = clock_ms();
@@ -222,12 +298,29 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	t.load_ms = clock_ms() - start;
 	t.transfer_ms = info.transfer_ms;
 	t.verify_ms = info.verify_ms;
-	out = malloc(info.output_bytes);
+	if (o->describe) {
+		print_tensors("input", info.inputs, info.n_inputs);
+		print_tensors("output", info.outputs, info.n_outputs);
+		rc = 0;
+		goto done;
+	}
+	in = calloc(info.n_inputs, sizeof(*in));
+	files = calloc(info.n_inputs, sizeof(*files));
+	out = calloc(info.n_outputs, sizeof(*out));
 	t.engine_ms = calloc(o->repeat, sizeof(double));
 	t.round_trip_ms = calloc(o->repeat, sizeof(double));
-	if (!out || !t.engine_ms || !t.round_trip_ms) {
+	if (!in || !files || !out || !t.engine_ms || !t.round_trip_ms) {
 		diag_error("out of memory");
 		goto done;
+	}
+	if (inputs_load(&info, o->inputs, o->n_inputs, in, files) != 0)
+		goto done;
+	for (uint32_t k = 0; k < info.n_outputs; k++) {
+		out[k] = (struct output_buf){ malloc(info.outputs[k].bytes), info.outputs[k].bytes };
+		if (!out[k].data) {
+			diag_error("out of memory");
+			goto done;
+		}
 	}
 	for (i = 0; i < o->repeat; i++) {
 		uint32_t engine_us = 0;
@@ -238,8 +331,7 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 			if (r->ops->load(r, o->model_path, model, model_len, &info) != 0)
 				goto done;
 		}
-		if (r->ops->run(r, o->input_path, input->data, input->count * sizeof(float), out,
-				info.output_bytes, &engine_us) != 0)
+		if (r->ops->run(r, in, out, &engine_us) != 0)
 			goto done;
 		t.round_trip_ms[i] = clock_ms() - start;
 		t.engine_ms[i] = engine_us / 1e3;
@@ -250,15 +342,22 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	printf("model bytes: %zu\n", info.model_bytes);
 	printf("weights bytes: %u\n", info.weights_bytes);
 	printf("arena bytes: %u\n", info.arena_bytes);
-	print_top(o, out, info.output_bytes / sizeof(float), labels);
+	print_tensors("input", info.inputs, info.n_inputs);
+	print_tensors("output", info.outputs, info.n_outputs);
+	print_top(o, out[0].data, out[0].bytes / sizeof(float), labels);
 	r->ops->print_memory(r, &info, stdout);
 	print_timings(o, r->ops->world, &t);
-	if (o->output_path &&
-	    npy_save_f32(o->output_path, out, info.output_bytes / sizeof(float)) != 0)
+	if (o->output_path && save_outputs(o->output_path, &info, out) != 0)
 		goto done;
 	rc = 0;
 done:
 	r->ops->unload(r);
+	for (uint32_t k = 0; out && k < info.n_outputs; k++)
+		free(out[k].data);
+	for (uint32_t k = 0; files && k < info.n_inputs; k++)
+		free(files[k].file);
+	free(in);
+	free(files);
 	free(out);
 	free(t.engine_ms);
 	free(t.round_trip_ms);
@@ -306,7 +405,6 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct labels labels = { 0 };
-	struct npy_f32 input = { 0 };
 	struct runner runner = { 0 };
 	uint8_t *model = NULL;
 	size_t model_len = 0;
@@ -317,19 +415,18 @@ int main(int argc, char **argv)
 	if (o.provision_key_path || o.delete_key_id)
 		return administer_key(&o) == 0 ? 0 : 1;
 	model = file_read_all(o.model_path, &model_len);
-	if (!model || npy_load_f32(o.input_path, &input) != 0)
+	if (!model)
 		goto done;
 	if (o.labels_path && labels_load(o.labels_path, &labels) != 0)
 		goto done;
 	if ((o.normal_world ? normal_runner_open(&runner) :
 			      secure_runner_open(&runner, o.chunk_bytes)) != 0)
 		goto done;
-	if (classify(&o, &runner, model, model_len, &input, o.labels_path ? &labels : NULL) == 0)
+	if (classify(&o, &runner, model, model_len, o.labels_path ? &labels : NULL) == 0)
 		rc = 0;
 	runner.ops->close(&runner);
 done:
 	labels_free(&labels);
-	free(input.file);
 	free(model);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "inputs.h"
 #include "runner.h"
 
 struct normal_state {
@@ -18,6 +19,10 @@ struct normal_state {
 	uint8_t *file;  /* private copy: the engine reads weights in place */
 	void *arena;
 	size_t file_len;
+	struct model_info info;
+	struct tensor_info *io;     /* inputs, then outputs; names point into file */
+	struct stl_input *inputs;   /* stl_run's arguments, one per input and output */
+	struct stl_output *outputs;
 };
 
 static void normal_unload(struct runner *r)
@@ -26,7 +31,45 @@ static void normal_unload(struct runner *r)
 
 	free(s->arena);
 	free(s->file);
+	free(s->io);
+	free(s->inputs);
+	free(s->outputs);
 	memset(s, 0, sizeof(*s));
+}
+
+static void describe(const struct stl_io_desc *d, struct tensor_info *t)
+{
+	t->name = d->name;
+	t->dtype = d->dtype;
+	t->ndim = d->ndim;
+	memcpy(t->dims, d->dims, d->ndim * sizeof(t->dims[0]));
+	t->bytes = d->bytes;
+}
+
+/* The model's inputs and outputs in s->info, and room for stl_run's arguments; 0 or -1. */
+static int describe_io(struct normal_state *s)
+{
+	uint32_t n_in = stl_n_inputs(&s->model), n_out = stl_n_outputs(&s->model);
+	struct stl_io_desc d;
+
+	s->io = calloc(n_in + n_out, sizeof(*s->io));
+	s->inputs = calloc(n_in, sizeof(*s->inputs));
+	s->outputs = calloc(n_out, sizeof(*s->outputs));
+	if (!s->io || !s->inputs || !s->outputs)
+		return -1;
+	for (uint32_t i = 0; i < n_in; i++) {
+		stl_input_desc(&s->model, i, &d);
+		describe(&d, &s->io[i]);
+	}
+	for (uint32_t o = 0; o < n_out; o++) {
+		stl_output_desc(&s->model, o, &d);
+		describe(&d, &s->io[n_in + o]);
+	}
+	s->info.n_inputs = n_in;
+	s->info.n_outputs = n_out;
+	s->info.inputs = s->io;
+	s->info.outputs = s->io + n_in;
+	return 0;
 }
 
 static int normal_load(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
@@ -43,7 +86,7 @@ static int normal_load(struct runner *r, const char *model_path, const uint8_t *
 	memcpy(copy, file, len);
 	s->file = copy;
 	s->file_len = len;
-	info->transfer_ms = clock_ms() - start;
+	s->info.transfer_ms = clock_ms() - start;
 	start = clock_ms();
 	if (stl_load(&s->model, s->file, len) != STL_OK) {
 		diag_error("%s is not a valid tzinfer model: %s: %s: re-create it with `tzinfer convert`",
@@ -51,39 +94,42 @@ static int normal_load(struct runner *r, const char *model_path, const uint8_t *
 		normal_unload(r);
 		return -1;
 	}
-	if (posix_memalign(&s->arena, 16, stl_arena_bytes(&s->model)) != 0) {
+	if (posix_memalign(&s->arena, 16, stl_arena_bytes(&s->model)) != 0 || describe_io(s) != 0) {
 		diag_error("out of memory for the %u-byte arena of %s", stl_arena_bytes(&s->model),
 			   model_path);
 		normal_unload(r);
 		return -1;
 	}
-	info->input_bytes = stl_input_bytes(&s->model);
-	info->output_bytes = stl_output_bytes(&s->model);
-	info->arena_bytes = stl_arena_bytes(&s->model);
-	info->weights_bytes = (uint32_t)(len - (size_t)(s->model.weights - s->model.base));
-	info->model_bytes = len;
-	info->verify_ms = clock_ms() - start;
+	s->info.arena_bytes = stl_arena_bytes(&s->model);
+	s->info.weights_bytes = (uint32_t)(len - (size_t)(s->model.weights - s->model.base));
+	s->info.model_bytes = len;
+	s->info.verify_ms = clock_ms() - start;
+	*info = s->info;
 	return 0;
 }
 
-static int normal_run(struct runner *r, const char *input_path, const float *in, size_t in_bytes,
-		      float *out, size_t out_bytes, uint32_t *engine_us)
+static int normal_run(struct runner *r, const struct input_buf *in, const struct output_buf *out,
+		      uint32_t *engine_us)
 {
 	struct normal_state *s = r->state;
 	double start = 0;
+	char problem[512];
 
 	if (!s->arena) {
 		diag_error("no model is loaded: load one before running it");
 		return -1;
 	}
-	if (in_bytes != stl_input_bytes(&s->model)) {
-		diag_error("%s holds %zu floats but the model takes %u: give an input preprocessed "
-			   "for this model", input_path, in_bytes / 4, stl_input_bytes(&s->model) / 4);
+	if (inputs_size_problem(&s->info, in, problem, sizeof(problem))) {
+		diag_error("%s", problem);
 		return -1;
 	}
+	for (uint32_t i = 0; i < s->info.n_inputs; i++)
+		s->inputs[i] = (struct stl_input){ in[i].data, in[i].bytes };
+	for (uint32_t o = 0; o < s->info.n_outputs; o++)
+		s->outputs[o] = (struct stl_output){ out[o].data, out[o].bytes };
 	start = clock_ms();
-	if (stl_run(&s->model, s->arena, stl_arena_bytes(&s->model), in, in_bytes, out,
-		    out_bytes) != STL_OK) {
+	if (stl_run(&s->model, s->arena, stl_arena_bytes(&s->model), s->inputs, s->info.n_inputs,
+		    s->outputs, s->info.n_outputs) != STL_OK) {
 		diag_error("the engine failed to run the model: %s: %s",
 			   stl_status_name(s->model.error.status), s->model.error.reason);
 		return -1;

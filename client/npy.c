@@ -9,7 +9,8 @@
 
 /* "\x93NUMPY" + major + minor; the header length follows (u16 in v1, u32 in v2/v3). */
 static const char NPY_MAGIC[6] = { '\x93', 'N', 'U', 'M', 'P', 'Y' };
-#define NPY_SAVE_HEADER_BYTES 128 /* v1 header padded so that the data is 16-byte aligned */
+/* v1 header padded so that the data is 16-byte aligned; room for a 6-D shape of 32-bit dims. */
+#define NPY_SAVE_HEADER_BYTES 128
 
 static uint32_t le_u32(const uint8_t *p, size_t n)
 {
@@ -116,29 +117,55 @@ fail:
 	return -1;
 }
 
-int npy_save_f32(const char *path, const float *data, size_t count)
+static size_t count_of(const uint32_t *dims, unsigned ndim)
 {
-	uint8_t *buf = malloc(NPY_SAVE_HEADER_BYTES + count * sizeof(float));
-	char *header = NULL;
-	int n = 0, rc = -1;
+	size_t count = 1;
+
+	for (unsigned i = 0; i < ndim; i++)
+		count *= dims[i];
+	return count;
+}
+
+size_t npy_file_bytes(const uint32_t *dims, unsigned ndim)
+{
+	return NPY_SAVE_HEADER_BYTES + count_of(dims, ndim) * sizeof(float);
+}
+
+void npy_encode_f32(uint8_t *out, const float *data, const uint32_t *dims, unsigned ndim)
+{
+	char shape[6 * 12 + 4] = "";
+	char *header = (char *)out + 10;
+	size_t at = 0;
+	int n = 0;
+
+	for (unsigned i = 0; i < ndim; i++)
+		at += (size_t)snprintf(shape + at, sizeof(shape) - at, "%u,%s", dims[i],
+				       i + 1 < ndim ? " " : "");
+	memcpy(out, NPY_MAGIC, sizeof(NPY_MAGIC));
+	out[6] = 1;
+	out[7] = 0;
+	out[8] = (NPY_SAVE_HEADER_BYTES - 10) & 0xff;
+	out[9] = (NPY_SAVE_HEADER_BYTES - 10) >> 8;
+	n = snprintf(header, NPY_SAVE_HEADER_BYTES - 10,
+		     "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
+	/* Pad with spaces up to the data; the header ends with a newline. */
+	memset(header + n, ' ', (size_t)(NPY_SAVE_HEADER_BYTES - 10 - n));
+	out[NPY_SAVE_HEADER_BYTES - 1] = '\n';
+	memcpy(out + NPY_SAVE_HEADER_BYTES, data, count_of(dims, ndim) * sizeof(float));
+}
+
+int npy_save_f32(const char *path, const float *data, const uint32_t *dims, unsigned ndim)
+{
+	size_t len = npy_file_bytes(dims, ndim);
+	uint8_t *buf = malloc(len);
+	int rc = -1;
 
 	if (!buf) {
 		diag_error("out of memory writing %s", path);
 		return -1;
 	}
-	memcpy(buf, NPY_MAGIC, sizeof(NPY_MAGIC));
-	buf[6] = 1;
-	buf[7] = 0;
-	buf[8] = (NPY_SAVE_HEADER_BYTES - 10) & 0xff;
-	buf[9] = (NPY_SAVE_HEADER_BYTES - 10) >> 8;
-	header = (char *)buf + 10;
-	n = snprintf(header, NPY_SAVE_HEADER_BYTES - 10,
-		     "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu,), }", count);
-	/* Pad with spaces up to the data; the header ends with a newline. */
-	memset(header + n, ' ', (size_t)(NPY_SAVE_HEADER_BYTES - 10 - n));
-	buf[NPY_SAVE_HEADER_BYTES - 1] = '\n';
-	memcpy(buf + NPY_SAVE_HEADER_BYTES, data, count * sizeof(float));
-	rc = file_write_all(path, buf, NPY_SAVE_HEADER_BYTES + count * sizeof(float));
+	npy_encode_f32(buf, data, dims, ndim);
+	rc = file_write_all(path, buf, len);
 	free(buf);
 	return rc;
 }

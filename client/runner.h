@@ -10,13 +10,37 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* One input or output of the loaded model. */
+struct tensor_info {
+	const char *name;   /* NUL-terminated, owned by the runner until unload */
+	uint8_t dtype;      /* 0: float32 */
+	uint8_t ndim;
+	uint32_t dims[6];
+	uint32_t bytes;
+};
+
 struct model_info {
-	uint32_t input_bytes, output_bytes; /* what RUN expects and returns */
+	uint32_t n_inputs, n_outputs;
+	const struct tensor_info *inputs;   /* in the model's order; owned by the runner until unload */
+	const struct tensor_info *outputs;
 	uint32_t arena_bytes;               /* peak activation memory of the plan */
 	uint32_t weights_bytes;
 	size_t model_bytes;                 /* the whole .tzm, held while loaded */
 	double transfer_ms;                 /* load: copying the file to where it runs */
 	double verify_ms;                   /* load: stl_load's checks (incl. SHA-256), arena */
+};
+
+/* An input given to run(): where it came from (for messages) and its floats. */
+struct input_buf {
+	const char *path;
+	const float *data;
+	size_t bytes;
+};
+
+/* Where run() puts an output: exactly its tensor_info bytes. */
+struct output_buf {
+	float *data;
+	size_t bytes;
 };
 
 struct runner;
@@ -26,9 +50,11 @@ struct runner_ops {
 	/* Load and verify a model; 0, or -1 with a diagnostic. */
 	int (*load)(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
 		    struct model_info *info);
-	/* One inference; *engine_us is the time the engine took, measured where it ran. */
-	int (*run)(struct runner *r, const char *input_path, const float *in, size_t in_bytes,
-		   float *out, size_t out_bytes, uint32_t *engine_us);
+	/* One inference, in[i] and out[i] for each input and output in the model's order; a wrong
+	 * input size is refused with a diagnostic naming the input. *engine_us is the time the engine
+	 * took, measured where it ran. */
+	int (*run)(struct runner *r, const struct input_buf *in, const struct output_buf *out,
+		   uint32_t *engine_us);
 	/* Wipe and free the loaded model. */
 	void (*unload)(struct runner *r);
 	/* Print the memory the loaded model occupies, as "key: value" lines. */

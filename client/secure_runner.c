@@ -1,6 +1,8 @@
 /*
  * The runner that executes the model in the S-Tinylib TA: the model is sent through one
- * shared-memory buffer in chunks (LOAD_BEGIN/CHUNK/END), inputs and outputs through two more.
+ * shared-memory buffer in chunks (LOAD_BEGIN/CHUNK/END), the inputs and the outputs through two
+ * more, each holding all of them as an I/O block (io_block.h); DESCRIBE gives their names and
+ * shapes.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,6 +11,8 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "inputs.h"
+#include "io_block.h"
 #include "runner.h"
 #include "ta_ops.h"
 #include "tee_errors.h"
@@ -18,11 +22,14 @@ struct secure_state {
 	TEEC_Context ctx;
 	TEEC_Session session;
 	TEEC_SharedMemory chunk;       /* model upload window */
-	TEEC_SharedMemory in, out;     /* tensors; (re)allocated per model */
+	TEEC_SharedMemory in, out;     /* I/O blocks; (re)allocated per model */
 	bool session_open, chunk_allocated, io_allocated;
 	uint32_t heap_bytes;           /* TA_DATA_SIZE, from STATS */
 	const char *model_path;
-	size_t model_bytes, input_bytes;
+	size_t model_bytes;
+	struct model_info info;        /* of the loaded model */
+	uint8_t *description;          /* DESCRIBE's answer; the tensor names point into it */
+	struct tensor_info *io;        /* inputs, then outputs */
 };
 
 static int fail(const struct tee_failure *f)
@@ -58,6 +65,10 @@ static int alloc_shm(struct secure_state *s, TEEC_SharedMemory *shm, size_t size
 
 static void free_io(struct secure_state *s)
 {
+	free(s->description);
+	free(s->io);
+	s->description = NULL;
+	s->io = NULL;
 	if (!s->io_allocated)
 		return;
 	TEEC_ReleaseSharedMemory(&s->in);
@@ -131,6 +142,70 @@ static uint32_t sealed_key_id(const uint8_t *file, size_t len)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Tensor description k of DESCRIBE's answer d[0..len) into t; -1 when it points outside. */
+static int parse_tensor(const uint8_t *d, size_t len, uint32_t k, struct tensor_info *t)
+{
+	struct tzi_tensor_desc td;
+
+	memcpy(&td, d + sizeof(struct tzi_describe_header) + k * sizeof(td), sizeof(td));
+	if (td.ndim > 6 || (uint64_t)td.name_offset + td.name_len >= len || d[td.name_offset + td.name_len])
+		return -1;
+	t->name = (const char *)d + td.name_offset;
+	t->dtype = td.dtype;
+	t->ndim = td.ndim;
+	memcpy(t->dims, td.dims, sizeof(t->dims));
+	t->bytes = td.bytes;
+	return 0;
+}
+
+/* DESCRIBE: the loaded model's inputs and outputs into info (kept in s until unload). */
+static int describe(struct secure_state *s, struct model_info *info)
+{
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_SUCCESS;
+	struct tzi_describe_header h = { 0, 0 };
+	uint32_t origin = 0, n = 0;
+	size_t len = 4096;
+
+	for (int attempt = 0; attempt < 2; attempt++) { /* the second with the size the TA asked for */
+		free(s->description);
+		s->description = malloc(len);
+		if (!s->description) {
+			diag_error("out of memory");
+			return -1;
+		}
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE,
+						 TEEC_NONE);
+		op.params[0].tmpref.buffer = s->description;
+		op.params[0].tmpref.size = len;
+		res = invoke(s, TZI_CMD_DESCRIBE, &op, &origin);
+		len = op.params[0].tmpref.size;
+		if (res != TEEC_ERROR_SHORT_BUFFER)
+			break;
+	}
+	if (res != TEEC_SUCCESS)
+		return fail_call(s, TEE_CALL_DESCRIBE, res, origin);
+	if (len >= sizeof(h))
+		memcpy(&h, s->description, sizeof(h));
+	n = h.n_inputs + h.n_outputs;
+	s->io = n && h.n_inputs <= 255 && h.n_outputs <= 255 ? calloc(n, sizeof(*s->io)) : NULL;
+	if (!s->io || len < sizeof(h) + (size_t)n * sizeof(struct tzi_tensor_desc))
+		goto malformed;
+	for (uint32_t k = 0; k < n; k++)
+		if (parse_tensor(s->description, len, k, &s->io[k]) != 0)
+			goto malformed;
+	info->n_inputs = h.n_inputs;
+	info->n_outputs = h.n_outputs;
+	info->inputs = s->io;
+	info->outputs = s->io + h.n_inputs;
+	return 0;
+malformed:
+	diag_error("the TA described the model's inputs and outputs in a form this client does not "
+		   "read: install the TA and tzinfer-run from the same build");
+	return -1;
+}
+
 static int secure_load(struct runner *r, const char *model_path, const uint8_t *file, size_t len,
 		       struct model_info *info)
 {
@@ -168,65 +243,109 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 		reason[sizeof(reason) - 1] = '\0';
 		return fail(&f);
 	}
-	info->input_bytes = op.params[0].value.a;
-	info->output_bytes = op.params[0].value.b;
 	info->arena_bytes = op.params[1].value.a;
 	info->weights_bytes = op.params[1].value.b;
 	info->model_bytes = len;
-	info->verify_ms = clock_ms() - start;
-	s->input_bytes = info->input_bytes;
 	free_io(s);
-	if (alloc_shm(s, &s->in, info->input_bytes, TEEC_MEM_INPUT) != 0)
+	if (describe(s, info) != 0)
 		return -1;
-	if (alloc_shm(s, &s->out, info->output_bytes, TEEC_MEM_OUTPUT) != 0) {
+	info->verify_ms = clock_ms() - start;
+	if (alloc_shm(s, &s->in, op.params[0].value.a, TEEC_MEM_INPUT) != 0)
+		return -1;
+	if (alloc_shm(s, &s->out, op.params[0].value.b, TEEC_MEM_OUTPUT) != 0) {
 		TEEC_ReleaseSharedMemory(&s->in);
 		return -1;
 	}
 	s->io_allocated = true;
+	s->info = *info;
 	return 0;
 }
 
-static int secure_run(struct runner *r, const char *input_path, const float *in, size_t in_bytes,
-		      float *out, size_t out_bytes, uint32_t *engine_us)
+/* The input block in the shared memory, or (for inputs of the wrong size, which the TA must
+ * refuse) in a buffer of its own; *temp is that buffer, or NULL. */
+static int input_block(struct secure_state *s, const struct input_buf *in, uint8_t **temp,
+		       size_t *len)
+{
+	uint32_t n = s->info.n_inputs;
+	const void **data = calloc(n, sizeof(*data));
+	size_t *bytes = calloc(n, sizeof(*bytes));
+	int rc = -1;
+
+	*temp = NULL;
+	if (!data || !bytes)
+		goto done;
+	for (uint32_t i = 0; i < n; i++) {
+		data[i] = in[i].data;
+		bytes[i] = in[i].bytes;
+	}
+	*len = io_block_bytes(bytes, n);
+	if (*len != s->in.size && !(*temp = malloc(*len)))
+		goto done;
+	io_block_write(*temp ? *temp : s->in.buffer, data, bytes, n);
+	rc = 0;
+done:
+	if (rc)
+		diag_error("out of memory");
+	free(data);
+	free(bytes);
+	return rc;
+}
+
+static int secure_run(struct runner *r, const struct input_buf *in, const struct output_buf *out,
+		      uint32_t *engine_us)
 {
 	struct secure_state *s = r->state;
 	TEEC_Operation op = { 0 };
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = 0;
 	char reason[TZI_REASON_BYTES] = "";
+	char detail[512] = "";
+	uint8_t *temp = NULL;
+	size_t in_len = 0;
 
 	if (!s->io_allocated) {
 		diag_error("no model is loaded: load one before running it");
 		return -1;
 	}
-	/* The TA checks the input size; a wrong size still goes there so that it can refuse it. */
-	if (in_bytes == s->in.size) {
-		memcpy(s->in.buffer, in, in_bytes);
-		op.params[0].memref.parent = &s->in;
-		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE,
+	if (input_block(s, in, &temp, &in_len) != 0)
+		return -1;
+	/* The TA checks the inputs' sizes: a block with a wrong one still goes there to be refused. */
+	if (temp) {
+		op.params[0].tmpref.buffer = temp;
+		op.params[0].tmpref.size = in_len;
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_WHOLE,
 						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
 	} else {
-		op.params[0].tmpref.buffer = (void *)in;
-		op.params[0].tmpref.size = in_bytes;
-		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_WHOLE,
+		op.params[0].memref.parent = &s->in;
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE,
 						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
 	}
 	op.params[1].memref.parent = &s->out;
 	op.params[3].tmpref.buffer = reason;
 	op.params[3].tmpref.size = sizeof(reason);
 	res = invoke(s, TZI_CMD_RUN, &op, &origin);
+	free(temp);
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = TEE_CALL_RUN, .result = res, .origin = origin,
-					 .model_path = s->model_path, .input_path = input_path,
-					 .input_bytes = in_bytes,
-					 .expected_input_bytes = s->input_bytes,
+					 .model_path = s->model_path,
 					 .engine_status = op.params[2].value.b,
-					 .engine_reason = reason };
+					 .engine_reason = reason, .detail = detail };
 
 		reason[sizeof(reason) - 1] = '\0';
+		inputs_size_problem(&s->info, in, detail, sizeof(detail));
 		return fail(&f);
 	}
-	memcpy(out, s->out.buffer, out_bytes < s->out.size ? out_bytes : s->out.size);
+	for (uint32_t o = 0; o < s->info.n_outputs; o++) {
+		size_t bytes = 0;
+		const uint8_t *tensor = io_block_tensor(s->out.buffer, s->out.size, o, &bytes);
+
+		if (!tensor || bytes != out[o].bytes) {
+			diag_error("the TA's output block does not hold output %u as described: install "
+				   "the TA and tzinfer-run from the same build", o);
+			return -1;
+		}
+		memcpy(out[o].data, tensor, bytes);
+	}
 	*engine_us = op.params[2].value.a;
 	return 0;
 }

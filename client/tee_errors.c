@@ -170,10 +170,8 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 		}
 		break;
 	case TEE_CALL_RUN:
-		if (f->result == TEEC_ERROR_BAD_PARAMETERS) {
-			snprintf(msg, len, "%s holds %zu floats but the model takes %zu: give an "
-				 "input preprocessed for this model", f->input_path,
-				 f->input_bytes / 4, f->expected_input_bytes / 4);
+		if (f->result == TEEC_ERROR_BAD_PARAMETERS && f->detail && *f->detail) {
+			snprintf(msg, len, "%s", f->detail);
 			return;
 		}
 		if (f->result == TEEC_ERROR_GENERIC && f->engine_status) {
@@ -199,6 +197,7 @@ static void explain_call(const struct tee_failure *f, char *msg, size_t len)
 		}
 		break;
 	case TEE_CALL_LOAD_CHUNK:
+	case TEE_CALL_DESCRIBE:
 	case TEE_CALL_STATS:
 	case TEE_CALL_UNLOAD:
 		break;

@@ -19,6 +19,7 @@ enum tee_call {
 	TEE_CALL_LOAD_CHUNK,
 	TEE_CALL_LOAD_END,
 	TEE_CALL_RUN,
+	TEE_CALL_DESCRIBE,
 	TEE_CALL_STATS,
 	TEE_CALL_UNLOAD,
 	TEE_CALL_PROVISION_KEY,
@@ -35,8 +36,7 @@ struct tee_failure {
 	uint32_t engine_status;     /* LOAD_END / RUN: enum stl_status */
 	uint32_t engine_location;   /* LOAD_END: op << 16 | tensor, 0xffff = none */
 	const char *engine_reason;  /* LOAD_END / RUN: text from the TA, may be empty */
-	const char *input_path;     /* RUN */
-	size_t input_bytes, expected_input_bytes; /* RUN */
+	const char *detail;         /* RUN: which input has the wrong size, when one has */
 	uint32_t key_id;            /* LOAD_END of a sealed package, PROVISION_KEY, DELETE_KEY */
 };
 

@@ -2,9 +2,9 @@
  * libFuzzer target for S-Tinylib's untrusted-input surface: stl_load over one .tzm file, then,
  * when the loader accepts it, stl_run's argument checks and a real run of every op.
  *
- * One fuzz input is one whole .tzm file. The model input tensor is filled by cycling over the
- * file's body bytes, so every float pattern a mutation creates (NaN, inf, denormals) reaches the
- * kernels as activations as well as weights.
+ * One fuzz input is one whole .tzm file. Every model input is filled by cycling over the file's
+ * body bytes, so every float pattern a mutation creates (NaN, inf, denormals) reaches the kernels
+ * as activations as well as weights.
  *
  * Built twice from this file (fuzz/Makefile):
  *   fuzz-tzm          plain: mutants are what libFuzzer makes of the bytes. Almost every mutant
@@ -18,7 +18,8 @@
  * Besides the sanitizers, the target aborts when the engine breaks its contract:
  *   - a refusal without a status/reason, or stl_run accepting a model whose load failed;
  *   - stl_load accepting a misaligned buffer; stl_run accepting a wrong-length input or output,
- *     a short or misaligned arena, or an input inside the arena (the input path's checks);
+ *     a wrong number of inputs or outputs, a short or misaligned arena, an input inside the arena
+ *     or two outputs that overlap (the buffer checks);
  *   - a run that fails with valid arguments, or writes into the model buffer;
  *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
  *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
@@ -50,10 +51,6 @@
  */
 #define FUZZ_ARENA_CAP (64u << 20)
 
-/* Header field offsets (docs/model-format.md). */
-#define WEIGHTS_SIZE_AT 48u
-#define BODY_SIZE_AT 52u
-#define SHA256_AT 56u
 
 static void require(int ok, const char *what)
 {
@@ -92,50 +89,110 @@ static void expose_tensors(const struct stl_model *m, uint8_t kind, const uint8_
 			ASAN_UNPOISON_MEMORY_REGION(base + m->tensors[i].offset, m->tensors[i].size);
 }
 
-static enum stl_status guarded_run(struct stl_model *m, uint8_t *arena, size_t arena_len, const float *input,
-				   size_t in_len, float *out, size_t out_len, const uint8_t *file, size_t size)
+/* The model's inputs and outputs: one buffer each, described for stl_run. */
+struct buffers {
+	struct stl_input *in;
+	struct stl_output *out;
+	uint32_t n_in, n_out;
+};
+
+static void buffers_alloc(struct buffers *b, const struct stl_model *m, const uint8_t *file, size_t size)
+{
+	struct stl_io_desc d;
+	b->n_in = stl_n_inputs(m);
+	b->n_out = stl_n_outputs(m);
+	b->in = xalloc(16, b->n_in * sizeof *b->in);
+	b->out = xalloc(16, b->n_out * sizeof *b->out);
+	for (uint32_t i = 0; i < b->n_in; i++) {
+		stl_input_desc(m, i, &d);
+		uint8_t *data = xalloc(16, d.bytes);
+		fill_input(data, d.bytes, file, size);
+		b->in[i] = (struct stl_input){data, d.bytes};
+	}
+	for (uint32_t o = 0; o < b->n_out; o++) {
+		stl_output_desc(m, o, &d);
+		b->out[o] = (struct stl_output){xalloc(16, d.bytes), d.bytes};
+	}
+}
+
+static void buffers_free(struct buffers *b)
+{
+	for (uint32_t i = 0; i < b->n_in; i++)
+		free((void *)(uintptr_t)b->in[i].data);
+	for (uint32_t o = 0; o < b->n_out; o++)
+		free(b->out[o].data);
+	free(b->in);
+	free(b->out);
+}
+
+static enum stl_status guarded_run(struct stl_model *m, uint8_t *arena, size_t arena_len, const struct buffers *b,
+				   const uint8_t *file, size_t size)
 {
 	const size_t weights_len = size - (size_t)(m->weights - file);
 	expose_tensors(m, STL_KIND_ACT, arena, arena_len);
 	expose_tensors(m, STL_KIND_CONST, m->weights, weights_len);
-	enum stl_status st = stl_run(m, arena, arena_len, input, in_len, out, out_len);
+	enum stl_status st = stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out);
 	ASAN_UNPOISON_MEMORY_REGION(arena, arena_len);
 	ASAN_UNPOISON_MEMORY_REGION(m->weights, weights_len);
 	return st;
 }
 
+/* stl_run must refuse each of these with STL_E_ARG (and write nothing). */
+static void refused_runs(struct stl_model *m, uint8_t *arena, size_t arena_len, struct buffers *b)
+{
+	struct stl_input in0 = b->in[0];
+	struct stl_output out0 = b->out[0];
+	require(stl_run(m, arena, arena_len, b->in, b->n_in - 1, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted one input fewer than stl_n_inputs()");
+	require(stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out + 1) == STL_E_ARG,
+		"stl_run accepted one output more than stl_n_outputs()");
+	b->in[0].len = in0.len - 4;
+	require(stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted an input 4 bytes shorter than its stl_input_desc()");
+	b->in[0] = (struct stl_input){arena, in0.len};
+	require(stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted an input inside the arena");
+	b->in[0] = in0;
+	b->out[0].len = out0.len + 4;
+	require(stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted an output 4 bytes longer than its stl_output_desc()");
+	b->out[0] = out0;
+	if (b->n_out > 1) {
+		struct stl_output out1 = b->out[1];
+		b->out[1].data = out0.data;
+		require(stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+			"stl_run accepted two outputs that overlap");
+		b->out[1] = out1;
+	}
+	require(stl_run(m, arena, arena_len - 1, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted an arena shorter than stl_arena_bytes()");
+	require(stl_run(m, arena + 8, arena_len - 8, b->in, b->n_in, b->out, b->n_out) == STL_E_ARG,
+		"stl_run accepted an arena that is not 16-byte aligned");
+}
+
 static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
 {
-	const size_t arena_len = stl_arena_bytes(m), in_len = stl_input_bytes(m), out_len = stl_output_bytes(m);
+	const size_t arena_len = stl_arena_bytes(m);
 	if (arena_len > FUZZ_ARENA_CAP)
 		return;
 	uint8_t *arena = xalloc(16, arena_len);
-	float *input = xalloc(16, in_len), *out0 = xalloc(16, out_len), *out1 = xalloc(16, out_len);
-	fill_input((uint8_t *)input, in_len, file, size);
-
-	require(stl_run(m, arena, arena_len, input, in_len - 4, out0, out_len) == STL_E_ARG,
-		"stl_run accepted an input 4 bytes shorter than stl_input_bytes()");
-	require(stl_run(m, arena, arena_len, input, in_len, out0, out_len + 4) == STL_E_ARG,
-		"stl_run accepted an output 4 bytes longer than stl_output_bytes()");
-	require(stl_run(m, arena, arena_len - 1, input, in_len, out0, out_len) == STL_E_ARG,
-		"stl_run accepted an arena shorter than stl_arena_bytes()");
-	require(stl_run(m, arena + 8, arena_len - 8, input, in_len, out0, out_len) == STL_E_ARG,
-		"stl_run accepted an arena that is not 16-byte aligned");
-	require(stl_run(m, arena, arena_len, (const float *)arena, in_len, out0, out_len) == STL_E_ARG,
-		"stl_run accepted an input inside the arena");
+	struct buffers b, first;
+	buffers_alloc(&b, m, file, size);
+	buffers_alloc(&first, m, file, size);
+	refused_runs(m, arena, arena_len, &b);
 
 	memset(arena, 0x00, arena_len);
-	require(guarded_run(m, arena, arena_len, input, in_len, out0, out_len, file, size) == STL_OK,
+	require(guarded_run(m, arena, arena_len, &first, file, size) == STL_OK,
 		"stl_run refused valid arguments for a model stl_load accepted");
 	memset(arena, 0xff, arena_len);
-	require(guarded_run(m, arena, arena_len, input, in_len, out1, out_len, file, size) == STL_OK,
+	require(guarded_run(m, arena, arena_len, &b, file, size) == STL_OK,
 		"stl_run refused valid arguments on the second run");
-	require(memcmp(out0, out1, out_len) == 0,
-		"output depends on the arena's previous contents (a kernel reads bytes nobody wrote)");
+	for (uint32_t o = 0; o < b.n_out; o++)
+		require(memcmp(first.out[o].data, b.out[o].data, b.out[o].len) == 0,
+			"output depends on the arena's previous contents (a kernel reads bytes nobody wrote)");
 	free(arena);
-	free(input);
-	free(out0);
-	free(out1);
+	buffers_free(&b);
+	buffers_free(&first);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -151,8 +208,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st != STL_OK) {
 		require(m.error.status == st && m.error.reason != NULL, "a refusal without status and reason");
 		float in[4], out[4];
+		struct stl_input input = {in, sizeof in};
+		struct stl_output output = {out, sizeof out};
 		uint8_t *arena = xalloc(16, 16);
-		require(stl_run(&m, arena, 16, in, sizeof in, out, sizeof out) == STL_E_ARG,
+		require(stl_run(&m, arena, 16, &input, 1, &output, 1) == STL_E_ARG,
 			"stl_run accepted a model whose stl_load failed");
 		free(arena);
 	} else {
@@ -192,10 +251,10 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 		return n;
 	if (n != size && size >= STL_HEADER_SIZE) {
 		uint32_t delta = (uint32_t)(n - size); /* modulo 2^32: also right when n < size */
-		put32(data + BODY_SIZE_AT, get32(data + BODY_SIZE_AT) + delta);
-		put32(data + WEIGHTS_SIZE_AT, get32(data + WEIGHTS_SIZE_AT) + delta);
+		put32(data + STL_HDR_BODY_SIZE, get32(data + STL_HDR_BODY_SIZE) + delta);
+		put32(data + STL_HDR_WEIGHTS_SIZE, get32(data + STL_HDR_WEIGHTS_SIZE) + delta);
 	}
-	stl_sha256(data + STL_HEADER_SIZE, n - STL_HEADER_SIZE, data + SHA256_AT);
+	stl_sha256(data + STL_HEADER_SIZE, n - STL_HEADER_SIZE, data + STL_HDR_BODY_SHA256);
 	return n;
 }
 #endif

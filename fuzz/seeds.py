@@ -3,7 +3,8 @@ converted by `tzinfer convert` into .tzm files (no pretrained weights, a few KB 
 
 Together the graphs make the converter emit every op type, every fused activation, every BINARY
 kind, the conv variants (im2col with scratch, depthwise, grouped, dilated, strided, padded), pools
-in floor and ceil mode with and without count_include_pad, and in-place plans. Shapes are kept
+in floor and ceil mode with and without count_include_pad, in-place plans, and a model with several
+inputs and outputs. Shapes are kept
 tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
 
     .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
@@ -23,7 +24,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tzinfer import tzm
 from tzinfer.convert import convert
 
-OPSET = 13
+OPSET = 14  # HardSwish exists from opset 14 on
 
 
 class Graph:
@@ -46,11 +47,18 @@ class Graph:
         self.nodes.append(helper.make_node(op, inputs, [output], **attrs))
         return output
 
-    def model(self, x_shape: list[int], y: str) -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, "seed", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                        x_shape)],
-                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], self.inits)
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    def model(self, x_shape: list[int], y: str, opset: int = OPSET) -> onnx.ModelProto:
+        return self.model_io({"x": x_shape}, [y], opset)
+
+    def model_io(self, inputs: dict[str, list[int]], outputs: list[str],
+                 opset: int = OPSET) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "seed",
+                                  [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape)
+                                   for x, shape in inputs.items()],
+                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)
+                                   for y in outputs],
+                                  self.inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def conv_pool_gemm() -> onnx.ModelProto:
@@ -123,6 +131,21 @@ def matmul_tanh() -> onnx.ModelProto:
     return g.model([3, 6], g.node("Add", [a, b], "y"))
 
 
+def multi_io() -> onnx.ModelProto:
+    """Two inputs and three outputs: a conv map through a sigmoid, a GEMM head over the pooled map
+    and the second input, and that input's ReLU, which the head reads too (an output read by a
+    later op, so the plan keeps it live to the end)."""
+    g = Graph(6)
+    h = g.node("Conv", ["x", g.weight("w1", 3, 2, 3, 3), g.weight("b1", 3)], "c1", kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1])
+    maps = g.node("Sigmoid", [h], "maps")
+    pooled = g.node("Flatten", [g.node("GlobalAveragePool", [h], "g1")], "f1")
+    side = g.node("Relu", ["s"], "side")
+    h = g.node("Concat", [pooled, side], "cat", axis=1)
+    head = g.node("Gemm", [h, g.weight("w2", 4, 5), g.weight("b2", 4)], "head", transB=1)
+    return g.model_io({"x": [1, 2, 4, 4], "s": [1, 2]}, [head, maps, side])
+
+
 def conv(c: int, m: int, group: int, k: tuple[int, int], stride: int, pads: list[int], dilation: int,
          hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
     """One conv with bias and ReLU: the kernel paths and the edges of the window geometry."""
@@ -165,12 +188,85 @@ def high_rank() -> onnx.ModelProto:
     return g.model([1, 2, 1, 3, 2, 2], g.node("Softmax", [h], "y", axis=0))
 
 
+def ints(*values: int) -> np.ndarray:
+    return np.array(values, np.int64)
+
+
+def resize_slice() -> onnx.ModelProto:
+    """RESIZE nearest (half_pixel, round_prefer_ceil) and linear (align_corners, from sizes), SLICE
+    with negative and strided steps, a Split into two SLICEs and their CONCAT, PAD_EDGE."""
+    g = Graph(50)
+    h = g.node("Resize", ["x", "", g.const("sc", np.array([1, 1, 2, 1.5], np.float32))], "r1",
+               mode="nearest", nearest_mode="round_prefer_ceil")
+    h = g.node("Slice", [h, g.const("st", ints(-1, 0)), g.const("en", ints(-100, 9)),
+                         g.const("ax", ints(3, 2)), g.const("sp", ints(-2, 2))], "s1")
+    h = g.node("Resize", [h, "", "", g.const("sz", ints(1, 2, 3, 7))], "r2", mode="linear",
+               coordinate_transformation_mode="align_corners")
+    a, b = "sa", "sb"
+    g.nodes.append(helper.make_node("Split", [h, g.const("split", ints(1, 1))], [a, b], axis=1))
+    h = g.node("Concat", [b, a], "cc", axis=1)
+    return g.model([1, 2, 5, 6], g.node("Pad", [h, g.const("pads", ints(0, 0, 1, 2, 0, 1, 0, 1))], "y",
+                                        mode="edge"))
+
+
+def reduce_norm() -> onnx.ModelProto:
+    """NORMALIZE (LayerNormalization with scale and bias, InstanceNormalization), REDUCE of two
+    kinds over non-adjacent axes, and the math activations (GELU, MISH, SOFTPLUS, ERF, EXP, ...)."""
+    g = Graph(51)
+    h = g.node("LayerNormalization", ["x", g.weight("ls", 4, 5), g.weight("lb", 4, 5)], "ln", axis=-2)
+    h = g.node("Gelu", [h], "ge")
+    h = g.node("InstanceNormalization", [h, g.weight("is", 3), g.weight("ib", 3)], "in", epsilon=1e-3)
+    h = g.node("Mish", [g.node("Softplus", [g.node("Erf", [h], "er")], "sp")], "mi")
+    r = g.node("ReduceLogSumExp", [h, g.const("ax", ints(1, 3))], "rl")
+    h = g.node("Sub", [h, g.node("ReduceL2", [h, g.const("ax2", ints(0, 2))], "r2")], "d")
+    h = g.node("Add", [g.node("Exp", [g.node("Neg", [g.node("Abs", [h], "ab")], "ng")], "ex"), r], "a")
+    h = g.node("Sqrt", [g.node("Reciprocal", [h], "rc")], "sq")
+    return g.model([2, 3, 4, 5], g.node("Log", [h], "y"), opset=20)
+
+
+def matmul_where_tile() -> onnx.ModelProto:
+    """MATMUL of two activations with broadcast batch dims, comparisons and logic into WHERE, NOT,
+    Cast to bool, POW, MAX/MIN, TILE (Tile and Expand), and a LogSoftmax."""
+    g = Graph(52)
+    t = g.node("Transpose", ["x"], "t", perm=[0, 2, 1])
+    m = g.node("MatMul", [g.node("Slice", ["x", g.const("s0", ints(0)), g.const("e0", ints(1)),
+                                             g.const("a0", ints(0))], "x0"), t], "mm")
+    c = g.node("Greater", [m, g.const("zero", np.array(0, np.float32))], "gt")
+    c = g.node("Xor", [g.node("And", [c, g.node("Not", [g.node("Less", [m, g.weight("k", 3)], "lt")], "nt")],
+                              "an"), g.node("Cast", [m], "cb", to=TensorProto.BOOL)], "xo")
+    c = g.node("Or", [c, g.node("Equal", [m, m], "eq")], "or")
+    h = g.node("Where", [c, g.node("Pow", [g.node("Abs", [m], "am"), g.const("p", np.array(1.5, np.float32))],
+                                   "pw"), g.node("Max", [m, g.weight("mx", 1, 3)], "mx1")], "w")
+    h = g.node("Min", [h, g.node("Pow", [m, g.const("p3", np.array(3.0, np.float32))], "p3o")], "mn")
+    h = g.node("Expand", [g.node("Tile", [h, g.const("rep", ints(1, 2, 1))], "ti"),
+                          g.const("shape", ints(2, 1, 6, 3))], "ep")
+    return g.model([2, 3, 3], g.node("LogSoftmax", [h], "y", axis=1))
+
+
+def conv_transpose_pads() -> onnx.ModelProto:
+    """CONV_TRANSPOSE with groups, strides, dilation, asymmetric pads and output_padding (and one
+    with a fused ReLU), PAD_REFLECT, and DepthToSpace / SpaceToDepth as reshape and transpose."""
+    g = Graph(53)
+    h = g.node("ConvTranspose", ["x", g.weight("w1", 4, 3, 3, 2), g.weight("b1", 6)], "ct1", group=2,
+               strides=[2, 3], dilations=[2, 1], pads=[1, 0, 2, 1], output_padding=[1, 2])
+    h = g.node("Relu", [g.node("ConvTranspose", [h, g.weight("w2", 6, 2, 1, 1)], "ct2")], "r")
+    h = g.node("Pad", [h, g.const("pads", ints(0, 0, 2, 1, 0, 0, 1, 2))], "pr", mode="reflect")
+    h = g.node("SpaceToDepth", [g.node("Slice", [h, g.const("s", ints(0, 0)), g.const("e", ints(8, 8)),
+                                                 g.const("a", ints(2, 3))], "crop")], "sd", blocksize=2)
+    return g.model([1, 4, 3, 3], g.node("DepthToSpace", [h], "y", blocksize=2, mode="CRD"))
+
+
 SEEDS: dict[str, Callable[[], onnx.ModelProto]] = {
+    "resize_slice": resize_slice,
+    "reduce_norm": reduce_norm,
+    "matmul_where_tile": matmul_where_tile,
+    "conv_transpose_pads": conv_transpose_pads,
     "conv_pool_gemm": conv_pool_gemm,
     "depthwise_strided": depthwise_strided,
     "grouped_acts": grouped_acts,
     "broadcast_layout": broadcast_layout,
     "matmul_tanh": matmul_tanh,
+    "multi_io": multi_io,
     "high_rank": high_rank,
     # name: C, M, group, kernel, stride, pads (t, l, b, r), dilation, input H x W
     "conv_1x1_stride2": conv(3, 5, 1, (1, 1), 2, [0, 0, 0, 0], 1, (5, 6)),

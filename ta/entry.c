@@ -121,8 +121,8 @@ static TEE_Result cmd_load_end(struct model_session *s, uint32_t types, TEE_Para
 	put_reason(&report, types, &p[3]);
 	if (res != TEE_SUCCESS)
 		return res;
-	p[0].value.a = stl_input_bytes(&s->model);
-	p[0].value.b = stl_output_bytes(&s->model);
+	p[0].value.a = s->in_block_bytes;
+	p[0].value.b = s->out_block_bytes;
 	p[1].value.a = stl_arena_bytes(&s->model);
 	p[1].value.b = model_session_weights_bytes(s);
 	return TEE_SUCCESS;
@@ -144,6 +144,22 @@ static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4
 	put_reason(&report, types, &p[3]);
 	p[2].value.a = s->last_run_us;
 	p[2].value.b = (uint32_t)report.status;
+	return res;
+}
+
+static TEE_Result cmd_describe(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	size_t len = 0;
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	len = p[0].memref.size;
+	res = model_session_describe(s, p[0].memref.buffer, &len);
+	p[0].memref.size = len;
+	p[1].value.a = s->in_block_bytes;
+	p[1].value.b = s->out_block_bytes;
 	return res;
 }
 
@@ -212,6 +228,8 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 		return cmd_provision_key(param_types, params);
 	case TZI_CMD_DELETE_KEY:
 		return cmd_delete_key(param_types, params);
+	case TZI_CMD_DESCRIBE:
+		return cmd_describe(s, param_types, params);
 #ifdef TZI_TEST_HOOKS
 	case TZI_CMD_TEST_WIPE_AUDIT:
 		return wipe_audit_cmd(param_types, params);

@@ -19,7 +19,10 @@ struct model_session {
 	struct model_upload upload;
 	struct secure_buffer file;   /* the verified .tzm; the engine reads weights in place */
 	struct secure_buffer arena;  /* activations, sized by the model's memory plan */
+	struct secure_buffer io;     /* a RUN's stl_input and stl_output arrays, one per model I/O */
 	struct stl_model model;      /* valid while file.ptr != NULL */
+	uint32_t in_block_bytes;     /* RUN's I/O blocks in the standard layout (tzinfer_ta.h) */
+	uint32_t out_block_bytes;
 	uint32_t last_run_us;
 };
 
@@ -46,10 +49,15 @@ TEE_Result model_session_load_end(struct model_session *s, struct engine_report 
 bool model_session_loaded(const struct model_session *s);
 uint32_t model_session_weights_bytes(const struct model_session *s);
 
-/* One inference. input_len must equal the model's input bytes (BAD_PARAMETERS otherwise);
- * *output_len must be at least its output bytes (SHORT_BUFFER otherwise) and is set to them. */
-TEE_Result model_session_run(struct model_session *s, const void *input, size_t input_len,
-			     void *output, size_t *output_len, struct engine_report *report);
+/* One inference from the input block in[0..in_len) into the output block at out (I/O blocks:
+ * tzinfer_ta.h). BAD_PARAMETERS when the input block breaks its rules or out is misaligned;
+ * *out_len must be at least out_block_bytes (SHORT_BUFFER otherwise) and is set to it. */
+TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
+			     uint8_t *out, size_t *out_len, struct engine_report *report);
+
+/* DESCRIBE: the inputs and outputs into desc[0..*len) (tzinfer_ta.h); SHORT_BUFFER, with *len
+ * set to the bytes needed, when they do not fit. */
+TEE_Result model_session_describe(const struct model_session *s, uint8_t *desc, size_t *len);
 
 /* Wipe and free the model, its arena and any partial upload. */
 void model_session_unload(struct model_session *s);

@@ -7,6 +7,7 @@ cflags-y += -Werror
 srcs-y += entry.c
 srcs-y += key_store.c
 srcs-y += model_crypto.c
+srcs-y += model_io.c
 srcs-y += model_session.c
 srcs-y += model_upload.c
 srcs-y += secure_buffer.c

@@ -7,9 +7,6 @@ offline; the real archive is exercised by the QEMU stack build (tests/qemu).
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,25 +36,13 @@ class CannedArchive(debian.DebianArchive):
 
 
 @pytest.fixture()
-def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A local HTTP mirror serving tmp_path/www; debian.MIRROR points at it."""
-    www = tmp_path / "www"
+def mirror(web_root: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A local HTTP mirror serving web_root; debian.MIRROR points at it."""
+    www, url = web_root
     (www / "pool").mkdir(parents=True)
     (www / "pool" / "libc6.deb").write_bytes(PAYLOAD)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(www), **kwargs)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setattr(debian, "MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
-    yield www
-    server.shutdown()
+    monkeypatch.setattr(debian, "MIRROR", url)
+    return www
 
 
 def show_record(filename: str, sha256: str) -> str:
@@ -120,3 +105,72 @@ def test_missing_host_tool_names_the_package(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(hosttools.PACKAGE_OF, "dtc-not-installed", "device-tree-compiler")
     with pytest.raises(StackError, match="apt-get install device-tree-compiler"):
         hosttools.require("dtc-not-installed")
+
+
+# --- refreshing the indexes (real apt-get against a local, unsigned suite) -----------------------
+
+PACKAGES = "Package: libc6\nVersion: 2.41-12\nArchitecture: arm64\nFilename: pool/libc6.deb\nSize: 17\n\n"
+SOURCES = "Package: optee-os\nVersion: 4.10.0-2\nDirectory: pool\n\n"
+
+
+def publish_suite(www: Path, suite: str) -> None:
+    """An unsigned suite with one binary and one source package (apt reads it with trusted=yes)."""
+    dists = www / "dists" / suite
+    indexes = {"main/binary-arm64/Packages": PACKAGES, "main/source/Sources": SOURCES}
+    sums = []
+    for relative, text in indexes.items():
+        (dists / relative).parent.mkdir(parents=True, exist_ok=True)
+        (dists / relative).write_text(text)
+        sums.append(f" {hashlib.sha256(text.encode()).hexdigest()} {len(text)} {relative}")
+    (dists / "Release").write_text(f"Suite: {suite}\nCodename: {suite}\nArchitectures: arm64\n"
+                                   "Components: main\nSHA256:\n" + "\n".join(sums) + "\n")
+
+
+@pytest.fixture()
+def unsigned_mirror(web_root: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    www, url = web_root
+    monkeypatch.setattr(debian, "MIRROR", url)
+    monkeypatch.setattr(debian, "SOURCE_OPTIONS", "trusted=yes")
+    return www
+
+
+def test_a_refresh_missing_one_suite_is_not_fresh(tmp_path: Path, unsigned_mirror: Path) -> None:
+    publish_suite(unsigned_mirror, "trixie")  # sid is not there yet
+    archive = debian.DebianArchive(root=tmp_path / "cache", lock_file=tmp_path / "lock")
+    with pytest.raises(StackError, match="failed: the mirror has no suite sid: .*update SUITES"):
+        archive.update()
+    assert not archive.refresh_stamp.exists()
+    with pytest.raises(StackError, match="no suite sid"):  # tried again, not taken as fresh
+        archive.update()
+
+    publish_suite(unsigned_mirror, "sid")
+    archive.update()
+    assert archive.refresh_stamp.read_text().split()[1:] == ["trixie", "sid"]
+    assert archive._versions("bin", "libc6", "sid") == ["2.41-12"]
+    (unsigned_mirror / "dists").rename(unsigned_mirror / "gone")
+    archive.update()  # fresh for a day: no network needed
+
+
+def test_a_lost_index_file_invalidates_the_refresh(tmp_path: Path, unsigned_mirror: Path) -> None:
+    for suite in debian.SUITES:
+        publish_suite(unsigned_mirror, suite)
+    archive = debian.DebianArchive(root=tmp_path / "cache", lock_file=tmp_path / "lock")
+    archive.update()
+    for index in (tmp_path / "cache" / "lists").glob("*_dists_sid_main_source_Sources*"):
+        index.unlink()
+    assert archive._refreshed_at() is None
+
+
+@pytest.mark.parametrize(("apt_output", "cause"), [
+    ("Err:1 http://deb.debian.org/debian sid InRelease\n  Temporary failure resolving 'deb.debian.org'",
+     "no network"),
+    ("E: Release file for http://deb.debian.org/debian/dists/sid/InRelease is expired (invalid since 2d)",
+     "expired or not yet valid: check this machine's clock"),
+    ("Err:2 http://deb.debian.org/debian sid InRelease\n  The following signatures couldn't be verified "
+     "because the public key is not available: NO_PUBKEY 762F67A0B2C39DE4", "debian-archive-keyring"),
+    ("Err:3 http://deb.debian.org/debian forky Release\n  404  Not Found [IP: 1.2.3.4 80]",
+     "the mirror has no suite sid"),
+])
+def test_refresh_failures_name_cause_and_fix(apt_output: str, cause: str) -> None:
+    assert cause in debian.diagnose(apt_output, ["sid"])
+    assert debian.refresh_failures("Err:1 http://deb.debian.org/debian sid InRelease\n") == ["sid"]

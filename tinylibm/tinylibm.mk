@@ -3,5 +3,5 @@
 # included, so they resolve from make's working directory; wrap them in $(abspath ...) where absolute
 # paths are needed (OP-TEE's sub.mk).
 TINYLIBM_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-TINYLIBM_SRCS := $(addprefix $(TINYLIBM_DIR)/src/,expf.c logf.c tanhf.c)
+TINYLIBM_SRCS := $(addprefix $(TINYLIBM_DIR)/src/,erff.c expf.c log1pf.c logf.c sqrtf.c tanhf.c)
 TINYLIBM_INC := $(TINYLIBM_DIR)/include

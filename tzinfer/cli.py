@@ -1,7 +1,8 @@
 """The `tzinfer` command: convert ONNX to .tzm, run it on the host engine, inspect it, benchmark it.
 
-Exit codes: 0 success, 1 error, 2 unsupported op/attribute (convert) or bad command line.
-Errors are one line on stderr, `tzinfer: error: <reason>`."""
+Exit codes: 0 success, 1 error, 2 unsupported op/attribute (convert, convert --check) or bad
+command line. Errors are one line on stderr, `tzinfer: error: <reason>`, except a model with
+several unsupported parts: a summary line, then one indented line per kind (as --check prints)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-import numpy as np
+from tzinfer import tzm
 
 EXIT_ERROR = 1
 EXIT_UNSUPPORTED = 2
@@ -29,54 +30,82 @@ def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     sys.exit(code)
 
 
-def _shape(text: str) -> tuple[int, ...]:
+def _shape(text: str) -> tuple[str, tuple[int, ...]]:
+    """[NAME=]DIMS; an empty name stands for the model's only input."""
+    name, _, dims_text = text.rpartition("=")
     try:
-        dims = tuple(int(d) for d in text.split(","))
+        dims = tuple(int(d) for d in dims_text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--input-shape {text!r} is not a comma-separated list of integers, "
-                                         "e.g. 1,3,224,224") from None
+        raise argparse.ArgumentTypeError(f"--input-shape {text!r} is not [NAME=]DIMS with DIMS a comma-"
+                                         "separated list of integers, e.g. 1,3,224,224 or x=1,3,224,224") \
+            from None
     if not dims or min(dims) < 1:
         raise argparse.ArgumentTypeError(f"--input-shape {text!r} must list positive dims, e.g. 1,3,224,224")
-    return dims
+    return name, dims
+
+
+Shape = tuple[int, ...]
+
+
+def _input_shapes(given: list[tuple[str, Shape]] | None) -> dict[str, Shape] | Shape | None:
+    """--input-shape options as convert() takes them: by name, or one unnamed shape."""
+    if not given:
+        return None
+    if len(given) == 1 and not given[0][0]:
+        return given[0][1]
+    if any(not name for name, _ in given):
+        raise ValueError("give every --input-shape as NAME=DIMS when there are several")
+    names = [name for name, _ in given]
+    if len(set(names)) != len(names):
+        raise ValueError(f"--input-shape names input {next(n for n in names if names.count(n) > 1)!r} twice")
+    return dict(given)
+
+
+def _io_summary(model: tzm.TzmModel) -> str:
+    def one(b: tzm.Binding) -> str:
+        return f"{b.name} {'x'.join(map(str, model.tensors[b.tensor].dims))}"
+    return (f"input{'s' if len(model.inputs) > 1 else ''} {', '.join(map(one, model.inputs))}; "
+            f"output{'s' if len(model.outputs) > 1 else ''} {', '.join(map(one, model.outputs))}")
 
 
 def _cmd_convert(args: argparse.Namespace) -> None:
-    from tzinfer import tzm
-    from tzinfer.convert import convert
+    from tzinfer.convert import Blocked, convert
+    from tzinfer.convert.errors import report_lines
 
-    result = convert(args.model, args.input_shape)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(tzm.write(result.model))
-    plan, model = result.plan, result.model
-    dims = "x".join(map(str, model.tensors[model.input].dims))
-    print(f"{args.output}: {len(model.ops)} ops, input {dims}, weights {result.weights_bytes} bytes, "
-          f"arena {model.arena_size} bytes (liveness bound {plan.liveness_bound}, "
-          f"activations sum {plan.activations_sum})")
-
-
-def _load_input(path: Path) -> np.ndarray:
+    if args.output is None and not args.check:
+        raise ValueError("give the .tzm to write with -o, or --check to only check the model")
     try:
-        x = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError) as e:
-        raise ValueError(f"{path} is not a .npy array ({e}); save it with numpy.save") from None
-    if not isinstance(x, np.ndarray) or x.dtype != np.float32:
-        raise ValueError(f"{path} holds {getattr(x, 'dtype', type(x).__name__)}, not float32; "
-                         "save it with numpy.save(path, x.astype(numpy.float32))")
-    return x
+        result = convert(args.model, _input_shapes(args.input_shape))
+    except Blocked as e:
+        if not args.check:
+            raise
+        lines = report_lines(e.blockers)
+        print(f"{args.model}: cannot be converted: {len(e.blockers)} unsupported "
+              f"{'node or value' if len(e.blockers) == 1 else 'nodes or values'} ({len(lines)} "
+              f"kind{'s' if len(lines) > 1 else ''}):")
+        print("\n".join(f"  {line}" for line in lines))
+        sys.exit(EXIT_UNSUPPORTED)
+    plan, model = result.plan, result.model
+    summary = (f"{len(model.ops)} ops, {_io_summary(model)}, weights {result.weights_bytes} bytes, "
+               f"arena {model.arena_size} bytes (liveness bound {plan.liveness_bound}, "
+               f"activations sum {plan.activations_sum})")
+    if args.check:
+        print(f"{args.model}: converts: {summary}")
+        return
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(tzm.write(model))
+    print(f"{args.output}: {summary}")
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
-    from tzinfer import native
+    from tzinfer import feeds, native
 
     engine = native.load(args.model.read_bytes())
-    expected = engine.input_shape
-    x = _load_input(args.input)
-    if x.shape != expected:
-        raise ValueError(f"input {args.input} has shape {list(x.shape)}, the model takes {list(expected)}")
-    y = np.asarray(engine.run(x), dtype=np.float32)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.output, y)
-    print(f"{args.output}: output {list(y.shape)}, argmax {int(y.argmax())}")
+    feeds.check_output_path(args.output, [d.name for d in engine.outputs])
+    ys = engine.run_all(feeds.load_inputs(args.input, engine.inputs))
+    feeds.save_outputs(args.output, ys)
+    for name, y in ys.items():
+        print(f"{args.output}: output {name!r} {list(y.shape)}, argmax {int(y.argmax())}")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -85,6 +114,8 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
     data = args.model.read_bytes()
     native.load(data)  # the engine's full validation first, so inspect and run judge a file alike
     model = tzm.read(data)
+    print(report.io_table(model))
+    print()
     print(report.layer_table(model))
     memory = report.memory_numbers(model)
     print(f"peak arena:      {memory.peak_arena_bytes} bytes")
@@ -142,16 +173,24 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tzinfer", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("convert", help="convert an ONNX model to .tzm")
+    p = sub.add_parser("convert", help="convert an ONNX model to .tzm (or --check what stops it)")
     p.add_argument("model", type=Path, help="the ONNX model")
-    p.add_argument("-o", "--output", type=Path, required=True, help="the .tzm file to write")
-    p.add_argument("--input-shape", type=_shape, help="input dims, e.g. 1,3,224,224 (fixes symbolic dims)")
+    p.add_argument("-o", "--output", type=Path, help="the .tzm file to write")
+    p.add_argument("--input-shape", type=_shape, action="append", metavar="[NAME=]DIMS",
+                   help="an input's dims, e.g. 1,3,224,224 (fixes symbolic dims); repeat as NAME=DIMS for a "
+                        "model with several inputs")
+    p.add_argument("--check", action="store_true", help="write nothing; list every unsupported op, "
+                   "attribute and value of the model, with counts, node names and what is supported instead "
+                   "(exit 2 if any)")
     p.set_defaults(run=_cmd_convert)
 
     p = sub.add_parser("run", help="run a .tzm model on the host engine")
     p.add_argument("model", type=Path, help="the .tzm model")
-    p.add_argument("--input", type=Path, required=True, help="float32 .npy in the model's input shape")
-    p.add_argument("--output", type=Path, required=True, help=".npy to write the first output to")
+    p.add_argument("--input", required=True, action="append", metavar="NAME=FILE.npy|FILE.npz",
+                   help="float32 input in the model's input shape: NAME=FILE.npy for each input, or one .npz "
+                        "with an array per input name, or FILE.npy for a model with one input")
+    p.add_argument("--output", type=Path, required=True, metavar="FILE.npz|FILE.npy",
+                   help=".npz to write every output to, by name (or .npy for a model with one output)")
     p.set_defaults(run=_cmd_run)
 
     p = sub.add_parser("inspect", help="print a .tzm model's layers and memory plan")
@@ -161,7 +200,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time the host engine against ONNX Runtime (JSON)")
     p.add_argument("model", type=Path, help="the .tzm model")
-    p.add_argument("--onnx", type=Path, required=True, help="the ONNX model it was converted from")
+    p.add_argument("--onnx", type=Path, required=True, help="the ONNX model it was converted from (checked "
+                   "against the SHA-256 the .tzm records)")
     p.add_argument("--runs", type=int, default=50, help="timed runs of each engine (default 50)")
     p.set_defaults(run=_cmd_bench)
 
@@ -195,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tzinfer` console script."""
     from tzinfer.convert import UnsupportedError
     from tzinfer.native import EngineError
+    from tzinfer.tzm import TzmError
 
     args = _parser().parse_args(argv)
     try:
@@ -203,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(e), EXIT_UNSUPPORTED)
     except FileNotFoundError as e:
         _fail(f"{e.filename}: no such file")
+    except TzmError as e:
+        _fail(f"{args.model}: {e}")
     except (ValueError, OSError, EngineError) as e:
         _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
     except Exception as e:  # a bug, but the contract is one line, never a traceback

@@ -4,7 +4,8 @@ The shared library is built with `make -C stinylib host` into build/host/stinyli
 is needed; make itself decides whether the sources changed since the last build.
 
     model = native.load(Path("m.tzm").read_bytes())
-    y = model.run(x)          # x: float32 array of model.input_shape
+    ys = model.run_all({"x": x, "mask": m})   # every input by name -> every output by name
+    y = model.run(x)                          # a model with one input and one output
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +51,33 @@ class _Tensor(ctypes.Structure):
 
 class _Model(ctypes.Structure):
     _fields_ = [("base", ctypes.c_void_p), ("size", ctypes.c_size_t), ("tensors", ctypes.POINTER(_Tensor)),
-                ("ops", ctypes.c_void_p), ("io", ctypes.c_void_p), ("weights", ctypes.c_void_p),
+                ("ops", ctypes.c_void_p), ("io", ctypes.c_void_p), ("source_sha256", ctypes.c_void_p),
+                ("bindings", ctypes.c_void_p), ("names", ctypes.c_void_p), ("weights", ctypes.c_void_p),
                 ("n_tensors", ctypes.c_uint32), ("n_ops", ctypes.c_uint32), ("n_io", ctypes.c_uint32),
-                ("input", ctypes.c_uint32), ("output", ctypes.c_uint32), ("arena_size", ctypes.c_uint32),
-                ("error", _Error)]
+                ("n_inputs", ctypes.c_uint32), ("n_outputs", ctypes.c_uint32),
+                ("arena_size", ctypes.c_uint32), ("error", _Error)]
+
+
+class _IoDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("name_len", ctypes.c_uint32), ("tensor", ctypes.c_uint32),
+                ("dtype", ctypes.c_uint8), ("ndim", ctypes.c_uint8),
+                ("dims", ctypes.POINTER(ctypes.c_uint32)), ("bytes", ctypes.c_uint32)]
+
+
+class _Buffer(ctypes.Structure):
+    """struct stl_input and struct stl_output: a pointer and a length."""
+
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+@dataclass(frozen=True)
+class TensorDesc:
+    """A model input or output as the engine describes it."""
+
+    name: str
+    shape: tuple[int, ...]
+    nbytes: int
+    dtype: np.dtype = np.dtype(np.float32)  # the only element type of the format
 
 
 def build() -> Path:
@@ -81,12 +106,18 @@ def library() -> ctypes.CDLL:
         lib = ctypes.CDLL(str(build()))
         lib.stl_load.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t]
         lib.stl_load.restype = ctypes.c_int
-        lib.stl_run.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
-                                ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+        buffers = ctypes.POINTER(_Buffer)
+        lib.stl_run.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t,
+                                buffers, ctypes.c_uint32, buffers, ctypes.c_uint32]
         lib.stl_run.restype = ctypes.c_int
-        for name in ("stl_arena_bytes", "stl_input_bytes", "stl_output_bytes"):
+        for name in ("stl_arena_bytes", "stl_n_inputs", "stl_n_outputs"):
             getattr(lib, name).argtypes = [ctypes.POINTER(_Model)]
             getattr(lib, name).restype = ctypes.c_uint32
+        for name in ("stl_input_desc", "stl_output_desc"):
+            getattr(lib, name).argtypes = [ctypes.POINTER(_Model), ctypes.c_uint32, ctypes.POINTER(_IoDesc)]
+            getattr(lib, name).restype = ctypes.c_int
+        lib.stl_source_sha256.argtypes = [ctypes.POINTER(_Model)]
+        lib.stl_source_sha256.restype = ctypes.POINTER(ctypes.c_uint8)
         u32p, i32p = ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_int32)
         lib.stl_conv_scratch_bytes.argtypes = [u32p, u32p, i32p]
         lib.stl_conv_scratch_bytes.restype = ctypes.c_uint32
@@ -117,33 +148,52 @@ class Model:
         self._m = _Model()
         if self._lib.stl_load(ctypes.byref(self._m), _ptr(self._buf), len(data)) != 0:
             raise self._error()
-        self.arena_bytes: int = self._lib.stl_arena_bytes(ctypes.byref(self._m))
-        self.input_bytes: int = self._lib.stl_input_bytes(ctypes.byref(self._m))
-        self.output_bytes: int = self._lib.stl_output_bytes(ctypes.byref(self._m))
-        self.input_shape = self._shape(self._m.input)
-        self.output_shape = self._shape(self._m.output)
+        model = ctypes.byref(self._m)
+        self.arena_bytes: int = self._lib.stl_arena_bytes(model)
+        self.inputs = [self._describe(self._lib.stl_input_desc, i)
+                       for i in range(self._lib.stl_n_inputs(model))]
+        self.outputs = [self._describe(self._lib.stl_output_desc, i)
+                        for i in range(self._lib.stl_n_outputs(model))]
+        self.source_sha256 = bytes(self._lib.stl_source_sha256(model)[:32])
         self._arena = _aligned(self.arena_bytes)
 
-    def _shape(self, index: int) -> tuple[int, ...]:
-        t = self._m.tensors[index]
-        return tuple(t.dims[:t.ndim])
+    def _describe(self, function: Callable[..., int], index: int) -> TensorDesc:
+        d = _IoDesc()
+        function(ctypes.byref(self._m), index, ctypes.byref(d))
+        return TensorDesc(d.name.decode(), tuple(d.dims[:d.ndim]), d.bytes)
 
     def _error(self) -> EngineError:
         e = self._m.error
         name = self._lib.stl_status_name(e.status).decode()
         return EngineError(name, (e.reason or b"").decode(), e.op, e.tensor)
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """Run the model on x (float32, exactly input_shape) and return the output as float32."""
-        if tuple(x.shape) != self.input_shape:
-            raise EngineError("STL_E_ARG", f"input shape {tuple(x.shape)} is not the model's input shape "
-                              f"{self.input_shape}")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        y = np.empty(self.output_shape, dtype=np.float32)
-        if self._lib.stl_run(ctypes.byref(self._m), _ptr(self._arena), self._arena.nbytes, _ptr(x), x.nbytes,
-                             _ptr(y), y.nbytes) != 0:
+    def run_all(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model on one float32 array per input name (exactly the input's shape); returns
+        every output by name, in the model's order."""
+        names = [d.name for d in self.inputs]
+        if sorted(feeds) != sorted(names):
+            raise EngineError("STL_E_ARG", f"inputs {sorted(feeds)} given, the model takes {names}")
+        arrays = []
+        for d in self.inputs:
+            x = np.ascontiguousarray(feeds[d.name], dtype=np.float32)
+            if x.shape != d.shape:
+                raise EngineError("STL_E_ARG", f"input {d.name!r} has shape {x.shape}, the model takes "
+                                  f"{d.shape}")
+            arrays.append(x)
+        ys = {d.name: np.empty(d.shape, dtype=np.float32) for d in self.outputs}
+        ins = (_Buffer * len(arrays))(*(_Buffer(x.ctypes.data, x.nbytes) for x in arrays))
+        outs = (_Buffer * len(ys))(*(_Buffer(y.ctypes.data, y.nbytes) for y in ys.values()))
+        if self._lib.stl_run(ctypes.byref(self._m), _ptr(self._arena), self._arena.nbytes, ins, len(arrays),
+                             outs, len(ys)) != 0:
             raise self._error()
-        return y
+        return ys
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """run_all() for a model with one input and one output: x in, the output out."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            raise EngineError("STL_E_ARG", f"the model has {len(self.inputs)} inputs and {len(self.outputs)} "
+                              "outputs: use run_all() with inputs by name")
+        return next(iter(self.run_all({self.inputs[0].name: x}).values()))
 
 
 def load(data: bytes) -> Model:

@@ -1,8 +1,9 @@
 """Arena memory plan: tensor lifetimes and greedy offset placement (TensorFlow Lite Micro style).
 
 Time steps are op indices. A tensor is live over [def, last] (docs/model-format.md, "The memory
-plan"): def is the op writing it (-1 for the model input), last the latest op reading it
-(n_ops for the model output, def for a scratch buffer). Two tensors live at the same step need
+plan"): def is the op writing it (-1 for a model input), last the latest op reading it
+(n_ops for every model output, def for a scratch buffer). So the outputs all stay live to the
+end, and no tensor, output or not, is ever placed over an output. Two tensors live at the same step need
 disjoint bytes, except an op's output may take its input's bytes ("in place") when the op is
 element-wise or a reshape and the input dies at that op.
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from tzinfer.tzm import ALIGN, OpType, TensorKind, TzmModel, align, numel
 
 #: Op types whose output may reuse the bytes of a same-shaped input that dies at the op.
-IN_PLACE_OPS = frozenset({OpType.UNARY, OpType.BINARY, OpType.RESHAPE})
+IN_PLACE_OPS = frozenset({OpType.UNARY, OpType.BINARY, OpType.RESHAPE, OpType.NORMALIZE, OpType.WHERE})
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ def steps_of(model: TzmModel) -> list[Step]:
     return steps
 
 
+def io_tensors(model: TzmModel) -> tuple[list[int], list[int]]:
+    """The tensor ids of a model's inputs and of its outputs."""
+    return [b.tensor for b in model.inputs], [b.tensor for b in model.outputs]
+
+
 def act_sizes(model: TzmModel) -> dict[int, int]:
     """Bytes of every ACT tensor of a model, by tensor id."""
     return {i: t.size for i, t in enumerate(model.tensors) if t.kind == TensorKind.ACT}
@@ -71,10 +77,11 @@ class Plan:
     live_bytes: list[int]            # bytes live at steps -1 .. n_ops (index 0 is the input step)
 
 
-def live_ranges(steps: Sequence[Step], model_input: int, model_output: int) -> dict[int, tuple[int, int]]:
+def live_ranges(steps: Sequence[Step], inputs: Sequence[int],
+                outputs: Sequence[int]) -> dict[int, tuple[int, int]]:
     """[def, last] of every ACT tensor."""
-    first = {model_input: -1}
-    last = {model_input: -1}
+    first = dict.fromkeys(inputs, -1)
+    last = dict.fromkeys(inputs, -1)
     for s, step in enumerate(steps):
         for r in step.reads:
             last[r] = s
@@ -82,18 +89,19 @@ def live_ranges(steps: Sequence[Step], model_input: int, model_output: int) -> d
         last.setdefault(step.writes, s)
         if step.scratch is not None:
             first[step.scratch] = last[step.scratch] = s
-    last[model_output] = len(steps)
+    for o in outputs:
+        last[o] = len(steps)
     return {t: (first[t], last[t]) for t in first}
 
 
 def _in_place_groups(steps: Sequence[Step], ranges: dict[int, tuple[int, int]], sizes: dict[int, int],
-                     model_input: int, offsets: dict[int, int] | None) -> dict[int, int]:
+                     inputs: Sequence[int], offsets: dict[int, int] | None) -> dict[int, int]:
     """Map every ACT tensor to the root tensor of its buffer. Without `offsets` the planner picks
     every allowed in-place pair; with them (reading a file) pairs are the ones the file uses."""
     root = {t: t for t in ranges}
     for s, step in enumerate(steps):
         for r in step.in_place_from:
-            allowed = r != model_input and ranges[r][1] == s and sizes[r] == sizes[step.writes]
+            allowed = r not in inputs and ranges[r][1] == s and sizes[r] == sizes[step.writes]
             if allowed and (offsets is None or offsets[r] == offsets[step.writes]):
                 root[step.writes] = root[r]
                 break
@@ -142,10 +150,10 @@ _ORDERINGS: tuple[Callable[[tuple[int, int, int]], tuple[int, ...]], ...] = (
 )
 
 
-def plan(steps: Sequence[Step], sizes: dict[int, int], model_input: int, model_output: int) -> Plan:
+def plan(steps: Sequence[Step], sizes: dict[int, int], inputs: Sequence[int], outputs: Sequence[int]) -> Plan:
     """Place every ACT tensor (sizes: id -> bytes) in one arena."""
-    ranges = live_ranges(steps, model_input, model_output)
-    root = _in_place_groups(steps, ranges, sizes, model_input, None)
+    ranges = live_ranges(steps, inputs, outputs)
+    root = _in_place_groups(steps, ranges, sizes, inputs, None)
     buffers = _buffers(root, ranges, sizes)
     best: dict[int, int] | None = None
     best_size = 0
@@ -161,21 +169,21 @@ def plan(steps: Sequence[Step], sizes: dict[int, int], model_input: int, model_o
     return Plan(offsets, best_size, max(live), sum(sizes[t] for t in ranges), live)
 
 
-def analyse(steps: Sequence[Step], sizes: dict[int, int], offsets: dict[int, int], model_input: int,
-            model_output: int, arena_size: int) -> Plan:
+def analyse(steps: Sequence[Step], sizes: dict[int, int], offsets: dict[int, int], inputs: Sequence[int],
+            outputs: Sequence[int], arena_size: int) -> Plan:
     """The memory numbers of an existing plan (a file being inspected)."""
-    ranges = live_ranges(steps, model_input, model_output)
-    buffers = _buffers(_in_place_groups(steps, ranges, sizes, model_input, offsets), ranges, sizes)
+    ranges = live_ranges(steps, inputs, outputs)
+    buffers = _buffers(_in_place_groups(steps, ranges, sizes, inputs, offsets), ranges, sizes)
     live = _live_bytes(buffers, len(steps))
     return Plan(dict(offsets), arena_size, max(live), sum(sizes[t] for t in ranges), live)
 
 
-def check(steps: Sequence[Step], sizes: dict[int, int], offsets: dict[int, int], model_input: int,
-          model_output: int, arena_size: int) -> list[str]:
+def check(steps: Sequence[Step], sizes: dict[int, int], offsets: dict[int, int], inputs: Sequence[int],
+          outputs: Sequence[int], arena_size: int) -> list[str]:
     """Violations of the plan rules (empty when the plan is valid): bounds, alignment, and overlap
     of two tensors live at the same step unless they form an allowed in-place pair."""
-    ranges = live_ranges(steps, model_input, model_output)
-    root = _in_place_groups(steps, ranges, sizes, model_input, offsets)
+    ranges = live_ranges(steps, inputs, outputs)
+    root = _in_place_groups(steps, ranges, sizes, inputs, offsets)
     problems = [f"tensor {t} at {offsets[t]}+{sizes[t]} is outside the arena or misaligned"
                 for t in ranges if offsets[t] % ALIGN or offsets[t] + sizes[t] > arena_size]
     items = sorted(ranges)
@@ -193,11 +201,11 @@ def analyse_model(model: TzmModel) -> Plan:
     """The memory numbers of a .tzm model as stored."""
     sizes = act_sizes(model)
     offsets = {i: model.tensors[i].offset for i in sizes}
-    return analyse(steps_of(model), sizes, offsets, model.input, model.output, model.arena_size)
+    return analyse(steps_of(model), sizes, offsets, *io_tensors(model), model.arena_size)
 
 
 def check_model(model: TzmModel) -> list[str]:
     """Plan rule violations of a .tzm model as stored (empty when valid)."""
     sizes = act_sizes(model)
     offsets = {i: model.tensors[i].offset for i in sizes}
-    return check(steps_of(model), sizes, offsets, model.input, model.output, model.arena_size)
+    return check(steps_of(model), sizes, offsets, *io_tensors(model), model.arena_size)

@@ -1,5 +1,5 @@
-"""What `tzinfer inspect` shows about a .tzm model: the layer table, the memory numbers and a PNG
-timeline of live arena bytes per op."""
+"""What `tzinfer inspect` shows about a .tzm model: its inputs and outputs, the layer table, the
+memory numbers and a PNG timeline of live arena bytes per op."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tzinfer import planner
-from tzinfer.tzm import Act, BinaryKind, OpType, TensorKind, TzmModel, numel, stored_weights_bytes
+from tzinfer.tzm import (
+    Act,
+    BinaryKind,
+    OpType,
+    ReduceKind,
+    ResizeMode,
+    TensorKind,
+    TzmModel,
+    numel,
+    stored_weights_bytes,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,12 @@ def _op_name(model: TzmModel, index: int) -> str:
     name = op.type.name
     if op.type == OpType.BINARY:
         name += f".{BinaryKind(op.iattr[0]).name}"
+    elif op.type == OpType.REDUCE:
+        name += f".{ReduceKind(op.iattr[0]).name}"
+    elif op.type == OpType.RESIZE:
+        name += f".{ResizeMode(op.iattr[0]).name}"
+    elif op.type == OpType.SOFTMAX and op.iattr[1]:
+        name = "LOG_SOFTMAX"
     if op.act != Act.NONE and op.type != OpType.UNARY:
         name += f"+{op.act.name}"
     elif op.type == OpType.UNARY:
@@ -38,6 +54,24 @@ def _op_name(model: TzmModel, index: int) -> str:
 
 def _dims(dims: tuple[int, ...]) -> str:
     return "x".join(map(str, dims)) or "scalar"
+
+
+def _columns(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def io_table(model: TzmModel) -> str:
+    """The model's inputs and outputs in order (name, dtype, shape, bytes, arena offset), and the
+    SHA-256 of the ONNX file it was converted from."""
+    rows = [("", "#", "name", "dtype", "shape", "bytes", "offset")]
+    for kind, bindings in (("input", model.inputs), ("output", model.outputs)):
+        for i, b in enumerate(bindings):
+            t = model.tensors[b.tensor]
+            rows.append((kind, str(i), b.name, "float32", _dims(t.dims), str(t.size), str(t.offset)))
+    source = model.source_sha256.hex() if any(model.source_sha256) else "not recorded"
+    return f"{_columns(rows)}\nconverted from:  ONNX file with SHA-256 {source}"
 
 
 def layer_table(model: TzmModel) -> str:
@@ -53,9 +87,7 @@ def layer_table(model: TzmModel) -> str:
         scratch = str(t[op.scratch].size) if op.scratch is not None else "-"
         rows.append((str(i), _op_name(model, i), ", ".join(_dims(t[j].dims) for j in acts), _dims(out.dims),
                      str(params), f"{out.offset}{' =in' if in_place else ''}", str(out.size), scratch))
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
+    return _columns(rows)
 
 
 def plot_timeline(model: TzmModel, path: Path) -> None:
@@ -73,7 +105,7 @@ def plot_timeline(model: TzmModel, path: Path) -> None:
     ax.step(steps, [b * scale for b in plan.live_bytes], where="mid", label="live activations")
     ax.axhline(model.arena_size * scale, color="tab:red", linestyle="--", label="arena (peak)")
     ax.axhline(plan.liveness_bound * scale, color="tab:green", linestyle=":", label="liveness bound")
-    ax.set_xlabel(f"op index (-1: input copied in, {len(model.ops)}: output copied out)")
+    ax.set_xlabel(f"op index (-1: inputs copied in, {len(model.ops)}: outputs copied out)")
     ax.set_ylabel(unit)
     ax.set_title("Arena memory per step")
     ax.legend(loc="upper right")

@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tzinfer import keys, tzm
 
 FLAG_ENCRYPTED = 1
-FLAGS_OFF = 12
-NONCE_OFF, NONCE_BYTES = 88, 12
-TAG_OFF, TAG_BYTES = 100, 16
-KEY_ID_OFF = 116
+FLAGS_OFF = tzm.HEADER_FIELDS["flags"][0]
+NONCE_OFF, NONCE_BYTES = tzm.HEADER_FIELDS["nonce"]
+TAG_OFF, TAG_BYTES = tzm.HEADER_FIELDS["tag"]
+KEY_ID_OFF = tzm.HEADER_FIELDS["key_id"][0]
 
 
 def _aad(header: bytes) -> bytes:

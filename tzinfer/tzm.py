@@ -1,31 +1,66 @@
-"""The `.tzm` model format, version 1 (docs/model-format.md): record layouts, the enums the engine
+"""The `.tzm` model format, version 2 (docs/model-format.md): record layouts, the enums the engine
 and the converter share, a byte writer and a reader.
 
-The reader is for `tzinfer inspect` and the tests; the engine has its own strict loader in C.
-Both reject what the spec rejects, so a file `read()` accepts is one the engine must accept too."""
+The layout numbers (record sizes, header field offsets, caps, the version) are read from the
+engine's stinylib/src/format.h, so each is written once. The reader is for `tzinfer inspect`,
+`tzinfer run`/`bench` and the tests; the engine has its own strict loader in C. Both reject what
+the spec rejects, so a file `read()` accepts is one the engine must accept too."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cache
 
+from tzinfer import REPO_ROOT
+
+FORMAT_H = REPO_ROOT / "stinylib" / "src" / "format.h"
+
+
+@cache
+def format_constants() -> dict[str, int]:
+    """The numeric `#define STL_...` constants of the engine's format.h."""
+    text = FORMAT_H.read_text()
+    return {name: int(value, 0) for name, value in re.findall(r"^#define (STL_\w+) (0x[0-9a-fA-F]+|\d+)u?\b",
+                                                            text, re.M)}
+
+
+_C = format_constants()
 MAGIC = b"TZMODEL\0"
-VERSION_MAJOR = 1
-VERSION_MINOR = 0
-HEADER_SIZE = 128
-TENSOR_RECORD_SIZE = 40
-OP_RECORD_SIZE = 80
+VERSION_MAJOR = _C["STL_VERSION_MAJOR"]
+VERSION_MINOR = _C["STL_VERSION_MINOR"]
+HEADER_SIZE = _C["STL_HEADER_SIZE"]
+TENSOR_RECORD_SIZE = _C["STL_TENSOR_RECORD"]
+OP_RECORD_SIZE = _C["STL_OP_RECORD"]
+BINDING_RECORD_SIZE = _C["STL_BINDING_RECORD"]
+SOURCE_DIGEST_SIZE = _C["STL_SOURCE_DIGEST"]
+ALIGN = _C["STL_ALIGN"]
+MAX_GRAPH_IO = _C["STL_MAX_GRAPH_IO"]
+MAX_NAME = _C["STL_MAX_NAME"]
 MAX_DIMS = 6
-N_IATTR = 12
-N_FATTR = 4
-ALIGN = 16
+N_IATTR = _C["STL_N_IATTR"]
+N_FATTR = _C["STL_N_FATTR"]
 
-_HEADER = struct.Struct("<8sHHIIIIIIIIIII32s12s16sI8s")
+
+def _header_fields() -> dict[str, tuple[int, int]]:
+    """Header field name (lower case, as in the docs) -> (offset, size): each STL_HDR_* offset of
+    format.h runs to the next one, the last to the end of the header."""
+    offsets = sorted((off, name[len("STL_HDR_"):].lower()) for name, off in _C.items()
+                     if name.startswith("STL_HDR_"))
+    ends = [off for off, _ in offsets[1:]] + [HEADER_SIZE]
+    return {name: (off, end - off) for (off, name), end in zip(offsets, ends, strict=True)}
+
+
+#: Header field -> (offset, size), e.g. HEADER_FIELDS["n_inputs"] == (32, 4).
+HEADER_FIELDS = _header_fields()
+
 _TENSOR = struct.Struct("<BBBB6IIII")
 _OP = struct.Struct("<HBBIBBH12i4fI")
-assert _HEADER.size == HEADER_SIZE and _TENSOR.size == TENSOR_RECORD_SIZE and _OP.size == OP_RECORD_SIZE
+_BINDING = struct.Struct("<IIII")
+assert (_TENSOR.size, _OP.size, _BINDING.size) == (TENSOR_RECORD_SIZE, OP_RECORD_SIZE, BINDING_RECORD_SIZE)
 
 
 class OpType(IntEnum):
@@ -41,6 +76,16 @@ class OpType(IntEnum):
     TRANSPOSE = 10
     PAD = 11
     RESHAPE = 12
+    SLICE = 13
+    RESIZE = 14
+    REDUCE = 15
+    MATMUL = 16
+    TILE = 17
+    WHERE = 18
+    NORMALIZE = 19
+    CONV_TRANSPOSE = 20
+    PAD_EDGE = 21
+    PAD_REFLECT = 22
 
 
 class Act(IntEnum):
@@ -54,6 +99,19 @@ class Act(IntEnum):
     HARD_SIGMOID = 5
     HARD_SWISH = 6
     TANH = 7
+    EXP = 8
+    LOG = 9
+    SQRT = 10
+    ABS = 11
+    NEG = 12
+    RECIPROCAL = 13
+    ERF = 14
+    GELU = 15
+    GELU_TANH = 16
+    SOFTPLUS = 17
+    MISH = 18
+    NOT = 19
+    NONZERO = 20
 
 
 class BinaryKind(IntEnum):
@@ -64,6 +122,60 @@ class BinaryKind(IntEnum):
     MUL = 2
     DIV = 3
     PRELU = 4
+    POW = 5
+    MAX = 6
+    MIN = 7
+    EQUAL = 8
+    LESS = 9
+    LESS_EQUAL = 10
+    GREATER = 11
+    GREATER_EQUAL = 12
+    AND = 13
+    OR = 14
+    XOR = 15
+
+
+class ReduceKind(IntEnum):
+    """iattr[0] of a REDUCE op."""
+
+    MEAN = 0
+    SUM = 1
+    MAX = 2
+    MIN = 3
+    L2 = 4
+    PROD = 5
+    L1 = 6
+    LOG_SUM_EXP = 7
+    SUM_SQUARE = 8
+    LOG_SUM = 9
+
+
+class ResizeMode(IntEnum):
+    """iattr[0] of a RESIZE op."""
+
+    NEAREST = 0
+    LINEAR = 1
+
+
+class ResizeCoord(IntEnum):
+    """iattr[1] of a RESIZE op: ONNX's coordinate_transformation_mode."""
+
+    HALF_PIXEL = 0
+    PYTORCH_HALF_PIXEL = 1
+    ALIGN_CORNERS = 2
+    ASYMMETRIC = 3
+    TF_HALF_PIXEL_FOR_NN = 4
+    HALF_PIXEL_SYMMETRIC = 5
+
+
+class ResizeRound(IntEnum):
+    """iattr[2] of a RESIZE op: ONNX's nearest_mode, and SIMPLE for Upsample and Resize-10."""
+
+    ROUND_PREFER_FLOOR = 0
+    ROUND_PREFER_CEIL = 1
+    FLOOR = 2
+    CEIL = 3
+    SIMPLE = 4
 
 
 class TensorKind(IntEnum):
@@ -72,7 +184,8 @@ class TensorKind(IntEnum):
 
 
 #: Ops that may carry a fused activation (`act` must be NONE on the others).
-ACT_OPS = frozenset({OpType.CONV, OpType.GEMM, OpType.BINARY, OpType.UNARY})
+ACT_OPS = frozenset({OpType.CONV, OpType.GEMM, OpType.BINARY, OpType.UNARY, OpType.MATMUL,
+                     OpType.CONV_TRANSPOSE})
 
 
 class TzmError(ValueError):
@@ -103,15 +216,25 @@ class OpRecord:
 
 
 @dataclass
+class Binding:
+    """A model input or output: its name (the ONNX value's) and its tensor."""
+
+    name: str
+    tensor: int
+
+
+@dataclass
 class TzmModel:
     """A whole model: what the writer takes and the reader returns."""
 
     tensors: list[TensorRecord]
     ops: list[OpRecord]
-    input: int
-    output: int
+    inputs: list[Binding]
+    outputs: list[Binding]
     arena_size: int
     weights: bytes
+    #: SHA-256 of the ONNX file it was converted from; all zero when none was recorded.
+    source_sha256: bytes = bytes(SOURCE_DIGEST_SIZE)
 
 
 def numel(dims: tuple[int, ...]) -> int:
@@ -134,6 +257,40 @@ def align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a model input or output (None when it can): 1 ... 255 bytes of UTF-8
+    without control characters (C0, DEL, C1), the engine's rule (stinylib/src/graph_io.c)."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if not 1 <= size <= MAX_NAME:
+        return f"is {size} bytes long; names are 1 to {MAX_NAME} bytes"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        return "is not valid UTF-8 (it holds a surrogate)"
+    bad = [c for c in name if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F]
+    if bad:
+        return f"holds the control character {bad[0]!r}"
+    return None
+
+
+def pack_header(values: dict[str, int | bytes]) -> bytes:
+    """A header with these fields (by HEADER_FIELDS name; the others zero)."""
+    header = bytearray(HEADER_SIZE)
+    for name, (offset, size) in HEADER_FIELDS.items():
+        value = values.get(name, 0)
+        if isinstance(value, int):
+            header[offset:offset + size] = value.to_bytes(size, "little")
+        else:
+            assert len(value) == size, name
+            header[offset:offset + size] = value
+    return bytes(header)
+
+
+def _unpack_header(data: bytes) -> dict[str, int | bytes]:
+    """Every header field: integers for the 2- and 4-byte fields, bytes for the others."""
+    fields = {name: bytes(data[off:off + size]) for name, (off, size) in HEADER_FIELDS.items()}
+    return {name: int.from_bytes(raw, "little") if len(raw) in (2, 4) else raw
+            for name, raw in fields.items()}
+
+
 def write(model: TzmModel) -> bytes:
     """Serialise a model. Offsets, sizes and the plan must already be final."""
     io: list[int] = []
@@ -150,13 +307,22 @@ def write(model: TzmModel) -> bytes:
     for t in model.tensors:
         dims = list(t.dims) + [0] * (MAX_DIMS - len(t.dims))
         tensor_bytes += _TENSOR.pack(int(t.kind), 0, len(t.dims), 0, *dims, t.offset, t.size, 0)
-    tables = bytes(tensor_bytes) + bytes(op_bytes) + struct.pack(f"<{len(io)}I", *io)
+    binding_bytes, names = bytearray(), bytearray()
+    for b in [*model.inputs, *model.outputs]:
+        encoded = b.name.encode()
+        binding_bytes += _BINDING.pack(b.tensor, len(names), len(encoded), 0)
+        names += encoded + b"\0"
+    assert len(model.source_sha256) == SOURCE_DIGEST_SIZE
+    tables = (bytes(tensor_bytes) + bytes(op_bytes) + struct.pack(f"<{len(io)}I", *io) + model.source_sha256
+              + bytes(binding_bytes) + bytes(names))
     weights_offset = align(HEADER_SIZE + len(tables))
     body = tables + bytes(weights_offset - HEADER_SIZE - len(tables)) + model.weights
-    header = _HEADER.pack(MAGIC, VERSION_MAJOR, VERSION_MINOR, 0, HEADER_SIZE, len(model.tensors),
-                          len(model.ops), len(io), model.input, model.output, model.arena_size,
-                          weights_offset, len(model.weights), len(body), hashlib.sha256(body).digest(),
-                          bytes(12), bytes(16), 0, bytes(8))
+    header = pack_header({
+        "magic": MAGIC, "version_major": VERSION_MAJOR, "version_minor": VERSION_MINOR,
+        "header_size": HEADER_SIZE, "n_tensors": len(model.tensors), "n_ops": len(model.ops), "n_io": len(io),
+        "n_inputs": len(model.inputs), "n_outputs": len(model.outputs), "arena_size": model.arena_size,
+        "weights_offset": weights_offset, "weights_size": len(model.weights), "body_size": len(body),
+        "body_sha256": hashlib.sha256(body).digest(), "names_size": len(names)})
     return header + body
 
 
@@ -181,29 +347,79 @@ def _check_weights(tensors: list[TensorRecord], weights: bytes) -> None:
         raise TzmError("the weights section is not its constants and their zero padding")
 
 
+def _check_header(h: dict[str, int | bytes], size: int) -> None:
+    if h["magic"] != MAGIC:
+        raise TzmError("bad magic: not a .tzm file")
+    if h["version_major"] == 1:
+        raise TzmError("format version 1 (one unnamed input and output) is no longer read: convert the ONNX "
+                       "model again with this tzinfer (`tzinfer convert`)")
+    if (h["version_major"], h["version_minor"]) != (VERSION_MAJOR, VERSION_MINOR):
+        raise TzmError(f"format version {h['version_major']}.{h['version_minor']} is not supported (this "
+                       f"reader knows {VERSION_MAJOR}.{VERSION_MINOR})")
+    if h["flags"]:
+        raise TzmError(f"flags 0x{h['flags']:x} are not supported by a plaintext reader (a sealed package?)")
+    if h["header_size"] != HEADER_SIZE or any(h["nonce"] + h["tag"]) or h["key_id"] or h["reserved"]:
+        raise TzmError("reserved header fields are not zero")
+    if h["body_size"] != size - HEADER_SIZE:
+        raise TzmError(f"header says the body is {h['body_size']} bytes, the file has {size - HEADER_SIZE} "
+                       "(truncated?)")
+    if not (1 <= h["n_inputs"] <= MAX_GRAPH_IO and 1 <= h["n_outputs"] <= MAX_GRAPH_IO):
+        raise TzmError(f"n_inputs and n_outputs must be in 1..{MAX_GRAPH_IO}")
+
+
+def _read_bindings(data: bytes, at: int, count: int, names: bytes) -> list[Binding]:
+    """The input/output records: names back to back in record order, each followed by a NUL."""
+    out, next_name = [], 0
+    for i in range(count):
+        tensor, name_offset, name_len, reserved = _BINDING.unpack_from(data, at + i * BINDING_RECORD_SIZE)
+        raw = names[name_offset:name_offset + name_len]
+        terminator = names[name_offset + name_len:name_offset + name_len + 1]
+        if reserved or name_offset != next_name or terminator != b"\0":
+            raise TzmError(f"input/output record {i}: name not where the previous one ends, not "
+                           "NUL-terminated, or a reserved field is set")
+        try:
+            name = raw.decode()
+        except UnicodeDecodeError:
+            raise TzmError(f"input/output record {i}: the name is not UTF-8") from None
+        problem = name_problem(name)
+        if problem:
+            raise TzmError(f"input/output record {i}: the name {name!r} {problem}")
+        next_name += name_len + 1
+        out.append(Binding(name, tensor))
+    if next_name != len(names):
+        raise TzmError("names_size is not the sum of the names and their NULs")
+    return out
+
+
+def _check_bindings(inputs: list[Binding], outputs: list[Binding], tensors: list[TensorRecord]) -> None:
+    for kind, group in (("input", inputs), ("output", outputs)):
+        if any(b.tensor >= len(tensors) or tensors[b.tensor].kind != TensorKind.ACT for b in group):
+            raise TzmError(f"a model {kind} is not an ACT tensor of the tensor table")
+        if len({b.tensor for b in group}) != len(group) or len({b.name for b in group}) != len(group):
+            raise TzmError(f"two model {kind}s are the same tensor or have the same name")
+    if {b.tensor for b in inputs} & {b.tensor for b in outputs}:
+        raise TzmError("a model output is a model input (outputs are written by ops)")
+
+
 def read(data: bytes) -> TzmModel:
-    """Parse and check a .tzm file's structure (header, tables, bounds, SHA-256). Raises TzmError."""
+    """Parse and check a .tzm file's structure (header, tables, names, bounds, SHA-256). Raises TzmError."""
     if len(data) < HEADER_SIZE:
         raise TzmError(f"file is {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated?)")
-    (magic, major, minor, flags, header_size, n_tensors, n_ops, n_io, input_, output, arena_size,
-     weights_offset, weights_size, body_size, digest, nonce, tag, key_id,
-     reserved) = _HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise TzmError("bad magic: not a .tzm file")
-    if major != VERSION_MAJOR or minor > VERSION_MINOR:
-        raise TzmError(f"format version {major}.{minor} is not supported (this reader knows 1.0)")
-    if flags:
-        raise TzmError(f"flags 0x{flags:x} are not supported by a v1 reader (encrypted model?)")
-    if header_size != HEADER_SIZE or any(nonce + tag + reserved) or key_id:
-        raise TzmError("reserved header fields are not zero")
-    if body_size != len(data) - HEADER_SIZE:
-        raise TzmError(f"header says the body is {body_size} bytes, the file has {len(data) - HEADER_SIZE} "
-                       "(truncated?)")
-    if hashlib.sha256(data[HEADER_SIZE:]).digest() != digest:
+    h = _unpack_header(data)
+    _check_header(h, len(data))
+    if hashlib.sha256(data[HEADER_SIZE:]).digest() != h["body_sha256"]:
         raise TzmError("body SHA-256 mismatch: the file is corrupt")
-    tables_end = HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + n_ops * OP_RECORD_SIZE + 4 * n_io
+    n_tensors, n_ops, n_io = int(h["n_tensors"]), int(h["n_ops"]), int(h["n_io"])
+    n_inputs, n_outputs = int(h["n_inputs"]), int(h["n_outputs"])
+    io_at = HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + n_ops * OP_RECORD_SIZE
+    source_at = io_at + 4 * n_io
+    bindings_at = source_at + SOURCE_DIGEST_SIZE
+    names_at = bindings_at + (n_inputs + n_outputs) * BINDING_RECORD_SIZE
+    tables_end = names_at + int(h["names_size"])
+    weights_offset = int(h["weights_offset"])
     # Exactly where the writer puts them, as the engine's loader demands: one encoding per model.
-    if weights_offset != align(tables_end) or weights_offset + weights_size != len(data):
+    if tables_end > len(data) or weights_offset != align(tables_end) or \
+            weights_offset + h["weights_size"] != len(data):
         raise TzmError("section offsets are inconsistent with the file size")
     if any(data[tables_end:weights_offset]):
         raise TzmError("the padding before the weights is not zero")
@@ -214,8 +430,7 @@ def read(data: bytes) -> TzmModel:
         if kind not in (0, 1) or dtype != 0 or ndim > MAX_DIMS or res0 or res1:
             raise TzmError(f"tensor {i}: bad kind, dtype, ndim or reserved field")
         tensors.append(TensorRecord(TensorKind(kind), dims[:ndim], offset, size))
-    io_base = HEADER_SIZE + n_tensors * TENSOR_RECORD_SIZE + n_ops * OP_RECORD_SIZE
-    io = struct.unpack_from(f"<{n_io}I", data, io_base)
+    io = struct.unpack_from(f"<{n_io}I", data, io_at)
     ops = []
     io_next = 0
     for i in range(n_ops):
@@ -235,8 +450,10 @@ def read(data: bytes) -> TzmModel:
                             io[io_first + n_in + 1] if n_scratch else None, Act(act), iattr, fattr))
     if io_next != n_io:
         raise TzmError("n_io is larger than the io entries the ops use")
-    if input_ >= n_tensors or output >= n_tensors:
-        raise TzmError("input or output tensor index out of range")
+    bindings = _read_bindings(data, bindings_at, n_inputs + n_outputs, data[names_at:tables_end])
+    inputs, outputs = bindings[:n_inputs], bindings[n_inputs:]
+    _check_bindings(inputs, outputs, tensors)
     weights = bytes(data[weights_offset:])
     _check_weights(tensors, weights)
-    return TzmModel(tensors, ops, input_, output, arena_size, weights)
+    return TzmModel(tensors, ops, inputs, outputs, int(h["arena_size"]), weights,
+                    bytes(data[source_at:bindings_at]))

@@ -4,12 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
+#include "io_block.h"
 #include "sha256.h"
 #include "tzinfer_ta.h"
-
-/* The .tzm header: the body SHA-256 sits at this offset and covers everything after it. */
-#define TZM_HEADER_BYTES 128u
-#define TZM_DIGEST_OFFSET 56u
 /* Largest shared memory tried for the "huge buffer" cases; halved until the kernel agrees. */
 #define HUGE_SHM_START (64u * 1024u * 1024u)
 #define SMALL_BYTES 64u
@@ -127,14 +125,14 @@ static void order_cases(struct hostile *h)
 
 	ta_link_unload(h->link);
 	expect(h, "RUN before LOAD", TEEC_ERROR_BAD_STATE,
-	       run(h, h->input, h->input_len, out, h->output_len));
+	       run(h, h->input, h->input_len, out, h->output_block));
 	expect(h, "CHUNK before BEGIN", TEEC_ERROR_BAD_STATE, chunk(h, h->model, SMALL_BYTES, 0));
 	expect(h, "END before BEGIN", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
 	if (!begun(h, "BEGIN twice"))
 		expect(h, "BEGIN twice", TEEC_ERROR_BAD_STATE, begin(h, (uint32_t)h->model_len, 0));
 	if (!begun(h, "RUN during an upload") && chunk(h, h->model, half, 0) == TEEC_SUCCESS)
 		expect(h, "RUN during an upload", TEEC_ERROR_BAD_STATE,
-		       run(h, h->input, h->input_len, out, h->output_len));
+		       run(h, h->input, h->input_len, out, h->output_block));
 	if (!begun(h, "END with half the file") && chunk(h, h->model, half, 0) == TEEC_SUCCESS)
 		expect(h, "END with half the file", TEEC_ERROR_BAD_STATE, end(h, NULL, 0));
 	if (!loaded(h, "BEGIN while a model is loaded"))
@@ -146,7 +144,7 @@ static void order_cases(struct hostile *h)
 		expect(h, "CHUNK after END", TEEC_ERROR_BAD_STATE, chunk(h, h->model, SMALL_BYTES, 0));
 	ta_link_unload(h->link);
 	expect(h, "RUN after UNLOAD", TEEC_ERROR_BAD_STATE,
-	       run(h, h->input, h->input_len, out, h->output_len));
+	       run(h, h->input, h->input_len, out, h->output_block));
 }
 
 static void declared_size_cases(struct hostile *h)
@@ -227,7 +225,7 @@ static void bad_file_cases(struct hostile *h)
 	ta_link_unload(h->link);
 	expect(h, "file of 1 byte", TEEC_ERROR_BAD_FORMAT, upload(h, h->model, 1));
 	expect(h, "file of the header only", TEEC_ERROR_BAD_FORMAT,
-	       upload(h, h->model, TZM_HEADER_BYTES));
+	       upload(h, h->model, STL_HEADER_SIZE));
 	expect(h, "file truncated to 4000 bytes", TEEC_ERROR_BAD_FORMAT, upload(h, h->model, 4000));
 	expect(h, "file missing its last byte", TEEC_ERROR_BAD_FORMAT,
 	       upload(h, h->model, h->model_len - 1));
@@ -256,7 +254,7 @@ static void bad_file_cases(struct hostile *h)
 
 static void run_buffer_cases(struct hostile *h)
 {
-	float *out = calloc(1, h->output_len + 64u);
+	float *out = calloc(1, h->output_block + 64u);
 	uint8_t *in = calloc(1, h->input_len + 64u);
 	char reason[TZI_REASON_BYTES];
 
@@ -267,33 +265,196 @@ static void run_buffer_cases(struct hostile *h)
 	}
 	memcpy(in, h->input, h->input_len);
 	expect(h, "RUN input of zero bytes (NULL)", TEEC_ERROR_BAD_PARAMETERS,
-	       run(h, NULL, 0, out, h->output_len));
+	       run(h, NULL, 0, out, h->output_block));
 	expect(h, "RUN input 4 bytes short", TEEC_ERROR_BAD_PARAMETERS,
-	       run(h, in, h->input_len - 4, out, h->output_len));
+	       run(h, in, h->input_len - 4, out, h->output_block));
 	expect(h, "RUN input 4 bytes long", TEEC_ERROR_BAD_PARAMETERS,
-	       run(h, in, h->input_len + 4, out, h->output_len));
+	       run(h, in, h->input_len + 4, out, h->output_block));
 	expect(h, "RUN output 4 bytes short", TEEC_ERROR_SHORT_BUFFER,
-	       run(h, in, h->input_len, out, h->output_len - 4));
+	       run(h, in, h->input_len, out, h->output_block - 4));
 	expect(h, "RUN output of zero bytes (NULL)", TEEC_ERROR_SHORT_BUFFER,
 	       run(h, in, h->input_len, NULL, 0));
 	expect(h, "RUN output larger than needed", TEEC_SUCCESS,
-	       run(h, in, h->input_len, out, h->output_len + 64u));
+	       run(h, in, h->input_len, out, h->output_block + 64u));
 	{
 		TEEC_Operation op = { 0 };
+		size_t len = io_block_bytes(&h->input_len, 1);
+		uint8_t *block = malloc(len);
+		const void *data = h->input;
 
+		if (block)
+			io_block_write(block, &data, &h->input_len, 1);
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
 						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
-		op.params[0].tmpref.buffer = in;
-		op.params[0].tmpref.size = h->input_len;
+		op.params[0].tmpref.buffer = block;
+		op.params[0].tmpref.size = block ? len : 0;
 		op.params[1].tmpref.buffer = out;
-		op.params[1].tmpref.size = h->output_len;
+		op.params[1].tmpref.size = h->output_block;
 		op.params[3].tmpref.buffer = reason;
 		op.params[3].tmpref.size = 0;
 		expect(h, "RUN with a zero-byte reason buffer", TEEC_SUCCESS,
 		       ta_link_call(h->link, TZI_CMD_RUN, &op));
+		free(block);
 	}
 	free(out);
 	free(in);
+}
+
+/* The valid input as a one-entry input block of len bytes (>= the standard size), its tensor at
+ * `offset`, for the I/O block cases to spoil; NULL when out of memory. */
+static uint8_t *input_block(const struct hostile *h, size_t len, size_t offset)
+{
+	uint8_t *block = calloc(1, len);
+	struct tzi_io_header head = { 1, 0 };
+	struct tzi_io_entry e = { (uint32_t)offset, (uint32_t)h->input_len };
+
+	if (!block)
+		return NULL;
+	memcpy(block, &head, sizeof(head));
+	memcpy(block + sizeof(head), &e, sizeof(e));
+	memcpy(block + offset, h->input, h->input_len);
+	return block;
+}
+
+/* Input block `block` with one u32 of it (at `at`) set to v, sent as RUN's input. */
+static TEEC_Result run_with(struct hostile *h, uint8_t *block, size_t len, size_t at, uint32_t v,
+			    void *out)
+{
+	uint32_t old = 0;
+	TEEC_Result res = TEEC_SUCCESS;
+
+	memcpy(&old, block + at, 4);
+	memcpy(block + at, &v, 4);
+	res = ta_link_run_block(h->link, block, len, out, h->output_block);
+	memcpy(block + at, &old, 4);
+	return res;
+}
+
+/* A whole allocated shared memory holding `block` at byte `skew`, as RUN's input (partial
+ * memref), with the output block at byte `out_skew` of another. */
+static TEEC_Result run_skewed(struct hostile *h, const uint8_t *block, size_t len, size_t skew,
+			      size_t out_skew)
+{
+	TEEC_SharedMemory in, out;
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_ERROR_OUT_OF_MEMORY;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.size = len + skew;
+	in.flags = TEEC_MEM_INPUT;
+	out.size = h->output_block + out_skew;
+	out.flags = TEEC_MEM_OUTPUT;
+	if (TEEC_AllocateSharedMemory(&h->link->ctx, &in) != TEEC_SUCCESS)
+		return res;
+	if (TEEC_AllocateSharedMemory(&h->link->ctx, &out) == TEEC_SUCCESS) {
+		memcpy((uint8_t *)in.buffer + skew, block, len);
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_MEMREF_PARTIAL_OUTPUT,
+						 TEEC_VALUE_OUTPUT, TEEC_NONE);
+		op.params[0].memref.parent = &in;
+		op.params[0].memref.offset = skew;
+		op.params[0].memref.size = len;
+		op.params[1].memref.parent = &out;
+		op.params[1].memref.offset = out_skew;
+		op.params[1].memref.size = h->output_block;
+		res = ta_link_call(h->link, TZI_CMD_RUN, &op);
+		TEEC_ReleaseSharedMemory(&out);
+	}
+	TEEC_ReleaseSharedMemory(&in);
+	return res;
+}
+
+/* Malformed input blocks and misplaced output blocks: each refused (BAD_PARAMETERS), none
+ * read past its buffer; a block laid out otherwise than the standard way, but by the rules,
+ * gives the standard block's outputs. */
+static void io_block_cases(struct hostile *h)
+{
+	const size_t first = (size_t)tzi_io_first(1), len = io_block_bytes(&h->input_len, 1);
+	const size_t entry = sizeof(struct tzi_io_header), big = len + 64u;
+	uint8_t *block = input_block(h, len, first), *moved = input_block(h, big, first + 64u);
+	uint8_t *out = calloc(1, h->output_block), *want = calloc(1, h->output_block);
+	TEEC_Result res = TEEC_SUCCESS;
+
+	if (!block || !moved || !out || !want || loaded(h, "I/O blocks")) {
+		broken(h, "I/O blocks", "allocation/load", 0);
+		goto done;
+	}
+	expect(h, "RUN without an input block (NULL)", TEEC_ERROR_BAD_PARAMETERS,
+	       ta_link_run_block(h->link, NULL, 0, out, h->output_block));
+	expect(h, "RUN input block of 4 bytes", TEEC_ERROR_BAD_PARAMETERS,
+	       ta_link_run_block(h->link, block, 4, out, h->output_block));
+	expect(h, "RUN input block cut inside its table", TEEC_ERROR_BAD_PARAMETERS,
+	       ta_link_run_block(h->link, block, entry + 4, out, h->output_block));
+	expect(h, "RUN input block one byte short", TEEC_ERROR_BAD_PARAMETERS,
+	       ta_link_run_block(h->link, block, first + h->input_len - 1, out, h->output_block));
+	expect(h, "RUN input count 0", TEEC_ERROR_BAD_PARAMETERS, run_with(h, block, len, 0, 0, out));
+	expect(h, "RUN input count 2", TEEC_ERROR_BAD_PARAMETERS, run_with(h, block, len, 0, 2, out));
+	expect(h, "RUN input count 0xffffffff", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, 0, 0xffffffffu, out));
+	expect(h, "RUN input block reserved field set", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, 4, 1, out));
+	expect(h, "RUN input tensor inside the table", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry, 0, out));
+	expect(h, "RUN input tensor past the block", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry, (uint32_t)len, out));
+	expect(h, "RUN input offset + size wrapping 32 bits", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry, 0xfffffff0u, out));
+	expect(h, "RUN input tensor misaligned", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, moved, big, entry, (uint32_t)first + 2u, out));
+	expect(h, "RUN input entry 4 bytes short", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry + 4, (uint32_t)h->input_len - 4u, out));
+	expect(h, "RUN input entry 4 bytes long", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry + 4, (uint32_t)h->input_len + 4u, out));
+	expect(h, "RUN input entry of 0xffffffff bytes", TEEC_ERROR_BAD_PARAMETERS,
+	       run_with(h, block, len, entry + 4, 0xffffffffu, out));
+	expect(h, "RUN input block misaligned in memory", TEEC_ERROR_BAD_PARAMETERS,
+	       run_skewed(h, block, len, 2, 0));
+	expect(h, "RUN output block misaligned in memory", TEEC_ERROR_BAD_PARAMETERS,
+	       run_skewed(h, block, len, 0, 2));
+	/* By the rules but not the standard layout: the tensor 64 bytes further on. */
+	res = ta_link_run_block(h->link, block, len, want, h->output_block);
+	if (res != TEEC_SUCCESS) {
+		broken(h, "RUN input tensor moved", "the standard block's run", res);
+		goto done;
+	}
+	res = ta_link_run_block(h->link, moved, big, out, h->output_block);
+	expect(h, "RUN input tensor moved 64 bytes on", TEEC_SUCCESS, res);
+	expect(h, "RUN input tensor moved: the same outputs", TEEC_SUCCESS,
+	       memcmp(out, want, h->output_block) ? TEEC_ERROR_GENERIC : TEEC_SUCCESS);
+done:
+	ta_link_unload(h->link);
+	free(block);
+	free(moved);
+	free(out);
+	free(want);
+}
+
+/* DESCRIBE: refused without a model; with a model, too small a buffer gets the size needed. */
+static void describe_cases(struct hostile *h)
+{
+	TEEC_Operation op = { 0 };
+	uint8_t desc[8];
+
+	ta_link_unload(h->link);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE);
+	op.params[0].tmpref.buffer = desc;
+	op.params[0].tmpref.size = sizeof(desc);
+	expect(h, "DESCRIBE without a model", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(h->link, TZI_CMD_DESCRIBE, &op));
+	if (loaded(h, "DESCRIBE into 8 bytes"))
+		return;
+	op.params[0].tmpref.size = sizeof(desc);
+	expect(h, "DESCRIBE into 8 bytes", TEEC_ERROR_SHORT_BUFFER,
+	       ta_link_call(h->link, TZI_CMD_DESCRIBE, &op));
+	/* One input and one output: the header, two records and two names with their NULs. */
+	expect(h, "DESCRIBE asks for the size it needs", TEEC_SUCCESS,
+	       op.params[0].tmpref.size > sizeof(struct tzi_describe_header) + 2 * sizeof(struct tzi_tensor_desc) ?
+	       TEEC_SUCCESS : TEEC_ERROR_GENERIC);
+	op.params[0].tmpref.buffer = NULL;
+	op.params[0].tmpref.size = 0;
+	expect(h, "DESCRIBE into no buffer (NULL)", TEEC_ERROR_SHORT_BUFFER,
+	       ta_link_call(h->link, TZI_CMD_DESCRIBE, &op));
+	ta_link_unload(h->link);
 }
 
 /* A whole allocated shared memory of `size` bytes as the upload chunk and as the RUN input:
@@ -326,7 +487,7 @@ static void big_shm_cases(struct hostile *h, size_t size, TEEC_Result want)
 						 TEEC_VALUE_OUTPUT, TEEC_NONE);
 		op.params[0].memref.parent = &shm;
 		op.params[1].tmpref.buffer = out;
-		op.params[1].tmpref.size = h->output_len;
+		op.params[1].tmpref.size = h->output_block;
 		expect(h, name, want, ta_link_call(h->link, TZI_CMD_RUN, &op));
 	}
 	ta_link_unload(h->link);
@@ -430,6 +591,7 @@ static const struct {
 	{ TZI_CMD_STATS, "STATS",
 	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT }, 0 },
 	{ TZI_CMD_UNLOAD, "UNLOAD", { TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_DESCRIBE, "DESCRIBE", { TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
 };
 
 static const struct {
@@ -516,12 +678,24 @@ void hostile_run_builtin(struct hostile *h)
 	declared_size_cases(h);
 	bad_file_cases(h);
 	run_buffer_cases(h);
+	io_block_cases(h);
+	describe_cases(h);
 	huge_shm_cases(h);
 	registered_shm_cases(h);
 	param_type_cases(h);
 	unknown_command_cases(h);
 	open_session_case(h);
 	ta_link_unload(h->link);
+}
+
+void hostile_check_nothing_held(struct hostile *h, uint32_t in_use_before)
+{
+	struct ta_usage now = { 0 };
+	TEEC_Result res = ta_link_stats(h->link, &now);
+
+	printf("secure buffers held: %u bytes before the cases, %u after\n", in_use_before, now.in_use);
+	expect(h, "nothing held after the cases", TEEC_SUCCESS,
+	       res != TEEC_SUCCESS ? res : now.in_use == in_use_before ? TEEC_SUCCESS : TEEC_ERROR_GENERIC);
 }
 
 /* "a,b,c" (hex) into want; the number parsed, 0 if malformed. */
@@ -571,8 +745,8 @@ int hostile_run_corruptions(struct hostile *h, const char *path)
 		memcpy(copy, h->model, h->model_len);
 		copy[offset] ^= (uint8_t)mask;
 		if (fixup)
-			stl_sha256(copy + TZM_HEADER_BYTES, h->model_len - TZM_HEADER_BYTES,
-				   copy + TZM_DIGEST_OFFSET);
+			stl_sha256(copy + STL_HEADER_SIZE, h->model_len - STL_HEADER_SIZE,
+				   copy + STL_HDR_BODY_SHA256);
 		ta_link_unload(h->link);
 		expect_one_of(h, name, want, n_want, upload(h, copy, h->model_len));
 	}

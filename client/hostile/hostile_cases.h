@@ -1,8 +1,9 @@
 /*
  * The malformed requests tzinfer-hostile sends, each with the TEE result the interface
  * (ta/include/tzinfer_ta.h) defines for it: protocol-order mistakes, mis-declared and
- * oversized uploads, wrong parameter types for every command, zero-length and huge shared
- * memory, unknown command ids, and corrupted copies of a valid model.
+ * oversized uploads, malformed I/O blocks (counts, offsets, sizes, alignment), wrong parameter
+ * types for every command, zero-length and huge shared memory, unknown command ids, and
+ * corrupted copies of a valid model. The valid model has one input (h->input).
  */
 #ifndef TZI_HOSTILE_CASES_H
 #define TZI_HOSTILE_CASES_H
@@ -18,13 +19,17 @@ struct hostile {
 	size_t model_len;
 	const float *input;     /* a valid input for it */
 	size_t input_len;       /* bytes */
-	uint32_t output_len;    /* bytes RUN returns, from LOAD_END */
+	uint32_t output_block;  /* bytes of RUN's output block, from LOAD_END */
 	uint32_t heap;          /* TA_DATA_SIZE, from STATS */
 	unsigned cases, failures;
 };
 
 /* Send every built-in case; results are printed one line per case and counted in h. */
 void hostile_run_builtin(struct hostile *h);
+
+/* After the cases, with the model unloaded: the TA holds exactly the secure buffers it held
+ * before them (in_use_before, from STATS), so no refused request leaked one. */
+void hostile_check_nothing_held(struct hostile *h, uint32_t in_use_before);
 
 /*
  * Corruptions of h->model listed in path, one per line: "name offset xor fixup results",

@@ -18,6 +18,7 @@
 
 #include "file_io.h"
 #include "hostile_cases.h"
+#include "io_block.h"
 #include "npy.h"
 #include "soak.h"
 #include "ta_link.h"
@@ -75,19 +76,25 @@ static int parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The valid request after all the hostile ones: it must still be answered. */
+/* The valid request after all the hostile ones: it must still be answered. Its first output
+ * goes to `output` as a 1-D .npy. */
 static int valid_request(struct hostile *h, const char *output)
 {
-	float *out = calloc(1, h->output_len);
+	uint8_t *out = calloc(1, h->output_block);
 	TEEC_Result res = ta_link_load(h->link, h->model, h->model_len, TZI_MAX_CHUNK_BYTES, NULL);
+	const uint8_t *y = NULL;
+	size_t bytes = 0;
 	int rc = -1;
 
 	if (out && res == TEEC_SUCCESS)
-		res = ta_link_run(h->link, h->input, h->input_len, out, h->output_len);
+		res = ta_link_run(h->link, h->input, h->input_len, out, h->output_block);
 	printf("valid request after the hostile ones: 0x%08x %s\n", res,
 	       res == TEEC_SUCCESS ? "ok" : "FAIL");
-	if (out && res == TEEC_SUCCESS)
-		rc = output ? npy_save_f32(output, out, h->output_len / sizeof(float)) : 0;
+	if (out && res == TEEC_SUCCESS && (y = io_block_tensor(out, h->output_block, 0, &bytes))) {
+		uint32_t count = (uint32_t)(bytes / sizeof(float));
+
+		rc = output ? npy_save_f32(output, (const float *)(const void *)y, &count, 1) : 0;
+	}
 	ta_link_unload(h->link);
 	free(out);
 	return rc;
@@ -106,7 +113,7 @@ static int hostile(struct ta_link *link, const struct options *o, const uint8_t 
 	h.input = input->data;
 	h.input_len = input->count * sizeof(float);
 	if (ta_link_stats(link, &usage) != TEEC_SUCCESS ||
-	    ta_link_load(link, model, model_len, TZI_MAX_CHUNK_BYTES, &h.output_len) != TEEC_SUCCESS) {
+	    ta_link_load(link, model, model_len, TZI_MAX_CHUNK_BYTES, &h.output_block) != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: %s does not load: give a valid model\n", o->model);
 		return -1;
 	}
@@ -116,6 +123,7 @@ static int hostile(struct ta_link *link, const struct options *o, const uint8_t 
 	if (o->corruptions)
 		rc = hostile_run_corruptions(&h, o->corruptions);
 	rc |= valid_request(&h, o->output);
+	hostile_check_nothing_held(&h, usage.in_use);
 	printf("hostile: %u cases, %u failures, %u TA deaths\n", h.cases, h.failures,
 	       link->reopens);
 	return rc || h.failures || link->reopens ? -1 : 0;

@@ -1,8 +1,10 @@
 #include "ta_link.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <stdio.h>
+#include "io_block.h"
 #include "tzinfer_ta.h"
 
 static TEEC_Result open_session(struct ta_link *l)
@@ -69,7 +71,7 @@ TEEC_Result ta_link_unload(struct ta_link *l)
 }
 
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
-			 uint32_t *output_bytes)
+			 uint32_t *output_block)
 {
 	TEEC_Operation op = { 0 };
 	TEEC_Result res = TEEC_SUCCESS;
@@ -95,22 +97,38 @@ TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, siz
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
 					 TEEC_NONE);
 	res = ta_link_call(l, TZI_CMD_LOAD_END, &op);
-	if (res == TEEC_SUCCESS && output_bytes)
-		*output_bytes = op.params[0].value.b;
+	if (res == TEEC_SUCCESS && output_block)
+		*output_block = op.params[0].value.b;
 	return res;
 }
 
-TEEC_Result ta_link_run(struct ta_link *l, const void *in, size_t in_len, void *out, size_t out_len)
+TEEC_Result ta_link_run_block(struct ta_link *l, const void *block, size_t len, void *out,
+			      size_t out_len)
 {
 	TEEC_Operation op = { 0 };
 
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
 					 TEEC_VALUE_OUTPUT, TEEC_NONE);
-	op.params[0].tmpref.buffer = (void *)in;
-	op.params[0].tmpref.size = in_len;
+	op.params[0].tmpref.buffer = (void *)block;
+	op.params[0].tmpref.size = len;
 	op.params[1].tmpref.buffer = out;
 	op.params[1].tmpref.size = out_len;
 	return ta_link_call(l, TZI_CMD_RUN, &op);
+}
+
+TEEC_Result ta_link_run(struct ta_link *l, const void *in, size_t in_len, void *out, size_t out_len)
+{
+	size_t len = io_block_bytes(&in_len, 1);
+	uint8_t *block = in ? malloc(len) : NULL;
+	TEEC_Result res = TEEC_SUCCESS;
+
+	if (in && !block)
+		return TEEC_ERROR_OUT_OF_MEMORY;
+	if (block)
+		io_block_write(block, &in, &in_len, 1);
+	res = ta_link_run_block(l, block, block ? len : 0, out, out_len);
+	free(block);
+	return res;
 }
 
 TEEC_Result ta_link_stats(struct ta_link *l, struct ta_usage *u)

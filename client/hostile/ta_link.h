@@ -36,12 +36,17 @@ TEEC_Result ta_link_call(struct ta_link *l, uint32_t cmd, TEEC_Operation *op);
 TEEC_Result ta_link_unload(struct ta_link *l);
 
 /* LOAD_BEGIN(len), chunks of at most chunk bytes from temporary memrefs, LOAD_END; on
- * success *output_bytes (may be NULL) is what RUN returns for this model. */
+ * success *output_block (may be NULL) is the size of RUN's output block for this model. */
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
-			 uint32_t *output_bytes);
+			 uint32_t *output_block);
 
-/* RUN with temporary memrefs. */
+/* RUN of a model with one input: in[0..in_len) sent as a one-entry input block (NULL: no block
+ * at all), the output block received in out[0..out_len); temporary memrefs. */
 TEEC_Result ta_link_run(struct ta_link *l, const void *in, size_t in_len, void *out, size_t out_len);
+
+/* RUN with the input block as given. */
+TEEC_Result ta_link_run_block(struct ta_link *l, const void *block, size_t len, void *out,
+			      size_t out_len);
 
 TEEC_Result ta_link_stats(struct ta_link *l, struct ta_usage *u);
 

@@ -3,12 +3,15 @@
  *
  * It is written to run inside an OP-TEE Trusted Application: no stdio, no libm (tinylibm
  * instead), no malloc. The caller owns all memory: the model buffer (weights are read in
- * place from it) and one arena whose size the model declares.
+ * place from it), one arena whose size the model declares, and the input and output buffers.
  *
  *   struct stl_model m;
  *   if (stl_load(&m, buf, len) != STL_OK) report(m.error.reason);
  *   arena = <stl_arena_bytes(&m) bytes, 16-byte aligned>;
- *   stl_run(&m, arena, arena_len, input, input_len, output, output_len);
+ *   for i < stl_n_inputs(&m): stl_input_desc(&m, i, &d) gives d.name, d.dims, d.bytes
+ *   struct stl_input in[] = {{x, x_len}, ...};      one per input, in the model's order
+ *   struct stl_output out[] = {{y, y_len}, ...};    one per output, in the model's order
+ *   stl_run(&m, arena, arena_len, in, n_in, out, n_out);
  */
 #ifndef STINYLIB_H
 #define STINYLIB_H
@@ -17,6 +20,9 @@
 #include <stdint.h>
 
 #define STL_MAX_DIMS 6
+
+/* Element types of a tensor record (v2 has one). */
+enum stl_dtype { STL_DTYPE_F32 = 0 };
 
 enum stl_status {
 	STL_OK = 0,
@@ -65,17 +71,50 @@ struct stl_op {
 	uint32_t reserved1;
 };
 
+/* A model input or output: which tensor, and where its name is in the names section. */
+struct stl_binding {
+	uint32_t tensor;
+	uint32_t name_offset;
+	uint32_t name_len;  /* bytes, without the NUL that follows the name */
+	uint32_t reserved;
+};
+
 struct stl_model {
 	const uint8_t *base;            /* the whole file */
 	size_t size;
 	const struct stl_tensor *tensors;
 	const struct stl_op *ops;
 	const uint32_t *io;
+	const uint8_t *source_sha256;   /* 32 bytes */
+	const struct stl_binding *bindings; /* n_inputs inputs, then n_outputs outputs */
+	const char *names;
 	const uint8_t *weights;
 	uint32_t n_tensors, n_ops, n_io;
-	uint32_t input, output;         /* tensor indices */
+	uint32_t n_inputs, n_outputs;
 	uint32_t arena_size;
 	struct stl_error error;         /* set by stl_load / stl_run on failure */
+};
+
+/* What a caller needs to know about one input or output. Pointers are into the model buffer. */
+struct stl_io_desc {
+	const char *name;      /* NUL-terminated UTF-8, unique among the inputs (outputs) */
+	uint32_t name_len;     /* bytes, without the NUL */
+	uint32_t tensor;       /* index in the tensor table */
+	uint8_t dtype;         /* enum stl_dtype */
+	uint8_t ndim;
+	const uint32_t *dims;  /* ndim entries (row-major; images are NCHW) */
+	uint32_t bytes;        /* the exact length of the buffer stl_run takes or fills */
+};
+
+/* One input buffer and one output buffer of stl_run. */
+struct stl_input {
+	const void *data;
+	size_t len;
+};
+
+struct stl_output {
+	void *data;
+	size_t len;
 };
 
 /*
@@ -84,18 +123,30 @@ struct stl_model {
  */
 enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len);
 
-/* Sizes in bytes, valid after a successful stl_load. */
+/* Valid after a successful stl_load (0 or NULL before): the arena the plan needs in bytes, the
+ * number of inputs and outputs, and the SHA-256 of the source model (32 bytes; all zero when
+ * the converter recorded none). */
 uint32_t stl_arena_bytes(const struct stl_model *m);
-uint32_t stl_input_bytes(const struct stl_model *m);
-uint32_t stl_output_bytes(const struct stl_model *m);
+uint32_t stl_n_inputs(const struct stl_model *m);
+uint32_t stl_n_outputs(const struct stl_model *m);
+const uint8_t *stl_source_sha256(const struct stl_model *m);
+
+/* Describe input (output) i, 0 <= i < stl_n_inputs() (stl_n_outputs()). STL_E_ARG, with *d
+ * zeroed, when the model is not loaded or i is out of range. */
+enum stl_status stl_input_desc(const struct stl_model *m, uint32_t i, struct stl_io_desc *d);
+enum stl_status stl_output_desc(const struct stl_model *m, uint32_t i, struct stl_io_desc *d);
 
 /*
- * Run the model: copy input into the arena, execute every op, copy the output out.
- * arena must be 16-byte aligned and at least stl_arena_bytes() long; input_len and
- * output_len must equal stl_input_bytes() and stl_output_bytes().
+ * Run the model: copy every input into the arena, execute every op, copy every output out.
+ * arena must be 16-byte aligned and at least stl_arena_bytes() long. inputs[i] and outputs[i]
+ * are in the model's order (stl_input_desc / stl_output_desc), exactly n_inputs =
+ * stl_n_inputs() and n_outputs = stl_n_outputs() of them; each buffer is 4-byte aligned and
+ * exactly its desc's bytes long. No output may overlap the arena, an input or another output,
+ * and no input the arena. Any violation is STL_E_ARG and nothing is written.
  */
 enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len,
-			const float *input, size_t input_len, float *output, size_t output_len);
+			const struct stl_input *inputs, uint32_t n_inputs,
+			const struct stl_output *outputs, uint32_t n_outputs);
 
 /*
  * Bytes of scratch a CONV op needs (0: none). x_dims is the input [N,C,H,W], w_dims the

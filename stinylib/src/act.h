@@ -3,6 +3,7 @@
 #define STL_ACT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stinylib.h"
 
@@ -15,6 +16,9 @@ static inline float stl_clamp(float x, float lo, float hi)
 
 /* Apply op->act with parameters op->fattr[0..1] to y[0..n). NONE leaves y untouched. */
 void stl_act_apply(const struct stl_op *op, float *y, size_t n);
+
+/* The activations from EXP on (element-wise math, docs/model-format.md); stl_act_apply calls it. */
+void stl_act_apply_math(uint8_t act, float *y, size_t n);
 
 /*
  * The activations that are a clamp to [lo, hi] (NONE, RELU, CLIP), for kernels that apply them in

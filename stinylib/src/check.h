@@ -1,4 +1,4 @@
-/* Shared by the loader's stages (load.c, opcheck.c, plan.c). */
+/* Shared by the loader's stages (load.c, graph_io.c, opcheck.c, plan.c). */
 #ifndef STL_CHECK_H
 #define STL_CHECK_H
 
@@ -13,6 +13,12 @@ static inline uint32_t stl_io(const struct stl_model *m, const struct stl_op *op
 {
 	return m->io[op->io_first + i];
 }
+
+/* Stage 2b: the input/output bindings and their names (names_size: bytes of the names section). */
+enum stl_status stl_check_graph_io(struct stl_model *m, uint64_t names_size);
+/* Whether tensor t is a model input (output); valid once stl_check_graph_io passed. */
+int stl_is_input(const struct stl_model *m, uint32_t t);
+int stl_is_output(const struct stl_model *m, uint32_t t);
 
 /* Stage 3: arity, attributes and the shapes each op implies. */
 enum stl_status stl_check_ops(struct stl_model *m);

@@ -4,6 +4,22 @@
 #include "act.h"
 #include "format.h"
 #include "kernels.h"
+#include "tinylibm.h"
+
+/* a^b for the exponents exporters write: by repeated squaring (in double) for an integer b, which
+ * also covers a negative base, else e^(b ln a), NaN for a negative base. */
+static float power(float a, float b)
+{
+	const float magnitude = b < 0.0f ? -b : b;
+	if (magnitude <= 16777216.0f && (float)(int32_t)magnitude == magnitude) {
+		double base = b < 0.0f ? 1.0 / a : a, result = 1.0;
+		for (uint32_t e = (uint32_t)magnitude; e; e >>= 1, base *= base)
+			if (e & 1u)
+				result *= base;
+		return (float)result;
+	}
+	return tlm_expf(b * tlm_logf(a));
+}
 
 static float apply(int kind, float a, float b)
 {
@@ -12,7 +28,18 @@ static float apply(int kind, float a, float b)
 	case STL_BIN_SUB: return a - b;
 	case STL_BIN_MUL: return a * b;
 	case STL_BIN_DIV: return a / b;
-	default: return a < 0.0f ? a * b : a; /* PRELU: b is the slope */
+	case STL_BIN_PRELU: return a < 0.0f ? a * b : a; /* b is the slope */
+	case STL_BIN_POW: return power(a, b);
+	case STL_BIN_MAX: return a != a || a > b ? a : b; /* NaN propagates, as in ONNX Runtime */
+	case STL_BIN_MIN: return a != a || a < b ? a : b;
+	case STL_BIN_EQUAL: return a == b;
+	case STL_BIN_LESS: return a < b;
+	case STL_BIN_LESS_EQUAL: return a <= b;
+	case STL_BIN_GREATER: return a > b;
+	case STL_BIN_GREATER_EQUAL: return a >= b;
+	case STL_BIN_AND: return a != 0.0f && b != 0.0f;
+	case STL_BIN_OR: return a != 0.0f || b != 0.0f;
+	default: return (a != 0.0f) != (b != 0.0f); /* XOR */
 	}
 }
 
@@ -48,7 +75,8 @@ static void run_line(int kind, const float *a, uint32_t sa, const float *b, uint
 	case STL_BIN_SUB: STL_LINE(av - bv); break;
 	case STL_BIN_MUL: STL_LINE(av * bv); break;
 	case STL_BIN_DIV: STL_LINE(av / bv); break;
-	default: STL_LINE(apply(STL_BIN_PRELU, av, bv)); break;
+	case STL_BIN_PRELU: STL_LINE(apply(STL_BIN_PRELU, av, bv)); break;
+	default: STL_LINE(apply(kind, av, bv)); break; /* the rarer kinds: one switch per element */
 	}
 #undef STL_LINE
 }

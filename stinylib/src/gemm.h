@@ -45,6 +45,10 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
 			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op);
 
+/* Y[m×n] = X[m×k] · W[k×n], all plain row-major: the GEMM op without bias and activation, and
+ * each matrix product of MATMUL. */
+void stl_matmul(uint32_t m, uint32_t n, uint32_t k, const float *x, const float *w, float *y);
+
 /* Rows and columns of a register tile; a plain B must be read in whole tiles of columns. */
 uint32_t stl_gemm_tile_rows(void);
 uint32_t stl_gemm_tile_cols(void);

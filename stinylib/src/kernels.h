@@ -57,5 +57,14 @@ stl_kernel_fn stl_k_softmax;
 stl_kernel_fn stl_k_transpose;
 stl_kernel_fn stl_k_pad;
 stl_kernel_fn stl_k_reshape;
+stl_kernel_fn stl_k_slice;
+stl_kernel_fn stl_k_resize;
+stl_kernel_fn stl_k_reduce;
+stl_kernel_fn stl_k_matmul;
+stl_kernel_fn stl_k_tile;
+stl_kernel_fn stl_k_where;
+stl_kernel_fn stl_k_normalize;
+stl_kernel_fn stl_k_conv_transpose;
+stl_kernel_fn stl_k_pad_mode; /* PAD_EDGE and PAD_REFLECT */
 
 #endif

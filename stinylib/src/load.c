@@ -1,4 +1,5 @@
-/* stl_load: header, section bounds, body SHA-256 and record syntax, then the op and plan stages.
+/* stl_load: header, section bounds, body SHA-256 and record syntax, then the input/output, op
+ * and plan stages.
  * Every size is computed in 64 bits from 32-bit fields, so no sum or product can wrap. */
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 _Static_assert(sizeof(struct stl_tensor) == STL_TENSOR_RECORD, "tensor record layout");
 _Static_assert(sizeof(struct stl_op) == STL_OP_RECORD, "op record layout");
+_Static_assert(sizeof(struct stl_binding) == STL_BINDING_RECORD, "input/output record layout");
 
 enum stl_status stl_fail(struct stl_model *m, enum stl_status s, const char *reason, int64_t op,
 			 int64_t tensor)
@@ -51,58 +53,72 @@ static enum stl_status check_header(struct stl_model *m, const uint8_t *b, size_
 {
 	if (len < STL_HEADER_SIZE)
 		return stl_fail(m, STL_E_TRUNCATED, "buffer shorter than the 128-byte header (truncated file)", -1, -1);
-	if (memcmp(b, "TZMODEL\0", 8) != 0)
+	if (memcmp(b + STL_HDR_MAGIC, "TZMODEL\0", 8) != 0)
 		return stl_fail(m, STL_E_MAGIC, "magic is not \"TZMODEL\\0\" (not a .tzm file)", -1, -1);
-	if (rd16(b + 8) != 1 || rd16(b + 10) != 0)
-		return stl_fail(m, STL_E_VERSION, "format version is not 1.0 (re-convert with this tzinfer)", -1, -1);
-	if (rd32(b + 16) != STL_HEADER_SIZE)
-		return stl_fail(m, STL_E_VERSION, "header_size is not 128 (not a v1 header)", -1, -1);
-	if (rd32(b + 12) != 0)
+	if (rd16(b + STL_HDR_VERSION_MAJOR) == 1)
+		return stl_fail(m, STL_E_VERSION, "format version 1 (one unnamed input and output) is no longer "
+				"loaded: convert the ONNX model again with this tzinfer", -1, -1);
+	if (rd16(b + STL_HDR_VERSION_MAJOR) != STL_VERSION_MAJOR || rd16(b + STL_HDR_VERSION_MINOR) != STL_VERSION_MINOR)
+		return stl_fail(m, STL_E_VERSION, "format version is not 2.0 (re-convert with this tzinfer)", -1, -1);
+	if (rd32(b + STL_HDR_HEADER_SIZE) != STL_HEADER_SIZE)
+		return stl_fail(m, STL_E_VERSION, "header_size is not 128 (not a v2 header)", -1, -1);
+	if (rd32(b + STL_HDR_FLAGS) != 0)
 		return stl_fail(m, STL_E_FLAGS, "unsupported flags (encrypted or unknown; this loader takes none)", -1, -1);
-	if (!all_zero(b + 88, 40))
+	if (!all_zero(b + STL_HDR_NONCE, STL_HDR_NAMES_SIZE - STL_HDR_NONCE) ||
+	    !all_zero(b + STL_HDR_RESERVED, STL_HEADER_SIZE - STL_HDR_RESERVED))
 		return stl_fail(m, STL_E_RESERVED, "header nonce/tag/key_id/reserved bytes are not zero", -1, -1);
 	return STL_OK;
 }
 
 static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, size_t len)
 {
-	uint64_t n_tensors = rd32(b + 20), n_ops = rd32(b + 24), n_io = rd32(b + 28);
-	uint64_t weights_offset = rd32(b + 44), weights_size = rd32(b + 48), body_size = rd32(b + 52);
+	uint64_t n_tensors = rd32(b + STL_HDR_N_TENSORS), n_ops = rd32(b + STL_HDR_N_OPS), n_io = rd32(b + STL_HDR_N_IO);
+	uint64_t n_inputs = rd32(b + STL_HDR_N_INPUTS), n_outputs = rd32(b + STL_HDR_N_OUTPUTS);
+	uint64_t names_size = rd32(b + STL_HDR_NAMES_SIZE);
+	uint64_t weights_offset = rd32(b + STL_HDR_WEIGHTS_OFFSET), weights_size = rd32(b + STL_HDR_WEIGHTS_SIZE);
+	uint64_t body_size = rd32(b + STL_HDR_BODY_SIZE);
 
 	if (n_tensors < 1 || n_tensors > STL_MAX_COUNT)
 		return stl_fail(m, STL_E_TENSOR, "n_tensors is not in 1..65535", -1, -1);
 	if (n_ops < 1 || n_ops > STL_MAX_COUNT)
 		return stl_fail(m, STL_E_OP, "n_ops is not in 1..65535", -1, -1);
+	if (n_inputs < 1 || n_inputs > STL_MAX_GRAPH_IO || n_outputs < 1 || n_outputs > STL_MAX_GRAPH_IO)
+		return stl_fail(m, STL_E_TENSOR, "n_inputs or n_outputs is not in 1..255", -1, -1);
 	if ((uint64_t)len - STL_HEADER_SIZE < body_size)
 		return stl_fail(m, STL_E_TRUNCATED, "buffer shorter than header.body_size declares (truncated file)", -1, -1);
 	if ((uint64_t)len - STL_HEADER_SIZE > body_size)
 		return stl_fail(m, STL_E_TRUNCATED, "buffer longer than header.body_size declares (trailing bytes)", -1, -1);
 
-	uint64_t tables_end = STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD + n_ops * STL_OP_RECORD + n_io * 4;
+	uint64_t io_at = STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD + n_ops * STL_OP_RECORD;
+	uint64_t source_at = io_at + n_io * 4, bindings_at = source_at + STL_SOURCE_DIGEST;
+	uint64_t names_at = bindings_at + (n_inputs + n_outputs) * STL_BINDING_RECORD;
+	uint64_t tables_end = names_at + names_size;
 	if (tables_end > len)
-		return stl_fail(m, STL_E_TRUNCATED, "tensor/op/io tables extend past the end of the file", -1, -1);
+		return stl_fail(m, STL_E_TRUNCATED, "tables and names extend past the end of the file", -1, -1);
 	/* Exactly the tables' end rounded up: more zero padding would be a second encoding of the model. */
 	if (weights_offset != round16(tables_end))
-		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not the io table's end rounded up to 16", -1, -1);
+		return stl_fail(m, STL_E_TRUNCATED, "weights_offset is not the names section's end rounded up to 16", -1, -1);
 	if (weights_offset + weights_size != len)
 		return stl_fail(m, STL_E_TRUNCATED, "weights_offset + weights_size is not the file size", -1, -1);
 	if (!all_zero(b + tables_end, (size_t)(weights_offset - tables_end)))
-		return stl_fail(m, STL_E_RESERVED, "padding between the io table and the weights is not zero", -1, -1);
-	if (n_tensors * (n_ops + n_io) > STL_MAX_PLAN_WORK)
-		return stl_fail(m, STL_E_TENSOR, "n_tensors × (n_ops + n_io) is above 2^27: too large to verify the plan",
-				-1, -1);
+		return stl_fail(m, STL_E_RESERVED, "padding between the names and the weights is not zero", -1, -1);
+	if (n_tensors * (n_ops + n_io + n_inputs + n_outputs) > STL_MAX_PLAN_WORK)
+		return stl_fail(m, STL_E_TENSOR, "n_tensors × (n_ops + n_io + n_inputs + n_outputs) is above 2^27: too "
+				"large to verify the plan", -1, -1);
 
 	m->n_tensors = (uint32_t)n_tensors;
 	m->n_ops = (uint32_t)n_ops;
 	m->n_io = (uint32_t)n_io;
+	m->n_inputs = (uint32_t)n_inputs;
+	m->n_outputs = (uint32_t)n_outputs;
 	m->tensors = (const struct stl_tensor *)(const void *)(b + STL_HEADER_SIZE);
 	m->ops = (const struct stl_op *)(const void *)(b + STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD);
-	m->io = (const uint32_t *)(const void *)(b + STL_HEADER_SIZE + n_tensors * STL_TENSOR_RECORD +
-						 n_ops * STL_OP_RECORD);
+	m->io = (const uint32_t *)(const void *)(b + io_at);
+	m->source_sha256 = b + source_at;
+	m->bindings = (const struct stl_binding *)(const void *)(b + bindings_at);
+	m->names = (const char *)(b + names_at);
 	m->weights = b + weights_offset;
-	m->input = rd32(b + 32);
-	m->output = rd32(b + 36);
-	m->arena_size = rd32(b + 40);
+	m->arena_size = rd32(b + STL_HDR_ARENA_SIZE);
 	return STL_OK;
 }
 
@@ -110,7 +126,7 @@ static enum stl_status check_hash(struct stl_model *m, const uint8_t *b, size_t 
 {
 	uint8_t digest[STL_SHA256_BYTES];
 	stl_sha256(b + STL_HEADER_SIZE, len - STL_HEADER_SIZE, digest);
-	if (memcmp(digest, b + 56, STL_SHA256_BYTES) != 0)
+	if (memcmp(digest, b + STL_HDR_BODY_SHA256, STL_SHA256_BYTES) != 0)
 		return stl_fail(m, STL_E_INTEGRITY, "body SHA-256 does not match the header (corrupt or modified file)", -1, -1);
 	return STL_OK;
 }
@@ -229,7 +245,7 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	if (b == NULL || (uintptr_t)b % STL_ALIGN != 0)
 		return stl_fail(m, STL_E_ARG, "model buffer is NULL or not 16-byte aligned (pass an aligned copy)", -1, -1);
 	if (len > UINT32_MAX)
-		return stl_fail(m, STL_E_TRUNCATED, "buffer larger than 4 GiB (not a v1 model)", -1, -1);
+		return stl_fail(m, STL_E_TRUNCATED, "buffer larger than 4 GiB (not a .tzm model)", -1, -1);
 	if ((st = check_header(m, b, len)) != STL_OK || (st = check_sections(m, b, len)) != STL_OK ||
 	    (st = check_hash(m, b, len)) != STL_OK)
 		return st;
@@ -237,11 +253,8 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	for (uint32_t i = 0; i < m->n_tensors; i++)
 		if ((st = check_tensor(m, i, weights_size)) != STL_OK)
 			return st;
-	if (m->input >= m->n_tensors || m->output >= m->n_tensors)
-		return stl_fail(m, STL_E_TENSOR, "input_tensor or output_tensor is past the tensor table", -1, -1);
-	if (m->tensors[m->input].kind != STL_KIND_ACT || m->tensors[m->output].kind != STL_KIND_ACT ||
-	    m->input == m->output)
-		return stl_fail(m, STL_E_TENSOR, "model input and output must be two distinct ACT tensors", -1, -1);
+	if ((st = stl_check_graph_io(m, rd32(b + STL_HDR_NAMES_SIZE))) != STL_OK)
+		return st;
 	uint64_t io_next = 0;
 	for (uint32_t s = 0; s < m->n_ops; s++)
 		if ((st = check_op_record(m, s, &io_next)) != STL_OK)
@@ -263,16 +276,6 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 uint32_t stl_arena_bytes(const struct stl_model *m)
 {
 	return m->base ? m->arena_size : 0;
-}
-
-uint32_t stl_input_bytes(const struct stl_model *m)
-{
-	return m->base ? m->tensors[m->input].size : 0;
-}
-
-uint32_t stl_output_bytes(const struct stl_model *m)
-{
-	return m->base ? m->tensors[m->output].size : 0;
 }
 
 const char *stl_status_name(enum stl_status s)

@@ -23,6 +23,16 @@ static void rows_of_w(uint32_t m, uint32_t n, uint32_t k, uint32_t j0, const flo
 	}
 }
 
+void stl_matmul(uint32_t m, uint32_t n, uint32_t k, const float *x, const float *w, float *y)
+{
+	/* With enough rows, register tiles read whole tiles of W's columns in place; a tile past the
+	 * last whole one would run past W, so those columns stream W's rows instead. */
+	const uint32_t full = m >= stl_gemm_tile_rows() ? n - n % stl_gemm_tile_cols() : 0;
+	const struct stl_bmat wm = {w, n, STL_STRIP};
+	stl_gemm(m, full, k, x, k, wm, y, n, NULL, NULL);
+	rows_of_w(m, n, k, full, x, w, y);
+}
+
 void stl_k_gemm(const struct stl_exec *e)
 {
 	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1);
@@ -31,12 +41,7 @@ void stl_k_gemm(const struct stl_exec *e)
 	const float *b = e->op->n_in == 3 ? stl_data(e, 2) : NULL;
 	float *y = stl_data(e, stl_out(e));
 
-	/* With enough rows, register tiles read whole tiles of W's columns in place; a tile past the
-	 * last whole one would run past W, so those columns stream W's rows instead. */
-	const uint32_t full = m >= stl_gemm_tile_rows() ? n - n % stl_gemm_tile_cols() : 0;
-	const struct stl_bmat wm = {w, n, STL_STRIP};
-	stl_gemm(m, full, k, x, k, wm, y, n, NULL, NULL);
-	rows_of_w(m, n, k, full, x, w, y);
+	stl_matmul(m, n, k, x, w, y);
 	for (uint32_t i = 0; i < m; i++) {
 		float *restrict row = y + (size_t)i * n;
 		if (b)

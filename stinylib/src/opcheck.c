@@ -53,7 +53,7 @@ struct op_rule {
 	uint8_t min_in, max_in;
 	uint8_t n_iattr;
 	uint8_t takes_act;
-	uint8_t uses_pad_value; /* fattr[2] */
+	uint8_t n_fattr; /* how many of fattr[2..3] the op reads */
 };
 
 static const struct op_rule rules[STL_OP_LAST + 1] = {
@@ -65,10 +65,20 @@ static const struct op_rule rules[STL_OP_LAST + 1] = {
 	[STL_OP_BINARY] = {2, 2, 1, 1, 0},
 	[STL_OP_UNARY] = {1, 1, 0, 1, 0},
 	[STL_OP_CONCAT] = {1, 255, 1, 0, 0},
-	[STL_OP_SOFTMAX] = {1, 1, 1, 0, 0},
+	[STL_OP_SOFTMAX] = {1, 1, 2, 0, 0},
 	[STL_OP_TRANSPOSE] = {1, 1, 6, 0, 0},
 	[STL_OP_PAD] = {1, 1, 12, 0, 1},
 	[STL_OP_RESHAPE] = {1, 1, 0, 0, 0},
+	[STL_OP_SLICE] = {1, 1, 12, 0, 0},
+	[STL_OP_RESIZE] = {1, 1, 3, 0, 2},
+	[STL_OP_REDUCE] = {1, 1, 2, 0, 0},
+	[STL_OP_MATMUL] = {2, 2, 0, 1, 0},
+	[STL_OP_TILE] = {1, 1, 0, 0, 0},
+	[STL_OP_WHERE] = {3, 3, 0, 0, 0},
+	[STL_OP_NORMALIZE] = {1, 1, 1, 0, 1},
+	[STL_OP_CONV_TRANSPOSE] = {2, 3, 11, 1, 0},
+	[STL_OP_PAD_EDGE] = {1, 1, 12, 0, 0},
+	[STL_OP_PAD_REFLECT] = {1, 1, 12, 0, 0},
 };
 
 /* How many of fattr[0..1] the activation reads. */
@@ -110,8 +120,9 @@ static enum stl_status check_common(const struct opctx *c)
 	for (unsigned i = act_params(op->act); i < 2; i++)
 		if (!float_is_zero_bits(op->fattr[i]))
 			return op_error(c, "unused activation parameter fattr[0..1] is not zero");
-	if ((!r->uses_pad_value && !float_is_zero_bits(op->fattr[2])) || !float_is_zero_bits(op->fattr[3]))
-		return op_error(c, "unused op parameter fattr[2..3] is not zero");
+	for (unsigned i = 2u + r->n_fattr; i < STL_N_FATTR; i++)
+		if (!float_is_zero_bits(op->fattr[i]))
+			return op_error(c, "unused op parameter fattr[2..3] is not zero");
 	return STL_OK;
 }
 
@@ -204,22 +215,69 @@ static enum stl_status check_global_avgpool(const struct opctx *c)
 	return STL_OK;
 }
 
+/* Whether Y's first nd dims are the numpy broadcast of the first n inputs' dims, each input less
+ * its last `skip` dims (MATMUL's matrix dims), right-aligned. The caller checks Y's rank. */
+static int broadcasts_to(const struct opctx *c, unsigned n, unsigned skip, unsigned nd)
+{
+	for (unsigned i = 0; i < nd; i++) {
+		uint32_t want = 1;
+		for (unsigned k = 0; k < n; k++) {
+			const struct stl_tensor *t = operand(c, k);
+			const unsigned tnd = t->ndim - skip;
+			const uint32_t d = i < nd - tnd ? 1 : t->dims[i - (nd - tnd)];
+			if (d != 1 && want != 1 && d != want)
+				return 0;
+			want = d != 1 ? d : want;
+		}
+		if (output(c)->dims[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
+/* Largest rank among the first n inputs, less skip. */
+static unsigned max_rank(const struct opctx *c, unsigned n, unsigned skip)
+{
+	unsigned nd = 0;
+	for (unsigned k = 0; k < n; k++)
+		nd = operand(c, k)->ndim - skip > nd ? operand(c, k)->ndim - skip : nd;
+	return nd;
+}
+
 static enum stl_status check_binary(const struct opctx *c)
 {
-	const struct stl_tensor *a = operand(c, 0), *b = operand(c, 1), *y = output(c);
 	if (c->op->iattr[0] < 0 || c->op->iattr[0] > STL_BIN_LAST)
-		return op_error(c, "BINARY kind is not ADD/SUB/MUL/DIV/PRELU");
-	unsigned nd = a->ndim > b->ndim ? a->ndim : b->ndim;
-	if (y->ndim != nd)
+		return op_error(c, "BINARY kind is out of range");
+	const unsigned nd = max_rank(c, 2, 0);
+	if (output(c)->ndim != nd)
 		return shape_error(c, "BINARY output rank is not the broadcast rank");
-	for (unsigned i = 0; i < nd; i++) {
-		uint32_t da = i < nd - a->ndim ? 1 : a->dims[i - (nd - a->ndim)];
-		uint32_t db = i < nd - b->ndim ? 1 : b->dims[i - (nd - b->ndim)];
-		if (da != db && da != 1 && db != 1)
-			return shape_error(c, "BINARY input shapes do not broadcast");
-		if (y->dims[i] != (da == 1 ? db : da))
-			return shape_error(c, "BINARY output dims are not the broadcast shape");
-	}
+	if (!broadcasts_to(c, 2, 0, nd))
+		return shape_error(c, "BINARY inputs do not broadcast to the output dims");
+	return STL_OK;
+}
+
+static enum stl_status check_where(const struct opctx *c)
+{
+	const unsigned nd = max_rank(c, 3, 0);
+	if (output(c)->ndim != nd)
+		return shape_error(c, "WHERE output rank is not the broadcast rank");
+	if (!broadcasts_to(c, 3, 0, nd))
+		return shape_error(c, "WHERE inputs do not broadcast to the output dims");
+	return STL_OK;
+}
+
+static enum stl_status check_matmul(const struct opctx *c)
+{
+	const struct stl_tensor *a = operand(c, 0), *b = operand(c, 1), *y = output(c);
+	if (a->ndim < 2 || b->ndim < 2)
+		return shape_error(c, "MATMUL operands must have rank >= 2 (the converter reshapes vectors)");
+	if (a->dims[a->ndim - 1] != b->dims[b->ndim - 2])
+		return shape_error(c, "MATMUL needs A[..., M, K] and B[..., K, N]");
+	const unsigned nb = max_rank(c, 2, 2);
+	if (y->ndim != nb + 2 || y->dims[nb] != a->dims[a->ndim - 2] || y->dims[nb + 1] != b->dims[b->ndim - 1])
+		return shape_error(c, "MATMUL output dims are not [batch..., M, N]");
+	if (!broadcasts_to(c, 2, 2, nb))
+		return shape_error(c, "MATMUL batch dims do not broadcast to the output's");
 	return STL_OK;
 }
 
@@ -235,6 +293,8 @@ static enum stl_status check_softmax(const struct opctx *c)
 	int32_t axis = c->op->iattr[0];
 	if (axis < 0 || axis >= operand(c, 0)->ndim)
 		return op_error(c, "SOFTMAX axis must be in 0..ndim-1 (the converter normalises negatives)");
+	if (c->op->iattr[1] < 0 || c->op->iattr[1] > 1)
+		return op_error(c, "SOFTMAX iattr[1] (log) must be 0 or 1");
 	return check_same_shape(c);
 }
 
@@ -297,6 +357,133 @@ static enum stl_status check_pad(const struct opctx *c)
 	return STL_OK;
 }
 
+/* PAD_EDGE and PAD_REFLECT: PAD's rules; a reflection mirrors about the end element, so its pads
+ * must be below the dim. */
+static enum stl_status check_pad_mode(const struct opctx *c)
+{
+	enum stl_status st = check_pad(c);
+	if (st != STL_OK || c->op->type != STL_OP_PAD_REFLECT)
+		return st;
+	const struct stl_tensor *x = operand(c, 0);
+	for (unsigned i = 0; i < x->ndim; i++)
+		if ((uint32_t)c->op->iattr[i] >= x->dims[i] || (uint32_t)c->op->iattr[STL_MAX_DIMS + i] >= x->dims[i])
+			return op_error(c, "PAD_REFLECT pads must be below the dim they pad");
+	return STL_OK;
+}
+
+static enum stl_status check_slice(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	const int32_t *start = c->op->iattr, *step = c->op->iattr + STL_MAX_DIMS;
+	if (y->ndim != x->ndim)
+		return shape_error(c, "SLICE output rank differs from the input's");
+	for (unsigned i = 0; i < STL_MAX_DIMS; i++) {
+		if (i >= x->ndim) {
+			if (start[i] || step[i])
+				return op_error(c, "SLICE starts and steps beyond ndim must be zero");
+			continue;
+		}
+		const int64_t last = (int64_t)start[i] + ((int64_t)y->dims[i] - 1) * step[i];
+		if (step[i] == 0 || start[i] < 0 || (uint32_t)start[i] >= x->dims[i] || last < 0 ||
+		    last >= (int64_t)x->dims[i])
+			return op_error(c, "SLICE step is zero or an index it reads lies outside the input");
+	}
+	return STL_OK;
+}
+
+static int finite_positive(float f)
+{
+	return f > 0.0f && f <= 3.40282347e38f;
+}
+
+static enum stl_status check_resize(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	const int32_t *a = c->op->iattr;
+	if (a[0] < 0 || a[0] > STL_RESIZE_MODE_LAST || a[1] < 0 || a[1] > STL_COORD_LAST || a[2] < 0 ||
+	    a[2] > STL_ROUND_LAST)
+		return op_error(c, "RESIZE mode, coordinate transformation or rounding is out of range");
+	if (!finite_positive(c->op->fattr[2]) || !finite_positive(c->op->fattr[3]))
+		return op_error(c, "RESIZE scales fattr[2..3] must be finite and positive");
+	if (x->ndim < 2 || y->ndim != x->ndim)
+		return shape_error(c, "RESIZE needs input and output of the same rank >= 2");
+	for (unsigned i = 0; i + 2 < x->ndim; i++)
+		if (x->dims[i] != y->dims[i])
+			return shape_error(c, "RESIZE changes a dim other than the last two");
+	return STL_OK;
+}
+
+static enum stl_status check_reduce(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	const int32_t kind = c->op->iattr[0], mask = c->op->iattr[1];
+	if (kind < 0 || kind > STL_RED_LAST)
+		return op_error(c, "REDUCE kind is out of range");
+	if (mask <= 0 || mask >= (1 << x->ndim))
+		return op_error(c, "REDUCE axes mask must name at least one axis below ndim");
+	if (y->ndim != x->ndim)
+		return shape_error(c, "REDUCE output rank differs from the input's (it keeps reduced dims as 1)");
+	for (unsigned i = 0; i < x->ndim; i++)
+		if (y->dims[i] != ((mask >> i) & 1 ? 1u : x->dims[i]))
+			return shape_error(c, "REDUCE output dims are not the input's with 1 on the reduced axes");
+	return STL_OK;
+}
+
+static enum stl_status check_tile(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *y = output(c);
+	if (y->ndim != x->ndim)
+		return shape_error(c, "TILE output rank differs from the input's");
+	for (unsigned i = 0; i < x->ndim; i++)
+		if (y->dims[i] % x->dims[i] != 0)
+			return shape_error(c, "TILE output dims must be multiples of the input's");
+	return STL_OK;
+}
+
+static enum stl_status check_normalize(const struct opctx *c)
+{
+	const float eps = c->op->fattr[2];
+	if (c->op->iattr[0] < 0 || c->op->iattr[0] >= operand(c, 0)->ndim)
+		return op_error(c, "NORMALIZE axis must be in 0..ndim-1");
+	if (!(eps >= 0.0f && eps <= 3.40282347e38f))
+		return op_error(c, "NORMALIZE epsilon fattr[2] must be finite and >= 0");
+	return check_same_shape(c);
+}
+
+static enum stl_status check_conv_transpose(const struct opctx *c)
+{
+	const struct stl_tensor *x = operand(c, 0), *w = operand(c, 1), *y = output(c);
+	const int32_t *a = c->op->iattr;
+	if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
+		return shape_error(c, "CONV_TRANSPOSE input, weights and output must be 4-D");
+	for (unsigned i = STL_A_KH; i <= STL_A_DW; i++) {
+		const int positive = i != STL_A_PT && i != STL_A_PL && i != STL_A_PB && i != STL_A_PR;
+		if (a[i] < (positive ? 1 : 0) || a[i] > 65535)
+			return op_error(c, "CONV_TRANSPOSE attributes out of range (kernel, strides, dilations, "
+					   "group >= 1; 0 <= pads; all <= 65535)");
+	}
+	const uint32_t g = (uint32_t)a[STL_A_GROUP];
+	if ((uint32_t)a[STL_A_KH] != w->dims[2] || (uint32_t)a[STL_A_KW] != w->dims[3])
+		return op_error(c, "CONV_TRANSPOSE kernel size differs from the weights'");
+	if (w->dims[0] != x->dims[1] || x->dims[1] % g != 0)
+		return shape_error(c, "CONV_TRANSPOSE weights must be [C, M/group, kh, kw] with group dividing C");
+	if (y->dims[0] != x->dims[0] || (uint64_t)y->dims[1] != (uint64_t)w->dims[1] * g)
+		return shape_error(c, "CONV_TRANSPOSE output must be [N, M, OH, OW] with M = weights.dims[1] * group");
+	for (unsigned s = 0; s < 2; s++) {
+		const int64_t stride = a[STL_A_SH + s], dil = a[STL_A_DH + s];
+		const int64_t span = ((int64_t)x->dims[2 + s] - 1) * stride - a[STL_A_PT + s] - a[STL_A_PB + s] +
+				     dil * ((int64_t)a[STL_A_KH + s] - 1) + 1;
+		const int64_t extra = (int64_t)y->dims[2 + s] - span; /* output_padding */
+		if (extra < 0 || extra >= (stride > dil ? stride : dil))
+			return shape_error(c, "CONV_TRANSPOSE output size is not (in-1)*stride - pads + "
+					      "dilation*(k-1) + 1 + output_padding with 0 <= output_padding < "
+					      "max(stride, dilation)");
+	}
+	if (c->op->n_in == 3 && (operand(c, 2)->ndim != 1 || operand(c, 2)->dims[0] != y->dims[1]))
+		return shape_error(c, "CONV_TRANSPOSE bias must be 1-D with one value per output channel");
+	return STL_OK;
+}
+
 static enum stl_status check_reshape(const struct opctx *c)
 {
 	if (operand(c, 0)->size != output(c)->size)
@@ -323,6 +510,16 @@ enum stl_status stl_check_ops(struct stl_model *m)
 		case STL_OP_SOFTMAX: st = check_softmax(&c); break;
 		case STL_OP_TRANSPOSE: st = check_transpose(&c); break;
 		case STL_OP_PAD: st = check_pad(&c); break;
+		case STL_OP_SLICE: st = check_slice(&c); break;
+		case STL_OP_RESIZE: st = check_resize(&c); break;
+		case STL_OP_REDUCE: st = check_reduce(&c); break;
+		case STL_OP_MATMUL: st = check_matmul(&c); break;
+		case STL_OP_TILE: st = check_tile(&c); break;
+		case STL_OP_WHERE: st = check_where(&c); break;
+		case STL_OP_NORMALIZE: st = check_normalize(&c); break;
+		case STL_OP_CONV_TRANSPOSE: st = check_conv_transpose(&c); break;
+		case STL_OP_PAD_EDGE:
+		case STL_OP_PAD_REFLECT: st = check_pad_mode(&c); break;
 		default: st = check_reshape(&c); break; /* RESHAPE: the record check bounded the type */
 		}
 		if (st != STL_OK)

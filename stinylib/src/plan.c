@@ -5,7 +5,7 @@
 #include "check.h"
 #include "format.h"
 
-/* Live range of a tensor: [def, last] in op indices; def is -1 for the model input. */
+/* Live range of a tensor: [def, last] in op indices; def is -1 for a model input. */
 struct range {
 	int64_t def, last;
 	int scratch; /* written as an op's scratch tensor */
@@ -56,9 +56,10 @@ static enum stl_status live_range(struct stl_model *m, uint32_t t, struct range 
 				return STL_OK;
 		return stl_fail(m, STL_E_PLAN, "no op reads this CONST tensor", -1, t);
 	}
-	if (t == m->input ? writers != 0 : writers != 1)
-		return stl_fail(m, STL_E_PLAN, t == m->input ? "an op writes the model input"
-			: "ACT tensor is not written by exactly one op (and is not the model input)", -1, t);
+	const int input = stl_is_input(m, t);
+	if (input ? writers != 0 : writers != 1)
+		return stl_fail(m, STL_E_PLAN, input ? "an op writes a model input"
+			: "ACT tensor is not written by exactly one op (and is not a model input)", -1, t);
 	r->last = r->def;
 	for (uint32_t s = 0; s < m->n_ops; s++)
 		if (reads(m, s, t)) {
@@ -68,10 +69,10 @@ static enum stl_status live_range(struct stl_model *m, uint32_t t, struct range 
 				return stl_fail(m, STL_E_PLAN, "an op reads another op's scratch tensor", s, t);
 			r->last = s;
 		}
-	if (t == m->output) {
+	if (stl_is_output(m, t)) {
 		if (r->scratch)
-			return stl_fail(m, STL_E_PLAN, "the model output is a scratch tensor", -1, t);
-		r->last = m->n_ops;
+			return stl_fail(m, STL_E_PLAN, "a model output is a scratch tensor", -1, t);
+		r->last = m->n_ops; /* every output lives to the end: no other tensor may take its bytes */
 	}
 	if ((uint64_t)ten->offset + ten->size > m->arena_size)
 		return stl_fail(m, STL_E_PLAN, "ACT tensor lies outside the arena (arena_size too small)", -1, t);
@@ -90,7 +91,8 @@ static int in_place(const struct stl_model *m, uint32_t a, const struct range *r
 		return 0;
 	if (op->type == STL_OP_UNARY || op->type == STL_OP_RESHAPE)
 		return 1;
-	if (op->type != STL_OP_BINARY || ta->ndim != tb->ndim)
+	if ((op->type != STL_OP_BINARY && op->type != STL_OP_NORMALIZE && op->type != STL_OP_WHERE) ||
+	    ta->ndim != tb->ndim)
 		return 0;
 	for (unsigned i = 0; i < ta->ndim; i++)
 		if (ta->dims[i] != tb->dims[i])
@@ -115,6 +117,11 @@ enum stl_status stl_check_plan(struct stl_model *m)
 		if (st != STL_OK)
 			return st;
 	}
+	/* The inputs are all live at step -1, before any op: no op's span below meets two of them. */
+	for (uint32_t i = 0; i < m->n_inputs; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (bytes_overlap(&m->tensors[m->bindings[i].tensor], &m->tensors[m->bindings[j].tensor]))
+				return stl_fail(m, STL_E_PLAN, "two model inputs share arena bytes", -1, m->bindings[i].tensor);
 	for (uint32_t a = 0; a < m->n_tensors; a++) {
 		if (m->tensors[a].kind == STL_KIND_CONST)
 			continue;

@@ -1,4 +1,5 @@
-/* SOFTMAX along one axis: max-subtracted exponentials (tinylibm) normalised by their sum. */
+/* SOFTMAX along one axis: max-subtracted exponentials (tinylibm) normalised by their sum; with
+ * iattr[1] = 1 it is LogSoftmax, x - max - log(sum). */
 #include "kernels.h"
 #include "tinylibm.h"
 
@@ -12,6 +13,7 @@ void stl_k_softmax(const struct stl_exec *e)
 	for (unsigned i = axis + 1; i < xt->ndim; i++)
 		inner *= xt->dims[i];
 	const uint32_t len = xt->dims[axis];
+	const int log_softmax = e->op->iattr[1];
 	const float *x = stl_data(e, 0);
 	float *y = stl_data(e, stl_out(e));
 	for (size_t o = 0; o < outer; o++)
@@ -25,6 +27,12 @@ void stl_k_softmax(const struct stl_exec *e)
 			for (uint32_t i = 0; i < len; i++) {
 				ys[i * inner] = tlm_expf(xs[i * inner] - mx);
 				sum += ys[i * inner];
+			}
+			if (log_softmax) {
+				const float shift = mx + tlm_logf(sum);
+				for (uint32_t i = 0; i < len; i++)
+					ys[i * inner] = xs[i * inner] - shift;
+				continue;
 			}
 			const float inv = 1.0f / sum;
 			for (uint32_t i = 0; i < len; i++)

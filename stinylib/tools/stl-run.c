@@ -1,9 +1,11 @@
 /*
- * stl-run: load a .tzm model and run it on one raw float32 input file, writing the raw float32
- * output. A test tool for the aarch64 build under qemu-aarch64 (it uses stdio and malloc, which
+ * stl-run: load a .tzm model and run it on raw float32 input files, writing the raw float32
+ * outputs. A test tool for the aarch64 build under qemu-aarch64 (it uses stdio and malloc, which
  * the library itself does not).
  *
- *   stl-run MODEL.tzm INPUT.f32 OUTPUT.f32
+ *   stl-run MODEL.tzm INPUT.f32... OUTPUT.f32...
+ *
+ * one INPUT per model input and one OUTPUT per model output, each in the model's order.
  *
  * Exit status: 0 on success, 1 on a usage or I/O error, 2 when the engine refuses the model or run.
  */
@@ -50,35 +52,58 @@ static int refused(const struct stl_model *m, const char *what)
 	return 2;
 }
 
-int main(int argc, char **argv)
+static int write_file(const char *path, const void *data, size_t len)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32 OUTPUT.f32\n");
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "stl-run: cannot write %s\n", path);
 		return 1;
 	}
-	size_t model_len, input_len;
-	void *model = read_file(argv[1], &model_len);
-	float *input = read_file(argv[2], &input_len);
-	if (!model || !input)
-		return 1;
+	return 0;
+}
 
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: stl-run MODEL.tzm INPUT.f32... OUTPUT.f32...\n");
+		return 1;
+	}
+	size_t model_len;
+	void *model = read_file(argv[1], &model_len);
+	if (!model)
+		return 1;
 	struct stl_model m;
 	if (stl_load(&m, model, model_len) != STL_OK)
 		return refused(&m, "load");
-	size_t arena_len = (stl_arena_bytes(&m) + 15u) / 16 * 16;
-	void *arena = alloc16(arena_len);
-	float *output = malloc(stl_output_bytes(&m));
-	if (!arena || !output) {
+	const uint32_t n_in = stl_n_inputs(&m), n_out = stl_n_outputs(&m);
+	if ((uint32_t)argc != 2 + n_in + n_out) {
+		fprintf(stderr, "stl-run: %s has %u inputs and %u outputs: give one file for each\n", argv[1],
+			(unsigned)n_in, (unsigned)n_out);
+		return 1;
+	}
+	struct stl_input *in = calloc(n_in, sizeof *in);
+	struct stl_output *out = calloc(n_out, sizeof *out);
+	void *arena = alloc16(stl_arena_bytes(&m));
+	if (!in || !out || !arena) {
 		fprintf(stderr, "stl-run: out of memory\n");
 		return 1;
 	}
-	if (stl_run(&m, arena, arena_len, input, input_len, output, stl_output_bytes(&m)) != STL_OK)
-		return refused(&m, "run");
-
-	FILE *f = fopen(argv[3], "wb");
-	if (!f || fwrite(output, 1, stl_output_bytes(&m), f) != stl_output_bytes(&m) || fclose(f) != 0) {
-		fprintf(stderr, "stl-run: cannot write %s\n", argv[3]);
-		return 1;
+	for (uint32_t i = 0; i < n_in; i++)
+		if (!(in[i].data = read_file(argv[2 + i], &in[i].len)))
+			return 1;
+	for (uint32_t o = 0; o < n_out; o++) {
+		struct stl_io_desc d;
+		stl_output_desc(&m, o, &d);
+		out[o].len = d.bytes;
+		if (!(out[o].data = alloc16(d.bytes))) {
+			fprintf(stderr, "stl-run: out of memory\n");
+			return 1;
+		}
 	}
+	if (stl_run(&m, arena, stl_arena_bytes(&m), in, n_in, out, n_out) != STL_OK)
+		return refused(&m, "run");
+	for (uint32_t o = 0; o < n_out; o++)
+		if (write_file(argv[2 + n_in + o], out[o].data, out[o].len))
+			return 1;
 	return 0;
 }

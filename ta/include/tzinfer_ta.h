@@ -13,6 +13,10 @@
  * Any failure wipes and frees everything of the load. One session holds at most one model;
  * UNLOAD (or closing the session) wipes and frees it.
  *
+ * A model has one or more inputs and outputs (docs/model-format.md). RUN moves them all at once,
+ * each direction in one buffer: an I/O block (below), a table of offsets and sizes followed by
+ * the tensors. DESCRIBE gives their names, shapes and the block sizes.
+ *
  * Errors come back as GP result codes:
  *   TEE_ERROR_BAD_PARAMETERS  wrong parameter types or sizes (e.g. input size != model's);
  *   TEE_ERROR_BAD_STATE       command out of order (RUN before LOAD_END, CHUNK before BEGIN,
@@ -27,14 +31,17 @@
 #ifndef TZINFER_TA_H
 #define TZINFER_TA_H
 
+#include <stdint.h>
+
 /* 0340e2ee-9d74-4b6b-bd92-3d3b8343569d; the TA file is <uuid>.ta. */
 #define TZI_TA_UUID \
 	{ 0x0340e2ee, 0x9d74, 0x4b6b, \
 		{ 0xbd, 0x92, 0x3d, 0x3b, 0x83, 0x43, 0x56, 0x9d } }
 #define TZI_TA_UUID_STR "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
 
-/* Interface revision; bumped when a command or layout below changes incompatibly. */
-#define TZI_TA_API_VERSION 1
+/* Interface revision; bumped when a command or layout below changes incompatibly.
+ * 2: several inputs and outputs (RUN's I/O blocks, DESCRIBE). */
+#define TZI_TA_API_VERSION 2
 
 /* Largest chunk LOAD_CHUNK accepts, and the chunk size the client uses by default. */
 #define TZI_MAX_CHUNK_BYTES (4u * 1024u * 1024u)
@@ -61,7 +68,8 @@
 
 /*
  * LOAD_END: verify the uploaded file with the engine and make the model usable.
- *   [0] VALUE_OUTPUT  a = input bytes, b = output bytes the model expects for RUN
+ *   [0] VALUE_OUTPUT  a = input block bytes, b = output block bytes of RUN (the standard
+ *                     layout below; DESCRIBE gives them again, with the tensors)
  *   [1] VALUE_OUTPUT  a = arena bytes (peak activation memory), b = weights bytes
  *   [2] VALUE_OUTPUT  a = engine status (enum stl_status, 0 = OK),
  *                     b = op index (high 16 bits) and tensor index (low 16 bits) involved,
@@ -72,12 +80,15 @@
 
 /*
  * RUN: one inference.
- *   [0] MEMREF_INPUT  input tensor, float32, exactly the model's input bytes
- *   [1] MEMREF_OUTPUT output tensor, float32, exactly the model's output bytes (its size is
- *                     set to the needed size on TEE_ERROR_SHORT_BUFFER)
+ *   [0] MEMREF_INPUT  the input block: every input, in the model's order (DESCRIBE)
+ *   [1] MEMREF_OUTPUT the output block, at least the output block bytes; the TA writes its
+ *                     header, table and tensors in the standard layout and sets the size to the
+ *                     output block bytes (the needed size on TEE_ERROR_SHORT_BUFFER)
  *   [2] VALUE_OUTPUT  a = inference time in microseconds, measured in the TA with
  *                     TEE_GetSystemTime (its resolution is 1 ms), b = engine status
  *   [3] MEMREF_OUTPUT or NONE: the engine's reason text if the run fails
+ * TEE_ERROR_BAD_PARAMETERS when the input block breaks a rule below (count, a size that is not
+ * the input's, an offset outside the block or misaligned) or the output block is misaligned.
  */
 #define TZI_CMD_RUN 3
 
@@ -120,7 +131,75 @@
  */
 #define TZI_CMD_DELETE_KEY 7
 
+/*
+ * DESCRIBE: the loaded model's inputs and outputs.
+ *   [0] MEMREF_OUTPUT the description (below); on TEE_ERROR_SHORT_BUFFER its size is set to
+ *                     the bytes needed
+ *   [1] VALUE_OUTPUT  a = input block bytes, b = output block bytes (as LOAD_END)
+ *   [2] NONE  [3] NONE
+ * TEE_ERROR_BAD_STATE without a loaded model. The description is a struct tzi_describe_header,
+ * then one struct tzi_tensor_desc per input and then per output, in the model's order, then the
+ * names, each followed by a NUL. It is the model's interface, as the client must know it to use
+ * the model; a sealed model's tables and weights stay in the TA.
+ */
+#define TZI_CMD_DESCRIBE 8
+
 /* Bytes of a model key (AES-256). */
 #define TZI_MODEL_KEY_BYTES 32u
+
+struct tzi_describe_header {
+	uint32_t n_inputs, n_outputs;
+};
+
+struct tzi_tensor_desc {
+	uint32_t name_offset;  /* from the start of the description */
+	uint32_t name_len;     /* bytes, without the NUL */
+	uint8_t dtype;         /* 0: float32 (enum stl_dtype) */
+	uint8_t ndim;          /* 0 ... 6 */
+	uint16_t reserved;     /* 0 */
+	uint32_t dims[6];      /* dims[0 .. ndim), then 0 */
+	uint32_t bytes;        /* its size in an I/O block */
+};
+
+/*
+ * I/O block: how RUN carries several tensors in one buffer, through shared memory.
+ *
+ *   struct tzi_io_header  count (= the model's inputs, resp. outputs), reserved = 0
+ *   struct tzi_io_entry   count entries in the model's order: offset (from the block's start)
+ *                         and bytes of each tensor
+ *   the tensors, float32
+ *
+ * In an input block each tensor must be exactly the input's bytes, 4-byte aligned in memory,
+ * after the table and inside the block; the client chooses the offsets. The TA writes output
+ * blocks, and clients usually write input blocks, in the standard layout: each tensor at the
+ * next multiple of TZI_IO_ALIGN after the table or the previous tensor; a block's size is where
+ * the next one would go (tzi_io_first, tzi_io_next). The TA reads the table once and uses only
+ * what it checked, so a client that changes it during the call changes nothing.
+ */
+struct tzi_io_header {
+	uint32_t count;
+	uint32_t reserved;
+};
+
+struct tzi_io_entry {
+	uint32_t offset;
+	uint32_t bytes;
+};
+
+#define TZI_IO_ALIGN 16u
+
+/* Offset of the first tensor of a block of `count` tensors in the standard layout. */
+static inline uint64_t tzi_io_first(uint32_t count)
+{
+	uint64_t table_end = sizeof(struct tzi_io_header) + (uint64_t)count * sizeof(struct tzi_io_entry);
+
+	return (table_end + TZI_IO_ALIGN - 1) / TZI_IO_ALIGN * TZI_IO_ALIGN;
+}
+
+/* Offset of the tensor after one of `bytes` at `offset` (and, after the last, the block size). */
+static inline uint64_t tzi_io_next(uint64_t offset, uint64_t bytes)
+{
+	return (offset + bytes + TZI_IO_ALIGN - 1) / TZI_IO_ALIGN * TZI_IO_ALIGN;
+}
 
 #endif

@@ -12,6 +12,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from tests.exported import exported
+from tzinfer import native, tzm
 from tzinfer.fixtures import FixturePaths
 
 TZINFER = Path(sys.executable).parent / "tzinfer"
@@ -128,6 +130,8 @@ def test_inspect_prints_layers_and_memory_and_plots(lenet: Path, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "CONV+RELU" in out and "GEMM" in out and "MAXPOOL" in out
+    assert "input   0  input   float32  1x1x28x28" in out and "output  0  output  float32  1x10" in out
+    assert "converted from:  ONNX file with SHA-256 " in out
     for label in ("peak arena:", "liveness bound:", "activations sum:", "weights:"):
         assert label in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
@@ -141,7 +145,101 @@ def test_bench_prints_the_json_contract(lenet: Path, fixtures: FixturePaths) -> 
     assert report["engine_ms"] > 0 and report["ort_ms"] > 0
     assert report["peak_arena_bytes"] >= report["liveness_bound_bytes"] > 0
     assert report["weights_bytes"] == 246824  # LeNet-5's float initializers
-    assert_one_line_error(tzinfer("bench", lenet, "--onnx", fixtures.onnx("squeezenet1_1"), "--runs", "1"), 1)
-    garbage = lenet.with_name("garbage.onnx")
+
+
+
+def test_bench_refuses_an_onnx_the_tzm_was_not_converted_from(lenet: Path, fixtures: FixturePaths,
+                                                              tmp_path: Path) -> None:
+    """Another model, an edited copy of the same one, or garbage: each is not the file whose
+    SHA-256 the .tzm records."""
+    edited = onnx.load(fixtures.onnx("lenet5"))
+    edited.graph.node[-1].name = "renamed"  # same computation, other bytes
+    onnx.save(edited, tmp_path / "edited.onnx")
+    garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"not a model")
-    assert_one_line_error(tzinfer("bench", lenet, "--onnx", garbage, "--runs", "1"), 1, "ONNX Runtime")
+    for other in (fixtures.onnx("squeezenet1_1"), tmp_path / "edited.onnx", garbage):
+        assert_one_line_error(tzinfer("bench", lenet, "--onnx", other, "--runs", "1"), 1,
+                              f"{other} is not the model {lenet} was converted from", "`tzinfer convert`")
+    assert_one_line_error(tzinfer("bench", lenet, "--onnx", tmp_path / "missing.onnx"), 1, "no such file")
+    unknown = tmp_path / "no_source.tzm"
+    model = tzm.read(lenet.read_bytes())
+    model.source_sha256 = bytes(32)
+    unknown.write_bytes(tzm.write(model))
+    assert_one_line_error(tzinfer("bench", unknown, "--onnx", fixtures.onnx("lenet5")), 1,
+                          "records no source model")
+
+
+@pytest.fixture(scope="module")
+def two_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two-input, three-output torch export, converted with the command line."""
+    out = tmp_path_factory.mktemp("cli") / "two_head.tzm"
+    result = tzinfer("convert", exported("two_head_net_opset13"), "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert ("inputs image 1x3x16x16, side 1x4; outputs scores 1x5, boxes 1x4x8x8, features 1x8"
+            in result.stdout)
+    return out
+
+
+def test_run_takes_named_inputs_and_writes_every_output(two_head: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    x = {"image": rng.standard_normal((1, 3, 16, 16)).astype(np.float32),
+         "side": rng.standard_normal((1, 4)).astype(np.float32)}
+    for name, a in x.items():
+        np.save(tmp_path / f"{name}.npy", a)
+    np.savez(tmp_path / "both.npz", **x)
+    want = native.load(two_head.read_bytes()).run_all(x)
+    for given in ([f"image={tmp_path / 'image.npy'}", f"side={tmp_path / 'side.npy'}"],
+                  [f"side={tmp_path / 'side.npy'}", f"image={tmp_path / 'image.npy'}"],
+                  [str(tmp_path / "both.npz")]):
+        out = tmp_path / "y.npz"
+        result = tzinfer("run", two_head, *[a for g in given for a in ("--input", g)], "--output", out)
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.strip().splitlines()) == 3
+        with np.load(out) as y:
+            assert y.files == ["scores", "boxes", "features"]
+            for name in y.files:
+                assert np.array_equal(y[name], want[name])
+        out.unlink()
+    result = tzinfer("bench", two_head, "--onnx", exported("two_head_net_opset13"), "--runs", "1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_run_refuses_inputs_that_do_not_fit(two_head: Path, tmp_path: Path) -> None:
+    image, side = tmp_path / "image.npy", tmp_path / "side.npy"
+    np.save(image, np.zeros((1, 3, 16, 16), np.float32))
+    np.save(side, np.zeros((1, 4), np.float32))
+    out = tmp_path / "y.npz"
+
+    def run(*inputs: str, output: Path = out) -> subprocess.CompletedProcess:
+        return tzinfer("run", two_head, *[a for i in inputs for a in ("--input", i)], "--output", output)
+    assert_one_line_error(run(str(image)), 1, "the model has 2 inputs (image [1, 3, 16, 16], side [1, 4])",
+                          "NAME=FILE.npy")
+    assert_one_line_error(run(f"image={image}"), 1, "input 'side' [1, 4] is missing", "--input side=FILE.npy")
+    assert_one_line_error(run(f"image={image}", f"side={side}", f"image={image}"), 1,
+                          "input 'image' is given twice")
+    assert_one_line_error(run(f"image={side}", f"side={image}"), 1, "input 'image'", "has shape [1, 4]",
+                          "the model takes [1, 3, 16, 16]")
+    np.savez(tmp_path / "extra.npz", image=np.zeros((1, 3, 16, 16), np.float32),
+             side=np.zeros((1, 4), np.float32), mask=np.zeros(3, np.float32))
+    assert_one_line_error(run(str(tmp_path / "extra.npz")), 1, "the model has no input 'mask'")
+    assert_one_line_error(run(f"image={image}", f"side={side}", output=tmp_path / "y.npy"), 1,
+                          "the model has 3 outputs", ".npz")
+    assert not out.exists() and not (tmp_path / "y.npy").exists()
+
+
+def test_convert_takes_one_input_shape_per_name(tmp_path: Path) -> None:
+    graph = helper.make_graph([helper.make_node("Add", ["a", "b"], ["y"])], "g",
+                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 3]),
+                               helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", "C"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "two.onnx")
+    result = tzinfer("convert", tmp_path / "two.onnx", "-o", tmp_path / "two.tzm", "--input-shape", "2,3",
+                     "--input-shape", "b=2,3")
+    assert_one_line_error(result, 1, "every --input-shape as NAME=DIMS")
+    assert_one_line_error(tzinfer("convert", tmp_path / "two.onnx", "-o", tmp_path / "two.tzm",
+                                  "--input-shape", "1,3"), 1, "the model has 2 inputs (a, b)", "NAME=DIMS")
+    assert_one_line_error(tzinfer("convert", tmp_path / "two.onnx", "-o", tmp_path / "two.tzm"), 1,
+                          "input 'b' has symbolic dims", "--input-shape b=DIMS")
+    result = tzinfer("convert", tmp_path / "two.onnx", "-o", tmp_path / "two.tzm", "--input-shape", "b=2,3")
+    assert result.returncode == 0, result.stderr
+    assert "inputs a 1x3, b 2,3" not in result.stdout and "inputs a 1x3, b 2x3" in result.stdout

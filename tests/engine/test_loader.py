@@ -23,6 +23,11 @@ from tzinfer.convert import convert
 HEADER = tzm.HEADER_SIZE
 
 
+def _off(field: str) -> int:
+    """Offset of a header field (tzm reads them from the engine's format.h)."""
+    return tzm.HEADER_FIELDS[field][0]
+
+
 def _small_onnx(path: Path) -> None:
     """Conv3x3+Relu, MaxPool, Conv1x1 + residual Add, GlobalAveragePool, Flatten, Gemm, Softmax."""
     rng = np.random.default_rng(1)
@@ -91,7 +96,17 @@ def _tensor_off(i: int) -> int:
 
 
 def _op_off(data: bytes, s: int) -> int:
-    return HEADER + _u32(data, 20) * tzm.TENSOR_RECORD_SIZE + s * tzm.OP_RECORD_SIZE
+    return HEADER + _u32(data, _off("n_tensors")) * tzm.TENSOR_RECORD_SIZE + s * tzm.OP_RECORD_SIZE
+
+
+def _bindings_off(data: bytes) -> int:
+    """Where the input/output records start: after the io table and the source digest."""
+    return _io_table(data) + 4 * _u32(data, _off("n_io")) + tzm.SOURCE_DIGEST_SIZE
+
+
+def _tables_end(data: bytes) -> int:
+    n_bindings = _u32(data, _off("n_inputs")) + _u32(data, _off("n_outputs"))
+    return _bindings_off(data) + n_bindings * tzm.BINDING_RECORD_SIZE + _u32(data, _off("names_size"))
 
 
 def _remodel(data: bytes, change: Callable[[tzm.TzmModel], None]) -> bytes:
@@ -107,7 +122,8 @@ def _first_op(model: tzm.TzmModel, op_type: tzm.OpType) -> tzm.OpRecord:
 
 def test_valid_model_loads_and_runs(valid: bytes) -> None:
     m = native.load(valid)
-    assert m.input_shape == (1, 3, 8, 8) and m.output_shape == (1, 5)
+    assert [(d.name, d.shape) for d in m.inputs] == [("x", (1, 3, 8, 8))]
+    assert [(d.name, d.shape) for d in m.outputs] == [("y", (1, 5))]
     y = m.run(np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32))
     assert np.isclose(y.sum(), 1.0, atol=1e-5) and (y > 0).all()
 
@@ -122,29 +138,46 @@ def test_trailing_bytes(valid: bytes) -> None:
     assert _status(valid + bytes(16)) == "STL_E_TRUNCATED"
 
 
-@pytest.mark.parametrize(("off", "fmt", "value", "status"), [
-    (0, "<B", ord("X"), "STL_E_MAGIC"),
-    (7, "<B", 1, "STL_E_MAGIC"),
-    (8, "<H", 2, "STL_E_VERSION"),
-    (10, "<H", 1, "STL_E_VERSION"),
-    (16, "<I", 132, "STL_E_VERSION"),
-    (12, "<I", 1, "STL_E_FLAGS"),
-    (12, "<I", 1 << 31, "STL_E_FLAGS"),
-    (88, "<B", 1, "STL_E_RESERVED"),    # nonce
-    (100, "<B", 1, "STL_E_RESERVED"),   # tag
-    (116, "<I", 7, "STL_E_RESERVED"),   # key_id
-    (127, "<B", 1, "STL_E_RESERVED"),   # reserved
-    (20, "<I", 0, "STL_E_TENSOR"),
-    (20, "<I", 65536, "STL_E_TENSOR"),
-    (24, "<I", 0, "STL_E_OP"),
-    (28, "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # io table far past the end
-    (44, "<I", 0xFFFFFFF0, "STL_E_TRUNCATED"),  # weights_offset past the end
-    (44, "<I", 8, "STL_E_TRUNCATED"),           # weights_offset inside the tables
-    (48, "<I", 16, "STL_E_TRUNCATED"),          # weights_size inconsistent
-    (52, "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # body_size
+@pytest.mark.parametrize(("field", "fmt", "value", "status"), [
+    ("magic", "<B", ord("X"), "STL_E_MAGIC"),
+    ("version_major", "<H", 3, "STL_E_VERSION"),
+    ("version_minor", "<H", 1, "STL_E_VERSION"),
+    ("header_size", "<I", 132, "STL_E_VERSION"),
+    ("flags", "<I", 1, "STL_E_FLAGS"),
+    ("flags", "<I", 1 << 31, "STL_E_FLAGS"),
+    ("nonce", "<B", 1, "STL_E_RESERVED"),
+    ("tag", "<B", 1, "STL_E_RESERVED"),
+    ("key_id", "<I", 7, "STL_E_RESERVED"),
+    ("reserved", "<I", 1 << 24, "STL_E_RESERVED"),
+    ("n_tensors", "<I", 0, "STL_E_TENSOR"),
+    ("n_tensors", "<I", 65536, "STL_E_TENSOR"),
+    ("n_ops", "<I", 0, "STL_E_OP"),
+    ("n_inputs", "<I", 0, "STL_E_TENSOR"),
+    ("n_inputs", "<I", 256, "STL_E_TENSOR"),
+    ("n_outputs", "<I", 0, "STL_E_TENSOR"),
+    ("n_outputs", "<I", 0xFFFFFFFF, "STL_E_TENSOR"),
+    ("n_io", "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # io table far past the end
+    ("names_size", "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),  # names far past the end
+    ("weights_offset", "<I", 0xFFFFFFF0, "STL_E_TRUNCATED"),  # past the end
+    ("weights_offset", "<I", 8, "STL_E_TRUNCATED"),           # inside the tables
+    ("weights_size", "<I", 16, "STL_E_TRUNCATED"),            # inconsistent
+    ("body_size", "<I", 0xFFFFFFFF, "STL_E_TRUNCATED"),
 ])
-def test_header_fields(valid: bytes, off: int, fmt: str, value: int, status: str) -> None:
-    assert _status(_patched(valid, off, fmt, value, rehash=False)) == status
+def test_header_fields(valid: bytes, field: str, fmt: str, value: int, status: str) -> None:
+    assert _status(_patched(valid, _off(field), fmt, value, rehash=False)) == status
+
+
+def test_magic_last_byte(valid: bytes) -> None:
+    assert _status(_patched(valid, 7, "<B", 1, rehash=False)) == "STL_E_MAGIC"
+
+
+def test_version_1_is_refused_with_the_fix(valid: bytes) -> None:
+    """A v1 file (one unnamed input and output) is not loaded: both readers say to convert again."""
+    v1 = _patched(valid, _off("version_major"), "<H", 1, rehash=False)
+    status, reason = _refusal(v1)
+    assert status == "STL_E_VERSION" and "version 1" in reason and "convert the ONNX model again" in reason
+    with pytest.raises(tzm.TzmError, match="version 1 .* convert the ONNX model again"):
+        tzm.read(v1)
 
 
 def test_bad_hash(valid: bytes) -> None:
@@ -152,20 +185,24 @@ def test_bad_hash(valid: bytes) -> None:
     flipped_weight[-1] ^= 1
     assert _status(bytes(flipped_weight)) == "STL_E_INTEGRITY"
     flipped_digest = bytearray(valid)
-    flipped_digest[60] ^= 0x80
+    flipped_digest[_off("body_sha256") + 4] ^= 0x80
     assert _status(bytes(flipped_digest)) == "STL_E_INTEGRITY"
 
 
 def test_nonzero_padding_before_weights(valid: bytes) -> None:
-    tables_end = HEADER + _u32(valid, 20) * 40 + _u32(valid, 24) * 80 + _u32(valid, 28) * 4
-    if tables_end == _u32(valid, 44):
-        pytest.skip("this model's tables end on a 16-byte boundary: no padding to corrupt")
-    assert _status(_patched(valid, tables_end, "<B", 1)) == "STL_E_RESERVED"
+    def rename(model: tzm.TzmModel) -> None:  # one more name byte: the tables no longer end 16-aligned
+        model.inputs[0].name += "1" if _tables_end(valid) % 16 == 0 else ""
+    padded = _remodel(valid, rename)
+    tables_end = _tables_end(padded)
+    assert tables_end < _u32(padded, _off("weights_offset")), "no padding to corrupt"
+    assert native.load(padded).inputs[0].name in ("x", "x1")
+    assert _status(_patched(padded, tables_end, "<B", 1)) == "STL_E_RESERVED"
 
 
 def _const_index(data: bytes) -> int:
     """Index of the first CONST tensor (byte 0 of a tensor record is its kind)."""
-    return next(i for i in range(_u32(data, 20)) if data[_tensor_off(i)] == tzm.TensorKind.CONST)
+    return next(i for i in range(_u32(data, _off("n_tensors")))
+                if data[_tensor_off(i)] == tzm.TensorKind.CONST)
 
 
 @pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
@@ -188,24 +225,25 @@ def test_tensor_records(valid: bytes, field_off: int, fmt: str, value: int, stat
 def test_absurd_dims(valid: bytes) -> None:
     """dims whose product overflows 32 (and 64) bits, with a size field that wrapped to match."""
     def huge(model: tzm.TzmModel) -> None:
-        t = model.tensors[model.input]
+        t = model.tensors[model.inputs[0].tensor]
         t.dims, t.size = (65536, 65536, 65536, 65536, 65536, 65536), 0
     assert _status(_remodel(valid, huge)) == "STL_E_TENSOR"
 
     def just_over(model: tzm.TzmModel) -> None:
-        t = model.tensors[model.input]
+        t = model.tensors[model.inputs[0].tensor]
         t.dims, t.size = (1 << 30,), 0
     assert _status(_remodel(valid, just_over)) == "STL_E_TENSOR"
 
 
 def test_io_index_out_of_range(valid: bytes) -> None:
-    io_table = _op_off(valid, _u32(valid, 24))
-    assert _status(_patched(valid, io_table, "<I", _u32(valid, 20))) == "STL_E_OP"
-    assert _status(_patched(valid, 32, "<I", _u32(valid, 20), rehash=False)) == "STL_E_TENSOR"
+    n_tensors = _u32(valid, _off("n_tensors"))
+    assert _status(_patched(valid, _io_table(valid), "<I", n_tensors)) == "STL_E_OP"
+    assert _refusal(_patched(valid, _bindings_off(valid), "<I", n_tensors)) == (
+        "STL_E_TENSOR", "an input or output refers to a tensor past the tensor table")
 
 
 def _io_table(data: bytes) -> int:
-    return _op_off(data, _u32(data, 24))
+    return _op_off(data, _u32(data, _off("n_ops")))
 
 
 def _layout_refusal(data: bytes) -> tuple[str, str]:
@@ -219,16 +257,24 @@ def _layout_refusal(data: bytes) -> tuple[str, str]:
 def test_n_io_over_declared(valid: bytes) -> None:
     """The hostile sweep's n_io low-bit flip: one more io entry than the ops use, taken out of the
     zero padding before the weights. Nothing reads it, so the file is the valid model encoded twice."""
-    tables_end = _io_table(valid) + 4 * _u32(valid, 28)
-    assert _u32(valid, 44) - tables_end >= 4, "the extra entry must fit in the padding to reach the check"
-    assert _layout_refusal(_patched(valid, 28, "<I", _u32(valid, 28) + 1)) == (
-        "STL_E_OP", "n_io is larger than the io entries the ops use")
+    model = tzm.read(valid)
+    n_io = _u32(valid, _off("n_io"))
+    io_end = _io_table(valid) + 4 * n_io
+    # One more io entry (the first of the source digest's bytes, zeroed) shifts every later section by 4.
+    out = bytearray(valid[:io_end] + bytes(4) + valid[io_end:_tables_end(valid)])
+    out += bytes(tzm.align(len(out)) - len(out))
+    struct.pack_into("<I", out, _off("n_io"), n_io + 1)
+    struct.pack_into("<I", out, _off("weights_offset"), len(out))
+    out += model.weights
+    struct.pack_into("<I", out, _off("body_size"), len(out) - HEADER)
+    assert _layout_refusal(_rehash(out)) == ("STL_E_OP", "n_io is larger than the io entries the ops use")
 
 
 def test_io_table_out_of_op_order(valid: bytes) -> None:
     """The last two ops with the same number of io entries swap their runs of the table (and their
     io_first): every op still reads and writes the same tensors, but from a second encoding."""
-    records = (struct.unpack_from("<BBIB", valid, _op_off(valid, s) + 2) for s in range(_u32(valid, 24)))
+    records = (struct.unpack_from("<BBIB", valid, _op_off(valid, s) + 2)
+               for s in range(_u32(valid, _off("n_ops"))))
     runs = [(io_first, n_in + n_out + n_scratch) for n_in, n_out, io_first, n_scratch in records]
     a, b = next((a, b) for b in reversed(range(len(runs))) for a in reversed(range(b))
                 if runs[a][1] == runs[b][1])
@@ -244,12 +290,12 @@ def test_io_table_out_of_op_order(valid: bytes) -> None:
 
 def test_extra_padding_before_weights(valid: bytes) -> None:
     """16 more zero bytes before the weights, with weights_offset and body_size moved to match."""
-    weights_offset = _u32(valid, 44)
+    weights_offset = _u32(valid, _off("weights_offset"))
     out = bytearray(valid[:weights_offset] + bytes(16) + valid[weights_offset:])
-    struct.pack_into("<I", out, 44, weights_offset + 16)
-    struct.pack_into("<I", out, 52, len(out) - HEADER)
+    struct.pack_into("<I", out, _off("weights_offset"), weights_offset + 16)
+    struct.pack_into("<I", out, _off("body_size"), len(out) - HEADER)
     status, reason = _layout_refusal(_rehash(out))
-    assert status == "STL_E_TRUNCATED" and reason.startswith("weights_offset is not the io table's end")
+    assert status == "STL_E_TRUNCATED" and reason.startswith("weights_offset is not the names section's end")
 
 
 def _repeated_const_onnx(path: Path) -> None:
@@ -290,8 +336,8 @@ def test_repeated_constant_loads(repeated: bytes) -> None:
 def test_weight_bytes_no_constant_covers(valid: bytes) -> None:
     """16 zero bytes appended to the weights, with weights_size and body_size raised to match."""
     out = bytearray(valid + bytes(16))
-    struct.pack_into("<I", out, 48, _u32(valid, 48) + 16)
-    struct.pack_into("<I", out, 52, len(out) - HEADER)
+    struct.pack_into("<I", out, _off("weights_size"), _u32(valid, _off("weights_size")) + 16)
+    struct.pack_into("<I", out, _off("body_size"), len(out) - HEADER)
     assert _layout_refusal(_rehash(out)) == (
         "STL_E_TRUNCATED", "weights_size is not the last constant's end rounded up to 16")
 
@@ -303,7 +349,7 @@ def test_nonzero_weights_padding(valid: bytes, repeated: bytes) -> None:
         "STL_E_RESERVED", "padding after the last constant is not zero")
     c = _consts(tzm.read(repeated))[0]
     assert (c.offset, c.size) == (0, 12)
-    assert _layout_refusal(_patched(repeated, _u32(repeated, 44) + 12, "<B", 1)) == (
+    assert _layout_refusal(_patched(repeated, _u32(repeated, _off("weights_offset")) + 12, "<B", 1)) == (
         "STL_E_RESERVED", "padding between constants is not zero")
 
 
@@ -340,13 +386,13 @@ def test_unread_constant(valid: bytes) -> None:
 
 @pytest.mark.parametrize(("field_off", "fmt", "value", "status"), [
     (0, "<H", 0, "STL_E_OP"),              # type
-    (0, "<H", 13, "STL_E_OP"),
+    (0, "<H", max(tzm.OpType) + 1, "STL_E_OP"),
     (2, "<B", 1, "STL_E_OP"),              # n_in: CONV takes 2 or 3
     (2, "<B", 4, "STL_E_OP"),
     (3, "<B", 2, "STL_E_OP"),              # n_out
     (4, "<I", 0xFFFFFFFF, "STL_E_OP"),     # io_first past the io table
     (8, "<B", 0, "STL_E_OP"),              # n_scratch disagrees with the formula
-    (9, "<B", 8, "STL_E_OP"),              # unknown act
+    (9, "<B", max(tzm.Act) + 1, "STL_E_OP"),  # unknown act
     (10, "<H", 1, "STL_E_RESERVED"),
     (76, "<I", 1, "STL_E_RESERVED"),
     (12 + 4 * 2, "<i", 0, "STL_E_OP"),     # stride 0
@@ -384,7 +430,7 @@ def test_op_semantics(valid: bytes) -> None:
     assert _status(_remodel(valid, pool_window_outside)) == "STL_E_SHAPE"
 
     def binary_kind(model: tzm.TzmModel) -> None:
-        _first_op(model, tzm.OpType.BINARY).iattr[0] = 5
+        _first_op(model, tzm.OpType.BINARY).iattr[0] = max(tzm.BinaryKind) + 1
     assert _status(_remodel(valid, binary_kind)) == "STL_E_OP"
 
 
@@ -398,7 +444,7 @@ def test_arena_overflow(valid: bytes) -> None:
     assert _status(_remodel(valid, unaligned)) == "STL_E_PLAN"
 
     def far_offset(model: tzm.TzmModel) -> None:
-        model.tensors[model.output].offset = 0xFFFFFFF0
+        model.tensors[model.outputs[0].tensor].offset = 0xFFFFFFF0
     assert _status(_remodel(valid, far_offset)) == "STL_E_PLAN"
 
 
@@ -424,10 +470,10 @@ def _refusal(data: bytes) -> tuple[str, str]:
 
 def test_dataflow_rules(valid: bytes) -> None:
     def input_is_written(model: tzm.TzmModel) -> None:
-        old_input = model.tensors[model.input]
+        old_input = model.tensors[model.inputs[0].tensor]
         old_input.kind, old_input.offset = tzm.TensorKind.CONST, 0  # so that only the new rule breaks
-        model.input = model.ops[0].output
-    assert _refusal(_remodel(valid, input_is_written)) == ("STL_E_PLAN", "an op writes the model input")
+        model.inputs[0].tensor = model.ops[0].output
+    assert _refusal(_remodel(valid, input_is_written)) == ("STL_E_PLAN", "an op writes a model input")
 
     def read_before_def(model: tzm.TzmModel) -> None:
         model.ops[0], model.ops[1] = model.ops[1], model.ops[0]
@@ -448,30 +494,38 @@ def test_dataflow_rules(valid: bytes) -> None:
 
 def test_valid_model_still_loads(valid: bytes) -> None:
     """The refusals above left no state behind."""
-    assert native.load(valid).output_shape == (1, 5)
+    assert native.load(valid).outputs[0].shape == (1, 5)
 
 
-def _raw_run(m: native.Model, arena: np.ndarray, arena_len: int, x: np.ndarray, y: np.ndarray) -> str:
-    """Call stl_run directly, bypassing Model.run's own shape check, to reach the C argument checks."""
+def _buffers(arrays: list[np.ndarray]) -> ctypes.Array:
+    return (native._Buffer * max(1, len(arrays)))(*(native._Buffer(a.ctypes.data, a.nbytes) for a in arrays))
+
+
+def raw_run(m: native.Model, arena: np.ndarray, arena_len: int, xs: list[np.ndarray],
+            ys: list[np.ndarray]) -> str:
+    """Call stl_run directly, bypassing Model.run_all's own checks, to reach the C argument checks."""
     lib = native.library()
-    status = lib.stl_run(ctypes.byref(m._m), ctypes.c_void_p(arena.ctypes.data), arena_len,
-                         ctypes.c_void_p(x.ctypes.data), x.nbytes, ctypes.c_void_p(y.ctypes.data), y.nbytes)
+    status = lib.stl_run(ctypes.byref(m._m), ctypes.c_void_p(arena.ctypes.data), arena_len, _buffers(xs),
+                         len(xs), _buffers(ys), len(ys))
     return lib.stl_status_name(status).decode()
 
 
 def test_run_argument_checks(valid: bytes) -> None:
     m = native.load(valid)
-    x = np.zeros(m.input_shape, np.float32)
-    y = np.zeros(m.output_shape, np.float32)
+    x = np.zeros(m.inputs[0].shape, np.float32)
+    y = np.zeros(m.outputs[0].shape, np.float32)
     arena = np.zeros(m.arena_bytes + 64, np.uint8)
     base = -arena.ctypes.data % 16
     aligned = arena[base:]
-    assert _raw_run(m, aligned, m.arena_bytes, x, y) == "STL_OK"
-    assert _raw_run(m, aligned, m.arena_bytes - 16, x, y) == "STL_E_ARG"
-    assert _raw_run(m, arena[base + 4:], m.arena_bytes, x, y) == "STL_E_ARG"
-    assert _raw_run(m, aligned, m.arena_bytes, x.ravel()[1:], y) == "STL_E_ARG"
-    assert _raw_run(m, aligned, m.arena_bytes, x, np.zeros(6, np.float32)) == "STL_E_ARG"
-    with pytest.raises(native.EngineError, match="STL_E_ARG: input shape"):
+    assert raw_run(m, aligned, m.arena_bytes, [x], [y]) == "STL_OK"
+    assert raw_run(m, aligned, m.arena_bytes - 16, [x], [y]) == "STL_E_ARG"
+    assert raw_run(m, arena[base + 4:], m.arena_bytes, [x], [y]) == "STL_E_ARG"
+    assert raw_run(m, aligned, m.arena_bytes, [x.ravel()[1:]], [y]) == "STL_E_ARG"
+    assert raw_run(m, aligned, m.arena_bytes, [x], [np.zeros(6, np.float32)]) == "STL_E_ARG"
+    assert raw_run(m, aligned, m.arena_bytes, [], [y]) == "STL_E_ARG"
+    assert raw_run(m, aligned, m.arena_bytes, [x, x], [y]) == "STL_E_ARG"
+    assert raw_run(m, aligned, m.arena_bytes, [x], [y, y]) == "STL_E_ARG"
+    with pytest.raises(native.EngineError, match="STL_E_ARG: input 'x' has shape"):
         m.run(np.zeros((1, 3, 8, 9), np.float32))
 
 
@@ -540,14 +594,15 @@ def test_zoo_matches_onnxruntime(tmp_path: Path) -> None:
 
 
 def test_plan_work_cap() -> None:
-    """A file whose tensor and op counts would make the O(n_tensors × (n_ops + n_io)) plan check
-    slow is refused before any record is looked at."""
-    n_tensors, n_ops, n_io = 65535, 2100, 2  # 65535 × 2102 > 2^27; the tables end 16-aligned
-    tables = bytes(n_tensors * tzm.TENSOR_RECORD_SIZE + n_ops * tzm.OP_RECORD_SIZE + 4 * n_io)
+    """A file whose tensor and op counts would make the O(n_tensors × (n_ops + n_io + n_inputs +
+    n_outputs)) plan check slow is refused before any record is looked at."""
+    n_tensors, n_ops, n_io = 65535, 2100, 2  # 65535 × (2102 + 2) > 2^27; the tables end 16-aligned
+    tables = bytes(n_tensors * tzm.TENSOR_RECORD_SIZE + n_ops * tzm.OP_RECORD_SIZE + 4 * n_io
+                   + tzm.SOURCE_DIGEST_SIZE + 2 * tzm.BINDING_RECORD_SIZE)
     assert len(tables) % 16 == 0
-    header = bytearray(HEADER)
-    header[0:8] = tzm.MAGIC
-    struct.pack_into("<HHIIIIIIIIIII", header, 8, 1, 0, 0, HEADER, n_tensors, n_ops, n_io, 0, 1, 16,
-                     HEADER + len(tables), 0, len(tables))
-    status, reason = _refusal(_rehash(header + tables))
+    header = tzm.pack_header({"magic": tzm.MAGIC, "version_major": tzm.VERSION_MAJOR, "header_size": HEADER,
+                              "n_tensors": n_tensors, "n_ops": n_ops, "n_io": n_io, "n_inputs": 1,
+                              "n_outputs": 1, "arena_size": 16, "weights_offset": HEADER + len(tables),
+                              "body_size": len(tables)})
+    status, reason = _refusal(_rehash(bytearray(header + tables)))
     assert status == "STL_E_TENSOR" and "2^27" in reason

@@ -111,11 +111,24 @@ def test_weights_are_the_model_constants_once(converted: dict[str, Converted], f
     assert expected <= len(stored.weights) < expected + tzm.ALIGN * n_consts
 
 
+@dataclass
+class Program:
+    """A random op sequence for the planner, with its model inputs and outputs."""
+
+    steps: list[planner.Step]
+    sizes: dict[int, int]
+    inputs: list[int]
+    outputs: list[int]
+
+
 @st.composite
-def random_programs(draw: st.DrawFn) -> tuple[list[planner.Step], dict[int, int], int]:
+def random_programs(draw: st.DrawFn) -> Program:
     """A random op sequence over ACT tensors: element-wise ops (in-place candidates), reshapes,
-    convs with scratch and multi-input ops reading any earlier tensor. Returns steps, sizes, output."""
-    shapes: dict[int, tuple[int, ...]] = {0: (draw(st.integers(1, 64)),)}
+    convs with scratch and multi-input ops reading any earlier tensor, over one to three model
+    inputs (some maybe unread), with one to three model outputs among the tensors written (some
+    maybe read again later)."""
+    n_inputs = draw(st.integers(1, 3))
+    shapes: dict[int, tuple[int, ...]] = {i: (draw(st.integers(1, 64)),) for i in range(n_inputs)}
     steps = []
     for _ in range(draw(st.integers(1, 25))):
         op_type = draw(st.sampled_from([OpType.UNARY, OpType.BINARY, OpType.RESHAPE, OpType.CONV,
@@ -130,28 +143,38 @@ def random_programs(draw: st.DrawFn) -> tuple[list[planner.Step], dict[int, int]
             scratch = out + 1
             shapes[scratch] = (draw(st.integers(1, 32)),)
         steps.append(planner.make_step(op_type, reads, [shapes[r] for r in reads], out, shapes[out], scratch))
-    return steps, {t: 4 * s[0] for t, s in shapes.items()}, steps[-1].writes
+    written = [s.writes for s in steps]
+    outputs = draw(st.lists(st.sampled_from(written), min_size=0, max_size=2, unique=True))
+    outputs = [o for o in outputs if o != written[-1]] + [written[-1]]
+    return Program(steps, {t: 4 * s[0] for t, s in shapes.items()}, list(range(n_inputs)), outputs)
 
 
 @settings(max_examples=200, deadline=None)
 @given(random_programs())
-def test_planner_invariants(program: tuple[list[planner.Step], dict[int, int], int]) -> None:
+def test_planner_invariants(program: Program) -> None:
     """On any op sequence the greedy plan is valid (no two live tensors share bytes unless they are
-    an allowed in-place pair), at least the liveness bound, and no worse than no reuse at all."""
-    steps, sizes, output = program
-    plan = planner.plan(steps, sizes, 0, output)
-    assert planner.check(steps, sizes, plan.offsets, 0, output, plan.arena_size) == []
-    assert plan.liveness_bound <= plan.arena_size <= sum(tzm.align(s) for s in sizes.values())
+    an allowed in-place pair), at least the liveness bound, and no worse than no reuse at all; every
+    output stays live to the end, so no two outputs share a byte."""
+    p = program
+    plan = planner.plan(p.steps, p.sizes, p.inputs, p.outputs)
+    assert planner.check(p.steps, p.sizes, plan.offsets, p.inputs, p.outputs, plan.arena_size) == []
+    assert plan.liveness_bound <= plan.arena_size <= sum(tzm.align(s) for s in p.sizes.values())
     assert max(plan.live_bytes) == plan.liveness_bound
+    ranges = planner.live_ranges(p.steps, p.inputs, p.outputs)
+    assert all(ranges[o][1] == len(p.steps) for o in p.outputs)
+    spans = sorted((plan.offsets[o], plan.offsets[o] + p.sizes[o]) for o in p.outputs)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
 
 
 def test_planner_check_catches_overlap() -> None:
-    """Two tensors live together at the same offset are reported (the checker can fail)."""
+    """Two tensors live together at the same offset are reported (the checker can fail), and so
+    are two outputs, or an output and a tensor written after it, sharing bytes."""
     steps = [planner.make_step(OpType.CONV, [0], [(4,)], 1, (8,), None),
              planner.make_step(OpType.BINARY, [0, 1], [(4,), (8,)], 2, (8,), None)]
     sizes = {0: 16, 1: 32, 2: 32}
-    assert planner.check(steps, sizes, {0: 0, 1: 0, 2: 48}, 0, 2, 80)
-    assert planner.check(steps, sizes, {0: 0, 1: 16, 2: 16}, 0, 2, 48) == []  # 1 -> 2 in place
+    assert planner.check(steps, sizes, {0: 0, 1: 0, 2: 48}, [0], [2], 80)
+    assert planner.check(steps, sizes, {0: 0, 1: 16, 2: 16}, [0], [2], 48) == []  # 1 -> 2 in place
+    assert planner.check(steps, sizes, {0: 0, 1: 16, 2: 16}, [0], [1, 2], 48)  # no longer: 1 is an output
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from tests.exported import exported
 from tzinfer import native, tzm
 from tzinfer.convert import ConvertError, UnsupportedError, convert
 from tzinfer.fixtures.ort import reference_session, run_reference
@@ -409,7 +410,7 @@ def test_nhwc_input_transpose(c: int, hw: int, seed: int) -> None:
              helper.make_node("Relu", ["conv"], ["r"]),
              helper.make_node("Transpose", ["r"], ["y"], perm=[0, 2, 3, 1])]
     converted = check(make_model(nodes, x.shape, {"w": rand(seed + 1, 5, c, 3, 3)}), x)
-    assert converted.tensors[converted.input].dims == x.shape
+    assert converted.tensors[converted.inputs[0].tensor].dims == x.shape
 
 
 @EXAMPLES
@@ -516,14 +517,16 @@ def test_input_shape_fixes_symbolic_dims_and_is_checked() -> None:
 
 
 @pytest.mark.parametrize("node, message", [
-    (helper.make_node("Elu", ["x"], ["y"], name="elu_1"), "unsupported op Elu (node 'elu_1')"),
+    (helper.make_node("Elu", ["x"], ["y"], name="elu_1"),
+     "Elu node 'elu_1': Elu of an activation is not supported"),
     (helper.make_node("Relu", ["x"], ["y"], name="r", extra=1),
-     "Relu node 'r': unsupported attribute 'extra'"),
-    (helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="reflect"),
-     "Pad node 'pad': mode='reflect'"),
+     "Relu node 'r': attribute 'extra' is not an attribute of Relu at opset 14"),
+    (helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode="wrap"),
+     "Pad node 'pad': mode='wrap'"),
     (helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], dilations=[2, 2]),
      "MaxPool node 'mp': dilations"),
-    (helper.make_node("ReduceMean", ["x"], ["y"], name="mean", axes=[1]), "ReduceMean node 'mean': axes [1]"),
+    (helper.make_node("GRU", ["x", "p", "p"], ["y"], name="gru", hidden_size=2),
+     "GRU node 'gru': recurrent layers are not supported"),
 ])
 def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
     model = make_model([node], (1, 2, 4, 4), {"p": np.zeros(8, np.int64)})
@@ -532,52 +535,15 @@ def test_unsupported_is_named(node: onnx.NodeProto, message: str) -> None:
     assert message in str(info.value)
 
 
-# --- real exporter output ---------------------------------------------------------------------------
+# --- real exporter output (committed torch exports) ----------------------------------------------
 
 
-def _mobile_block_net() -> object:
-    """A small MobileNetV3-like torch net: conv+BN+hardswish, depthwise+BN+ReLU6, squeeze-excite,
-    a ceil-mode average pool, a dynamic-batch view, and a linear head with softmax."""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish())
-            self.dw = nn.Sequential(nn.Conv2d(8, 8, 3, 1, 1, groups=8), nn.BatchNorm2d(8), nn.ReLU6())
-            self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 4, 1), nn.ReLU(),
-                                    nn.Conv2d(4, 8, 1), nn.Hardsigmoid())
-            self.pool = nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)
-            self.head = nn.Sequential(nn.Linear(8 * 5 * 5, 16), nn.LeakyReLU(0.1), nn.Linear(16, 5))
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            x = self.dw(self.stem(x))
-            x = self.pool(x * self.se(x))
-            return torch.softmax(self.head(x.view(x.size(0), -1)), dim=-1)
-
-    torch.manual_seed(0)
-    net = Net()
-    for bn in (net.stem[1], net.dw[1]):  # non-trivial statistics, so that folding them matters
-        bn.running_mean.uniform_(-1, 1)
-        bn.running_var.uniform_(0.5, 2)
-        bn.weight.data.uniform_(0.5, 1.5)
-        bn.bias.data.uniform_(-0.5, 0.5)
-    return net.eval()
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript exporter announces its end
 @pytest.mark.parametrize("opset", [11, 13, 17, 18])
-def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
+def test_pytorch_export_with_dynamic_batch(opset: int) -> None:
     """torch.onnx.export without constant folding keeps BatchNormalization nodes and emits the
-    Shape/Gather/Unsqueeze/Concat chain for view(x.size(0), -1); both must fold at convert time."""
-    import torch
-
-    path = tmp_path / "net.onnx"
-    torch.onnx.export(_mobile_block_net(), torch.zeros(1, 3, 16, 16), str(path), opset_version=opset,
-                      dynamo=False, do_constant_folding=False, input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "batch"}})
-    model = onnx.load(path)
+    Shape/Gather/Unsqueeze/Concat chain for view(x.size(0), -1); both must fold at convert time
+    (tests/exported/recipes.py: mobile_block_net)."""
+    model = onnx.load(exported(f"mobile_block_net_opset{opset}"))
     assert {"BatchNormalization", "Shape", "Gather"} <= {n.op_type for n in model.graph.node}
     x = rand(opset, 2, 3, 16, 16)
     converted = check(model, x, input_shape=(2, 3, 16, 16))
@@ -585,51 +551,11 @@ def test_pytorch_export_with_dynamic_batch(opset: int, tmp_path: Path) -> None:
     assert not any(op.type == OpType.BINARY and op.iattr[0] == 0 for op in converted.ops)  # BN folded, no ADD
 
 
-def _block_zoo_net() -> object:
-    """Building blocks of other mobile CNN families in one torch net: a ResNet basic block
-    (residual add + ReLU), a ShuffleNet channel shuffle (5-D reshape/transpose), an EfficientNet
-    SiLU (x * sigmoid(x)), a SqueezeNet-style concat and a max pool with ceil_mode."""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1), nn.BatchNorm2d(8), nn.ReLU())
-            self.res = nn.Sequential(nn.Conv2d(8, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-                                     nn.Conv2d(8, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8))
-            self.expand1, self.expand3 = nn.Conv2d(8, 4, 1), nn.Conv2d(8, 4, 3, padding=1)
-            self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.fc = nn.Linear(8, 3)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            x = self.stem(x)
-            x = torch.relu(x + self.res(x))
-            n, c, h, w = x.shape
-            x = x.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)  # channel shuffle
-            x = x * torch.sigmoid(x)
-            x = torch.cat([self.expand1(x), self.expand3(x)], 1)
-            x = self.pool(x)
-            return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
-
-    torch.manual_seed(1)
-    net = Net()
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2)
-    return net.eval()
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_pytorch_block_zoo(tmp_path: Path) -> None:
-    import torch
-
-    path = tmp_path / "zoo.onnx"
-    torch.onnx.export(_block_zoo_net(), torch.zeros(1, 3, 9, 9), str(path), opset_version=13, dynamo=False,
-                      input_names=["x"], output_names=["y"])
+def test_pytorch_block_zoo() -> None:
+    """ResNet, ShuffleNet, EfficientNet and SqueezeNet building blocks in one export
+    (tests/exported/recipes.py: block_zoo_net)."""
     x = rand(7, 1, 3, 9, 9)
-    converted = check(onnx.load(path), x)
+    converted = check(onnx.load(exported("block_zoo_opset13")), x)
     assert OpType.TRANSPOSE in op_types(converted)  # the 5-D shuffle
     assert any(op.type == OpType.BINARY and op.act == Act.RELU for op in converted.ops)  # residual + ReLU
 

@@ -21,7 +21,7 @@ import struct
 import numpy as np
 import pytest
 
-from tzinfer import native
+from tzinfer import native, tzm
 from tzinfer.fixtures import FixturePaths
 from tzinfer.stack import tzinfer_run
 from tzinfer.stack.console import Console
@@ -37,15 +37,11 @@ TEE_ERROR_OUT_OF_MEMORY = 0xFFFF000C
 #: its key_id, or a failing tag (if a test provisioned that id), or BAD_FORMAT where the TA
 #: does not know sealed packages (ta/include/tzinfer_ta.h, PROVISION_KEY).
 SEALED_REFUSALS = (0xFFFF0008, 0xFFFF3071, TEE_ERROR_BAD_FORMAT)
-FLAGS_OFFSET = 12
-HEADER_SIZE = 128
-DIGEST_OFFSET = 56
-TENSOR_RECORD, OP_RECORD = 40, 80
-#: (name, offset) of the header's fields after the magic, all little-endian u16/u32.
-HEADER_FIELDS = (("version", 8), ("flags", 12), ("header_size", 16), ("n_tensors", 20), ("n_ops", 24),
-                 ("n_io", 28), ("input", 32), ("output", 36), ("arena", 40), ("weights_offset", 44),
-                 ("weights_size", 48), ("body_size", 52), ("digest", 56), ("nonce", 88), ("tag", 100),
-                 ("key_id", 116), ("reserved", 120))
+FLAGS_OFFSET = tzm.HEADER_FIELDS["flags"][0]
+HEADER_SIZE = tzm.HEADER_SIZE
+DIGEST_OFFSET = tzm.HEADER_FIELDS["body_sha256"][0]
+#: (name, offset) of the header's fields after the magic (tzm reads them from the engine's format.h).
+HEADER_FIELDS = tuple((name, offset) for name, (offset, _) in tzm.HEADER_FIELDS.items() if name != "magic")
 CORRUPTIONS = "/tmp/tzinfer-corruptions.txt"
 OUTPUT = "/tmp/tzinfer-hostile-out.npy"
 TIMEOUT_S = 900.0
@@ -61,18 +57,23 @@ def sha_fixed(data: bytearray) -> bytearray:
 
 def flips(model: bytes) -> list[tuple[str, int, int, int]]:
     """(name, offset, xor mask, fixup) for every corruption: each header field's low and top
-    byte, and seeded positions in the tensor, op and io tables and the weights, each with and
-    without the hash fixed up."""
-    n_tensors, n_ops, n_io = struct.unpack_from("<III", model, 20)
-    weights_offset = struct.unpack_from("<I", model, 44)[0]
+    byte, and seeded positions in the tensor, op and io tables, the input/output records, the
+    names and the weights, each with and without the hash fixed up."""
+    def field(name: str) -> int:
+        return struct.unpack_from("<I", model, tzm.HEADER_FIELDS[name][0])[0]
     tensors = HEADER_SIZE
-    ops = tensors + n_tensors * TENSOR_RECORD
-    io = ops + n_ops * OP_RECORD
-    regions = {"tensors": (tensors, ops), "ops": (ops, io), "io": (io, io + 4 * n_io),
-               "weights": (weights_offset, len(model))}
+    ops = tensors + field("n_tensors") * tzm.TENSOR_RECORD_SIZE
+    io = ops + field("n_ops") * tzm.OP_RECORD_SIZE
+    bindings = io + 4 * field("n_io") + tzm.SOURCE_DIGEST_SIZE
+    names = bindings + (field("n_inputs") + field("n_outputs")) * tzm.BINDING_RECORD_SIZE
+    regions = {"tensors": (tensors, ops), "ops": (ops, io), "io": (io, io + 4 * field("n_io")),
+               "bindings": (bindings, names), "names": (names, names + field("names_size")),
+               "weights": (field("weights_offset"), len(model))}
     out = [("magic", 0, 0x01, 0), ("magic-last", 7, 0x80, 0)]
     for name, offset in HEADER_FIELDS:
-        out += [(f"header-{name}-low", offset, 0x01, 0), (f"header-{name}-top", offset + 3, 0x80, 0)]
+        size = tzm.HEADER_FIELDS[name][1]
+        out += [(f"header-{name}-low", offset, 0x01, 0),
+                (f"header-{name}-top", offset + min(size, 4) - 1, 0x80, 0)]
     rng = random.Random(5)
     for region, (start, stop) in regions.items():
         for _ in range(4):

@@ -16,7 +16,7 @@ from tzinfer import BUILD_DIR, REPO_ROOT
 
 TINYLIBM = REPO_ROOT / "tinylibm"
 Lib = dict[str, Callable[[int], int]]  # each tinylibm function as float bits -> float bits
-FUNCTIONS = ("expf", "logf", "tanhf")
+FUNCTIONS = ("expf", "logf", "tanhf", "erff", "log1pf", "sqrtf")
 SAMPLED_POINTS = 1_000_000
 SEED = 20261127  # fixed, so that a failure reproduces; scripts/tinylibm-sweep covers every input
 # Error bound versus the exact value: each function rounds a double evaluation once, and the
@@ -151,6 +151,19 @@ SPECIAL_CASES = [
     ("tanhf", 0.5, math.tanh(0.5)), ("tanhf", -0.5, math.tanh(-0.5)), ("tanhf", 9.0, math.tanh(9.0)),
     ("tanhf", 2.0**-5, math.tanh(2.0**-5)),  # first input of the exp branch
     ("tanhf", bits_f32(0x3CFFFFFF), math.tanh(bits_f32(0x3CFFFFFF))),  # last of the series branch
+    ("erff", 0.0, 0.0), ("erff", -0.0, -0.0), ("erff", INF, 1.0), ("erff", -INF, -1.0),
+    ("erff", FLT_TRUE_MIN, 2 / math.sqrt(math.pi) * FLT_TRUE_MIN), ("erff", 4.0, 1.0), ("erff", -4.0, -1.0),
+    ("erff", 3.9, math.erf(3.9)), ("erff", 0.5, math.erf(0.5)), ("erff", -2.5, math.erf(-2.5)),
+    ("erff", bits_f32(0x407FFFFF), math.erf(bits_f32(0x407FFFFF))),  # last of the series branch
+    ("log1pf", 0.0, 0.0), ("log1pf", -0.0, -0.0), ("log1pf", -1.0, -INF), ("log1pf", -1.5, NAN),
+    ("log1pf", -INF, NAN), ("log1pf", INF, INF), ("log1pf", FLT_TRUE_MIN, FLT_TRUE_MIN),
+    ("log1pf", 1e-30, bits_f32(f32_bits(1e-30))), ("log1pf", FLT_MAX, math.log1p(FLT_MAX)),
+    ("log1pf", 2.0**-6, math.log1p(2.0**-6)), ("log1pf", -(2.0**-6), math.log1p(-(2.0**-6))),
+    ("log1pf", bits_f32(0xBF7FFFFF), math.log1p(bits_f32(0xBF7FFFFF))),  # just above -1
+    ("log1pf", 1.0, math.log(2.0)), ("log1pf", 1e-5, math.log1p(1e-5)),
+    ("sqrtf", 0.0, 0.0), ("sqrtf", -0.0, -0.0), ("sqrtf", -1.0, NAN), ("sqrtf", INF, INF),
+    ("sqrtf", -INF, NAN), ("sqrtf", 4.0, 2.0), ("sqrtf", 2.0, math.sqrt(2.0)),
+    ("sqrtf", FLT_TRUE_MIN, math.sqrt(FLT_TRUE_MIN)), ("sqrtf", FLT_MAX, math.sqrt(FLT_MAX)),
 ]
 
 

@@ -12,5 +12,8 @@
 float tlm_expf(float x);  /* e^x */
 float tlm_logf(float x);  /* natural logarithm */
 float tlm_tanhf(float x); /* hyperbolic tangent */
+float tlm_erff(float x);  /* error function */
+float tlm_log1pf(float x); /* log(1 + x) */
+float tlm_sqrtf(float x); /* square root */
 
 #endif

@@ -3,7 +3,8 @@
  *   ulp_check sampled N SEED        per function: N/2 random bit patterns over all of float32,
  *                                   N/2 uniform values in the function's busy range, and the
  *                                   special values with their neighbours
- *   ulp_check exhaustive [FIRST LAST]  every bit pattern in [FIRST, LAST] (default: all 2^32)
+ *   ulp_check exhaustive [FIRST LAST [NAME...]]  every bit pattern in [FIRST, LAST] (default: all
+ *                                   2^32), for the functions named (default: all)
  *
  * Per function it prints one line of key=value pairs (scripts/tinylibm-sweep merges them):
  *   max_ulp_vs_glibc  largest distance, in float steps, between ours and glibc's float function
@@ -36,6 +37,9 @@ static const struct func funcs[] = {
 	{"expf", tlm_expf, expf, exp, -104.0f, 89.0f},
 	{"logf", tlm_logf, logf, log, 0.0f, 2.0f},
 	{"tanhf", tlm_tanhf, tanhf, tanh, -10.0f, 10.0f},
+	{"erff", tlm_erff, erff, erf, -4.5f, 4.5f},
+	{"log1pf", tlm_log1pf, log1pf, log1p, -1.0f, 4.0f},
+	{"sqrtf", tlm_sqrtf, sqrtf, sqrt, 0.0f, 4.0f},
 };
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
@@ -135,6 +139,8 @@ static const float specials[] = {
 	88.72283935546875f, 89.0f, 103.97208f, 87.33654f, 104.0f, /* expf overflow/underflow */
 	0.69314718f, 2.7182817f,                                  /* logf: ln2, e */
 	0x1p-5f, 9.0109f, 9.1f, 0x1p-12f,                          /* tanhf branch points */
+	3.0f, 4.0f, 3.9192f,                                       /* erff branch points */
+	0x1p-6f, -1.0f, -0.99999994f,                               /* log1pf */
 };
 
 static void check_specials(const struct func *f, struct stats *st)
@@ -191,28 +197,48 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ulp_check sampled N SEED | ulp_check exhaustive [FIRST LAST] "
-			"(bit patterns, e.g. 0x0 0x7fffffff)\n");
+	fprintf(stderr, "usage: ulp_check sampled N SEED | ulp_check exhaustive [FIRST LAST [NAME...]] "
+			"(bit patterns, e.g. 0x0 0x7fffffff; names as printed, e.g. erff)\n");
 	return 2;
+}
+
+/* Whether function f is among names[0..n) (all functions when n is 0). */
+static int selected(const struct func *f, char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], f->name) == 0)
+			return 1;
+	return n == 0;
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t n = 0, seed = 0, first = 0, last = UINT32_MAX;
 	int sampled = argc == 4 && strcmp(argv[1], "sampled") == 0;
-	int exhaustive = (argc == 2 || argc == 4) && strcmp(argv[1], "exhaustive") == 0;
+	int exhaustive = (argc == 2 || argc >= 4) && strcmp(argv[1], "exhaustive") == 0;
+	char **names = argc > 4 ? argv + 4 : NULL;
+	const int n_names = argc > 4 && exhaustive ? argc - 4 : 0;
 
 	if (sampled && !(parse_u64(argv[2], UINT64_MAX, &n) && parse_u64(argv[3], UINT64_MAX, &seed)))
 		return usage();
-	if (exhaustive && argc == 4 &&
+	if (exhaustive && argc >= 4 &&
 	    !(parse_u64(argv[2], UINT32_MAX, &first) && parse_u64(argv[3], UINT32_MAX, &last) && first <= last))
 		return usage();
 	if (!sampled && !exhaustive)
 		return usage();
 
 	int failed = 0;
+	for (int i = 0; i < n_names; i++) {
+		size_t k = 0;
+		while (k < NFUNCS && strcmp(funcs[k].name, names[i]) != 0)
+			k++;
+		if (k == NFUNCS)
+			return usage();
+	}
 	for (size_t i = 0; i < NFUNCS; i++) {
 		struct stats st = {0};
+		if (!selected(&funcs[i], names, n_names))
+			continue;
 		if (sampled)
 			run_sampled(&funcs[i], &st, n, seed);
 		else

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tzinfer import native, planner
 from tzinfer.convert.errors import UnsupportedError
 from tzinfer.convert.graph import Graph
-from tzinfer.tzm import MAX_DIMS, OpRecord, OpType, TensorKind, TensorRecord, TzmModel, align, numel
+from tzinfer.tzm import MAX_DIMS, Binding, OpRecord, OpType, TensorKind, TensorRecord, TzmModel, align, numel
 
 
 @dataclass
@@ -58,6 +58,7 @@ def build_tzm(graph: Graph) -> Emitted:
             records.append(TensorRecord(kind, t.shape, 0, 4 * numel(t.shape)))
         return ids[name]
 
+    inputs = [Binding(name, tensor_id(t)) for name, t in graph.inputs.items()]
     ops = []
     for op in graph.ops:
         ins = tuple(tensor_id(i) for i in op.inputs)
@@ -70,9 +71,10 @@ def build_tzm(graph: Graph) -> Emitted:
                 words = (size + 3) // 4
                 records.append(TensorRecord(TensorKind.ACT, (words,), 0, 4 * words))
         ops.append(OpRecord(op.type, ins, out, scratch, op.act, list(op.iattr), list(op.fattr)))
-    model = TzmModel(records, ops, tensor_id(graph.input), tensor_id(graph.output), 0, b"")
+    outputs = [Binding(name, tensor_id(t)) for name, t in graph.outputs.items()]
+    model = TzmModel(records, ops, inputs, outputs, 0, b"", graph.source_sha256)
     model.weights, weights_bytes = _weights(graph, ids, records)
-    plan = planner.plan(planner.steps_of(model), planner.act_sizes(model), model.input, model.output)
+    plan = planner.plan(planner.steps_of(model), planner.act_sizes(model), *planner.io_tensors(model))
     for i, offset in plan.offsets.items():
         records[i].offset = offset
     model.arena_size = align(plan.arena_size)

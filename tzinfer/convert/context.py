@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from tzinfer.convert.errors import ConvertError, UnsupportedError
+from tzinfer.convert.errors import Blocker, ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph, Op
 from tzinfer.tzm import Act, OpType
 
@@ -39,17 +39,19 @@ class Node:
         return cls(proto.op_type, proto.name or f"{proto.op_type}#{index}", list(proto.input),
                    list(proto.output), attrs)
 
-    def unsupported(self, what: str) -> UnsupportedError:
-        return UnsupportedError(f"{self.op_type} node '{self.name}': {what}")
-
-    def check_attrs(self, known: Iterable[str]) -> None:
-        """Refuse attributes the handler does not interpret, rather than silently ignore them."""
-        unknown = sorted(set(self.attrs) - set(known))
-        if unknown:
-            raise self.unsupported(f"unsupported attribute '{unknown[0]}'")
+    def unsupported(self, what: str, fix: str = "") -> UnsupportedError:
+        """The error a handler raises for what the engine lacks: `what` is the reason (say which
+        value or operand, e.g. "mode='reflect'"), `fix` what is supported instead."""
+        return UnsupportedError(Blocker(self.op_type, self.name, what, fix))
 
     def attr(self, name: str, default: Any = None) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
         return self.attrs.get(name, default)
+
+    def required(self, name: str) -> Any:  # noqa: ANN401 - ONNX attributes are of any type
+        """An attribute the op cannot do without; its absence is a malformed model."""
+        if name not in self.attrs:
+            raise ConvertError(f"{self.op_type} node '{self.name}': required attribute '{name}' is missing")
+        return self.attrs[name]
 
     def axis(self, value: int, rank: int) -> int:
         """An axis in -rank .. rank-1 as 0 .. rank-1; anything else is a malformed model."""
@@ -81,6 +83,7 @@ class Context:
         self.consts: dict[str, np.ndarray] = {}
         self._acts: dict[str, str] = {}       # ONNX value -> graph tensor
         self._readers: dict[str, int] = {}    # graph tensor -> ops that will read it
+        self.booleans: set[str] = set()       # ONNX values that are booleans, stored as float 0/1
 
     # --- values -------------------------------------------------------------------------------
     def is_const(self, value: str) -> bool:
@@ -110,6 +113,8 @@ class Context:
         value = node.input(i)
         if value in self.consts:
             data = self.consts[value]
+            if data.dtype == np.bool_:  # booleans are stored as float 0/1
+                data = data.astype(np.float32)
             if not np.issubdtype(data.dtype, np.floating):
                 raise node.unsupported(f"input '{value}' is a {data.dtype} constant; only float tensors "
                                        "can be computed on")
@@ -155,6 +160,10 @@ class Context:
         else:
             self._readers[name] = 1
         return op
+
+    def readers(self, tensor: str) -> int:
+        """How many ops will read graph tensor `tensor`."""
+        return self._readers.get(tensor, 0)
 
     def fusable_producer(self, value: str, readers: int = 1) -> Op | None:
         """The op producing value when it has exactly `readers` readers (by default only the node

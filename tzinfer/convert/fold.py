@@ -16,6 +16,8 @@ from onnx.reference import ReferenceEvaluator
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 
+#: Ops that fold whenever their input's shape is known, constant or not.
+SHAPE_OF = frozenset({"Shape", "Size"})
 #: Ops that must not be evaluated at convert time even when their inputs are known.
 _NONDETERMINISTIC = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
                                "Multinomial", "Bernoulli"})
@@ -24,14 +26,14 @@ _NONDETERMINISTIC = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLik
 def can_fold(ctx: Context, node: Node) -> bool:
     if node.op_type in _NONDETERMINISTIC:
         return False
-    if node.op_type in ("Shape", "Size"):
+    if node.op_type in SHAPE_OF:
         return ctx.known(node.input(0))
     return all(v == "" or ctx.is_const(v) for v in node.inputs)
 
 
 def fold(ctx: Context, proto: onnx.NodeProto, node: Node) -> None:
     """Evaluate node and record its outputs as constants."""
-    if node.op_type in ("Shape", "Size") and not ctx.is_const(node.input(0)):
+    if node.op_type in SHAPE_OF and not ctx.is_const(node.input(0)):
         shape = np.array(ctx.shape(node.input(0)), dtype=np.int64)
         if node.op_type == "Size":
             result = np.array(int(np.prod(shape)), dtype=np.int64)

@@ -36,10 +36,14 @@ class Op:
 
 @dataclass
 class Graph:
-    input: str
+    #: The model's inputs and outputs in ONNX order: ONNX value name -> graph tensor. Each is a
+    #: distinct tensor (an output that would share one with an input or an earlier output is a copy).
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
     tensors: dict[str, Tensor] = field(default_factory=dict)
     ops: list[Op] = field(default_factory=list)
-    output: str = ""
+    #: SHA-256 of the ONNX file the graph was read from.
+    source_sha256: bytes = bytes(32)
     _producer: dict[str, Op] = field(default_factory=dict)
 
     def add_activation(self, name: str, shape: tuple[int, ...]) -> str:
@@ -72,8 +76,8 @@ class Graph:
         return self.tensors[name].shape
 
     def prune(self) -> None:
-        """Drop ops the output does not depend on, and tensors no op uses."""
-        needed = {self.output}
+        """Drop ops no output depends on, and tensors neither an op nor the model's I/O uses."""
+        needed = set(self.outputs.values())
         kept = []
         for op in reversed(self.ops):
             if op.output in needed:
@@ -81,5 +85,5 @@ class Graph:
                 needed.update(op.inputs)
         self.ops = kept[::-1]
         self._producer = {op.output: op for op in self.ops}
-        needed.add(self.input)
+        needed.update(self.inputs.values())
         self.tensors = {n: t for n, t in self.tensors.items() if n in needed}

@@ -8,6 +8,7 @@ import numpy as np
 from tzinfer.convert import affine
 from tzinfer.convert.context import Context, Handler, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import ACT_OPS, Act, BinaryKind, OpType
 
 _KINDS = {"Add": BinaryKind.ADD, "Sub": BinaryKind.SUB, "Mul": BinaryKind.MUL, "Div": BinaryKind.DIV}
@@ -50,7 +51,6 @@ def _hard_swish(ctx: Context, node: Node) -> bool:
 
 
 def binary(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     kind = _KINDS[node.op_type]
     if kind == BinaryKind.MUL and _hard_swish(ctx, node):
         return
@@ -66,7 +66,6 @@ def binary(ctx: Context, node: Node) -> None:
 
 
 def prelu(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     shape = ctx.shape(node.input(0))
     if node.broadcast(shape, ctx.shape(node.input(1))) != shape:
         raise ConvertError(f"PRelu node '{node.name}': slope {ctx.shape(node.input(1))} does not broadcast "
@@ -74,9 +73,14 @@ def prelu(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.BINARY, [ctx.operand(node, 0), ctx.operand(node, 1)], shape, [BinaryKind.PRELU])
 
 
-def _activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 0.0) -> None:
+def activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float = 0.0) -> None:
+    """Apply act to node's input: fused into its producer when possible, else a UNARY op."""
     x = node.input(0)
     producer = ctx.fusable_producer(x)
+    if producer is not None and producer.type == OpType.RESHAPE:  # element-wise: it commutes
+        inner = ctx.graph.producer(producer.inputs[0])
+        if inner is not None and ctx.readers(inner.output) == 1:
+            producer = inner
     if producer is not None and producer.type in ACT_OPS and producer.act == Act.NONE:
         producer.act, producer.fattr[0], producer.fattr[1] = act, f0, f1
         ctx.alias(node, node.outputs[0], x)
@@ -87,37 +91,44 @@ def _activation(ctx: Context, node: Node, act: Act, f0: float = 0.0, f1: float =
 def clip(ctx: Context, node: Node) -> None:
     """Clip's bounds are attributes before opset 11 and optional constant inputs from 11 on."""
     if ctx.opset < 11:
-        node.check_attrs({"min", "max"})
         low, high = float(node.attr("min", -_FLOAT_MAX)), float(node.attr("max", _FLOAT_MAX))
     else:
-        node.check_attrs(())
         low = float(ctx.const(node, 1, "min").reshape(-1)[0]) if node.input(1) else -_FLOAT_MAX
         high = float(ctx.const(node, 2, "max").reshape(-1)[0]) if node.input(2) else _FLOAT_MAX
     low, high = max(low, -_FLOAT_MAX), min(high, _FLOAT_MAX)
     if low == 0.0 and high == _FLOAT_MAX:
-        _activation(ctx, node, Act.RELU)
+        activation(ctx, node, Act.RELU)
     else:
-        _activation(ctx, node, Act.CLIP, low, high)
+        activation(ctx, node, Act.CLIP, low, high)
 
 
 def leaky_relu(ctx: Context, node: Node) -> None:
-    node.check_attrs({"alpha"})
-    _activation(ctx, node, Act.LEAKY_RELU, float(node.attr("alpha", 0.01)))
+    activation(ctx, node, Act.LEAKY_RELU, float(node.attr("alpha", 0.01)))
 
 
 def hard_sigmoid(ctx: Context, node: Node) -> None:
-    node.check_attrs({"alpha", "beta"})
-    _activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
+    activation(ctx, node, Act.HARD_SIGMOID, float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5)))
 
 
 def _simple(act: Act) -> Handler:
     """The handler of an activation without attributes."""
     def handler(ctx: Context, node: Node) -> None:
-        node.check_attrs(())
-        _activation(ctx, node, act)
+        activation(ctx, node, act)
     return handler
 
 
-HANDLERS = {**{op: binary for op in _KINDS}, "PRelu": prelu, "Relu": _simple(Act.RELU), "Clip": clip,
-            "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "Sigmoid": _simple(Act.SIGMOID),
-            "HardSwish": _simple(Act.HARD_SWISH), "Tanh": _simple(Act.TANH)}
+_FUSED = ("fused into the producing Conv/ConvTranspose/Gemm/MatMul/binary op (also through a reshape) when "
+          "nothing else reads its input")
+OPS = (
+    *(OpSpec(op, binary, notes="numpy broadcasting; a per-channel constant after a Conv/Gemm is folded "
+             "into it") for op in _KINDS),
+    OpSpec("PRelu", prelu, notes="slope broadcasting to the input"),
+    OpSpec("Relu", _simple(Act.RELU), notes=_FUSED),
+    OpSpec("Clip", clip, {"min", "max"}, notes=f"constant bounds; {_FUSED}"),
+    OpSpec("LeakyRelu", leaky_relu, {"alpha"}, notes=_FUSED),
+    OpSpec("HardSigmoid", hard_sigmoid, {"alpha", "beta"},
+           notes=f"x * HardSigmoid(x) becomes HardSwish; {_FUSED}"),
+    OpSpec("Sigmoid", _simple(Act.SIGMOID), notes=_FUSED),
+    OpSpec("HardSwish", _simple(Act.HARD_SWISH), since=14, notes=_FUSED),
+    OpSpec("Tanh", _simple(Act.TANH), notes=_FUSED),
+)

@@ -1,13 +1,13 @@
 """Layout and bookkeeping ops: Reshape/Flatten/Squeeze/Unsqueeze (RESHAPE), Transpose, Concat,
-Pad, Softmax, and the ones that vanish at inference (Identity, Dropout, Cast to float)."""
+Pad, Softmax/LogSoftmax, and the ones that vanish at inference (Identity, Dropout)."""
 
 from __future__ import annotations
 
 import numpy as np
-import onnx
 
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
+from tzinfer.convert.registry import OpSpec
 from tzinfer.tzm import MAX_DIMS, OpType
 
 
@@ -32,7 +32,6 @@ def _reshape_to(ctx: Context, node: Node, shape: tuple[int, ...]) -> None:
 
 
 def reshape(ctx: Context, node: Node) -> None:
-    node.check_attrs({"allowzero"})
     src = ctx.shape(node.input(0))
     target = [int(d) for d in ctx.const(node, 1, "shape").reshape(-1)]
     if not node.attr("allowzero", 0):  # 0 copies the input's dim at the same index
@@ -49,14 +48,12 @@ def reshape(ctx: Context, node: Node) -> None:
 
 
 def flatten(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shape = ctx.shape(node.input(0))
     axis = node.axis(node.attr("axis", 1), len(shape) + 1)  # axis = rank is allowed: [N..., 1]
     _reshape_to(ctx, node, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
 
 
 def squeeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = ctx.shape(node.input(0))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -69,7 +66,6 @@ def squeeze(ctx: Context, node: Node) -> None:
 
 
 def unsqueeze(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axes"} if ctx.opset < 13 else ())
     shape = list(ctx.shape(node.input(0)))
     axes = _axes(node, ctx, 1)
     if axes is None:
@@ -82,7 +78,6 @@ def unsqueeze(ctx: Context, node: Node) -> None:
 
 def transpose(ctx: Context, node: Node) -> None:
     """A transpose that only moves size-1 dims keeps the bytes in order: it becomes a reshape."""
-    node.check_attrs({"perm"})
     shape = ctx.shape(node.input(0))
     perm = [int(p) for p in node.attr("perm", list(range(len(shape)))[::-1])]
     if sorted(perm) != list(range(len(shape))):
@@ -96,7 +91,6 @@ def transpose(ctx: Context, node: Node) -> None:
 
 
 def concat(ctx: Context, node: Node) -> None:
-    node.check_attrs({"axis"})
     shapes = [ctx.shape(v) for v in node.inputs]
     rank = len(shapes[0])
     axis = node.axis(node.attr("axis", 1), rank)
@@ -117,11 +111,12 @@ def concat(ctx: Context, node: Node) -> None:
 
 
 def pad(ctx: Context, node: Node) -> None:
-    """Constant-mode Pad; pads and value are attributes before opset 11 and inputs from 11 on."""
-    node.check_attrs({"mode"} if ctx.opset >= 11 else {"mode", "pads", "value"})
+    """Pad in constant, reflect or edge mode; pads and value are attributes before opset 11 and
+    inputs from 11 on (axes from 18). Negative pads crop: a SLICE first."""
     mode = node.attr("mode", "constant")
-    if mode != "constant":
-        raise node.unsupported(f"mode={mode!r}: only constant padding is supported")
+    op_type = {"constant": OpType.PAD, "edge": OpType.PAD_EDGE, "reflect": OpType.PAD_REFLECT}.get(mode)
+    if op_type is None:
+        raise node.unsupported(f"mode={mode!r}: only constant, reflect and edge padding are supported")
     shape = ctx.shape(node.input(0))
     rank = len(shape)
     if ctx.opset >= 11:
@@ -131,49 +126,61 @@ def pad(ctx: Context, node: Node) -> None:
         if node.input(3):
             axes = [node.axis(a, rank) for a in ctx.const(node, 3, "axes").reshape(-1)]
     else:
-        pads, value = [int(p) for p in node.attr("pads")], float(node.attr("value", 0.0))
+        pads, value = [int(p) for p in node.required("pads")], float(node.attr("value", 0.0))
         axes = list(range(rank))
     if len(pads) != 2 * len(axes):
         raise ConvertError(f"Pad node '{node.name}': {len(pads)} pads for {len(axes)} axes")
-    if min(pads) < 0:
-        raise node.unsupported(f"negative pads {pads} (cropping) are not supported")
     if rank > MAX_DIMS:
         raise node.unsupported(f"input of rank {rank}; at most {MAX_DIMS} dims are supported")
     begin, end = [0] * MAX_DIMS, [0] * MAX_DIMS
     for i, a in enumerate(axes):
         begin[a], end[a] = pads[i], pads[i + len(axes)]
+    x = ctx.tensor(node.input(0))
+    if min(begin + end) < 0:  # crop first, then pad what is positive
+        kept = tuple(d + min(begin[i], 0) + min(end[i], 0) for i, d in enumerate(shape))
+        if min(kept, default=1) < 1:
+            raise ConvertError(f"Pad node '{node.name}': pads {pads} crop {shape} to nothing")
+        starts = [-min(b, 0) for b in begin]
+        x = ctx.emit(node, OpType.SLICE, [x], kept, [*starts, *[1] * rank, *[0] * (MAX_DIMS - rank)],
+                     output=f"{node.name}:cropped").output
+        shape, begin, end = kept, [max(b, 0) for b in begin], [max(e, 0) for e in end]
+        if not any(begin + end):
+            ctx.bind(node.outputs[0], x)
+            return
     if not any(begin + end):
         ctx.alias(node, node.outputs[0], node.input(0))
         return
+    if op_type == OpType.PAD_REFLECT and any(max(begin[i], end[i]) >= d for i, d in enumerate(shape)):
+        raise node.unsupported(f"reflect pads {pads} reach past the edge of {shape}; pads must be below "
+                               "the padded dims")
     out = tuple(d + begin[i] + end[i] for i, d in enumerate(shape))
-    ctx.emit(node, OpType.PAD, [ctx.tensor(node.input(0))], out, begin + end, fattr=(0.0, 0.0, value))
+    fattr = (0.0, 0.0, value) if op_type == OpType.PAD else ()
+    ctx.emit(node, op_type, [x], out, begin + end, fattr=fattr)
 
 
 def softmax(ctx: Context, node: Node) -> None:
-    """Before opset 13 Softmax flattens to 2-D at `axis` (default 1) and normalises the trailing
-    block; that is a single-axis softmax only when axis is the last dim, so other axes go through
-    a reshape. From 13 on it is single-axis (default -1)."""
-    node.check_attrs({"axis"})
+    """Softmax and LogSoftmax. Before opset 13 they flatten to 2-D at `axis` (default 1) and
+    normalise the trailing block; that is a single-axis softmax only when axis is the last dim, so
+    other axes go through a reshape. From 13 on it is single-axis (default -1)."""
     x = node.input(0)
     shape = ctx.shape(x)
+    log = int(node.op_type == "LogSoftmax")
     axis = node.axis(node.attr("axis", 1 if ctx.opset < 13 else -1), len(shape))
     if ctx.opset >= 13 or axis == len(shape) - 1:
-        ctx.emit(node, OpType.SOFTMAX, [ctx.tensor(x)], shape, [axis])
+        ctx.emit(node, OpType.SOFTMAX, [ctx.tensor(x)], shape, [axis, log])
         return
     flat = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
     rows = ctx.emit(node, OpType.RESHAPE, [ctx.tensor(x)], flat, output=f"{node.name}:rows").output
-    soft = ctx.emit(node, OpType.SOFTMAX, [rows], flat, [1], output=f"{node.name}:softmax").output
+    soft = ctx.emit(node, OpType.SOFTMAX, [rows], flat, [1, log], output=f"{node.name}:softmax").output
     ctx.emit(node, OpType.RESHAPE, [soft], shape)
 
 
 def identity(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
 def dropout(ctx: Context, node: Node) -> None:
     """Inference-mode Dropout is the identity."""
-    node.check_attrs({"ratio", "seed"})
     if node.input(2) and bool(ctx.const(node, 2, "training_mode").reshape(-1)[0]):
         raise node.unsupported("training_mode=true is not supported")
     if len(node.outputs) > 1 and node.outputs[1]:
@@ -181,14 +188,18 @@ def dropout(ctx: Context, node: Node) -> None:
     ctx.alias(node, node.outputs[0], node.input(0))
 
 
-def cast(ctx: Context, node: Node) -> None:
-    node.check_attrs({"to", "saturate"})
-    if node.attr("to") != onnx.TensorProto.FLOAT:
-        raise node.unsupported(f"cast of an activation to {onnx.TensorProto.DataType.Name(node.attr('to'))}; "
-                               "only float32 activations are supported")
-    ctx.alias(node, node.outputs[0], node.input(0))
-
-
-HANDLERS = {"Reshape": reshape, "Flatten": flatten, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
-            "Transpose": transpose, "Concat": concat, "Pad": pad, "Softmax": softmax, "Identity": identity,
-            "Dropout": dropout, "Cast": cast}
+OPS = (
+    OpSpec("Reshape", reshape, {"allowzero"}, notes="constant target shape"),
+    OpSpec("Flatten", flatten, {"axis"}, notes="any axis"),
+    OpSpec("Squeeze", squeeze, {"axes"}, notes="constant axes"),
+    OpSpec("Unsqueeze", unsqueeze, {"axes"}, notes="constant axes"),
+    OpSpec("Transpose", transpose, {"perm"}, notes="up to 6 dims; moving only size-1 dims is a reshape"),
+    OpSpec("Concat", concat, {"axis"}, notes="any axis; constant operands allowed"),
+    OpSpec("Pad", pad, {"mode", "pads", "value"},
+           notes="modes constant, edge and reflect (wrap refused); constant pads and axes; negative pads "
+                 "crop"),
+    OpSpec("Softmax", softmax, {"axis"}, notes="any axis (opset < 13 semantics are rewritten)"),
+    OpSpec("LogSoftmax", softmax, {"axis"}, notes="any axis (opset < 13 semantics are rewritten)"),
+    OpSpec("Identity", identity, notes="vanishes"),
+    OpSpec("Dropout", dropout, {"ratio", "seed"}, notes="inference mode, no mask output; vanishes"),
+)

@@ -8,10 +8,11 @@ from tzinfer.convert import affine, spatial
 from tzinfer.convert.context import Context, Node
 from tzinfer.convert.errors import ConvertError
 from tzinfer.convert.graph import Op
-from tzinfer.tzm import BinaryKind, OpType
+from tzinfer.convert.registry import OpSpec
+from tzinfer.tzm import MAX_DIMS, BinaryKind, OpType
 
 
-def _float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
+def float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
     data = ctx.const(node, i, what)
     if not np.issubdtype(data.dtype, np.floating):
         raise node.unsupported(f"{what} is {data.dtype}; only float weights are supported")
@@ -19,11 +20,10 @@ def _float_const(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
 
 
 def conv(ctx: Context, node: Node) -> None:
-    node.check_attrs({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
     x_shape = ctx.shape(node.input(0))
     if len(x_shape) != 4:
         raise node.unsupported(f"input of rank {len(x_shape)}: only 2-D convolution over NCHW is supported")
-    w = _float_const(ctx, node, 1, "weights")
+    w = float_const(ctx, node, 1, "weights")
     if w.ndim != 4:
         raise node.unsupported(f"weights of rank {w.ndim}: only 2-D convolution is supported")
     n, c, h, wd = x_shape
@@ -46,7 +46,7 @@ def conv(ctx: Context, node: Node) -> None:
     win = spatial.resolve(node, (h, wd), (kh, kw), dilated=True, extra_pads=extra_pads)
     inputs = [x, ctx.graph.add_const(w, f"{node.name}:weights")]
     if node.input(2):
-        bias = _float_const(ctx, node, 2, "bias")
+        bias = float_const(ctx, node, 2, "bias")
         if bias.shape != (m,):
             raise ConvertError(f"Conv node '{node.name}': bias shape {bias.shape} is not ({m},)")
         inputs.append(ctx.graph.add_const(bias, f"{node.name}:bias"))
@@ -74,11 +74,10 @@ def _gemm(ctx: Context, node: Node, x: str, weights: np.ndarray, bias: np.ndarra
 
 
 def gemm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"alpha", "beta", "transA", "transB"})
     a_shape = ctx.shape(node.input(0))
     if ctx.is_const(node.input(0)) or len(a_shape) != 2:
         raise node.unsupported("the left operand must be a 2-D activation")
-    b = _float_const(ctx, node, 1, "right operand B")
+    b = float_const(ctx, node, 1, "right operand B")
     if b.ndim != 2:
         raise ConvertError(f"Gemm node '{node.name}': B has rank {b.ndim}, expected 2")
     weights = (b.T if node.attr("transB", 0) else b).astype(np.float64) * float(node.attr("alpha", 1.0))
@@ -93,7 +92,7 @@ def gemm(ctx: Context, node: Node) -> None:
     c_value = node.input(2)
     bias = None
     if c_value and ctx.is_const(c_value):
-        c = _float_const(ctx, node, 2, "C").astype(np.float64) * beta
+        c = float_const(ctx, node, 2, "C").astype(np.float64) * beta
         bias = affine.per_channel(c, (m, weights.shape[1]))
         if bias is None:  # a full [M,N] or [M,1] addend is not a bias: add it after the product
             if node.broadcast(c.shape, (m, weights.shape[1])) != (m, weights.shape[1]):
@@ -113,33 +112,51 @@ def gemm(ctx: Context, node: Node) -> None:
 
 
 def matmul(ctx: Context, node: Node) -> None:
-    node.check_attrs(())
-    a_shape = ctx.shape(node.input(0))
-    if ctx.is_const(node.input(0)) or len(a_shape) < 2:
-        raise node.unsupported("the left operand must be an activation of rank >= 2")
-    b = _float_const(ctx, node, 1, "right operand")
-    if b.ndim != 2 or b.shape[0] != a_shape[-1]:
-        raise node.unsupported(f"right operand of shape {b.shape}: only a 2-D [K,N] constant with "
-                               f"K = {a_shape[-1]} is supported")
-    x = ctx.tensor(node.input(0))
-    if len(a_shape) == 2:
-        _gemm(ctx, node, x, b, None)
+    """MatMul: an activation times a 2-D constant is a GEMM over the flattened rows; anything else
+    (two activations as in attention, a constant left operand, batched constants) is MATMUL, with
+    numpy's rules: batch dims broadcast, a 1-D operand is a row (left) or column (right) vector."""
+    a_value, b_value = node.input(0), node.input(1)
+    a_shape, b_shape = ctx.shape(a_value), ctx.shape(b_value)
+    if not a_shape or not b_shape or a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else 0]:
+        raise ConvertError(f"MatMul node '{node.name}': shapes {a_shape} and {b_shape} do not multiply")
+    if ctx.is_const(b_value) and not ctx.is_const(a_value) and len(b_shape) == 2 and len(a_shape) >= 2:
+        b = float_const(ctx, node, 1, "right operand")
+        x = ctx.tensor(a_value)
+        if len(a_shape) == 2:
+            _gemm(ctx, node, x, b, None)
+            return
+        rows = int(np.prod(a_shape[:-1]))
+        flat = ctx.emit(node, OpType.RESHAPE, [x], (rows, a_shape[-1]), output=f"{node.name}:rows").output
+        y = _gemm(ctx, node, flat, b, None, out=f"{node.name}:product")
+        ctx.emit(node, OpType.RESHAPE, [y], (*a_shape[:-1], b.shape[1]))
         return
-    rows = int(np.prod(a_shape[:-1]))
-    flat = ctx.emit(node, OpType.RESHAPE, [x], (rows, a_shape[-1]), output=f"{node.name}:rows").output
-    y = _gemm(ctx, node, flat, b, None, out=f"{node.name}:product")
-    ctx.emit(node, OpType.RESHAPE, [y], (*a_shape[:-1], b.shape[1]))
+    a, b = ctx.operand(node, 0), ctx.operand(node, 1)
+    a2 = a_shape if len(a_shape) > 1 else (1, a_shape[0])
+    b2 = b_shape if len(b_shape) > 1 else (b_shape[0], 1)
+    if a2 != a_shape:
+        a = ctx.emit(node, OpType.RESHAPE, [a], a2, output=f"{node.name}:row").output
+    if b2 != b_shape:
+        b = ctx.emit(node, OpType.RESHAPE, [b], b2, output=f"{node.name}:column").output
+    batch = node.broadcast(a2[:-2], b2[:-2])
+    out = (*batch, a2[-2], b2[-1])
+    final = (*batch, *a_shape[-2:-1], *(b_shape[-1:] if len(b_shape) > 1 else ()))
+    if len(out) > MAX_DIMS:
+        raise node.unsupported(f"result of rank {len(out)}; at most {MAX_DIMS} dims are supported")
+    if final == out:
+        ctx.emit(node, OpType.MATMUL, [a, b], out)
+        return
+    y = ctx.emit(node, OpType.MATMUL, [a, b], out, output=f"{node.name}:product").output
+    ctx.emit(node, OpType.RESHAPE, [y], final)
 
 
 def batch_norm(ctx: Context, node: Node) -> None:
-    node.check_attrs({"epsilon", "momentum", "training_mode", "spatial"})
     if node.attr("training_mode", 0) or node.attr("spatial", 1) != 1:
         raise node.unsupported("only inference-mode, spatial batch normalization is supported")
     if len([o for o in node.outputs if o]) > 1:
         raise node.unsupported("training outputs (running mean/var) are not supported")
     x = node.input(0)
     shape = ctx.shape(x)
-    gamma, beta, mean, var = (_float_const(ctx, node, i, what).astype(np.float64)
+    gamma, beta, mean, var = (float_const(ctx, node, i, what).astype(np.float64)
                               for i, what in enumerate(("scale", "B", "mean", "var"), start=1))
     scale = gamma / np.sqrt(var + float(node.attr("epsilon", 1e-5)))
     shift = beta - mean * scale
@@ -154,4 +171,15 @@ def batch_norm(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.BINARY, [scaled, shift_name], shape, [BinaryKind.ADD])
 
 
-HANDLERS = {"Conv": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm}
+OPS = (
+    OpSpec("Conv", conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+           notes="2-D over NCHW with constant weights: groups, depthwise, dilation, strides, "
+                 "explicit/SAME/VALID pads; a zero Pad before it becomes its padding; BatchNormalization, "
+                 "per-channel Add/Sub/Mul and an activation after it are fused"),
+    OpSpec("Gemm", gemm, {"alpha", "beta", "transA", "transB"},
+           notes="A a 2-D activation, B constant; C constant or an activation (beta 1)"),
+    OpSpec("MatMul", matmul, notes="any operands (two activations as in attention), batch dims broadcast, "
+           "1-D operands; an activation times a 2-D constant is a GEMM"),
+    OpSpec("BatchNormalization", batch_norm, {"epsilon", "momentum", "training_mode", "spatial"},
+           notes="inference mode; folded into the preceding Conv/Gemm, else a scale and shift"),
+)

@@ -31,6 +31,10 @@ from tzinfer.stack.steprun import console
 MIRROR = "http://deb.debian.org/debian"
 SUITES = ("trixie", "sid")
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+#: Options of every sources.list entry: only Debian's own archive key may sign the indexes.
+SOURCE_OPTIONS = f"signed-by={KEYRING}"
+#: What the lists directory holds for a complete refresh of one suite (file name suffixes).
+INDEX_FILES = ("*Release", "main_binary-arm64_Packages*", "main_source_Sources*")
 LOCK_FILE = REPO_ROOT / "board/qemu/debian.lock"
 #: Indexes older than this are refreshed before a version is resolved.
 INDEX_MAX_AGE_S = 24 * 3600
@@ -70,6 +74,41 @@ def _stanzas(text: str) -> list[dict[str, str]]:
     return stanzas
 
 
+#: Causes of a failed `apt-get update`, by the text apt prints for them, each with its fix.
+REFRESH_CAUSES = (
+    (("Could not resolve", "Temporary failure resolving", "Could not connect", "Connection timed out",
+      "Network is unreachable", "No route to host", "Connection refused"),
+     "no network: {mirror} cannot be reached; check the connection (and apt's proxy settings)"),
+    (("is expired", "is not valid yet"),
+     "the Release file of {suites} is expired or not yet valid: check this machine's clock (`date`)"),
+    (("NO_PUBKEY", "is not signed", "couldn't be verified", "invalid signature", "EXPKEYSIG"),
+     "the Release file of {suites} is unsigned or signed by a key this machine does not know: "
+     "update the keyring (`apt-get install debian-archive-keyring`, newer releases need a newer one)"),
+    (("404", "does not have a Release file"),
+     "the mirror has no suite {suites}: Debian renamed or archived it; update SUITES in "
+     "tzinfer/stack/debian.py"),
+)
+
+
+def refresh_failures(output: str) -> list[str]:
+    """The suites whose index apt failed to fetch ("Err:" and "Failed to fetch" lines)."""
+    failed = []
+    for line in output.splitlines():
+        if line.startswith("Err:") or "Failed to fetch" in line:
+            failed += [suite for suite in SUITES if f" {suite} " in f"{line} " or f"/dists/{suite}/" in line]
+    return sorted(set(failed), key=SUITES.index)
+
+
+def diagnose(output: str, suites: list[str]) -> str:
+    """One sentence on why a refresh of `suites` failed, and what fixes it."""
+    for markers, cause in REFRESH_CAUSES:
+        if any(marker in output for marker in markers):
+            return cause.format(mirror=MIRROR, suites=", ".join(suites) or "a suite")
+    errors = [ln for ln in output.splitlines() if ln.startswith(("E:", "W:", "Err:"))]
+    detail = errors[0][:300] if errors else f"no index arrived for {', '.join(suites)}"
+    return f"{detail}; re-run, and check the network and the mirror"
+
+
 class DebianArchive:
     """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
 
@@ -85,6 +124,8 @@ class DebianArchive:
         self.pins: dict[tuple[str, str, str], Pin] = {}
         self.locked = {} if relock else self._read_lock()
         self.downloads = root / "pool"
+        #: Written after a refresh brought every suite's index: "<unix time> <suite> ...".
+        self.refresh_stamp = root / "refreshed"
 
     # -- private apt -------------------------------------------------------------------------
     def _options(self) -> list[str]:
@@ -117,25 +158,48 @@ class DebianArchive:
             )
         return proc.stdout
 
+    def _index_present(self, suite: str) -> bool:
+        """Whether the lists hold the suite's Release and both its indexes (arm64 and sources)."""
+        lists = self.root / "lists"
+        return all(any(lists.glob(f"*_dists_{suite}_{name}")) for name in INDEX_FILES)
+
+    def _refreshed_at(self) -> float | None:
+        """When the last refresh that brought every suite's index completed, or None."""
+        try:
+            stamp = self.refresh_stamp.read_text().split()
+        except FileNotFoundError:
+            return None
+        if stamp[1:] != list(SUITES) or not all(self._index_present(suite) for suite in SUITES):
+            return None
+        return float(stamp[0])
+
     def update(self) -> None:
-        """Refresh the package and source indexes when they are missing or older than a day."""
+        """Refresh the package and source indexes unless a complete refresh is less than a day
+        old. The refresh counts only when every suite's index arrived: a partial one is an error
+        that names its cause, and the next run tries again."""
         hosttools.require("apt-get", "apt-cache", "dpkg-deb", "dpkg-source")
         if not KEYRING.is_file():
             raise StackError(f"{KEYRING} is missing: apt-get install debian-archive-keyring")
-        lists = self.root / "lists"
-        indexes = list(lists.glob("*_Packages*")) if lists.is_dir() else []
-        if indexes and time.time() - min(p.stat().st_mtime for p in indexes) < INDEX_MAX_AGE_S:
+        refreshed = self._refreshed_at()
+        if refreshed is not None and time.time() - refreshed < INDEX_MAX_AGE_S:
             return
+        self.refresh_stamp.unlink(missing_ok=True)
         for sub in ("lists/partial", "state", "apt-cache/archives/partial"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         entries = []
         for suite in SUITES:
-            entries.append(f"deb [arch=arm64 signed-by={KEYRING}] {MIRROR} {suite} main")
-            entries.append(f"deb-src [signed-by={KEYRING}] {MIRROR} {suite} main")
+            entries.append(f"deb [arch=arm64 {SOURCE_OPTIONS}] {MIRROR} {suite} main")
+            entries.append(f"deb-src [{SOURCE_OPTIONS}] {MIRROR} {suite} main")
         (self.root / "sources.list").write_text("\n".join(entries) + "\n")
-        with console.status("apt-get update (private, trixie + sid arm64) …"):
-            self._apt("apt-get", "update")
-        console.print("[green]✓[/] Debian indexes (trixie, sid) refreshed")
+        with console.status(f"apt-get update (private, {' + '.join(SUITES)} arm64) …"):
+            proc = subprocess.run(["apt-get", *self._options(), "update"], capture_output=True, text=True)
+        failed = refresh_failures(proc.stdout + proc.stderr)
+        missing = [suite for suite in SUITES if not self._index_present(suite)]
+        if proc.returncode != 0 or failed or missing:
+            raise StackError(f"refreshing the Debian indexes from {MIRROR} failed: "
+                             f"{diagnose(proc.stdout + proc.stderr, failed or missing)}")
+        self.refresh_stamp.write_text(" ".join([str(time.time()), *SUITES]) + "\n")
+        console.print(f"[green]✓[/] Debian indexes ({', '.join(SUITES)}) refreshed")
 
     # -- resolving ---------------------------------------------------------------------------
     def _versions(self, kind: str, name: str, suite: str) -> list[str]:

@@ -4,7 +4,9 @@
   ta_heap_budget (board/qemu/memory.yaml), and its test build with the WIPE_AUDIT command;
 - `tzinfer-run`, cross-built against the stack's arm64 sysroot (libteec);
 - the fixture models converted to .tzm (the `tzinfer convert` code), their sample inputs and
-  the ImageNet labels.
+  the ImageNet labels;
+- the committed torch exports of EXPORTED_MODELS (tests/exported/: detector, segmenter and
+  transformer families of issue 10) converted the same way, each with a seeded random input.
 
 The initramfs step copies `stack.overlay` verbatim, so the paths below are the paths on the
 target. Every part is incremental: make rebuilds what changed, and a model is converted again
@@ -17,11 +19,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tzinfer import REPO_ROOT
 from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: The TA's UUID (ta/include/tzinfer_ta.h); OP-TEE loads it as <uuid>.ta.
 TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
@@ -43,6 +49,14 @@ TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
 #: engine (the converter asks the host build of it for the conv scratch sizes).
 CONVERTER_SOURCES = ("tzinfer/convert", "tzinfer/tzm.py", "tzinfer/planner.py", "tzinfer/native.py",
                      "stinylib/src", "stinylib/include")
+
+
+#: Committed torch exports (tests/exported/onnx/) the TA runs too: the op coverage of issue 10
+#: (Split/Slice, Resize, ConvTranspose, LayerNorm, attention MatMul, GELU) inside the TEE.
+EXPORTED_MODELS = ("yolo_like_opset17", "unet_like_opset13", "vit_tiny_dynamo_opset18", "dbnet_like_opset17")
+EXPORTED_DIR = REPO_ROOT / "tests" / "exported" / "onnx"
+#: The name of each exported model's one sample input.
+EXPORTED_SAMPLE = "random"
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,49 @@ def convert_models(stack: QemuStack) -> dict[str, Path]:
     return models
 
 
+def exported_input(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The sample input of exported model `name`: standard normal, seeded by the name."""
+    import numpy as np
+
+    seed = int.from_bytes(name.encode()[:8].ljust(8, b"\0"), "little")
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def convert_exported_models(stack: QemuStack) -> dict[str, Path]:
+    """EXPORTED_MODELS as .tzm under build/qemu/models/, with their sample inputs beside them
+    (inputs/<name>/random.npy), converted when out of date."""
+    import numpy as np
+
+    from tzinfer.convert import ConvertError, convert
+    from tzinfer.tzm import write
+
+    converter = _converter_digest_parts()
+    models: dict[str, Path] = {}
+    for name in EXPORTED_MODELS:
+        onnx = EXPORTED_DIR / f"{name}.onnx"
+        tzm = model_file(stack, name)
+        sample = exported_sample_file(stack, name)
+        stamp = Stamp(tzm.with_name(f".{name}.converted"), digest([onnx, *converter]))
+        if not (stamp.fresh() and tzm.is_file() and sample.is_file()):
+            try:
+                emitted = convert(onnx)
+            except ConvertError as e:
+                raise StackError(f"converting {onnx.name}: {e}") from None
+            tzm.parent.mkdir(parents=True, exist_ok=True)
+            tzm.write_bytes(write(emitted.model))
+            sample.parent.mkdir(parents=True, exist_ok=True)
+            np.save(sample, exported_input(name, emitted.model.tensors[emitted.model.inputs[0].tensor].dims))
+            stamp.done()
+            console.print(f"[green]✓[/] converted {name} ({tzm.stat().st_size / 1e3:.0f} kB)")
+        models[name] = tzm
+    return models
+
+
+def exported_sample_file(stack: QemuStack, name: str) -> Path:
+    """The sample input convert_exported_models() writes for exported model `name`."""
+    return stack.root / "inputs" / name / f"{EXPORTED_SAMPLE}.npy"
+
+
 def _install_models(stack: QemuStack, data_dir: Path) -> None:
     from tzinfer.fixtures import FixturePaths
     from tzinfer.fixtures.paths import MODELS
@@ -196,6 +253,9 @@ def _install_models(stack: QemuStack, data_dir: Path) -> None:
     models = convert_models(stack)
     for tzm in [*models.values(), *seal_models(stack, models).values()]:
         _install(tzm, data_dir / "models" / tzm.name)
+    for name, tzm in convert_exported_models(stack).items():
+        _install(tzm, data_dir / "models" / tzm.name)
+        _install(exported_sample_file(stack, name), data_dir / "inputs" / name / f"{EXPORTED_SAMPLE}.npy")
     for model in MODELS:
         for sample in fixtures.inputs(model):
             _install(fixtures.input(model, sample), data_dir / "inputs" / model / f"{sample}.npy")

@@ -1,12 +1,15 @@
 """Running `tzinfer-run` on a booted target through its serial Console, and reading its report.
 
-tzinfer-run prints "key: value" lines (client/main.c) and a top-k block:
+tzinfer-run prints "key: value" lines (client/main.c), one line per model input and output, and
+a top-k block of the first output:
 
+    input 0 'image': float32 [1, 3, 224, 224]
+    output 0 'scores': float32 [1, 1000]
     top-5:
       #1 class 285 score 9.8 Egyptian cat
 
-Files come back over the console as base64 (busybox has `base64`), e.g. the raw output tensor
-written with `--output`. Used by tests/qemu/test_ta.py and `invoke demo` / `invoke bench-qemu`.
+Files come back over the console as base64 (busybox has `base64`), e.g. the outputs written with
+`--output` (.npy or .npz). Used by tests/qemu/test_ta.py and `invoke demo` / `invoke bench-qemu`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import binascii
 import io
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +30,7 @@ from tzinfer.stack.payload import TARGET
 _TOP_LINE = re.compile(r"^\s+#(\d+) class (\d+) score (\S+)(?: (.*))?$")
 _FIELD_LINE = re.compile(r"^([a-z][a-z -]*): (.*)$")
 _LOAD_PARTS = re.compile(r"\(transfer ([\d.]+), verify ([\d.]+)\)")
+_TENSOR_LINE = re.compile(r"^(input|output) (\d+) '(.*)': float32 \[([\d, ]*)\]$")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class RunReport:
     output: str
     fields: dict[str, str]
     top: list[Prediction]
+    #: The model's inputs and outputs as it printed them: (name, shape) in order.
+    inputs: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    outputs: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -71,20 +79,26 @@ def parse(exit_code: int, output: str) -> RunReport:
     """Split tzinfer-run's output into fields and predictions."""
     fields: dict[str, str] = {}
     top: list[Prediction] = []
+    tensors: dict[str, list[tuple[str, tuple[int, ...]]]] = {"input": [], "output": []}
     for line in output.splitlines():
         if m := _TOP_LINE.match(line):
             top.append(Prediction(int(m[1]), int(m[2]), float(m[3]), m[4] or ""))
+        elif m := _TENSOR_LINE.match(line):
+            tensors[m[1]].append((m[3], tuple(int(d) for d in m[4].split(",") if d.strip())))
         elif m := _FIELD_LINE.match(line):
             fields[m[1]] = m[2]
-    return RunReport(exit_code, output, fields, top)
+    return RunReport(exit_code, output, fields, top, tensors["input"], tensors["output"])
 
 
-def command(model: str, input_path: str, *, top: int = 5, labels: str | None = TARGET.labels,
+def command(model: str, inputs: str | Mapping[str, str], *, top: int = 5, labels: str | None = TARGET.labels,
             output: str | None = None, repeat: int = 1, world: str = "secure",
             reload_each_run: bool = False, env: dict[str, str] | None = None) -> str:
-    """The shell command line for one tzinfer-run invocation on the target; `env`: variables
-    set for it alone (e.g. LD_PRELOAD)."""
-    args = [TARGET.client, model, input_path, "--top", str(top), "--repeat", str(repeat), "--world", world]
+    """The shell command line for one tzinfer-run invocation on the target: `inputs` is the input
+    file of a model with one input, or input name -> file; `env`: variables set for it alone (e.g.
+    LD_PRELOAD)."""
+    given = [inputs] if isinstance(inputs, str) else \
+        [arg for name, path in inputs.items() for arg in ("--input", f"{name}={path}")]
+    args = [TARGET.client, model, *given, "--top", str(top), "--repeat", str(repeat), "--world", world]
     if labels:
         args += ["--labels", labels]
     if output:
@@ -114,3 +128,14 @@ def fetch_bytes(console: Console, path: str, timeout: float = 60.0) -> bytes:
 def fetch_npy(console: Console, path: str) -> np.ndarray:
     """A .npy file on the target, loaded on the host."""
     return np.load(io.BytesIO(fetch_bytes(console, path)), allow_pickle=False)
+
+
+def fetch_npz(console: Console, path: str) -> dict[str, np.ndarray]:
+    """An .npz file on the target (tzinfer-run --output OUT.npz), loaded on the host, in order."""
+    with np.load(io.BytesIO(fetch_bytes(console, path)), allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def describe(console: Console, model: str, timeout: float = 120.0) -> RunReport:
+    """`tzinfer-run MODEL --describe`: the model's inputs and outputs, as the TA reports them."""
+    return run(console, shlex.join([TARGET.client, model, "--describe"]) + " 2>&1", timeout=timeout)

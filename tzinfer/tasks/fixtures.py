@@ -33,3 +33,16 @@ def fixtures(c: Context, clean: bool = False, only: str = "") -> None:
         if name.startswith("references/") and "top1_label" in step["facts"]:
             top1 = ", ".join(f"{image}={label}" for image, label in step["facts"]["top1_label"].items())
             print(f"  {name.removeprefix('references/')} top-1: {top1}")
+
+
+@task(name="regen-models")
+def regen_models(c: Context) -> None:
+    """Re-export the torch models the tests use (tests/exported/recipes.py) and rewrite their
+    manifest; needs torch, which neither the demo nor the tests install. Commit the result."""
+    try:
+        import torch  # noqa: F401 (only checks that it is there)
+    except ImportError:
+        raise SystemExit("regen-models needs torch, a development-only dependency: `.venv/bin/pip install "
+                         "torch --index-url https://download.pytorch.org/whl/cpu` (the CPU build; PyPI's "
+                         "default for x86_64 is a multi-GB CUDA build)") from None
+    c.run(".venv/bin/python -m tests.exported.regen")
