@@ -6,19 +6,24 @@
  *   tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K] [--labels FILE]
  *               [--output OUT.npz|OUT.npy] [--repeat N] [--world secure|normal]
  *               [--reload-each-run] [--chunk BYTES]
+ *               [--timeout SECONDS] [--attest NONCE --report FILE]
  *   tzinfer-run MODEL.tzm --describe                  (its inputs and outputs only)
  *
- *   tzinfer-run --provision-key KEYFILE --key-id ID   (store a model key in the TA)
+ *   tzinfer-run --provision-key KEYFILE --key-id ID [--replace]  (store a model key in the TA)
  *   tzinfer-run --delete-key ID                       (remove it, e.g. after rotation)
+ *   tzinfer-run --lock-keys                           (no key changes ever again)
+ *   tzinfer-run --device-key FILE                     (the attestation public key)
  *
  * Output lines are "key: value" so that scripts can read them (tests/qemu, invoke bench-qemu).
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel_watch.h"
 #include "clock.h"
 #include "diag.h"
 #include "file_io.h"
@@ -31,14 +36,28 @@
 
 #define MAX_TOP 100
 #define MAX_INPUTS 255 /* the format's cap on a model's inputs */
+/* Exit status after Ctrl-C or SIGTERM, as a shell reports a death by SIGINT. */
+#define EXIT_INTERRUPTED 130
+
+/* What tzinfer-run does instead of a model run: the TA's commands that need no model. */
+enum admin {
+	ADMIN_NONE,
+	ADMIN_PROVISION_KEY,
+	ADMIN_DELETE_KEY,
+	ADMIN_LOCK_KEYS,
+	ADMIN_DEVICE_KEY,
+};
 
 struct options {
 	const char *model_path, *labels_path, *output_path;
 	char *inputs[MAX_INPUTS]; /* INPUT.npy, or NAME=FILE.npy per --input */
 	size_t n_inputs;
-	const char *provision_key_path; /* key administration instead of a model run */
-	size_t top, repeat, chunk_bytes, key_id, delete_key_id;
-	bool normal_world, reload_each_run, describe;
+	const char *key_path, *device_key_path, *report_path;
+	enum admin admin;
+	size_t top, repeat, chunk_bytes, key_id, delete_key_id, admin_gid;
+	double timeout_s;
+	bool normal_world, reload_each_run, describe, replace, have_admin_gid, attest;
+	uint8_t nonce[TZI_NONCE_BYTES];
 };
 
 struct timings {
@@ -54,6 +73,7 @@ static void usage(FILE *out)
 		"usage: tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K]\n"
 		"                   [--labels FILE] [--output OUT.npz|OUT.npy] [--repeat N]\n"
 		"                   [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
+		"                   [--timeout SECONDS] [--attest NONCE --report FILE]\n"
 		"       tzinfer-run MODEL.tzm --describe\n"
 		"  MODEL.tzm          model converted with `tzinfer convert`\n"
 		"  INPUT.npy          preprocessed input tensor, float32 (np.save), of a model with one input\n"
@@ -69,10 +89,22 @@ static void usage(FILE *out)
 		"  --reload-each-run  send the model to the TA again before every inference (the\n"
 		"                     SmartZone-style baseline of invoke bench-qemu)\n"
 		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
-		"       tzinfer-run --provision-key KEYFILE --key-id ID | --delete-key ID\n"
+		"  --timeout SECONDS  cancel an inference that runs longer (Ctrl-C cancels too)\n"
+		"  --attest NONCE     have the TA sign model, input and output hashes with this\n"
+		"                     nonce (64 hex digits) after the last inference; needs --report\n"
+		"  --report FILE      where the signed report goes (check it: tzinfer verify)\n"
+		"       tzinfer-run --provision-key KEYFILE --key-id ID [--replace] | --delete-key ID\n"
+		"                   | --lock-keys | --device-key FILE   [--admin-group GID]\n"
 		"  --provision-key F  store the 32-byte model key in F in the TA's secure storage\n"
 		"                     under ID (1 ... 4294967295); sealed models name it by ID\n"
-		"  --delete-key ID    remove the key stored under ID\n",
+		"  --replace          overwrite the key ID already has (refused without it)\n"
+		"  --delete-key ID    remove the key stored under ID\n"
+		"  --lock-keys        refuse every later key change on this device, for good\n"
+		"                     (until a factory reset: docs/security.md)\n"
+		"  --admin-group GID  log in to the TA as group GID (TEEC_LOGIN_GROUP) instead of\n"
+		"                     as this user; key management needs root or the group the\n"
+		"                     TA was built with\n"
+		"  --device-key FILE  write the TA's attestation public key (65-byte SEC1 point)\n",
 		MAX_TOP, TZI_MAX_CHUNK_BYTES);
 }
 
@@ -96,8 +128,68 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
+static int parse_seconds(const char *opt, const char *text, double *out)
+{
+	char *end = NULL;
+	double v = strtod(text, &end);
+
+	if (!*text || *end || !(v > 0 && v <= 86400)) {
+		diag_error("%s %s: expected seconds, more than 0 and at most 86400", opt, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_nonce(const char *text, uint8_t nonce[TZI_NONCE_BYTES])
+{
+	size_t i = 0;
+
+	if (strlen(text) != 2 * TZI_NONCE_BYTES) {
+		diag_error("--attest %s: expected a nonce of %u hex digits (e.g. from `tzinfer "
+			   "nonce`)", text, 2 * TZI_NONCE_BYTES);
+		return -1;
+	}
+	for (i = 0; i < TZI_NONCE_BYTES; i++) {
+		int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			diag_error("--attest %s: not hexadecimal", text);
+			return -1;
+		}
+		nonce[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Exactly one administration command, alone: 0, or -1 with a diagnostic. */
+static int check_admin(const struct options *o, int positional, int admin_commands)
+{
+	if (admin_commands > 1 || positional || o->attest || o->report_path ||
+	    (o->admin == ADMIN_PROVISION_KEY) != (o->key_id != 0) ||
+	    (o->replace && o->admin != ADMIN_PROVISION_KEY)) {
+		diag_error("key administration is --provision-key KEYFILE --key-id ID [--replace], "
+			   "--delete-key ID, --lock-keys or --device-key FILE, alone: see "
+			   "tzinfer-run --help");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
+	int admin_commands = 0;
 	int i = 0, positional = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -115,6 +207,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->reload_each_run = true;
 		} else if (!strcmp(a, "--describe")) {
 			o->describe = true;
+		} else if (!strcmp(a, "--replace")) {
+			o->replace = true;
+		} else if (!strcmp(a, "--lock-keys")) {
+			o->admin = ADMIN_LOCK_KEYS;
+			admin_commands++;
 		} else if (a[0] == '-' && a[1] == '-' && !has_value) {
 			diag_error("%s needs a value: see tzinfer-run --help", a);
 			return -1;
@@ -133,8 +230,29 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--delete-key")) {
 			if (parse_size(a, argv[++i], 1, UINT32_MAX, &o->delete_key_id))
 				return -1;
+			o->admin = ADMIN_DELETE_KEY;
+			admin_commands++;
 		} else if (!strcmp(a, "--provision-key")) {
-			o->provision_key_path = argv[++i];
+			o->key_path = argv[++i];
+			o->admin = ADMIN_PROVISION_KEY;
+			admin_commands++;
+		} else if (!strcmp(a, "--device-key")) {
+			o->device_key_path = argv[++i];
+			o->admin = ADMIN_DEVICE_KEY;
+			admin_commands++;
+		} else if (!strcmp(a, "--admin-group")) {
+			if (parse_size(a, argv[++i], 0, UINT32_MAX - 1, &o->admin_gid))
+				return -1;
+			o->have_admin_gid = true;
+		} else if (!strcmp(a, "--timeout")) {
+			if (parse_seconds(a, argv[++i], &o->timeout_s))
+				return -1;
+		} else if (!strcmp(a, "--attest")) {
+			if (parse_nonce(argv[++i], o->nonce))
+				return -1;
+			o->attest = true;
+		} else if (!strcmp(a, "--report")) {
+			o->report_path = argv[++i];
 		} else if (!strcmp(a, "--labels")) {
 			o->labels_path = argv[++i];
 		} else if (!strcmp(a, "--output")) {
@@ -166,14 +284,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (o->provision_key_path || o->delete_key_id) {
-		if (positional || (o->provision_key_path && o->delete_key_id) ||
-		    !o->provision_key_path != !o->key_id) {
-			diag_error("key administration is --provision-key KEYFILE --key-id ID, or "
-				   "--delete-key ID, alone: see tzinfer-run --help");
-			return -1;
-		}
-		return 0;
+	if (o->admin != ADMIN_NONE)
+		return check_admin(o, positional + (int)o->n_inputs, admin_commands);
+	if (o->key_id || o->replace || o->have_admin_gid) {
+		diag_error("--key-id, --replace and --admin-group go with key administration: see "
+			   "tzinfer-run --help");
+		return -1;
+	}
+	if (o->attest != (o->report_path != NULL) || (o->attest && (o->normal_world || o->describe))) {
+		diag_error("--attest NONCE and --report FILE go together, and only with a run in the "
+			   "TA (--world secure)");
+		return -1;
 	}
 	if (positional < 1 || (positional == 2 && o->n_inputs > 1)) {
 		diag_error("give MODEL.tzm, then INPUT.npy or an --input NAME=FILE.npy for each input: "
@@ -280,6 +401,18 @@ static int save_outputs(const char *path, const struct model_info *info, const s
 	return rc;
 }
 
+/* ATTEST after the last inference, the report to o->report_path; 0 on success. */
+static int attest(const struct options *o, struct runner *r)
+{
+	uint8_t report[TZI_ATTEST_REPORT_BYTES];
+
+	if (secure_runner_attest(r, o->nonce, report) != 0 ||
+	    file_write_all(o->report_path, report, sizeof(report)) != 0)
+		return -1;
+	printf("attestation report: %s\n", o->report_path);
+	return 0;
+}
+
 /* Load (timed), run o->repeat times (each timed), print; 0 on success. */
 static int classify(const struct options *o, struct runner *r, const uint8_t *model,
 		    size_t model_len, const struct labels *labels)
@@ -325,6 +458,8 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	for (i = 0; i < o->repeat; i++) {
 		uint32_t engine_us = 0;
 
+		if (cancel_watch_interrupted())
+			goto done;
 		start = clock_ms();
 		if (o->reload_each_run) {
 			r->ops->unload(r);
@@ -349,6 +484,8 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	print_timings(o, r->ops->world, &t);
 	if (o->output_path && save_outputs(o->output_path, &info, out) != 0)
 		goto done;
+	if (o->attest && attest(o, r) != 0)
+		goto done;
 	rc = 0;
 done:
 	r->ops->unload(r);
@@ -364,40 +501,76 @@ done:
 	return rc;
 }
 
-/* --provision-key / --delete-key: 0 on success. */
-static int administer_key(const struct options *o)
+/* The 32-byte key in path, in a new buffer (free it with forget_key), or NULL. */
+static uint8_t *read_key(const char *path, size_t *len)
 {
+	uint8_t *key = file_read_all(path, len);
+
+	if (key && *len != TZI_MODEL_KEY_BYTES) {
+		diag_error("%s holds %zu bytes, a model key is %u: create one with `tzinfer keys "
+			   "generate`", path, *len, TZI_MODEL_KEY_BYTES);
+		explicit_bzero(key, *len);
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
+/* Wipe this process's copy of a key (the file is the caller's) in a way the compiler cannot
+ * drop as a dead store before free(). */
+static void forget_key(uint8_t *key, size_t len)
+{
+	if (!key)
+		return;
+	explicit_bzero(key, len);
+	free(key);
+}
+
+/* One administration command (enum admin) on its own session: 0 on success. */
+static int administer(const struct options *o)
+{
+	struct secure_options opt = { .chunk_bytes = 16, .login_group = o->have_admin_gid,
+				      .login_gid = (uint32_t)o->admin_gid };
 	struct runner runner = { 0 };
+	uint8_t device_key[TZI_DEVICE_KEY_BYTES];
 	uint8_t *key = NULL;
 	size_t key_len = 0;
 	int rc = -1;
 
-	if (o->provision_key_path) {
-		key = file_read_all(o->provision_key_path, &key_len);
-		if (!key)
-			return -1;
-		if (key_len != TZI_MODEL_KEY_BYTES) {
-			diag_error("%s holds %zu bytes, a model key is %u: create one with `tzinfer "
-				   "keys generate`", o->provision_key_path, key_len,
-				   TZI_MODEL_KEY_BYTES);
-			goto done;
-		}
-	}
-	if (secure_runner_open(&runner, 16) != 0)
+	if (o->admin == ADMIN_PROVISION_KEY && !(key = read_key(o->key_path, &key_len)))
+		return -1;
+	if (secure_runner_open(&runner, &opt) != 0)
 		goto done;
-	if (key)
-		rc = secure_runner_provision_key(&runner, (uint32_t)o->key_id, key, key_len);
-	else
+	switch (o->admin) {
+	case ADMIN_PROVISION_KEY:
+		rc = secure_runner_provision_key(&runner, (uint32_t)o->key_id, key, key_len,
+						 o->replace);
+		if (rc == 0)
+			printf("key %s: %zu\n", o->replace ? "replaced" : "provisioned", o->key_id);
+		break;
+	case ADMIN_DELETE_KEY:
 		rc = secure_runner_delete_key(&runner, (uint32_t)o->delete_key_id);
-	runner.ops->close(&runner);
-	if (rc == 0)
-		printf("key %s: %zu\n", key ? "provisioned" : "deleted",
-		       key ? o->key_id : o->delete_key_id);
-done:
-	if (key) {
-		memset(key, 0, key_len); /* the copy in this process; the file is the caller's */
-		free(key);
+		if (rc == 0)
+			printf("key deleted: %zu\n", o->delete_key_id);
+		break;
+	case ADMIN_LOCK_KEYS:
+		rc = secure_runner_lock_keys(&runner);
+		if (rc == 0)
+			printf("key management locked\n");
+		break;
+	case ADMIN_DEVICE_KEY:
+		rc = secure_runner_device_key(&runner, device_key);
+		if (rc == 0)
+			rc = file_write_all(o->device_key_path, device_key, sizeof(device_key));
+		if (rc == 0)
+			printf("device key: %s\n", o->device_key_path);
+		break;
+	case ADMIN_NONE:
+		break;
 	}
+	runner.ops->close(&runner);
+done:
+	forget_key(key, key_len);
 	return rc;
 }
 
@@ -406,26 +579,36 @@ int main(int argc, char **argv)
 	struct options o;
 	struct labels labels = { 0 };
 	struct runner runner = { 0 };
+	struct secure_options opt = { 0 };
 	uint8_t *model = NULL;
 	size_t model_len = 0;
 	int rc = 1;
 
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
-	if (o.provision_key_path || o.delete_key_id)
-		return administer_key(&o) == 0 ? 0 : 1;
+	if (o.admin != ADMIN_NONE)
+		return administer(&o) == 0 ? 0 : 1;
+	if (cancel_watch_start() != 0)
+		return 1;
+	opt.chunk_bytes = o.chunk_bytes;
+	opt.run_timeout_s = o.timeout_s;
+	opt.attest = o.attest;
 	model = file_read_all(o.model_path, &model_len);
 	if (!model)
 		goto done;
 	if (o.labels_path && labels_load(o.labels_path, &labels) != 0)
 		goto done;
-	if ((o.normal_world ? normal_runner_open(&runner) :
-			      secure_runner_open(&runner, o.chunk_bytes)) != 0)
+	if ((o.normal_world ? normal_runner_open(&runner) : secure_runner_open(&runner, &opt)) != 0)
 		goto done;
 	if (classify(&o, &runner, model, model_len, o.labels_path ? &labels : NULL) == 0)
 		rc = 0;
 	runner.ops->close(&runner);
 done:
+	cancel_watch_stop();
+	if (cancel_watch_interrupted()) {
+		diag_error("interrupted: the TA's work was cancelled and the model unloaded");
+		rc = EXIT_INTERRUPTED;
+	}
 	labels_free(&labels);
 	free(model);
 	return rc;

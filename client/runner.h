@@ -6,9 +6,12 @@
 #ifndef TZI_RUNNER_H
 #define TZI_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "tzinfer_ta.h"
 
 /* One input or output of the loaded model. */
 struct tensor_info {
@@ -67,14 +70,28 @@ struct runner {
 	void *state;
 };
 
-/* Open a session with the TA (0, or -1 with a diagnostic naming cause and fix). */
-int secure_runner_open(struct runner *r, size_t chunk_bytes);
+/* How tzinfer-run talks to the TA. */
+struct secure_options {
+	size_t chunk_bytes;   /* shared-memory window of the model upload */
+	double run_timeout_s; /* cancel a RUN after this long (0: never); see cancel_watch.h */
+	bool attest;          /* load with TZI_LOAD_ATTEST, so that the result can be attested */
+	bool login_group;     /* log in with TEEC_LOGIN_GROUP for login_gid, not TEEC_LOGIN_USER */
+	uint32_t login_gid;
+};
 
-/* Store the 32-byte model key for key_id in the TA's secure storage, or delete it; the runner
- * must come from secure_runner_open. 0, or -1 with a diagnostic. */
+/* Open a session with the TA (0, or -1 with a diagnostic naming cause and fix). */
+int secure_runner_open(struct runner *r, const struct secure_options *opt);
+
+/* The commands that need no model (ta/include/tzinfer_ta.h); the runner must come from
+ * secure_runner_open. Each returns 0, or -1 with a diagnostic. */
 int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
-				size_t len);
+				size_t len, bool replace);
 int secure_runner_delete_key(struct runner *r, uint32_t key_id);
+int secure_runner_lock_keys(struct runner *r);
+int secure_runner_device_key(struct runner *r, uint8_t key[TZI_DEVICE_KEY_BYTES]);
+/* ATTEST after a RUN of a model loaded with attest set. */
+int secure_runner_attest(struct runner *r, const uint8_t nonce[TZI_NONCE_BYTES],
+			 uint8_t report[TZI_ATTEST_REPORT_BYTES]);
 
 /* The engine in this process. */
 int normal_runner_open(struct runner *r);

@@ -2,13 +2,15 @@
  * The runner that executes the model in the S-Tinylib TA: the model is sent through one
  * shared-memory buffer in chunks (LOAD_BEGIN/CHUNK/END), the inputs and the outputs through two
  * more, each holding all of them as an I/O block (io_block.h); DESCRIBE gives their names and
- * shapes.
+ * shapes. The session logs in with the caller's identity (TEEC_LOGIN_USER, or TEEC_LOGIN_GROUP
+ * for an administrators' group), which the TA checks before key management.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tee_client_api.h>
 
+#include "cancel_watch.h"
 #include "clock.h"
 #include "diag.h"
 #include "inputs.h"
@@ -16,6 +18,7 @@
 #include "runner.h"
 #include "ta_ops.h"
 #include "tee_errors.h"
+#include "tzinfer_sealed.h"
 #include "tzinfer_ta.h"
 
 struct secure_state {
@@ -24,7 +27,8 @@ struct secure_state {
 	TEEC_SharedMemory chunk;       /* model upload window */
 	TEEC_SharedMemory in, out;     /* I/O blocks; (re)allocated per model */
 	bool session_open, chunk_allocated, io_allocated;
-	uint32_t heap_bytes;           /* TA_DATA_SIZE, from STATS */
+	struct secure_options opt;
+	uint32_t quota_bytes;          /* this session's quota, from STATS */
 	const char *model_path;
 	size_t model_bytes;
 	struct model_info info;        /* of the loaded model */
@@ -45,7 +49,8 @@ static int fail_call(struct secure_state *s, enum tee_call call, TEEC_Result res
 {
 	struct tee_failure f = { .call = call, .result = res, .origin = origin,
 				 .model_path = s->model_path, .model_bytes = s->model_bytes,
-				 .heap_bytes = s->heap_bytes };
+				 .quota_bytes = s->quota_bytes,
+				 .login_group = s->opt.login_group, .login_gid = s->opt.login_gid };
 
 	return fail(&f);
 }
@@ -83,7 +88,7 @@ static TEEC_Result invoke(struct secure_state *s, uint32_t cmd, TEEC_Operation *
 	return TEEC_InvokeCommand(&s->session, cmd, op, origin);
 }
 
-static int read_heap_size(struct secure_state *s)
+static int read_quota(struct secure_state *s)
 {
 	TEEC_Operation op = { 0 };
 	TEEC_Result res = TEEC_SUCCESS;
@@ -100,7 +105,7 @@ static int read_heap_size(struct secure_state *s)
 			   TZI_TA_API_VERSION);
 		return -1;
 	}
-	s->heap_bytes = op.params[3].value.a;
+	s->quota_bytes = op.params[3].value.a;
 	return 0;
 }
 
@@ -113,6 +118,7 @@ static int upload(struct secure_state *s, const uint8_t *file, size_t len)
 
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op.params[0].value.a = (uint32_t)len;
+	op.params[0].value.b = s->opt.attest ? TZI_LOAD_ATTEST : 0;
 	res = invoke(s, TZI_CMD_LOAD_BEGIN, &op, &origin);
 	if (res != TEEC_SUCCESS)
 		return fail_call(s, TEE_CALL_LOAD_BEGIN, res, origin);
@@ -131,15 +137,21 @@ static int upload(struct secure_state *s, const uint8_t *file, size_t len)
 	return 0;
 }
 
-/* The key id in a sealed package's header (docs/model-format.md), for error messages; 0 when
- * the file is too short to have one. */
-static uint32_t sealed_key_id(const uint8_t *file, size_t len)
+static uint32_t rd32(const uint8_t *p)
 {
-	const uint8_t *p = file + 116;
-
-	if (len < 128)
-		return 0;
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* What a file's header says about sealing, for error messages (docs/sealed-format.md). */
+static void describe_sealing(const uint8_t *file, size_t len, struct tee_failure *f)
+{
+	if (len >= TZI_SEALED_HEADER_BYTES &&
+	    !memcmp(file, TZI_SEALED_MAGIC, TZI_SEALED_MAGIC_BYTES)) {
+		f->sealed = true;
+		f->key_id = rd32(file + TZI_SEALED_KEY_ID_OFF);
+	} else if (len >= TZI_SEALED_V1_HEADER_BYTES) {
+		f->key_id = rd32(file + TZI_SEALED_V1_KEY_ID_OFF);
+	}
 }
 
 /* Tensor description k of DESCRIBE's answer d[0..len) into t; -1 when it points outside. */
@@ -234,13 +246,15 @@ static int secure_load(struct runner *r, const char *model_path, const uint8_t *
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = TEE_CALL_LOAD_END, .result = res, .origin = origin,
 					 .model_path = model_path, .model_bytes = len,
-					 .heap_bytes = s->heap_bytes,
+					 .quota_bytes = s->quota_bytes,
 					 .engine_status = op.params[2].value.a,
 					 .engine_location = op.params[2].value.b,
 					 .engine_reason = reason,
-					 .key_id = sealed_key_id(file, len) };
+					 .min_version = op.params[1].value.a,
+					 .model_version = op.params[1].value.b };
 
 		reason[sizeof(reason) - 1] = '\0';
+		describe_sealing(file, len, &f);
 		return fail(&f);
 	}
 	info->arena_bytes = op.params[1].value.a;
@@ -302,6 +316,7 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 	char detail[512] = "";
 	uint8_t *temp = NULL;
 	size_t in_len = 0;
+	enum cancel_cause cancelled = CANCEL_NONE;
 
 	if (!s->io_allocated) {
 		diag_error("no model is loaded: load one before running it");
@@ -323,13 +338,16 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 	op.params[1].memref.parent = &s->out;
 	op.params[3].tmpref.buffer = reason;
 	op.params[3].tmpref.size = sizeof(reason);
+	cancel_watch_begin(&op, s->opt.run_timeout_s);
 	res = invoke(s, TZI_CMD_RUN, &op, &origin);
+	cancelled = cancel_watch_end();
 	free(temp);
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = TEE_CALL_RUN, .result = res, .origin = origin,
 					 .model_path = s->model_path,
 					 .engine_status = op.params[2].value.b,
-					 .engine_reason = reason, .detail = detail };
+					 .engine_reason = reason, .detail = detail,
+					 .cancel = cancelled, .timeout_s = s->opt.run_timeout_s };
 
 		reason[sizeof(reason) - 1] = '\0';
 		inputs_size_problem(&s->info, in, detail, sizeof(detail));
@@ -364,8 +382,9 @@ static void secure_unload(struct runner *r)
 	free_io(s);
 }
 
-static int key_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Operation *op,
-		    uint32_t key_id)
+/* One command with no model behind it (keys, attestation); 0, or -1 with a diagnostic. */
+static int plain_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Operation *op,
+		      uint32_t key_id)
 {
 	struct secure_state *s = r->state;
 	TEEC_Result res = TEEC_SUCCESS;
@@ -374,7 +393,8 @@ static int key_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Ope
 	res = invoke(s, cmd, op, &origin);
 	if (res != TEEC_SUCCESS) {
 		struct tee_failure f = { .call = call, .result = res, .origin = origin,
-					 .key_id = key_id };
+					 .key_id = key_id, .login_group = s->opt.login_group,
+					 .login_gid = s->opt.login_gid };
 
 		return fail(&f);
 	}
@@ -382,12 +402,12 @@ static int key_call(struct runner *r, enum tee_call call, uint32_t cmd, TEEC_Ope
 }
 
 int secure_runner_provision_key(struct runner *r, uint32_t key_id, const uint8_t *key,
-				size_t len)
+				size_t len, bool replace)
 {
 	TEEC_Operation op;
 
-	ta_op_provision_key(&op, key_id, key, len);
-	return key_call(r, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
+	ta_op_provision_key(&op, key_id, key, len, replace ? TZI_KEY_REPLACE : 0);
+	return plain_call(r, TEE_CALL_PROVISION_KEY, TZI_CMD_PROVISION_KEY, &op, key_id);
 }
 
 int secure_runner_delete_key(struct runner *r, uint32_t key_id)
@@ -395,7 +415,39 @@ int secure_runner_delete_key(struct runner *r, uint32_t key_id)
 	TEEC_Operation op;
 
 	ta_op_delete_key(&op, key_id);
-	return key_call(r, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
+	return plain_call(r, TEE_CALL_DELETE_KEY, TZI_CMD_DELETE_KEY, &op, key_id);
+}
+
+int secure_runner_lock_keys(struct runner *r)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	return plain_call(r, TEE_CALL_LOCK_KEYS, TZI_CMD_LOCK_KEYS, &op, 0);
+}
+
+int secure_runner_device_key(struct runner *r, uint8_t key[TZI_DEVICE_KEY_BYTES])
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].tmpref.buffer = key;
+	op.params[0].tmpref.size = TZI_DEVICE_KEY_BYTES;
+	return plain_call(r, TEE_CALL_DEVICE_KEY, TZI_CMD_DEVICE_KEY, &op, 0);
+}
+
+int secure_runner_attest(struct runner *r, const uint8_t nonce[TZI_NONCE_BYTES],
+			 uint8_t report[TZI_ATTEST_REPORT_BYTES])
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].tmpref.buffer = (void *)nonce;
+	op.params[0].tmpref.size = TZI_NONCE_BYTES;
+	op.params[1].tmpref.buffer = report;
+	op.params[1].tmpref.size = TZI_ATTEST_REPORT_BYTES;
+	return plain_call(r, TEE_CALL_ATTEST, TZI_CMD_ATTEST, &op, 0);
 }
 
 static void secure_print_memory(struct runner *r, const struct model_info *info, FILE *out)
@@ -405,9 +457,9 @@ static void secure_print_memory(struct runner *r, const struct model_info *info,
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = 0;
 
-	fprintf(out, "secure memory: %zu bytes (model %zu + arena %u) of a %u-byte TA heap\n",
+	fprintf(out, "secure memory: %zu bytes (model %zu + arena %u) of a %u-byte session quota\n",
 		info->model_bytes + info->arena_bytes, info->model_bytes, info->arena_bytes,
-		s->heap_bytes);
+		s->quota_bytes);
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT,
 					 TEEC_VALUE_OUTPUT);
 	res = invoke(s, TZI_CMD_STATS, &op, &origin);
@@ -415,7 +467,7 @@ static void secure_print_memory(struct runner *r, const struct model_info *info,
 		fail_call(s, TEE_CALL_STATS, res, origin);
 		return;
 	}
-	fprintf(out, "secure buffers: %u bytes in use, %u peak (all sessions of the TA)\n",
+	fprintf(out, "secure buffers: %u bytes in use, %u peak (this session)\n",
 		op.params[2].value.a, op.params[2].value.b);
 }
 
@@ -442,9 +494,20 @@ static const struct runner_ops secure_ops = {
 	.close = secure_close,
 };
 
-int secure_runner_open(struct runner *r, size_t chunk_bytes)
+/* The session with the caller's identity: the TA decides on key management by it. */
+static TEEC_Result open_session(struct secure_state *s, uint32_t *origin)
 {
 	const TEEC_UUID uuid = TZI_TA_UUID;
+	uint32_t gid = s->opt.login_gid; /* libteec copies a gid_t (32 bits) from here */
+
+	if (s->opt.login_group)
+		return TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_GROUP, &gid, NULL,
+					origin);
+	return TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_USER, NULL, NULL, origin);
+}
+
+int secure_runner_open(struct runner *r, const struct secure_options *opt)
+{
 	struct secure_state *s = calloc(1, sizeof(*s));
 	TEEC_Result res = TEEC_SUCCESS;
 	uint32_t origin = TEEC_ORIGIN_API;
@@ -455,6 +518,7 @@ int secure_runner_open(struct runner *r, size_t chunk_bytes)
 	}
 	r->ops = &secure_ops;
 	r->state = s;
+	s->opt = *opt;
 	res = TEEC_InitializeContext(NULL, &s->ctx);
 	if (res != TEEC_SUCCESS) {
 		fail_call(s, TEE_CALL_CONTEXT, res, TEEC_ORIGIN_API);
@@ -465,19 +529,19 @@ int secure_runner_open(struct runner *r, size_t chunk_bytes)
 	if (!tee_supplicant_running())
 		diag_error("warning: tee-supplicant is not running, so OP-TEE cannot load the TA and "
 			   "this waits until it starts: start it with `tee-supplicant -d`");
-	res = TEEC_OpenSession(&s->ctx, &s->session, &uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
+	res = open_session(s, &origin);
 	if (res != TEEC_SUCCESS) {
 		fail_call(s, TEE_CALL_OPEN_SESSION, res, origin);
 		secure_close(r);
 		return -1;
 	}
 	s->session_open = true;
-	if (alloc_shm(s, &s->chunk, chunk_bytes, TEEC_MEM_INPUT) != 0) {
+	if (alloc_shm(s, &s->chunk, opt->chunk_bytes, TEEC_MEM_INPUT) != 0) {
 		secure_close(r);
 		return -1;
 	}
 	s->chunk_allocated = true;
-	if (read_heap_size(s) != 0) {
+	if (read_quota(s) != 0) {
 		secure_close(r);
 		return -1;
 	}

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <tee_client_api.h>
 
+#include "cancel_watch.h"
+
 /* The call that failed; the same result code means different things in different calls. */
 enum tee_call {
 	TEE_CALL_CONTEXT,      /* TEEC_InitializeContext */
@@ -24,6 +26,9 @@ enum tee_call {
 	TEE_CALL_UNLOAD,
 	TEE_CALL_PROVISION_KEY,
 	TEE_CALL_DELETE_KEY,
+	TEE_CALL_LOCK_KEYS,
+	TEE_CALL_ATTEST,
+	TEE_CALL_DEVICE_KEY,
 };
 
 struct tee_failure {
@@ -32,12 +37,18 @@ struct tee_failure {
 	uint32_t origin;
 	const char *model_path;     /* LOAD_* */
 	size_t model_bytes;         /* LOAD_* */
-	uint32_t heap_bytes;        /* TA heap size when known, else 0 */
+	uint32_t quota_bytes;       /* this session's quota when known, else 0 */
 	uint32_t engine_status;     /* LOAD_END / RUN: enum stl_status */
 	uint32_t engine_location;   /* LOAD_END: op << 16 | tensor, 0xffff = none */
 	const char *engine_reason;  /* LOAD_END / RUN: text from the TA, may be empty */
 	const char *detail;         /* RUN: which input has the wrong size, when one has */
 	uint32_t key_id;            /* LOAD_END of a sealed package, PROVISION_KEY, DELETE_KEY */
+	bool sealed;                /* LOAD_END: the file is a sealed package (format v2) */
+	uint32_t min_version, model_version; /* LOAD_END refused as a rollback */
+	enum cancel_cause cancel;   /* RUN: why the client cancelled it */
+	double timeout_s;           /* RUN: the timeout it had */
+	bool login_group;           /* OPEN_SESSION and key calls: logged in as group login_gid */
+	uint32_t login_gid;
 };
 
 /* Is a tee-supplicant process alive? OP-TEE loads TAs from the filesystem through it, and a

@@ -24,10 +24,13 @@
  *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
  *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
  *     bytes the plan did not write first, or stale secrets would flow into the output.
- * And during a run only the bytes some tensor owns are addressable: ASan poisons the arena
- * outside every ACT tensor and the weights section outside every CONST tensor, so a kernel that
- * strays out of its tensors into a gap or the alignment padding is reported even though the
- * access stays inside one allocation.
+ * And during a run each op can address only its own operands: before every op the engine's op
+ * hook (stl_set_op_hook) has ASan poison the whole arena and the whole weights section, then
+ * unpoison the op's inputs, output and scratch; after the last op only the model outputs stay
+ * addressable for the copy out. A kernel that strays into another live tensor, a gap or the
+ * alignment padding is reported even though the access stays inside one allocation.
+ * FUZZ_POISON_SELFTEST builds a main() instead of the fuzz target that checks exactly that on
+ * the files it is given (tests/fuzz/test_fuzz_inputs.py).
  */
 #define _POSIX_C_SOURCE 200112L
 #include <stdint.h>
@@ -79,14 +82,71 @@ static void fill_input(uint8_t *in, size_t n, const uint8_t *file, size_t size)
 		in[i] = body[i % body_len];
 }
 
-/* Poison base[0..len), then unpoison the bytes of every tensor of this kind (ASan never shrinks an
- * unpoisoned range, so tensors that share bytes in the plan stay whole). */
-static void expose_tensors(const struct stl_model *m, uint8_t kind, const uint8_t *base, size_t len)
+/* What the op hook needs to re-poison the arena and the weights before each op. */
+struct guard {
+	uint8_t *arena;
+	size_t arena_len;
+	const uint8_t *weights;
+	size_t weights_len;
+};
+
+static const uint8_t *tensor_bytes(const struct stl_model *m, const struct guard *g, uint32_t t)
 {
-	ASAN_POISON_MEMORY_REGION(base, len);
-	for (uint32_t i = 0; i < m->n_tensors; i++)
-		if (m->tensors[i].kind == kind)
-			ASAN_UNPOISON_MEMORY_REGION(base + m->tensors[i].offset, m->tensors[i].size);
+	const struct stl_tensor *x = &m->tensors[t];
+	return (x->kind == STL_KIND_CONST ? g->weights : g->arena) + x->offset;
+}
+
+static void poison_all(const struct guard *g)
+{
+	ASAN_POISON_MEMORY_REGION(g->arena, g->arena_len);
+	ASAN_POISON_MEMORY_REGION(g->weights, g->weights_len);
+}
+
+static void unpoison_tensor(const struct stl_model *m, const struct guard *g, uint32_t t)
+{
+	ASAN_UNPOISON_MEMORY_REGION(tensor_bytes(m, g, t), m->tensors[t].size);
+}
+
+/* The tensor of binding b: model input b, or model output b - n_inputs. */
+static uint32_t binding_tensor(const struct stl_model *m, uint32_t b)
+{
+	return m->bindings[b].tensor;
+}
+
+/* Operand i of op o (inputs, output, scratch), as a tensor index. */
+static uint32_t operand(const struct stl_model *m, const struct stl_op *o, uint32_t i)
+{
+	return m->io[o->io_first + i];
+}
+
+static uint32_t operand_count(const struct stl_op *o)
+{
+	return (uint32_t)o->n_in + o->n_out + o->n_scratch;
+}
+
+/* The op hook: before op next_op only its operands are addressable; after the last op only the
+ * model outputs, which stl_run then copies out. ASan never shrinks an unpoisoned range, so
+ * operands that share bytes in the plan (in-place ops) stay whole. */
+static int expose_operands(void *ctx, const struct stl_model *m, uint32_t next_op)
+{
+	const struct guard *g = ctx;
+	poison_all(g);
+	if (next_op == m->n_ops) {
+		for (uint32_t o = 0; o < m->n_outputs; o++)
+			unpoison_tensor(m, g, binding_tensor(m, m->n_inputs + o));
+		return 0;
+	}
+	const struct stl_op *o = &m->ops[next_op];
+	for (uint32_t i = 0; i < operand_count(o); i++)
+		unpoison_tensor(m, g, operand(m, o, i));
+	return 0;
+}
+
+static struct guard guard_for(struct stl_model *m, uint8_t *arena, size_t arena_len, const uint8_t *file,
+			      size_t size)
+{
+	struct guard g = { arena, arena_len, m->weights, size - (size_t)(m->weights - file) };
+	return g;
 }
 
 /* The model's inputs and outputs: one buffer each, described for stl_run. */
@@ -128,12 +188,16 @@ static void buffers_free(struct buffers *b)
 static enum stl_status guarded_run(struct stl_model *m, uint8_t *arena, size_t arena_len, const struct buffers *b,
 				   const uint8_t *file, size_t size)
 {
-	const size_t weights_len = size - (size_t)(m->weights - file);
-	expose_tensors(m, STL_KIND_ACT, arena, arena_len);
-	expose_tensors(m, STL_KIND_CONST, m->weights, weights_len);
+	struct guard g = guard_for(m, arena, arena_len, file, size);
+	/* stl_run copies the inputs in before the first op: only their tensors are addressable then. */
+	poison_all(&g);
+	for (uint32_t i = 0; i < m->n_inputs; i++)
+		unpoison_tensor(m, &g, binding_tensor(m, i));
+	stl_set_op_hook(m, expose_operands, &g);
 	enum stl_status st = stl_run(m, arena, arena_len, b->in, b->n_in, b->out, b->n_out);
-	ASAN_UNPOISON_MEMORY_REGION(arena, arena_len);
-	ASAN_UNPOISON_MEMORY_REGION(m->weights, weights_len);
+	stl_set_op_hook(m, NULL, NULL);
+	ASAN_UNPOISON_MEMORY_REGION(g.arena, g.arena_len);
+	ASAN_UNPOISON_MEMORY_REGION(g.weights, g.weights_len);
 	return st;
 }
 
@@ -256,5 +320,80 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	}
 	stl_sha256(data + STL_HEADER_SIZE, n - STL_HEADER_SIZE, data + STL_HDR_BODY_SHA256);
 	return n;
+}
+#endif
+
+#ifdef FUZZ_POISON_SELFTEST
+/*
+ * For every op of every model given: after the op hook ran, every byte of the op's operands is
+ * addressable, and every byte of every other tensor that no operand shares is poisoned; after the
+ * last op, only the output. Prints one line per model; exit 1 if any byte is wrong.
+ */
+static int in_tensor(const struct stl_model *m, const struct guard *g, uint32_t t, const uint8_t *p)
+{
+	const uint8_t *b = tensor_bytes(m, g, t);
+	return p >= b && p < b + m->tensors[t].size;
+}
+
+/* Should p be addressable before op next_op (or, at n_ops, before the outputs are copied out)? */
+static int exposed(const struct stl_model *m, const struct guard *g, uint32_t next_op, const uint8_t *p)
+{
+	if (next_op == m->n_ops) {
+		for (uint32_t o = 0; o < m->n_outputs; o++)
+			if (in_tensor(m, g, binding_tensor(m, m->n_inputs + o), p))
+				return 1;
+		return 0;
+	}
+	const struct stl_op *o = &m->ops[next_op];
+	for (uint32_t i = 0; i < operand_count(o); i++)
+		if (in_tensor(m, g, operand(m, o, i), p))
+			return 1;
+	return 0;
+}
+
+static size_t wrong_bytes(const struct stl_model *m, const struct guard *g, uint32_t next_op)
+{
+	size_t wrong = 0;
+	for (uint32_t t = 0; t < m->n_tensors; t++) {
+		const uint8_t *b = tensor_bytes(m, g, t);
+		for (uint32_t k = 0; k < m->tensors[t].size; k++)
+			wrong += exposed(m, g, next_op, b + k) == __asan_address_is_poisoned(b + k);
+	}
+	return wrong;
+}
+
+int main(int argc, char **argv)
+{
+	int failed = 0;
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		static uint8_t data[1u << 20];
+		size_t size = f ? fread(data, 1, sizeof data, f) : 0;
+		if (f)
+			fclose(f);
+		uint8_t *file = xalloc(16, size);
+		memcpy(file, data, size);
+		struct stl_model m;
+		if (stl_load(&m, file, size) != STL_OK) {
+			printf("%s: not a loadable model\n", argv[i]);
+			failed = 1;
+			free(file);
+			continue;
+		}
+		uint8_t *arena = xalloc(16, stl_arena_bytes(&m));
+		struct guard g = guard_for(&m, arena, stl_arena_bytes(&m), file, size);
+		size_t wrong = 0;
+		for (uint32_t op = 0; op <= m.n_ops; op++) {
+			expose_operands(&g, &m, op);
+			wrong += wrong_bytes(&m, &g, op);
+		}
+		ASAN_UNPOISON_MEMORY_REGION(g.arena, g.arena_len);
+		ASAN_UNPOISON_MEMORY_REGION(g.weights, g.weights_len);
+		printf("%s: %u ops, %zu bytes exposed or hidden wrongly\n", argv[i], m.n_ops, wrong);
+		failed |= wrong != 0;
+		free(arena);
+		free(file);
+	}
+	return failed;
 }
 #endif

@@ -4,7 +4,9 @@ converted by `tzinfer convert` into .tzm files (no pretrained weights, a few KB 
 Together the graphs make the converter emit every op type, every fused activation, every BINARY
 kind, the conv variants (im2col with scratch, depthwise, grouped, dilated, strided, padded), pools
 in floor and ceil mode with and without count_include_pad, in-place plans, and a model with several
-inputs and outputs. Shapes are kept
+inputs and outputs. The window geometry varies per axis: strides and dilations that differ
+between height and width, pads larger than the kernel, 1xK and Kx1 windows, grouped and
+depthwise convs that are strided and dilated at once. Shapes are kept
 tiny so that one fuzz execution (load, hash, two runs) stays in the tens of microseconds.
 
     .venv/bin/python fuzz/seeds.py fuzz/corpus     (or: invoke fuzz-corpus)
@@ -146,25 +148,30 @@ def multi_io() -> onnx.ModelProto:
     return g.model_io({"x": [1, 2, 4, 4], "s": [1, 2]}, [head, maps, side])
 
 
-def conv(c: int, m: int, group: int, k: tuple[int, int], stride: int, pads: list[int], dilation: int,
-         hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
+def _pair(v: int | tuple[int, int]) -> list[int]:
+    """A per-axis attribute (height, width) from one value or two."""
+    return [v, v] if isinstance(v, int) else list(v)
+
+
+def conv(c: int, m: int, group: int, k: tuple[int, int], stride: int | tuple[int, int], pads: list[int],
+         dilation: int | tuple[int, int], hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
     """One conv with bias and ReLU: the kernel paths and the edges of the window geometry."""
     def build() -> onnx.ModelProto:
-        g = Graph(10 + c * m + k[0] * stride + dilation)
+        g = Graph(10 + c * m + k[0] * sum(_pair(stride)) // 2 + sum(_pair(dilation)) // 2)
         w, b = g.weight("w", m, c // group, *k), g.weight("b", m)
-        h = g.node("Conv", ["x", w, b], "c", kernel_shape=list(k), strides=[stride, stride], pads=pads,
-                   dilations=[dilation, dilation], group=group)
+        h = g.node("Conv", ["x", w, b], "c", kernel_shape=list(k), strides=_pair(stride), pads=pads,
+                   dilations=_pair(dilation), group=group)
         return g.model([1, c, *hw], g.node("Relu", [h], "y"))
     return build
 
 
-def pool(op: str, k: tuple[int, int], stride: int, pads: list[int], ceil: int, count_pad: int,
-         hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
+def pool(op: str, k: tuple[int, int], stride: int | tuple[int, int], pads: list[int], ceil: int,
+         count_pad: int, hw: tuple[int, int]) -> Callable[[], onnx.ModelProto]:
     """One pool between two UNARY ops, so the pool's input and output are planned in the arena."""
     def build() -> onnx.ModelProto:
         g = Graph(20)
         extra = {"count_include_pad": count_pad} if op == "AveragePool" else {}
-        h = g.node(op, [g.node("Sigmoid", ["x"], "s")], "p", kernel_shape=list(k), strides=[stride, stride],
+        h = g.node(op, [g.node("Sigmoid", ["x"], "s")], "p", kernel_shape=list(k), strides=_pair(stride),
                    pads=pads, ceil_mode=ceil, **extra)
         return g.model([2, 3, *hw], g.node("Tanh", [h], "y"))
     return build
@@ -279,10 +286,23 @@ SEEDS: dict[str, Callable[[], onnx.ModelProto]] = {
     "conv_depthwise_s3_dilated": conv(2, 2, 2, (2, 2), 3, [2, 0, 1, 2], 2, (9, 7)),
     "conv_single_channel": conv(1, 3, 1, (3, 3), 1, [0, 1, 0, 1], 1, (4, 5)),
     "conv_wide_k": conv(40, 2, 1, (3, 3), 1, [1, 1, 1, 1], 1, (2, 40)),
+    # per-axis geometry: (stride h, w), (dilation h, w)
+    "conv_stride_2x1": conv(2, 3, 1, (3, 3), (2, 1), [1, 0, 1, 0], 1, (6, 5)),
+    "conv_stride_1x3_dilation_2x1": conv(3, 4, 1, (2, 3), (1, 3), [0, 1, 1, 2], (2, 1), (7, 9)),
+    "conv_grouped_dilated_strided": conv(4, 4, 2, (3, 3), 2, [2, 1, 0, 2], 2, (9, 8)),
+    "conv_depthwise_5x5_pad2": conv(4, 4, 4, (5, 5), 1, [2, 2, 2, 2], 1, (6, 6)),
+    "conv_depthwise_stride_2x3": conv(3, 3, 3, (3, 3), (2, 3), [1, 1, 1, 1], 1, (7, 8)),
+    "conv_depthwise_dilation_1x3": conv(2, 2, 2, (3, 3), 1, [0, 3, 0, 3], (1, 3), (4, 9)),
+    "conv_pads_over_kernel": conv(2, 2, 1, (2, 2), 1, [3, 0, 0, 3], 1, (3, 3)),
+    "conv_1x5": conv(2, 3, 1, (1, 5), 1, [0, 2, 0, 2], 1, (3, 8)),
+    "conv_5x1_stride_3x1": conv(3, 2, 1, (5, 1), (3, 1), [2, 0, 2, 0], 1, (10, 3)),
     "maxpool_ceil_pads": pool("MaxPool", (3, 3), 2, [1, 2, 2, 1], 1, 0, (6, 7)),
     "maxpool_1x3_s1": pool("MaxPool", (1, 3), 1, [0, 1, 0, 1], 0, 0, (3, 4)),
     "avgpool_ceil_count_pad": pool("AveragePool", (2, 3), 2, [1, 1, 1, 0], 1, 1, (5, 6)),
     "avgpool_floor_no_count": pool("AveragePool", (3, 3), 1, [1, 1, 1, 1], 0, 0, (4, 4)),
+    "maxpool_stride_2x1": pool("MaxPool", (2, 2), (2, 1), [0, 0, 0, 0], 0, 0, (5, 4)),
+    "avgpool_3x1_stride_1x2": pool("AveragePool", (3, 1), (1, 2), [1, 0, 1, 0], 1, 0, (4, 7)),
+    "maxpool_pads_over_half_kernel": pool("MaxPool", (3, 2), (1, 3), [1, 1, 1, 1], 1, 0, (3, 8)),
     "gemm_5x7x17": gemm(5, 7, 17),
     "gemm_1x33x1": gemm(1, 33, 1),
     "gemm_4x2x32": gemm(4, 2, 32),

@@ -7,10 +7,11 @@
 #include <tee_internal_api.h>
 #include <tee_internal_api_extensions.h>
 
+#include "attest.h"
+#include "key_admin.h"
 #include "key_store.h"
 #include "model_session.h"
 #include "tzinfer_ta.h"
-#include "user_ta_header_defines.h"
 #ifdef TZI_TEST_HOOKS
 #include "tzinfer_ta_test.h"
 #include "wipe_audit.h"
@@ -38,6 +39,7 @@ TEE_Result TA_OpenSessionEntryPoint(uint32_t param_types, TEE_Param params[4], v
 	s = TEE_Malloc(sizeof(*s), TEE_MALLOC_FILL_ZERO);
 	if (!s)
 		return TEE_ERROR_OUT_OF_MEMORY;
+	model_session_init(s);
 	*sess_ctx = s;
 	return TEE_SUCCESS;
 }
@@ -64,7 +66,7 @@ static bool param_types_ok(uint32_t types, uint32_t p0, uint32_t p1, uint32_t p2
 }
 
 /* The op and tensor an engine failure involves, packed as tzinfer_ta.h describes. */
-static uint32_t engine_location(const struct engine_report *r)
+static uint32_t engine_location(const struct refusal *r)
 {
 	uint32_t op = r->op < 0 ? 0xffffu : (uint32_t)r->op & 0xffffu;
 	uint32_t tensor = r->tensor < 0 ? 0xffffu : (uint32_t)r->tensor & 0xffffu;
@@ -72,8 +74,8 @@ static uint32_t engine_location(const struct engine_report *r)
 	return op << 16 | tensor;
 }
 
-/* The engine's reason text into param 3 when the client gave a buffer (truncated to fit). */
-static void put_reason(const struct engine_report *r, uint32_t types, TEE_Param *reason)
+/* The reason text into param 3 when the client gave a buffer (truncated to fit). */
+static void put_reason(const struct refusal *r, uint32_t types, TEE_Param *reason)
 {
 	size_t n = 0;
 
@@ -94,9 +96,10 @@ static void put_reason(const struct engine_report *r, uint32_t types, TEE_Param 
 static TEE_Result cmd_load_begin(struct model_session *s, uint32_t types, TEE_Param p[4])
 {
 	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
-			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) ||
+	    (p[0].value.b & ~TZI_LOAD_ATTEST))
 		return TEE_ERROR_BAD_PARAMETERS;
-	return model_session_load_begin(s, p[0].value.a);
+	return model_session_load_begin(s, p[0].value.a, p[0].value.b & TZI_LOAD_ATTEST);
 }
 
 static TEE_Result cmd_load_chunk(struct model_session *s, uint32_t types, TEE_Param p[4])
@@ -109,16 +112,20 @@ static TEE_Result cmd_load_chunk(struct model_session *s, uint32_t types, TEE_Pa
 
 static TEE_Result cmd_load_end(struct model_session *s, uint32_t types, TEE_Param p[4])
 {
-	struct engine_report report = { STL_OK, NULL, -1, -1 };
+	struct refusal why = { STL_OK, NULL, -1, -1, 0, 0 };
 	TEE_Result res = TEE_SUCCESS;
 
 	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
 			    TEE_PARAM_TYPE_VALUE_OUTPUT, ANY_REASON_PARAM))
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = model_session_load_end(s, &report);
-	p[2].value.a = (uint32_t)report.status;
-	p[2].value.b = engine_location(&report);
-	put_reason(&report, types, &p[3]);
+	res = model_session_load_end(s, &why);
+	p[2].value.a = (uint32_t)why.status;
+	p[2].value.b = engine_location(&why);
+	put_reason(&why, types, &p[3]);
+	if (res == TEE_ERROR_SECURITY) {
+		p[1].value.a = why.min_version;
+		p[1].value.b = why.model_version;
+	}
 	if (res != TEE_SUCCESS)
 		return res;
 	p[0].value.a = s->in_block_bytes;
@@ -130,7 +137,7 @@ static TEE_Result cmd_load_end(struct model_session *s, uint32_t types, TEE_Para
 
 static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4])
 {
-	struct engine_report report = { STL_OK, NULL, -1, -1 };
+	struct refusal why = { STL_OK, NULL, -1, -1, 0, 0 };
 	TEE_Result res = TEE_SUCCESS;
 	size_t out_len = 0;
 
@@ -139,11 +146,11 @@ static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4
 		return TEE_ERROR_BAD_PARAMETERS;
 	out_len = p[1].memref.size;
 	res = model_session_run(s, p[0].memref.buffer, p[0].memref.size,
-				p[1].memref.buffer, &out_len, &report);
+				p[1].memref.buffer, &out_len, &why);
 	p[1].memref.size = out_len;
-	put_reason(&report, types, &p[3]);
+	put_reason(&why, types, &p[3]);
 	p[2].value.a = s->last_run_us;
-	p[2].value.b = (uint32_t)report.status;
+	p[2].value.b = (uint32_t)why.status;
 	return res;
 }
 
@@ -166,19 +173,18 @@ static TEE_Result cmd_describe(struct model_session *s, uint32_t types, TEE_Para
 static TEE_Result cmd_stats(struct model_session *s, uint32_t types, TEE_Param p[4])
 {
 	bool loaded = model_session_loaded(s);
-	size_t in_use = 0, peak = 0;
 
 	if (!param_types_ok(types, TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
 			    TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT))
 		return TEE_ERROR_BAD_PARAMETERS;
+	/* This session's figures only: the heap is shared, what others hold is theirs. */
 	p[0].value.a = loaded ? stl_arena_bytes(&s->model) : 0;
 	p[0].value.b = model_session_weights_bytes(s);
 	p[1].value.a = loaded ? (uint32_t)s->file.len : 0;
 	p[1].value.b = s->last_run_us;
-	secure_buffer_usage(&in_use, &peak);
-	p[2].value.a = (uint32_t)in_use;
-	p[2].value.b = (uint32_t)peak;
-	p[3].value.a = TA_DATA_SIZE;
+	p[2].value.a = (uint32_t)s->account.in_use;
+	p[2].value.b = (uint32_t)s->account.peak;
+	p[3].value.a = (uint32_t)s->account.quota;
 	p[3].value.b = TZI_TA_API_VERSION;
 	return TEE_SUCCESS;
 }
@@ -192,20 +198,98 @@ static TEE_Result cmd_unload(struct model_session *s, uint32_t types)
 	return TEE_SUCCESS;
 }
 
+/* Key management: an administrator (key_admin.h), and not locked (key_store.h). */
+static TEE_Result key_management_allowed(void)
+{
+	TEE_Result res = key_admin_check_client();
+
+	return res == TEE_SUCCESS ? key_store_check_unlocked() : res;
+}
+
 static TEE_Result cmd_provision_key(uint32_t types, TEE_Param p[4])
 {
+	TEE_Result res = TEE_SUCCESS;
+
 	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_MEMREF_INPUT,
-				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) ||
+	    (p[0].value.b & ~TZI_KEY_REPLACE))
 		return TEE_ERROR_BAD_PARAMETERS;
-	return key_store_provision(p[0].value.a, p[1].memref.buffer, p[1].memref.size);
+	res = key_management_allowed();
+	if (res != TEE_SUCCESS)
+		return res;
+	return key_store_provision(p[0].value.a, p[1].memref.buffer, p[1].memref.size,
+				   p[0].value.b & TZI_KEY_REPLACE);
 }
 
 static TEE_Result cmd_delete_key(uint32_t types, TEE_Param p[4])
 {
+	TEE_Result res = TEE_SUCCESS;
+
 	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
 				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
 		return TEE_ERROR_BAD_PARAMETERS;
+	res = key_management_allowed();
+	if (res != TEE_SUCCESS)
+		return res;
 	return key_store_delete(p[0].value.a);
+}
+
+static TEE_Result cmd_lock_keys(uint32_t types)
+{
+	TEE_Result res = TEE_SUCCESS;
+
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = key_management_allowed();
+	if (res != TEE_SUCCESS)
+		return res;
+	return key_store_lock();
+}
+
+static TEE_Result cmd_attest(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	uint8_t nonce[TZI_NONCE_BYTES];
+	uint8_t report[TZI_ATTEST_REPORT_BYTES];
+	TEE_Result res = TEE_SUCCESS;
+
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) ||
+	    p[0].memref.size != TZI_NONCE_BYTES)
+		return TEE_ERROR_BAD_PARAMETERS;
+	if (p[1].memref.size < TZI_ATTEST_REPORT_BYTES) {
+		p[1].memref.size = TZI_ATTEST_REPORT_BYTES;
+		return TEE_ERROR_SHORT_BUFFER;
+	}
+	/* Both in TA memory first: shared memory may change under us, and the TA must sign only
+	 * what it composed itself. */
+	memcpy(nonce, p[0].memref.buffer, sizeof(nonce));
+	res = attest_report(&s->attest, s->sealed.key_id, s->sealed.model_version, nonce, report);
+	if (res != TEE_SUCCESS)
+		return res;
+	memcpy(p[1].memref.buffer, report, sizeof(report));
+	p[1].memref.size = sizeof(report);
+	return TEE_SUCCESS;
+}
+
+static TEE_Result cmd_device_key(uint32_t types, TEE_Param p[4])
+{
+	uint8_t key[TZI_DEVICE_KEY_BYTES];
+	TEE_Result res = TEE_SUCCESS;
+
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_OUTPUT, TEE_PARAM_TYPE_NONE,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	if (p[0].memref.size < sizeof(key)) {
+		p[0].memref.size = sizeof(key);
+		return TEE_ERROR_SHORT_BUFFER;
+	}
+	res = attest_device_key(key);
+	if (res != TEE_SUCCESS)
+		return res;
+	memcpy(p[0].memref.buffer, key, sizeof(key));
+	p[0].memref.size = sizeof(key);
+	return TEE_SUCCESS;
 }
 
 static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t param_types,
@@ -230,6 +314,12 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 		return cmd_delete_key(param_types, params);
 	case TZI_CMD_DESCRIBE:
 		return cmd_describe(s, param_types, params);
+	case TZI_CMD_LOCK_KEYS:
+		return cmd_lock_keys(param_types);
+	case TZI_CMD_ATTEST:
+		return cmd_attest(s, param_types, params);
+	case TZI_CMD_DEVICE_KEY:
+		return cmd_device_key(param_types, params);
 #ifdef TZI_TEST_HOOKS
 	case TZI_CMD_TEST_WIPE_AUDIT:
 		return wipe_audit_cmd(param_types, params);

@@ -1,25 +1,13 @@
 #include "key_store.h"
 
-#include <string.h>
+#include "storage_object.h"
 
-#define OBJECT_ID_PREFIX "tzinfer-model-key-"
-#define OBJECT_ID_BYTES (sizeof(OBJECT_ID_PREFIX) - 1 + 8)
+#define KEY_PREFIX "tzinfer-model-key-"
+#define LOCK_NAME "tzinfer-keys-locked"
 
-/* The storage id of key_id's object: the prefix and key_id as 8 hex digits (no NUL). */
-static void object_id(uint32_t key_id, char id[OBJECT_ID_BYTES])
+TEE_Result key_store_provision(uint32_t key_id, const void *key, size_t len, bool replace)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t prefix = sizeof(OBJECT_ID_PREFIX) - 1;
-	size_t i = 0;
-
-	memcpy(id, OBJECT_ID_PREFIX, prefix);
-	for (i = 0; i < 8; i++)
-		id[prefix + i] = hex[(key_id >> (28 - 4 * i)) & 0xfu];
-}
-
-TEE_Result key_store_provision(uint32_t key_id, const void *key, size_t len)
-{
-	char id[OBJECT_ID_BYTES];
+	struct storage_id id = storage_id_for(KEY_PREFIX, key_id);
 	TEE_ObjectHandle transient = TEE_HANDLE_NULL;
 	TEE_ObjectHandle stored = TEE_HANDLE_NULL;
 	TEE_Attribute attr;
@@ -38,9 +26,10 @@ TEE_Result key_store_provision(uint32_t key_id, const void *key, size_t len)
 	res = TEE_RestrictObjectUsage1(transient, TEE_USAGE_DECRYPT);
 	if (res != TEE_SUCCESS)
 		goto out;
-	object_id(key_id, id);
-	res = TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, id, sizeof(id),
-					 TEE_DATA_FLAG_ACCESS_WRITE_META | TEE_DATA_FLAG_OVERWRITE,
+	/* Without OVERWRITE an existing object makes this fail with ACCESS_CONFLICT. */
+	res = TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, id.bytes, id.len,
+					 TEE_DATA_FLAG_ACCESS_WRITE_META |
+					 (replace ? TEE_DATA_FLAG_OVERWRITE : 0),
 					 transient, NULL, 0, &stored);
 	if (res == TEE_SUCCESS)
 		TEE_CloseObject(stored);
@@ -51,13 +40,11 @@ out:
 
 TEE_Result key_store_delete(uint32_t key_id)
 {
-	char id[OBJECT_ID_BYTES];
+	struct storage_id id = storage_id_for(KEY_PREFIX, key_id);
 	TEE_ObjectHandle stored = TEE_HANDLE_NULL;
-	TEE_Result res = TEE_SUCCESS;
+	TEE_Result res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE, id.bytes, id.len,
+						  TEE_DATA_FLAG_ACCESS_WRITE_META, &stored);
 
-	object_id(key_id, id);
-	res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE, id, sizeof(id),
-				       TEE_DATA_FLAG_ACCESS_WRITE_META, &stored);
 	if (res != TEE_SUCCESS)
 		return res;
 	return TEE_CloseAndDeletePersistentObject1(stored);
@@ -65,9 +52,26 @@ TEE_Result key_store_delete(uint32_t key_id)
 
 TEE_Result key_store_open(uint32_t key_id, TEE_ObjectHandle *key)
 {
-	char id[OBJECT_ID_BYTES];
+	struct storage_id id = storage_id_for(KEY_PREFIX, key_id);
 
-	object_id(key_id, id);
-	return TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE, id, sizeof(id),
+	return TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE, id.bytes, id.len,
 					TEE_DATA_FLAG_ACCESS_READ, key);
+}
+
+TEE_Result key_store_lock(void)
+{
+	struct storage_id id = storage_id_named(LOCK_NAME);
+
+	return storage_write_u32(&id, 1);
+}
+
+TEE_Result key_store_check_unlocked(void)
+{
+	struct storage_id id = storage_id_named(LOCK_NAME);
+	uint32_t marker = 0;
+	TEE_Result res = storage_read_u32(&id, &marker);
+
+	if (res == TEE_ERROR_ITEM_NOT_FOUND)
+		return TEE_SUCCESS;
+	return res == TEE_SUCCESS ? TEE_ERROR_BAD_STATE : res;
 }

@@ -3,39 +3,85 @@
 #include <string.h>
 
 #include "key_store.h"
-
-/* Header layout (docs/model-format.md). */
-#define HEADER_BYTES 128u
-#define FLAGS_OFF 12u
-#define NONCE_OFF 88u
-#define NONCE_BYTES 12u
-#define TAG_OFF 100u
-#define TAG_BYTES 16u
-#define KEY_ID_OFF 116u
-#define FLAG_ENCRYPTED 1u
+#include "tzinfer_sealed.h"
+#include "tzinfer_ta.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-bool model_crypto_is_sealed(const uint8_t *file, size_t len)
+static uint16_t rd16(const uint8_t *p)
 {
-	return len >= HEADER_BYTES && (rd32(file + FLAGS_OFF) & FLAG_ENCRYPTED);
+	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-TEE_Result model_crypto_unseal(uint8_t *file, size_t len)
+enum model_kind model_crypto_kind(const uint8_t *file, size_t len)
 {
-	uint8_t aad[HEADER_BYTES];
-	uint8_t tag[TAG_BYTES];
+	if (len >= TZI_SEALED_MAGIC_BYTES &&
+	    !memcmp(file, TZI_SEALED_MAGIC, TZI_SEALED_MAGIC_BYTES))
+		return MODEL_SEALED;
+	if (len >= TZI_SEALED_V1_HEADER_BYTES &&
+	    !memcmp(file, TZI_SEALED_V1_MAGIC, sizeof(TZI_SEALED_V1_MAGIC)) &&
+	    (rd32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u))
+		return MODEL_SEALED_V1;
+	return MODEL_PLAIN;
+}
+
+static TEE_Result refuse(struct sealed_refusal *why, enum stl_status status, const char *reason)
+{
+	why->status = status;
+	why->reason = reason;
+	return TEE_ERROR_BAD_FORMAT;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	while (n--)
+		acc |= *p++;
+	return !acc;
+}
+
+static TEE_Result check_header(const uint8_t *h, size_t len, struct sealed_info *info,
+			       struct sealed_refusal *why)
+{
+	if (len <= TZI_SEALED_HEADER_BYTES)
+		return refuse(why, STL_E_TRUNCATED, "sealed package: shorter than its 64-byte header "
+			      "and a payload");
+	if (rd16(h + TZI_SEALED_FORMAT_OFF) != TZI_SEALED_FORMAT ||
+	    rd16(h + TZI_SEALED_HEADER_SIZE_OFF) != TZI_SEALED_HEADER_BYTES)
+		return refuse(why, STL_E_VERSION, "sealed package: format_version is not 2 or "
+			      "header_size not 64");
+	info->flags = rd32(h + TZI_SEALED_FLAGS_OFF);
+	if (info->flags & ~TZI_SEALED_KEEP_FLOOR)
+		return refuse(why, STL_E_FLAGS, "sealed package: unknown flag bits set");
+	if (rd32(h + TZI_SEALED_PAYLOAD_SIZE_OFF) != len - TZI_SEALED_HEADER_BYTES)
+		return refuse(why, STL_E_TRUNCATED, "sealed package: payload_size is not the bytes "
+			      "after the header (truncated or padded file)");
+	if (!all_zero(h + TZI_SEALED_RESERVED_OFF, TZI_SEALED_RESERVED_BYTES))
+		return refuse(why, STL_E_RESERVED, "sealed package: reserved header bytes not zero");
+	info->key_id = rd32(h + TZI_SEALED_KEY_ID_OFF);
+	info->model_version = rd32(h + TZI_SEALED_VERSION_OFF);
+	if (!info->key_id)
+		return refuse(why, STL_E_RESERVED, "sealed package: key_id 0 names no key");
+	return TEE_SUCCESS;
+}
+
+TEE_Result model_crypto_unseal(uint8_t *file, size_t len, struct sealed_info *info,
+			       struct sealed_refusal *why)
+{
 	TEE_ObjectHandle key = TEE_HANDLE_NULL;
 	TEE_OperationHandle op = TEE_HANDLE_NULL;
-	size_t out_len = len - HEADER_BYTES;
-	TEE_Result res = TEE_SUCCESS;
+	uint8_t *payload = file + TZI_SEALED_HEADER_BYTES;
+	size_t payload_len = len - TZI_SEALED_HEADER_BYTES;
+	size_t out_len = payload_len;
+	TEE_Result res = check_header(file, len, info, why);
 
-	if (len < HEADER_BYTES)
-		return TEE_ERROR_BAD_FORMAT;
-	res = key_store_open(rd32(file + KEY_ID_OFF), &key);
+	if (res != TEE_SUCCESS)
+		return res;
+	res = key_store_open(info->key_id, &key);
 	if (res != TEE_SUCCESS)
 		return res;
 	res = TEE_AllocateOperation(&op, TEE_ALG_AES_GCM, TEE_MODE_DECRYPT, TZI_MODEL_KEY_BYTES * 8);
@@ -44,22 +90,14 @@ TEE_Result model_crypto_unseal(uint8_t *file, size_t len)
 	res = TEE_SetOperationKey(op, key);
 	if (res != TEE_SUCCESS)
 		goto out;
-	/* The AAD is the header as sealed, with the tag (computed over it) still zero. */
-	memcpy(aad, file, HEADER_BYTES);
-	memcpy(tag, aad + TAG_OFF, TAG_BYTES);
-	memset(aad + TAG_OFF, 0, TAG_BYTES);
-	res = TEE_AEInit(op, file + NONCE_OFF, NONCE_BYTES, TAG_BYTES * 8, HEADER_BYTES, out_len);
+	res = TEE_AEInit(op, file + TZI_SEALED_NONCE_OFF, TZI_SEALED_NONCE_BYTES,
+			 TZI_SEALED_TAG_BYTES * 8, TZI_SEALED_AAD_BYTES, payload_len);
 	if (res != TEE_SUCCESS)
 		goto out;
-	TEE_AEUpdateAAD(op, aad, HEADER_BYTES);
+	TEE_AEUpdateAAD(op, file, TZI_SEALED_AAD_BYTES);
 	/* In place: GCM is a stream cipher, every output byte depends on its input byte only. */
-	res = TEE_AEDecryptFinal(op, file + HEADER_BYTES, len - HEADER_BYTES, file + HEADER_BYTES,
-				 &out_len, tag, TAG_BYTES);
-	if (res != TEE_SUCCESS)
-		goto out;
-	/* Back to the plaintext v1 header that was sealed. */
-	memset(file + FLAGS_OFF, 0, 4);
-	memset(file + NONCE_OFF, 0, KEY_ID_OFF + 4 - NONCE_OFF);
+	res = TEE_AEDecryptFinal(op, payload, payload_len, payload, &out_len,
+				 file + TZI_SEALED_TAG_OFF, TZI_SEALED_TAG_BYTES);
 out:
 	if (op != TEE_HANDLE_NULL)
 		TEE_FreeOperation(op);

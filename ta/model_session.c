@@ -4,13 +4,16 @@
 
 #include "model_crypto.h"
 #include "model_io.h"
+#include "ta_config.h"
+#include "tzinfer_sealed.h"
+#include "version_floor.h"
 
-static void report_engine(struct engine_report *report, const struct stl_error *e)
+static void report_engine(struct refusal *why, const struct stl_error *e)
 {
-	report->status = e->status;
-	report->reason = e->reason;
-	report->op = e->op;
-	report->tensor = e->tensor;
+	why->status = e->status;
+	why->reason = e->reason;
+	why->op = e->op;
+	why->tensor = e->tensor;
 }
 
 static uint32_t elapsed_us(const TEE_Time *start, const TEE_Time *end)
@@ -20,11 +23,22 @@ static uint32_t elapsed_us(const TEE_Time *start, const TEE_Time *end)
 	return ms * 1000u;
 }
 
-TEE_Result model_session_load_begin(struct model_session *s, size_t total)
+void model_session_init(struct model_session *s)
 {
+	memset(s, 0, sizeof(*s));
+	s->account.quota = TZI_SESSION_QUOTA;
+}
+
+TEE_Result model_session_load_begin(struct model_session *s, size_t total, bool attest)
+{
+	TEE_Result res = TEE_SUCCESS;
+
 	if (model_session_loaded(s))
 		return TEE_ERROR_BAD_STATE;
-	return model_upload_begin(&s->upload, total);
+	res = model_upload_begin(&s->upload, total, &s->account);
+	if (res == TEE_SUCCESS)
+		s->attest.enabled = attest;
+	return res;
 }
 
 TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
@@ -38,40 +52,129 @@ TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
 	return res;
 }
 
-TEE_Result model_session_load_end(struct model_session *s, struct engine_report *report)
+/* Where the policy refuses a file before anything is decrypted or parsed. */
+static TEE_Result check_kind(enum model_kind kind, struct refusal *why)
+{
+	if (kind == MODEL_SEALED_V1) {
+		why->reason = "sealed format v1 is refused: it shows the plaintext SHA-256 and has "
+			      "no version; seal the .tzm again";
+		return TEE_ERROR_NOT_SUPPORTED;
+	}
+	if (kind == MODEL_PLAIN && !TZI_PLAINTEXT_MODELS_ALLOWED) {
+		why->reason = "this TA loads sealed models only (built with TZI_SEALED_ONLY=y)";
+		return TEE_ERROR_ACCESS_DENIED;
+	}
+	return TEE_SUCCESS;
+}
+
+/* Decrypt a sealed package in place and refuse a rollback; the .tzm then follows the header. */
+static TEE_Result unseal(struct model_session *s, struct refusal *why)
+{
+	struct sealed_info *info = &s->sealed;
+	struct sealed_refusal bad = { STL_OK, NULL };
+	TEE_Result res = model_crypto_unseal(s->file.ptr, s->file.len, info, &bad);
+
+	if (res == TEE_ERROR_BAD_FORMAT) {
+		why->status = bad.status;
+		why->reason = bad.reason;
+	}
+	if (res == TEE_SUCCESS)
+		res = version_floor_get(info->key_id, &why->min_version);
+	if (res != TEE_SUCCESS)
+		return res;
+	why->model_version = info->model_version;
+	if (info->model_version < why->min_version) {
+		why->reason = "model_version is below the minimum version of its key id (rollback)";
+		return TEE_ERROR_SECURITY;
+	}
+	s->tzm_offset = TZI_SEALED_HEADER_BYTES;
+	return TEE_SUCCESS;
+}
+
+/* A buffer for this session's model, zeroed so that nothing stale in the heap is ever read. */
+static TEE_Result alloc_zeroed(struct model_session *s, struct secure_buffer *b, size_t len)
+{
+	TEE_Result res = secure_buffer_alloc(b, len, &s->account);
+
+	if (res == TEE_SUCCESS)
+		memset(b->ptr, 0, len);
+	return res;
+}
+
+/* Bytes of all the model's inputs (outputs = true: outputs), one after the other. */
+static size_t io_bytes(const struct stl_model *m, bool outputs)
+{
+	uint32_t n = outputs ? stl_n_outputs(m) : stl_n_inputs(m);
+	struct stl_io_desc d;
+	size_t total = 0;
+	uint32_t i = 0;
+
+	for (i = 0; i < n; i++) {
+		if (outputs)
+			stl_output_desc(m, i, &d);
+		else
+			stl_input_desc(m, i, &d);
+		total += d.bytes;
+	}
+	return total;
+}
+
+/* The engine's verdict, the arena, RUN's I/O arrays and, when attesting, the secure copies of
+ * the inputs and outputs. */
+static TEE_Result verify(struct model_session *s, struct refusal *why)
 {
 	uint64_t in_block = 0;
 	uint64_t out_block = 0;
+	TEE_Result res = TEE_SUCCESS;
 
-	if (!model_upload_complete(&s->upload))
-		return TEE_ERROR_BAD_STATE;
-	s->file = model_upload_take(&s->upload);
-	if (model_crypto_is_sealed(s->file.ptr, s->file.len)) {
-		TEE_Result res = model_crypto_unseal(s->file.ptr, s->file.len);
-
-		if (res != TEE_SUCCESS) {
-			model_session_unload(s); /* wipes what GCM wrote before the tag check */
-			return res;
-		}
-	}
-	if (stl_load(&s->model, s->file.ptr, s->file.len) != STL_OK) {
-		report_engine(report, &s->model.error);
-		model_session_unload(s);
+	if (stl_load(&s->model, (uint8_t *)s->file.ptr + s->tzm_offset,
+		     s->file.len - s->tzm_offset) != STL_OK) {
+		report_engine(why, &s->model.error);
 		return TEE_ERROR_BAD_FORMAT;
 	}
 	in_block = model_io_block_bytes(&s->model, false);
 	out_block = model_io_block_bytes(&s->model, true);
 	/* The inputs (outputs) are disjoint in the arena, so their blocks hardly exceed it: a block
 	 * past 4 GiB belongs to a model no TA heap holds. */
-	if (in_block > UINT32_MAX || out_block > UINT32_MAX ||
-	    !secure_buffer_alloc(&s->arena, stl_arena_bytes(&s->model)) ||
-	    !secure_buffer_alloc(&s->io, stl_n_inputs(&s->model) * sizeof(struct stl_input) +
-				 stl_n_outputs(&s->model) * sizeof(struct stl_output))) {
-		model_session_unload(s);
+	if (in_block > UINT32_MAX || out_block > UINT32_MAX)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	}
 	s->in_block_bytes = (uint32_t)in_block;
 	s->out_block_bytes = (uint32_t)out_block;
+	res = alloc_zeroed(s, &s->arena, stl_arena_bytes(&s->model));
+	if (res == TEE_SUCCESS)
+		res = alloc_zeroed(s, &s->io, stl_n_inputs(&s->model) * sizeof(struct stl_input) +
+				   stl_n_outputs(&s->model) * sizeof(struct stl_output));
+	if (res == TEE_SUCCESS && s->attest.enabled)
+		res = alloc_zeroed(s, &s->attest.input, io_bytes(&s->model, false));
+	if (res == TEE_SUCCESS && s->attest.enabled)
+		res = alloc_zeroed(s, &s->attest.output, io_bytes(&s->model, true));
+	return res;
+}
+
+TEE_Result model_session_load_end(struct model_session *s, struct refusal *why)
+{
+	enum model_kind kind = MODEL_PLAIN;
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!model_upload_complete(&s->upload))
+		return TEE_ERROR_BAD_STATE;
+	s->file = model_upload_take(&s->upload);
+	kind = model_crypto_kind(s->file.ptr, s->file.len);
+	res = check_kind(kind, why);
+	/* The file as uploaded: a sealed package is hashed before it is decrypted in place. */
+	if (res == TEE_SUCCESS && s->attest.enabled)
+		res = attest_sha256(s->file.ptr, s->file.len, s->attest.model_sha256);
+	if (res == TEE_SUCCESS && kind == MODEL_SEALED)
+		res = unseal(s, why);
+	if (res == TEE_SUCCESS)
+		res = verify(s, why);
+	/* Only a package that loaded moves its key id's floor (unless it asks not to). */
+	if (res == TEE_SUCCESS && kind == MODEL_SEALED && !(s->sealed.flags & TZI_SEALED_KEEP_FLOOR))
+		res = version_floor_raise(s->sealed.key_id, s->sealed.model_version);
+	if (res != TEE_SUCCESS) {
+		model_session_unload(s); /* also wipes what GCM wrote before the tag check */
+		return res;
+	}
 	s->last_run_us = 0;
 	return TEE_SUCCESS;
 }
@@ -88,8 +191,76 @@ uint32_t model_session_weights_bytes(const struct model_session *s)
 	return (uint32_t)(s->model.size - (size_t)(s->model.weights - s->model.base));
 }
 
+/* Between two ops of RUN: has the client asked to cancel (TEEC_RequestCancellation)? */
+static int cancel_requested(void *ctx, const struct stl_model *m, uint32_t next_op)
+{
+	(void)ctx;
+	(void)m;
+	(void)next_op;
+	return TEE_GetCancellationFlag() ? 1 : 0;
+}
+
+/* stl_run with cancellation unmasked, so that the flag reaches the op hook. */
+static TEE_Result run_cancellable(struct model_session *s, struct stl_input *inputs,
+				  struct stl_output *outputs, struct refusal *why)
+{
+	bool was_masked = TEE_UnmaskCancellation();
+	enum stl_status st = STL_OK;
+
+	stl_set_op_hook(&s->model, cancel_requested, NULL);
+	st = stl_run(&s->model, s->arena.ptr, s->arena.len, inputs, stl_n_inputs(&s->model),
+		     outputs, stl_n_outputs(&s->model));
+	stl_set_op_hook(&s->model, NULL, NULL);
+	if (was_masked)
+		TEE_MaskCancellation();
+	if (st == STL_OK)
+		return TEE_SUCCESS;
+	report_engine(why, &s->model.error);
+	/* The checks before leave the engine one argument to refuse: overlapping buffers. */
+	if (st == STL_E_ARG)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return st == STL_E_CANCELLED ? TEE_ERROR_CANCEL : TEE_ERROR_GENERIC;
+}
+
+/*
+ * RUN of an attested model: the inputs and outputs pass through secure copies, one after the
+ * other in the model's order, so that the hashes bind exactly what the engine read and wrote,
+ * whatever the normal world does to shared memory meanwhile. The digests are of those
+ * concatenations: each tensor's bytes, without the I/O block's table and padding.
+ */
+static TEE_Result run_attested(struct model_session *s, struct stl_input *inputs,
+			       struct stl_output *outputs, uint8_t *out, struct refusal *why)
+{
+	struct attestation *a = &s->attest;
+	uint8_t *copy = a->input.ptr;
+	TEE_Result res = TEE_SUCCESS;
+	uint32_t i = 0;
+
+	for (i = 0; i < stl_n_inputs(&s->model); copy += inputs[i].len, i++) {
+		memcpy(copy, inputs[i].data, inputs[i].len);
+		inputs[i].data = copy;
+	}
+	copy = a->output.ptr;
+	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
+		outputs[i].data = copy;
+	res = run_cancellable(s, inputs, outputs, why);
+	if (res == TEE_SUCCESS)
+		res = attest_sha256(a->input.ptr, a->input.len, a->input_sha256);
+	if (res == TEE_SUCCESS)
+		res = attest_sha256(a->output.ptr, a->output.len, a->output_sha256);
+	if (res != TEE_SUCCESS)
+		return res;
+	/* Point the outputs at the block again, and hand over what was hashed. */
+	model_io_outputs(&s->model, out, outputs);
+	copy = a->output.ptr;
+	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
+		memcpy(outputs[i].data, copy, outputs[i].len);
+	a->have_run = true;
+	return TEE_SUCCESS;
+}
+
 TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
-			     uint8_t *out, size_t *out_len, struct engine_report *report)
+			     uint8_t *out, size_t *out_len, struct refusal *why)
 {
 	TEE_Time start = { 0 };
 	TEE_Time end = { 0 };
@@ -111,13 +282,14 @@ TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t 
 		return TEE_ERROR_BAD_PARAMETERS;
 	*out_len = s->out_block_bytes;
 	model_io_outputs(&s->model, out, outputs);
+	s->attest.have_run = false;
 	TEE_GetSystemTime(&start);
-	if (stl_run(&s->model, s->arena.ptr, s->arena.len, inputs, stl_n_inputs(&s->model), outputs,
-		    stl_n_outputs(&s->model)) != STL_OK) {
-		report_engine(report, &s->model.error);
-		/* The checks above leave the engine one argument to refuse: overlapping buffers. */
-		return s->model.error.status == STL_E_ARG ? TEE_ERROR_BAD_PARAMETERS : TEE_ERROR_GENERIC;
-	}
+	if (s->attest.enabled)
+		res = run_attested(s, inputs, outputs, out, why);
+	else
+		res = run_cancellable(s, inputs, outputs, why);
+	if (res != TEE_SUCCESS)
+		return res;
 	TEE_GetSystemTime(&end);
 	s->last_run_us = elapsed_us(&start, &end);
 	return TEE_SUCCESS;
@@ -145,7 +317,10 @@ void model_session_unload(struct model_session *s)
 	secure_buffer_release(&s->io);
 	secure_buffer_release(&s->arena);
 	secure_buffer_release(&s->file);
+	attest_reset(&s->attest);
 	secure_wipe(&s->model, sizeof(s->model));
+	memset(&s->sealed, 0, sizeof(s->sealed));
+	s->tzm_offset = 0;
 	s->in_block_bytes = 0;
 	s->out_block_bytes = 0;
 	s->last_run_us = 0;

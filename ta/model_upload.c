@@ -4,16 +4,12 @@
 
 #include "tzinfer_ta.h"
 
-TEE_Result model_upload_begin(struct model_upload *u, size_t total)
+TEE_Result model_upload_begin(struct model_upload *u, size_t total, struct secure_account *account)
 {
 	if (u->file.ptr)
 		return TEE_ERROR_BAD_STATE;
-	if (!total)
-		return TEE_ERROR_BAD_PARAMETERS;
-	if (!secure_buffer_alloc(&u->file, total))
-		return TEE_ERROR_OUT_OF_MEMORY;
 	u->received = 0;
-	return TEE_SUCCESS;
+	return secure_buffer_alloc(&u->file, total, account);
 }
 
 TEE_Result model_upload_chunk(struct model_upload *u, size_t offset, const void *data, size_t len)
@@ -39,6 +35,7 @@ struct secure_buffer model_upload_take(struct model_upload *u)
 
 	u->file.ptr = NULL;
 	u->file.len = 0;
+	u->file.account = NULL;
 	u->received = 0;
 	return file;
 }

@@ -20,8 +20,9 @@ struct model_upload {
 	size_t received;
 };
 
-/* Start an upload of total bytes. BAD_STATE if one is under way, OUT_OF_MEMORY if too big. */
-TEE_Result model_upload_begin(struct model_upload *u, size_t total);
+/* Start an upload of total bytes charged to account. BAD_STATE if one is under way; EXCESS_DATA
+ * or OUT_OF_MEMORY (secure_buffer_alloc) if it does not fit. */
+TEE_Result model_upload_begin(struct model_upload *u, size_t total, struct secure_account *account);
 
 /* Append len bytes that belong at offset. BAD_STATE without an upload, BAD_PARAMETERS when
  * the chunk is empty, too big, out of order or past the announced size. */

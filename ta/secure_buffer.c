@@ -22,16 +22,6 @@
  */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
 
-/* One TA instance serves all sessions (TA_FLAG_SINGLE_INSTANCE), one call at a time. */
-static size_t bytes_in_use;
-static size_t bytes_peak;
-
-void secure_buffer_usage(size_t *in_use, size_t *peak)
-{
-	*in_use = bytes_in_use;
-	*peak = bytes_peak;
-}
-
 void secure_wipe(void *p, size_t len)
 {
 	if (p && len)
@@ -57,20 +47,31 @@ void __attribute__((noinline)) secure_wipe_stack(void)
 	secure_wipe(below, sizeof(below));
 }
 
-bool secure_buffer_alloc(struct secure_buffer *b, size_t len)
+TEE_Result secure_buffer_alloc(struct secure_buffer *b, size_t len, struct secure_account *account)
 {
+	b->ptr = NULL;
+	b->len = 0;
+	b->account = NULL;
+	if (!len || len > account->quota - account->in_use)
+		return len ? TEE_ERROR_EXCESS_DATA : TEE_ERROR_BAD_PARAMETERS;
 	/* The contents are overwritten before use, so skip TEE_Malloc's zero fill. */
-	b->ptr = len ? TEE_Malloc(len, TEE_USER_MEM_HINT_NO_FILL_ZERO) : NULL;
+	b->ptr = TEE_Malloc(len, TEE_USER_MEM_HINT_NO_FILL_ZERO);
 #ifdef TZI_TEST_HOOKS
 	/* Regions held for the audit are free memory in the product: make them so here too. */
-	if (len && !b->ptr && wipe_audit_drain())
+	if (!b->ptr && wipe_audit_drain())
 		b->ptr = TEE_Malloc(len, TEE_USER_MEM_HINT_NO_FILL_ZERO);
 #endif
-	b->len = b->ptr ? len : 0;
-	bytes_in_use += b->len;
-	if (bytes_in_use > bytes_peak)
-		bytes_peak = bytes_in_use;
-	return b->ptr != NULL;
+	if (!b->ptr)
+		return TEE_ERROR_OUT_OF_MEMORY;
+#ifdef TZI_TEST_HOOKS
+	wipe_audit_fill_stale(b->ptr, len); /* the worst a reused heap block could hold */
+#endif
+	b->len = len;
+	b->account = account;
+	account->in_use += len;
+	if (account->in_use > account->peak)
+		account->peak = account->in_use;
+	return TEE_SUCCESS;
 }
 
 void secure_buffer_release(struct secure_buffer *b)
@@ -78,7 +79,8 @@ void secure_buffer_release(struct secure_buffer *b)
 	if (!b->ptr)
 		return;
 	secure_free(b->ptr, b->len);
-	bytes_in_use -= b->len;
+	b->account->in_use -= b->len;
 	b->ptr = NULL;
 	b->len = 0;
+	b->account = NULL;
 }

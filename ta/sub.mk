@@ -4,13 +4,17 @@
 global-incdirs-y += include
 cflags-y += -Werror
 
+srcs-y += attest.c
 srcs-y += entry.c
+srcs-y += key_admin.c
 srcs-y += key_store.c
 srcs-y += model_crypto.c
 srcs-y += model_io.c
 srcs-y += model_session.c
 srcs-y += model_upload.c
 srcs-y += secure_buffer.c
+srcs-y += storage_object.c
+srcs-y += version_floor.c
 # The test build's audit (include/tzinfer_ta_test.h); the product TA has no trace of it.
 srcs-$(TZI_TEST_HOOKS) += wipe_audit.c
 

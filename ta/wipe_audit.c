@@ -67,6 +67,14 @@ bool wipe_audit_drain(void)
 	return n > 0;
 }
 
+void wipe_audit_fill_stale(void *p, size_t len)
+{
+	uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)TZI_TEST_STALE_PATTERN[i % TZI_TEST_STALE_BYTES];
+}
+
 static uint32_t occurrences(const uint8_t *hay, size_t len, const uint8_t *pat, size_t plen)
 {
 	uint32_t n = 0;

@@ -15,6 +15,9 @@ void wipe_audit_hold(void *p, size_t len);
 /* Audit and free every held region now (an allocation needs the room); false if none. */
 bool wipe_audit_drain(void);
 
+/* Fill a new region with TZI_TEST_STALE_PATTERN (include/tzinfer_ta_test.h). */
+void wipe_audit_fill_stale(void *p, size_t len);
+
 /* WIPE_AUDIT (include/tzinfer_ta_test.h). */
 TEE_Result wipe_audit_cmd(uint32_t param_types, TEE_Param params[4]);
 

@@ -139,10 +139,14 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 def _cmd_seal(args: argparse.Namespace) -> None:
     from tzinfer import keys, seal
 
-    sealed = seal.seal(args.model.read_bytes(), keys.read(args.key), args.key_id)
+    sealed = seal.seal(args.model.read_bytes(), keys.read(args.key), args.key_id, args.model_version,
+                       keep_floor=args.keep_floor)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(sealed)
-    print(f"{args.output}: sealed for key id {args.key_id} (AES-256-GCM, {len(sealed)} bytes)")
+    floor = ("leaves the minimum version as it is" if args.keep_floor
+             else f"raises key id {args.key_id}'s minimum version to {args.model_version} on load")
+    print(f"{args.output}: sealed for key id {args.key_id}, model version {args.model_version} "
+          f"(AES-256-GCM, format {seal.FORMAT}, {len(sealed)} bytes); {floor}")
 
 
 def _cmd_keys_generate(args: argparse.Namespace) -> None:
@@ -153,20 +157,56 @@ def _cmd_keys_generate(args: argparse.Namespace) -> None:
 
 
 def _cmd_keys_admin(args: argparse.Namespace) -> None:
-    """provision/delete: run the device's client, which talks to the TA."""
+    """provision/delete/lock/device-key: run the device's client, which talks to the TA."""
     import subprocess
 
     from tzinfer import keys
 
-    keys.check_key_id(args.key_id)
-    if args.key:
+    if args.keys_command == "provision":
+        keys.check_key_id(args.key_id)
         keys.read(args.key)  # a clear error here rather than the client's
         cmdline = [args.client, "--provision-key", str(args.key), "--key-id", str(args.key_id)]
+        cmdline += ["--replace"] if args.replace else []
+    elif args.keys_command == "delete":
+        cmdline = [args.client, "--delete-key", str(keys.check_key_id(args.key_id))]
+    elif args.keys_command == "lock":
+        cmdline = [args.client, "--lock-keys"]
     else:
-        cmdline = [args.client, "--delete-key", str(args.key_id)]
+        cmdline = [args.client, "--device-key", str(args.output)]
+    if getattr(args, "admin_group", None) is not None:
+        cmdline += ["--admin-group", str(args.admin_group)]
     done = subprocess.run(cmdline, check=False)
     if done.returncode:
         raise ValueError(f"{args.client} failed (exit {done.returncode}); its message is above")
+
+
+def _cmd_nonce(args: argparse.Namespace) -> None:
+    from tzinfer import attest
+
+    print(attest.new_nonce().hex())
+
+
+def _cmd_verify(args: argparse.Namespace) -> None:
+    from tzinfer import attest
+
+    try:
+        nonce = bytes.fromhex(args.nonce)
+    except ValueError:
+        raise ValueError(f"--nonce {args.nonce!r} is not hexadecimal") from None
+    key = attest.load_device_key(args.device_key.read_bytes())
+    report = attest.verify(args.report.read_bytes(), key, nonce,
+                           model=args.model.read_bytes() if args.model else None,
+                           inputs=attest.load_tensors(args.input) if args.input else None,
+                           outputs=attest.load_tensors(args.output) if args.output else None)
+    what = (f"sealed package for key id {report.key_id}, model version {report.model_version}"
+            if report.sealed else "plaintext model")
+    print(f"{args.report}: signed by the device key for this nonce; model: {what}")
+    for name, given, digest in (("model file", args.model, report.model_sha256),
+                                ("inputs", args.input, report.input_sha256),
+                                ("outputs", args.output, report.output_sha256)):
+        state = (f"matches {', '.join(map(str, given)) if isinstance(given, list) else given}" if given
+                 else "not checked (give the files to check them)")
+        print(f"  {name} sha256 {digest.hex()}: {state}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,6 +251,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--key", type=Path, required=True, help="32-byte key file (`tzinfer keys generate`)")
     p.add_argument("--key-id", type=int, required=True, help="the id the key is provisioned under on "
                    "the device (1 … 4294967295)")
+    p.add_argument("--model-version", type=int, default=0, help="the TA refuses this package once a "
+                   "higher version for the same key id loaded there (0 … 4294967295, default 0)")
+    p.add_argument("--keep-floor", action="store_true", help="loading this package does not raise the "
+                   "key id's minimum version (e.g. a test package); default: it does")
     p.set_defaults(run=_cmd_seal)
 
     keys_parser = sub.add_parser("keys", help="model keys: generate on the provisioning host, "
@@ -219,15 +263,41 @@ def _parser() -> argparse.ArgumentParser:
     p = keys_sub.add_parser("generate", help="write a fresh random 32-byte key file (mode 0600)")
     p.add_argument("keyfile", type=Path, help="the key file to create (never overwritten)")
     p.set_defaults(run=_cmd_keys_generate)
-    p = keys_sub.add_parser("provision", help="on the device: store a key in the TA's secure storage")
+    p = keys_sub.add_parser("provision", help="on the device, as root: store a key in the TA's secure "
+                            "storage")
     p.add_argument("--key", type=Path, required=True, help="32-byte key file")
     p.add_argument("--key-id", type=int, required=True, help="id the sealed models name (1 … 4294967295)")
-    p.add_argument("--client", default="tzinfer-run", help="the device client (default tzinfer-run)")
-    p.set_defaults(run=_cmd_keys_admin)
-    p = keys_sub.add_parser("delete", help="on the device: delete a key from the TA's secure storage")
+    p.add_argument("--replace", action="store_true", help="overwrite the key the id already has")
+    p = keys_sub.add_parser("delete", help="on the device, as root: delete a key from the TA's secure "
+                            "storage")
     p.add_argument("--key-id", type=int, required=True, help="id of the key to delete")
-    p.add_argument("--client", default="tzinfer-run", help="the device client (default tzinfer-run)")
-    p.set_defaults(run=_cmd_keys_admin, key=None)
+    keys_sub.add_parser("lock", help="on the device, as root: refuse every later key change, for good "
+                        "(until a factory reset, docs/security.md)")
+    p = keys_sub.add_parser("device-key", help="on the device: write the TA's attestation public key")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the file for the 65-byte key")
+    for name, p in keys_sub.choices.items():
+        if name == "generate":
+            continue
+        p.add_argument("--client", default="tzinfer-run", help="the device client (default tzinfer-run)")
+        if name != "device-key":
+            p.add_argument("--admin-group", type=int, help="log in to the TA as this group (built in "
+                           "with TZI_KEY_ADMIN_GID) instead of as root")
+        p.set_defaults(run=_cmd_keys_admin)
+
+    p = sub.add_parser("nonce", help="print a fresh 32-byte nonce (hex) for `tzinfer-run --attest`")
+    p.set_defaults(run=_cmd_nonce)
+
+    p = sub.add_parser("verify", help="check a result the TA attested (tzinfer-run --attest --report)")
+    p.add_argument("report", type=Path, help="the 216-byte report")
+    p.add_argument("--device-key", type=Path, required=True, help="the device's public key "
+                   "(`tzinfer keys device-key`)")
+    p.add_argument("--nonce", required=True, help="the nonce given to --attest (64 hex digits)")
+    p.add_argument("--model", type=Path, help="the model file that was run (.tzm or .tzms)")
+    p.add_argument("--input", type=Path, action="append", help="the inputs that were run: a .npy per "
+                   "input in the model's order (repeat the option), or one .npz holding them in order")
+    p.add_argument("--output", type=Path, action="append", help="the outputs tzinfer-run wrote (--output "
+                   "OUT.npz, or OUT.npy for a model with one output)")
+    p.set_defaults(run=_cmd_verify)
     return parser
 
 

@@ -55,7 +55,8 @@ class _Model(ctypes.Structure):
                 ("bindings", ctypes.c_void_p), ("names", ctypes.c_void_p), ("weights", ctypes.c_void_p),
                 ("n_tensors", ctypes.c_uint32), ("n_ops", ctypes.c_uint32), ("n_io", ctypes.c_uint32),
                 ("n_inputs", ctypes.c_uint32), ("n_outputs", ctypes.c_uint32),
-                ("arena_size", ctypes.c_uint32), ("error", _Error)]
+                ("arena_size", ctypes.c_uint32), ("error", _Error), ("op_hook", ctypes.c_void_p),
+                ("op_hook_ctx", ctypes.c_void_p)]
 
 
 class _IoDesc(ctypes.Structure):

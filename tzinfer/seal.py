@@ -1,71 +1,120 @@
-"""Sealed model packages: a .tzm encrypted with AES-256-GCM for the TA (docs/model-format.md).
+"""Sealed model packages, format v2: a whole .tzm encrypted with AES-256-GCM for the TA
+(docs/sealed-format.md; the C side is ta/include/tzinfer_sealed.h).
 
-The sealed file keeps the 128-byte header in the clear, with flag bit 0 ENCRYPTED, a random
-96-bit nonce, the key id and the GCM tag. The AAD is that header with the tag field zeroed, so
-every header byte is authenticated; the body (tables and weights) is the ciphertext. body_sha256
-stays the SHA-256 of the plaintext body and is checked by the engine after decryption.
+A package is a 64-byte header in the clear (magic, format 2, flags, key id, model version,
+payload size, nonce, tag) and the GCM ciphertext of the whole plaintext .tzm. The AAD is the
+header without its tag, so every header field is authenticated. Nothing outside the ciphertext
+depends on the plaintext: no digest of the model can be read off the package (format v1 kept the
+.tzm header, and with it the plaintext body's SHA-256, in the clear; the TA refuses v1).
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tzinfer import keys, tzm
 
-FLAG_ENCRYPTED = 1
-FLAGS_OFF = tzm.HEADER_FIELDS["flags"][0]
-NONCE_OFF, NONCE_BYTES = tzm.HEADER_FIELDS["nonce"]
-TAG_OFF, TAG_BYTES = tzm.HEADER_FIELDS["tag"]
-KEY_ID_OFF = tzm.HEADER_FIELDS["key_id"][0]
+MAGIC = b"TZSEALED"
+FORMAT = 2
+HEADER_SIZE = 64
+#: magic, format, header_size, flags, key_id, model_version, payload_size, nonce, reserved, tag
+_HEADER = struct.Struct("<8sHHIIII12s8s16s")
+TAG_OFF, TAG_BYTES = 48, 16
+#: flags bit 0: a successful load leaves the key id's minimum version where it is.
+FLAG_KEEP_FLOOR = 1
+MODEL_VERSION_MAX = 2**32 - 1
+#: Format v1: a .tzm header with flags bit 0 set (refused by the TA since format 2).
+V1_FLAGS_OFF = tzm.HEADER_FIELDS["flags"][0]
+
+assert _HEADER.size == HEADER_SIZE
 
 
-def _aad(header: bytes) -> bytes:
-    return header[:TAG_OFF] + bytes(TAG_BYTES) + header[TAG_OFF + TAG_BYTES:]
+@dataclass(frozen=True)
+class Header:
+    """The clear-text header of a sealed package."""
+
+    key_id: int
+    model_version: int
+    keep_floor: bool
+    nonce: bytes
+    tag: bytes
+    payload_size: int
+
+    def pack(self, tag: bytes | None = None) -> bytes:
+        flags = FLAG_KEEP_FLOOR if self.keep_floor else 0
+        return _HEADER.pack(MAGIC, FORMAT, HEADER_SIZE, flags, self.key_id, self.model_version,
+                            self.payload_size, self.nonce, bytes(8), self.tag if tag is None else tag)
 
 
 def is_sealed(data: bytes) -> bool:
-    return len(data) >= tzm.HEADER_SIZE and data[:8] == tzm.MAGIC and \
-        bool(struct.unpack_from("<I", data, FLAGS_OFF)[0] & FLAG_ENCRYPTED)
+    """Does data start like a sealed package of format v2?"""
+    return data[:len(MAGIC)] == MAGIC
 
 
-def seal(plain: bytes, key: bytes, key_id: int) -> bytes:
-    """Encrypt a plaintext .tzm (read and checked by tzm.read) for the key `key_id`."""
+def is_sealed_v1(data: bytes) -> bool:
+    """Is data a sealed package of the retired format v1 (a .tzm header with ENCRYPTED set)?"""
+    return (len(data) >= tzm.HEADER_SIZE and data[:8] == tzm.MAGIC
+            and bool(struct.unpack_from("<I", data, V1_FLAGS_OFF)[0] & 1))
+
+
+def check_model_version(version: int) -> int:
+    """version if it is in 0 … 2^32−1, else ValueError."""
+    if not 0 <= version <= MODEL_VERSION_MAX:
+        raise ValueError(f"model version {version} is out of range: use 0 … {MODEL_VERSION_MAX}")
+    return version
+
+
+def read_header(data: bytes) -> Header:
+    """The header of a sealed package, checked as the TA checks it; ValueError naming the fault."""
+    if is_sealed_v1(data):
+        raise ValueError("a sealed package of format v1, which the TA refuses (its header shows the "
+                         "plaintext SHA-256 and it has no version): seal the plaintext .tzm again")
+    if not is_sealed(data):
+        raise ValueError("not a sealed package (no TZSEALED magic): seal it with `tzinfer seal`")
+    if len(data) <= HEADER_SIZE:
+        raise ValueError("sealed package shorter than its 64-byte header and a payload")
+    magic, fmt, header_size, flags, key_id, version, payload, nonce, reserved, tag = _HEADER.unpack_from(data)
+    if fmt != FORMAT or header_size != HEADER_SIZE:
+        raise ValueError(f"sealed package of format {fmt} (header {header_size} bytes): this tzinfer "
+                         f"reads format {FORMAT}")
+    if flags & ~FLAG_KEEP_FLOOR or any(reserved) or not key_id:
+        raise ValueError("sealed package with unknown flags, reserved bytes set or key id 0")
+    if payload != len(data) - HEADER_SIZE:
+        raise ValueError(f"sealed package truncated or padded: the header says {payload} payload bytes, "
+                         f"the file has {len(data) - HEADER_SIZE}")
+    return Header(key_id, version, bool(flags & FLAG_KEEP_FLOOR), nonce, tag, payload)
+
+
+def seal(plain: bytes, key: bytes, key_id: int, model_version: int = 0, keep_floor: bool = False) -> bytes:
+    """Encrypt a plaintext .tzm (read and checked by tzm.read) for the key `key_id`.
+
+    model_version: the TA refuses it once a higher version of the same key id loaded there;
+    keep_floor: loading it does not raise that minimum (docs/sealed-format.md)."""
     tzm.read(plain)  # refuse to seal anything the engine would refuse after decryption
     keys.check_key_id(key_id)
-    header = bytearray(plain[:tzm.HEADER_SIZE])
-    struct.pack_into("<I", header, FLAGS_OFF, FLAG_ENCRYPTED)
-    header[NONCE_OFF:NONCE_OFF + NONCE_BYTES] = os.urandom(NONCE_BYTES)
-    struct.pack_into("<I", header, KEY_ID_OFF, key_id)
+    check_model_version(model_version)
+    header = Header(key_id, model_version, keep_floor, os.urandom(12), bytes(TAG_BYTES), len(plain))
+    aad = header.pack()[:TAG_OFF]
     # cryptography appends the 16-byte tag to the ciphertext; it moves into the header.
-    sealed = AESGCM(key).encrypt(bytes(header[NONCE_OFF:NONCE_OFF + NONCE_BYTES]),
-                                 plain[tzm.HEADER_SIZE:], bytes(header))
-    header[TAG_OFF:TAG_OFF + TAG_BYTES] = sealed[-TAG_BYTES:]
-    return bytes(header) + sealed[:-TAG_BYTES]
+    sealed = AESGCM(key).encrypt(header.nonce, plain, aad)
+    return header.pack(tag=sealed[-TAG_BYTES:]) + sealed[:-TAG_BYTES]
 
 
 def key_id_of(data: bytes) -> int:
     """The key id a sealed package names."""
-    if not is_sealed(data):
-        raise ValueError("not a sealed package (the ENCRYPTED flag is not set): seal it with `tzinfer seal`")
-    return int(struct.unpack_from("<I", data, KEY_ID_OFF)[0])
+    return read_header(data).key_id
 
 
 def unseal(data: bytes, key: bytes) -> bytes:
     """The plaintext .tzm inside a sealed package, for tests and host-side checks; ValueError
     when the key is wrong or any byte was changed (what the TA does with the same inputs)."""
-    key_id_of(data)
-    header = data[:tzm.HEADER_SIZE]
-    nonce = header[NONCE_OFF:NONCE_OFF + NONCE_BYTES]
-    tag = header[TAG_OFF:TAG_OFF + TAG_BYTES]
+    header = read_header(data)
     try:
-        body = AESGCM(key).decrypt(nonce, data[tzm.HEADER_SIZE:] + tag, _aad(header))
+        return AESGCM(key).decrypt(header.nonce, data[HEADER_SIZE:] + header.tag, data[:TAG_OFF])
     except InvalidTag:
         raise ValueError("model authentication failed: wrong key or tampered package") from None
-    plain_header = bytearray(header)
-    struct.pack_into("<I", plain_header, FLAGS_OFF, 0)
-    plain_header[NONCE_OFF:KEY_ID_OFF + 4] = bytes(KEY_ID_OFF + 4 - NONCE_OFF)
-    return bytes(plain_header) + body

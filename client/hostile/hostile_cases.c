@@ -7,15 +7,15 @@
 #include "format.h"
 #include "io_block.h"
 #include "sha256.h"
+#include "ta_ops.h"
+#include "tzinfer_sealed.h"
 #include "tzinfer_ta.h"
 /* Largest shared memory tried for the "huge buffer" cases; halved until the kernel agrees. */
 #define HUGE_SHM_START (64u * 1024u * 1024u)
 #define SMALL_BYTES 64u
 
-/* The results a refused sealed-looking file may get (tzinfer_ta.h): no key with its key_id,
- * or a key whose tag check fails; BAD_FORMAT where the TA does not know sealed packages. */
-static const TEEC_Result sealed_refusals[] = { TEEC_ERROR_ITEM_NOT_FOUND, TEE_ERROR_MAC_INVALID,
-					       TEEC_ERROR_BAD_FORMAT };
+/* A key id no test provisions: sealed packages naming it must find no key. */
+#define UNPROVISIONED_KEY_ID 0xfffffff0u
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -153,10 +153,12 @@ static void declared_size_cases(struct hostile *h)
 
 	ta_link_unload(h->link);
 	expect(h, "BEGIN size 0", TEEC_ERROR_BAD_PARAMETERS, begin(h, 0, 0));
-	expect(h, "BEGIN reserved flags set", TEEC_ERROR_BAD_PARAMETERS,
-	       begin(h, (uint32_t)h->model_len, 1));
-	expect(h, "BEGIN size 0xffffffff", TEEC_ERROR_OUT_OF_MEMORY, begin(h, 0xffffffffu, 0));
-	expect(h, "BEGIN size heap + 1", TEEC_ERROR_OUT_OF_MEMORY, begin(h, h->heap + 1u, 0));
+	expect(h, "BEGIN unknown flag 0x2", TEEC_ERROR_BAD_PARAMETERS,
+	       begin(h, (uint32_t)h->model_len, 2));
+	expect(h, "BEGIN all flags set", TEEC_ERROR_BAD_PARAMETERS,
+	       begin(h, (uint32_t)h->model_len, 0xffffffffu));
+	expect(h, "BEGIN size 0xffffffff", TEEC_ERROR_EXCESS_DATA, begin(h, 0xffffffffu, 0));
+	expect(h, "BEGIN size quota + 1", TEEC_ERROR_EXCESS_DATA, begin(h, h->quota + 1u, 0));
 	ta_link_unload(h->link);
 	if (!begin(h, (uint32_t)h->model_len + 100u, 0) &&
 	    chunk(h, h->model, h->model_len, 0) == TEEC_SUCCESS)
@@ -234,10 +236,8 @@ static void bad_file_cases(struct hostile *h)
 	       upload(h, buf, h->model_len + 4096u));
 	memset(buf, 0, h->model_len);
 	expect(h, "file of zeros", TEEC_ERROR_BAD_FORMAT, upload(h, buf, h->model_len));
-	/* All flags set, the sealed one among them: refused as a sealed package. */
 	memset(buf, 0xff, h->model_len);
-	expect_one_of(h, "file of 0xff", sealed_refusals, COUNT(sealed_refusals),
-		      upload(h, buf, h->model_len));
+	expect(h, "file of 0xff", TEEC_ERROR_BAD_FORMAT, upload(h, buf, h->model_len));
 	memcpy(buf, h->model, h->model_len);
 	buf[0] ^= 0x01;
 	{
@@ -574,6 +574,185 @@ static void registered_shm_cases(struct hostile *h)
 	free(buf);
 }
 
+/* A sealed package header (docs/sealed-format.md) for key_id before payload_len bytes. */
+static void sealed_header(uint8_t *h, uint32_t key_id, uint32_t payload_len)
+{
+	memset(h, 0, TZI_SEALED_HEADER_BYTES);
+	memcpy(h, TZI_SEALED_MAGIC, TZI_SEALED_MAGIC_BYTES);
+	h[TZI_SEALED_FORMAT_OFF] = TZI_SEALED_FORMAT;
+	h[TZI_SEALED_HEADER_SIZE_OFF] = TZI_SEALED_HEADER_BYTES;
+	memcpy(h + TZI_SEALED_KEY_ID_OFF, &key_id, 4);  /* little-endian target */
+	memcpy(h + TZI_SEALED_PAYLOAD_SIZE_OFF, &payload_len, 4);
+}
+
+/* Sealed headers that break the format, a package for a key nobody provisioned, and the
+ * retired format v1: each refused before anything is decrypted. */
+static void sealed_header_cases(struct hostile *h)
+{
+	size_t len = TZI_SEALED_HEADER_BYTES + h->model_len;
+	uint8_t *buf = calloc(1, len);
+	uint32_t v = 0;
+
+	if (!buf) {
+		broken(h, "sealed headers", "allocation", 0);
+		return;
+	}
+	memcpy(buf + TZI_SEALED_HEADER_BYTES, h->model, h->model_len); /* "ciphertext" */
+	sealed_header(buf, UNPROVISIONED_KEY_ID, (uint32_t)h->model_len);
+	ta_link_unload(h->link);
+	expect(h, "sealed for a key id nobody provisioned", TEEC_ERROR_ITEM_NOT_FOUND,
+	       upload(h, buf, len));
+	expect(h, "sealed header alone", TEEC_ERROR_BAD_FORMAT,
+	       upload(h, buf, TZI_SEALED_HEADER_BYTES));
+	expect(h, "sealed magic, 12 bytes", TEEC_ERROR_BAD_FORMAT, upload(h, buf, 12));
+	expect(h, "sealed payload_size 1 short", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len - 1));
+	buf[TZI_SEALED_FORMAT_OFF] = 3;
+	expect(h, "sealed format_version 3", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len));
+	buf[TZI_SEALED_FORMAT_OFF] = TZI_SEALED_FORMAT;
+	buf[TZI_SEALED_HEADER_SIZE_OFF] = 128;
+	expect(h, "sealed header_size 128", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len));
+	buf[TZI_SEALED_HEADER_SIZE_OFF] = TZI_SEALED_HEADER_BYTES;
+	buf[TZI_SEALED_FLAGS_OFF] = 2;
+	expect(h, "sealed unknown flag 0x2", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len));
+	buf[TZI_SEALED_FLAGS_OFF] = 0;
+	buf[TZI_SEALED_RESERVED_OFF + 7] = 1;
+	expect(h, "sealed reserved byte set", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len));
+	buf[TZI_SEALED_RESERVED_OFF + 7] = 0;
+	memcpy(buf + TZI_SEALED_KEY_ID_OFF, &v, 4);
+	expect(h, "sealed for key id 0", TEEC_ERROR_BAD_FORMAT, upload(h, buf, len));
+	/* Format v1: the .tzm header itself with the old ENCRYPTED flag. */
+	memcpy(buf, h->model, h->model_len);
+	buf[TZI_SEALED_V1_FLAGS_OFF] |= 1u;
+	expect(h, "sealed format v1", TEEC_ERROR_NOT_SUPPORTED, upload(h, buf, h->model_len));
+	free(buf);
+}
+
+/* Key management over a session without an identity (TEEC_LOGIN_PUBLIC): refused whoever the
+ * caller is, before anything is stored or locked; malformed requests first get BAD_PARAMETERS. */
+static void key_policy_cases(struct hostile *h)
+{
+	static const uint8_t key[TZI_MODEL_KEY_BYTES] = { 1 };
+	TEEC_Operation op;
+
+	if (h->link->login != TEEC_LOGIN_PUBLIC) {
+		broken(h, "key management without identity", "a TEEC_LOGIN_PUBLIC session", 0);
+		return;
+	}
+	ta_op_provision_key(&op, UNPROVISIONED_KEY_ID, key, sizeof(key), 0);
+	expect(h, "PROVISION_KEY without identity", TEEC_ERROR_ACCESS_DENIED,
+	       ta_link_call(h->link, TZI_CMD_PROVISION_KEY, &op));
+	ta_op_provision_key(&op, UNPROVISIONED_KEY_ID, key, sizeof(key), TZI_KEY_REPLACE);
+	expect(h, "PROVISION_KEY --replace without identity", TEEC_ERROR_ACCESS_DENIED,
+	       ta_link_call(h->link, TZI_CMD_PROVISION_KEY, &op));
+	ta_op_provision_key(&op, UNPROVISIONED_KEY_ID, key, sizeof(key), 2);
+	expect(h, "PROVISION_KEY unknown flag 0x2", TEEC_ERROR_BAD_PARAMETERS,
+	       ta_link_call(h->link, TZI_CMD_PROVISION_KEY, &op));
+	ta_op_delete_key(&op, UNPROVISIONED_KEY_ID);
+	expect(h, "DELETE_KEY without identity", TEEC_ERROR_ACCESS_DENIED,
+	       ta_link_call(h->link, TZI_CMD_DELETE_KEY, &op));
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	expect(h, "LOCK_KEYS without identity", TEEC_ERROR_ACCESS_DENIED,
+	       ta_link_call(h->link, TZI_CMD_LOCK_KEYS, &op));
+}
+
+static TEEC_Result attest_call(struct hostile *h, size_t nonce_len, size_t report_len)
+{
+	static uint8_t nonce[TZI_NONCE_BYTES + 1], report[TZI_ATTEST_REPORT_BYTES];
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].tmpref.buffer = nonce;
+	op.params[0].tmpref.size = nonce_len;
+	op.params[1].tmpref.buffer = report;
+	op.params[1].tmpref.size = report_len;
+	return ta_link_call(h->link, TZI_CMD_ATTEST, &op);
+}
+
+/* ATTEST needs an attested load and a successful RUN since; sizes are exact. */
+static void attest_cases(struct hostile *h)
+{
+	float *out = calloc(1, h->output_block);
+	TEEC_Operation op = { 0 };
+	uint8_t key[TZI_DEVICE_KEY_BYTES];
+
+	if (!out) {
+		broken(h, "attestation", "allocation", 0);
+		return;
+	}
+	ta_link_unload(h->link);
+	expect(h, "ATTEST without a model", TEEC_ERROR_BAD_STATE,
+	       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+	if (!loaded(h, "ATTEST of a model loaded without the flag")) {
+		run(h, h->input, h->input_len, out, h->output_block);
+		expect(h, "ATTEST of a model loaded without the flag", TEEC_ERROR_BAD_STATE,
+		       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+	}
+	ta_link_unload(h->link);
+	if (ta_link_load_flags(h->link, h->model, h->model_len, TZI_MAX_CHUNK_BYTES,
+			       TZI_LOAD_ATTEST, NULL) != TEEC_SUCCESS) {
+		broken(h, "ATTEST before any RUN", "attested load", 0);
+	} else {
+		expect(h, "ATTEST before any RUN", TEEC_ERROR_BAD_STATE,
+		       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+		expect(h, "RUN of an attested model", TEEC_SUCCESS,
+		       run(h, h->input, h->input_len, out, h->output_block));
+		expect(h, "ATTEST with a 31-byte nonce", TEEC_ERROR_BAD_PARAMETERS,
+		       attest_call(h, TZI_NONCE_BYTES - 1, TZI_ATTEST_REPORT_BYTES));
+		expect(h, "ATTEST with a 33-byte nonce", TEEC_ERROR_BAD_PARAMETERS,
+		       attest_call(h, TZI_NONCE_BYTES + 1, TZI_ATTEST_REPORT_BYTES));
+		expect(h, "ATTEST into a report 1 byte short", TEEC_ERROR_SHORT_BUFFER,
+		       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES - 1));
+		expect(h, "ATTEST after a RUN", TEEC_SUCCESS,
+		       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+		expect(h, "RUN with a short input", TEEC_ERROR_BAD_PARAMETERS,
+		       run(h, h->input, h->input_len - 4, out, h->output_block));
+		expect(h, "ATTEST after a refused RUN", TEEC_SUCCESS,
+		       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+	}
+	ta_link_unload(h->link);
+	expect(h, "ATTEST after UNLOAD", TEEC_ERROR_BAD_STATE,
+	       attest_call(h, TZI_NONCE_BYTES, TZI_ATTEST_REPORT_BYTES));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].tmpref.buffer = key;
+	op.params[0].tmpref.size = sizeof(key) - 1;
+	expect(h, "DEVICE_KEY into 64 bytes", TEEC_ERROR_SHORT_BUFFER,
+	       ta_link_call(h->link, TZI_CMD_DEVICE_KEY, &op));
+	free(out);
+}
+
+/* A second session next to one that holds its whole quota: the second still loads and runs,
+ * and STATS shows each session only its own memory. */
+static void quota_cases(struct hostile *h)
+{
+	struct ta_link other;
+	struct ta_usage mine = { 0 }, theirs = { 0 };
+	float *out = calloc(1, h->output_block);
+
+	if (!out || ta_link_open(&other, &h->link->ta, TZI_TA_UUID_STR, TEEC_LOGIN_PUBLIC)) {
+		broken(h, "quota", "second session", 0);
+		free(out);
+		return;
+	}
+	ta_link_unload(h->link);
+	expect(h, "BEGIN of exactly the quota", TEEC_SUCCESS, begin(h, h->quota, 0));
+	expect(h, "second session loads beside a full quota", TEEC_SUCCESS,
+	       ta_link_load(&other, h->model, h->model_len, TZI_MAX_CHUNK_BYTES, NULL));
+	expect(h, "second session runs beside a full quota", TEEC_SUCCESS,
+	       ta_link_run(&other, h->input, h->input_len, out, h->output_block));
+	ta_link_stats(h->link, &mine);
+	ta_link_stats(&other, &theirs);
+	printf("stats per session: this one holds %u bytes, the other %u (peak %u)\n", mine.in_use,
+	       theirs.in_use, theirs.peak);
+	expect(h, "STATS per session", TEEC_SUCCESS,
+	       mine.in_use == h->quota && theirs.in_use && theirs.in_use < h->quota &&
+	       theirs.peak == theirs.in_use ? TEEC_SUCCESS : TEEC_ERROR_GENERIC);
+	ta_link_unload(h->link);
+	ta_link_close(&other);
+	free(out);
+}
+
 /* The types each command takes; slot 3 of LOAD_END and RUN may also be NONE. */
 static const struct {
 	uint32_t cmd;
@@ -592,6 +771,14 @@ static const struct {
 	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT }, 0 },
 	{ TZI_CMD_UNLOAD, "UNLOAD", { TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
 	{ TZI_CMD_DESCRIBE, "DESCRIBE", { TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_PROVISION_KEY, "PROVISION_KEY",
+	  { TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_DELETE_KEY, "DELETE_KEY", { TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_LOCK_KEYS, "LOCK_KEYS", { TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_ATTEST, "ATTEST",
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_DEVICE_KEY, "DEVICE_KEY",
+	  { TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
 };
 
 static const struct {
@@ -685,6 +872,10 @@ void hostile_run_builtin(struct hostile *h)
 	param_type_cases(h);
 	unknown_command_cases(h);
 	open_session_case(h);
+	sealed_header_cases(h);
+	key_policy_cases(h);
+	attest_cases(h);
+	quota_cases(h);
 	ta_link_unload(h->link);
 }
 

@@ -2,8 +2,10 @@
  * The malformed requests tzinfer-hostile sends, each with the TEE result the interface
  * (ta/include/tzinfer_ta.h) defines for it: protocol-order mistakes, mis-declared and
  * oversized uploads, malformed I/O blocks (counts, offsets, sizes, alignment), wrong parameter
- * types for every command, zero-length and huge shared memory, unknown command ids, and
- * corrupted copies of a valid model. The valid model has one input (h->input).
+ * types for every command, zero-length and huge shared memory, unknown command ids, malformed
+ * sealed headers, key management without an identity, attestation out of order, a second
+ * session next to one that holds its whole quota, and corrupted copies of a valid model. The
+ * valid model has one input (h->input).
  */
 #ifndef TZI_HOSTILE_CASES_H
 #define TZI_HOSTILE_CASES_H
@@ -20,7 +22,7 @@ struct hostile {
 	const float *input;     /* a valid input for it */
 	size_t input_len;       /* bytes */
 	uint32_t output_block;  /* bytes of RUN's output block, from LOAD_END */
-	uint32_t heap;          /* TA_DATA_SIZE, from STATS */
+	uint32_t quota;         /* the session quota, from STATS */
 	unsigned cases, failures;
 };
 

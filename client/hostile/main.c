@@ -12,6 +12,7 @@
  *       the zeroisation audit against the test build of the TA (zeroisation.h); SEALED is
  *       MODEL sealed with the raw 32-byte KEY.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static int hostile(struct ta_link *link, const struct options *o, const uint8_t 
 		fprintf(stderr, "tzinfer-hostile: %s does not load: give a valid model\n", o->model);
 		return -1;
 	}
-	h.heap = usage.heap;
+	h.quota = usage.quota;
 	ta_link_unload(link);
 	hostile_run_builtin(&h);
 	if (o->corruptions)
@@ -145,7 +146,7 @@ static int wipe_audit(const struct options *o, const uint8_t *model, size_t mode
 		rc = zeroisation_run(&in) ? 1 : 0;
 	}
 	if (key)
-		memset(key, 0, in.key_len);
+		explicit_bzero(key, in.key_len); /* the compiler may not drop it before free() */
 	free(key);
 	free(sealed);
 	return rc;
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
 	}
 	if (o.sealed) {
 		rc = wipe_audit(&o, model, model_len, &input);
-	} else if (!ta_link_open(&link, &product, TZI_TA_UUID_STR)) {
+	} else if (!ta_link_open(&link, &product, TZI_TA_UUID_STR, TEEC_LOGIN_PUBLIC)) {
 		if (o.soak)
 			rc = soak_run(&link, model, model_len, input.data, input.count * sizeof(float),
 				      o.soak_runs, o.soak_cycles) ? 1 : 0;

@@ -10,19 +10,20 @@
 static TEEC_Result open_session(struct ta_link *l)
 {
 	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, TEEC_LOGIN_PUBLIC, NULL,
-					   NULL, &origin);
+	TEEC_Result res = TEEC_OpenSession(&l->ctx, &l->session, &l->ta, l->login, NULL, NULL,
+					   &origin);
 
 	l->session_open = res == TEEC_SUCCESS;
 	return res;
 }
 
-int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name)
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name, uint32_t login)
 {
 	TEEC_Result res = TEEC_SUCCESS;
 
 	memset(l, 0, sizeof(*l));
 	l->ta = *ta;
+	l->login = login;
 	res = TEEC_InitializeContext(NULL, &l->ctx);
 	if (res != TEEC_SUCCESS) {
 		fprintf(stderr, "tzinfer-hostile: cannot open the TEE (TEEC 0x%08x): load the "
@@ -73,12 +74,19 @@ TEEC_Result ta_link_unload(struct ta_link *l)
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
 			 uint32_t *output_block)
 {
+	return ta_link_load_flags(l, file, len, chunk, 0, output_block);
+}
+
+TEEC_Result ta_link_load_flags(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
+			       uint32_t flags, uint32_t *output_block)
+{
 	TEEC_Operation op = { 0 };
 	TEEC_Result res = TEEC_SUCCESS;
 	size_t off = 0;
 
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op.params[0].value.a = (uint32_t)len;
+	op.params[0].value.b = flags;
 	res = ta_link_call(l, TZI_CMD_LOAD_BEGIN, &op);
 	for (off = 0; res == TEEC_SUCCESS && off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
@@ -141,6 +149,6 @@ TEEC_Result ta_link_stats(struct ta_link *l, struct ta_usage *u)
 	res = ta_link_call(l, TZI_CMD_STATS, &op);
 	u->in_use = op.params[2].value.a;
 	u->peak = op.params[2].value.b;
-	u->heap = op.params[3].value.a;
+	u->quota = op.params[3].value.a;
 	return res;
 }

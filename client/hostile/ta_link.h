@@ -12,6 +12,7 @@
 
 struct ta_link {
 	TEEC_UUID ta;
+	uint32_t login;   /* TEEC_LOGIN_PUBLIC or TEEC_LOGIN_USER */
 	TEEC_Context ctx;
 	TEEC_Session session;
 	int session_open;
@@ -19,14 +20,15 @@ struct ta_link {
 	uint32_t origin;  /* TEEC_ORIGIN_* of the last call's result */
 };
 
-/* What STATS reports about secure memory. */
+/* What STATS reports about this session's secure memory. */
 struct ta_usage {
-	uint32_t in_use, peak, heap;
+	uint32_t in_use, peak, quota;
 };
 
 /* Open a context and a session with the TA `ta` (ta_name: its UUID string, for the
- * diagnostic); 0, or -1 with a diagnostic. */
-int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name);
+ * diagnostic), logged in with `login` (TEEC_LOGIN_PUBLIC, or TEEC_LOGIN_USER for calls that
+ * need the caller's identity); 0, or -1 with a diagnostic. */
+int ta_link_open(struct ta_link *l, const TEEC_UUID *ta, const char *ta_name, uint32_t login);
 void ta_link_close(struct ta_link *l);
 
 /* Invoke cmd; a dead TA (TEEC_ERROR_TARGET_DEAD) gets a fresh session for the next call. */
@@ -35,8 +37,12 @@ TEEC_Result ta_link_call(struct ta_link *l, uint32_t cmd, TEEC_Operation *op);
 /* UNLOAD: back to the state of a fresh session. */
 TEEC_Result ta_link_unload(struct ta_link *l);
 
-/* LOAD_BEGIN(len), chunks of at most chunk bytes from temporary memrefs, LOAD_END; on
+/* LOAD_BEGIN(len, flags), chunks of at most chunk bytes from temporary memrefs, LOAD_END; on
  * success *output_block (may be NULL) is the size of RUN's output block for this model. */
+TEEC_Result ta_link_load_flags(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
+			       uint32_t flags, uint32_t *output_block);
+
+/* ta_link_load_flags without flags. */
 TEEC_Result ta_link_load(struct ta_link *l, const uint8_t *file, size_t len, size_t chunk,
 			 uint32_t *output_block);
 

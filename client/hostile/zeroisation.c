@@ -6,14 +6,14 @@
 
 #include "ta_link.h"
 #include "ta_ops.h"
+#include "tzinfer_sealed.h"
 #include "tzinfer_ta.h"
 #include "tzinfer_ta_test.h"
 
 /* Bytes of each pattern searched for: long enough that a chance match is out of question. */
 #define WINDOW 16u
-/* Sealed package header (docs/model-format.md): key id, and a byte of the GCM tag. */
-#define SEALED_KEY_ID_OFF 116u
-#define SEALED_TAG_BYTE 105u
+/* A byte of the sealed package's GCM tag (docs/sealed-format.md). */
+#define SEALED_TAG_BYTE (TZI_SEALED_TAG_OFF + 5u)
 
 struct audit {
 	uint32_t regions, bytes, nonzero, dirty, heap, stack;
@@ -28,6 +28,7 @@ struct run {
 };
 
 static const TEEC_UUID test_ta = TZI_TEST_TA_UUID;
+static const uint8_t *const stale = (const uint8_t *)TZI_TEST_STALE_PATTERN;
 
 static TEEC_Result audit(struct run *r, const void *pattern, size_t len, struct audit *a)
 {
@@ -112,7 +113,7 @@ static void product_has_no_audit(struct run *r)
 	struct ta_link l;
 	TEEC_Operation op = { 0 };
 
-	if (ta_link_open(&l, &product, TZI_TA_UUID_STR)) {
+	if (ta_link_open(&l, &product, TZI_TA_UUID_STR, TEEC_LOGIN_PUBLIC)) {
 		r->failures++;
 		return;
 	}
@@ -133,10 +134,16 @@ static void plain_model(struct run *r, const uint8_t *weights)
 	TEEC_Operation op = { 0 };
 	uint8_t *broken = NULL;
 
-	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR)) {
+	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR, TEEC_LOGIN_USER)) {
 		r->failures++;
 		return;
 	}
+	/* Every buffer LOAD_END leaves is written or zeroed: no stale heap bytes in the arena. */
+	expect_result(r, "load", TEEC_SUCCESS,
+		      ta_link_load(&a, in->model, in->model_len, TZI_MAX_CHUNK_BYTES, NULL));
+	expect(r, "model loaded", 0, 0, "stale", stale, 0);
+	expect_result(r, "first unload", TEEC_SUCCESS, ta_link_unload(&a));
+	expect(r, "after the first unload", 2, in->model_len, "weights", weights, 0);
 	expect_result(r, "load and run", TEEC_SUCCESS, load_and_run(r, &a, in->model, in->model_len));
 	expect(r, "model loaded (control)", 0, 0, "weights", weights, -1);
 	expect_result(r, "unload", TEEC_SUCCESS, ta_link_unload(&a));
@@ -152,7 +159,7 @@ static void plain_model(struct run *r, const uint8_t *weights)
 	expect(r, "after session close", 3, in->model_len, "weights", weights, 0);
 
 	/* An upload that stops after the window: a chunk at the wrong offset ends it. */
-	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR)) {
+	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR, TEEC_LOGIN_USER)) {
 		r->failures++;
 		return;
 	}
@@ -164,6 +171,8 @@ static void plain_model(struct run *r, const uint8_t *weights)
 	op.params[0].tmpref.buffer = (void *)in->model;
 	op.params[0].tmpref.size = half;
 	ta_link_call(&a, TZI_CMD_LOAD_CHUNK, &op);
+	/* Control: the test build's stale fill is still in the upload's unsent tail. */
+	expect(r, "upload half done (control)", 0, 0, "stale", stale, -1);
 	op.params[1].value.a = 0; /* not the next offset */
 	expect_result(r, "chunk at a wrong offset", TEEC_ERROR_BAD_PARAMETERS,
 		      ta_link_call(&a, TZI_CMD_LOAD_CHUNK, &op));
@@ -191,12 +200,13 @@ static void sealed_model(struct run *r, const uint8_t *weights)
 	TEEC_Operation op;
 	uint8_t *tampered = NULL;
 
-	memcpy(&key_id, in->sealed + SEALED_KEY_ID_OFF, sizeof(key_id)); /* little-endian target */
-	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR)) {
+	memcpy(&key_id, in->sealed + TZI_SEALED_KEY_ID_OFF, sizeof(key_id)); /* little-endian target */
+	if (ta_link_open(&a, &test_ta, TZI_TEST_TA_UUID_STR, TEEC_LOGIN_USER)) {
 		r->failures++;
 		return;
 	}
-	ta_op_provision_key(&op, key_id, in->key, in->key_len);
+	/* As root (TEEC_LOGIN_USER), replacing what an earlier test may have stored. */
+	ta_op_provision_key(&op, key_id, in->key, in->key_len, TZI_KEY_REPLACE);
 	expect_result(r, "provision key", TEEC_SUCCESS, ta_link_call(&a, TZI_CMD_PROVISION_KEY, &op));
 	expect(r, "after provisioning", 0, 0, "key", in->key, 0);
 	expect_result(r, "load and run sealed", TEEC_SUCCESS,
@@ -236,7 +246,7 @@ int zeroisation_run(const struct zeroisation_inputs *in)
 		return -1;
 	}
 	product_has_no_audit(&r);
-	if (ta_link_open(&r.witness, &test_ta, TZI_TEST_TA_UUID_STR))
+	if (ta_link_open(&r.witness, &test_ta, TZI_TEST_TA_UUID_STR, TEEC_LOGIN_PUBLIC))
 		return -1;
 	audit(&r, NULL, 0, &discard); /* what earlier sessions left is not this run's */
 	plain_model(&r, weights);

@@ -37,6 +37,7 @@ enum stl_status {
 	STL_E_SHAPE,       /* shapes inconsistent with the op */
 	STL_E_PLAN,        /* memory plan inconsistent (overlap, bounds, order) */
 	STL_E_ARG,         /* caller argument wrong (arena, input or output size, alignment) */
+	STL_E_CANCELLED,   /* the op hook stopped the run (stl_set_op_hook) */
 };
 
 struct stl_error {
@@ -71,6 +72,15 @@ struct stl_op {
 	uint32_t reserved1;
 };
 
+/*
+ * Called by stl_run before op next_op (0 ... n_ops-1) and once more with next_op = n_ops, after
+ * the last op and before the outputs are copied out. A non-zero return stops the run there with
+ * STL_E_CANCELLED. The TA checks its cancellation flag in it; the fuzz harness re-poisons the
+ * tensors the next op must not touch.
+ */
+struct stl_model;
+typedef int stl_op_hook(void *ctx, const struct stl_model *m, uint32_t next_op);
+
 /* A model input or output: which tensor, and where its name is in the names section. */
 struct stl_binding {
 	uint32_t tensor;
@@ -93,6 +103,8 @@ struct stl_model {
 	uint32_t n_inputs, n_outputs;
 	uint32_t arena_size;
 	struct stl_error error;         /* set by stl_load / stl_run on failure */
+	stl_op_hook *op_hook;           /* NULL after stl_load; see stl_set_op_hook */
+	void *op_hook_ctx;
 };
 
 /* What a caller needs to know about one input or output. Pointers are into the model buffer. */
@@ -147,6 +159,9 @@ enum stl_status stl_output_desc(const struct stl_model *m, uint32_t i, struct st
 enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len,
 			const struct stl_input *inputs, uint32_t n_inputs,
 			const struct stl_output *outputs, uint32_t n_outputs);
+
+/* Install (or, with NULL, remove) the hook stl_run calls between ops; after stl_load. */
+void stl_set_op_hook(struct stl_model *m, stl_op_hook *hook, void *ctx);
 
 /*
  * Bytes of scratch a CONV op needs (0: none). x_dims is the input [N,C,H,W], w_dims the

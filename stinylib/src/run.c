@@ -45,6 +45,15 @@ static enum stl_status arg_error(struct stl_model *m, const char *reason)
 	return STL_E_ARG;
 }
 
+static enum stl_status cancelled(struct stl_model *m, uint32_t next_op)
+{
+	m->error.status = STL_E_CANCELLED;
+	m->error.reason = "run stopped by the op hook (cancelled)";
+	m->error.op = (int32_t)next_op;
+	m->error.tensor = -1;
+	return STL_E_CANCELLED;
+}
+
 /* One input or output buffer: not NULL, 4-byte aligned, exactly its tensor's bytes, outside the arena. */
 static int buffer_ok(const struct stl_model *m, const void *arena, const void *data, size_t len, uint32_t bytes)
 {
@@ -92,11 +101,21 @@ enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len, cons
 	uint8_t *a = arena;
 	for (uint32_t i = 0; i < n_inputs; i++)
 		memcpy(a + m->tensors[m->bindings[i].tensor].offset, inputs[i].data, inputs[i].len);
-	for (uint32_t s = 0; s < m->n_ops; s++) {
+	for (uint32_t s = 0; s <= m->n_ops; s++) {
+		if (m->op_hook && m->op_hook(m->op_hook_ctx, m, s))
+			return cancelled(m, s);
+		if (s == m->n_ops)
+			break;
 		const struct stl_exec e = {m, &m->ops[s], a};
 		kernels[m->ops[s].type](&e);
 	}
 	for (uint32_t o = 0; o < n_outputs; o++)
 		memcpy(outputs[o].data, a + m->tensors[m->bindings[n_inputs + o].tensor].offset, outputs[o].len);
 	return STL_OK;
+}
+
+void stl_set_op_hook(struct stl_model *m, stl_op_hook *hook, void *ctx)
+{
+	m->op_hook = hook;
+	m->op_hook_ctx = ctx;
 }

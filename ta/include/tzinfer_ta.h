@@ -8,8 +8,9 @@
  *
  *   LOAD_BEGIN(total size) -> LOAD_CHUNK(offset, bytes)... -> LOAD_END
  *
- * The TA copies every chunk into one secure buffer; LOAD_END verifies the whole file
- * (stl_load: header, SHA-256, tables, memory plan) and only then makes the model usable.
+ * The TA copies every chunk into one secure buffer; LOAD_END unseals a sealed package and verifies
+ * the whole file (stl_load: header, SHA-256, tables, memory plan), and only then makes the model
+ * usable.
  * Any failure wipes and frees everything of the load. One session holds at most one model;
  * UNLOAD (or closing the session) wipes and frees it.
  *
@@ -21,7 +22,8 @@
  *   TEE_ERROR_BAD_PARAMETERS  wrong parameter types or sizes (e.g. input size != model's);
  *   TEE_ERROR_BAD_STATE       command out of order (RUN before LOAD_END, CHUNK before BEGIN,
  *                             BEGIN while a load is under way or a model is loaded);
- *   TEE_ERROR_OUT_OF_MEMORY   the model or its arena does not fit in the TA heap;
+ *   TEE_ERROR_EXCESS_DATA     the model and its arena exceed this session's quota;
+ *   TEE_ERROR_OUT_OF_MEMORY   the model or its arena does not fit in the TA heap now;
  *   TEE_ERROR_BAD_FORMAT      the engine refused the model; the engine's status, the op and
  *                             tensor involved and its reason text are returned (see below).
  * Commands that can report an engine failure take an optional MEMREF_OUTPUT in param 3 that
@@ -40,8 +42,10 @@
 #define TZI_TA_UUID_STR "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
 
 /* Interface revision; bumped when a command or layout below changes incompatibly.
- * 2: several inputs and outputs (RUN's I/O blocks, DESCRIBE). */
-#define TZI_TA_API_VERSION 2
+ * 2: several inputs and outputs (RUN's I/O blocks, DESCRIBE).
+ * 3: per-session STATS and quota, LOAD_BEGIN flags, key-management flags and LOCK_KEYS,
+ *    sealed format v2 only, ATTEST and DEVICE_KEY. */
+#define TZI_TA_API_VERSION 3
 
 /* Largest chunk LOAD_CHUNK accepts, and the chunk size the client uses by default. */
 #define TZI_MAX_CHUNK_BYTES (4u * 1024u * 1024u)
@@ -50,12 +54,18 @@
 #define TZI_REASON_BYTES 160u
 
 /*
- * LOAD_BEGIN: start a model upload.
- *   [0] VALUE_INPUT   a = total size of the .tzm file in bytes (> 0), b = 0 (reserved flags)
+ * LOAD_BEGIN: start a model upload (a plaintext .tzm, or a sealed package: docs/sealed-format.md).
+ *   [0] VALUE_INPUT   a = total size of the file in bytes (> 0), b = flags:
+ *                     TZI_LOAD_ATTEST: hash the file, and each RUN's input and output, so that
+ *                     ATTEST can sign them (costs one SHA-256 over the file at LOAD_END and
+ *                     a secure copy of input and output per RUN); other bits must be 0
  *   [1] NONE  [2] NONE  [3] NONE
- * The TA allocates the secure model buffer here: TEE_ERROR_OUT_OF_MEMORY if it cannot.
+ * The TA allocates the secure model buffer here: TEE_ERROR_EXCESS_DATA when the file alone
+ * exceeds this session's quota (STATS [3].a), TEE_ERROR_OUT_OF_MEMORY when the TA heap has no
+ * room for it now.
  */
 #define TZI_CMD_LOAD_BEGIN 0
+#define TZI_LOAD_ATTEST 1u
 
 /*
  * LOAD_CHUNK: append bytes to the upload; chunks must arrive in order. A rejected chunk
@@ -67,14 +77,26 @@
 #define TZI_CMD_LOAD_CHUNK 1
 
 /*
- * LOAD_END: verify the uploaded file with the engine and make the model usable.
+ * LOAD_END: unseal (sealed packages), verify the file with the engine and make the model usable.
  *   [0] VALUE_OUTPUT  a = input block bytes, b = output block bytes of RUN (the standard
  *                     layout below; DESCRIBE gives them again, with the tensors)
- *   [1] VALUE_OUTPUT  a = arena bytes (peak activation memory), b = weights bytes
+ *   [1] VALUE_OUTPUT  a = arena bytes (peak activation memory), b = weights bytes;
+ *                     on TEE_ERROR_SECURITY (rollback): a = the key id's minimum version,
+ *                     b = the package's model_version
  *   [2] VALUE_OUTPUT  a = engine status (enum stl_status, 0 = OK),
  *                     b = op index (high 16 bits) and tensor index (low 16 bits) involved,
  *                         each 0xffff when none
- *   [3] MEMREF_OUTPUT or NONE: the engine's reason text on TEE_ERROR_BAD_FORMAT
+ *   [3] MEMREF_OUTPUT or NONE: the reason text of a refusal
+ * Refusals besides the engine's (BAD_FORMAT, also for a malformed sealed header):
+ *   TEE_ERROR_ITEM_NOT_FOUND  sealed for a key_id that is not provisioned;
+ *   TEE_ERROR_MAC_INVALID     wrong key, or the sealed package was changed;
+ *   TEE_ERROR_SECURITY        model_version is below the key id's minimum version (rollback);
+ *   TEE_ERROR_NOT_SUPPORTED   a sealed package of format v1 (refused: docs/sealed-format.md);
+ *   TEE_ERROR_ACCESS_DENIED   a plaintext .tzm on a TA built sealed-only (TZI_SEALED_ONLY=y);
+ *   TEE_ERROR_EXCESS_DATA     file plus arena exceed this session's quota;
+ *   TEE_ERROR_OUT_OF_MEMORY   the TA heap has no room for the arena now.
+ * A successful load of a sealed package raises its key id's minimum version to its
+ * model_version, unless the package carries the KEEP_FLOOR flag.
  */
 #define TZI_CMD_LOAD_END 2
 
@@ -89,18 +111,23 @@
  *   [3] MEMREF_OUTPUT or NONE: the engine's reason text if the run fails
  * TEE_ERROR_BAD_PARAMETERS when the input block breaks a rule below (count, a size that is not
  * the input's, an offset outside the block or misaligned) or the output block is misaligned.
+ * The TA checks its cancellation flag between ops: TEEC_RequestCancellation stops the run with
+ * TEE_ERROR_CANCEL (the model stays loaded; nothing is written to the output).
  */
 #define TZI_CMD_RUN 3
 
 /*
- * STATS: what the loaded model costs in secure memory, and the last inference time.
+ * STATS: what this session's model costs in secure memory, and its last inference time. Every
+ * figure is this session's own: nothing here reveals another session's models.
  *   [0] VALUE_OUTPUT  a = arena bytes (peak activations), b = weights bytes
- *   [1] VALUE_OUTPUT  a = model bytes (the whole .tzm held in secure memory),
+ *   [1] VALUE_OUTPUT  a = model bytes (the whole file held in secure memory),
  *                     b = last inference time in microseconds (0 before the first RUN)
- *   [2] VALUE_OUTPUT  a = bytes the TA holds in secure buffers now (models, arenas and
- *                     uploads of all sessions), b = the most it held at once since the TA
- *                     instance started (a leak shows as growth across UNLOADs)
- *   [3] VALUE_OUTPUT  a = TA heap size (TA_DATA_SIZE), b = TZI_TA_API_VERSION
+ *   [2] VALUE_OUTPUT  a = bytes this session holds in secure buffers now (model, arena, upload,
+ *                     attestation copies), b = the most it held at once (a leak shows as
+ *                     growth across UNLOADs)
+ *   [3] VALUE_OUTPUT  a = this session's quota: the most secure-buffer bytes one session may
+ *                     hold (TZI_SESSION_QUOTA, by default half the TA heap),
+ *                     b = TZI_TA_API_VERSION
  * Valid with or without a loaded model (sizes are 0 without one).
  */
 #define TZI_CMD_STATS 4
@@ -112,19 +139,30 @@
 #define TZI_CMD_UNLOAD 5
 
 /*
- * PROVISION_KEY: store (or replace) the AES-256 model key for key_id in OP-TEE secure storage
- * (TEE_STORAGE_PRIVATE). Sealed packages (docs/model-format.md) name their key by key_id; LOAD_END
- * of a sealed package fails with TEE_ERROR_ITEM_NOT_FOUND when no key has that id, and with
- * TEE_ERROR_MAC_INVALID when the key is wrong or the package was changed. No command returns
- * key material: a provisioned key can be used or deleted, never read.
- *   [0] VALUE_INPUT   a = key_id, b = 0
+ * Key management: PROVISION_KEY, DELETE_KEY and LOCK_KEYS (docs/security.md, "Who may manage
+ * keys"). Each refuses with
+ *   TEE_ERROR_ACCESS_DENIED  unless the session was opened with TEEC_LOGIN_USER by uid 0, or
+ *                            with TEEC_LOGIN_GROUP for the group the TA was built with
+ *                            (TZI_KEY_ADMIN_GID); TEEC_LOGIN_PUBLIC never qualifies;
+ *   TEE_ERROR_BAD_STATE      once LOCK_KEYS has run on this device (until a factory reset:
+ *                            erasing OP-TEE's secure storage).
+ */
+
+/*
+ * PROVISION_KEY: store the AES-256 model key for key_id in OP-TEE secure storage
+ * (TEE_STORAGE_PRIVATE). Sealed packages (docs/sealed-format.md) name their key by key_id. No
+ * command returns key material: a provisioned key can be used or deleted, never read.
+ *   [0] VALUE_INPUT   a = key_id, b = flags: TZI_KEY_REPLACE to overwrite an existing key
  *   [1] MEMREF_INPUT  the key, exactly TZI_MODEL_KEY_BYTES bytes
  *   [2] NONE  [3] NONE
+ * TEE_ERROR_ACCESS_CONFLICT when key_id already has a key and TZI_KEY_REPLACE is not set.
  */
 #define TZI_CMD_PROVISION_KEY 6
+#define TZI_KEY_REPLACE 1u
 
 /*
  * DELETE_KEY: remove the key for key_id (rotation: provision the new id, re-seal, delete the old).
+ * The key id's minimum version stays: it is never lowered.
  *   [0] VALUE_INPUT   a = key_id, b = 0
  *   [1..3] NONE
  * TEE_ERROR_ITEM_NOT_FOUND when no key has that id.
@@ -143,6 +181,50 @@
  * the model; a sealed model's tables and weights stay in the TA.
  */
 #define TZI_CMD_DESCRIBE 8
+
+/*
+ * LOCK_KEYS: from now on PROVISION_KEY, DELETE_KEY and LOCK_KEYS refuse with BAD_STATE, for every
+ * session and after reboots (a marker in secure storage). Sealed models keep loading.
+ *   [0..3] NONE
+ */
+#define TZI_CMD_LOCK_KEYS 9
+
+/*
+ * ATTEST: sign what the last RUN of this session computed, with the device key (DEVICE_KEY).
+ * Only for a model loaded with TZI_LOAD_ATTEST, after a successful RUN (BAD_STATE otherwise).
+ *   [0] MEMREF_INPUT  the verifier's nonce, exactly TZI_NONCE_BYTES bytes
+ *   [1] MEMREF_OUTPUT the report, TZI_ATTEST_REPORT_BYTES (SHORT_BUFFER, with the size, if less)
+ *   [2] NONE  [3] NONE
+ * Report layout (little-endian integers; docs/security.md, "Attested results"):
+ *     0   8  "TZATTEST"
+ *     8   4  report version (1)
+ *    12   4  key_id of the sealed package (0: a plaintext model)
+ *    16   4  model_version of the sealed package (0: a plaintext model)
+ *    20   4  reserved, 0
+ *    24  32  SHA-256 of the model file exactly as uploaded (the sealed package, or the .tzm)
+ *    56  32  SHA-256 of the last RUN's inputs: each input tensor's bytes, in the model's
+ *            order, one after the other (not the input block's table or padding)
+ *    88  32  SHA-256 of the last RUN's outputs, the same way
+ *   120  32  the nonce
+ *   152  64  ECDSA P-256 signature (r then s, 32 bytes each, big-endian) over SHA-256 of
+ *            bytes 0 ... 151
+ */
+#define TZI_CMD_ATTEST 10
+#define TZI_NONCE_BYTES 32u
+#define TZI_ATTEST_SIGNED_BYTES 152u
+#define TZI_ATTEST_REPORT_BYTES 216u
+#define TZI_ATTEST_REPORT_VERSION 1u
+
+/*
+ * DEVICE_KEY: the public half of the device's attestation key, an ECDSA P-256 key pair the TA
+ * generates in secure storage on first use (this command or ATTEST). The private half never
+ * leaves the TA.
+ *   [0] MEMREF_OUTPUT the public key as an uncompressed SEC1 point (0x04, X, Y),
+ *                     TZI_DEVICE_KEY_BYTES (SHORT_BUFFER, with the size, if less)
+ *   [1..3] NONE
+ */
+#define TZI_CMD_DEVICE_KEY 11
+#define TZI_DEVICE_KEY_BYTES 65u
 
 /* Bytes of a model key (AES-256). */
 #define TZI_MODEL_KEY_BYTES 32u

@@ -23,6 +23,14 @@
 		{ 0xa7, 0xfc, 0x58, 0xae, 0x69, 0x6b, 0x59, 0xe7 } }
 #define TZI_TEST_TA_UUID_STR "8a47ac46-b128-4b09-a7fc-58ae696b59e7"
 
+/*
+ * What the test build writes into every new secure buffer before the TA uses it, repeated: the
+ * stand-in for stale heap contents. Whatever of it is left after LOAD_END was never written or
+ * zeroed by the TA (the arena, for one, must be zeroed at LOAD_END); WIPE_AUDIT finds it.
+ */
+#define TZI_TEST_STALE_PATTERN "TZI-STALE-HEAP!!"
+#define TZI_TEST_STALE_BYTES 16u
+
 /* Longest pattern WIPE_AUDIT searches for. */
 #define TZI_AUDIT_MAX_PATTERN 64u
 

@@ -3,7 +3,7 @@
 Run by tests/layer/test_bitbake_parse.py with the Python of the layer-tools venv, never imported
 by pytest itself (the `bb` package lives only in that venv).
 
-    python bbparse.py MACHINE LAYER_DIR...
+    python bbparse.py MACHINE LAYER_DIR... [VAR=VALUE...]
 
 Without the upstream layers (no network in CI) a full `bitbake -p` is impossible, so this does
 what can be done offline, with the real parser:
@@ -14,6 +14,7 @@ what can be done offline, with the real parser:
   from meta-yocto, is left out) and the OVERRIDES of the given MACHINE and the tzinfer distro;
   then each recipe/append is evaluated on top of it and the variables it sets are expanded, which
   runs every inline ${@...} expression. The expanded values are printed for the test to check;
+- VAR=VALUE settings are set after the distro conf, as a project's local.conf would set them;
 - each recipe's anonymous python runs, and the recipes it skips are listed with the reason;
 - each conf/machine/*.conf is evaluated on its own: what it requires, its MACHINEOVERRIDES.
 """
@@ -107,8 +108,10 @@ def assigned_names(statements: ast.StatementGroup) -> set[str]:
     return {name for name in names if "${" not in name}
 
 
-def base_data(layers: list[Path], machine: str) -> tuple[bb.data_smart.DataSmart, list[str]]:
-    """Config data: each layer.conf, then the tzinfer distro conf, with MACHINE and distro overrides."""
+def base_data(layers: list[Path], machine: str,
+              settings: dict[str, str]) -> tuple[bb.data_smart.DataSmart, list[str]]:
+    """Config data: each layer.conf, then the tzinfer distro conf, with MACHINE and distro
+    overrides, then `settings` (what a local.conf would set)."""
     d = bb.data.init()
     for layer in layers:
         d.setVar("LAYERDIR", str(layer))
@@ -121,13 +124,17 @@ def base_data(layers: list[Path], machine: str) -> tuple[bb.data_smart.DataSmart
     distro = find("conf/distro/tzinfer.conf", layers)
     d.setVar("FILE", str(distro))
     upstream = evaluate(conf_statements(distro), d, layers)
+    for name, value in settings.items():
+        d.setVar(name, value)
     return d, upstream
 
 
 def main() -> None:
-    machine, layers = sys.argv[1], [Path(arg).resolve() for arg in sys.argv[2:]]
+    machine, args = sys.argv[1], sys.argv[2:]
+    layers = [Path(arg).resolve() for arg in args if "=" not in arg]
+    settings = dict(arg.split("=", 1) for arg in args if "=" in arg)
     result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}, "skipped": {}}
-    config, upstream = base_data(layers, machine)
+    config, upstream = base_data(layers, machine, settings)
     result["distro_upstream_includes"] = upstream
     result["layer"] = {
         name: config.getVar(name)

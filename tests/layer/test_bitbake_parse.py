@@ -19,16 +19,25 @@ MACHINES = {machine: board for board, machine in BOARD_MACHINES.items()}
 RECIPES = "meta-tzinfer/recipes-tzinfer"
 
 
-def bbparse(layer_tools: Path, machine: str) -> dict:
+def bbparse(layer_tools: Path, machine: str, *settings: str) -> dict:
+    """bbparse.py's JSON for `machine`, with local.conf-like VAR=VALUE `settings`."""
     run = subprocess.run(
         [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), machine,
-         *map(str, LAYERS)],
+         *map(str, LAYERS), *settings],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, f"bbparse.py failed:\n{run.stderr[-3000:]}"
     result = json.loads(run.stdout)
     result["machine"] = machine
     return result
+
+
+#: The TA build options of ta/ta_config.h, as make variables.
+TA_OPTIONS = ("TZI_SEALED_ONLY", "TZI_KEY_ADMIN_GID", "TZI_SESSION_QUOTA")
+
+
+def ta_make_flags(parsed: dict, recipe: str = "tzinfer-ta") -> list[str]:
+    return parsed["values"][f"{RECIPES}/tzinfer-ta/{recipe}_0.1.0.bb"]["EXTRA_OEMAKE"].split()
 
 
 @pytest.fixture(scope="module", params=sorted(MACHINES))
@@ -81,14 +90,25 @@ def test_distro_gives_optee_the_board_memory_flags(parsed: dict) -> None:
 def test_test_ta_is_the_product_build_plus_the_hooks(parsed: dict) -> None:
     """tzinfer-ta-test makes the product TA with TZI_TEST_HOOKS=y and nothing else different:
     same heap, dev kit and signing flags (both from tzinfer-ta.inc)."""
-    def flags(recipe: str) -> list[str]:
-        return parsed["values"][f"{RECIPES}/tzinfer-ta/{recipe}_0.1.0.bb"]["EXTRA_OEMAKE"].split()
-
-    product, test = flags("tzinfer-ta"), flags("tzinfer-ta-test")
+    product, test = ta_make_flags(parsed), ta_make_flags(parsed, "tzinfer-ta-test")
     assert [f for f in product if f.startswith("TZI_TEST_HOOKS")] == ["TZI_TEST_HOOKS="]
     assert [f for f in test if f.startswith("TZI_TEST_HOOKS")] == ["TZI_TEST_HOOKS=y"]
     assert [f for f in product if not f.startswith("TZI_TEST_HOOKS")] == \
         [f for f in test if not f.startswith("TZI_TEST_HOOKS")]
+
+
+def test_ta_build_options_reach_make_only_when_set(parsed: dict, layer_tools: Path) -> None:
+    """TZINFER_SEALED_ONLY, TZINFER_KEY_ADMIN_GID and TZINFER_SESSION_QUOTA become the TA
+    Makefile's options (ta/ta_config.h) for the product and the test TA alike; unset, the TA
+    keeps its defaults (plaintext allowed, root only, half the heap)."""
+    assert not [f for f in ta_make_flags(parsed) if f.startswith(TA_OPTIONS)]
+    product = bbparse(layer_tools, parsed["machine"], "TZINFER_SEALED_ONLY=1", "TZINFER_KEY_ADMIN_GID=4242",
+                      "TZINFER_SESSION_QUOTA=16777216")
+    expected = ["TZI_SEALED_ONLY=y", "TZI_KEY_ADMIN_GID=4242", "TZI_SESSION_QUOTA=16777216"]
+    for recipe in ("tzinfer-ta", "tzinfer-ta-test"):
+        assert [f for f in ta_make_flags(product, recipe) if f.startswith(TA_OPTIONS)] == expected
+    off = bbparse(layer_tools, parsed["machine"], "TZINFER_SEALED_ONLY=0")
+    assert not [f for f in ta_make_flags(off) if f.startswith("TZI_SEALED_ONLY")]
 
 
 def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:

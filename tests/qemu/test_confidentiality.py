@@ -47,11 +47,13 @@ def sealed_on_target(name: str) -> str:
     return TARGET.model(name).removesuffix(".tzm") + ".tzms"
 
 
-def put_key(target: Console, key: bytes, key_id: int) -> tzinfer_run.RunReport:
-    """Write `key` to the VM, provision it under key_id with tzinfer-run, remove the file."""
+def put_key(target: Console, key: bytes, key_id: int, replace: bool = True) -> tzinfer_run.RunReport:
+    """Write `key` to the VM, provision it under key_id with tzinfer-run as root (replacing the
+    key the id has, unless replace is False), remove the file."""
     target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {KEY_ON_TARGET}")
-    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id} 2>&1; "
-                              f"rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
+    flag = " --replace" if replace else ""
+    code, output = target.run(f"{TARGET.client} --provision-key {KEY_ON_TARGET} --key-id {key_id}{flag} "
+                              f"2>&1; rc=$?; rm -f {KEY_ON_TARGET}; [ $rc -eq 0 ]", timeout=60)
     return tzinfer_run.parse(code, output)
 
 
@@ -72,7 +74,7 @@ def provisioned(target: Console, model_key: bytes) -> Iterator[None]:
     """The stack's test key in the TA's secure storage under TEST_KEY_ID."""
     report = put_key(target, model_key, TEST_KEY_ID)
     assert report.ok, report.output
-    assert f"key provisioned: {TEST_KEY_ID}" in report.output
+    assert f"key replaced: {TEST_KEY_ID}" in report.output
     yield
 
 
@@ -101,8 +103,8 @@ def test_sealed_model_runs_like_the_plain_one(target: Console, provisioned: None
 
 
 @pytest.mark.parametrize(("what", "offset"), [
-    ("header-n_ops", 24), ("header-nonce", 90), ("header-tag", 105), ("body-tables", 300),
-    ("body-weights", 100000)])
+    ("header-model_version", 20), ("header-nonce", 30), ("header-tag", 53), ("payload-tzm-header", 80),
+    ("payload-tables", 300), ("payload-weights", 100000)])
 def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provisioned: None, what: str,
                                                       offset: int) -> None:
     bad = damaged_copy(target, offset)
@@ -113,7 +115,7 @@ def test_flipped_byte_is_rejected_and_ta_stays_usable(target: Console, provision
 
 
 def test_unknown_key_id_is_rejected(target: Console, provisioned: None) -> None:
-    bad = damaged_copy(target, 116, 99)  # key_id 7 → 99, which is not provisioned
+    bad = damaged_copy(target, 16, 99)  # key_id 7 → 99, which is not provisioned
     report = run_sealed(target, bad)
     assert not report.ok
     assert "is sealed for key id 99, which is not provisioned" in report.output, report.output
@@ -141,6 +143,21 @@ def test_deleted_key_no_longer_decrypts(target: Console, provisioned: None, mode
     assert code == 0 and f"key deleted: {spare_id}" in output, output
     code, output = target.run(f"{TARGET.client} --delete-key {spare_id} 2>&1")
     assert code != 0 and f"no key with id {spare_id} is provisioned" in output, output
+
+
+def test_format_v1_package_is_refused_with_a_clear_message(target: Console) -> None:
+    """A .tzm header with the v1 ENCRYPTED flag: refused before any key is looked up."""
+    v1 = "/tmp/v1.tzms"
+    target.check(f"cp {TARGET.model('lenet5')} {v1} && printf '\\001' | "
+                 f"dd of={v1} bs=1 seek=12 conv=notrunc 2>/dev/null")
+    try:
+        report = run_sealed(target, v1)
+    finally:
+        target.check(f"rm -f {v1}")  # plaintext weights: the rootfs scan below must not find them
+    assert not report.ok
+    assert "sealed package of format v1, which this TA refuses" in report.output, report.output
+    assert "tzinfer seal" in report.output and "[TEEC 0xffff000a from TA]" in report.output
+    assert_valid_run_works(target)
 
 
 def test_provisioning_rejects_a_short_key(target: Console) -> None:

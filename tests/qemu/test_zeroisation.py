@@ -5,7 +5,9 @@ test targets: the QEMU stack, or a board's test image through the Yocto recipe t
 holds back every region it wipes and reports through WIPE_AUDIT whether they are all zero,
 and whether weights, input, output or key bytes are left in its heap or below its stack frame,
 after UNLOAD, session close, a rejected chunk, a failed verification and a failed decryption
-(client/hostile/zeroisation.c); a target check, so it runs on a board too. The product TA must
+(client/hostile/zeroisation.c); and, since the test build fills every new buffer with a stale
+pattern, that LOAD_END leaves no buffer unzeroed (the arena); a target check, so it runs on a
+board too. The product TA must
 not have the command: it answers NOT_SUPPORTED, and its binary carries none of the audit code.
 
 From the normal world: QEMU's secure carve-out (like the Pi 3's secure DRAM, with no TZASC) is
@@ -119,7 +121,7 @@ def test_truncated_plain_model_is_wiped_after_the_failed_load(target: Console, q
 def test_tampered_sealed_model_is_wiped_after_the_failed_load(target: Console, qemu_vm: BootedVM,
                                                               key_in_ta: None, window: bytes) -> None:
     # A flipped tag byte: the TA decrypts the whole body, then the tag check fails.
-    report = run_sealed(target, damaged_copy(target, 105))
+    report = run_sealed(target, damaged_copy(target, 53))
     assert not report.ok, report.output
     assert matches(target, qemu_vm, window) == 0
 
@@ -148,12 +150,16 @@ def test_test_ta_audits_every_wipe(target: Console) -> None:
     assert "zeroisation audit: 0 failures, 0 TA deaths" in output, output
     assert re.search(r"^audit product TA has no WIPE_AUDIT: TEEC 0xffff000a .* ok$", output, re.M), output
     audits = {(m[1], m[6]): m for m in _AUDIT.finditer(output)}
-    # The controls: the heap search sees the weights of a loaded model, plain and decrypted.
+    # The controls: the heap search sees the weights of a loaded model, plain and decrypted, and
+    # the test build's stand-in for stale heap bytes in an upload not yet complete.
     assert int(audits["model loaded (control)", "weights"][7]) > 0, output
     assert int(audits["sealed model loaded (control)", "weights"][7]) > 0, output
+    assert int(audits["upload half done (control)", "stale"][7]) > 0, output
+    # After LOAD_END no buffer holds stale bytes: the arena (and every other one) was zeroed.
+    assert audits["model loaded", "stale"][7] == "0", audits["model loaded", "stale"][0]
     # Each way out released the whole model (at least the file's bytes), all of it zero.
     size = plain.stat().st_size
-    for step in ("after unload", "after session close", "after the rejected chunk",
+    for step in ("after the first unload", "after unload", "after session close", "after the rejected chunk",
                  "after the failed verification", "after unloading the sealed model",
                  "after the failed decryption"):
         audit = audits[step, "weights"]

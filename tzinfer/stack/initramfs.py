@@ -3,6 +3,11 @@
 The initramfs runs busybox init: it mounts the pseudo file systems, brings `lo` up (xtest's
 socket tests need it), loads the tee/optee modules, starts tee-supplicant and opens a root shell
 on the console. Everything under build/qemu/overlay/ (TAs, client, models) is copied in verbatim.
+
+Besides root it has two users for the key-management tests (tests/qemu/test_key_policy.py):
+`tzuser`, an ordinary user, and `tzadmin`, a member of the key administrators' group the test
+TA is built to trust (TZI_KEY_ADMIN_GID). Both may open /dev/tee0, which belongs to group `tee`
+as Debian's udev rule makes it (tee-supplicant's /dev/teepriv0 stays root's).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
-from tzinfer.stack import StackError, hosttools
+from tzinfer.stack import StackError, hosttools, target_users
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.payload import TARGET_CLIENT
@@ -58,6 +63,8 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
 for m in {modules}; do insmod /lib/modules/tee/$m || echo "tzinfer: insmod $m failed"; done
+# Clients in group tee may use the TEE, as Debian's udev rule allows; the supplicant's device stays root's.
+chgrp tee /dev/tee0 && chmod 0660 /dev/tee0
 tee-supplicant >/tmp/tee-supplicant.log 2>&1 &
 # Kernel messages stay in dmesg, off this console: the test drivers read command output line by line.
 dmesg -n 1
@@ -222,8 +229,10 @@ def build(stack: QemuStack) -> None:
     teec-trace.so) and the overlay."""
     hosttools.require("cpio")
     inputs = [stack.debian_root, stack.root / "modules", stack.in_tree_tas, stack.overlay]
+    users = target_users.etc_files()
     stamp = Stamp(stack.root / ".initramfs-built",
-                  digest([INITTAB, RCS, MEMSCAN_SOURCE, TEEC_TRACE_SOURCE, *_tree_contents(inputs)]))
+                  digest([INITTAB, RCS, *users.values(), MEMSCAN_SOURCE, TEEC_TRACE_SOURCE,
+                          *_tree_contents(inputs)]))
     if stamp.fresh() and stack.initrd.is_file():
         return
     staging = stack.root / "initramfs-root"
@@ -246,6 +255,9 @@ def build(stack: QemuStack) -> None:
     etc = staging / "etc"
     (etc / "init.d").mkdir(parents=True, exist_ok=True)
     (etc / "inittab").write_text(INITTAB)
+    for name, text in users.items():
+        (etc / name).write_text(text)
+    (etc / "shadow").chmod(0o600)
     rcs = etc / "init.d/rcS"
     modules = " ".join(Path(m).name.removesuffix(".xz") for m in TEE_MODULES)
     rcs.write_text(RCS.format(modules=modules))

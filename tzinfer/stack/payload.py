@@ -1,7 +1,9 @@
 """Build step: what tzinfer puts on the QEMU target, collected in the stack's overlay directory.
 
 - the S-Tinylib TA, cross-built with OP-TEE's TA dev kit, TA_DATA_SIZE = the board's
-  ta_heap_budget (board/qemu/memory.yaml), and its test build with the WIPE_AUDIT command;
+  ta_heap_budget (board/qemu/memory.yaml), key management open to root and the initramfs'
+  `tzkeys` group (TZI_KEY_ADMIN_GID); its test build with the WIPE_AUDIT command; and its
+  sealed-only build (TZI_SEALED_ONLY=y), which tests/qemu/test_sealed_only.py swaps in;
 - `tzinfer-run`, cross-built against the stack's arm64 sysroot (libteec);
 - the fixture models converted to .tzm (the `tzinfer convert` code), their sample inputs and
   the ImageNet labels;
@@ -25,6 +27,7 @@ from tzinfer import REPO_ROOT
 from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
+from tzinfer.stack.target_users import KEY_ADMIN_GID
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,6 +47,8 @@ TARGET_HOSTILE = "usr/bin/tzinfer-hostile"
 TARGET_DATA_DIR = "usr/share/tzinfer"
 #: The TA signed with a foreign key, which OP-TEE must refuse to load (relative to /).
 TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
+#: The sealed-only build of the TA (same UUID), for the test that swaps it in (relative to /).
+TARGET_SEALED_ONLY_TA_DIR = "usr/share/tzinfer/sealed-only"
 
 #: Sources whose change means the .tzm files must be produced again: the converter, and the
 #: engine (the converter asks the host build of it for the conv scratch sizes).
@@ -89,10 +94,12 @@ def build(stack: QemuStack) -> None:
     hosttools.require("make", f"{CROSS_COMPILE}gcc")
     ta = build_ta(stack)
     test_ta = build_ta(stack, test_hooks=True)
+    sealed_only_ta = build_ta(stack, sealed_only=True)
     client = build_client(stack)
     overlay = stack.overlay
     _install(ta, overlay / TARGET_TA_DIR / ta.name)
     _install(test_ta, overlay / TARGET_TA_DIR / test_ta.name)
+    _install(sealed_only_ta, overlay / TARGET_SEALED_ONLY_TA_DIR / ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
     _install(client.with_name("tzinfer-hostile"), overlay / TARGET_HOSTILE)
@@ -105,18 +112,24 @@ def ta_data_size(stack: QemuStack) -> int:
     return stack.board.ta_heap_budget
 
 
-def build_ta(stack: QemuStack, test_hooks: bool = False) -> Path:
-    """Cross-build the TA (or its test build) with the stack's dev kit; returns the signed .ta file."""
+def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False) -> Path:
+    """Cross-build the TA (or its test build, or its sealed-only build) with the stack's dev kit;
+    returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
         raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first (invoke stack)")
     out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
+                       else (stack.root / "ta-sealed-only", TA_UUID, "tzinfer sealed-only TA") if sealed_only
                        else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
             f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}",
-            f"TZI_TEST_HOOKS={'y' if test_hooks else ''}"]  # empty: the product, whatever the env says
+            # Empty values: the product's defaults, whatever the environment says.
+            f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
+            f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
     key = signing.user_key()
     args += signing.make_args(key)
-    if not test_hooks:  # one warning per build is enough
+    if key is None:  # a test stack on an OP-TEE that trusts the public key: say so (ta/Makefile)
+        args.append("TZI_ALLOW_PUBLIC_TA_KEY=y")
+    if not (test_hooks or sealed_only):  # one warning per build is enough
         signing.warn_if_default(key)
     # make re-signs only when the .ta is older than the key: force it when the key changed.
     signed_with = Stamp(out / ".signed-with", digest([key] if key else ["default key"]))

@@ -23,6 +23,8 @@ SEED_CORPUS = FUZZ_SRC / "corpus"
 REGRESSIONS = FUZZ_SRC / "regressions"
 FUZZ_BUILD = BUILD_DIR / "fuzz"
 MODES = {"plain": "fuzz-tzm", "fixhash": "fuzz-tzm-fixhash"}
+#: The harness's check of its own per-op poisoning (fuzz/fuzz_tzm.c, FUZZ_POISON_SELFTEST).
+POISON_CHECK = FUZZ_BUILD / "fuzz-tzm-poison-check"
 #: libFuzzer's per-input time limit in wall seconds, generous for a busy shared machine: inputs run
 #: in milliseconds (the harness caps the arena), so one that exceeds it hangs or loops, and is
 #: reported as a `timeout-*` artifact, i.e. a failure.

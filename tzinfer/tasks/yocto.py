@@ -46,8 +46,8 @@ def _models(explicit: str) -> str:
         "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml) or qemu "
         "(qemuarm64-secureboot, kas/qemu.yml)",
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
-        "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY, "
-        "else OP-TEE's public test key, with a warning)",
+        "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY; without "
+        "one only a test image builds, with OP-TEE's public test key)",
         "tests": "add kas/test.yml: xtest, tzinfer-hostile, the test TA and a passwordless root for "
         "invoke test-hw (never for a product image; kas/qemu.yml has it already)",
     }
@@ -63,6 +63,13 @@ def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "
     key = sign_key or os.environ.get("TZINFER_TA_SIGN_KEY", "")
     if key and not Path(key).is_file():
         raise Exit(f"TA signing key {key} not found: pass the path of your RSA private key (PEM)", code=2)
+    test_image = tests or machine == "qemu"  # kas/qemu.yml includes kas/test.yml
+    if not key and not test_image:
+        # The layer refuses it too (tzinfer_ta_sign.bbclass), but only after hours of building.
+        raise Exit("no TA signing key: a product image signed with OP-TEE's public test key would run any "
+                   "TA anyone signs, including one that reads the model keys. Make your own: openssl genrsa "
+                   "-out ta-sign.pem 4096 (keep it offline), then --sign-key ta-sign.pem or "
+                   "TZINFER_TA_SIGN_KEY; or build a test image with --tests", code=2)
     YOCTO_BUILD_DIR.mkdir(parents=True, exist_ok=True)
     env = {
         "KAS_WORK_DIR": str(YOCTO_BUILD_DIR),
