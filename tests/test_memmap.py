@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tzinfer import REPO_ROOT, memmap
+from tzinfer import memmap
+from tzinfer.stack.layout import TFA_PATCH_DIR
 
 BOARDS = ["qemu", "rpi3"]
-TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
 
 
 @pytest.fixture(params=BOARDS)

@@ -1,4 +1,4 @@
-"""Our OP-TEE core patches (meta-tzinfer/recipes-security/optee/files/), their failure paths
+"""Our OP-TEE core patches (meta-tzinfer-bsp/recipes-security/optee/files/), their failure paths
 run on the host: the patched functions are cut out of the QEMU stack's patched optee_os tree
 (the very source the stack boots) and compiled with stand-ins for the core functions they call.
 The paths cannot be reached on a running board without breaking the core on purpose:

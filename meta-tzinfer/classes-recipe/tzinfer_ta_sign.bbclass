@@ -1,7 +1,7 @@
 # TA signing key for recipes that sign Trusted Applications (optee-os for its in-tree TAs,
 # tzinfer-ta) or embed the key that verifies them (optee-os).
 #
-# TZINFER_TA_SIGN_KEY (tzinfer distro, local.conf or kas env) is the absolute path of your RSA
+# TZINFER_TA_SIGN_KEY (local.conf, your distro or kas env) is the absolute path of your RSA
 # private key (PEM). OP-TEE's own keys/default_ta.pem is public: with it anyone can sign a TA the
 # device will load, under our UUID too, and such a TA opens the model keys in secure storage.
 # So a build without TZINFER_TA_SIGN_KEY, or with a copy of that key, stops, unless

@@ -1,20 +1,22 @@
-"""Parse meta-tzinfer with bitbake's own parser (bb.parse from PyPI bitbake-setup); print JSON.
+"""Parse the tzinfer layers with bitbake's own parser (bb.parse from PyPI bitbake-setup); print JSON.
 
 Run by tests/layer/test_bitbake_parse.py with the Python of the layer-tools venv, never imported
 by pytest itself (the `bb` package lives only in that venv).
 
-    python bbparse.py LAYER_DIR MACHINE [VAR=VALUE...]
+    python bbparse.py MACHINE LAYER_DIR... [VAR=VALUE...]
 
 Without the upstream layers (no network in CI) a full `bitbake -p` is impossible, so this does
 what can be done offline, with the real parser:
 - every .bb/.bbappend/.bbclass/.inc is turned into bitbake statements (syntax), each python
   function compiles, and the statements other than inherit/include are evaluated;
-- conf/layer.conf is evaluated like bitbake does for a layer (LAYERDIR set);
-- conf/distro/tzinfer.conf is evaluated with the files it requires from this layer (poky.conf,
+- each conf/layer.conf is evaluated like bitbake does for a layer (LAYERDIR set);
+- conf/distro/tzinfer.conf is evaluated with the files it requires from the layers (poky.conf,
   from meta-yocto, is left out) and the OVERRIDES of the given MACHINE and the tzinfer distro;
   then each recipe/append is evaluated on top of it and the variables it sets are expanded, which
-  runs every inline ${@...} expression. The expanded values are printed for the test to check.
-- VAR=VALUE settings are set after the distro conf, as a project's local.conf would set them.
+  runs every inline ${@...} expression. The expanded values are printed for the test to check;
+- VAR=VALUE settings are set after the distro conf, as a project's local.conf would set them;
+- each recipe's anonymous python runs, and the recipes it skips are listed with the reason;
+- each conf/machine/*.conf is evaluated on its own: what it requires, its MACHINEOVERRIDES.
 """
 
 from __future__ import annotations
@@ -54,8 +56,14 @@ def conf_statements(path: Path) -> ast.StatementGroup:
     return statements
 
 
-def evaluate(statements: ast.StatementGroup, d: bb.data_smart.DataSmart, layer: Path) -> list[str]:
-    """Evaluate the statements; includes and classes outside this layer are listed, not followed."""
+def find(name: str, bases: list[Path]) -> Path | None:
+    """The first base that holds the file, as bitbake looks it up (the including file's
+    directory, then BBPATH: the layers)."""
+    return next((base / name for base in bases if (base / name).is_file()), None)
+
+
+def evaluate(statements: ast.StatementGroup, d: bb.data_smart.DataSmart, layers: list[Path]) -> list[str]:
+    """Evaluate the statements; includes and classes outside the layers are listed, not followed."""
     upstream = []
     for node in statements:
         if isinstance(node, SKIPPED_NODES):
@@ -63,25 +71,23 @@ def evaluate(statements: ast.StatementGroup, d: bb.data_smart.DataSmart, layer: 
         if isinstance(node, (ast.InheritNode, ast.InheritDeferredNode)):
             expression = node.inherit[0] if isinstance(node, ast.InheritDeferredNode) else node.classes
             for name in d.expand(expression).split():
-                own = layer / "classes-recipe" / f"{name}.bbclass"
-                if own.is_file():
-                    upstream += evaluate(BBHandler.get_statements(str(own), str(own), name), d, layer)
+                own = find(f"classes-recipe/{name}.bbclass", layers)
+                if own:
+                    upstream += evaluate(BBHandler.get_statements(str(own), str(own), name), d, layers)
                 else:
                     upstream.append(f"{name}.bbclass")
             continue
         if isinstance(node, ast.IncludeNode):
-            # Looked up as bitbake does: beside the including file first, then on BBPATH (the
-            # layer). Our own includes are evaluated here, not by node.eval, so that an inherit
-            # in one (tzinfer-ta.inc) is followed or listed like a recipe's.
+            # Our own includes are evaluated here, not by node.eval, so that an inherit in one
+            # (tzinfer-ta.inc) is followed or listed like a recipe's.
             target = d.expand(node.what_file)
-            found = [p for p in (Path(node.filename).parent / target, layer / target) if p.is_file()]
+            found = find(target, [Path(node.filename).parent, *layers])
             if not found:
                 upstream.append(target)
-            elif found[0].suffix == ".conf":
-                upstream += evaluate(conf_statements(found[0]), d, layer)
+            elif found.suffix == ".conf":
+                upstream += evaluate(conf_statements(found), d, layers)
             else:
-                upstream += evaluate(BBHandler.get_statements(str(found[0]), str(found[0]), found[0].stem),
-                                     d, layer)
+                upstream += evaluate(BBHandler.get_statements(str(found), str(found), found.stem), d, layers)
             continue
         node.eval(d)
     return upstream
@@ -102,53 +108,70 @@ def assigned_names(statements: ast.StatementGroup) -> set[str]:
     return {name for name in names if "${" not in name}
 
 
-def base_data(layer: Path, machine: str,
+def base_data(layers: list[Path], machine: str,
               settings: dict[str, str]) -> tuple[bb.data_smart.DataSmart, list[str]]:
-    """Config data: layer.conf, then the tzinfer distro conf, with MACHINE and distro overrides,
-    then `settings` (what a local.conf would set)."""
+    """Config data: each layer.conf, then the tzinfer distro conf, with MACHINE and distro
+    overrides, then `settings` (what a local.conf would set)."""
     d = bb.data.init()
-    d.setVar("LAYERDIR", str(layer))
-    d.setVar("BBPATH", str(layer))
-    ConfHandler.handle(str(layer / "conf/layer.conf"), d, 0, baseconfig=True)
-    d.expandVarref("LAYERDIR")
-    d.delVar("LAYERDIR")
+    for layer in layers:
+        d.setVar("LAYERDIR", str(layer))
+        ConfHandler.handle(str(layer / "conf/layer.conf"), d, 0, baseconfig=True)
+        d.expandVarref("LAYERDIR")
+        d.delVar("LAYERDIR")
     d.setVar("MACHINE", machine)
     d.setVar("MACHINEOVERRIDES", machine)
     d.setVar("OVERRIDES", "${MACHINEOVERRIDES}:${DISTROOVERRIDES}")
-    distro = layer / "conf/distro/tzinfer.conf"
+    distro = find("conf/distro/tzinfer.conf", layers)
     d.setVar("FILE", str(distro))
-    upstream = evaluate(conf_statements(distro), d, layer)
+    upstream = evaluate(conf_statements(distro), d, layers)
     for name, value in settings.items():
         d.setVar(name, value)
     return d, upstream
 
 
 def main() -> None:
-    layer, machine = Path(sys.argv[1]).resolve(), sys.argv[2]
-    settings = dict(arg.split("=", 1) for arg in sys.argv[3:])
-    result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}}
-    config, upstream = base_data(layer, machine, settings)
+    machine, args = sys.argv[1], sys.argv[2:]
+    layers = [Path(arg).resolve() for arg in args if "=" not in arg]
+    settings = dict(arg.split("=", 1) for arg in args if "=" in arg)
+    result: dict = {"bitbake": bb.__version__, "errors": {}, "values": {}, "skipped": {}}
+    config, upstream = base_data(layers, machine, settings)
     result["distro_upstream_includes"] = upstream
     result["layer"] = {
         name: config.getVar(name)
-        for name in ("TZINFER_SRCDIR", "BBFILE_COLLECTIONS", "LAYERSERIES_COMPAT_tzinfer", "DISTRO",
-                     "TZINFER_OPTEE_MEMORY_FLAGS", "TZINFER_TFA_MEMORY_FLAGS", "TZINFER_RPI_CONFIG",
-                     "TZINFER_TA_HEAP_BUDGET", "RPI_EXTRA_CONFIG", "IMAGE_BOOT_FILES")
+        for name in ("TZINFER_SRCDIR", "BBPATH", "DISTRO", "TZINFER_OPTEE_MEMORY_FLAGS",
+                     "TZINFER_TFA_MEMORY_FLAGS", "TZINFER_RPI_CONFIG", "TZINFER_TA_HEAP_BUDGET",
+                     "RPI_EXTRA_CONFIG", "IMAGE_BOOT_FILES")
     }
+    result["collections"] = {
+        name: {key: config.getVar(f"{key}_{name}") for key in ("LAYERDEPENDS", "LAYERSERIES_COMPAT")}
+        for name in config.getVar("BBFILE_COLLECTIONS").split()
+    }
+    result["machines"] = {}
+    for conf in sorted(p for layer in layers for p in layer.glob("conf/machine/*.conf")):
+        d = bb.data.init()
+        d.setVar("MACHINE", conf.stem)
+        d.setVar("MACHINEOVERRIDES", "${MACHINE}")
+        result["machines"][conf.stem] = {"requires": evaluate(conf_statements(conf), d, layers),
+                                         "MACHINEOVERRIDES": d.getVar("MACHINEOVERRIDES")}
     files = sorted(
-        p for p in layer.rglob("*")
+        (layer, p) for layer in layers for p in layer.rglob("*")
         if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc") and "conf" not in p.relative_to(layer).parts
     )
-    for path in files:
-        rel = str(path.relative_to(layer))
+    for layer, path in files:
+        rel = f"{layer.name}/{path.relative_to(layer)}"
         try:
             statements = BBHandler.get_statements(str(path), str(path), path.stem)
             compile_python(statements)
             d = bb.data.createCopy(config)
             d.setVar("FILE", str(path))
             d.setVar("PN", path.stem.split("_")[0])
-            evaluate(statements, d, layer)
+            evaluate(statements, d, layers)
             result["values"][rel] = {name: d.getVar(name) for name in sorted(assigned_names(statements))}
+            if path.suffix == ".bb":
+                try:
+                    ast.runAnonFuncs(d)
+                except bb.parse.SkipRecipe as skip:
+                    result["skipped"][rel] = str(skip)
         except Exception as err:  # noqa: BLE001 - every parse failure is reported, per file
             result["errors"][rel] = f"{type(err).__name__}: {err}"
     json.dump(result, sys.stdout, indent=1)

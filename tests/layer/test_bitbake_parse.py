@@ -1,6 +1,6 @@
-"""bitbake's own parser (bb.parse) accepts every file of meta-tzinfer, and the tzinfer distro
-yields the OP-TEE / TF-A settings of the board memory maps (see bbparse.py for what is done
-offline and what needs the upstream layers)."""
+"""bitbake's own parser (bb.parse) accepts every file of the tzinfer layers, the layers depend
+on what their part needs, and the tzinfer distro yields the OP-TEE / TF-A settings of the board
+memory maps (see bbparse.py for what is done offline and what needs the upstream layers)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,18 @@ import pytest
 
 from tzinfer import REPO_ROOT
 from tzinfer.memmap import load
+from tzinfer.yocto import LAYERS
+from tzinfer.yocto.memconf import BOARD_MACHINES
 
-LAYER = REPO_ROOT / "meta-tzinfer"
-MACHINES = {"raspberrypi3-64": "rpi3", "qemuarm64-secureboot": "qemu"}
+MACHINES = {machine: board for board, machine in BOARD_MACHINES.items()}
+RECIPES = "meta-tzinfer/recipes-tzinfer"
 
 
 def bbparse(layer_tools: Path, machine: str, *settings: str) -> dict:
     """bbparse.py's JSON for `machine`, with local.conf-like VAR=VALUE `settings`."""
     run = subprocess.run(
-        [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), str(LAYER), machine,
-         *settings],
+        [str(layer_tools / "python"), str(Path(__file__).with_name("bbparse.py")), machine,
+         *map(str, LAYERS), *settings],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, f"bbparse.py failed:\n{run.stderr[-3000:]}"
@@ -35,7 +37,7 @@ TA_OPTIONS = ("TZI_SEALED_ONLY", "TZI_KEY_ADMIN_GID", "TZI_SESSION_QUOTA")
 
 
 def ta_make_flags(parsed: dict, recipe: str = "tzinfer-ta") -> list[str]:
-    return parsed["values"][f"recipes-tzinfer/tzinfer-ta/{recipe}_0.1.0.bb"]["EXTRA_OEMAKE"].split()
+    return parsed["values"][f"{RECIPES}/tzinfer-ta/{recipe}_0.1.0.bb"]["EXTRA_OEMAKE"].split()
 
 
 @pytest.fixture(scope="module", params=sorted(MACHINES))
@@ -47,27 +49,41 @@ def test_every_layer_file_parses(parsed: dict) -> None:
     assert not parsed["errors"], json.dumps(parsed["errors"], indent=1)
     parsed_files = set(parsed["values"])
     on_disk = {
-        str(p.relative_to(LAYER)) for p in LAYER.rglob("*")
-        if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc") and "conf" not in p.relative_to(LAYER).parts
+        str(p.relative_to(REPO_ROOT)) for layer in LAYERS for p in layer.rglob("*")
+        if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc") and "conf" not in p.relative_to(layer).parts
     }
     assert parsed_files == on_disk
 
 
-def test_layer_conf_points_at_the_repository(parsed: dict) -> None:
-    layer = parsed["layer"]
-    assert Path(layer["TZINFER_SRCDIR"]) == REPO_ROOT
-    assert "tzinfer" in layer["BBFILE_COLLECTIONS"].split()
-    assert layer["LAYERSERIES_COMPAT_tzinfer"] == "wrynose"
-    # The distro conf needs only poky.conf from outside the layer.
+def test_layer_confs_split_the_dependencies_like_meta_arm(parsed: dict) -> None:
+    """A product takes the software layer with core and meta-arm alone; only the distro needs
+    meta-poky (yocto)."""
+    assert Path(parsed["layer"]["TZINFER_SRCDIR"]) == REPO_ROOT
+    assert {name: value["LAYERDEPENDS"].split() for name, value in parsed["collections"].items()} == {
+        "tzinfer": ["core", "meta-arm"],
+        "tzinfer-bsp": ["core", "meta-arm", "tzinfer"],
+        "tzinfer-distro": ["core", "yocto", "tzinfer-bsp"],
+    }
+    assert {value["LAYERSERIES_COMPAT"] for value in parsed["collections"].values()} == {"wrynose"}
+    # The distro conf needs only poky.conf from outside the layers.
     assert parsed["distro_upstream_includes"] == ["conf/distro/poky.conf"]
+
+
+def test_bsp_machines_are_the_boards_under_their_own_names(parsed: dict) -> None:
+    """conf/machine/tzinfer-<board>.conf is the board's upstream machine with all its overrides."""
+    assert parsed["machines"] == {
+        f"tzinfer-{board}": {"requires": [f"conf/machine/{machine}.conf"],
+                             "MACHINEOVERRIDES": f"{machine}:tzinfer-{board}"}
+        for board, machine in BOARD_MACHINES.items()
+    }
 
 
 def test_distro_gives_optee_the_board_memory_flags(parsed: dict) -> None:
     board = load(MACHINES[parsed["machine"]])
     expected = " ".join(f"{k}={v}" for k, v in board.optee_flags().items())
-    optee = parsed["values"]["recipes-security/optee/optee-os_%.bbappend"]["EXTRA_OEMAKE"]
+    optee = parsed["values"]["meta-tzinfer-bsp/recipes-security/optee/optee-os_%.bbappend"]["EXTRA_OEMAKE"]
     assert expected in optee
-    assert parsed["values"]["recipes-tzinfer/tzinfer-ta/tzinfer-ta_0.1.0.bb"]["EXTRA_OEMAKE"].split().count(
+    assert parsed["values"][f"{RECIPES}/tzinfer-ta/tzinfer-ta_0.1.0.bb"]["EXTRA_OEMAKE"].split().count(
         f"TA_DATA_SIZE=0x{board.ta_heap_budget:08x}") == 1
 
 
@@ -96,7 +112,7 @@ def test_ta_build_options_reach_make_only_when_set(parsed: dict, layer_tools: Pa
 
 
 def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
-    tfa = parsed["values"]["recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"]
+    tfa = parsed["values"]["meta-tzinfer-bsp/recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"]
     if parsed["machine"] != "raspberrypi3-64":
         assert "rpi3" not in (tfa.get("SRC_URI") or "")
         return
@@ -108,3 +124,18 @@ def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
         assert f"{key}={value}" in tfa["EXTRA_OEMAKE"]
     config = parsed["layer"]["RPI_EXTRA_CONFIG"].split("\\n")
     assert set(board.config_txt_lines()) <= set(config) and "dtoverlay=tzinfer-optee" in config
+
+
+def test_the_recipes_skip_where_they_cannot_build(parsed: dict, layer_tools: Path) -> None:
+    """A world build must not stop at our recipes: without models tzinfer-models is skipped, and
+    on a machine without a TA heap budget (no memory map: no OP-TEE configured for tzinfer) so
+    are the recipes that need OP-TEE's TA dev kit, which such a machine mostly lacks."""
+    models = f"{RECIPES}/tzinfer-models/tzinfer-models_0.1.0.bb"
+    assert set(parsed["skipped"]) == {models}
+    assert "TZINFER_MODELS is empty" in parsed["skipped"][models]
+    skipped = bbparse(layer_tools, "qemuarm64")["skipped"]
+    needs_the_ta = {f"{RECIPES}/{recipe}_0.1.0.bb"
+                    for recipe in ("tzinfer-ta/tzinfer-ta", "tzinfer-ta/tzinfer-ta-test",
+                                   "tzinfer-client/tzinfer-client")}
+    assert set(skipped) == needs_the_ta | {models}
+    assert all("no TA heap budget for MACHINE qemuarm64" in skipped[recipe] for recipe in needs_the_ta)

@@ -11,6 +11,7 @@ import yaml
 from kas.configschema import CONFIGSCHEMA
 
 from tzinfer import REPO_ROOT
+from tzinfer.yocto import LAYERS
 
 KAS_FILES = sorted([REPO_ROOT / "kas.yml", REPO_ROOT / "kas.lock.yml", *(REPO_ROOT / "kas").glob("*.yml")])
 PROJECTS = [REPO_ROOT / "kas.yml", REPO_ROOT / "kas" / "qemu.yml"]
@@ -40,6 +41,11 @@ def test_kas_files_are_found() -> None:
 @pytest.mark.parametrize("path", KAS_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_kas_file_matches_the_kas_schema(path: Path) -> None:
     jsonschema.validate(_load(path), CONFIGSCHEMA)
+
+
+def test_kas_adds_every_layer_of_the_repository() -> None:
+    layers = _load(REPO_ROOT / "kas" / "common.yml")["repos"]["tzinfer"]["layers"]
+    assert set(layers) == {layer.name for layer in LAYERS}
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: str(p.relative_to(REPO_ROOT)))

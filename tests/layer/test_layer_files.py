@@ -1,4 +1,4 @@
-"""Files the layer refers to exist, patches are documented, and both build paths share them."""
+"""Files the layers refer to exist, patches are documented, and both build paths share them."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import tzinfer
 from tzinfer import REPO_ROOT
 from tzinfer.stack import layout
 from tzinfer.stack.payload import TA_UUID, TEST_TA_UUID
+from tzinfer.yocto import BSP_LAYER, LAYERS, SOFTWARE_LAYER
 
-LAYER = REPO_ROOT / "meta-tzinfer"
 RECIPES = sorted(
-    p for p in LAYER.rglob("*") if p.suffix in (".bb", ".bbappend", ".inc") and "conf" not in p.parts
+    p for layer in LAYERS for p in layer.rglob("*")
+    if p.suffix in (".bb", ".bbappend", ".inc") and "conf" not in p.relative_to(layer).parts
 )
-OPTEE_FILES = LAYER / "recipes-security/optee/files"
-TFA_FILES = LAYER / "recipes-bsp/trusted-firmware-a/files"
+OPTEE_FILES = BSP_LAYER / "recipes-security/optee/files"
+TFA_FILES = BSP_LAYER / "recipes-bsp/trusted-firmware-a/files"
 
 
 def _file_uris(text: str) -> list[str]:
@@ -37,7 +38,7 @@ def _search_path(recipe: Path) -> list[Path]:
     return dirs
 
 
-@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: str(p.relative_to(LAYER)))
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_every_file_uri_exists(recipe: Path) -> None:
     for name in _file_uris(recipe.read_text()):
         found = [d / name for d in _search_path(recipe) if (d / name).exists()]
@@ -50,18 +51,19 @@ def test_tzinfer_recipes_build_from_the_repository_sources() -> None:
         if "require recipes-tzinfer/tzinfer-source.inc" in recipe.read_text():
             uris.update(_file_uris(recipe.read_text()))
     assert uris >= {"ta", "client", "stinylib", "tinylibm"}
-    assert not list(LAYER.rglob("*.c")), "C sources belong in the repository's own directories"
+    c_files = [p for layer in LAYERS for p in layer.rglob("*.c")]
+    assert not c_files, "C sources belong in the repository's own directories"
 
 
 def test_recipe_versions_follow_the_package_version() -> None:
-    versioned = [p for p in (LAYER / "recipes-tzinfer").rglob("tzinfer-*_*.bb")]
+    versioned = [p for p in (SOFTWARE_LAYER / "recipes-tzinfer").rglob("tzinfer-*_*.bb")]
     assert versioned
     for recipe in versioned:
         version = recipe.stem.split("_")[1]
         assert version == tzinfer.__version__, f"{recipe.name}: rename to PV {tzinfer.__version__}"
 
 
-PATCHES = sorted(LAYER.rglob("*.patch"))
+PATCHES = sorted(p for layer in LAYERS for p in layer.rglob("*.patch"))
 
 
 @pytest.mark.parametrize("patch", PATCHES, ids=lambda p: p.name)
@@ -81,14 +83,14 @@ def test_qemu_stack_and_layer_use_the_same_patch_files() -> None:
     assert layout.OPTEE_PATCH_DIR.resolve() == OPTEE_FILES.resolve()
     assert layout.TFA_PATCH_DIR.resolve() == TFA_FILES.resolve()
     # ... and the layer references each of them (no patch only one build path applies).
-    optee_refs = set(_file_uris((LAYER / "recipes-security/optee/optee-os-tzinfer.inc").read_text()))
-    tfa_append = LAYER / "recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"
+    optee_refs = set(_file_uris((BSP_LAYER / "recipes-security/optee/optee-os-tzinfer.inc").read_text()))
+    tfa_append = BSP_LAYER / "recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"
     tfa_refs = set(_file_uris(tfa_append.read_text()))
     assert optee_refs == {p.name for p in OPTEE_FILES.glob("*.patch")}
     assert tfa_refs == {p.name for p in TFA_FILES.glob("*.patch")}
 
 
-TA_RECIPES = LAYER / "recipes-tzinfer/tzinfer-ta"
+TA_RECIPES = SOFTWARE_LAYER / "recipes-tzinfer/tzinfer-ta"
 #: Where a layer file sets a variable: name, operator, value (continuation lines joined).
 _ASSIGNMENT = re.compile(r'^([A-Za-z0-9_${}:.+-]+?)\s*(=|\?=|\?\?=|:=|\+=|=\+|\.=|=\.)\s*"((?:[^"\\]|\\.)*)"',
                          re.M)
@@ -101,7 +103,7 @@ def _assignments(path: Path) -> list[tuple[str, str]]:
 
 
 def _layer_files() -> list[Path]:
-    return [p for p in LAYER.rglob("*")
+    return [p for layer in LAYERS for p in layer.rglob("*")
             if p.is_file() and p.suffix in (".bb", ".bbappend", ".inc", ".bbclass", ".conf", ".yml")]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tzinfer import REPO_ROOT
 from tzinfer.memmap import load
-from tzinfer.yocto import memconf
+from tzinfer.yocto import LAYERS, memconf
 
 
 @pytest.mark.parametrize("board", sorted(memconf.BOARD_MACHINES))
@@ -47,11 +47,10 @@ def test_only_the_generated_includes_set_memory_map_config_txt_lines() -> None:
     # overlap check of the memory map.
     keys = {line.split("=")[0] for line in load("rpi3").config_txt_lines()}
     generated = {memconf.include_path(board) for board in memconf.BOARD_MACHINES}
-    layer = REPO_ROOT / "meta-tzinfer"
-    for path in layer.rglob("*"):
+    for path in (p for layer in LAYERS for p in layer.rglob("*")):
         if path.suffix in (".inc", ".conf", ".bb", ".bbappend", ".bbclass") and path not in generated:
             found = [key for key in keys if f"{key}=" in path.read_text()]
-            assert not found, f"{path.relative_to(layer)} sets {found}; put it in board/rpi3/memory.yaml"
+            assert not found, f"{path.relative_to(REPO_ROOT)} sets {found}; put it in board/rpi3/memory.yaml"
 
 
 def test_unknown_board_is_refused() -> None:

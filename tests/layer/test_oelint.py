@@ -1,4 +1,4 @@
-"""oelint-adv finds nothing in meta-tzinfer (release wrynose)."""
+"""oelint-adv finds nothing in the tzinfer layers (release wrynose)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
+from tzinfer.yocto import LAYERS
 
-LAYER = REPO_ROOT / "meta-tzinfer"
 #: Variables of meta-arm and meta-raspberrypi (oelint-data has no data for those layers), the
 #: layer's own variables, and the machines/distro its overrides name.
 CONSTANTS = Path(__file__).with_name("oelint-constants.json")
@@ -30,7 +30,8 @@ SUPPRESSED = {
 
 def test_oelint_adv_is_clean(layer_tools: Path) -> None:
     files = sorted(
-        str(p) for p in LAYER.rglob("*") if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc", ".conf")
+        str(p) for layer in LAYERS for p in layer.rglob("*")
+        if p.suffix in (".bb", ".bbappend", ".bbclass", ".inc", ".conf")
     )
     assert any(f.endswith("layer.conf") for f in files) and any(f.endswith(".bb") for f in files)
     cmd = [
@@ -39,6 +40,6 @@ def test_oelint_adv_is_clean(layer_tools: Path) -> None:
         *(f"--suppress={rule}" for rule in SUPPRESSED),
         *files,
     ]
-    run = subprocess.run(cmd, capture_output=True, text=True, cwd=LAYER)
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT)
     findings = (run.stdout + run.stderr).strip()
     assert run.returncode == 0 and not findings, f"oelint-adv findings:\n{findings}"

@@ -6,7 +6,7 @@ Modules, one per concept:
 - `debian`: a private apt (own sources/state under .cache/debian) that resolves, downloads,
   verifies and pins Debian packages and sources (lock file board/qemu/debian.lock).
 - `layout`: where everything lives under build/qemu/ (TA dev kit, sysroot, overlay, images).
-- `patching`: a patched copy of a source tree (the patch files of meta-tzinfer).
+- `patching`: a patched copy of a source tree (the patch files of meta-tzinfer-bsp).
 - `optee`, `tfa`, `initramfs`, `payload`: the build steps; `pipeline`: their order.
 - `console`: a pexpect serial console (QEMU or real hardware); `vm`: launching QEMU.
 - `target/memscan.c`: a target-side tool that searches physical memory (zeroisation checks) or a

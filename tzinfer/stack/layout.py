@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tzinfer import REPO_ROOT, memmap
+from tzinfer import memmap
 from tzinfer.stack import QEMU_BUILD
+from tzinfer.yocto import BSP_LAYER
 
-#: The patch files both build paths apply (the Yocto layer references the same files).
-OPTEE_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-security/optee/files"
-TFA_PATCH_DIR = REPO_ROOT / "meta-tzinfer/recipes-bsp/trusted-firmware-a/files"
+#: The patch files both build paths apply (the Yocto BSP layer references the same files).
+OPTEE_PATCH_DIR = BSP_LAYER / "recipes-security/optee/files"
+TFA_PATCH_DIR = BSP_LAYER / "recipes-bsp/trusted-firmware-a/files"
 CROSS_COMPILE = "aarch64-linux-gnu-"
 #: Where the VM mounts QemuStack.share (virtio-9p, mount tag SHARE_TAG).
 SHARE_MOUNT = "/mnt/host"

@@ -112,6 +112,6 @@ def flash(c: Context, image: str, device: str = "", force: bool = False) -> None
 
 @task
 def yocto_memconf(c: Context) -> None:
-    """Regenerate meta-tzinfer/conf/include/tzinfer-memory-<board>.inc from board/<board>/memory.yaml."""
+    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from the memory maps."""
     for board in memconf.BOARD_MACHINES:
         print(f"wrote {memconf.write(board).relative_to(REPO_ROOT)}")

@@ -1,11 +1,11 @@
 """Bitbake include files generated from the board memory maps (board/<board>/memory.yaml).
 
-meta-tzinfer cannot import Python from this repository while bitbake parses, so the values that
+The layers cannot import Python from this repository while bitbake parses, so the values that
 tzinfer.memmap derives (OP-TEE CFG_* flags, TF-A make flags, config.txt lines) are written into
-`meta-tzinfer/conf/include/tzinfer-memory-<board>.inc` and committed. Each assignment carries
-the bitbake MACHINE override of the board, so a recipe may require every board's file and only
-the matching machine picks the values up. tests/layer checks the committed files are current;
-`invoke yocto.memconf` rewrites them.
+`meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc` and committed. Each
+assignment carries the bitbake MACHINE override of the board, so a configuration may require
+every board's file and only the matching machine picks the values up. tests/layer checks the
+committed files are current; `invoke yocto.memconf` rewrites them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tzinfer import REPO_ROOT, templating
 from tzinfer.memmap import MemoryMap, load
+from tzinfer.yocto import BSP_LAYER
 
 #: The bitbake MACHINE each board is built as.
 BOARD_MACHINES = {
@@ -21,8 +22,8 @@ BOARD_MACHINES = {
     "qemu": "qemuarm64-secureboot",
 }
 
-#: Where the generated include files live inside the layer.
-INCLUDE_DIR = REPO_ROOT / "meta-tzinfer" / "conf" / "include"
+#: Where the generated include files live inside the BSP layer.
+INCLUDE_DIR = BSP_LAYER / "conf" / "machine" / "include"
 
 
 def include_path(board: str) -> Path:

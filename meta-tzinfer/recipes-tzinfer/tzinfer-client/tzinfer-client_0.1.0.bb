@@ -6,6 +6,7 @@ DESCRIPTION = "The normal-world client on libtzinfer: uploads a model to the tzi
 SECTION = "security"
 
 require recipes-tzinfer/tzinfer-source.inc
+require recipes-tzinfer/tzinfer-tee.inc
 
 DEPENDS += "libtzinfer optee-client optee-os-tadevkit"
 
