@@ -129,13 +129,15 @@ def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
 def test_the_recipes_skip_where_they_cannot_build(parsed: dict, layer_tools: Path) -> None:
     """A world build must not stop at our recipes: without models tzinfer-models is skipped, and
     on a machine without a TA heap budget (no memory map: no OP-TEE configured for tzinfer) so
-    are the recipes that need OP-TEE's TA dev kit, which such a machine mostly lacks."""
+    are the recipes that need OP-TEE's TA dev kit, which such a machine mostly lacks, and those
+    that need the TA at run time (libtzinfer and its Python binding RDEPEND on it)."""
     models = f"{RECIPES}/tzinfer-models/tzinfer-models_0.1.0.bb"
     assert set(parsed["skipped"]) == {models}
     assert "TZINFER_MODELS is empty" in parsed["skipped"][models]
     skipped = bbparse(layer_tools, "qemuarm64")["skipped"]
     needs_the_ta = {f"{RECIPES}/{recipe}_0.1.0.bb"
                     for recipe in ("tzinfer-ta/tzinfer-ta", "tzinfer-ta/tzinfer-ta-test",
-                                   "tzinfer-client/tzinfer-client")}
+                                   "tzinfer-client/tzinfer-client", "libtzinfer/libtzinfer",
+                                   "python3-tzinfer-runtime/python3-tzinfer-runtime")}
     assert set(skipped) == needs_the_ta | {models}
     assert all("no TA heap budget for MACHINE qemuarm64" in skipped[recipe] for recipe in needs_the_ta)

@@ -8,6 +8,7 @@ HOMEPAGE = "https://github.com/tzinfer/tzinfer"
 SECTION = "libs"
 
 require recipes-tzinfer/tzinfer-source.inc
+require recipes-tzinfer/tzinfer-tee.inc
 
 DEPENDS += "optee-client"
 

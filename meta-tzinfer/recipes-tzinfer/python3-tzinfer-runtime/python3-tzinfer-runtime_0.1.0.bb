@@ -6,6 +6,7 @@ HOMEPAGE = "https://github.com/tzinfer/tzinfer"
 SECTION = "devel/python"
 
 require recipes-tzinfer/tzinfer-source.inc
+require recipes-tzinfer/tzinfer-tee.inc
 
 inherit python3-dir
 
