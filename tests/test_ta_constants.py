@@ -1,11 +1,11 @@
 """The TA's UUIDs have one home, the headers TA and client share (ta/include/): Python reads them
 from there (tzinfer.sources.c_string), so no Python file or other source restates them."""
 
-import subprocess
+import re
 
 import pytest
 
-from tzinfer import REPO_ROOT
+from tests.repo_files import grep
 from tzinfer.sources import c_defines, c_string
 from tzinfer.stack import payload
 
@@ -20,9 +20,8 @@ PENDING = {"ta/Makefile", "meta-tzinfer/recipes-tzinfer/tzinfer-ta/tzinfer-ta_0.
 @pytest.mark.parametrize("header", sorted(HEADERS))
 def test_each_ta_uuid_is_written_in_one_source_file(header: str) -> None:
     uuid = c_string(header, HEADERS[header])
-    found = subprocess.run(["git", "-C", str(REPO_ROOT), "grep", "-l", "-i", "-F", uuid, "--", ":!*.md"],
-                           capture_output=True, text=True, check=True).stdout.split()
-    assert set(found) - PENDING == {header}
+    found = {name for name, _, _ in grep(re.escape(uuid), flags=re.IGNORECASE, skip_suffix=".md")}
+    assert found - PENDING == {header}
 
 
 def test_python_uses_the_headers_uuids() -> None:

@@ -2,10 +2,10 @@
 README and the design card use kept as top-level aliases of the same tasks."""
 
 import importlib.util
-import subprocess
 
 from invoke import Collection
 
+from tests.repo_files import grep
 from tzinfer import REPO_ROOT
 
 
@@ -47,7 +47,6 @@ def test_every_task_the_repository_names_exists() -> None:
     ns = _collection()
     known = set(ns.task_names) | set(ns.collections)
     named = r"invoke [a-z][a-z0-9.-]*[a-z0-9]"
-    listed = subprocess.run(["git", "-C", str(REPO_ROOT), "grep", "-n", "-o", "-E", named, "--", ":!*.onnx"],
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = [f"{name}:{number}:{match}" for name, number, match in grep(named, skip_suffix=".onnx")]
     stale = [line for line in listed if line.rsplit("invoke ", 1)[1] not in known | NOT_TASKS]
     assert not stale, "tasks that do not exist (see `invoke --list`):\n" + "\n".join(stale)

@@ -21,6 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.repo_files import repo_files
 from tzinfer import REPO_ROOT
 from tzinfer.fixtures import FixturePaths
 
@@ -30,9 +31,7 @@ pytestmark = pytest.mark.slow
 
 def _source_tree(dest: Path) -> Path:
     """The checkout's files as they are now (tracked and new, not ignored), copied to `dest`."""
-    listed = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "-co", "--exclude-standard", "-z"],
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
+    for name in repo_files():
         source = REPO_ROOT / name
         if source.is_file() and not source.is_symlink():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)

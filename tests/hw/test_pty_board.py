@@ -72,7 +72,7 @@ def test_test_hw_passes_on_the_qemu_console_pty(stand_in: QemuOnPty) -> None:
 def test_console_task_is_interactive_logs_and_holds_the_port(stand_in: QemuOnPty) -> None:
     log = ARTIFACTS / "console.log"
     log.unlink(missing_ok=True)
-    term = pexpect.spawn(INVOKE, ["console", "--port", stand_in.port, "--log", str(log)],
+    term = pexpect.spawn(INVOKE, ["hw.console", "--port", stand_in.port, "--log", str(log)],
                          cwd=str(REPO_ROOT), encoding="utf-8", timeout=30)
     try:
         term.expect_exact("quit: Ctrl-]")
