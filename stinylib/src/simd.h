@@ -320,11 +320,12 @@ static inline uint32_t stl_f32_bits(float f)
 	v.f = f;
 	return v.u;
 }
-/* A NaN lane (from a NaN input, whose result is NaN anyway) converts as 0: converting NaN to an
+/* A lane outside int32's range, NaN and infinities included (their results are NaN or are
+ * replaced by the caller anyway), converts as INT32_MIN, as cvtps2dq does: converting it to an
  * integer is undefined in C, unlike in the vector instructions. */
 static inline stl_vf stl_vpow2i(stl_vf n)
 {
-	STL_V_LANES(stl_f32_from_bits((uint32_t)((n.f[i] == n.f[i] ? (int32_t)n.f[i] : 0) + 127) << 23));
+	STL_V_LANES(stl_f32_from_bits((uint32_t)((n.f[i] > -0x1p31f && n.f[i] < 0x1p31f ? (int32_t)n.f[i] : INT32_MIN) + 127) << 23));
 }
 static inline stl_vf stl_vabs(stl_vf a) { STL_V_LANES(stl_f32_from_bits(stl_f32_bits(a.f[i]) & 0x7fffffffu)); }
 static inline void stl_vst_part(float *p, stl_vf v, unsigned n)
