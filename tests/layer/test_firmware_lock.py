@@ -15,7 +15,7 @@ from tzinfer import REPO_ROOT, firmware
 from tzinfer.yocto import BSP_LAYER, firmwareconf
 
 DEBIAN_LOCKS = sorted((REPO_ROOT / "board").glob("*/debian.lock"))
-#: Recipes that build another recipe's source: meta-arm's dev kit recipe requires optee-os_${PV}.bb.
+#: Recipes that build another recipe's source: the dev kit recipe requires optee-os_${PV}.bb.
 SOURCE_OF = {"optee-os-tadevkit": "optee-os"}
 _SRCREV = re.compile(r'^SRCREV(?:_tfa)?\s*=\s*"([0-9a-f]+)"', re.M)
 
