@@ -2,6 +2,7 @@
 
     invoke qemu.build, qemu.test, qemu.demo, ...    the QEMU stack (stack, demo, xtest modules)
     invoke yocto.build, yocto.flash, yocto.memconf  the Yocto image and the SD card
+    invoke yocto.firmware                           the layer's firmware include (board/firmware.lock.yaml)
     invoke hw.test, hw.console, hw.qemu-pty         a board over its serial console
     invoke fuzz, fuzz.corpus, fuzz.coverage         the libFuzzer harness
     invoke engine.bench, engine.tinylibm-sweep      the host engine and its math library

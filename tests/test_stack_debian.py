@@ -23,8 +23,9 @@ PAYLOAD = b"not really a .deb"
 class CannedArchive(debian.DebianArchive):
     """A DebianArchive whose apt answers from fixed text."""
 
-    def __init__(self, root: Path, lock_file: Path, show: str = "") -> None:
-        super().__init__(root=root, lock_file=lock_file)
+    def __init__(self, root: Path, lock_file: Path, show: str = "", relock: bool = False,
+                 fixed: dict[tuple[str, str, str], str] | None = None) -> None:
+        super().__init__(root=root, lock_file=lock_file, relock=relock, fixed=fixed)
         self.show = show
 
     def _apt(self, tool: str, *args: str) -> str:
@@ -90,6 +91,23 @@ def test_vanished_pinned_version_moves_to_the_suites_newest(tmp_path: Path, mirr
     assert archive.deb("libc6", "trixie").read_bytes() == PAYLOAD
     archive.write_lock()
     assert f"bin trixie libc6 2.41-12+deb13u5 {sha}" in lock.read_text()
+
+
+def test_a_version_the_firmware_lock_fixes_survives_relock(tmp_path: Path) -> None:
+    """--relock takes each suite's newest, except what board/firmware.lock.yaml fixes."""
+    old = "2.41-12+deb13u5"
+    archive = CannedArchive(tmp_path / "cache", tmp_path / "lock", relock=True,
+                            fixed={("bin", "libc6", "trixie"): old})
+    assert archive._resolve("bin", "libc6", "trixie") == old
+    assert archive._resolve("bin", "libc6", "sid") == "2.43-7"  # not fixed there: the newest
+
+
+def test_a_fixed_version_missing_from_the_suite_names_the_firmware_lock(tmp_path: Path) -> None:
+    archive = CannedArchive(tmp_path / "cache", tmp_path / "lock",
+                            fixed={("bin", "libc6", "trixie"): "2.36-9"})
+    with pytest.raises(StackError, match=r"libc6 2\.36-9 \(board/firmware\.lock\.yaml\) is not in Debian "
+                                         r"trixie \(it has 2\.41-12\+deb13u5\): lock a version"):
+        archive.deb("libc6", "trixie")
 
 
 def test_malformed_lock_line_is_reported_with_its_number(tmp_path: Path) -> None:

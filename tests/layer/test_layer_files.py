@@ -22,8 +22,10 @@ TFA_FILES = BSP_LAYER / "recipes-bsp/trusted-firmware-a/files"
 
 
 def _file_uris(text: str) -> list[str]:
-    """Literal file:// names in a recipe, without their ;parameters."""
-    return re.findall(r"file://([A-Za-z0-9_./-]+)", text)
+    """Literal file:// names in a recipe, without their ;parameters; not the LIC_FILES_CHKSUM
+    entries (;md5=...), which name files of the fetched source tree."""
+    return [name for name, params in re.findall(r"file://([A-Za-z0-9_./-]+)((?:;[^\s\"]*)?)", text)
+            if "md5=" not in params]
 
 
 def _search_path(recipe: Path) -> list[Path]:

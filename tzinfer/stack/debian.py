@@ -2,8 +2,9 @@
 
 The apt configuration, lists and downloads live under .cache/debian/; the host's apt state is
 never touched. Versions are resolved at run time from the suite's index, pinned in a lock file
-(board/qemu/debian.lock) and reused from then on; `relock=True` takes the newest again. Every
-file is checked against the sha256 in the (signed) index before it is used.
+(board/qemu/debian.lock) and reused from then on; `relock=True` takes the newest again, except for
+the versions the firmware lock fixes (board/firmware.lock.yaml, `fixed=`), which never move on
+their own. Every file is checked against the sha256 in the (signed) index before it is used.
 
 Debian drops superseded versions from its mirror (a trixie point release, a new sid upload), so
 a pin can vanish. By default the newest version of the same suite is then taken, with a warning,
@@ -113,8 +114,11 @@ class DebianArchive:
     """Private apt over trixie + sid (arm64 binaries, sources) with a pinning lock file."""
 
     def __init__(self, root: Path = DEBIAN_CACHE, lock_file: Path = LOCK_FILE, relock: bool = False,
-                 relock_command: str = "invoke qemu.build --relock", frozen: bool | None = None) -> None:
+                 relock_command: str = "invoke qemu.build --relock", frozen: bool | None = None,
+                 fixed: dict[tuple[str, str, str], str] | None = None) -> None:
         self.root = root
+        #: Versions that neither the lock file nor --relock choose: (kind, name, suite) -> version.
+        self.fixed = fixed or {}
         #: Fail on a vanished pin instead of taking the suite's newest version.
         self.frozen = os.environ.get("TZINFER_DEBIAN_FROZEN") == "1" if frozen is None else frozen
         #: What a user runs to re-resolve the pins (named in error messages and the lock file).
@@ -215,6 +219,14 @@ class DebianArchive:
 
     def _resolve(self, kind: str, name: str, suite: str) -> str:
         available = self._versions(kind, name, suite)
+        fixed = self.fixed.get((kind, name, suite))
+        if fixed is not None:
+            if fixed not in available:
+                raise StackError(
+                    f"{name} {fixed} (board/firmware.lock.yaml) is not in Debian {suite} "
+                    f"(it has {', '.join(available) or 'no version'}): lock a version the suite has "
+                    "(docs/development.md, Firmware versions)")
+            return fixed
         pinned = self.locked.get((kind, name, suite))
         if pinned is not None:
             if pinned.version in available:
@@ -281,8 +293,9 @@ class DebianArchive:
         record = self._binary_record(name, suite)
         return [dep.split()[0] for dep in record.get("Depends", "").split(",") if dep.strip()]
 
-    def source(self, name: str, suite: str) -> Path:
-        """Download the source package of `name` from `suite` and unpack it (once)."""
+    def source(self, name: str, suite: str, debian_patches: bool = True) -> Path:
+        """Download the source package of `name` from `suite` and unpack it (once);
+        debian_patches=False leaves Debian's patches out: the upstream release as it was tagged."""
         version = self._resolve("src", name, suite)
         stanza = next((s for s in _stanzas(self._apt("apt-cache", "showsrc", name))
                        if s.get("Version") == version and s.get("Package") == name), None)
@@ -295,12 +308,14 @@ class DebianArchive:
                 files.append((parts[2], parts[0]))
         paths = [self._download(f"{stanza['Directory']}/{fname}", sha) for fname, sha in files]
         dsc = next(p for p in paths if p.suffix == ".dsc")
-        unpacked = self.root / "src" / f"{name}_{version.replace(':', '%')}"
+        flavour = "" if debian_patches else "+upstream"
+        unpacked = self.root / "src" / f"{name}_{version.replace(':', '%')}{flavour}"
         if not (unpacked / ".unpacked").is_file():
             if unpacked.exists():
                 subprocess.run(["rm", "-rf", str(unpacked)], check=True)
             unpacked.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.run(["dpkg-source", "--no-check", "-x", str(dsc), str(unpacked)],
+            skip = [] if debian_patches else ["--skip-patches"]
+            proc = subprocess.run(["dpkg-source", "--no-check", *skip, "-x", str(dsc), str(unpacked)],
                                   capture_output=True, text=True)
             if proc.returncode != 0:
                 raise StackError(f"dpkg-source -x {dsc.name} failed: {proc.stderr.strip()[-200:]}")

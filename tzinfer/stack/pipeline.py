@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tzinfer import firmware
 from tzinfer.stack import initramfs, optee, payload, python_root, tfa
-from tzinfer.stack.debian import DebianArchive
+from tzinfer.stack.debian import LOCK_FILE, DebianArchive
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.steprun import console, one_build_at_a_time
 
-#: Source packages: optee-os from sid (4.10; trixie's 4.5.0 files are gone from the mirror),
-#: arm-trusted-firmware from trixie.
-OPTEE_SOURCE = ("optee-os", "sid")
-TFA_SOURCE = ("arm-trusted-firmware", "trixie")
+#: The OP-TEE OS and TF-A releases the Yocto layer builds too (board/firmware.lock.yaml).
+FIRMWARE = firmware.load()
+OPTEE = FIRMWARE["optee-os"]
+TFA = FIRMWARE["trusted-firmware-a"]
 UBOOT = ("u-boot-qemu", "trixie")
 UBOOT_BINARY = "usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
@@ -36,11 +37,24 @@ class BuildContext:
     optee_patched: bool = True  # False: OP-TEE without our patches (xtest-full's baseline)
 
 
+def firmware_archive(lock_file: Path = LOCK_FILE, relock: bool = False,
+                     relock_command: str = "invoke qemu.build --relock") -> DebianArchive:
+    """The private Debian archive, with the firmware lock's versions fixed."""
+    return DebianArchive(lock_file=lock_file, relock=relock, relock_command=relock_command,
+                         fixed=firmware.debian_pins(FIRMWARE))
+
+
+def firmware_source(archive: DebianArchive, component: firmware.Component) -> Path:
+    """A locked component's upstream release: its Debian source package without Debian's patches
+    (the layer's recipe fetches the same release from upstream git)."""
+    return archive.source(component.debian.package, component.debian.suite, debian_patches=False)
+
+
 def fetch(ctx: BuildContext) -> None:
     """Refresh the Debian indexes; download and unpack the OP-TEE and TF-A sources."""
     ctx.archive.update()
-    for name, suite in (OPTEE_SOURCE, TFA_SOURCE):
-        ctx.sources[name] = ctx.archive.source(name, suite)
+    for component in (OPTEE, TFA):
+        ctx.sources[component.name] = firmware_source(ctx.archive, component)
 
 
 def normal_world(ctx: BuildContext) -> None:
@@ -51,7 +65,7 @@ def normal_world(ctx: BuildContext) -> None:
 
 def build_optee(ctx: BuildContext) -> None:
     """OP-TEE OS with our patch and the memory-map flags; TA dev kit in build/qemu/optee."""
-    optee.build(ctx.stack, ctx.sources[OPTEE_SOURCE[0]], patched=ctx.optee_patched)
+    optee.build(ctx.stack, ctx.sources[OPTEE.name], patched=ctx.optee_patched)
 
 
 def build_tfa(ctx: BuildContext) -> None:
@@ -61,7 +75,7 @@ def build_tfa(ctx: BuildContext) -> None:
     target = unpacked / UBOOT_BINARY
     if not target.is_file() or target.stat().st_mtime < u_boot.stat().st_mtime:
         subprocess.run(["dpkg-deb", "-x", str(u_boot), str(unpacked)], check=True)
-    tfa.build(ctx.stack, ctx.sources[TFA_SOURCE[0]], target)
+    tfa.build(ctx.stack, ctx.sources[TFA.name], target)
 
 
 def build_initramfs(ctx: BuildContext) -> None:
@@ -85,7 +99,7 @@ def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: b
     """Run every step; write the lock file when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()
     stack.board.check_no_overlap()
-    ctx = BuildContext(stack, DebianArchive(relock=relock), optee_patched=optee_patched)
+    ctx = BuildContext(stack, firmware_archive(relock=relock), optee_patched=optee_patched)
     start = time.monotonic()
     with one_build_at_a_time():
         for name, step in STEPS:

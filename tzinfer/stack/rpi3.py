@@ -1,10 +1,11 @@
 """The Raspberry Pi 3 secure firmware from the quick stack's sources, checked in QEMU raspi3b.
 
 armstub8.bin (TF-A bl1 + fip: BL2, BL31, OP-TEE as BL32, Debian's rpi_arm64 U-Boot as BL33) is
-built from the same Debian sources, the same patch files and board/rpi3/memory.yaml as the
-Yocto layer uses. QEMU's raspi3b then runs it up to OP-TEE handing over to the normal world,
-with the firmware DTB at device_tree_address; the check reads back what the Pi's Linux would
-get: OP-TEE's TA pool, and the /memreserve/ that our TF-A patch writes into the DTB.
+built from the same releases (board/firmware.lock.yaml), the same patch files and
+board/rpi3/memory.yaml as the Yocto layer uses. QEMU's raspi3b then runs it up to OP-TEE
+handing over to the normal world, with the firmware DTB at device_tree_address; the check reads
+back what the Pi's Linux would get: OP-TEE's TA pool, and the /memreserve/ that our TF-A patch
+writes into the DTB.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import pexpect
 
 from tzinfer import BUILD_DIR, REPO_ROOT, memmap
 from tzinfer.stack import StackError, hosttools, optee, pipeline, tfa
-from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.steprun import console, one_build_at_a_time
 
@@ -52,13 +52,12 @@ def build(relock: bool = False) -> QemuStack:
     """Build build/rpi3/armstub8.bin and unpack the firmware DTB; pins go to board/rpi3/debian.lock."""
     stack = rpi3_stack()
     stack.board.check_no_overlap()
-    archive = DebianArchive(lock_file=LOCK_FILE, relock=relock,
-                            relock_command="invoke qemu.check-rpi3-firmware --relock")
+    archive = pipeline.firmware_archive(LOCK_FILE, relock, "invoke qemu.check-rpi3-firmware --relock")
     with one_build_at_a_time():
         archive.update()
-        optee.build(stack, archive.source(*pipeline.OPTEE_SOURCE))
+        optee.build(stack, pipeline.firmware_source(archive, pipeline.OPTEE))
         u_boot = _unpack(archive.deb(*UBOOT), stack.root / "u-boot", UBOOT_BINARY)
-        tfa.build(stack, archive.source(*pipeline.TFA_SOURCE), u_boot)
+        tfa.build(stack, pipeline.firmware_source(archive, pipeline.TFA), u_boot)
         image = next(d for d in archive.depends(*KERNEL) if d.startswith("linux-image-"))
         _unpack(archive.deb(image, KERNEL[1]), stack.root / "kernel", f"usr/lib/{image}/broadcom/{DTB_NAME}")
         archive.write_lock()

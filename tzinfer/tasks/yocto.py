@@ -1,4 +1,4 @@
-"""Yocto tasks: build the SD-card / QEMU image with kas, flash it, regenerate the memory includes."""
+"""Yocto tasks: build the SD-card image with kas, flash it, regenerate the layer's generated includes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from invoke import Context, task
 from invoke.exceptions import Exit
 
 from tzinfer import BUILD_DIR, REPO_ROOT
-from tzinfer.yocto import memconf
+from tzinfer.yocto import firmwareconf, memconf
 from tzinfer.yocto.flash import UnsafeDeviceError, check_target
 
-#: kas project file per `--machine` choice.
-KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml", "qemu": REPO_ROOT / "kas" / "qemu.yml"}
+#: kas project file per `--machine` choice. QEMU has none: the quick QEMU stack (invoke test-qemu)
+#: builds the same firmware releases and runs the target checks.
+KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml"}
 
 #: kas overlay with the test content (xtest, tzinfer-hostile, the test TA, passwordless root) for `--tests`.
 TEST_KAS_FILE = REPO_ROOT / "kas" / "test.yml"
@@ -43,28 +44,27 @@ def _models(explicit: str) -> str:
 
 @task(
     help={
-        "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml) or qemu "
-        "(qemuarm64-secureboot, kas/qemu.yml)",
+        "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml)",
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
         "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY; without "
         "one only a test image builds, with OP-TEE's public test key)",
         "tests": "add kas/test.yml: xtest, tzinfer-hostile, the test TA and a passwordless root for "
-        "invoke test-hw (never for a product image; kas/qemu.yml has it already)",
+        "invoke test-hw (never for a product image)",
     }
 )
 def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "",
           tests: bool = False) -> None:
     """Build tzinfer-image with kas (needs network access to the layer git servers and ~100 GB)."""
     if machine not in KAS_FILES:
-        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)}", code=2)
+        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)} (QEMU: invoke "
+                   "test-qemu builds and tests the QEMU stack)", code=2)
     kas = shutil.which("kas", path=f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     if not kas:
         raise Exit("kas is not installed: run scripts/bootstrap (it installs kas into .venv)", code=2)
     key = sign_key or os.environ.get("TZINFER_TA_SIGN_KEY", "")
     if key and not Path(key).is_file():
         raise Exit(f"TA signing key {key} not found: pass the path of your RSA private key (PEM)", code=2)
-    test_image = tests or machine == "qemu"  # kas/qemu.yml includes kas/test.yml
-    if not key and not test_image:
+    if not key and not tests:
         # The layer refuses it too (tzinfer_ta_sign.bbclass), but only after hours of building.
         raise Exit("no TA signing key: a product image signed with OP-TEE's public test key would run any "
                    "TA anyone signs, including one that reads the model keys. Make your own: openssl genrsa "
@@ -115,3 +115,9 @@ def yocto_memconf(c: Context) -> None:
     """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from the memory maps."""
     for board in memconf.BOARD_MACHINES:
         print(f"wrote {memconf.write(board).relative_to(REPO_ROOT)}")
+
+
+@task
+def yocto_firmware(c: Context) -> None:
+    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-firmware.inc from board/firmware.lock.yaml."""
+    print(f"wrote {firmwareconf.write().relative_to(REPO_ROOT)}")

@@ -17,7 +17,7 @@ IMAGE_INSTALL:append = " \
 # rpi-base.inc lists wic.bz2 and wic.bmap in IMAGE_FSTYPES already, so nothing is added here.
 
 # Test content, off by default: xtest (optee-test), tzinfer-hostile and the test TA with the
-# WIPE_AUDIT hook (tzinfer-ta-test) for invoke test-hw and testimage. kas/test.yml switches it on
+# WIPE_AUDIT hook (tzinfer-ta-test) for invoke test-hw. kas/test.yml switches it on
 # together with empty-root-password; the product image ships neither the test tools nor the test
 # TA nor a passwordless root.
 FEATURE_PACKAGES_tzinfer-tests = "optee-test tzinfer-client-tests tzinfer-ta-test"
