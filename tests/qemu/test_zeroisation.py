@@ -69,7 +69,7 @@ def key_in_ta(target: Console) -> Iterator[None]:
 
 def matches(target: Console, vm: BootedVM, pattern: bytes) -> int:
     """How often `pattern` occurs in the TA pool, read through /dev/mem."""
-    pool = vm.stack.board.ta_pool
+    pool = vm.stack.board.memory.ta_pool
     output = target.check(f"memscan 0x{pool.base:x} 0x{pool.size:x} {pattern.hex()}",
                           timeout=SCAN_TIMEOUT_S)
     found = re.search(r"pages=(\d+) matches=(\d+)", output)

@@ -141,11 +141,11 @@ def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
 
 def _check_fits(stack: QemuStack, window: str, size: int) -> None:
     """Raise StackError when `size` bytes overflow the memory map's load window `window`."""
-    limit = stack.board.load_window(window)
+    limit = stack.board.memory.load_window(window)
     if size > limit.size:
         raise StackError(
             f"the {window} ({size >> 20} MiB) overflows its load window {limit} in "
-            f"{stack.board.source.name}; move or grow the window there"
+            f"{stack.board.memory.source.name}; move or grow the window there"
         )
 
 

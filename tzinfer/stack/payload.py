@@ -123,7 +123,7 @@ def build(stack: QemuStack) -> None:
 
 def ta_data_size(stack: QemuStack) -> int:
     """The TA heap: the largest one the board's memory map allows."""
-    return stack.board.ta_heap_budget
+    return stack.board.memory.ta_heap_budget
 
 
 def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False) -> Path:

@@ -22,8 +22,6 @@ from tzinfer.stack.steprun import console, one_build_at_a_time
 #: arm-trusted-firmware from trixie.
 OPTEE_SOURCE = ("optee-os", "sid")
 TFA_SOURCE = ("arm-trusted-firmware", "trixie")
-UBOOT = ("u-boot-qemu", "trixie")
-UBOOT_BINARY = "usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
 
 @dataclass
@@ -55,10 +53,12 @@ def build_optee(ctx: BuildContext) -> None:
 
 
 def build_tfa(ctx: BuildContext) -> None:
-    """TF-A bl1 + fip with OP-TEE as BL32 and Debian's U-Boot as BL33: build/qemu/qemu_fw.bios."""
-    u_boot = ctx.archive.deb(*UBOOT)
+    """TF-A bl1 + fip with OP-TEE as BL32 and Debian's U-Boot as BL33 (the board's firmware.bl33):
+    build/qemu/qemu_fw.bios."""
+    bl33 = ctx.stack.board.firmware.bl33
+    u_boot = ctx.archive.deb(bl33.package, bl33.suite)
     unpacked = ctx.stack.root / "u-boot"
-    target = unpacked / UBOOT_BINARY
+    target = unpacked / bl33.file
     if not target.is_file() or target.stat().st_mtime < u_boot.stat().st_mtime:
         subprocess.run(["dpkg-deb", "-x", str(u_boot), str(unpacked)], check=True)
     tfa.build(ctx.stack, ctx.sources[TFA_SOURCE[0]], target)
@@ -84,7 +84,7 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: bool = True) -> QemuStack:
     """Run every step; write the lock file when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()
-    stack.board.check_no_overlap()
+    stack.board.check()
     ctx = BuildContext(stack, DebianArchive(relock=relock), optee_patched=optee_patched)
     start = time.monotonic()
     with one_build_at_a_time():

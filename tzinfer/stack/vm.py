@@ -24,7 +24,7 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
     for path in (stack.firmware, stack.kernel, stack.initrd):
         if not path.is_file():
             raise StackError(f"{path} is missing: run `invoke qemu.build` first")
-    ram_mib = stack.board.dram.size >> 20
+    ram_mib = stack.board.memory.dram.size >> 20
     stack.share.mkdir(parents=True, exist_ok=True)
     return [
         "qemu-system-aarch64",

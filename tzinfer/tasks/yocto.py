@@ -6,15 +6,13 @@ import os
 import shutil
 from pathlib import Path
 
+import yaml
 from invoke import Context, task
 from invoke.exceptions import Exit
 
-from tzinfer import BUILD_DIR, REPO_ROOT
+from tzinfer import BUILD_DIR, REPO_ROOT, board
 from tzinfer.yocto import memconf
 from tzinfer.yocto.flash import UnsafeDeviceError, check_target
-
-#: kas project file per `--machine` choice.
-KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml", "qemu": REPO_ROOT / "kas" / "qemu.yml"}
 
 #: kas overlay with the test content (xtest, tzinfer-hostile, the test TA, passwordless root) for `--tests`.
 TEST_KAS_FILE = REPO_ROOT / "kas" / "test.yml"
@@ -41,10 +39,16 @@ def _models(explicit: str) -> str:
     return " ".join(str(p) for p in paths)
 
 
+def _includes_test_content(kas_file: Path) -> bool:
+    """Whether a kas file includes TEST_KAS_FILE itself (kas/qemu.yml does: a dev platform)."""
+    header = (yaml.safe_load(kas_file.read_text()) or {}).get("header", {})
+    return TEST_KAS_FILE.relative_to(REPO_ROOT).as_posix() in (header.get("includes") or [])
+
+
 @task(
     help={
-        "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml) or qemu "
-        "(qemuarm64-secureboot, kas/qemu.yml)",
+        "machine": "the board (a folder of board/, whose board.yaml names the kas file): rpi3 "
+        "(Raspberry Pi 3B+ SD-card image) or qemu (qemuarm64-secureboot)",
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
         "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY; without "
         "one only a test image builds, with OP-TEE's public test key)",
@@ -55,15 +59,16 @@ def _models(explicit: str) -> str:
 def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "",
           tests: bool = False) -> None:
     """Build tzinfer-image with kas (needs network access to the layer git servers and ~100 GB)."""
-    if machine not in KAS_FILES:
-        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)}", code=2)
+    if machine not in board.names():
+        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(board.names())}", code=2)
+    kas_file = board.load(machine).yocto.kas
     kas = shutil.which("kas", path=f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     if not kas:
         raise Exit("kas is not installed: run scripts/bootstrap (it installs kas into .venv)", code=2)
     key = sign_key or os.environ.get("TZINFER_TA_SIGN_KEY", "")
     if key and not Path(key).is_file():
         raise Exit(f"TA signing key {key} not found: pass the path of your RSA private key (PEM)", code=2)
-    test_image = tests or machine == "qemu"  # kas/qemu.yml includes kas/test.yml
+    test_image = tests or _includes_test_content(kas_file)
     if not key and not test_image:
         # The layer refuses it too (tzinfer_ta_sign.bbclass), but only after hours of building.
         raise Exit("no TA signing key: a product image signed with OP-TEE's public test key would run any "
@@ -76,7 +81,7 @@ def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "
         "TZINFER_MODELS": _models(models),
         "TZINFER_TA_SIGN_KEY": str(Path(key).resolve()) if key else "",
     }
-    project = f"{KAS_FILES[machine]}:{TEST_KAS_FILE}" if tests else str(KAS_FILES[machine])
+    project = f"{kas_file}:{TEST_KAS_FILE}" if tests else str(kas_file)
     c.run(f"{kas} build {project}", env=env, pty=True)
 
 
@@ -112,6 +117,6 @@ def flash(c: Context, image: str, device: str = "", force: bool = False) -> None
 
 @task
 def yocto_memconf(c: Context) -> None:
-    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from the memory maps."""
-    for board in memconf.BOARD_MACHINES:
-        print(f"wrote {memconf.write(board).relative_to(REPO_ROOT)}")
+    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from board/<board>/."""
+    for name in board.names():
+        print(f"wrote {memconf.write(board.load(name)).relative_to(REPO_ROOT)}")
