@@ -10,7 +10,8 @@ test-hw`). A target check is a test that takes `target` and not `qemu_vm`; on a 
 is the board's shell and every other test is deselected (they need the VM itself: its secure-world
 log, its exit, the initramfs' memscan, or QEMU for another machine). The data files the checks
 read are uploaded to the board where its copies differ from the host's. The host side
-(references, models) comes from the same stack build in both cases.
+(references, models) comes from the same build steps in both cases; on a board only those run
+(`qemu_stack` is pipeline.build_target_data()), not the stack build.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from tzinfer import REPO_ROOT
 from tzinfer.hw import SerialError, provision
 from tzinfer.hw.login import Credentials
 from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S, SerialTarget, SerialTargetConfig
-from tzinfer.stack import StackError, pipeline
-from tzinfer.stack.console import Console
 from tzinfer.stack.debian import LOCK_FILE
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import BootedVM, boot
+from tzinfer.target.console import Console
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "qemu"
 #: Tests moved to the end of the session, in this order.
@@ -94,13 +94,10 @@ def qemu_vm(qemu_stack: QemuStack) -> Iterator[BootedVM]:
 
 
 @pytest.fixture(scope="session")
-def board_shell(request: pytest.FixtureRequest) -> Iterator[Console]:
-    """The root shell of the board at --target-port, holding the host's data files."""
+def board_shell(request: pytest.FixtureRequest, qemu_stack: QemuStack) -> Iterator[Console]:
+    """The root shell of the board at --target-port, holding the host's data files (`qemu_stack`:
+    on a board, the host side of the checks only)."""
     config = request.config
-    try:
-        stack = pipeline.build()  # the host-side references and the files the board must hold
-    except StackError as err:
-        pytest.exit(f"building the host side of the checks failed: {err}", returncode=2)
     settings = SerialTargetConfig(
         port=config.getoption("target_port"), baud=config.getoption("target_baud"),
         credentials=Credentials(config.getoption("target_login"), config.getoption("target_password")),
@@ -119,7 +116,7 @@ def board_shell(request: pytest.FixtureRequest) -> Iterator[Console]:
     try:
         try:
             provision.check_programs(serial_target.console)
-            provision.sync(serial_target.console, provision.data_files(stack.overlay), tell)
+            provision.sync(serial_target.console, provision.data_files(qemu_stack.overlay), tell)
         except SerialError as err:
             pytest.exit(str(err), returncode=2)
         yield serial_target.console

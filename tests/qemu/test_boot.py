@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tzinfer.stack.console import Console
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target.console import Console
 
 pytestmark = pytest.mark.qemu
 

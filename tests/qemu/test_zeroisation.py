@@ -33,12 +33,13 @@ from tests.qemu.test_confidentiality import damaged_copy, run_sealed, sealed_on_
 from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
 from tzinfer.hw.provision import TA_DIRS
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
-from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID, model_file
+from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID
 
 pytestmark = pytest.mark.qemu
 

@@ -20,7 +20,7 @@ from pexpect.spawnbase import SpawnBase
 
 from tzinfer.hw import SerialError
 from tzinfer.hw.port import CountingLog
-from tzinfer.stack.console import READY_LINE
+from tzinfer.target.console import READY_LINE
 
 LOGIN_PROMPT = r"\blogin: "
 PASSWORD_PROMPT = r"(?i)\bpassword: ?"

@@ -81,6 +81,17 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 ]
 
 
+def build_target_data(stack: QemuStack | None = None) -> QemuStack:
+    """Only the host side of the target checks, for a board whose image holds the TA and the
+    client: the models, their inputs and the labels of build/qemu/overlay/ (payload.install_data),
+    with the host references beside them. Nothing of the stack itself (Debian, OP-TEE, TF-A, the
+    TA, the initramfs) is built."""
+    stack = stack or QemuStack()
+    with one_build_at_a_time():
+        payload.install_data(stack)
+    return stack
+
+
 def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: bool = True) -> QemuStack:
     """Run every step; write the lock file when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()

@@ -14,8 +14,8 @@ from typing import IO
 import pexpect
 
 from tzinfer.stack import StackError, hosttools
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import SHARE_TAG, QemuStack
+from tzinfer.target.console import Console
 
 
 def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> list[str]:

@@ -81,8 +81,8 @@ def console(c: Context, port: str, baud: int = DEFAULT_BAUD,
 def qemu_pty(c: Context, artifacts: str = str(REPO_ROOT / "artifacts" / "hw-qemu")) -> None:
     """Boot the QEMU stack with its console on a pty, a stand-in board for test-hw and console
     (stop: Ctrl-C)."""
-    from tzinfer.hw.qemu_pty import QemuOnPty
     from tzinfer.stack import StackError, pipeline
+    from tzinfer.stack.pty_vm import QemuOnPty
 
     out = Path(artifacts)
     try:
