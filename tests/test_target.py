@@ -16,8 +16,9 @@ from tzinfer.stack import initramfs, optee, payload, pipeline, python_root, tfa
 from tzinfer.stack.layout import QemuStack
 from tzinfer.target.layout import TARGET, TARGET_CLIENT, TARGET_TA_DIR
 
-HARNESS = ("tzinfer.hw.target", "tzinfer.hw.provision", "tzinfer.hw.login", "tzinfer.hw.port", "tzinfer.hw.terminal",
-           "tzinfer.target.console", "tzinfer.target.layout", "tzinfer.target.tzinfer_run")
+HARNESS = ("tzinfer.hw.target", "tzinfer.hw.provision", "tzinfer.hw.login", "tzinfer.hw.port",
+           "tzinfer.hw.terminal", "tzinfer.target.console", "tzinfer.target.layout",
+           "tzinfer.target.tzinfer_run")
 
 
 def test_the_board_harness_imports_nothing_of_the_stack_builder() -> None:
@@ -29,7 +30,7 @@ def test_the_board_harness_imports_nothing_of_the_stack_builder() -> None:
 
 
 @pytest.mark.slow
-def test_the_host_side_of_a_board_run_builds_the_data_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_board_run_builds_the_data_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a board run started building the QEMU stack")
 
