@@ -13,8 +13,9 @@
   transformer families of issue 10) converted the same way, each with a seeded random input.
 
 The initramfs step copies `stack.overlay` verbatim, so the paths of tzinfer.target.layout are the
-paths on the target. Every part is incremental: make rebuilds what changed, and a model is converted again
-only when its ONNX file or the converter changed.
+paths on the target. Every part is incremental: make rebuilds what changed, and a model is
+converted again only when its ONNX file or the converter changed. `install_data` alone is the host
+side of the target checks on a board (pipeline.build_target_data).
 """
 
 from __future__ import annotations
