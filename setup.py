@@ -24,9 +24,10 @@ from setuptools.dist import Distribution
 ROOT = Path(__file__).resolve().parent
 
 #: Packages and modules of the source tree that are development tools, not part of the wheel.
-DEV_PACKAGES = ("tzinfer.fixtures", "tzinfer.hw", "tzinfer.stack", "tzinfer.tasks", "tzinfer.yocto")
-DEV_MODULES = ("tzinfer.bench_aarch64", "tzinfer.fresh_root", "tzinfer.memmap", "tzinfer.qemu_run",
-               "tzinfer.templating")
+DEV_PACKAGES = ("tzinfer.fixtures", "tzinfer.hw", "tzinfer.stack", "tzinfer.target", "tzinfer.tasks",
+                "tzinfer.yocto")
+DEV_MODULES = ("tzinfer.bench_aarch64", "tzinfer.board", "tzinfer.fresh_root", "tzinfer.memmap",
+               "tzinfer.qemu_run", "tzinfer.templating")
 
 #: Where tzinfer/sources.py looks for the C files in an installed wheel.
 NATIVE_DIR = Path("tzinfer") / "_native"

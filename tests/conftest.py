@@ -21,12 +21,16 @@ def fixtures() -> FixturePaths:
 
 
 @pytest.fixture(scope="session")
-def qemu_stack() -> QemuStack:
-    """The QEMU stack, built if needed (seconds when nothing changed), for the tests that boot it."""
+def qemu_stack(request: pytest.FixtureRequest) -> QemuStack:
+    """The QEMU stack, built if needed (seconds when nothing changed), for the tests that boot it.
+    When the target checks run on a board (tests/qemu --target-port), only their host side: the
+    data files and references (pipeline.build_target_data), without building the stack."""
+    on_board = bool(request.config.getoption("target_port", default=""))
     try:
-        return pipeline.build()
+        return pipeline.build_target_data() if on_board else pipeline.build()
     except StackError as err:
-        pytest.fail(f"building the QEMU stack failed: {err}", pytrace=False)
+        pytest.fail(f"building the {'host side of the checks' if on_board else 'QEMU stack'} failed: {err}",
+                    pytrace=False)
 
 
 class _DirectoryHandler(http.server.SimpleHTTPRequestHandler):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from tzinfer import memmap
-from tzinfer.stack.layout import TFA_PATCH_DIR
 
 BOARDS = ["qemu", "rpi3"]
+#: OP-TEE's default pools: 13 MiB on QEMU (15 MiB TZDRAM in secure RAM less a 2 MiB core), 8 MiB on
+#: rpi3 (15 MiB less a 7 MiB core): the platforms' CFG_TZDRAM_SIZE and CFG_TEE_RAM_VA_SIZE defaults.
+DEFAULT_POOLS = {"qemu": 13 << 20, "rpi3": 8 << 20}
 
 
 @pytest.fixture(params=BOARDS)
@@ -65,9 +66,7 @@ def test_optee_flags_follow_the_map(board: memmap.MemoryMap) -> None:
 
 
 def test_ta_pool_grew_past_the_defaults(board: memmap.MemoryMap) -> None:
-    # OP-TEE's default pools: 13 MiB on QEMU (15 MiB TZDRAM in secure RAM less a 2 MiB core), 8 MiB on
-    # rpi3 (15 MiB less a 7 MiB core): the platforms' CFG_TZDRAM_SIZE and CFG_TEE_RAM_VA_SIZE defaults.
-    default_pool = {"qemu": 13 << 20, "rpi3": 8 << 20}[board.board]
+    default_pool = DEFAULT_POOLS[board.source.parent.name]
     assert board.ta_pool.size >= 4 * default_pool
     assert board.ta_heap_budget <= board.ta_pool.size
     # MobileNetV2 fp32: 13.3 MB weights + 9.2 MB peak activations must fit the heap budget.
@@ -89,16 +88,20 @@ def test_reserved_memory_dts_names_the_reservation(board: memmap.MemoryMap) -> N
 
 def test_rpi3_values_from_design() -> None:
     rpi3 = memmap.load("rpi3")
-    assert rpi3.tfa_defines() == {
-        "SEC_DRAM0_BASE": 0x10100000,
-        "SEC_DRAM0_SIZE": 0x03F00000,
-        "NS_DRAM0_BASE": 0x14000000,
-    }
+    assert (rpi3.tzdram.base, rpi3.tzdram.size) == (0x10100000, 0x03F00000)
+    assert rpi3.value("bl33.base") == 0x14000000
     assert (rpi3.linux_reservation.base, rpi3.linux_reservation.end) == (0x10000000, 0x14000000)
     assert rpi3.ta_pool.size == 56 << 20
-    assert "device_tree_address=0x08400000" in rpi3.config_txt_lines()
-    assert "kernel_address=0x02000000" in rpi3.config_txt_lines()
-    assert rpi3.tfa_make_flags() == {"RPI3_PRELOADED_DTB_BASE": "0x08400000"}
+    assert rpi3.value("firmware_dtb.base") == 0x08400000
+    assert rpi3.value("firmware_kernel8.base") == 0x02000000
+
+
+def test_a_value_names_a_region_and_a_part() -> None:
+    qemu = memmap.load("qemu")
+    assert qemu.value("tzdram.end") == 0x74000000
+    for ref in ("tzdram.start", "nosuch.base", "tzdram"):
+        with pytest.raises(memmap.MemoryMapError, match=f"{ref!r} names no map value"):
+            qemu.value(ref)
 
 
 def test_overlap_is_detected(tmp_path: Path) -> None:
@@ -189,20 +192,3 @@ def test_bad_map_gives_one_line_error(tmp_path: Path, edit: tuple[str, str], mes
 def test_unknown_board_lists_known_ones() -> None:
     with pytest.raises(memmap.MemoryMapError, match="known boards: qemu, rpi3"):
         memmap.load("nosuchboard")
-
-
-def _patched_defines(patch: Path) -> dict[str, int]:
-    """`#define NAME VALUE` as the patched file has them (added and context lines)."""
-    found = re.findall(r"^[ +]#define\s+(\w+)\s+(?:ULL\()?(0x[0-9a-fA-F]+)\)?", patch.read_text(), re.M)
-    return {name: int(value, 16) for name, value in found}
-
-
-@pytest.mark.parametrize("board_name", BOARDS)
-def test_tfa_patch_agrees_with_the_map(board_name: str) -> None:
-    board = memmap.load(board_name)
-    patches = sorted(TFA_PATCH_DIR.glob(f"*{board.tfa_platform}*.patch"))
-    assert patches, f"no TF-A patch for {board.tfa_platform} in {TFA_PATCH_DIR}"
-    defined: dict[str, int] = {}
-    for patch in patches:
-        defined.update(_patched_defines(patch))
-    assert {k: defined.get(k) for k in board.tfa_defines()} == board.tfa_defines()

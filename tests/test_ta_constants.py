@@ -8,7 +8,7 @@ import pytest
 
 from tests.repo_files import grep
 from tzinfer.sources import c_defines, c_string
-from tzinfer.stack import payload
+from tzinfer.target import layout
 
 HEADERS = {"ta/include/tzinfer_ta.h": "TZI_TA_UUID_STR",
            "ta/include/tzinfer_ta_test.h": "TZI_TEST_TA_UUID_STR"}
@@ -22,9 +22,9 @@ def test_each_ta_uuid_is_written_in_one_source_file(header: str) -> None:
 
 
 def test_python_uses_the_headers_uuids() -> None:
-    assert payload.TA_UUID == c_defines("ta/include/tzinfer_ta.h")["TZI_TA_UUID_STR"]
-    assert payload.TEST_TA_UUID == c_defines("ta/include/tzinfer_ta_test.h")["TZI_TEST_TA_UUID_STR"]
-    assert len({payload.TA_UUID, payload.TEST_TA_UUID}) == 2
+    assert layout.TA_UUID == c_defines("ta/include/tzinfer_ta.h")["TZI_TA_UUID_STR"]
+    assert layout.TEST_TA_UUID == c_defines("ta/include/tzinfer_ta_test.h")["TZI_TEST_TA_UUID_STR"]
+    assert len({layout.TA_UUID, layout.TEST_TA_UUID}) == 2
 
 
 def test_a_missing_string_constant_is_named() -> None:

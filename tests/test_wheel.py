@@ -113,7 +113,7 @@ def _run(bin_dir: Path, cwd: Path, *args: object) -> subprocess.CompletedProcess
 
 def test_the_wheel_holds_the_tool_and_its_engine_only(installed: Path, tmp_path: Path) -> None:
     dev = ("tzinfer.stack", "tzinfer.tasks", "tzinfer.hw", "tzinfer.fixtures", "tzinfer.yocto",
-           "tzinfer.memmap")
+           "tzinfer.memmap", "tzinfer.board", "tzinfer.target")
     probe = ("import importlib.util, tzinfer, tzinfer.native as n; print(tzinfer.__file__); "
              f"print(n.library()._name); print([m for m in {dev!r} if importlib.util.find_spec(m)])")
     package, library, found = _run(installed, tmp_path, installed / "python", "-c", probe).stdout.splitlines()

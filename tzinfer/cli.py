@@ -189,9 +189,9 @@ def _cmd_qemu(args: argparse.Namespace) -> None:
                          "it from the repository after scripts/bootstrap")
     from tzinfer import qemu_run
     from tzinfer.stack import StackError, pipeline
-    from tzinfer.stack.console import ConsoleError
     from tzinfer.stack.layout import QemuStack
     from tzinfer.stack.resident import ResidentVM
+    from tzinfer.target.console import ConsoleError
 
     try:
         if args.qemu_command == "run":

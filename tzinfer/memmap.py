@@ -3,16 +3,15 @@
 `load(board)` reads and validates a map; the `MemoryMap` it returns derives
 - the OP-TEE make flags (`optee_flags()`: CFG_TZDRAM_*, CFG_SHMEM_*, CFG_TEE_RAM_VA_SIZE,
   CFG_PGT_CACHE_ENTRIES),
-- the TF-A values (`tfa_defines()` for platform_def.h, `tfa_make_flags()` for make),
-- how Linux is kept off the secure carve-out (`linux_reservation`, `reserved_memory_dts()`,
-  `kernel_cmdline`),
-- the Raspberry Pi config.txt lines (`config_txt_lines()`: gpu_mem, kernel_address, device tree),
+- how Linux is kept off the secure carve-out (`linux_reservation`, `reserved_memory_dts()`),
+- any value a board's platform description names (`value("tzdram.base")`: the TF-A make flags and
+  patch defines of board.yaml, see tzinfer/board.py),
 - and checks them (`check_no_overlap()`).
 
 Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer, through the includes
-tzinfer/yocto/memconf.py generates) take their values from here. The one restatement: the TF-A
-patches write the platform_def.h values themselves, so a layout change edits them too, and
-tests/test_memmap.py fails until they agree with `tfa_defines()`.
+tzinfer/yocto/memconf.py generates) take their values from here, through tzinfer.board. The TF-A
+patches write some platform_def.h values themselves; board.yaml names the map value each must
+equal, and tests/test_board.py fails until they agree.
 """
 
 from __future__ import annotations
@@ -81,9 +80,6 @@ class Region:
 class MemoryMap:
     """One board's memory layout, as described by its memory.yaml (see the comments there)."""
 
-    board: str
-    optee_platform: str
-    tfa_platform: str
     dram: Region
     secure_sram: Region
     tzdram: Region
@@ -91,7 +87,6 @@ class MemoryMap:
     shared_memory: Region
     linux_reservation: Region
     reservation_method: str
-    kernel_cmdline: str
     loads: tuple[Region, ...]
     pre_bl33_loads: tuple[Region, ...]
     other_regions: tuple[Region, ...]
@@ -133,32 +128,16 @@ class MemoryMap:
             "CFG_PGT_CACHE_ENTRIES": str(self.pgt_cache_entries),
         }
 
-    def tfa_defines(self) -> dict[str, int]:
-        """The platform_def.h values our TF-A patch sets for this board (the patch must agree)."""
-        if self.tfa_platform == "qemu":
-            return {"SEC_DRAM_BASE": self.tzdram.base, "SEC_DRAM_SIZE": self.tzdram.size}
-        if self.tfa_platform == "rpi3":
-            return {
-                "SEC_DRAM0_BASE": self.tzdram.base,
-                "SEC_DRAM0_SIZE": self.tzdram.size,
-                "NS_DRAM0_BASE": self.load_window("bl33").base,
-            }
-        raise MemoryMapError(f"{self.source}: no TF-A values known for tfa_platform {self.tfa_platform!r}")
-
-    def tfa_make_flags(self) -> dict[str, str]:
-        """TF-A make variables (besides PLAT/SPD) that come from the memory map."""
-        if self.tfa_platform == "rpi3":
-            return {"RPI3_PRELOADED_DTB_BASE": f"0x{self.load_window('firmware_dtb').base:08x}"}
-        return {}
-
-    def config_txt_lines(self) -> list[str]:
-        """Raspberry Pi firmware config.txt lines that the memory map dictates (empty elsewhere)."""
-        if self.tfa_platform != "rpi3":
-            return []
-        # The Pi 3's SDRAM is 1 GiB; what the ARM does not get is the GPU's.
-        return templating.render("config.txt.j2", gpu_mib=(0x40000000 - self.dram.end) >> 20,
-                                 kernel=self.load_window("firmware_kernel8"),
-                                 dtb=self.load_window("firmware_dtb")).splitlines()
+    def value(self, ref: str) -> int:
+        """The number `ref` names: "<region>.<base|size|end>", where region is a region of the map
+        (dram, secure_sram, tzdram, shared_memory, linux_reservation) or a load window by name."""
+        name, _, part = ref.rpartition(".")
+        regions = {r.name: r for r in (self.dram, self.secure_sram, self.tzdram, self.shared_memory,
+                                       self.linux_reservation, *self.loads, *self.pre_bl33_loads)}
+        if name not in regions or part not in ("base", "size", "end"):
+            raise MemoryMapError(f"{self.source}: {ref!r} names no map value; write <region>.base, .size or "
+                                 f".end with a region of {', '.join(regions)}")
+        return int(getattr(regions[name], part))
 
     def reserved_memory_dts(self) -> str:
         """A DTS /reserved-memory fragment (no-map) for the Linux reservation of this board."""
@@ -263,9 +242,6 @@ def load(board: str | Path) -> MemoryMap:
             f"{source}: linux_reservation.method {method!r} unknown; use one of {sorted(RESERVATION_METHODS)}"
         )
     memmap = MemoryMap(
-        board=_field(data, "board", str, source),
-        optee_platform=_field(data, "optee_platform", str, source),
-        tfa_platform=_field(data, "tfa_platform", str, source),
         dram=_region("dram", data.get("dram"), source),
         secure_sram=_region("secure_sram", data.get("secure_sram"), source),
         tzdram=_region("tzdram", data.get("tzdram"), source),
@@ -273,7 +249,6 @@ def load(board: str | Path) -> MemoryMap:
         shared_memory=_region("shared_memory", data.get("shared_memory"), source),
         linux_reservation=_region("linux_reservation", reservation, source),
         reservation_method=method,
-        kernel_cmdline=_field(data, "kernel_cmdline", str, source),
         loads=tuple(_region(k, v, source) for k, v in _field(data, "loads", dict, source).items()),
         pre_bl33_loads=tuple(_region(k, v, source) for k, v in (data.get("pre_bl33_loads") or {}).items()),
         other_regions=tuple(_region(k, v, source) for k, v in (data.get("other_regions") or {}).items()),

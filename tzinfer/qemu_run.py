@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from tzinfer import feeds, native
-from tzinfer.stack import tzinfer_run
 from tzinfer.stack.layout import SHARE_MOUNT, QemuStack
-from tzinfer.stack.payload import TARGET
 from tzinfer.stack.resident import ResidentVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.layout import TARGET
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 RUN_TIMEOUT_S = 900.0
@@ -128,7 +128,7 @@ def run(model: Path, specs: list[str], *, key_id: int | None = None, key: Path |
 
 
 def _provision(console: object, key_path: str, key_id: int | None) -> None:
-    from tzinfer.stack.console import Console
+    from tzinfer.target.console import Console
 
     assert isinstance(console, Console)
     if not key_id:

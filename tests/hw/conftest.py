@@ -25,9 +25,11 @@ def pty() -> Iterator[Pty]:
 
 
 @pytest.fixture
-def getty_board(pty: Pty) -> Iterator[Pty]:
-    """A board at a login prompt that takes root / secret (tests/hw/fake_getty.py)."""
-    board = subprocess.Popen([sys.executable, str(FAKE_GETTY), "root", "secret"],
+def getty_board(pty: Pty, request: pytest.FixtureRequest) -> Iterator[Pty]:
+    """A board at a login prompt that takes root / secret (tests/hw/fake_getty.py); parametrize it
+    indirectly with another prompt."""
+    prompt = getattr(request, "param", "login: ")
+    board = subprocess.Popen([sys.executable, str(FAKE_GETTY), "root", "secret", prompt],
                              stdin=pty.master, stdout=pty.master, stderr=subprocess.DEVNULL,
                              # its own session: the shell's job control must not stop pytest
                              start_new_session=True)

@@ -3,13 +3,13 @@ a getty's login prompt, asks for a password, refuses wrong credentials like logi
 success becomes a real shell (bash; dash does not read commands from a pty master), which then
 answers the driver's commands.
 
-Usage: fake_getty.py USER PASSWORD
+Usage: fake_getty.py USER PASSWORD [PROMPT]   (PROMPT: after the host name, default "login: ")
 """
 
 import os
 import sys
 
-PROMPT = "\r\ntzboard login: "
+HOST = "\r\ntzboard "
 
 
 def read_line() -> str:
@@ -26,8 +26,9 @@ def say(text: str) -> None:
 
 def main() -> None:
     user, password = sys.argv[1:3]
+    prompt = HOST + (sys.argv[3] if len(sys.argv) > 3 else "login: ")
     while True:
-        say(PROMPT)
+        say(prompt)
         name = read_line()
         if not name:
             continue  # an empty line: a getty shows its prompt again

@@ -21,10 +21,10 @@ import pexpect
 import pytest
 
 from tzinfer import REPO_ROOT
-from tzinfer.hw.qemu_pty import QemuOnPty
 from tzinfer.hw.target import SerialTarget, SerialTargetConfig
-from tzinfer.stack.console import READY_LINE
 from tzinfer.stack.layout import QemuStack
+from tzinfer.stack.pty_vm import QemuOnPty
+from tzinfer.target.console import READY_LINE
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 

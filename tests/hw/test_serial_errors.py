@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pty_board import Pty
 
+from tzinfer import board as boards
 from tzinfer.hw import SerialError
 from tzinfer.hw.login import Credentials
 from tzinfer.hw.port import open_port
@@ -60,6 +61,25 @@ def test_login_with_password(getty_board: Pty, tmp_path: Path) -> None:
     with connect(getty_board.port, tmp_path, Credentials("root", "secret")) as shell:
         assert shell.run("echo $((6*7)); false") == (1, "42")
     assert "tzboard login: " in (tmp_path / "serial.log").read_text()
+
+
+@pytest.mark.parametrize("getty_board", ["username> "], indirect=True)
+def test_login_prompt_comes_from_the_board(getty_board: Pty, tmp_path: Path) -> None:
+    # A board whose getty asks otherwise: its board.yaml console.login_prompt says how.
+    with connect(getty_board.port, tmp_path, Credentials("root", "secret", "username> ")) as shell:
+        assert shell.check("echo $((6*7))") == "42"
+
+
+@pytest.mark.parametrize("getty_board", ["username> "], indirect=True)
+def test_another_login_prompt_is_not_taken_for_a_login(getty_board: Pty, tmp_path: Path) -> None:
+    with pytest.raises(SerialError, match="printed output but showed no login prompt or shell"):
+        connect(getty_board.port, tmp_path, Credentials("root", "secret"), boot_timeout=8.0)
+
+
+def test_every_board_names_its_login_prompt() -> None:
+    for name in boards.names():
+        console = boards.load(name).console
+        assert console.login_prompt and console.baud > 0 and console.device
 
 
 def test_wrong_password(getty_board: Pty, tmp_path: Path) -> None:

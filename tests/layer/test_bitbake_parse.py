@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from tzinfer import REPO_ROOT
-from tzinfer.memmap import load
-from tzinfer.stack.payload import TA_UUID, TEST_TA_UUID
+from tzinfer import board as boards
+from tzinfer.target.layout import TA_UUID, TEST_TA_UUID
 from tzinfer.yocto import LAYERS
-from tzinfer.yocto.memconf import BOARD_MACHINES
 
-MACHINES = {machine: board for board, machine in BOARD_MACHINES.items()}
+#: bitbake MACHINE -> board.
+MACHINES = {b.yocto.machine: b for b in map(boards.load, boards.names())}
 RECIPES = "meta-tzinfer/recipes-tzinfer"
 
 
@@ -73,14 +73,14 @@ def test_layer_confs_split_the_dependencies_like_meta_arm(parsed: dict) -> None:
 def test_bsp_machines_are_the_boards_under_their_own_names(parsed: dict) -> None:
     """conf/machine/tzinfer-<board>.conf is the board's upstream machine with all its overrides."""
     assert parsed["machines"] == {
-        f"tzinfer-{board}": {"requires": [f"conf/machine/{machine}.conf"],
-                             "MACHINEOVERRIDES": f"{machine}:tzinfer-{board}"}
-        for board, machine in BOARD_MACHINES.items()
+        f"tzinfer-{board.name}": {"requires": [f"conf/machine/{machine}.conf"],
+                                  "MACHINEOVERRIDES": f"{machine}:tzinfer-{board.name}"}
+        for machine, board in MACHINES.items()
     }
 
 
 def test_distro_gives_optee_the_board_memory_flags(parsed: dict) -> None:
-    board = load(MACHINES[parsed["machine"]])
+    board = MACHINES[parsed["machine"]].memory
     expected = " ".join(f"{k}={v}" for k, v in board.optee_flags().items())
     optee = parsed["values"]["meta-tzinfer-bsp/recipes-security/optee/optee-os_%.bbappend"]["EXTRA_OEMAKE"]
     assert expected in optee
@@ -124,11 +124,11 @@ def test_rpi3_tfa_builds_armstub_with_opteed(parsed: dict) -> None:
     if parsed["machine"] != "raspberrypi3-64":
         assert "rpi3" not in (tfa.get("SRC_URI") or "")
         return
-    board = load("rpi3")
-    assert tfa["TFA_PLATFORM"] == board.tfa_platform
+    board = MACHINES[parsed["machine"]]
+    assert tfa["TFA_PLATFORM"] == board.tfa.plat
     assert tfa["TFA_SPD"] == "opteed"
-    assert tfa["TFA_INSTALL_TARGET"] == "armstub8.bin"
-    for key, value in board.tfa_make_flags().items():
+    assert tfa["TFA_INSTALL_TARGET"] == board.firmware.image
+    for key, value in board.tfa_map_make_args().items():
         assert f"{key}={value}" in tfa["EXTRA_OEMAKE"]
     config = parsed["layer"]["RPI_EXTRA_CONFIG"].split("\\n")
     assert set(board.config_txt_lines()) <= set(config) and "dtoverlay=tzinfer-optee" in config

@@ -52,7 +52,7 @@ def test_test_images_build_without_a_key(model: str) -> None:
 
 
 def test_qemu_has_no_yocto_image_and_points_at_the_quick_stack(model: str) -> None:
-    with pytest.raises(Exit, match=r"unknown --machine 'qemu': use one of rpi3 \(QEMU: invoke test-qemu"):
+    with pytest.raises(Exit, match=r"board qemu has no kas file: the quick QEMU stack \(invoke test-qemu\)"):
         run_build(machine="qemu", models=model)
 
 

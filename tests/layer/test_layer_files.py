@@ -10,7 +10,7 @@ import pytest
 import tzinfer
 from tzinfer import REPO_ROOT
 from tzinfer.stack import layout
-from tzinfer.stack.payload import TEST_TA_UUID
+from tzinfer.target.layout import TEST_TA_UUID
 from tzinfer.yocto import BSP_LAYER, LAYERS, SOFTWARE_LAYER
 
 RECIPES = sorted(

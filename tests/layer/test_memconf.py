@@ -1,4 +1,4 @@
-"""The committed memory includes of the layer are what board/<board>/memory.yaml generates."""
+"""The committed memory includes of the layer are what board/<board>/ generates."""
 
 from __future__ import annotations
 
@@ -7,24 +7,27 @@ import re
 import pytest
 
 from tzinfer import REPO_ROOT
-from tzinfer.memmap import load
+from tzinfer import board as boards
 from tzinfer.yocto import LAYERS, memconf
 
 
-@pytest.mark.parametrize("board", sorted(memconf.BOARD_MACHINES))
-def test_committed_include_is_up_to_date(board: str) -> None:
+@pytest.fixture(params=boards.names())
+def board(request: pytest.FixtureRequest) -> boards.Board:
+    return boards.load(request.param)
+
+
+def test_committed_include_is_up_to_date(board: boards.Board) -> None:
     path = memconf.include_path(board)
     assert path.is_file(), f"{path} is missing: run invoke yocto.memconf"
     assert path.read_text() == memconf.render(board), (
-        f"{path.name} is stale: board/{board}/memory.yaml changed; run invoke yocto.memconf and commit"
+        f"{path.name} is stale: board/{board.name}/ changed; run invoke yocto.memconf and commit"
     )
 
 
-@pytest.mark.parametrize("board", sorted(memconf.BOARD_MACHINES))
-def test_include_carries_the_map_values_under_the_machine_override(board: str) -> None:
+def test_include_carries_the_map_values_under_the_machine_override(board: boards.Board) -> None:
     text = memconf.render(board)
-    machine = memconf.BOARD_MACHINES[board]
-    memmap = load(board)
+    machine = board.yocto.machine
+    memmap = board.memory
     for key, value in memmap.optee_flags().items():
         assert f"{key}={value}" in text
     assert f'TZINFER_TA_HEAP_BUDGET:{machine} = "0x{memmap.ta_heap_budget:08x}"' in text
@@ -35,24 +38,20 @@ def test_include_carries_the_map_values_under_the_machine_override(board: str) -
 
 
 def test_rpi3_include_tells_the_firmware_where_to_load_kernel8() -> None:
-    text = memconf.include_path("rpi3").read_text()
+    rpi3 = boards.load("rpi3")
+    text = memconf.include_path(rpi3).read_text()
     config = re.search(r'^TZINFER_RPI_CONFIG:raspberrypi3-64 = "(.*)"$', text, re.M)
     assert config, "the rpi3 include sets no TZINFER_RPI_CONFIG"
-    kernel8 = load("rpi3").load_window("firmware_kernel8")
+    kernel8 = rpi3.memory.load_window("firmware_kernel8")
     assert f"kernel_address=0x{kernel8.base:08x}" in config[1].split("\\n")
 
 
 def test_only_the_generated_includes_set_memory_map_config_txt_lines() -> None:
     # A hand-written kernel_address= (or gpu_mem=, ...) elsewhere in the layer would bypass the
     # overlap check of the memory map.
-    keys = {line.split("=")[0] for line in load("rpi3").config_txt_lines()}
-    generated = {memconf.include_path(board) for board in memconf.BOARD_MACHINES}
+    keys = {line.split("=")[0] for line in boards.load("rpi3").config_txt_lines()}
+    generated = {memconf.include_path(boards.load(name)) for name in boards.names()}
     for path in (p for layer in LAYERS for p in layer.rglob("*")):
         if path.suffix in (".inc", ".conf", ".bb", ".bbappend", ".bbclass") and path not in generated:
             found = [key for key in keys if f"{key}=" in path.read_text()]
             assert not found, f"{path.relative_to(REPO_ROOT)} sets {found}; put it in board/rpi3/memory.yaml"
-
-
-def test_unknown_board_is_refused() -> None:
-    with pytest.raises(ValueError, match="no bitbake MACHINE known for board 'nosuch'"):
-        memconf.render("nosuch")

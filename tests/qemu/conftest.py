@@ -10,7 +10,8 @@ test-hw`). A target check is a test that takes `target` and not `qemu_vm`; on a 
 is the board's shell and every other test is deselected (they need the VM itself: its secure-world
 log, its exit, the initramfs' memscan, or QEMU for another machine). The data files the checks
 read are uploaded to the board where its copies differ from the host's. The host side
-(references, models) comes from the same stack build in both cases.
+(references, models) comes from the same build steps in both cases; on a board only those run
+(`qemu_stack` is pipeline.build_target_data()), not the stack build.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from pathlib import Path
 import pytest
 
 from tzinfer import REPO_ROOT
+from tzinfer import board as boards
 from tzinfer.hw import SerialError, provision
 from tzinfer.hw.login import Credentials
-from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S, SerialTarget, SerialTargetConfig
-from tzinfer.stack import StackError, pipeline
-from tzinfer.stack.console import Console
+from tzinfer.hw.target import DEFAULT_BOOT_TIMEOUT_S, SerialTarget, SerialTargetConfig
 from tzinfer.stack.debian import LOCK_FILE
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import BootedVM, boot
+from tzinfer.target.console import Console
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "qemu"
 #: Tests moved to the end of the session, in this order.
@@ -40,7 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("target", "run the target checks on a board over its serial console")
     group.addoption("--target-port", default="", help="serial port of the board, e.g. /dev/ttyUSB0 "
                     "(default: boot the QEMU stack)")
-    group.addoption("--target-baud", type=int, default=DEFAULT_BAUD, help="line speed (8N1)")
+    group.addoption("--target-board", default="rpi3", help="the board (a folder of board/) whose console "
+                    "settings (line speed, login prompt) apply")
+    group.addoption("--target-baud", type=int, default=0, help="line speed, 8N1 (default: the board's)")
     group.addoption("--target-login", default="root", help="user to log in as at a login prompt")
     group.addoption("--target-password", default=None, help="password, if the board asks for one")
     group.addoption("--target-power-cycle", default="", help="shell command that power-cycles the "
@@ -94,16 +97,18 @@ def qemu_vm(qemu_stack: QemuStack) -> Iterator[BootedVM]:
 
 
 @pytest.fixture(scope="session")
-def board_shell(request: pytest.FixtureRequest) -> Iterator[Console]:
-    """The root shell of the board at --target-port, holding the host's data files."""
+def board_shell(request: pytest.FixtureRequest, qemu_stack: QemuStack) -> Iterator[Console]:
+    """The root shell of the board at --target-port, holding the host's data files (`qemu_stack`:
+    on a board, the host side of the checks only)."""
     config = request.config
     try:
-        stack = pipeline.build()  # the host-side references and the files the board must hold
-    except StackError as err:
-        pytest.exit(f"building the host side of the checks failed: {err}", returncode=2)
+        console = boards.load(config.getoption("target_board")).console
+    except boards.BoardError as err:
+        pytest.exit(str(err), returncode=2)
     settings = SerialTargetConfig(
-        port=config.getoption("target_port"), baud=config.getoption("target_baud"),
-        credentials=Credentials(config.getoption("target_login"), config.getoption("target_password")),
+        port=config.getoption("target_port"), baud=config.getoption("target_baud") or console.baud,
+        credentials=Credentials(config.getoption("target_login"), config.getoption("target_password"),
+                                console.login_prompt),
         power_cycle=config.getoption("target_power_cycle"),
         boot_timeout=config.getoption("target_boot_timeout"))
     capture = config.pluginmanager.getplugin("capturemanager")
@@ -119,7 +124,7 @@ def board_shell(request: pytest.FixtureRequest) -> Iterator[Console]:
     try:
         try:
             provision.check_programs(serial_target.console)
-            provision.sync(serial_target.console, provision.data_files(stack.overlay), tell)
+            provision.sync(serial_target.console, provision.data_files(qemu_stack.overlay), tell)
         except SerialError as err:
             pytest.exit(str(err), returncode=2)
         yield serial_target.console

@@ -15,11 +15,12 @@ from tests.qemu.test_confidentiality import sealed_on_target
 from tests.qemu.test_ta import RUN_TIMEOUT_S, assert_valid_run_works
 from tzinfer import attest, keys
 from tzinfer.fixtures import FixturePaths
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET, model_file
+from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, sealed_file, stack_key
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tzinfer.stack.console import Console
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target.console import Console
 
 pytestmark = pytest.mark.qemu
 
@@ -47,7 +47,7 @@ def test_xtest_smoke_passes(target: Console) -> None:
 
 
 def test_secure_carveout_reserved_from_linux(target: Console, qemu_vm: BootedVM) -> None:
-    board = qemu_vm.stack.board
+    board = qemu_vm.stack.board.memory
     entries = iomem_top_level(target)
     for region in (board.tzdram, board.shared_memory):
         assert (region.base, region.end - 1, "reserved") in entries, f"{region} not reserved: {entries}"
@@ -60,7 +60,7 @@ def test_secure_carveout_reserved_from_linux(target: Console, qemu_vm: BootedVM)
 def test_ta_pool_is_what_memory_yaml_says(qemu_vm: BootedVM) -> None:
     # OP-TEE (CFG_TEE_CORE_LOG_LEVEL=3) logs the core's carve-out from TZDRAM; the TA pool is
     # the rest of TZDRAM.
-    board = qemu_vm.stack.board
+    board = qemu_vm.stack.board.memory
     log = qemu_vm.vm.secure_log.read_text(errors="replace")
     match = re.search(r"carve_out_core_mem:\d+ (0x[0-9a-f]+) \.\. (0x[0-9a-f]+)", log)
     assert match, "OP-TEE logged no core carve-out"
@@ -82,7 +82,7 @@ def test_freed_ta_pages_are_zero(target: Console, qemu_vm: BootedVM) -> None:
     # Runs last but one: every TA of the session (xtest's, the tzinfer TA with its model) has
     # exited. Run a TA once more, then read the TA pool from the normal world: every page must
     # be zero.
-    board = qemu_vm.stack.board
+    board = qemu_vm.stack.board.memory
     target.check("xtest 4001", timeout=600)
     # Control: the same reads do see the secure carve-out's contents (the OP-TEE core).
     assert memscan(target, board.tzdram.base, board.core_size)["nonzero"] > 0

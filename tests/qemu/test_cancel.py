@@ -13,9 +13,9 @@ import re
 import pytest
 
 from tests.qemu.test_ta import RUN_TIMEOUT_S, SAMPLES, assert_valid_run_works
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
-from tzinfer.stack.payload import TARGET
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 

@@ -23,13 +23,14 @@ import pytest
 from tests.qemu.test_ta import RUN_TIMEOUT_S, SAMPLES, assert_valid_run_works, labels_for, relative_error
 from tzinfer import keys, native
 from tzinfer.fixtures import FixturePaths
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.initramfs import TARGET_TEEC_TRACE
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET, model_file
+from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import SEALED_MODELS, TEST_KEY_ID, sealed_file, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 

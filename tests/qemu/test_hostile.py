@@ -23,10 +23,11 @@ import pytest
 
 from tzinfer import native, tzm
 from tzinfer.fixtures import FixturePaths
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET, TARGET_HOSTILE, model_file, ta_data_size
+from tzinfer.stack.payload import model_file, ta_data_size
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET, TARGET_HOSTILE
 
 pytestmark = pytest.mark.qemu
 

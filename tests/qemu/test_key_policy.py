@@ -22,13 +22,13 @@ from tests.qemu.test_confidentiality import (
 )
 from tests.qemu.test_ta import assert_valid_run_works
 from tzinfer import keys
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
-from tzinfer.stack.payload import TARGET, TARGET_CLIENT
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.target_users import KEY_ADMIN_GID
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET, TARGET_CLIENT
 
 pytestmark = pytest.mark.qemu
 

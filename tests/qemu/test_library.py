@@ -20,12 +20,14 @@ import pytest
 
 from tzinfer import keys, native
 from tzinfer.fixtures import FixturePaths
-from tzinfer.stack import python_root, tzinfer_run
-from tzinfer.stack.console import Console
+from tzinfer.stack import python_root
 from tzinfer.stack.layout import SHARE_MOUNT, QemuStack
-from tzinfer.stack.payload import TARGET, TARGET_C_EXAMPLE, model_file
+from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET, TARGET_C_EXAMPLE
 
 pytestmark = pytest.mark.qemu
 

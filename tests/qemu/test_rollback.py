@@ -14,12 +14,12 @@ import pytest
 from tests.qemu.test_confidentiality import run_sealed
 from tests.qemu.test_ta import assert_valid_run_works
 from tzinfer import keys
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TARGET
 from tzinfer.stack.sealed_models import ROLLBACK_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 

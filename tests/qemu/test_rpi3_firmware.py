@@ -23,12 +23,12 @@ def firmware() -> tuple[QemuStack, rpi3.FirmwareCheck]:
 
 def test_ta_pool_is_what_memory_yaml_says(firmware: tuple[QemuStack, rpi3.FirmwareCheck]) -> None:
     stack, check = firmware
-    assert check.ta_pool == stack.board.ta_pool
+    assert check.ta_pool == stack.board.memory.ta_pool
     assert check.ta_pool.size == 56 << 20  # OP-TEE's default rpi3 pool is 8 MiB
 
 
 def test_secure_memory_is_reserved_in_the_dtb(firmware: tuple[QemuStack, rpi3.FirmwareCheck]) -> None:
     # BL31 replaces the firmware's reservation at 0 with SEC_SRAM + SEC_DRAM0 (our TF-A patch).
     stack, check = firmware
-    reservation = stack.board.linux_reservation
+    reservation = stack.board.memory.linux_reservation
     assert [(r.base, r.size) for r in check.memreserve] == [(reservation.base, reservation.size)]

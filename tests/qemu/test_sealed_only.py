@@ -9,12 +9,12 @@ import pytest
 
 from tests.qemu.test_confidentiality import run_sealed, sealed_on_target
 from tzinfer import keys
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR, TARGET_TA_DIR
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR, TARGET_TA_DIR
 
 pytestmark = pytest.mark.qemu
 

@@ -10,8 +10,8 @@ import shlex
 
 import pytest
 
-from tzinfer.stack.console import Console
-from tzinfer.stack.payload import TARGET, TARGET_HOSTILE
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET, TARGET_HOSTILE
 
 pytestmark = pytest.mark.qemu
 

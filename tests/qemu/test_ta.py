@@ -18,10 +18,11 @@ from tzinfer.convert import convert
 from tzinfer.fixtures import FixturePaths
 from tzinfer.hw import provision
 from tzinfer.ort import reference_session, run_reference
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import EXPORTED_MODELS, EXPORTED_SAMPLE, TARGET, exported_sample_file, model_file
+from tzinfer.stack.payload import EXPORTED_MODELS, EXPORTED_SAMPLE, exported_sample_file, model_file
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 

@@ -33,12 +33,13 @@ from tests.qemu.test_confidentiality import damaged_copy, run_sealed, sealed_on_
 from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
 from tzinfer.hw.provision import TA_DIRS
-from tzinfer.stack import tzinfer_run
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
-from tzinfer.stack.payload import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID, model_file
+from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID
 
 pytestmark = pytest.mark.qemu
 
@@ -69,7 +70,7 @@ def key_in_ta(target: Console) -> Iterator[None]:
 
 def matches(target: Console, vm: BootedVM, pattern: bytes) -> int:
     """How often `pattern` occurs in the TA pool, read through /dev/mem."""
-    pool = vm.stack.board.ta_pool
+    pool = vm.stack.board.memory.ta_pool
     output = target.check(f"memscan 0x{pool.base:x} 0x{pool.size:x} {pattern.hex()}",
                           timeout=SCAN_TIMEOUT_S)
     found = re.search(r"pages=(\d+) matches=(\d+)", output)

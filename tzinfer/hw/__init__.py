@@ -6,9 +6,12 @@ Modules, one per concept:
   everything the board prints.
 - `login`: waits for the board to boot (or asks the user to power it) and logs in.
 - `provision`: puts the data files the target checks read onto the board, verified by sha256.
-- `target`: the three above put together: port -> root shell as a `tzinfer.stack.console.Console`.
+- `target`: the three above put together: port -> root shell as a `tzinfer.target.console.Console`.
 - `terminal`: the interactive console of `invoke hw.console` (pyserial's miniterm, logged).
-- `qemu_pty`: the QEMU stack with its console on a pseudo-terminal, a stand-in for a board.
+
+It uses tzinfer.target (the console, the layout on the target) and nothing of the QEMU stack
+builder: a board is tested without building the stack (tests/test_target.py). The QEMU stack with
+its console on a pseudo-terminal, a stand-in board, is tzinfer.stack.pty_vm.
 """
 
 

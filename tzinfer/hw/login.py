@@ -20,9 +20,10 @@ from pexpect.spawnbase import SpawnBase
 
 from tzinfer.hw import SerialError
 from tzinfer.hw.port import CountingLog
-from tzinfer.stack.console import READY_LINE
+from tzinfer.target.console import READY_LINE
 
-LOGIN_PROMPT = r"\blogin: "
+#: What a getty prints when it asks for the user (board.yaml console.login_prompt).
+LOGIN_PROMPT = "login: "
 PASSWORD_PROMPT = r"(?i)\bpassword: ?"
 LOGIN_REFUSED = r"(?i)login incorrect|authentication fail"
 #: U-Boot's prompt on the Pi ("U-Boot> ") and its default elsewhere ("=> ").
@@ -44,10 +45,18 @@ class State(Enum):
 
 @dataclass(frozen=True)
 class Credentials:
-    """Who to log in as when the board shows a login prompt (password None: none is sent)."""
+    """Who to log in as when the board shows its login prompt (password None: none is sent)."""
 
     user: str = "root"
     password: str | None = None
+    login_prompt: str = LOGIN_PROMPT
+
+    @property
+    def prompt_pattern(self) -> str:
+        """The login prompt as a pattern: after a host name ("raspberrypi3-64 login: "), never
+        inside a word."""
+        return rf"\b{re.escape(self.login_prompt)}" if self.login_prompt[:1].isalnum() \
+            else re.escape(self.login_prompt)
 
 
 def reach_shell(child: SpawnBase, log: CountingLog, port: str, credentials: Credentials,
@@ -63,39 +72,39 @@ def reach_shell(child: SpawnBase, log: CountingLog, port: str, credentials: Cred
         power_cycle()
         tell(f"power-cycled the board; waiting up to {boot_timeout:.0f}s for it to boot on {port}")
     elif not _printing(child, log, LISTEN_S):
-        state = poke(child)
+        state = poke(child, credentials.prompt_pattern)
         if state is None:
             tell(f"no answer on {port}: power on (or reset) the board now; "
                  f"waiting up to {boot_timeout:.0f}s for it to boot")
     if state is None:
-        state = wait_for_boot(child, log, port, boot_timeout, chars_at_start)
+        state = wait_for_boot(child, log, port, boot_timeout, chars_at_start, credentials.prompt_pattern)
     if state is State.LOGIN:
         log_in(child, credentials)
 
 
-def poke(child: SpawnBase) -> State | None:
-    """What answers on the console right now: a login prompt, a shell, or nothing."""
+def poke(child: SpawnBase, login_prompt: str) -> State | None:
+    """What answers on the console right now: a login prompt (the pattern), a shell, or nothing."""
     child.sendline("")
-    if _expect(child, [LOGIN_PROMPT, UBOOT_PROMPT], 2.0) == 0:
+    if _expect(child, [login_prompt, UBOOT_PROMPT], 2.0) == 0:
         return State.LOGIN
     child.sendline(SHELL_PROBE)
-    found = _expect(child, [SHELL_ANSWER, LOGIN_PROMPT, UBOOT_PROMPT], 3.0)
+    found = _expect(child, [SHELL_ANSWER, login_prompt, UBOOT_PROMPT], 3.0)
     return {0: State.SHELL, 1: State.LOGIN}.get(found)
 
 
 def wait_for_boot(child: SpawnBase, log: CountingLog, port: str, timeout: float,
-                  chars_at_start: int) -> State:
+                  chars_at_start: int, login_prompt: str) -> State:
     """Follow the boot until a login prompt or a shell; poke only once the board is quiet after
     printing something (the log held `chars_at_start` characters when we began listening)."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         chars = log.chars
-        found = _expect(child, [LOGIN_PROMPT, re.escape(READY_LINE), UBOOT_PROMPT], min(QUIET_S, left))
+        found = _expect(child, [login_prompt, re.escape(READY_LINE), UBOOT_PROMPT], min(QUIET_S, left))
         if found == 0:
             return State.LOGIN
         quiet_after_output = found is None and log.chars == chars > chars_at_start
         # The QEMU initramfs' ready line, or silence after boot output: is there a shell now?
-        if (found == 1 or quiet_after_output) and (state := poke(child)) is not None:
+        if (found == 1 or quiet_after_output) and (state := poke(child, login_prompt)) is not None:
             return state
     if log.chars == chars_at_start:
         raise SerialError(f"no data from {port} within {timeout:.0f}s: check the power, the wiring "
@@ -111,15 +120,16 @@ def log_in(child: SpawnBase, credentials: Credentials) -> None:
     if not who:
         raise SerialError("the board shows a login prompt: pass --login USER (and --password if it has one)")
     child.sendline(who)
-    found = _expect(child, [PASSWORD_PROMPT, LOGIN_REFUSED, LOGIN_PROMPT], 3.0)
+    prompt = credentials.prompt_pattern
+    found = _expect(child, [PASSWORD_PROMPT, LOGIN_REFUSED, prompt], 3.0)
     if found == 0:
         if credentials.password is None:
             raise SerialError(f"the board asks for {who}'s password: pass --password")
         child.sendline(credentials.password)
-        found = _expect(child, [PASSWORD_PROMPT, LOGIN_REFUSED, LOGIN_PROMPT], REFUSAL_WAIT_S)
+        found = _expect(child, [PASSWORD_PROMPT, LOGIN_REFUSED, prompt], REFUSAL_WAIT_S)
     if found is not None:
         raise SerialError(f"login as {who} failed (the board refused it): check --login and --password")
-    if poke(child) is not State.SHELL:
+    if poke(child, prompt) is not State.SHELL:
         raise SerialError(f"logged in as {who} but no shell answered: check the user's login shell")
 
 

@@ -16,11 +16,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from tzinfer.hw import SerialError
-from tzinfer.stack.console import Console
-from tzinfer.stack.payload import TA_UUID, TARGET_CLIENT, TARGET_DATA_DIR
+from tzinfer.target.console import Console
+from tzinfer.target.layout import TA_DIRS, TA_UUID, TARGET_CLIENT, TARGET_DATA_DIR
 
-#: Where images put TAs: the QEMU initramfs /usr/lib (with /lib -> usr/lib), Yocto /lib.
-TA_DIRS = ("/lib/optee_armtz", "/usr/lib/optee_armtz")
 #: base64 characters per line sent; the tty's line buffer holds 4095.
 CHUNK = 3072
 #: Bytes per second a 115200 8N1 line carries (10 bits per byte), for the upload estimate.

@@ -11,7 +11,7 @@ from pathlib import Path
 from tzinfer.hw import SerialError
 from tzinfer.hw.login import Credentials, reach_shell
 from tzinfer.hw.port import SerialLink
-from tzinfer.stack.console import Console, ConsoleError
+from tzinfer.target.console import Console, ConsoleError
 
 DEFAULT_BAUD = 115200
 #: Power-on to login prompt of the Yocto image on a Pi 3B+ takes well under a minute.

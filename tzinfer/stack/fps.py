@@ -13,9 +13,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from tzinfer.stack import python_root, tzinfer_run
-from tzinfer.stack.console import Console, ConsoleError
-from tzinfer.stack.payload import TARGET
+from tzinfer.stack import python_root
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console, ConsoleError
+from tzinfer.target.layout import TARGET
 
 RUN_TIMEOUT_S = 3600.0
 

@@ -23,8 +23,8 @@ from tzinfer import REPO_ROOT
 from tzinfer.stack import StackError, hosttools, target_users
 from tzinfer.stack.debian import DebianArchive
 from tzinfer.stack.layout import CROSS_COMPILE, SHARE_MOUNT, SHARE_TAG, QemuStack
-from tzinfer.stack.payload import TARGET_LIB_DIR
 from tzinfer.stack.steprun import Stamp, console, digest, run
+from tzinfer.target.layout import TARGET_LIB_DIR
 
 #: Debian binaries that make up the normal world, by suite. OP-TEE's user space comes from sid
 #: to match optee-os 4.10 (xtest 4.10 checks the OS it runs on); the rest from trixie.
@@ -41,9 +41,9 @@ SHARE_MODULES = ("fs/netfs/netfs.ko.xz", "net/9p/9pnet.ko.xz", "net/9p/9pnet_vir
 #: Not needed at run time on the target.
 SKIP_DIRS = ("usr/share/doc", "usr/share/man", "usr/share/lintian", "usr/share/locale", "usr/include")
 #: The program that scans physical memory (tests of the zeroisation patch) or a file on the target.
-MEMSCAN_SOURCE = REPO_ROOT / "tzinfer/stack/target/memscan.c"
+MEMSCAN_SOURCE = REPO_ROOT / "tzinfer/stack/target_tools/memscan.c"
 #: The LD_PRELOAD shim that records a libteec client's shared-memory traffic (confidentiality tests).
-TEEC_TRACE_SOURCE = REPO_ROOT / "tzinfer/stack/target/teec_trace.c"
+TEEC_TRACE_SOURCE = REPO_ROOT / "tzinfer/stack/target_tools/teec_trace.c"
 #: Where the shim is on the target (relative to /).
 TARGET_TEEC_TRACE = "usr/lib/tzinfer/teec-trace.so"
 
@@ -141,11 +141,11 @@ def _extract_kernel(stack: QemuStack, kernel_deb: Path) -> None:
 
 def _check_fits(stack: QemuStack, window: str, size: int) -> None:
     """Raise StackError when `size` bytes overflow the memory map's load window `window`."""
-    limit = stack.board.load_window(window)
+    limit = stack.board.memory.load_window(window)
     if size > limit.size:
         raise StackError(
             f"the {window} ({size >> 20} MiB) overflows its load window {limit} in "
-            f"{stack.board.source.name}; move or grow the window there"
+            f"{stack.board.memory.source.name}; move or grow the window there"
         )
 
 
@@ -166,7 +166,7 @@ def make_sysroot(stack: QemuStack) -> None:
 
 def build_target_helper(stack: QemuStack, source: Path, name: str, flags: tuple[str, ...] = (),
                         headers: tuple[Path, ...] = ()) -> Path:
-    """Cross-compile one target-side test helper (a C99 file under tzinfer/stack/target/) to
+    """Cross-compile one target-side test helper (a C99 file under tzinfer/stack/target_tools/) to
     stack.root/name; `flags` are extra compiler flags (e.g. for a shared library), `headers`
     the files outside the source it includes, which rebuild it when they change."""
     hosttools.require(f"{CROSS_COMPILE}gcc")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tzinfer import memmap
+from tzinfer import board as boards
 from tzinfer.stack import QEMU_BUILD
 from tzinfer.yocto import BSP_LAYER
 
@@ -16,18 +16,15 @@ CROSS_COMPILE = "aarch64-linux-gnu-"
 #: Where the VM mounts QemuStack.share (virtio-9p, mount tag SHARE_TAG).
 SHARE_MOUNT = "/mnt/host"
 SHARE_TAG = "tzinfer"
-#: The boot firmware image per TF-A platform: file name, and the offset of the FIP after bl1
-#: (PLAT_QEMU_FIP_BASE in QEMU's flash, PLAT_RPI3_FIP_BASE in the Pi's armstub).
-FIRMWARE_IMAGES = {"qemu": ("qemu_fw.bios", 0x40000), "rpi3": ("armstub8.bin", 0x20000)}
 
 
 @dataclass
 class QemuStack:
-    """A stack's build tree (build/qemu/; build/rpi3/ for the Pi's firmware) and the board
-    memory map it is built for."""
+    """A stack's build tree (build/qemu/; build/rpi3/ for the Pi's firmware) and the board it is
+    built for."""
 
     root: Path = QEMU_BUILD
-    board: memmap.MemoryMap = field(default_factory=lambda: memmap.load("qemu"))
+    board: boards.Board = field(default_factory=lambda: boards.load("qemu"))
 
     @property
     def logs(self) -> Path:
@@ -56,9 +53,9 @@ class QemuStack:
 
     @property
     def firmware(self) -> Path:
-        """TF-A bl1 + fip (BL2, BL31, OP-TEE as BL32, U-Boot as BL33): QEMU's -bios image, or
-        the Pi's armstub8.bin."""
-        return self.root / FIRMWARE_IMAGES[self.board.tfa_platform][0]
+        """TF-A bl1 + fip (BL2, BL31, OP-TEE as BL32, U-Boot as BL33): the board's firmware image
+        (QEMU's -bios, the Pi's armstub8.bin)."""
+        return self.root / self.board.firmware.image
 
     @property
     def kernel(self) -> Path:

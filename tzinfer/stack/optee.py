@@ -1,5 +1,5 @@
-"""Build OP-TEE OS (QEMU vexpress-qemu_armv8a, or rpi3) from Debian's source with our patches and
-the memory-map flags."""
+"""Build OP-TEE OS for a board (board/<board>/board.yaml: PLATFORM and its make arguments) from
+Debian's source with our patches and the memory-map flags."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 
 from tzinfer import REPO_ROOT
+from tzinfer.board import Board
 from tzinfer.stack import hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, OPTEE_PATCH_DIR, QemuStack
 from tzinfer.stack.patching import patched_tree
 from tzinfer.stack.steprun import Stamp, digest, run
 
-#: Flags that do not come from the memory map: Debian's QEMU build (debian/rules) settings.
+#: Flags that do not come from the board: Debian's QEMU build (debian/rules) settings.
 BASE_FLAGS = {
     "CFG_ARM64_core": "y",
     "CFG_USER_TA_TARGETS": "ta_arm64",
@@ -20,11 +21,15 @@ BASE_FLAGS = {
     # Debug level: the boot log then names the core carve-out, which the tests read back.
     "CFG_TEE_CORE_LOG_LEVEL": "3",
 }
-#: Per platform: QEMU's GICv3 matches QEMU `gic-version=3` and TF-A QEMU_GICV3.
-PLATFORM_FLAGS = {"vexpress-qemu_armv8a": {"CFG_ARM_GICV3": "y"}, "rpi3": {}}
 
 #: The images TF-A takes as BL32 (header) and BL32_EXTRA1/2 (pager, pageable).
 IMAGES = ("tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin")
+
+
+def make_args(board: Board) -> dict[str, str]:
+    """The make variables OP-TEE OS is built with for `board` (besides the signing key's)."""
+    return {"PLATFORM": board.optee.platform_arg, **BASE_FLAGS, **board.optee.make_args,
+            **board.memory.optee_flags()}
 
 
 def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
@@ -34,8 +39,7 @@ def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
     hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
     patches = sorted(OPTEE_PATCH_DIR.glob("*.patch")) if patched else []
     tree = patched_tree(source, patches, stack.root / "optee-src")
-    platform = stack.board.optee_platform
-    flags = {"PLATFORM": platform, **BASE_FLAGS, **PLATFORM_FLAGS[platform], **stack.board.optee_flags()}
+    flags = make_args(stack.board)
     # The OS embeds the public half of the TA signing key and loads only TAs it signed.
     key = signing.user_key()
     args = [f"{k}={v}" for k, v in flags.items()] + signing.make_args(key)
@@ -50,7 +54,7 @@ def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
     run(
         ["make", "-C", str(tree), f"-j{os.cpu_count() or 2}", f"O={stack.optee}",
          f"CROSS_COMPILE={CROSS_COMPILE}", f"CROSS_COMPILE64={CROSS_COMPILE}", *args],
-        label=f"OP-TEE OS ({platform})", log=stack.logs / "optee.log", env=env,
+        label=f"OP-TEE OS ({flags['PLATFORM']})", log=stack.logs / "optee.log", env=env,
     )
     stamp.done()
 

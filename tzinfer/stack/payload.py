@@ -12,9 +12,10 @@
 - the committed torch exports of EXPORTED_MODELS (tests/exported/: detector, segmenter and
   transformer families of issue 10) converted the same way, each with a seeded random input.
 
-The initramfs step copies `stack.overlay` verbatim, so the paths below are the paths on the
-target. Every part is incremental: make rebuilds what changed, and a model is converted again
-only when its ONNX file or the converter changed.
+The initramfs step copies `stack.overlay` verbatim, so the paths of tzinfer.target.layout are the
+paths on the target. Every part is incremental: make rebuilds what changed, and a model is
+converted again only when its ONNX file or the converter changed. `install_data` alone is the host
+side of the target checks on a board (pipeline.build_target_data).
 """
 
 from __future__ import annotations
@@ -22,43 +23,32 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tzinfer import REPO_ROOT
-from tzinfer.sources import c_string
 from tzinfer.stack import StackError, hosttools, signing
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.steprun import Stamp, console, digest, run
 from tzinfer.stack.target_users import KEY_ADMIN_GID
+from tzinfer.target.layout import (
+    TA_UUID,
+    TARGET_C_EXAMPLE,
+    TARGET_CLIENT,
+    TARGET_DATA_DIR,
+    TARGET_FOREIGN_TA_DIR,
+    TARGET_HOSTILE,
+    TARGET_LIB_DIR,
+    TARGET_SEALED_ONLY_TA_DIR,
+    TARGET_TA_DIR,
+    TEST_TA_UUID,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-#: The TA's UUID, read from the header TA and client share; OP-TEE loads it as <uuid>.ta.
-TA_UUID = c_string("ta/include/tzinfer_ta.h", "TZI_TA_UUID_STR")
-#: The test build of the TA, with the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h): only this
-#: QEMU test stack carries it, beside the product TA.
-TEST_TA_UUID = c_string("ta/include/tzinfer_ta_test.h", "TZI_TEST_TA_UUID_STR")
-#: Where tee-supplicant looks for TAs on the target (/lib is a symlink to usr/lib there).
-TARGET_TA_DIR = "usr/lib/optee_armtz"
-#: The client on the target.
-TARGET_CLIENT = "usr/bin/tzinfer-run"
-#: The hostile-input and soak tool (client/hostile/), for the QEMU tests only.
-TARGET_HOSTILE = "usr/bin/tzinfer-hostile"
-#: Where libtzinfer's shared library goes (Debian's multiarch directory, like libteec).
-TARGET_LIB_DIR = "usr/lib/aarch64-linux-gnu"
-#: The C example of docs/integrating.md, built against the installed library.
-TARGET_C_EXAMPLE = "usr/bin/tzinfer-example"
-#: Its source, and the Python example's.
+#: The C example of docs/integrating.md (installed as TARGET_C_EXAMPLE).
 C_EXAMPLE_SOURCE = REPO_ROOT / "docs/examples/sessions.c"
-#: Models, inputs and labels on the target (relative to /).
-TARGET_DATA_DIR = "usr/share/tzinfer"
-#: The TA signed with a foreign key, which OP-TEE must refuse to load (relative to /).
-TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
-#: The sealed-only build of the TA (same UUID), for the test that swaps it in (relative to /).
-TARGET_SEALED_ONLY_TA_DIR = "usr/share/tzinfer/sealed-only"
 
 #: Sources whose change means the .tzm files must be produced again: the converter, and the
 #: engine (the converter asks the host build of it for the conv scratch sizes).
@@ -74,29 +64,6 @@ EXPORTED_DIR = REPO_ROOT / "tests" / "exported" / "onnx"
 EXPORTED_SAMPLE = "random"
 
 
-@dataclass(frozen=True)
-class TargetPaths:
-    """Absolute paths on the booted target of everything this step installs."""
-
-    data: str = "/" + TARGET_DATA_DIR
-
-    @property
-    def client(self) -> str:
-        return "/" + TARGET_CLIENT
-
-    @property
-    def labels(self) -> str:
-        """ImageNet class names, one per line."""
-        return f"{self.data}/imagenet_labels.txt"
-
-    def model(self, name: str) -> str:
-        return f"{self.data}/models/{name}.tzm"
-
-    def input(self, model: str, name: str) -> str:
-        return f"{self.data}/inputs/{model}/{name}.npy"
-
-
-TARGET = TargetPaths()
 
 
 def build(stack: QemuStack) -> None:
@@ -117,13 +84,13 @@ def build(stack: QemuStack) -> None:
     for so in sorted((library / "usr/lib").glob("libtzinfer.so.*")):
         _install_entry(so, overlay / TARGET_LIB_DIR / so.name)
     _install(build_c_example(stack, library), overlay / TARGET_C_EXAMPLE)
-    _install_models(stack, overlay / TARGET_DATA_DIR)
+    install_data(stack)
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
 
 
 def ta_data_size(stack: QemuStack) -> int:
     """The TA heap: the largest one the board's memory map allows."""
-    return stack.board.ta_heap_budget
+    return stack.board.memory.ta_heap_budget
 
 
 def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False) -> Path:
@@ -299,7 +266,11 @@ def exported_sample_file(stack: QemuStack, name: str) -> Path:
     return stack.root / "inputs" / name / f"{EXPORTED_SAMPLE}.npy"
 
 
-def _install_models(stack: QemuStack, data_dir: Path) -> None:
+def install_data(stack: QemuStack) -> None:
+    """The data files the target checks read (the models plain, sealed and exported, their inputs,
+    the labels) into the overlay's data tree: all a board needs from the host besides its image.
+    Needs neither the cross toolchain nor the OP-TEE build."""
+    data_dir = stack.overlay / TARGET_DATA_DIR
     from tzinfer.fixtures import FixturePaths
     from tzinfer.fixtures.paths import MODELS
     from tzinfer.stack.sealed_models import seal_models

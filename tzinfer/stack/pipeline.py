@@ -23,8 +23,6 @@ from tzinfer.stack.steprun import console, one_build_at_a_time
 FIRMWARE = firmware.load()
 OPTEE = FIRMWARE["optee-os"]
 TFA = FIRMWARE["trusted-firmware-a"]
-UBOOT = ("u-boot-qemu", "trixie")
-UBOOT_BINARY = "usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
 
 @dataclass
@@ -69,10 +67,12 @@ def build_optee(ctx: BuildContext) -> None:
 
 
 def build_tfa(ctx: BuildContext) -> None:
-    """TF-A bl1 + fip with OP-TEE as BL32 and Debian's U-Boot as BL33: build/qemu/qemu_fw.bios."""
-    u_boot = ctx.archive.deb(*UBOOT)
+    """TF-A bl1 + fip with OP-TEE as BL32 and Debian's U-Boot as BL33 (the board's firmware.bl33):
+    build/qemu/qemu_fw.bios."""
+    bl33 = ctx.stack.board.firmware.bl33
+    u_boot = ctx.archive.deb(bl33.package, bl33.suite)
     unpacked = ctx.stack.root / "u-boot"
-    target = unpacked / UBOOT_BINARY
+    target = unpacked / bl33.file
     if not target.is_file() or target.stat().st_mtime < u_boot.stat().st_mtime:
         subprocess.run(["dpkg-deb", "-x", str(u_boot), str(unpacked)], check=True)
     tfa.build(ctx.stack, ctx.sources[TFA.name], target)
@@ -95,10 +95,21 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 ]
 
 
+def build_target_data(stack: QemuStack | None = None) -> QemuStack:
+    """Only the host side of the target checks, for a board whose image holds the TA and the
+    client: the models, their inputs and the labels of build/qemu/overlay/ (payload.install_data),
+    with the host references beside them. Nothing of the stack itself (Debian, OP-TEE, TF-A, the
+    TA, the initramfs) is built."""
+    stack = stack or QemuStack()
+    with one_build_at_a_time():
+        payload.install_data(stack)
+    return stack
+
+
 def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: bool = True) -> QemuStack:
     """Run every step; write the lock file when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()
-    stack.board.check_no_overlap()
+    stack.board.check()
     ctx = BuildContext(stack, firmware_archive(relock=relock), optee_patched=optee_patched)
     start = time.monotonic()
     with one_build_at_a_time():

@@ -31,7 +31,7 @@ LIB_DIR = "usr/lib/aarch64-linux-gnu"
 RUNTIME_MODULES = ("tzinfer/__init__.py", "tzinfer/runtime.py")
 #: The Python example of docs/integrating.md, and bench-qemu's session benchmark.
 PYTHON_EXAMPLE = REPO_ROOT / "docs/examples/classify.py"
-BENCH_SCRIPT = REPO_ROOT / "tzinfer/stack/target/bench_session.py"
+BENCH_SCRIPT = REPO_ROOT / "tzinfer/stack/target_tools/bench_session.py"
 
 WRAPPER = f"""#!/bin/sh
 # Debian's python3 with numpy and tzinfer.runtime, from the host share (tzinfer/stack/python_root.py).

@@ -20,9 +20,9 @@ from pathlib import Path
 from pexpect import fdpexpect
 
 from tzinfer.stack import StackError
-from tzinfer.stack.console import Console, ConsoleError
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import qemu_command
+from tzinfer.target.console import Console, ConsoleError
 
 BOOT_TIMEOUT_S = 240.0
 

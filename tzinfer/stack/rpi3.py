@@ -2,7 +2,7 @@
 
 armstub8.bin (TF-A bl1 + fip: BL2, BL31, OP-TEE as BL32, Debian's rpi_arm64 U-Boot as BL33) is
 built from the same releases (board/firmware.lock.yaml), the same patch files and
-board/rpi3/memory.yaml as the Yocto layer uses. QEMU's raspi3b then runs it up to OP-TEE
+board/rpi3/ (memory.yaml, board.yaml) as the Yocto layer uses. QEMU's raspi3b then runs it up to OP-TEE
 handing over to the normal world, with the firmware DTB at device_tree_address; the check reads
 back what the Pi's Linux would get: OP-TEE's TA pool, and the /memreserve/ that our TF-A patch
 writes into the DTB.
@@ -19,18 +19,12 @@ from pathlib import Path
 
 import pexpect
 
-from tzinfer import BUILD_DIR, REPO_ROOT, memmap
+from tzinfer import BUILD_DIR, board, memmap
 from tzinfer.stack import StackError, hosttools, optee, pipeline, tfa
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.steprun import console, one_build_at_a_time
 
 RPI3_BUILD = BUILD_DIR / "rpi3"
-LOCK_FILE = REPO_ROOT / "board/rpi3/debian.lock"
-UBOOT = ("u-boot-rpi", "trixie")
-UBOOT_BINARY = "usr/lib/u-boot/rpi_arm64/u-boot.bin"
-#: The Pi 3B+ DTB, taken from Debian's arm64 kernel package.
-KERNEL = ("linux-image-arm64", "trixie")
-DTB_NAME = "bcm2837-rpi-3-b-plus.dtb"
 #: What OP-TEE prints on its UART (the mini UART, QEMU's second serial) when it is done.
 OPTEE_READY = "Primary CPU switching to normal world boot"
 
@@ -44,22 +38,32 @@ class FirmwareCheck:
 
 
 def rpi3_stack() -> QemuStack:
-    """The build tree build/rpi3/ with the rpi3 memory map."""
-    return QemuStack(root=RPI3_BUILD, board=memmap.load("rpi3"))
+    """The build tree build/rpi3/ with the rpi3 board."""
+    return QemuStack(root=RPI3_BUILD, board=board.load("rpi3"))
+
+
+def _dtb(stack: QemuStack) -> board.DebianFile:
+    dtb = stack.board.firmware.dtb
+    if dtb is None:
+        raise StackError(f"{stack.board.folder}/board.yaml names no firmware.dtb; add the Pi's DTB there")
+    return dtb
 
 
 def build(relock: bool = False) -> QemuStack:
     """Build build/rpi3/armstub8.bin and unpack the firmware DTB; pins go to board/rpi3/debian.lock."""
     stack = rpi3_stack()
-    stack.board.check_no_overlap()
-    archive = pipeline.firmware_archive(LOCK_FILE, relock, "invoke qemu.check-rpi3-firmware --relock")
+    stack.board.check()
+    archive = pipeline.firmware_archive(stack.board.folder / "debian.lock", relock,
+                                        "invoke qemu.check-rpi3-firmware --relock")
+    bl33, dtb = stack.board.firmware.bl33, _dtb(stack)
     with one_build_at_a_time():
         archive.update()
         optee.build(stack, pipeline.firmware_source(archive, pipeline.OPTEE))
-        u_boot = _unpack(archive.deb(*UBOOT), stack.root / "u-boot", UBOOT_BINARY)
+        u_boot = _unpack(archive.deb(bl33.package, bl33.suite), stack.root / "u-boot", bl33.file)
         tfa.build(stack, pipeline.firmware_source(archive, pipeline.TFA), u_boot)
-        image = next(d for d in archive.depends(*KERNEL) if d.startswith("linux-image-"))
-        _unpack(archive.deb(image, KERNEL[1]), stack.root / "kernel", f"usr/lib/{image}/broadcom/{DTB_NAME}")
+        # The kernel metapackage depends on the versioned image package that holds the DTBs.
+        image = next(d for d in archive.depends(dtb.package, dtb.suite) if d.startswith("linux-image-"))
+        _unpack(archive.deb(image, dtb.suite), stack.root / "kernel", f"usr/lib/{image}/broadcom/{dtb.file}")
         archive.write_lock()
     return stack
 
@@ -94,11 +98,11 @@ def memreserve(dtb: bytes) -> list[memmap.Region]:
 def check_in_qemu(stack: QemuStack, logs: Path, timeout: float = 180.0) -> FirmwareCheck:
     """Run armstub8.bin in QEMU raspi3b until OP-TEE hands over; read back the pool and the DTB."""
     hosttools.require("qemu-system-aarch64")
-    dtb = next((stack.root / "kernel").glob(f"usr/lib/*/broadcom/{DTB_NAME}"), None)
+    name = _dtb(stack).file
+    dtb = next((stack.root / "kernel").glob(f"usr/lib/*/broadcom/{name}"), None)
     if dtb is None:
-        raise StackError(f"no {DTB_NAME} under {stack.root / 'kernel'}: run "
-                         "`invoke qemu.check-rpi3-firmware`")
-    window = stack.board.load_window("firmware_dtb")
+        raise StackError(f"no {name} under {stack.root / 'kernel'}: run `invoke qemu.check-rpi3-firmware`")
+    window = stack.board.memory.load_window("firmware_dtb")
     logs.mkdir(parents=True, exist_ok=True)
     uart0, uart1, dump = logs / "rpi3-uart0.log", logs / "rpi3-optee.log", logs / "rpi3-dtb-after-boot.dtb"
     for path in (uart1, dump):
@@ -125,7 +129,7 @@ def check_in_qemu(stack: QemuStack, logs: Path, timeout: float = 180.0) -> Firmw
     if match is None:
         raise StackError(f"OP-TEE logged no core carve-out in {uart1}; build with CFG_TEE_CORE_LOG_LEVEL=3")
     core_end = int(match[2], 16)
-    pool = memmap.Region("ta_pool", core_end, stack.board.tzdram.end - core_end)
+    pool = memmap.Region("ta_pool", core_end, stack.board.memory.tzdram.end - core_end)
     result = FirmwareCheck(pool, memreserve(dump.read_bytes()))
     console.print(f"[green]✓[/] rpi3 firmware in QEMU raspi3b: TA pool {pool}, "
                   f"memreserve {', '.join(str(r) for r in result.memreserve)}")

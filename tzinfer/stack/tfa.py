@@ -1,18 +1,22 @@
-"""Build TF-A (PLAT=qemu or rpi3, SPD=opteed) and pack bl1 + fip into the boot firmware image."""
+"""Build TF-A for a board (board/<board>/board.yaml: PLAT and its make arguments, SPD=opteed) and
+pack bl1 + fip into the board's boot firmware image."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from tzinfer.board import Board
 from tzinfer.stack import StackError, hosttools, optee
-from tzinfer.stack.layout import CROSS_COMPILE, FIRMWARE_IMAGES, TFA_PATCH_DIR, QemuStack
+from tzinfer.stack.layout import CROSS_COMPILE, TFA_PATCH_DIR, QemuStack
 from tzinfer.stack.patching import patched_tree
 from tzinfer.stack.steprun import Stamp, digest, run
 
-#: Per platform make variables: QEMU's GICv3 (gic-version=3, OP-TEE CFG_ARM_GICV3) and OP-TEE
-#: in the secure DRAM that our patch moved into DDR.
-PLATFORM_ARGS = {"qemu": ("QEMU_USE_GIC_DRIVER=QEMU_GICV3", "BL32_RAM_LOCATION=tdram"), "rpi3": ()}
+
+def make_args(board: Board) -> list[str]:
+    """The make arguments TF-A is built with for `board`, besides the BL32/BL33 images."""
+    return [f"PLAT={board.tfa.plat}", "SPD=opteed", *(f"{k}={v}" for k, v in board.tfa.make_args.items()),
+            f"CROSS_COMPILE={CROSS_COMPILE}", *(f"{k}={v}" for k, v in board.tfa_map_make_args().items())]
 
 
 def build(stack: QemuStack, source: Path, u_boot: Path) -> None:
@@ -21,11 +25,8 @@ def build(stack: QemuStack, source: Path, u_boot: Path) -> None:
     patches = sorted(TFA_PATCH_DIR.glob("*.patch"))
     tree = patched_tree(source, patches, stack.root / "tfa-src")
     bl32, pager, pageable = optee.images(stack)
-    platform = stack.board.tfa_platform
-    args = [
-        f"PLAT={platform}", "SPD=opteed", *PLATFORM_ARGS[platform], f"CROSS_COMPILE={CROSS_COMPILE}",
-        *(f"{k}={v}" for k, v in stack.board.tfa_make_flags().items()),
-    ]
+    platform = stack.board.tfa.plat
+    args = make_args(stack.board)
     inputs = [str(tree), *args, *patches, bl32, pager, pageable, u_boot]
     stamp = Stamp(stack.tfa / ".tzinfer-built", digest(inputs))
     if stamp.fresh() and stack.firmware.is_file():
@@ -39,7 +40,7 @@ def build(stack: QemuStack, source: Path, u_boot: Path) -> None:
     release = stack.tfa / platform / "release"
     bl1 = (release / "bl1.bin").read_bytes()
     fip = (release / "fip.bin").read_bytes()
-    fip_offset = FIRMWARE_IMAGES[platform][1]
+    fip_offset = stack.board.firmware.fip_offset
     if len(bl1) > fip_offset:
         raise StackError(f"bl1.bin ({len(bl1)} B) overlaps the FIP at 0x{fip_offset:x}; check the TF-A build")
     stack.firmware.write_bytes(bl1.ljust(fip_offset, b"\0") + fip)

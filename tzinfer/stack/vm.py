@@ -14,8 +14,8 @@ from typing import IO
 import pexpect
 
 from tzinfer.stack import StackError, hosttools
-from tzinfer.stack.console import Console
 from tzinfer.stack.layout import SHARE_TAG, QemuStack
+from tzinfer.target.console import Console
 
 
 def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> list[str]:
@@ -24,7 +24,7 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
     for path in (stack.firmware, stack.kernel, stack.initrd):
         if not path.is_file():
             raise StackError(f"{path} is missing: run `invoke qemu.build` first")
-    ram_mib = stack.board.dram.size >> 20
+    ram_mib = stack.board.memory.dram.size >> 20
     stack.share.mkdir(parents=True, exist_ok=True)
     return [
         "qemu-system-aarch64",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from tzinfer import BUILD_DIR
 from tzinfer.stack import StackError
-from tzinfer.stack.console import ConsoleError
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import boot
+from tzinfer.target.console import ConsoleError
 
 #: The build tree of the OS without our patches (the baseline); it shares nothing with build/qemu.
 UNPATCHED_ROOT = BUILD_DIR / "qemu-unpatched"

@@ -16,11 +16,13 @@ from typing import Any
 from invoke import Context, task
 
 from tzinfer import native
-from tzinfer.stack import StackError, fps, pipeline, tzinfer_run
-from tzinfer.stack.console import Console, ConsoleError
+from tzinfer.stack import StackError, fps, pipeline
 from tzinfer.stack.layout import QemuStack
-from tzinfer.stack.payload import EXPORTED_SAMPLE, TARGET, model_file
+from tzinfer.stack.payload import EXPORTED_SAMPLE, model_file
 from tzinfer.stack.vm import boot
+from tzinfer.target import tzinfer_run
+from tzinfer.target.console import Console, ConsoleError
+from tzinfer.target.layout import TARGET
 
 BOOT_TIMEOUT_S = 180.0
 #: The demo's input: the chelsea photo of scikit-image, preprocessed for ImageNet models.

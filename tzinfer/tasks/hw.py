@@ -11,9 +11,10 @@ from invoke import Context, task
 from invoke.exceptions import Exit
 
 from tzinfer import REPO_ROOT
+from tzinfer import board as boards
 from tzinfer.hw import SerialError
 from tzinfer.hw.port import open_port
-from tzinfer.hw.target import DEFAULT_BAUD, DEFAULT_BOOT_TIMEOUT_S
+from tzinfer.hw.target import DEFAULT_BOOT_TIMEOUT_S
 
 HW_ARTIFACTS = REPO_ROOT / "artifacts" / "hw"
 #: The target checks: the tests/qemu list; with --target-port its conftest keeps the tests that
@@ -21,9 +22,22 @@ HW_ARTIFACTS = REPO_ROOT / "artifacts" / "hw"
 CHECKS = ("tests/qemu",)
 
 
+#: The board whose console settings apply when --board is not given.
+DEFAULT_BOARD = "rpi3"
+
+
+def _console(name: str) -> boards.SerialConsole:
+    """The console of board `name` (board/<name>/board.yaml); Exit when there is no such board."""
+    try:
+        return boards.load(name).console
+    except boards.BoardError as err:
+        raise Exit(f"error: {err}", code=2) from None
+
+
 @task(help={
     "port": "the board's serial port, e.g. /dev/ttyUSB0 (or a pty, see qemu-pty)",
-    "baud": f"line speed, 8N1 (default {DEFAULT_BAUD})",
+    "board": f"the board (a folder of board/) whose console settings apply (default {DEFAULT_BOARD})",
+    "baud": "line speed, 8N1 (default: the board's, board.yaml console.baud)",
     "login": "user to log in as when the board shows a login prompt (default root)",
     "password": "password, when the board asks for one",
     "power_cycle": "shell command that power-cycles the board, e.g. a USB relay; without it the board "
@@ -33,11 +47,12 @@ CHECKS = ("tests/qemu",)
     "k": "only checks matching this pytest -k expression",
     "artifacts": "where junit.xml and serial.log go (default artifacts/hw)",
 })
-def test_hw(c: Context, port: str, baud: int = DEFAULT_BAUD, login: str = "root", password: str = "",
-            power_cycle: str = "", boot_timeout: float = DEFAULT_BOOT_TIMEOUT_S, optee_version: str = "",
-            k: str = "", artifacts: str = str(HW_ARTIFACTS)) -> None:
+def test_hw(c: Context, port: str, board: str = DEFAULT_BOARD, baud: int = 0, login: str = "root",
+            password: str = "", power_cycle: str = "", boot_timeout: float = DEFAULT_BOOT_TIMEOUT_S,
+            optee_version: str = "", k: str = "", artifacts: str = str(HW_ARTIFACTS)) -> None:
     """Run the target checks of `invoke test-qemu` on a board over its serial console (JUnit XML
     and the full serial log under artifacts/hw/)."""
+    baud = baud or _console(board).baud
     try:  # the usual port mistakes, answered before the checks start
         open_port(port, baud).close()
     except SerialError as err:
@@ -47,7 +62,8 @@ def test_hw(c: Context, port: str, baud: int = DEFAULT_BAUD, login: str = "root"
     log = out / "serial.log"
     log.write_text("")
     args = [str(REPO_ROOT / ".venv/bin/python"), "-m", "pytest", "-q", "-ra", *CHECKS,
-            f"--junitxml={out / 'junit.xml'}", f"--target-port={port}", f"--target-baud={baud}",
+            f"--junitxml={out / 'junit.xml'}", f"--target-port={port}", f"--target-board={board}",
+            f"--target-baud={baud}",
             f"--target-login={login}", f"--target-power-cycle={power_cycle}",
             f"--target-boot-timeout={boot_timeout}", f"--target-log={log}",
             f"--target-optee-version={optee_version}"]
@@ -63,16 +79,17 @@ def test_hw(c: Context, port: str, baud: int = DEFAULT_BAUD, login: str = "root"
 
 @task(help={
     "port": "the board's serial port, e.g. /dev/ttyUSB0",
-    "baud": f"line speed, 8N1 (default {DEFAULT_BAUD})",
+    "board": f"the board (a folder of board/) whose line speed applies (default {DEFAULT_BOARD})",
+    "baud": "line speed, 8N1 (default: the board's, board.yaml console.baud)",
     "log": "file the board's output is appended to (default artifacts/hw/console.log)",
 })
-def console(c: Context, port: str, baud: int = DEFAULT_BAUD,
+def console(c: Context, port: str, board: str = DEFAULT_BOARD, baud: int = 0,
             log: str = str(HW_ARTIFACTS / "console.log")) -> None:
     """Open an interactive serial console on the board, logging its output (quit: Ctrl-])."""
     from tzinfer.hw.terminal import interact
 
     try:
-        interact(port, baud, Path(log))
+        interact(port, baud or _console(board).baud, Path(log))
     except SerialError as err:
         raise Exit(f"error: {err}", code=2) from None
 
@@ -81,8 +98,8 @@ def console(c: Context, port: str, baud: int = DEFAULT_BAUD,
 def qemu_pty(c: Context, artifacts: str = str(REPO_ROOT / "artifacts" / "hw-qemu")) -> None:
     """Boot the QEMU stack with its console on a pty, a stand-in board for test-hw and console
     (stop: Ctrl-C)."""
-    from tzinfer.hw.qemu_pty import QemuOnPty
     from tzinfer.stack import StackError, pipeline
+    from tzinfer.stack.pty_vm import QemuOnPty
 
     out = Path(artifacts)
     try:

@@ -7,11 +7,12 @@ import sys
 
 from invoke import Context, task
 
+from tzinfer.board import BoardError
 from tzinfer.memmap import MemoryMapError
 from tzinfer.stack import StackError
 
 #: Failures that carry a one-line cause-and-fix message: printed without a traceback.
-EXPECTED = (StackError, MemoryMapError)
+EXPECTED = (StackError, MemoryMapError, BoardError)
 
 
 def _fail(err: Exception) -> None:
@@ -67,7 +68,7 @@ def check_rpi3_firmware(c: Context, relock: bool = False) -> None:
         result = rpi3.check_in_qemu(stack, REPO_ROOT / "artifacts" / "rpi3")
     except EXPECTED as err:
         _fail(err)
-    board = stack.board
-    reserved = any(r.contains(board.linux_reservation) for r in result.memreserve)
-    if result.ta_pool != board.ta_pool or not reserved:
-        _fail(StackError(f"the firmware disagrees with {board.source}: {result}"))
+    memory = stack.board.memory
+    reserved = any(r.contains(memory.linux_reservation) for r in result.memreserve)
+    if result.ta_pool != memory.ta_pool or not reserved:
+        _fail(StackError(f"the firmware disagrees with {memory.source}: {result}"))

@@ -9,13 +9,9 @@ from pathlib import Path
 from invoke import Context, task
 from invoke.exceptions import Exit
 
-from tzinfer import BUILD_DIR, REPO_ROOT
+from tzinfer import BUILD_DIR, REPO_ROOT, board
 from tzinfer.yocto import firmwareconf, memconf
 from tzinfer.yocto.flash import UnsafeDeviceError, check_target
-
-#: kas project file per `--machine` choice. QEMU has none: the quick QEMU stack (invoke test-qemu)
-#: builds the same firmware releases and runs the target checks.
-KAS_FILES = {"rpi3": REPO_ROOT / "kas.yml"}
 
 #: kas overlay with the test content (xtest, tzinfer-hostile, the test TA, passwordless root) for `--tests`.
 TEST_KAS_FILE = REPO_ROOT / "kas" / "test.yml"
@@ -44,7 +40,8 @@ def _models(explicit: str) -> str:
 
 @task(
     help={
-        "machine": "rpi3 (Raspberry Pi 3B+ SD-card image, kas.yml)",
+        "machine": "the board (a folder of board/ whose board.yaml names a kas file): rpi3 "
+        "(Raspberry Pi 3B+ SD-card image)",
         "models": "space-separated .tzm files to install (default: build/models/*.tzm)",
         "sign_key": "RSA private key (PEM) that signs the TA (default: $TZINFER_TA_SIGN_KEY; without "
         "one only a test image builds, with OP-TEE's public test key)",
@@ -55,9 +52,12 @@ def _models(explicit: str) -> str:
 def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "",
           tests: bool = False) -> None:
     """Build tzinfer-image with kas (needs network access to the layer git servers and ~100 GB)."""
-    if machine not in KAS_FILES:
-        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(KAS_FILES)} (QEMU: invoke "
-                   "test-qemu builds and tests the QEMU stack)", code=2)
+    if machine not in board.names():
+        raise Exit(f"unknown --machine {machine!r}: use one of {', '.join(board.names())}", code=2)
+    kas_file = board.load(machine).yocto.kas
+    if kas_file is None:
+        raise Exit(f"board {machine} has no kas file: the quick QEMU stack (invoke test-qemu) builds the "
+                   "same firmware releases and runs the target checks", code=2)
     kas = shutil.which("kas", path=f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     if not kas:
         raise Exit("kas is not installed: run scripts/bootstrap (it installs kas into .venv)", code=2)
@@ -76,7 +76,7 @@ def build(c: Context, machine: str = "rpi3", models: str = "", sign_key: str = "
         "TZINFER_MODELS": _models(models),
         "TZINFER_TA_SIGN_KEY": str(Path(key).resolve()) if key else "",
     }
-    project = f"{KAS_FILES[machine]}:{TEST_KAS_FILE}" if tests else str(KAS_FILES[machine])
+    project = f"{kas_file}:{TEST_KAS_FILE}" if tests else str(kas_file)
     c.run(f"{kas} build {project}", env=env, pty=True)
 
 
@@ -112,9 +112,9 @@ def flash(c: Context, image: str, device: str = "", force: bool = False) -> None
 
 @task
 def yocto_memconf(c: Context) -> None:
-    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from the memory maps."""
-    for board in memconf.BOARD_MACHINES:
-        print(f"wrote {memconf.write(board).relative_to(REPO_ROOT)}")
+    """Regenerate meta-tzinfer-bsp/conf/machine/include/tzinfer-memory-<board>.inc from board/<board>/."""
+    for name in board.names():
+        print(f"wrote {memconf.write(board.load(name)).relative_to(REPO_ROOT)}")
 
 
 @task

@@ -1,8 +1,8 @@
 # TF-A for the tzinfer distro: BL31 with the OP-TEE dispatcher, and secure DRAM sized by the
-# board's memory map (our TF-A patches move SEC_DRAM* / NS_DRAM0_BASE; tests/test_memmap.py
-# checks that they agree with board/<board>/memory.yaml). Every line carries the tzinfer override,
-# with the machine's where it is board-specific: without the distro, TF-A stays as meta-arm and the
-# product's own layers configure it.
+# board's memory map (our TF-A patches move SEC_DRAM* / NS_DRAM0_BASE; tests/test_board.py
+# checks that they agree with board/<board>/: board.yaml names the map value of each). Every line
+# carries the tzinfer override, with the machine's where it is board-specific: without the
+# distro, TF-A stays as meta-arm and the product's own layers configure it.
 
 FILESEXTRAPATHS:prepend:tzinfer := "${THISDIR}/files:"
 

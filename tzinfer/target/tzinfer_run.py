@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tzinfer.stack.console import Console, ConsoleError
-from tzinfer.stack.payload import TARGET
+from tzinfer.target.console import Console, ConsoleError
+from tzinfer.target.layout import TARGET
 
 _TOP_LINE = re.compile(r"^\s+#(\d+) class (\d+) score (\S+)(?: (.*))?$")
 _FIELD_LINE = re.compile(r"^([a-z][a-z -]*): (.*)$")

@@ -1,6 +1,6 @@
 """The QEMU stack as a stand-in board: its Linux console on a pseudo-terminal (`-serial pty`)
-instead of stdio, so that the serial path (`invoke test-hw`, `invoke hw.console`) can be driven
-against a real boot without a Raspberry Pi."""
+instead of stdio, so that the serial path (tzinfer/hw: `invoke test-hw`, `invoke hw.console`) can
+be driven against a real boot without a Raspberry Pi (`invoke hw.qemu-pty`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tzinfer.hw import SerialError
+from tzinfer.stack import StackError
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.vm import qemu_command
 
@@ -35,7 +35,7 @@ class QemuOnPty:
                 return match[1]
         self.stop()
         self.qemu_log.write_text("".join(printed))
-        raise SerialError(f"QEMU exited without a console pty: see {self.qemu_log}")
+        raise StackError(f"QEMU exited without a console pty: see {self.qemu_log}")
 
     def stop(self) -> None:
         """Stop QEMU (the stand-in's power switch)."""
