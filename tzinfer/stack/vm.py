@@ -29,6 +29,10 @@ def qemu_command(stack: QemuStack, secure_log: Path, console: str = "stdio") -> 
     return [
         "qemu-system-aarch64",
         "-M", "virt,secure=on,gic-version=3,virtualization=off", "-cpu", "cortex-a57", "-smp", "2",
+        # Multi-threaded TCG: one host thread per vCPU, so that the two cores really run at once
+        # (docs/multicore.md). QEMU 7.2 defaults to it for this guest on x86_64; saying so makes
+        # a QEMU that cannot do it fail at start instead of silently running the vCPUs in turn.
+        "-accel", "tcg,thread=multi",
         "-m", str(ram_mib),
         # -nic none: otherwise QEMU wants efi-virtio.rom; -no-reboot: poweroff/reboot end QEMU.
         "-display", "none", "-nic", "none", "-monitor", "none", "-no-reboot",
