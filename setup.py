@@ -32,7 +32,7 @@ DEV_MODULES = ("tzinfer.bench_aarch64", "tzinfer.board", "tzinfer.fresh_root", "
 #: Where tzinfer/sources.py looks for the C files in an installed wheel.
 NATIVE_DIR = Path("tzinfer") / "_native"
 #: C headers the Python side reads constants from (see tzinfer/sources.py), copied into the wheel.
-HEADERS = ("stinylib/include/tzm_format.h", "ta/include/tzinfer_sealed.h")
+HEADERS = ("stinylib/include/tzm_format.h", "stinylib/include/stinylib.h", "ta/include/tzinfer_sealed.h")
 
 
 class BuildEngine(build_ext):

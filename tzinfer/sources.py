@@ -37,3 +37,23 @@ def c_string(path: str, name: str) -> str:
     if not isinstance(value, str):
         raise LookupError(f"{path} defines no string {name}")
     return value
+
+
+_ENUM = re.compile(r"enum\s+(\w+)\s*\{(.*?)\}\s*;", re.S)
+
+
+@cache
+def c_enum(path: str, name: str) -> dict[str, int]:
+    """The members of `enum name` in a C header, with the values C gives them (an unset member is
+    the previous one plus 1; a member set to an earlier one is its alias)."""
+    text = re.sub(r"/\*.*?\*/", "", c_file(path).read_text(), flags=re.S)
+    bodies = dict(_ENUM.findall(text))
+    if name not in bodies:
+        raise LookupError(f"{path} defines no enum {name}")
+    members: dict[str, int] = {}
+    value = -1
+    for item in filter(None, (part.strip() for part in bodies[name].split(","))):
+        member, _, given = (part.strip() for part in item.partition("="))
+        value = (members[given] if given in members else int(given, 0)) if given else value + 1
+        members[member] = value
+    return members

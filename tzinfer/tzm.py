@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cache
 
-from tzinfer.sources import c_defines
+from tzinfer.sources import c_defines, c_enum
 
 FORMAT_H = "stinylib/include/tzm_format.h"
+STINYLIB_H = "stinylib/include/stinylib.h"
 
 
 @cache
@@ -65,140 +66,37 @@ _BINDING = struct.Struct("<IIII")
 assert (_TENSOR.size, _OP.size, _BINDING.size) == (TENSOR_RECORD_SIZE, OP_RECORD_SIZE, BINDING_RECORD_SIZE)
 
 
-class OpType(IntEnum):
-    CONV = 1
-    GEMM = 2
-    MAXPOOL = 3
-    AVGPOOL = 4
-    GLOBAL_AVGPOOL = 5
-    BINARY = 6
-    UNARY = 7
-    CONCAT = 8
-    SOFTMAX = 9
-    TRANSPOSE = 10
-    PAD = 11
-    RESHAPE = 12
-    SLICE = 13
-    RESIZE = 14
-    REDUCE = 15
-    MATMUL = 16
-    TILE = 17
-    WHERE = 18
-    NORMALIZE = 19
-    CONV_TRANSPOSE = 20
-    PAD_EDGE = 21
-    PAD_REFLECT = 22
-    QUANTIZE = 23
-    DEQUANTIZE = 24
-    QCONV = 25
-    QGEMM = 26
-    QADD = 27
-    QGLOBAL_AVGPOOL = 28
+def _c_enum(name: str, c_name: str, prefix: str, doc: str) -> type[IntEnum]:
+    """A Python enum of a tzm_format.h enum: its members without the prefix (the _LAST sentinels
+    left out), with C's values, so that the format's codes are written once, in C."""
+    members = {member.removeprefix(prefix): value for member, value in c_enum(FORMAT_H, c_name).items()
+               if not member.endswith("_LAST")}
+    enum = IntEnum(name, members, module=__name__)
+    enum.__doc__ = doc
+    return enum
 
 
-class Act(IntEnum):
-    """Fused activation applied to an op's output."""
-
-    NONE = 0
-    RELU = 1
-    CLIP = 2
-    LEAKY_RELU = 3
-    SIGMOID = 4
-    HARD_SIGMOID = 5
-    HARD_SWISH = 6
-    TANH = 7
-    EXP = 8
-    LOG = 9
-    SQRT = 10
-    ABS = 11
-    NEG = 12
-    RECIPROCAL = 13
-    ERF = 14
-    GELU = 15
-    GELU_TANH = 16
-    SOFTPLUS = 17
-    MISH = 18
-    NOT = 19
-    NONZERO = 20
-    SILU = 21
-
-
-class BinaryKind(IntEnum):
-    """iattr[0] of a BINARY op."""
-
-    ADD = 0
-    SUB = 1
-    MUL = 2
-    DIV = 3
-    PRELU = 4
-    POW = 5
-    MAX = 6
-    MIN = 7
-    EQUAL = 8
-    LESS = 9
-    LESS_EQUAL = 10
-    GREATER = 11
-    GREATER_EQUAL = 12
-    AND = 13
-    OR = 14
-    XOR = 15
-
-
-class ReduceKind(IntEnum):
-    """iattr[0] of a REDUCE op."""
-
-    MEAN = 0
-    SUM = 1
-    MAX = 2
-    MIN = 3
-    L2 = 4
-    PROD = 5
-    L1 = 6
-    LOG_SUM_EXP = 7
-    SUM_SQUARE = 8
-    LOG_SUM = 9
-
-
-class ResizeMode(IntEnum):
-    """iattr[0] of a RESIZE op."""
-
-    NEAREST = 0
-    LINEAR = 1
-
-
-class ResizeCoord(IntEnum):
-    """iattr[1] of a RESIZE op: ONNX's coordinate_transformation_mode."""
-
-    HALF_PIXEL = 0
-    PYTORCH_HALF_PIXEL = 1
-    ALIGN_CORNERS = 2
-    ASYMMETRIC = 3
-    TF_HALF_PIXEL_FOR_NN = 4
-    HALF_PIXEL_SYMMETRIC = 5
-
-
-class ResizeRound(IntEnum):
-    """iattr[2] of a RESIZE op: ONNX's nearest_mode, and SIMPLE for Upsample and Resize-10."""
-
-    PREFER_FLOOR = 0
-    PREFER_CEIL = 1
-    FLOOR = 2
-    CEIL = 3
-    SIMPLE = 4
-
-
-class TensorKind(IntEnum):
-    ACT = 0
-    CONST = 1
+OpType = _c_enum("OpType", "stl_op_type", "STL_OP_", "An op record's type.")
+Act = _c_enum("Act", "stl_act", "STL_ACT_", "Fused activation applied to an op's output.")
+BinaryKind = _c_enum("BinaryKind", "stl_binary", "STL_BIN_", "iattr[0] of a BINARY op.")
+ReduceKind = _c_enum("ReduceKind", "stl_reduce", "STL_RED_", "iattr[0] of a REDUCE op.")
+ResizeMode = _c_enum("ResizeMode", "stl_resize_mode", "STL_RESIZE_", "iattr[0] of a RESIZE op.")
+ResizeCoord = _c_enum("ResizeCoord", "stl_resize_coord", "STL_COORD_",
+                      "iattr[1] of a RESIZE op: ONNX's coordinate_transformation_mode.")
+ResizeRound = _c_enum("ResizeRound", "stl_resize_round", "STL_ROUND_",
+                      "iattr[2] of a RESIZE op: ONNX's nearest_mode, and SIMPLE for Upsample and Resize-10.")
+TensorKind = _c_enum("TensorKind", "stl_kind", "STL_KIND_", "A tensor record's kind.")
+_DTYPES = c_enum(STINYLIB_H, "stl_dtype")
 
 
 class DType(IntEnum):
     """A tensor's element type (stinylib.h enum stl_dtype); all but F32 need format 2.1."""
 
-    F32 = 0
-    U8 = 1
-    I8 = 2
-    I32 = 3
+    # The names are Python's (properties below use them); the codes are stinylib.h's.
+    F32 = _DTYPES["STL_DTYPE_F32"]
+    U8 = _DTYPES["STL_DTYPE_U8"]
+    I8 = _DTYPES["STL_DTYPE_I8"]
+    I32 = _DTYPES["STL_DTYPE_I32"]
 
     @property
     def itemsize(self) -> int:
