@@ -23,7 +23,9 @@
  *   - a run that fails with valid arguments, or writes into the model buffer;
  *   - a run whose output depends on the arena's previous contents (two runs, arena pre-filled
  *     with 0x00 and with 0xff, must give the same bytes): the engine must never read arena
- *     bytes the plan did not write first, or stale secrets would flow into the output.
+ *     bytes the plan did not write first, or stale secrets would flow into the output;
+ *   - a run in chunks (stl_run_begin, stl_op_chunk, stl_run_end) whose outputs are not
+ *     stl_run's bytes, or that touches another op's tensors (the same per-op guard).
  * And during a run each op can address only its own operands: before every op the engine's op
  * hook (stl_set_op_hook) has ASan poison the whole arena and the whole weights section, then
  * unpoison the op's inputs, output and scratch; after the last op only the model outputs stay
@@ -234,6 +236,40 @@ static void refused_runs(struct stl_model *m, uint8_t *arena, size_t arena_len, 
 		"stl_run accepted an arena that is not 16-byte aligned");
 }
 
+/* The same run in chunks (stinylib.h) as FUZZ_PARTICIPANTS participants would make it, each op's
+ * chunks in reverse order, chunk 0 with the arena's scratch and the others with a private buffer
+ * (poisoned between chunks by its fill), under the same per-op guard as stl_run's. */
+#define FUZZ_PARTICIPANTS 3
+static enum stl_status guarded_chunked_run(struct stl_model *m, uint8_t *arena, size_t arena_len,
+					   const struct buffers *b, const uint8_t *file, size_t size)
+{
+	struct guard g = guard_for(m, arena, arena_len, file, size);
+	const uint32_t scratch_len = stl_chunk_scratch_bytes(m);
+	uint8_t *scratch = xalloc(16, scratch_len);
+	poison_all(&g);
+	for (uint32_t i = 0; i < m->n_inputs; i++)
+		unpoison_tensor(m, &g, binding_tensor(m, i));
+	enum stl_status st = stl_run_begin(m, arena, arena_len, b->in, b->n_in);
+	for (uint32_t s = 0; st == STL_OK && s < stl_n_ops(m); s++) {
+		expose_operands(&g, m, s);
+		const uint32_t n = stl_op_chunks(m, s, FUZZ_PARTICIPANTS);
+		require(n >= 1 && n <= FUZZ_PARTICIPANTS, "stl_op_chunks outside 1 .. participants");
+		require(stl_op_chunk(m, arena, s, n, n, NULL) == STL_E_ARG, "stl_op_chunk accepted chunk = chunks");
+		for (uint32_t c = n; st == STL_OK && c-- > 0;) {
+			memset(scratch, 0xa5, scratch_len);
+			st = stl_op_chunk(m, arena, s, c, n, c ? scratch : NULL);
+		}
+	}
+	if (st == STL_OK) {
+		expose_operands(&g, m, stl_n_ops(m));
+		st = stl_run_end(m, arena, arena_len, b->out, b->n_out);
+	}
+	ASAN_UNPOISON_MEMORY_REGION(g.arena, g.arena_len);
+	ASAN_UNPOISON_MEMORY_REGION(g.weights, g.weights_len);
+	free(scratch);
+	return st;
+}
+
 static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
 {
 	const size_t arena_len = stl_arena_bytes(m);
@@ -254,6 +290,14 @@ static void run_twice(struct stl_model *m, const uint8_t *file, size_t size)
 	for (uint32_t o = 0; o < b.n_out; o++)
 		require(memcmp(first.out[o].data, b.out[o].data, b.out[o].len) == 0,
 			"output depends on the arena's previous contents (a kernel reads bytes nobody wrote)");
+	memset(arena, 0x00, arena_len);
+	for (uint32_t o = 0; o < b.n_out; o++)
+		memset(b.out[o].data, 0xee, b.out[o].len);
+	require(guarded_chunked_run(m, arena, arena_len, &b, file, size) == STL_OK,
+		"a run in chunks refused what stl_run accepted");
+	for (uint32_t o = 0; o < b.n_out; o++)
+		require(memcmp(first.out[o].data, b.out[o].data, b.out[o].len) == 0,
+			"a run in chunks gives other outputs than stl_run");
 	free(arena);
 	buffers_free(&b);
 	buffers_free(&first);

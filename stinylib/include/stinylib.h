@@ -161,6 +161,84 @@ enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len,
 			const struct stl_input *inputs, uint32_t n_inputs,
 			const struct stl_output *outputs, uint32_t n_outputs);
 
+/*
+ * A run in chunks, for several participants (threads, cores) that share one model and arena
+ * (docs/multicore.md §4.3). It computes what stl_run computes, bit for bit, whatever the number of
+ * chunks and whichever participant computes which chunk in whatever order: each output element is
+ * computed by the same instructions as in stl_run.
+ *
+ *   stl_run_begin(&m, arena, arena_len, inputs, n_inputs);        stl_run's checks; the inputs in
+ *   for every op s in order:
+ *       n = stl_op_chunks(&m, s, participants);
+ *       every chunk c < n once, by any participant: stl_op_chunk(&m, arena, s, c, n, scratch);
+ *       all of op s's chunks are done before any chunk of op s + 1 starts (a barrier)
+ *   stl_run_end(&m, arena, arena_len, outputs, n_outputs);        stl_run's checks; the outputs out
+ *
+ * The op hook is not called. stl_run_begin and stl_run_end fail as stl_run does (STL_E_ARG, in
+ * m->error; stl_run_end writes nothing then).
+ */
+enum stl_status stl_run_begin(struct stl_model *m, void *arena, size_t arena_len,
+			      const struct stl_input *inputs, uint32_t n_inputs);
+enum stl_status stl_run_end(struct stl_model *m, const void *arena, size_t arena_len,
+			    const struct stl_output *outputs, uint32_t n_outputs);
+
+/* How many chunks op (0 ... stl_n_ops() - 1) splits into for up to max participants: 1 .. max
+ * (1 for the ops that do not split: CONV and GEMM split). 0 when the model is not loaded, op is
+ * out of range or max is 0. */
+uint32_t stl_op_chunks(const struct stl_model *m, uint32_t op, uint32_t max);
+
+/*
+ * Compute chunk `chunk` (< chunks) of op, where chunks = stl_op_chunks(m, op, chunks) (the
+ * call's own maximum). scratch: NULL for the op's scratch space in the arena, which one
+ * participant only may use (participant 0); every other participant passes its own buffer of
+ * stl_chunk_scratch_bytes() bytes, 16-byte aligned, outside the arena. STL_E_ARG, with nothing
+ * computed and m->error untouched (participants share m), when an argument is wrong.
+ */
+enum stl_status stl_op_chunk(const struct stl_model *m, void *arena, uint32_t op, uint32_t chunk,
+			     uint32_t chunks, void *scratch);
+
+/* Bytes of a participant's own scratch buffer for stl_op_chunk (0: the model needs none). */
+uint32_t stl_chunk_scratch_bytes(const struct stl_model *m);
+
+/* Number of ops (0 before a successful stl_load). */
+uint32_t stl_n_ops(const struct stl_model *m);
+
+/*
+ * A team: participants that run the chunks of one run at once, on their own threads
+ * (docs/multicore.md §4.2). Between stl_run_begin and stl_run_end:
+ *
+ *   stl_team_arm(&t, &m, arena, counters, max_chunks);      counters: stl_team_counter_bytes()
+ *   every participant, each on its own thread:  stl_team_work(&t, scratch, poll, ctx);
+ *
+ * Each participant claims the next unclaimed chunk of the current op with an atomic counter and
+ * computes it, then waits (spinning) until the op's last chunk is done before the next op. Any
+ * number of participants from one up completes the run, whichever arrive and whenever: one that
+ * comes late finds the earlier ops done; but every participant that stl_team_work returned STL_OK
+ * to has seen the whole run complete. scratch: NULL for exactly one participant (the arena's
+ * scratch, stl_op_chunk), a buffer of stl_chunk_scratch_bytes() for each other one. While it
+ * waits, a participant calls poll(ctx) every 1024 spins (poll may be NULL); a non-zero return, or
+ * stl_team_stop() from any thread, stops the run: every participant returns STL_E_CANCELLED
+ * after its current chunk, and the arena holds no valid result. STL_E_ARG (the run stopped too)
+ * for a misaligned scratch. stl_team_arm refuses (STL_E_ARG) a model not loaded, no arena or
+ * counters, or max_chunks 0. max_chunks: the number of participants, or a few times it, so that
+ * a participant that is preempted holds back a smaller share.
+ */
+typedef int stl_team_poll(void *ctx);
+
+struct stl_team {
+	const struct stl_model *m;
+	uint8_t *arena;
+	uint32_t *counters; /* per op: chunks claimed, chunks done */
+	uint32_t max_chunks; /* chunks per op: stl_op_chunks(m, op, max_chunks) */
+	uint32_t stop;
+};
+
+uint32_t stl_team_counter_bytes(const struct stl_model *m);
+enum stl_status stl_team_arm(struct stl_team *t, const struct stl_model *m, void *arena, uint32_t *counters,
+			     uint32_t max_chunks);
+enum stl_status stl_team_work(struct stl_team *t, void *scratch, stl_team_poll *poll, void *ctx);
+void stl_team_stop(struct stl_team *t);
+
 /* Install (or, with NULL, remove) the hook stl_run calls between ops; after stl_load. */
 void stl_set_op_hook(struct stl_model *m, stl_op_hook *hook, void *ctx);
 

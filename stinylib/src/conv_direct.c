@@ -151,7 +151,7 @@ static void narrow_rows(const struct stl_conv_geometry *g, const struct stl_plan
 }
 
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
-		     const float *b, float *y, float *copy)
+		     const float *b, float *y, float *copy, uint32_t u0, uint32_t u1)
 {
 	struct stl_planes l;
 	stl_planes_layout(g, &l);
@@ -166,7 +166,7 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 	ch.hi = stl_vdup(hi);
 	stl_planes_zero(&l, 1, copy);
 	for (uint32_t img = 0; img < g->n; img++)
-		for (uint32_t ic = 0; ic < g->c; ic++) {
+		for (uint32_t ic = u0; ic < u1; ic++) {
 			stl_planes_fill(g, &l, x + ((size_t)img * g->c + ic) * g->h * g->w, copy);
 			for (uint32_t oc = ic * mult; oc < (ic + 1) * mult; oc++) {
 				float *out = y + ((size_t)img * g->m + oc) * g->p;

@@ -82,29 +82,32 @@ static void pack_panel(const struct stl_conv_geometry *g, const float *xg, uint3
 }
 
 void stl_conv_im2col(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
-		     const float *b, float *y, float *panel)
+		     const float *b, float *y, float *panel, uint32_t u0, uint32_t u1)
 {
 	const uint32_t mg = g->m / g->group, cols = panel_cols(g);
 	const size_t plane = (size_t)g->h * g->w;
 	/* A pointwise conv's input already is its im2col matrix: whole strips are read in place. */
 	const int pointwise = stl_conv_is_plain_pointwise(g);
 	for (uint32_t n = 0; n < g->n; n++)
-		for (uint32_t gi = 0; gi < g->group; gi++) {
+		for (uint32_t u = u0; u < u1;) {
+			/* this chunk's output channels [r0, r1) of group gi: rows r0... of W */
+			const struct stl_conv_rows r = stl_conv_next_rows(g, &u, u1);
+			const uint32_t gi = r.group, rows = r.r1 - r.r0;
 			const float *xg = x + ((size_t)n * g->c + (size_t)gi * g->cg) * plane;
-			const float *wg = w + (size_t)gi * mg * g->k;
-			const float *bg = b ? b + (size_t)gi * mg : NULL;
-			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg) * g->p;
+			const float *wg = w + ((size_t)gi * mg + r.r0) * g->k;
+			const float *bg = b ? b + (size_t)gi * mg + r.r0 : NULL;
+			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg + r.r0) * g->p;
 			for (uint32_t p0 = 0; p0 < g->p; p0 += cols) {
 				const uint32_t pc = g->p - p0 < cols ? g->p - p0 : cols;
 				const uint32_t direct = pointwise ? pc - pc % STL_STRIP : 0;
 				if (direct) {
 					const struct stl_bmat in_place = {xg + p0, g->p, STL_STRIP};
-					stl_gemm(mg, direct, g->k, wg, g->k, in_place, yg + p0, g->p, bg, e->op);
+					stl_gemm(rows, direct, g->k, wg, g->k, in_place, yg + p0, g->p, bg, e->op);
 				}
 				if (direct < pc) {
 					pack_panel(g, xg, p0 + direct, pc - direct, panel);
 					const struct stl_bmat packed = {panel, STL_STRIP, (size_t)g->k * STL_STRIP};
-					stl_gemm(mg, pc - direct, g->k, wg, g->k, packed, yg + p0 + direct, g->p, bg, e->op);
+					stl_gemm(rows, pc - direct, g->k, wg, g->k, packed, yg + p0 + direct, g->p, bg, e->op);
 				}
 			}
 		}

@@ -25,7 +25,7 @@ uint64_t stl_conv_taps_scratch(const struct stl_conv_geometry *g)
 }
 
 void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
-		   const float *b, float *y, float *buf)
+		   const float *b, float *y, float *buf, uint32_t u0, uint32_t u1)
 {
 	struct stl_planes l;
 	stl_planes_layout(g, &l);
@@ -40,15 +40,17 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 
 	stl_planes_zero(&l, g->cg, buf);
 	for (uint32_t n = 0; n < g->n; n++)
-		for (uint32_t gi = 0; gi < g->group; gi++) {
+		for (uint32_t u = u0; u < u1;) {
+			const struct stl_conv_rows r = stl_conv_next_rows(g, &u, u1);
+			const uint32_t gi = r.group;
 			const float *xg = x + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w;
 			for (uint32_t c = 0; c < g->cg; c++)
 				stl_planes_fill(g, &l, xg + (size_t)c * g->h * g->w, buf + c * l.plane);
 			const float *wg = w + (size_t)gi * mg * g->k, *bg = b ? b + (size_t)gi * mg : NULL;
 			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg) * g->p;
 			for (size_t c0 = 0; c0 < l.flat; c0 += chunk)
-				for (uint32_t i = 0; i < mg; i += mr_max) {
-					const uint32_t mr = mg - i < mr_max ? mg - i : mr_max;
+				for (uint32_t i = r.r0; i < r.r1; i += mr_max) {
+					const uint32_t mr = r.r1 - i < mr_max ? r.r1 - i : mr_max;
 					const size_t c1 = l.flat - c0 < chunk ? l.flat : c0 + chunk;
 					for (size_t q = c0; q < c1; q += nr) {
 						stl_gemm_taps_tile(mr, g->cg, ntaps, wg + (size_t)i * g->k, g->k, buf + q, l.plane,

@@ -6,11 +6,15 @@
 #include "tzm_format.h"
 #include "stinylib.h"
 
-/* One op being executed: operand i is io entry op->io_first + i (inputs, output, scratch). */
+/* One op being executed: operand i is io entry op->io_first + i (inputs, output, scratch). A kernel
+ * that splits (chunks.c) computes only chunk `chunk` of `chunks` (0 of 1: the whole op), and uses
+ * `scratch` when it is not NULL instead of the op's scratch tensor, which is participant 0's. */
 struct stl_exec {
 	const struct stl_model *m;
 	const struct stl_op *op;
 	uint8_t *arena;
+	uint32_t chunk, chunks;
+	void *scratch;
 };
 
 static inline const struct stl_tensor *stl_operand(const struct stl_exec *e, unsigned i)
@@ -37,6 +41,20 @@ static inline unsigned stl_scratch(const struct stl_exec *e)
 	return e->op->n_in + 1u;
 }
 
+/* This call's scratch: its own, or the op's scratch tensor in the arena. */
+static inline void *stl_op_scratch(const struct stl_exec *e)
+{
+	return e->scratch ? e->scratch : (void *)stl_data(e, stl_scratch(e));
+}
+
+/* The units [*lo, *hi) of an op's `units` independent units that this call computes: an even
+ * share by chunk number, so that the chunks cover every unit once. */
+static inline void stl_chunk_units(const struct stl_exec *e, uint32_t units, uint32_t *lo, uint32_t *hi)
+{
+	*lo = (uint32_t)((uint64_t)units * e->chunk / e->chunks);
+	*hi = (uint32_t)((uint64_t)units * (e->chunk + 1u) / e->chunks);
+}
+
 /* Number of elements of an F32 tensor (the loader checked size = 4 * elements). */
 static inline uint32_t stl_elems(const struct stl_tensor *t)
 {
@@ -44,6 +62,15 @@ static inline uint32_t stl_elems(const struct stl_tensor *t)
 }
 
 typedef void stl_kernel_fn(const struct stl_exec *e);
+
+/* Run chunk `chunk` of `chunks` of op `op` (0 of 1: the whole op) with that scratch (run.c). */
+void stl_exec_op(const struct stl_model *m, uint8_t *arena, uint32_t op, uint32_t chunk, uint32_t chunks,
+		 void *scratch);
+
+/* How many independent units the ops that split share out among their chunks (chunks.c): CONV's
+ * (conv.c, stl_conv_units) and GEMM's (matmul.c: tiles of output columns). */
+uint32_t stl_conv_op_units(const struct stl_exec *e);
+uint32_t stl_gemm_op_units(const struct stl_exec *e);
 
 stl_kernel_fn stl_k_conv;
 stl_kernel_fn stl_k_gemm;

@@ -296,3 +296,8 @@ uint32_t stl_arena_bytes(const struct stl_model *m)
 {
 	return m->base ? m->arena_size : 0;
 }
+
+uint32_t stl_n_ops(const struct stl_model *m)
+{
+	return m->base ? m->n_ops : 0;
+}

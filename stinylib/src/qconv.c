@@ -104,7 +104,7 @@ void stl_k_qconv(const struct stl_exec *e)
 	const float *mult = stl_data(e, 2);
 	const int32_t *bias = e->op->n_in == 4 ? (const int32_t *)stl_data(e, 3) : NULL;
 	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
-	int32_t *acc = (int32_t *)stl_data(e, stl_scratch(e));
+	int32_t *acc = stl_op_scratch(e);
 	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
 	const int x_signed = xt->dtype == STL_DTYPE_I8;
 	const int64_t cg = (int64_t)g.c / g.group, mg = (int64_t)g.m / g.group;

@@ -1,5 +1,6 @@
 /* stl_run: argument checks, then the inputs in, every op in order over the caller's arena, and the
- * outputs out. */
+ * outputs out; stl_run_begin and stl_run_end do its first and last part for a run in chunks
+ * (chunks.c). */
 #include <string.h>
 
 #include "check.h"
@@ -66,24 +67,39 @@ static int buffer_ok(const struct stl_model *m, const void *arena, const void *d
 	return data != NULL && len == bytes && (uintptr_t)data % 4 == 0 && !overlaps(data, len, arena, m->arena_size);
 }
 
-/* The buffers' checks (stl_run's contract in stinylib.h); NULL when they pass, else the reason. */
-static const char *check_buffers(const struct stl_model *m, const void *arena, const struct stl_input *in,
-				 uint32_t n_in, const struct stl_output *out, uint32_t n_out)
+/* The model and arena checks every run entry makes; NULL when they pass, else the reason. */
+static const char *check_arena(const struct stl_model *m, const void *arena, size_t arena_len)
+{
+	if (m->base == NULL)
+		return "model is not loaded (stl_load failed or was not called)";
+	if (arena == NULL || (uintptr_t)arena % STL_ALIGN != 0)
+		return "arena is NULL or not 16-byte aligned";
+	if (arena_len < m->arena_size)
+		return "arena is shorter than stl_arena_bytes()";
+	return NULL;
+}
+
+static const char *check_inputs(const struct stl_model *m, const void *arena, const struct stl_input *in,
+				uint32_t n_in)
 {
 	struct stl_io_desc d;
 	if (n_in != m->n_inputs || (n_in && in == NULL))
 		return "give exactly stl_n_inputs() inputs, in the model's order";
-	if (n_out != m->n_outputs || (n_out && out == NULL))
-		return "give exactly stl_n_outputs() outputs, in the model's order";
 	for (uint32_t i = 0; i < n_in; i++)
 		if (stl_input_desc(m, i, &d) != STL_OK || !buffer_ok(m, arena, in[i].data, in[i].len, d.bytes))
 			return "an input is NULL, misaligned, not its stl_input_desc() bytes long, or in the arena";
+	return NULL;
+}
+
+static const char *check_outputs(const struct stl_model *m, const void *arena, const struct stl_output *out,
+				 uint32_t n_out)
+{
+	struct stl_io_desc d;
+	if (n_out != m->n_outputs || (n_out && out == NULL))
+		return "give exactly stl_n_outputs() outputs, in the model's order";
 	for (uint32_t o = 0; o < n_out; o++) {
 		if (stl_output_desc(m, o, &d) != STL_OK || !buffer_ok(m, arena, out[o].data, out[o].len, d.bytes))
 			return "an output is NULL, misaligned, not its stl_output_desc() bytes long, or in the arena";
-		for (uint32_t i = 0; i < n_in; i++)
-			if (overlaps(out[o].data, out[o].len, in[i].data, in[i].len))
-				return "an output overlaps an input";
 		for (uint32_t p = 0; p < o; p++)
 			if (overlaps(out[o].data, out[o].len, out[p].data, out[p].len))
 				return "two outputs overlap";
@@ -91,32 +107,79 @@ static const char *check_buffers(const struct stl_model *m, const void *arena, c
 	return NULL;
 }
 
+/* stl_run's checks (its contract in stinylib.h); NULL when they pass, else the reason. */
+static const char *check_run(const struct stl_model *m, const void *arena, size_t arena_len,
+			     const struct stl_input *in, uint32_t n_in, const struct stl_output *out, uint32_t n_out)
+{
+	const char *bad = check_arena(m, arena, arena_len);
+	bad = bad ? bad : check_inputs(m, arena, in, n_in);
+	bad = bad ? bad : check_outputs(m, arena, out, n_out);
+	if (bad)
+		return bad;
+	for (uint32_t o = 0; o < n_out; o++)
+		for (uint32_t i = 0; i < n_in; i++)
+			if (overlaps(out[o].data, out[o].len, in[i].data, in[i].len))
+				return "an output overlaps an input";
+	return NULL;
+}
+
+static void copy_in(const struct stl_model *m, uint8_t *arena, const struct stl_input *in, uint32_t n_in)
+{
+	for (uint32_t i = 0; i < n_in; i++)
+		memcpy(arena + m->tensors[m->bindings[i].tensor].offset, in[i].data, in[i].len);
+}
+
+static void copy_out(const struct stl_model *m, const uint8_t *arena, const struct stl_output *out, uint32_t n_out)
+{
+	for (uint32_t o = 0; o < n_out; o++)
+		memcpy(out[o].data, arena + m->tensors[m->bindings[m->n_inputs + o].tensor].offset, out[o].len);
+}
+
+void stl_exec_op(const struct stl_model *m, uint8_t *arena, uint32_t op, uint32_t chunk, uint32_t chunks,
+		 void *scratch)
+{
+	const struct stl_exec e = {m, &m->ops[op], arena, chunk, chunks, scratch};
+	kernels[m->ops[op].type](&e);
+}
+
 enum stl_status stl_run(struct stl_model *m, void *arena, size_t arena_len, const struct stl_input *inputs,
 			uint32_t n_inputs, const struct stl_output *outputs, uint32_t n_outputs)
 {
-	if (m->base == NULL)
-		return arg_error(m, "model is not loaded (stl_load failed or was not called)");
-	if (arena == NULL || (uintptr_t)arena % STL_ALIGN != 0)
-		return arg_error(m, "arena is NULL or not 16-byte aligned");
-	if (arena_len < m->arena_size)
-		return arg_error(m, "arena is shorter than stl_arena_bytes()");
-	const char *bad = check_buffers(m, arena, inputs, n_inputs, outputs, n_outputs);
+	const char *bad = check_run(m, arena, arena_len, inputs, n_inputs, outputs, n_outputs);
 	if (bad != NULL)
 		return arg_error(m, bad);
 
-	uint8_t *a = arena;
-	for (uint32_t i = 0; i < n_inputs; i++)
-		memcpy(a + m->tensors[m->bindings[i].tensor].offset, inputs[i].data, inputs[i].len);
+	copy_in(m, arena, inputs, n_inputs);
 	for (uint32_t s = 0; s <= m->n_ops; s++) {
 		if (m->op_hook && m->op_hook(m->op_hook_ctx, m, s))
 			return cancelled(m, s);
 		if (s == m->n_ops)
 			break;
-		const struct stl_exec e = {m, &m->ops[s], a};
-		kernels[m->ops[s].type](&e);
+		stl_exec_op(m, arena, s, 0, 1, NULL);
 	}
-	for (uint32_t o = 0; o < n_outputs; o++)
-		memcpy(outputs[o].data, a + m->tensors[m->bindings[n_inputs + o].tensor].offset, outputs[o].len);
+	copy_out(m, arena, outputs, n_outputs);
+	return STL_OK;
+}
+
+enum stl_status stl_run_begin(struct stl_model *m, void *arena, size_t arena_len, const struct stl_input *inputs,
+			      uint32_t n_inputs)
+{
+	const char *bad = check_arena(m, arena, arena_len);
+	bad = bad ? bad : check_inputs(m, arena, inputs, n_inputs);
+	if (bad != NULL)
+		return arg_error(m, bad);
+	copy_in(m, arena, inputs, n_inputs);
+	return STL_OK;
+}
+
+enum stl_status stl_run_end(struct stl_model *m, const void *arena, size_t arena_len,
+			    const struct stl_output *outputs, uint32_t n_outputs)
+{
+	const char *bad = check_arena(m, arena, arena_len);
+	bad = bad ? bad : check_outputs(m, arena, outputs, n_outputs);
+	if (bad != NULL)
+		return arg_error(m, bad);
+	copy_out(m, arena, outputs, n_outputs);
 	return STL_OK;
 }
 
