@@ -120,9 +120,9 @@ def poke(child: SpawnBase, login_prompt: str) -> State | None:
 def wait_for_boot(child: SpawnBase, log: CountingLog, port: str, timeout: float, deadline: float,
                   chars_at_start: int, login_prompt: str) -> State:
     """Follow the boot until a login prompt, a shell or U-Boot's prompt, until `deadline` (the end
-    of the `timeout` that began when we started listening, with `chars_at_start` characters in
-    the log). Nothing is typed until the output shows that Linux runs; then a pause in the output
-    is a chance that a shell waits."""
+    of the wait of `timeout` seconds; the log held `chars_at_start` characters when we began
+    listening). Nothing is typed until the output shows that Linux runs; then a pause in the
+    output is a chance that a shell waits."""
     linux_started = False
     while (left := deadline - time.monotonic()) > 0:
         chars = log.chars
