@@ -275,7 +275,7 @@ def build(stack: QemuStack) -> None:
         (staging / name).mkdir(parents=True, exist_ok=True)
     for module in (stack.root / "modules").glob("*.ko"):
         shutil.copy2(module, staging / "lib/modules/tee" / module.name)
-    tas = staging / "usr/lib/optee_armtz"
+    tas = stack.board.target.ta_dir_under(staging)
     tas.mkdir(parents=True, exist_ok=True)
     for ta in stack.in_tree_tas.glob("*/*.ta"):
         shutil.copy2(ta, tas / ta.name)

@@ -40,7 +40,6 @@ from tzinfer.target.layout import (
     TARGET_HOSTILE,
     TARGET_LIB_DIR,
     TARGET_SEALED_ONLY_TA_DIR,
-    TARGET_TA_DIR,
     TEST_TA_UUID,
 )
 
@@ -75,8 +74,9 @@ def build(stack: QemuStack) -> None:
     client = build_client(stack)
     library = install_library(stack)
     overlay = stack.overlay
-    _install(ta, overlay / TARGET_TA_DIR / ta.name)
-    _install(test_ta, overlay / TARGET_TA_DIR / test_ta.name)
+    ta_dir = stack.board.target.ta_dir_under(overlay)
+    _install(ta, ta_dir / ta.name)
+    _install(test_ta, ta_dir / test_ta.name)
     _install(sealed_only_ta, overlay / TARGET_SEALED_ONLY_TA_DIR / ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
