@@ -3,6 +3,8 @@
  * elsewhere plain C with compile-time tile sizes so gcc unrolls the i/j loops and vectorises j. */
 #include "gemm.h"
 
+#include <float.h>
+
 #include "act.h"
 #include "inline.h"
 #include "simd.h"
@@ -32,9 +34,10 @@ static void neon_start(uint32_t mr, const float *a, size_t lda, const float *row
 	}
 }
 
-/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc). */
-static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
-			float hi)
+/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc); with no
+ * upper bound (hi = +inf: RELU, NONE) the FMIN is left out, which changes no value. */
+STL_INLINE void clamp_store(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc,
+			 float lo, float hi, const int upper)
 {
 	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
 	for (uint32_t i = 0; i < mr; i++) {
@@ -42,18 +45,27 @@ static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, s
 			stl_vf v[4];
 			stl_vld_x4(tile + i * nr, v);
 			for (int j = 0; j < 4; j++)
-				v[j] = stl_vclamp(v[j], vlo, vhi);
+				v[j] = upper ? stl_vclamp(v[j], vlo, vhi) : vmaxq_f32(vlo, v[j]);
 			stl_vst_x4(c + i * ldc, v);
 			continue;
 		}
 		for (uint32_t j = 0; j < nc; j += 4) {
-			const stl_vf v = stl_vclamp(stl_vld(tile + i * nr + j), vlo, vhi);
+			const stl_vf x = stl_vld(tile + i * nr + j), v = upper ? stl_vclamp(x, vlo, vhi) : vmaxq_f32(vlo, x);
 			if (nc - j >= 4)
 				stl_vst(c + i * ldc + j, v);
 			else
 				stl_vst_part(c + i * ldc + j, v, nc - j);
 		}
 	}
+}
+
+static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
+			float hi)
+{
+	if (hi <= FLT_MAX)
+		clamp_store(mr, tile, nr, c, ldc, nc, lo, hi, 1);
+	else
+		clamp_store(mr, tile, nr, c, ldc, nc, lo, hi, 0);
 }
 
 /* A 4×16 tile, or for a last tile of at most 8 columns one or two 4×4 tiles. */
