@@ -16,9 +16,10 @@ PLATFORM_ARGS = {"qemu": ("QEMU_USE_GIC_DRIVER=QEMU_GICV3", "BL32_RAM_LOCATION=t
 
 
 def build(stack: QemuStack, source: Path, u_boot: Path) -> None:
-    """Patch `source` (an unpacked arm-trusted-firmware), build bl1 + fip, write stack.firmware."""
+    """Patch `source` (an unpacked arm-trusted-firmware), build bl1 + fip, write stack.firmware.
+    A stock layout (memmap) takes TF-A's own memory map: our layout patches stay out."""
     hosttools.require("make", "patch", "gcc", f"{CROSS_COMPILE}gcc")
-    patches = sorted(TFA_PATCH_DIR.glob("*.patch"))
+    patches = [] if stack.board.stock_layout else sorted(TFA_PATCH_DIR.glob("*.patch"))
     tree = patched_tree(source, patches, stack.root / "tfa-src")
     bl32, pager, pageable = optee.images(stack)
     platform = stack.board.tfa_platform
