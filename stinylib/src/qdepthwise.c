@@ -3,7 +3,7 @@
  * value x_zp, centred) and split by stride phase, so that every tap of a block of QDW output
  * columns is one unit-stride run: QDW int32 accumulators stay in registers over all taps, and
  * the block is requantised as stl_qround does. The vector part is NEON on aarch64 (LD1 and SMLAL
- * by element); elsewhere plain C loops of constant trip count, which the host compiler vectorises. */
+ * by element) or AVX2 (VPMULLD on the widened rows); elsewhere plain C. */
 #include <string.h>
 
 #include "qgemm.h"
@@ -41,6 +41,27 @@ static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
 {
 	for (int j = 0; j < 4; j++)
 		vst1q_s32(out + 4 * j, acc[j]); /* out is an aligned stack array */
+}
+#elif defined(__AVX2__)
+#include <immintrin.h>
+
+typedef __m256i qdw_acc[2];
+static inline void madd_block(qdw_acc acc, const int16_t *r, int16_t w)
+{
+	const __m256i wv = _mm256_set1_epi32(w);
+	const __m256i a = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)r));
+	const __m256i b = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r + 8)));
+	acc[0] = _mm256_add_epi32(acc[0], _mm256_mullo_epi32(a, wv));
+	acc[1] = _mm256_add_epi32(acc[1], _mm256_mullo_epi32(b, wv));
+}
+static inline void acc_init(qdw_acc acc, int32_t b)
+{
+	acc[0] = acc[1] = _mm256_set1_epi32(b);
+}
+static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
+{
+	_mm256_storeu_si256((__m256i *)(void *)out, acc[0]);
+	_mm256_storeu_si256((__m256i *)(void *)(out + 8), acc[1]);
 }
 #else
 typedef int32_t qdw_acc[QDW];
@@ -90,14 +111,26 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 						continue;
 					}
 					const uint8_t *src = plane + (size_t)ih * g->w;
-					for (uint32_t ph = 0; ph < g->sw; ph++)
-						for (uint32_t j = 0; j < len; j++) {
-							const int64_t iw = (int64_t)j * g->sw + ph - g->pl;
-							int32_t v = zp; /* padding: x_zp, zero once centred */
-							if (iw >= 0 && iw < g->w)
-								v = x_signed ? (int8_t)src[iw] : src[iw];
-							r[ph * len + j] = (int16_t)(v - zp);
-						}
+					for (uint32_t ph = 0; ph < g->sw; ph++) {
+						/* j in [lo, hi): the phase row's columns inside the input row; zeros around */
+						const int64_t off = (int64_t)ph - g->pl;
+						int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
+						int64_t hi = (int64_t)g->w - off <= 0 ? 0 : ((int64_t)g->w - off - 1) / g->sw + 1;
+						lo = lo < len ? lo : len;
+						hi = hi < len ? hi : len;
+						hi = hi > lo ? hi : lo;
+						int16_t *rp = r + (size_t)ph * len;
+						for (int64_t j = 0; j < lo; j++)
+							rp[j] = 0;
+						if (x_signed)
+							for (int64_t j = lo; j < hi; j++)
+								rp[j] = (int16_t)((int8_t)src[j * g->sw + off] - zp);
+						else
+							for (int64_t j = lo; j < hi; j++)
+								rp[j] = (int16_t)(src[j * g->sw + off] - zp);
+						for (int64_t j = hi; j < len; j++)
+							rp[j] = 0;
+					}
 				}
 				uint8_t *yrow = out + (size_t)oh * g->ow;
 				for (uint32_t o0 = 0; o0 < g->ow; o0 += QDW) {
