@@ -271,7 +271,8 @@ def load(board: str | Path, variant: str = "") -> MemoryMap:
     variants = data.pop("variants", None) or {}
     if variant:
         if not isinstance(variants.get(variant), dict):
-            raise MemoryMapError(f"{source}: no variant {variant!r}; known: {', '.join(sorted(variants)) or 'none'}")
+            known = ", ".join(sorted(variants)) or "none"
+            raise MemoryMapError(f"{source}: no variant {variant!r}; known: {known}")
         data.update(variants[variant])
     reservation = _field(data, "linux_reservation", dict, source)
     method = reservation.get("method")

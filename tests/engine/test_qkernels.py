@@ -15,7 +15,8 @@ from tzinfer import BUILD_DIR, REPO_ROOT
 CHECKS = {
     "native": [str(BUILD_DIR / "host" / "stinylib" / "qkernel_check")],
     "avx2": [str(BUILD_DIR / "host" / "stinylib" / "qkernel_check_avx2")],
-    "aarch64": ["qemu-aarch64", "-cpu", "cortex-a53", str(BUILD_DIR / "aarch64" / "stinylib" / "qkernel_check")],
+    "aarch64": ["qemu-aarch64", "-cpu", "cortex-a53",
+                str(BUILD_DIR / "aarch64" / "stinylib" / "qkernel_check")],
 }
 
 

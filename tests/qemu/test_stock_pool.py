@@ -49,7 +49,8 @@ def test_the_pool_is_op_tees_default(stock_vm: BootedVM) -> None:
     assert stock_vm.stack.board.ta_pool.size == 13 << 20
 
 
-def test_int8_mobilenetv2_classifies_chelsea_in_the_default_pool(stock_vm: BootedVM, fixtures: FixturePaths) -> None:
+def test_int8_mobilenetv2_classifies_chelsea_in_the_default_pool(stock_vm: BootedVM,
+                                                                 fixtures: FixturePaths) -> None:
     report = classify(stock_vm, "mobilenetv2_int8")
     assert report.ok, report.output
     assert report.fields["world"] == "secure"
