@@ -206,3 +206,17 @@ def test_tfa_patch_agrees_with_the_map(board_name: str) -> None:
     for patch in patches:
         defined.update(_patched_defines(patch))
     assert {k: defined.get(k) for k in board.tfa_defines()} == board.tfa_defines()
+
+
+def test_stock_pool_variant_is_op_tees_own_layout() -> None:
+    """The `stock-pool` variant: vexpress-qemu_armv8a's default TZDRAM (TF-A's SEC_DRAM in QEMU's
+    secure RAM) and core size, so OP-TEE gets no layout flag but the moved static shm; the base map
+    is untouched by loading it."""
+    stock = memmap.load("qemu", "stock-pool")
+    stock.check_no_overlap()
+    assert stock.stock_layout and not memmap.load("qemu").stock_layout
+    assert (stock.tzdram.base, stock.tzdram.size, stock.ta_pool.size) == (0x0E100000, 0x00F00000, 13 << 20)
+    assert set(stock.optee_flags()) == {"CFG_SHMEM_START", "CFG_SHMEM_SIZE"}
+    assert stock.shared_memory == memmap.load("qemu").shared_memory
+    with pytest.raises(memmap.MemoryMapError, match="no variant 'nope'; known: stock-pool"):
+        memmap.load("qemu", "nope")
