@@ -31,7 +31,7 @@ DEV_MODULES = ("tzinfer.bench_aarch64", "tzinfer.fresh_root", "tzinfer.memmap", 
 #: Where tzinfer/sources.py looks for the C files in an installed wheel.
 NATIVE_DIR = Path("tzinfer") / "_native"
 #: C headers the Python side reads constants from (see tzinfer/sources.py), copied into the wheel.
-HEADERS = ("stinylib/src/format.h",)
+HEADERS = ("stinylib/include/tzm_format.h", "ta/include/tzinfer_sealed.h")
 
 
 class BuildEngine(build_ext):

@@ -40,7 +40,7 @@
 
 #include <sanitizer/asan_interface.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "sha256.h"
 #include "stinylib.h"
 
@@ -289,13 +289,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_FIX_HASH
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
@@ -315,8 +308,8 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 		return n;
 	if (n != size && size >= STL_HEADER_SIZE) {
 		uint32_t delta = (uint32_t)(n - size); /* modulo 2^32: also right when n < size */
-		put32(data + STL_HDR_BODY_SIZE, get32(data + STL_HDR_BODY_SIZE) + delta);
-		put32(data + STL_HDR_WEIGHTS_SIZE, get32(data + STL_HDR_WEIGHTS_SIZE) + delta);
+		put32(data + STL_HDR_BODY_SIZE, stl_le32(data + STL_HDR_BODY_SIZE) + delta);
+		put32(data + STL_HDR_WEIGHTS_SIZE, stl_le32(data + STL_HDR_WEIGHTS_SIZE) + delta);
 	}
 	stl_sha256(data + STL_HEADER_SIZE, n - STL_HEADER_SIZE, data + STL_HDR_BODY_SHA256);
 	return n;

@@ -6,16 +6,6 @@
 #include "tzinfer_sealed.h"
 #include "tzinfer_ta.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 enum model_kind model_crypto_kind(const uint8_t *file, size_t len)
 {
 	if (len >= TZI_SEALED_MAGIC_BYTES &&
@@ -23,7 +13,7 @@ enum model_kind model_crypto_kind(const uint8_t *file, size_t len)
 		return MODEL_SEALED;
 	if (len >= TZI_SEALED_V1_HEADER_BYTES &&
 	    !memcmp(file, TZI_SEALED_V1_MAGIC, sizeof(TZI_SEALED_V1_MAGIC)) &&
-	    (rd32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u))
+	    (stl_le32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u))
 		return MODEL_SEALED_V1;
 	return MODEL_PLAIN;
 }
@@ -50,20 +40,20 @@ static TEE_Result check_header(const uint8_t *h, size_t len, struct sealed_info 
 	if (len <= TZI_SEALED_HEADER_BYTES)
 		return refuse(why, STL_E_TRUNCATED, "sealed package: shorter than its 64-byte header "
 			      "and a payload");
-	if (rd16(h + TZI_SEALED_FORMAT_OFF) != TZI_SEALED_FORMAT ||
-	    rd16(h + TZI_SEALED_HEADER_SIZE_OFF) != TZI_SEALED_HEADER_BYTES)
+	if (stl_le16(h + TZI_SEALED_FORMAT_OFF) != TZI_SEALED_FORMAT ||
+	    stl_le16(h + TZI_SEALED_HEADER_SIZE_OFF) != TZI_SEALED_HEADER_BYTES)
 		return refuse(why, STL_E_VERSION, "sealed package: format_version is not 2 or "
 			      "header_size not 64");
-	info->flags = rd32(h + TZI_SEALED_FLAGS_OFF);
+	info->flags = stl_le32(h + TZI_SEALED_FLAGS_OFF);
 	if (info->flags & ~TZI_SEALED_KEEP_FLOOR)
 		return refuse(why, STL_E_FLAGS, "sealed package: unknown flag bits set");
-	if (rd32(h + TZI_SEALED_PAYLOAD_SIZE_OFF) != len - TZI_SEALED_HEADER_BYTES)
+	if (stl_le32(h + TZI_SEALED_PAYLOAD_SIZE_OFF) != len - TZI_SEALED_HEADER_BYTES)
 		return refuse(why, STL_E_TRUNCATED, "sealed package: payload_size is not the bytes "
 			      "after the header (truncated or padded file)");
 	if (!all_zero(h + TZI_SEALED_RESERVED_OFF, TZI_SEALED_RESERVED_BYTES))
 		return refuse(why, STL_E_RESERVED, "sealed package: reserved header bytes not zero");
-	info->key_id = rd32(h + TZI_SEALED_KEY_ID_OFF);
-	info->model_version = rd32(h + TZI_SEALED_VERSION_OFF);
+	info->key_id = stl_le32(h + TZI_SEALED_KEY_ID_OFF);
+	info->model_version = stl_le32(h + TZI_SEALED_VERSION_OFF);
 	if (!info->key_id)
 		return refuse(why, STL_E_RESERVED, "sealed package: key_id 0 names no key");
 	return TEE_SUCCESS;

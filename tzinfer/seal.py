@@ -1,5 +1,6 @@
 """Sealed model packages, format v2: a whole .tzm encrypted with AES-256-GCM for the TA
-(docs/sealed-format.md; the C side is ta/include/tzinfer_sealed.h).
+(docs/sealed-format.md). The layout's numbers are read from the C side's
+ta/include/tzinfer_sealed.h, their one source, and the record below is checked against them.
 
 A package is a 64-byte header in the clear (magic, format 2, flags, key id, model version,
 payload size, nonce, tag) and the GCM ciphertext of the whole plaintext .tzm. The AAD is the
@@ -18,20 +19,45 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tzinfer import keys, tzm
+from tzinfer.sources import c_defines
 
-MAGIC = b"TZSEALED"
-FORMAT = 2
-HEADER_SIZE = 64
-#: magic, format, header_size, flags, key_id, model_version, payload_size, nonce, reserved, tag
-_HEADER = struct.Struct("<8sHHIIII12s8s16s")
-TAG_OFF, TAG_BYTES = 48, 16
+SEALED_H = "ta/include/tzinfer_sealed.h"
+_C = c_defines(SEALED_H)
+MAGIC = str(_C["TZI_SEALED_MAGIC"]).encode()
+FORMAT = int(_C["TZI_SEALED_FORMAT"])
+HEADER_SIZE = int(_C["TZI_SEALED_HEADER_BYTES"])
+NONCE_BYTES = int(_C["TZI_SEALED_NONCE_BYTES"])
+TAG_OFF, TAG_BYTES = int(_C["TZI_SEALED_TAG_OFF"]), int(_C["TZI_SEALED_TAG_BYTES"])
 #: flags bit 0: a successful load leaves the key id's minimum version where it is.
-FLAG_KEEP_FLOOR = 1
+FLAG_KEEP_FLOOR = int(_C["TZI_SEALED_KEEP_FLOOR"])
 MODEL_VERSION_MAX = 2**32 - 1
 #: Format v1: a .tzm header with flags bit 0 set (refused by the TA since format 2).
 V1_FLAGS_OFF = tzm.HEADER_FIELDS["flags"][0]
 
-assert _HEADER.size == HEADER_SIZE
+#: (field, struct code, the header's offset macro): the clear-text header in order.
+_FIELDS = (("magic", "8s", None), ("format", "H", "TZI_SEALED_FORMAT_OFF"),
+           ("header_size", "H", "TZI_SEALED_HEADER_SIZE_OFF"), ("flags", "I", "TZI_SEALED_FLAGS_OFF"),
+           ("key_id", "I", "TZI_SEALED_KEY_ID_OFF"), ("model_version", "I", "TZI_SEALED_VERSION_OFF"),
+           ("payload_size", "I", "TZI_SEALED_PAYLOAD_SIZE_OFF"),
+           ("nonce", f"{NONCE_BYTES}s", "TZI_SEALED_NONCE_OFF"),
+           ("reserved", f"{_C['TZI_SEALED_RESERVED_BYTES']}s", "TZI_SEALED_RESERVED_OFF"),
+           ("tag", f"{TAG_BYTES}s", "TZI_SEALED_TAG_OFF"))
+_HEADER = struct.Struct("<" + "".join(code for _, code, _ in _FIELDS))
+
+
+def _check_layout() -> None:
+    """The record packs each field at the offset tzinfer_sealed.h gives it, to its full size."""
+    codes = ""
+    for name, code, offset in _FIELDS:
+        if offset is not None and struct.calcsize("<" + codes) != _C[offset]:
+            raise RuntimeError(f"tzinfer.seal packs {name} at {struct.calcsize('<' + codes)}, "
+                              f"{SEALED_H} puts it at {_C[offset]}: update _FIELDS")
+        codes += code
+    if _HEADER.size != HEADER_SIZE or len(MAGIC) != _C["TZI_SEALED_MAGIC_BYTES"]:
+        raise RuntimeError(f"tzinfer.seal's header is {_HEADER.size} bytes, {SEALED_H} says {HEADER_SIZE}")
+
+
+_check_layout()
 
 
 @dataclass(frozen=True)
@@ -77,7 +103,7 @@ def read_header(data: bytes) -> Header:
     if not is_sealed(data):
         raise ValueError("not a sealed package (no TZSEALED magic): seal it with `tzinfer seal`")
     if len(data) <= HEADER_SIZE:
-        raise ValueError("sealed package shorter than its 64-byte header and a payload")
+        raise ValueError(f"sealed package shorter than its {HEADER_SIZE}-byte header and a payload")
     magic, fmt, header_size, flags, key_id, version, payload, nonce, reserved, tag = _HEADER.unpack_from(data)
     if fmt != FORMAT or header_size != HEADER_SIZE:
         raise ValueError(f"sealed package of format {fmt} (header {header_size} bytes): this tzinfer "
@@ -98,7 +124,7 @@ def seal(plain: bytes, key: bytes, key_id: int, model_version: int = 0, keep_flo
     tzm.read(plain)  # refuse to seal anything the engine would refuse after decryption
     keys.check_key_id(key_id)
     check_model_version(model_version)
-    header = Header(key_id, model_version, keep_floor, os.urandom(12), bytes(TAG_BYTES), len(plain))
+    header = Header(key_id, model_version, keep_floor, os.urandom(NONCE_BYTES), bytes(TAG_BYTES), len(plain))
     aad = header.pack()[:TAG_OFF]
     # cryptography appends the 16-byte tag to the ciphertext; it moves into the header.
     sealed = AESGCM(key).encrypt(header.nonce, plain, aad)

@@ -17,7 +17,7 @@ IN_CHECKOUT = (REPO_ROOT / "stinylib" / "Makefile").is_file()
 
 
 def c_file(path: str) -> Path:
-    """A C file by its path in the repository, e.g. "stinylib/src/format.h"."""
+    """A C file by its path in the repository, e.g. "stinylib/include/tzm_format.h"."""
     return REPO_ROOT / path if IN_CHECKOUT else NATIVE_DIR / Path(path).name
 
 

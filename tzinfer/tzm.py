@@ -1,8 +1,9 @@
 """The `.tzm` model format, version 2 (docs/model-format.md): record layouts, the enums the engine
 and the converter share, a byte writer and a reader.
 
-The layout numbers (record sizes, header field offsets, caps, the version) are read from the
-engine's stinylib/src/format.h, so each is written once. The reader is for `tzinfer inspect`,
+The layout numbers (magic, record sizes, header field offsets, caps, the version) are read from
+the format's public C header, stinylib/include/tzm_format.h, so each is written once; the enums
+here are checked against its enums (tests/test_format_constants.py). The reader is for `tzinfer inspect`,
 `tzinfer run`/`bench` and the tests; the engine has its own strict loader in C. Both reject what
 the spec rejects, so a file `read()` accepts is one the engine must accept too."""
 
@@ -16,18 +17,19 @@ from functools import cache
 
 from tzinfer.sources import c_defines
 
-FORMAT_H = "stinylib/src/format.h"
+FORMAT_H = "stinylib/include/tzm_format.h"
 
 
 @cache
 def format_constants() -> dict[str, int]:
-    """The numeric `#define STL_...` constants of the engine's format.h."""
+    """The numeric `#define STL_...` constants of tzm_format.h."""
     return {name: value for name, value in c_defines(FORMAT_H).items()
             if name.startswith("STL_") and isinstance(value, int)}
 
 
 _C = format_constants()
-MAGIC = b"TZMODEL\0"
+#: The magic, with the C string's NUL: STL_MAGIC_BYTES bytes.
+MAGIC = str(c_defines(FORMAT_H)["STL_MAGIC"]).encode() + b"\0"
 VERSION_MAJOR = _C["STL_VERSION_MAJOR"]
 VERSION_MINOR = _C["STL_VERSION_MINOR"]
 #: The minor version of a model without quantised tensors (readable by every 2.x loader).
@@ -47,7 +49,7 @@ N_FATTR = _C["STL_N_FATTR"]
 
 def _header_fields() -> dict[str, tuple[int, int]]:
     """Header field name (lower case, as in the docs) -> (offset, size): each STL_HDR_* offset of
-    format.h runs to the next one, the last to the end of the header."""
+    tzm_format.h runs to the next one, the last to the end of the header."""
     offsets = sorted((off, name[len("STL_HDR_"):].lower()) for name, off in _C.items()
                      if name.startswith("STL_HDR_"))
     ends = [off for off, _ in offsets[1:]] + [HEADER_SIZE]
@@ -178,8 +180,8 @@ class ResizeCoord(IntEnum):
 class ResizeRound(IntEnum):
     """iattr[2] of a RESIZE op: ONNX's nearest_mode, and SIMPLE for Upsample and Resize-10."""
 
-    ROUND_PREFER_FLOOR = 0
-    ROUND_PREFER_CEIL = 1
+    PREFER_FLOOR = 0
+    PREFER_CEIL = 1
     FLOOR = 2
     CEIL = 3
     SIMPLE = 4

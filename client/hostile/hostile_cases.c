@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "io_block.h"
 #include "sha256.h"
 #include "ta_ops.h"

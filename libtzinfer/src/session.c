@@ -324,11 +324,6 @@ malformed:
 		    "libtzinfer does not read: install the TA and libtzinfer from the same build");
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* What a file's header says about sealing (docs/sealed-format.md): f->sealed and f->key_id for
  * a sealed package of format v2, f->key_id alone for a .tzm flagged as a v1 package (which the
  * TA refuses); nothing for a plaintext model. */
@@ -337,11 +332,11 @@ static void describe_sealing(const uint8_t *file, size_t len, struct tee_failure
 	if (len >= TZI_SEALED_HEADER_BYTES &&
 	    !memcmp(file, TZI_SEALED_MAGIC, TZI_SEALED_MAGIC_BYTES)) {
 		f->sealed = true;
-		f->key_id = rd32(file + TZI_SEALED_KEY_ID_OFF);
+		f->key_id = stl_le32(file + TZI_SEALED_KEY_ID_OFF);
 	} else if (len >= TZI_SEALED_V1_HEADER_BYTES &&
 		   !memcmp(file, TZI_SEALED_V1_MAGIC, sizeof(TZI_SEALED_V1_MAGIC) - 1) &&
-		   (rd32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u)) {
-		f->key_id = rd32(file + TZI_SEALED_V1_KEY_ID_OFF);
+		   (stl_le32(file + TZI_SEALED_V1_FLAGS_OFF) & 1u)) {
+		f->key_id = stl_le32(file + TZI_SEALED_V1_KEY_ID_OFF);
 	}
 }
 

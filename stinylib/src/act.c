@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "simd.h"
 #include "tinylibm.h"
 #include "vmath.h"

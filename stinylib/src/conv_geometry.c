@@ -1,6 +1,6 @@
 #include "conv_geometry.h"
 
-#include "format.h"
+#include "tzm_format.h"
 
 static int in_range(int32_t v, int32_t lo, int32_t hi)
 {

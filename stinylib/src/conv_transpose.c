@@ -8,7 +8,7 @@
  * work is a contiguous multiply-add of an input row into an accumulator on the stack (which gcc
  * vectorises), and each output element is written once, with the bias and the activation. */
 #include "act.h"
-#include "format.h"
+#include "tzm_format.h"
 #include "kernels.h"
 
 /* Output columns of one phase accumulated at a time (a 512-byte stack buffer). */

@@ -2,7 +2,7 @@
  * the inputs (same offset and shape), so reads and writes use the same index and nothing here is
  * restrict-qualified. */
 #include "act.h"
-#include "format.h"
+#include "tzm_format.h"
 #include "kernels.h"
 #include "tinylibm.h"
 

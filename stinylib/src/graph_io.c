@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "format.h"
+#include "tzm_format.h"
 
 /* A name is 1 ... STL_MAX_NAME bytes of well-formed UTF-8 without control characters (C0, DEL,
  * C1): names are printed on consoles and used as file and dictionary keys. Overlong forms,

@@ -3,7 +3,7 @@
 #ifndef STL_KERNELS_H
 #define STL_KERNELS_H
 
-#include "format.h"
+#include "tzm_format.h"
 #include "stinylib.h"
 
 /* One op being executed: operand i is io entry op->io_first + i (inputs, output, scratch). */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "format.h"
+#include "tzm_format.h"
 #include "sha256.h"
 
 _Static_assert(sizeof(struct stl_tensor) == STL_TENSOR_RECORD, "tensor record layout");
@@ -20,20 +20,6 @@ enum stl_status stl_fail(struct stl_model *m, enum stl_status s, const char *rea
 	m->error.tensor = (int32_t)tensor;
 	m->base = NULL; /* stl_run refuses a model whose load failed */
 	return s;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
 }
 
 static uint64_t round16(uint64_t n)
@@ -53,16 +39,16 @@ static enum stl_status check_header(struct stl_model *m, const uint8_t *b, size_
 {
 	if (len < STL_HEADER_SIZE)
 		return stl_fail(m, STL_E_TRUNCATED, "buffer shorter than the 128-byte header (truncated file)", -1, -1);
-	if (memcmp(b + STL_HDR_MAGIC, "TZMODEL\0", 8) != 0)
+	if (memcmp(b + STL_HDR_MAGIC, STL_MAGIC, STL_MAGIC_BYTES) != 0)
 		return stl_fail(m, STL_E_MAGIC, "magic is not \"TZMODEL\\0\" (not a .tzm file)", -1, -1);
-	if (rd16(b + STL_HDR_VERSION_MAJOR) == 1)
+	if (stl_le16(b + STL_HDR_VERSION_MAJOR) == 1)
 		return stl_fail(m, STL_E_VERSION, "format version 1 (one unnamed input and output) is no longer "
 				"loaded: convert the ONNX model again with this tzinfer", -1, -1);
-	if (rd16(b + STL_HDR_VERSION_MAJOR) != STL_VERSION_MAJOR || rd16(b + STL_HDR_VERSION_MINOR) > STL_VERSION_MINOR)
+	if (stl_le16(b + STL_HDR_VERSION_MAJOR) != STL_VERSION_MAJOR || stl_le16(b + STL_HDR_VERSION_MINOR) > STL_VERSION_MINOR)
 		return stl_fail(m, STL_E_VERSION, "format version is not 2.0 or 2.1 (re-convert with this tzinfer)", -1, -1);
-	if (rd32(b + STL_HDR_HEADER_SIZE) != STL_HEADER_SIZE)
+	if (stl_le32(b + STL_HDR_HEADER_SIZE) != STL_HEADER_SIZE)
 		return stl_fail(m, STL_E_VERSION, "header_size is not 128 (not a v2 header)", -1, -1);
-	if (rd32(b + STL_HDR_FLAGS) != 0)
+	if (stl_le32(b + STL_HDR_FLAGS) != 0)
 		return stl_fail(m, STL_E_FLAGS, "unsupported flags (encrypted or unknown; this loader takes none)", -1, -1);
 	if (!all_zero(b + STL_HDR_NONCE, STL_HDR_NAMES_SIZE - STL_HDR_NONCE) ||
 	    !all_zero(b + STL_HDR_RESERVED, STL_HEADER_SIZE - STL_HDR_RESERVED))
@@ -72,11 +58,11 @@ static enum stl_status check_header(struct stl_model *m, const uint8_t *b, size_
 
 static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, size_t len)
 {
-	uint64_t n_tensors = rd32(b + STL_HDR_N_TENSORS), n_ops = rd32(b + STL_HDR_N_OPS), n_io = rd32(b + STL_HDR_N_IO);
-	uint64_t n_inputs = rd32(b + STL_HDR_N_INPUTS), n_outputs = rd32(b + STL_HDR_N_OUTPUTS);
-	uint64_t names_size = rd32(b + STL_HDR_NAMES_SIZE);
-	uint64_t weights_offset = rd32(b + STL_HDR_WEIGHTS_OFFSET), weights_size = rd32(b + STL_HDR_WEIGHTS_SIZE);
-	uint64_t body_size = rd32(b + STL_HDR_BODY_SIZE);
+	uint64_t n_tensors = stl_le32(b + STL_HDR_N_TENSORS), n_ops = stl_le32(b + STL_HDR_N_OPS), n_io = stl_le32(b + STL_HDR_N_IO);
+	uint64_t n_inputs = stl_le32(b + STL_HDR_N_INPUTS), n_outputs = stl_le32(b + STL_HDR_N_OUTPUTS);
+	uint64_t names_size = stl_le32(b + STL_HDR_NAMES_SIZE);
+	uint64_t weights_offset = stl_le32(b + STL_HDR_WEIGHTS_OFFSET), weights_size = stl_le32(b + STL_HDR_WEIGHTS_SIZE);
+	uint64_t body_size = stl_le32(b + STL_HDR_BODY_SIZE);
 
 	if (n_tensors < 1 || n_tensors > STL_MAX_COUNT)
 		return stl_fail(m, STL_E_TENSOR, "n_tensors is not in 1..65535", -1, -1);
@@ -118,7 +104,7 @@ static enum stl_status check_sections(struct stl_model *m, const uint8_t *b, siz
 	m->bindings = (const struct stl_binding *)(const void *)(b + bindings_at);
 	m->names = (const char *)(b + names_at);
 	m->weights = b + weights_offset;
-	m->arena_size = rd32(b + STL_HDR_ARENA_SIZE);
+	m->arena_size = stl_le32(b + STL_HDR_ARENA_SIZE);
 	return STL_OK;
 }
 
@@ -277,11 +263,11 @@ enum stl_status stl_load(struct stl_model *m, const void *buf, size_t len)
 	    (st = check_hash(m, b, len)) != STL_OK)
 		return st;
 	const uint64_t weights_size = len - (size_t)(m->weights - b);
-	const int quantised_file = rd16(b + STL_HDR_VERSION_MINOR) >= 1;
+	const int quantised_file = stl_le16(b + STL_HDR_VERSION_MINOR) >= 1;
 	for (uint32_t i = 0; i < m->n_tensors; i++)
 		if ((st = check_tensor(m, i, weights_size, quantised_file)) != STL_OK)
 			return st;
-	if ((st = stl_check_graph_io(m, rd32(b + STL_HDR_NAMES_SIZE))) != STL_OK)
+	if ((st = stl_check_graph_io(m, stl_le32(b + STL_HDR_NAMES_SIZE))) != STL_OK)
 		return st;
 	for (uint32_t k = 0; k < m->n_inputs + m->n_outputs; k++)
 		if (m->tensors[m->bindings[k].tensor].dtype != STL_DTYPE_F32)

@@ -5,7 +5,7 @@
 
 #include "check.h"
 #include "conv_geometry.h"
-#include "format.h"
+#include "tzm_format.h"
 
 struct opctx {
 	struct stl_model *m;

@@ -1,7 +1,7 @@
 /* PAD_EDGE and PAD_REFLECT: iattr as PAD (0..5 pads_begin, 6..11 pads_end). Each Y index i of a dim
  * reads X at j = i - begin, mapped back inside X: edge clamps j to 0 .. n-1, reflect mirrors it
  * about the first and last element (the loader keeps reflect pads below n, so one mirror does). */
-#include "format.h"
+#include "tzm_format.h"
 #include "kernels.h"
 
 static uint32_t source(int reflect, int64_t j, uint32_t n)

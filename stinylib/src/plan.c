@@ -3,7 +3,7 @@
  * The loader has no memory of its own, so live ranges are recomputed by scanning the op list
  * instead of being stored: the whole check is O(n_tensors × n_io), which the 65535 caps bound. */
 #include "check.h"
-#include "format.h"
+#include "tzm_format.h"
 
 /* Live range of a tensor: [def, last] in op indices; def is -1 for a model input. */
 struct range {

@@ -1,7 +1,7 @@
 /* MAXPOOL, AVGPOOL and GLOBAL_AVGPOOL over NCHW. Window cells outside the input are skipped; the
  * loader proved every window holds at least one input cell. Cells whose window lies wholly inside
  * the input take a fast path specialised for the common 2×2 and 3×3 windows. */
-#include "format.h"
+#include "tzm_format.h"
 #include "inline.h"
 #include "kernels.h"
 #include "simd.h"

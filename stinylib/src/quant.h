@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "stinylib.h"
 
 /* The range and zero point of a quantised tensor's type. */

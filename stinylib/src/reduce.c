@@ -1,7 +1,7 @@
 /* REDUCE over the axes in the bit mask iattr[1] (Y keeps X's rank, 1 on those axes) and NORMALIZE
  * (zero mean, unit variance over the trailing dims from iattr[0], epsilon fattr[2]). Contiguous sums
  * use eight float lanes (sum8); strided ones and products accumulate in double. */
-#include "format.h"
+#include "tzm_format.h"
 #include "kernels.h"
 #include "tinylibm.h"
 

@@ -3,7 +3,7 @@
  * uses, so that ties (an output pixel exactly between two inputs) round the same way. */
 #include <string.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "kernels.h"
 
 /* Where output coordinate x falls in the input, for the given scale and lengths. An axis that

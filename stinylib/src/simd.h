@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "tinylibm_bits.h"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define STL_VL 16
@@ -308,26 +310,14 @@ static inline float stl_vmax_lanes(stl_vf v)
 }
 /* Round to nearest (ties to even) for |a| < 2^22: adding 1.5·2^23 leaves no fraction bits. */
 static inline stl_vf stl_vround(stl_vf a) { STL_V_LANES((a.f[i] + 0x1.8p23f) - 0x1.8p23f); }
-static inline float stl_f32_from_bits(uint32_t u)
-{
-	union { float f; uint32_t u; } v;
-	v.u = u;
-	return v.f;
-}
-static inline uint32_t stl_f32_bits(float f)
-{
-	union { float f; uint32_t u; } v;
-	v.f = f;
-	return v.u;
-}
 /* A lane outside int32's range, NaN and infinities included (their results are NaN or are
  * replaced by the caller anyway), converts as INT32_MIN, as cvtps2dq does: converting it to an
  * integer is undefined in C, unlike in the vector instructions. */
 static inline stl_vf stl_vpow2i(stl_vf n)
 {
-	STL_V_LANES(stl_f32_from_bits((uint32_t)((n.f[i] > -0x1p31f && n.f[i] < 0x1p31f ? (int32_t)n.f[i] : INT32_MIN) + 127) << 23));
+	STL_V_LANES(tlm_f32_from_bits((uint32_t)((n.f[i] > -0x1p31f && n.f[i] < 0x1p31f ? (int32_t)n.f[i] : INT32_MIN) + 127) << 23));
 }
-static inline stl_vf stl_vabs(stl_vf a) { STL_V_LANES(stl_f32_from_bits(stl_f32_bits(a.f[i]) & 0x7fffffffu)); }
+static inline stl_vf stl_vabs(stl_vf a) { STL_V_LANES(tlm_f32_from_bits(tlm_f32_bits(a.f[i]) & 0x7fffffffu)); }
 static inline void stl_vst_part(float *p, stl_vf v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -354,7 +344,7 @@ static inline void stl_vld_deinterleave_part(const float *p, unsigned n, stl_vf 
 }
 static inline stl_vf stl_vcopysign(stl_vf a, stl_vf s)
 {
-	STL_V_LANES(stl_f32_from_bits((stl_f32_bits(a.f[i]) & 0x7fffffffu) | (stl_f32_bits(s.f[i]) & 0x80000000u)));
+	STL_V_LANES(tlm_f32_from_bits((tlm_f32_bits(a.f[i]) & 0x7fffffffu) | (tlm_f32_bits(s.f[i]) & 0x80000000u)));
 }
 #undef STL_V_LANES
 #endif

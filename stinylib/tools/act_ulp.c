@@ -23,8 +23,9 @@
 #include <string.h>
 
 #include "act.h"
-#include "format.h"
+#include "tzm_format.h"
 #include "simd.h"
+#include "ulp_harness.h"
 #include "vmath.h"
 
 /* The exact values; x·f(x) at −inf is the limit −0, not −inf·0. */
@@ -78,51 +79,18 @@ struct stats {
 	double max_err_ours;
 };
 
-static uint32_t bits_of(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, sizeof u);
-	return u;
-}
-
-static float float_of(uint32_t u)
-{
-	float f;
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
-/* |got - exact| in units of the float ULP at exact (the subnormal spacing below FLT_MIN). */
-static double err_ulps(float got, double exact)
-{
-	int e = exact == 0.0 ? -126 : ilogb(exact);
-	return fabs((double)got - exact) / ldexp(1.0, (e < -126 ? -126 : e) - 23);
-}
-
-/* The exact value as the float it rounds to (for NaN, infinities and the sign of zero). */
-static int special_mismatch(float ours, double exact)
-{
-	const float ref = (float)exact;
-	if (isnan(ours) || isnan(ref))
-		return !(isnan(ours) && isnan(ref));
-	if (isinf(ours) || isinf(ref))
-		return ours != ref;
-	if (ours == 0.0f && ref == 0.0f)
-		return signbit(ours) != signbit(ref);
-	return 0;
-}
-
 static void judge(const struct func *f, struct stats *st, uint32_t xbits, float ours)
 {
-	const double exact = f->exact((double)float_of(xbits));
+	const double exact = f->exact((double)ulp_float_of(xbits));
 	st->points++;
-	if (special_mismatch(ours, exact)) {
+	/* Against the float the exact value rounds to, for NaN, infinities and the sign of zero. */
+	if (ulp_special_mismatch(ours, (float)exact)) {
 		st->special_mismatches++;
 		return;
 	}
 	if (!isfinite(ours) || !(fabs(exact) <= 0x1.fffffep127))
 		return;
-	const double err = err_ulps(ours, exact);
+	const double err = ulp_err(ours, exact);
 	if (err > st->max_err_ours) {
 		st->max_err_ours = err;
 		st->worst_ours = xbits;
@@ -136,7 +104,7 @@ static void check_run(const struct func *f, struct stats *st, const uint32_t *xb
 {
 	static float y[RUN + STL_VL]; /* room for exp_run's whole last vector */
 	for (size_t i = 0; i < n; i++)
-		y[i] = float_of(xbits[i]);
+		y[i] = ulp_float_of(xbits[i]);
 	if (f->act < 0) {
 		f->run(y, n);
 	} else {
@@ -149,35 +117,27 @@ static void check_run(const struct func *f, struct stats *st, const uint32_t *xb
 		judge(f, st, xbits[i], y[i]);
 }
 
-/* Collects inputs and checks them a run at a time. */
+/* Collects a function's inputs and checks them a run at a time. */
 struct batch {
+	const struct func *f;
+	struct stats *st;
 	uint32_t x[RUN];
 	size_t n;
 };
 
-static void add(const struct func *f, struct stats *st, struct batch *b, uint32_t xbits)
-{
-	b->x[b->n++] = xbits;
-	if (b->n == RUN) {
-		check_run(f, st, b->x, b->n);
-		b->n = 0;
-	}
-}
-
-static void flush(const struct func *f, struct stats *st, struct batch *b)
+static void flush(struct batch *b)
 {
 	if (b->n)
-		check_run(f, st, b->x, b->n);
+		check_run(b->f, b->st, b->x, b->n);
 	b->n = 0;
 }
 
-/* splitmix64: a tiny generator that gives the same sequence on every platform. */
-static uint64_t next_random(uint64_t *state)
+static void add(void *ctx, uint32_t xbits)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
+	struct batch *b = ctx;
+	b->x[b->n++] = xbits;
+	if (b->n == RUN)
+		flush(b);
 }
 
 /* Special values and branch points of the functions; sampled mode also takes their neighbours. */
@@ -187,82 +147,26 @@ static const float specials[] = {
 	0.55f, 9.01f,                                                           /* tanh */
 	20.0f, 14.5f, 0x1p-12f,                                                 /* gelu */
 };
-
-static void run_specials(const struct func *f, struct stats *st, struct batch *b)
-{
-	static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fc12345u, 0xff812345u};
-	for (size_t i = 0; i < sizeof(nans) / sizeof(nans[0]); i++)
-		add(f, st, b, nans[i]);
-	add(f, st, b, 0x7f800000u);
-	add(f, st, b, 0xff800000u);
-	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
-		for (int sign = 0; sign < 2; sign++) {
-			uint32_t u = bits_of(specials[i]) | (sign ? 0x80000000u : 0);
-			for (int32_t d = -4; d <= 4; d++)
-				add(f, st, b, u + (uint32_t)d);
-		}
-}
-
-static void run_sampled(const struct func *f, struct stats *st, uint64_t n, uint64_t seed)
-{
-	struct batch b = {.n = 0};
-	uint64_t state = seed;
-	run_specials(f, st, &b);
-	for (uint64_t i = 0; i < n / 2; i++)
-		add(f, st, &b, (uint32_t)(next_random(&state) >> 32));
-	for (uint64_t i = n / 2; i < n; i++) {
-		double u = (double)(next_random(&state) >> 11) * 0x1p-53; /* uniform in [0, 1) */
-		add(f, st, &b, bits_of((float)(f->busy_lo + (f->busy_hi - f->busy_lo) * u)));
-	}
-	flush(f, st, &b);
-}
-
-static void run_exhaustive(const struct func *f, struct stats *st, uint32_t first, uint32_t last)
-{
-	struct batch b = {.n = 0};
-	for (uint64_t u = first; u <= last; u++)
-		add(f, st, &b, (uint32_t)u);
-	flush(f, st, &b);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*s == '\0' || *end != '\0' || *s == '-' || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: act_ulp sampled N SEED | act_ulp exhaustive [FIRST LAST] "
-			"(bit patterns, e.g. 0x0 0x7fffffff)\n");
-	return 2;
-}
+static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fc12345u, 0xff812345u};
+static const struct ulp_inputs inputs = {specials, sizeof(specials) / sizeof(specials[0]),
+					 nans, sizeof(nans) / sizeof(nans[0])};
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 0, seed = 0, first = 0, last = UINT32_MAX;
-	int sampled = argc == 4 && strcmp(argv[1], "sampled") == 0;
-	int exhaustive = (argc == 2 || argc == 4) && strcmp(argv[1], "exhaustive") == 0;
-
-	if (sampled && !(parse_u64(argv[2], UINT64_MAX, &n) && parse_u64(argv[3], UINT64_MAX, &seed)))
-		return usage();
-	if (exhaustive && argc == 4 &&
-	    !(parse_u64(argv[2], UINT32_MAX, &first) && parse_u64(argv[3], UINT32_MAX, &last) && first <= last))
-		return usage();
-	if (!sampled && !exhaustive)
-		return usage();
-
+	static struct batch b;
+	struct ulp_args args;
 	int failed = 0;
+
+	if (ulp_parse_args(argc, argv, 0, "usage: act_ulp sampled N SEED | act_ulp exhaustive [FIRST LAST] "
+			   "(bit patterns, e.g. 0x0 0x7fffffff)", &args))
+		return 2;
 	for (size_t i = 0; i < NFUNCS; i++) {
 		struct stats st = {0};
-		if (sampled)
-			run_sampled(&funcs[i], &st, n, seed);
-		else
-			run_exhaustive(&funcs[i], &st, (uint32_t)first, (uint32_t)last);
+		b.f = &funcs[i];
+		b.st = &st;
+		b.n = 0;
+		ulp_feed(&args, &inputs, funcs[i].busy_lo, funcs[i].busy_hi, add, &b);
+		flush(&b);
 		printf("%s points=%" PRIu64 " max_err_ours=%.6f worst_ours=0x%08" PRIx32 " bound=%.1f"
 		       " special_mismatches=%" PRIu64 " violations=%" PRIu64 "\n",
 		       funcs[i].name, st.points, st.max_err_ours, st.worst_ours, funcs[i].bound, st.special_mismatches,

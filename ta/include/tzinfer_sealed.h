@@ -1,7 +1,7 @@
 /*
  * The sealed package, format v2 (docs/sealed-format.md): a container around a whole plaintext
- * .tzm, whose inner layout it does not know or touch. Shared verbatim by ta/, client/ and
- * (as constants) tzinfer/seal.py.
+ * .tzm, whose inner layout it does not know or touch. Shared verbatim by ta/, libtzinfer/ and
+ * client/; tzinfer/seal.py reads its `#define TZI_SEALED_...` lines (tzinfer.sources.c_defines).
  *
  *   off size field
  *     0    8 magic "TZSEALED"
@@ -25,6 +25,8 @@
 #ifndef TZINFER_SEALED_H
 #define TZINFER_SEALED_H
 
+#include "tzm_format.h"
+
 #define TZI_SEALED_MAGIC "TZSEALED"
 #define TZI_SEALED_MAGIC_BYTES 8u
 #define TZI_SEALED_FORMAT 2u
@@ -46,11 +48,11 @@
 
 #define TZI_SEALED_KEEP_FLOOR 1u
 
-/* Format v1 (refused since v2): a .tzm header with flags bit 0 set ("TZMODEL\0" magic, flags at
- * offset 12), key_id at offset 116. */
-#define TZI_SEALED_V1_MAGIC "TZMODEL"
-#define TZI_SEALED_V1_FLAGS_OFF 12u
-#define TZI_SEALED_V1_KEY_ID_OFF 116u
-#define TZI_SEALED_V1_HEADER_BYTES 128u
+/* Format v1 (refused since v2): a .tzm header (stinylib/include/tzm_format.h) with flags bit 0
+ * set, the key id in its key_id field. */
+#define TZI_SEALED_V1_MAGIC STL_MAGIC
+#define TZI_SEALED_V1_FLAGS_OFF STL_HDR_FLAGS
+#define TZI_SEALED_V1_KEY_ID_OFF STL_HDR_KEY_ID
+#define TZI_SEALED_V1_HEADER_BYTES STL_HEADER_SIZE
 
 #endif

@@ -24,7 +24,7 @@ HEADER = tzm.HEADER_SIZE
 
 
 def _off(field: str) -> int:
-    """Offset of a header field (tzm reads them from the engine's format.h)."""
+    """Offset of a header field (tzm reads them from tzm_format.h)."""
     return tzm.HEADER_FIELDS[field][0]
 
 

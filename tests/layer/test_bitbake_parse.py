@@ -12,6 +12,7 @@ import pytest
 
 from tzinfer import REPO_ROOT
 from tzinfer.memmap import load
+from tzinfer.stack.payload import TA_UUID, TEST_TA_UUID
 from tzinfer.yocto import LAYERS
 from tzinfer.yocto.memconf import BOARD_MACHINES
 
@@ -95,6 +96,13 @@ def test_test_ta_is_the_product_build_plus_the_hooks(parsed: dict) -> None:
     assert [f for f in test if f.startswith("TZI_TEST_HOOKS")] == ["TZI_TEST_HOOKS=y"]
     assert [f for f in product if not f.startswith("TZI_TEST_HOOKS")] == \
         [f for f in test if not f.startswith("TZI_TEST_HOOKS")]
+
+
+def test_ta_recipes_read_their_uuid_from_the_headers(parsed: dict) -> None:
+    """Each TA recipe installs <uuid>.ta with the UUID its header defines (tzinfer_c_string at
+    parse time), the one the TA Makefile builds under."""
+    for recipe, uuid in (("tzinfer-ta", TA_UUID), ("tzinfer-ta-test", TEST_TA_UUID)):
+        assert parsed["values"][f"{RECIPES}/tzinfer-ta/{recipe}_0.1.0.bb"]["TZINFER_TA_UUID"] == uuid
 
 
 def test_ta_build_options_reach_make_only_when_set(parsed: dict, layer_tools: Path) -> None:

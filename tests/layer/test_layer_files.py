@@ -10,7 +10,7 @@ import pytest
 import tzinfer
 from tzinfer import REPO_ROOT
 from tzinfer.stack import layout
-from tzinfer.stack.payload import TA_UUID, TEST_TA_UUID
+from tzinfer.stack.payload import TEST_TA_UUID
 from tzinfer.yocto import BSP_LAYER, LAYERS, SOFTWARE_LAYER
 
 RECIPES = sorted(
@@ -96,6 +96,10 @@ _ASSIGNMENT = re.compile(r'^([A-Za-z0-9_${}:.+-]+?)\s*(=|\?=|\?\?=|:=|\+=|=\+|\.
                          re.M)
 
 
+#: How a TA recipe sets TZINFER_TA_UUID: from its header (tzinfer-ta.inc's tzinfer_c_string).
+UUID_FROM_HEADER = "${{@tzinfer_c_string(d, 'ta/include/{}', '{}')}}"
+
+
 def _assignments(path: Path) -> list[tuple[str, str]]:
     """(variable, value) of every assignment in a recipe, append, class or conf file."""
     text = re.sub(r"\\\n", " ", path.read_text())
@@ -109,16 +113,20 @@ def _layer_files() -> list[Path]:
 
 def test_only_the_test_ta_recipe_builds_the_test_ta() -> None:
     """The product recipe pins TZI_TEST_HOOKS empty and installs the product UUID; the test
-    build (ta/include/tzinfer_ta_test.h) and its UUID appear in tzinfer-ta-test alone."""
+    build (ta/include/tzinfer_ta_test.h) and its UUID appear in tzinfer-ta-test alone. Each
+    recipe reads its UUID from the header that defines it (test_bitbake_parse checks the value)."""
     product = next(TA_RECIPES.glob("tzinfer-ta_*.bb"))
     test_recipe = next(TA_RECIPES.glob("tzinfer-ta-test_*.bb"))
     assert ("EXTRA_OEMAKE", "TZI_TEST_HOOKS=") in _assignments(product)
-    assert ("TZINFER_TA_UUID", TA_UUID) in _assignments(product)
+    assert (("TZINFER_TA_UUID", UUID_FROM_HEADER.format("tzinfer_ta.h", "TZI_TA_UUID_STR"))
+            in _assignments(product))
     assert ("EXTRA_OEMAKE", "TZI_TEST_HOOKS=y") in _assignments(test_recipe)
-    assert ("TZINFER_TA_UUID", TEST_TA_UUID) in _assignments(test_recipe)
+    assert (("TZINFER_TA_UUID", UUID_FROM_HEADER.format("tzinfer_ta_test.h", "TZI_TEST_TA_UUID_STR"))
+            in _assignments(test_recipe))
     assert "TEST BUILD" in dict(_assignments(test_recipe))["SUMMARY"]
     naming_the_test_ta = {p for p in _layer_files()
-                          if "TZI_TEST_HOOKS=y" in p.read_text() or TEST_TA_UUID[:8] in p.read_text()}
+                          if "TZI_TEST_HOOKS=y" in p.read_text() or "TZI_TEST_TA_UUID_STR" in p.read_text()
+                          or TEST_TA_UUID[:8] in p.read_text()}
     assert naming_the_test_ta == {test_recipe}
 
 

@@ -39,7 +39,7 @@ TEE_ERROR_NOT_SUPPORTED = 0xFFFF000A
 FLAGS_OFFSET = tzm.HEADER_FIELDS["flags"][0]
 HEADER_SIZE = tzm.HEADER_SIZE
 DIGEST_OFFSET = tzm.HEADER_FIELDS["body_sha256"][0]
-#: (name, offset) of the header's fields after the magic (tzm reads them from the engine's format.h).
+#: (name, offset) of the header's fields after the magic (tzm reads them from tzm_format.h).
 HEADER_FIELDS = tuple((name, offset) for name, (offset, _) in tzm.HEADER_FIELDS.items() if name != "magic")
 CORRUPTIONS = "/tmp/tzinfer-corruptions.txt"
 OUTPUT = "/tmp/tzinfer-hostile-out.npy"

@@ -10,7 +10,7 @@
  * (scripts/tinylibm-sweep): 0.50018 ULP; glibc 2.36's erff: 0.96792. */
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 
 static const double coef[64] = {
 	0x1.20dd750429b6dp+0, -0x1.812746b0379e7p-2, 0x1.ce2f21a042be2p-4,

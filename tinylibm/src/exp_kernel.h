@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 
 static inline double tlm_exp_kernel(double x)
 {

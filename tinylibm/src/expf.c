@@ -4,7 +4,7 @@
  * floats (scripts/tinylibm-sweep): 0.50067 ULP; glibc 2.36's expf: 0.50164. */
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 #include "exp_kernel.h"
 
 float tlm_expf(float x)

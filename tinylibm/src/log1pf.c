@@ -13,7 +13,7 @@
 
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 
 static uint64_t f64_bits(double d)
 {

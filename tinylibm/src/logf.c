@@ -11,7 +11,7 @@
 
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 
 float tlm_logf(float x)
 {

@@ -10,7 +10,7 @@
 
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 
 float tlm_sqrtf(float x)
 {

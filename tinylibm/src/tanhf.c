@@ -10,7 +10,7 @@
  * inputs the two differ by 2 ULP, ours being the closer to the exact value. */
 #include "tinylibm.h"
 
-#include "bits.h"
+#include "tinylibm_bits.h"
 #include "exp_kernel.h"
 
 float tlm_tanhf(float x)

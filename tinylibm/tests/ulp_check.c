@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "tinylibm.h"
+#include "ulp_harness.h"
 
 struct func {
 	const char *name;
@@ -50,51 +51,31 @@ struct stats {
 	double max_err_ours, max_err_glibc;
 };
 
-static uint32_t bits_of(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, sizeof u);
-	return u;
-}
-
-static float float_of(uint32_t u)
-{
-	float f;
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
 /* Bit patterns mapped to integers that are ordered like the floats, so that the difference of
  * two is the number of float steps between them (+0 and -0 both map to 0). */
 static int64_t ordinal(float f)
 {
-	uint32_t u = bits_of(f);
+	uint32_t u = ulp_bits_of(f);
 	return (u & 0x80000000u) ? -(int64_t)(u & 0x7fffffffu) : (int64_t)u;
-}
-
-/* |got - exact| in units of the float ULP at exact (the subnormal spacing below FLT_MIN). */
-static double err_ulps(float got, double exact)
-{
-	int e = exact == 0.0 ? -126 : ilogb(exact);
-	return fabs((double)got - exact) / ldexp(1.0, (e < -126 ? -126 : e) - 23);
 }
 
 static int special_mismatch(float x, float ours, float ref)
 {
 	if (isnan(x)) /* the input NaN itself, quieted: payload and sign kept */
-		return bits_of(ours) != (bits_of(x) | 0x00400000u);
-	if (isnan(ours) || isnan(ref))
-		return !(isnan(ours) && isnan(ref));
-	if (isinf(ours) || isinf(ref))
-		return ours != ref;
-	if (ours == 0.0f && ref == 0.0f)
-		return signbit(ours) != signbit(ref);
-	return 0;
+		return ulp_bits_of(ours) != (ulp_bits_of(x) | 0x00400000u);
+	return ulp_special_mismatch(ours, ref);
 }
 
-static void check_one(const struct func *f, struct stats *st, uint32_t xbits)
+struct check {
+	const struct func *f;
+	struct stats *st;
+};
+
+static void check_one(void *ctx, uint32_t xbits)
 {
-	float x = float_of(xbits), ours = f->ours(x), ref = f->glibc(x);
+	const struct func *f = ((struct check *)ctx)->f;
+	struct stats *st = ((struct check *)ctx)->st;
+	float x = ulp_float_of(xbits), ours = f->ours(x), ref = f->glibc(x);
 	double exact = f->exact((double)x);
 
 	st->points++;
@@ -106,7 +87,7 @@ static void check_one(const struct func *f, struct stats *st, uint32_t xbits)
 	if (!isfinite(ours) || !isfinite(ref) || !(fabs(exact) <= 0x1.fffffep127))
 		return;
 	int64_t dist = llabs(ordinal(ours) - ordinal(ref));
-	double err_ours = err_ulps(ours, exact), err_glibc = err_ulps(ref, exact);
+	double err_ours = ulp_err(ours, exact), err_glibc = ulp_err(ref, exact);
 	if (dist > st->max_ulp_vs_glibc) {
 		st->max_ulp_vs_glibc = dist;
 		st->worst_vs_glibc = xbits;
@@ -123,15 +104,6 @@ static void check_one(const struct func *f, struct stats *st, uint32_t xbits)
 		st->violations++;
 }
 
-/* splitmix64: a tiny generator that gives the same sequence on every platform. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 /* Special values and the thresholds of each function; sampled mode also takes their
  * neighbours, so these need not be the exact threshold floats. */
 static const float specials[] = {
@@ -143,38 +115,9 @@ static const float specials[] = {
 	0x1p-6f, -1.0f, -0.99999994f,                               /* log1pf */
 };
 
-static void check_specials(const struct func *f, struct stats *st)
-{
-	static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fa00000u, 0x7fc12345u, 0xff812345u};
-	for (size_t i = 0; i < sizeof(nans) / sizeof(nans[0]); i++)
-		check_one(f, st, nans[i]);
-	check_one(f, st, 0x7f800000u);
-	check_one(f, st, 0xff800000u);
-	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
-		for (int sign = 0; sign < 2; sign++) {
-			uint32_t u = bits_of(specials[i]) | (sign ? 0x80000000u : 0);
-			for (int32_t d = -4; d <= 4; d++)
-				check_one(f, st, u + (uint32_t)d);
-		}
-}
-
-static void run_sampled(const struct func *f, struct stats *st, uint64_t n, uint64_t seed)
-{
-	uint64_t state = seed;
-	check_specials(f, st);
-	for (uint64_t i = 0; i < n / 2; i++)
-		check_one(f, st, (uint32_t)(next_random(&state) >> 32));
-	for (uint64_t i = n / 2; i < n; i++) {
-		double u = (double)(next_random(&state) >> 11) * 0x1p-53; /* uniform in [0, 1) */
-		check_one(f, st, bits_of((float)(f->busy_lo + (f->busy_hi - f->busy_lo) * u)));
-	}
-}
-
-static void run_exhaustive(const struct func *f, struct stats *st, uint32_t first, uint32_t last)
-{
-	for (uint64_t u = first; u <= last; u++)
-		check_one(f, st, (uint32_t)u);
-}
+static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fa00000u, 0x7fc12345u, 0xff812345u};
+static const struct ulp_inputs inputs = {specials, sizeof(specials) / sizeof(specials[0]),
+					 nans, sizeof(nans) / sizeof(nans[0])};
 
 static void report(const struct func *f, const struct stats *st)
 {
@@ -183,23 +126,6 @@ static void report(const struct func *f, const struct stats *st)
 	       " glibc_less_accurate=%" PRIu64 " violations=%" PRIu64 "\n",
 	       f->name, st->points, st->max_ulp_vs_glibc, st->worst_vs_glibc, st->max_err_ours, st->worst_ours,
 	       st->max_err_glibc, st->special_mismatches, st->glibc_less_accurate, st->violations);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*s == '\0' || *end != '\0' || *s == '-' || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: ulp_check sampled N SEED | ulp_check exhaustive [FIRST LAST [NAME...]] "
-			"(bit patterns, e.g. 0x0 0x7fffffff; names as printed, e.g. erff)\n");
-	return 2;
 }
 
 /* Whether function f is among names[0..n) (all functions when n is 0). */
@@ -213,36 +139,28 @@ static int selected(const struct func *f, char **names, int n)
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 0, seed = 0, first = 0, last = UINT32_MAX;
-	int sampled = argc == 4 && strcmp(argv[1], "sampled") == 0;
-	int exhaustive = (argc == 2 || argc >= 4) && strcmp(argv[1], "exhaustive") == 0;
-	char **names = argc > 4 ? argv + 4 : NULL;
-	const int n_names = argc > 4 && exhaustive ? argc - 4 : 0;
-
-	if (sampled && !(parse_u64(argv[2], UINT64_MAX, &n) && parse_u64(argv[3], UINT64_MAX, &seed)))
-		return usage();
-	if (exhaustive && argc >= 4 &&
-	    !(parse_u64(argv[2], UINT32_MAX, &first) && parse_u64(argv[3], UINT32_MAX, &last) && first <= last))
-		return usage();
-	if (!sampled && !exhaustive)
-		return usage();
-
+	struct ulp_args args;
 	int failed = 0;
-	for (int i = 0; i < n_names; i++) {
+
+	if (ulp_parse_args(argc, argv, argc, "usage: ulp_check sampled N SEED | ulp_check exhaustive "
+			   "[FIRST LAST [NAME...]] (bit patterns, e.g. 0x0 0x7fffffff; names as printed, "
+			   "e.g. erff)", &args))
+		return 2;
+	for (int i = 0; i < args.n_names; i++) {
 		size_t k = 0;
-		while (k < NFUNCS && strcmp(funcs[k].name, names[i]) != 0)
+		while (k < NFUNCS && strcmp(funcs[k].name, args.names[i]) != 0)
 			k++;
-		if (k == NFUNCS)
-			return usage();
+		if (k == NFUNCS) {
+			fprintf(stderr, "ulp_check: no function %s (names as printed, e.g. erff)\n", args.names[i]);
+			return 2;
+		}
 	}
 	for (size_t i = 0; i < NFUNCS; i++) {
 		struct stats st = {0};
-		if (!selected(&funcs[i], names, n_names))
+		struct check c = {&funcs[i], &st};
+		if (!selected(&funcs[i], args.names, args.n_names))
 			continue;
-		if (sampled)
-			run_sampled(&funcs[i], &st, n, seed);
-		else
-			run_exhaustive(&funcs[i], &st, (uint32_t)first, (uint32_t)last);
+		ulp_feed(&args, &inputs, funcs[i].busy_lo, funcs[i].busy_hi, check_one, &c);
 		report(&funcs[i], &st);
 		failed |= st.violations != 0 || st.special_mismatches != 0;
 	}

@@ -21,8 +21,8 @@ _COORDS = {"half_pixel": ResizeCoord.HALF_PIXEL, "pytorch_half_pixel": ResizeCoo
            "align_corners": ResizeCoord.ALIGN_CORNERS, "asymmetric": ResizeCoord.ASYMMETRIC,
            "tf_half_pixel_for_nn": ResizeCoord.TF_HALF_PIXEL_FOR_NN,
            "half_pixel_symmetric": ResizeCoord.HALF_PIXEL_SYMMETRIC}
-_ROUNDING = {"round_prefer_floor": ResizeRound.ROUND_PREFER_FLOOR,
-             "round_prefer_ceil": ResizeRound.ROUND_PREFER_CEIL, "floor": ResizeRound.FLOOR,
+_ROUNDING = {"round_prefer_floor": ResizeRound.PREFER_FLOOR,
+             "round_prefer_ceil": ResizeRound.PREFER_CEIL, "floor": ResizeRound.FLOOR,
              "ceil": ResizeRound.CEIL}
 _MODES = {"nearest": ResizeMode.NEAREST, "linear": ResizeMode.LINEAR, "bilinear": ResizeMode.LINEAR}
 

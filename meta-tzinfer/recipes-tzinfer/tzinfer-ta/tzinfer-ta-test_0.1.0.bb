@@ -9,4 +9,4 @@ DESCRIPTION = "TEST BUILD, NEVER FOR A PRODUCT IMAGE. The tzinfer Trusted Applic
 require tzinfer-ta.inc
 
 EXTRA_OEMAKE += "TZI_TEST_HOOKS=y"
-TZINFER_TA_UUID = "8a47ac46-b128-4b09-a7fc-58ae696b59e7"
+TZINFER_TA_UUID = "${@tzinfer_c_string(d, 'ta/include/tzinfer_ta_test.h', 'TZI_TEST_TA_UUID_STR')}"

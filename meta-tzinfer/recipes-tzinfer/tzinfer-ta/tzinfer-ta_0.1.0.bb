@@ -9,4 +9,4 @@ require tzinfer-ta.inc
 # WIPE_AUDIT command (ta/include/tzinfer_ta_test.h, recipe tzinfer-ta-test), whatever the
 # environment holds.
 EXTRA_OEMAKE += "TZI_TEST_HOOKS="
-TZINFER_TA_UUID = "0340e2ee-9d74-4b6b-bd92-3d3b8343569d"
+TZINFER_TA_UUID = "${@tzinfer_c_string(d, 'ta/include/tzinfer_ta.h', 'TZI_TA_UUID_STR')}"

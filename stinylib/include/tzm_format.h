@@ -1,12 +1,23 @@
-/* Numeric constants of the .tzm v2 format (docs/model-format.md). tzinfer/tzm.py reads the
- * `#define STL_...` lines of this file for the layout, so each number is written here once. */
-#ifndef STL_FORMAT_H
-#define STL_FORMAT_H
+/*
+ * The .tzm v2 format (docs/model-format.md): its magic, version, record sizes, header field
+ * offsets, caps and the codes of its records (op types, activations, kinds). The one source of
+ * them for every reader and writer: the engine (stinylib), the TA and libtzinfer (which recognise
+ * the retired sealed format v1 by the .tzm header, ta/include/tzinfer_sealed.h), the client tools
+ * and the fuzzer include it, and tzinfer/tzm.py reads its `#define STL_...` lines
+ * (tzinfer.sources.c_defines); tests/test_format_constants.py checks tzm.py's enums against the
+ * enums here.
+ */
+#ifndef TZM_FORMAT_H
+#define TZM_FORMAT_H
+
+#include <stdint.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "S-Tinylib maps the little-endian .tzm records in place; big-endian hosts are not supported"
 #endif
 
+#define STL_MAGIC "TZMODEL"      /* with its NUL: the 8 bytes at STL_HDR_MAGIC */
+#define STL_MAGIC_BYTES 8u
 #define STL_VERSION_MAJOR 2u
 /* 2.1 gives meaning to the tensor fields 2.0 requires to be zero: dtype other than F32, the zero
  * point and the scale (docs/model-format.md, "Versions and compatibility"). A writer marks a file
@@ -50,6 +61,18 @@
 #define STL_HDR_RESERVED 124u
 #define STL_N_IATTR 12
 #define STL_N_FATTR 4
+
+/* A little-endian field of a .tzm (or sealed package) header, read byte by byte: the header of
+ * an upload has no alignment guarantee. */
+static inline uint16_t stl_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t stl_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 enum stl_kind { STL_KIND_ACT = 0, STL_KIND_CONST = 1 };
 

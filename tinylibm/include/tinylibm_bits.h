@@ -1,5 +1,6 @@
 /* Bit access to float and double without <string.h>: C99 allows reading a union member other
- * than the one last written (TC3, 6.5.2.3 footnote 82), and gcc documents it. */
+ * than the one last written (TC3, 6.5.2.3 footnote 82), and gcc documents it. Public so that
+ * the engine's scalar vector fallback (stinylib/src/simd.h) uses the same helpers. */
 #ifndef TINYLIBM_BITS_H
 #define TINYLIBM_BITS_H
 
