@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "tzm_format.h"
 #include "qgemm.h"
 
 static uint32_t rng = 12345u;
