@@ -91,3 +91,8 @@ class QemuStack:
     def secure_log(self, name: str = "secure.log") -> Path:
         """Default path of the secure-world (second UART) log."""
         return self.root / name
+
+
+def variant_stack(variant: str) -> QemuStack:
+    """The QEMU stack built with a variant of board/qemu/memory.yaml, in build/qemu-<variant>/."""
+    return QemuStack(root=QEMU_BUILD.with_name(f"qemu-{variant}"), board=boards.load("qemu", variant))

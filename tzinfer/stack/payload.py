@@ -107,6 +107,9 @@ def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = Fal
             # Empty values: the product's defaults, whatever the environment says.
             f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
             f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
+    if stack.board.memory.stock_layout:  # OP-TEE's default pool holds one int8 model: one session
+        # may take the whole heap
+        args.append(f"TZI_SESSION_QUOTA=0x{ta_data_size(stack):x}")
     key = signing.user_key()
     args += signing.make_args(key)
     if key is None:  # a test stack on an OP-TEE that trusts the public key: say so (ta/Makefile)
