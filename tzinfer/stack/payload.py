@@ -88,6 +88,13 @@ def build(stack: QemuStack) -> None:
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
 
 
+def build_variant(stack: QemuStack) -> None:
+    """A layout variant's payload (stack.base): the TA for the variant's heap in stack.overlay; the
+    client, the test TAs and the data stay its base's, in the base's initramfs."""
+    ta = build_ta(stack)
+    _install(ta, stack.overlay / TARGET_TA_DIR / ta.name)
+
+
 def ta_data_size(stack: QemuStack) -> int:
     """The TA heap: the largest one the board's memory map allows."""
     return stack.board.memory.ta_heap_budget
