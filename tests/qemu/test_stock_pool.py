@@ -12,10 +12,11 @@ import pytest
 
 from tests.qemu.conftest import ARTIFACTS, BOOT_TIMEOUT_S
 from tzinfer.fixtures import FixturePaths
-from tzinfer.stack import pipeline, tzinfer_run
+from tzinfer.stack import pipeline
 from tzinfer.stack.layout import variant_stack
-from tzinfer.stack.payload import TARGET
 from tzinfer.stack.vm import BootedVM, boot
+from tzinfer.target import tzinfer_run
+from tzinfer.target.layout import TARGET
 
 pytestmark = pytest.mark.qemu
 VARIANT = "stock-pool"
