@@ -85,11 +85,12 @@ def test_qemu_stack_and_layer_use_the_same_patch_files() -> None:
     assert layout.OPTEE_PATCH_DIR.resolve() == OPTEE_FILES.resolve()
     assert layout.TFA_PATCH_DIR.resolve() == TFA_FILES.resolve()
     # ... and the layer references each of them (no patch only one build path applies).
-    optee_refs = set(_file_uris((BSP_LAYER / "recipes-security/optee/optee-os-tzinfer.inc").read_text()))
+    # Both apply them in the same order: bitbake in SRC_URI order, the stack sorted by name.
+    optee_refs = _file_uris((BSP_LAYER / "recipes-security/optee/optee-os-tzinfer.inc").read_text())
     tfa_append = BSP_LAYER / "recipes-bsp/trusted-firmware-a/trusted-firmware-a_%.bbappend"
-    tfa_refs = set(_file_uris(tfa_append.read_text()))
-    assert optee_refs == {p.name for p in OPTEE_FILES.glob("*.patch")}
-    assert tfa_refs == {p.name for p in TFA_FILES.glob("*.patch")}
+    tfa_refs = [name for name in _file_uris(tfa_append.read_text()) if name.endswith(".patch")]
+    assert optee_refs == sorted(p.name for p in OPTEE_FILES.glob("*.patch"))
+    assert tfa_refs == sorted(p.name for p in TFA_FILES.glob("*.patch"))
 
 
 TA_RECIPES = SOFTWARE_LAYER / "recipes-tzinfer/tzinfer-ta"
