@@ -178,8 +178,9 @@ def names() -> list[str]:
     return sorted(p.parent.name for p in BOARD_DIR.glob(f"*/{PLATFORM_FILE}"))
 
 
-def load(board: str | Path) -> Board:
-    """Load a board by name ("qemu", "rpi3") or by the path of its folder."""
+def load(board: str | Path, variant: str = "") -> Board:
+    """Load a board by name ("qemu", "rpi3") or by the path of its folder; `variant` selects a
+    layout variant of its memory.yaml (memmap.load)."""
     folder = Path(board) if isinstance(board, Path) or "/" in board else BOARD_DIR / board
     source = folder / PLATFORM_FILE
     if not source.is_file():
@@ -193,7 +194,7 @@ def load(board: str | Path) -> Board:
     yocto, target, console = fields.section("yocto"), fields.section("target"), fields.section("console")
     config_txt = firmware.section("config_txt", optional=True)
     try:
-        memory = load_memory_map(folder / "memory.yaml")
+        memory = load_memory_map(folder / "memory.yaml", variant)
     except MemoryMapError as err:
         raise BoardError(str(err)) from None
     return Board(

@@ -88,6 +88,13 @@ def build(stack: QemuStack) -> None:
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
 
 
+def build_variant(stack: QemuStack) -> None:
+    """A layout variant's payload (stack.base): the TA for the variant's heap in stack.overlay; the
+    client, the test TAs and the data stay its base's, in the base's initramfs."""
+    ta = build_ta(stack)
+    _install(ta, stack.overlay / TARGET_TA_DIR / ta.name)
+
+
 def ta_data_size(stack: QemuStack) -> int:
     """The TA heap: the largest one the board's memory map allows."""
     return stack.board.memory.ta_heap_budget
@@ -107,6 +114,9 @@ def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = Fal
             # Empty values: the product's defaults, whatever the environment says.
             f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
             f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
+    if stack.board.memory.stock_layout:  # OP-TEE's default pool holds one int8 model: one session
+        # may take the whole heap
+        args.append(f"TZI_SESSION_QUOTA=0x{ta_data_size(stack):x}")
     key = signing.user_key()
     args += signing.make_args(key)
     if key is None:  # a test stack on an OP-TEE that trusts the public key: say so (ta/Makefile)
