@@ -111,6 +111,19 @@ def test_a_stub_board_renders_into_the_layer_and_the_stack_without_code_changes(
     assert not (tmp_path / "build").exists()  # nothing was built
 
 
+def test_each_board_names_where_its_image_puts_tas() -> None:
+    # The quick stack's initramfs (tzinfer/stack/payload.py installs the TAs to the qemu board's).
+    assert boards.load("qemu").target.ta_file("x") == "/usr/lib/optee_armtz/x.ta"
+    # The Yocto image: where the layer installs the TA, ${nonarch_base_libdir}/optee_armtz, is
+    # /lib/optee_armtz (through /lib -> usr/lib with usrmerge), tee-supplicant's default.
+    recipe = (REPO_ROOT / "meta-tzinfer/recipes-tzinfer/tzinfer-ta/tzinfer-ta.inc").read_text()
+    installed = re.findall(r"install .*\$\{D\}(\S+)/\$\{TZINFER_TA_UUID\}\.ta", recipe)
+    assert installed == ["${nonarch_base_libdir}/optee_armtz"]
+    rpi3 = boards.load("rpi3").target
+    assert rpi3.ta_dir == installed[0].replace("${nonarch_base_libdir}", "/lib")
+    assert rpi3.ta_dir_under(Path("/image")) == Path("/image/lib/optee_armtz")
+
+
 def test_missing_board_lists_the_known_ones() -> None:
     with pytest.raises(boards.BoardError, match="known boards: qemu, rpi3"):
         boards.load("nosuchboard")
@@ -120,6 +133,8 @@ def test_missing_board_lists_the_known_ones() -> None:
     ("plat: qemu", "plat: [qemu]", r"`tfa.plat` \(str expected\)"),
     ("fip_offset: 0x40000", "fip_offset: yes", r"`firmware.fip_offset` \(int expected\)"),
     ("{CFG_ARM_GICV3: y}", "{CFG_ARM_GICV3: 1}", "`optee.make_args` must be a string"),
+    ("ta_dir: /usr/lib/optee_armtz", "ta_dir: usr/lib/optee_armtz",
+     "`target.ta_dir` must be an absolute path on the target without a trailing slash"),
 ])
 def test_a_malformed_board_yaml_names_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:
     folder = _stub_board(tmp_path)

@@ -192,3 +192,17 @@ def test_bad_map_gives_one_line_error(tmp_path: Path, edit: tuple[str, str], mes
 def test_unknown_board_lists_known_ones() -> None:
     with pytest.raises(memmap.MemoryMapError, match="known boards: qemu, rpi3"):
         memmap.load("nosuchboard")
+
+
+def test_stock_pool_variant_is_op_tees_own_layout() -> None:
+    """The `stock-pool` variant: vexpress-qemu_armv8a's default TZDRAM (TF-A's SEC_DRAM in QEMU's
+    secure RAM) and core size, so OP-TEE gets no layout flag but the moved static shm; the base map
+    is untouched by loading it."""
+    stock = memmap.load("qemu", "stock-pool")
+    stock.check_no_overlap()
+    assert stock.stock_layout and not memmap.load("qemu").stock_layout
+    assert (stock.tzdram.base, stock.tzdram.size, stock.ta_pool.size) == (0x0E100000, 0x00F00000, 13 << 20)
+    assert set(stock.optee_flags()) == {"CFG_SHMEM_START", "CFG_SHMEM_SIZE"}
+    assert stock.shared_memory == memmap.load("qemu").shared_memory
+    with pytest.raises(memmap.MemoryMapError, match="no variant 'nope'; known: stock-pool"):
+        memmap.load("qemu", "nope")

@@ -13,6 +13,7 @@ import pytest
 
 from tzinfer.stack import StackError, debian, hosttools
 
+MIRROR_URL = "http://deb.debian.org/debian"
 MADISON = (
     "   libc6 |     2.43-7 | http://deb.debian.org/debian sid/main arm64 Packages\n"
     "   libc6 | 2.41-12+deb13u5 | http://deb.debian.org/debian trixie/main arm64 Packages\n"
@@ -24,13 +25,14 @@ class CannedArchive(debian.DebianArchive):
     """A DebianArchive whose apt answers from fixed text."""
 
     def __init__(self, root: Path, lock_file: Path, show: str = "", relock: bool = False,
-                 fixed: dict[tuple[str, str, str], str] | None = None) -> None:
+                 fixed: dict[tuple[str, str, str], str] | None = None, madison: str = MADISON) -> None:
         super().__init__(root=root, lock_file=lock_file, relock=relock, fixed=fixed)
         self.show = show
+        self.madison = madison
 
     def _apt(self, tool: str, *args: str) -> str:
         if args[0] == "madison":
-            return MADISON
+            return self.madison
         if args[0] == "show":
             return self.show
         raise AssertionError(f"unexpected apt call {tool} {args}")
@@ -100,6 +102,18 @@ def test_a_version_the_firmware_lock_fixes_survives_relock(tmp_path: Path) -> No
                             fixed={("bin", "libc6", "trixie"): old})
     assert archive._resolve("bin", "libc6", "trixie") == old
     assert archive._resolve("bin", "libc6", "sid") == "2.43-7"  # not fixed there: the newest
+
+
+def test_relock_takes_the_newest_in_debian_version_order_not_index_order(tmp_path: Path) -> None:
+    # apt-cache madison lists a source package's versions in index order; several versions of one
+    # suite (sid keeps an upload until the next one migrates) need not come newest first.
+    madison = "".join(f"  arm-trusted-firmware | {version} | {MIRROR_URL} sid/main Sources\n"
+                      for version in ("2.12.1+dfsg-1", "2.12.16+dfsg-1", "2.12.1+dfsg-1+b1",
+                                      "2.13.0~rc1-1", "2.9.0+dfsg-3"))
+    archive = CannedArchive(tmp_path / "cache", tmp_path / "lock", relock=True, madison=madison)
+    assert archive._versions("src", "arm-trusted-firmware", "sid") == [
+        "2.13.0~rc1-1", "2.12.16+dfsg-1", "2.12.1+dfsg-1+b1", "2.12.1+dfsg-1", "2.9.0+dfsg-3"]
+    assert archive._resolve("src", "arm-trusted-firmware", "sid") == "2.13.0~rc1-1"
 
 
 def test_a_fixed_version_missing_from_the_suite_names_the_firmware_lock(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from tzinfer import REPO_ROOT
 from tzinfer.hw import provision
 from tzinfer.stack import initramfs, optee, payload, pipeline, python_root, tfa
 from tzinfer.stack.layout import QemuStack
-from tzinfer.target.layout import TARGET, TARGET_CLIENT, TARGET_TA_DIR
+from tzinfer.target.layout import TARGET, TARGET_CLIENT
 
 HARNESS = ("tzinfer.hw.target", "tzinfer.hw.provision", "tzinfer.hw.login", "tzinfer.hw.port",
            "tzinfer.hw.terminal", "tzinfer.target.console", "tzinfer.target.layout",
@@ -47,5 +47,6 @@ def test_a_board_run_builds_the_data_alone(tmp_path: Path, monkeypatch: pytest.M
         assert files[path].read_bytes() == (stack.overlay / path.lstrip("/")).read_bytes()
     assert files[TARGET.model("lenet5")].read_bytes() == payload.model_file(stack, "lenet5").read_bytes()
     # What the board's image brings is not built: no TA, no client.
-    assert not (stack.overlay / TARGET_TA_DIR).exists() and not (stack.overlay / TARGET_CLIENT).exists()
+    assert not stack.board.target.ta_dir_under(stack.overlay).exists()
+    assert not (stack.overlay / TARGET_CLIENT).exists()
     assert not stack.optee.exists() and not stack.initrd.exists()

@@ -101,13 +101,14 @@ class Count:
 
 
 def macs(model: tzm.TzmModel) -> int:
-    """Multiply-accumulates of one inference: the CONV and GEMM ops (the rest is not counted)."""
+    """Multiply-accumulates of one inference: the CONV and GEMM ops and their int8 forms (the rest
+    is not counted)."""
     total = 0
     for op in model.ops:
-        if op.type == OpType.CONV:
+        if op.type in (OpType.CONV, OpType.QCONV):
             w = model.tensors[op.inputs[1]].dims  # [M, C/group, kh, kw]
             total += tzm.numel(model.tensors[op.output].dims) * w[1] * w[2] * w[3]
-        elif op.type == OpType.GEMM:
+        elif op.type in (OpType.GEMM, OpType.QGEMM):
             total += tzm.numel(model.tensors[op.output].dims) * model.tensors[op.inputs[0]].dims[1]
     return total
 

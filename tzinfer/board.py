@@ -5,11 +5,12 @@ board's name:
 - the quick stack (tzinfer/stack): OP-TEE's and TF-A's platform and make arguments (`optee`, `tfa`,
   `tfa_map_make_args()`; tzinfer.stack.optee/tfa.make_args put them together), the firmware image
   and where its FIP starts, the BL33 U-Boot and firmware DTB to take from Debian, the kernel's
-  console;
+  console, and where the initramfs puts TAs (`target.ta_dir`);
 - the Yocto layer's generated include (tzinfer/yocto/memconf.py): the same values, the MACHINE
   override, the Raspberry Pi config.txt lines (`config_txt_lines()`);
 - the board tests: the console (device, line speed, login prompt), and the TF-A patch's defines
-  (`tfa_patch_defines()`), which tests/test_board.py holds against the map.
+  (`tfa_patch_defines()`), which tests/test_board.py holds against the map;
+- the target checks and the board harness (tests/qemu, tzinfer/hw): where the image puts TAs.
 
 Adding a board is one folder here plus the layer's machine file (docs/development.md).
 """
@@ -111,6 +112,23 @@ class SerialConsole:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where the board's image puts things that differ between images (absolute paths on the
+    target); the paths all images share are tzinfer.target.layout's."""
+
+    #: The directory tee-supplicant loads TAs from, where the image installs them.
+    ta_dir: str
+
+    def ta_file(self, uuid: str) -> str:
+        """The TA with `uuid` as OP-TEE loads it."""
+        return f"{self.ta_dir}/{uuid}.ta"
+
+    def ta_dir_under(self, root: Path) -> Path:
+        """The TA directory in a root file system tree at `root` (an overlay, a staging tree)."""
+        return root / self.ta_dir.lstrip("/")
+
+
+@dataclass(frozen=True)
 class Board:
     """One board: board/<name>/memory.yaml (`memory`) and board/<name>/board.yaml (the rest)."""
 
@@ -122,6 +140,7 @@ class Board:
     tfa: Tfa
     firmware: Firmware
     yocto: Yocto
+    target: Target
     console: SerialConsole
 
     @property
@@ -159,8 +178,9 @@ def names() -> list[str]:
     return sorted(p.parent.name for p in BOARD_DIR.glob(f"*/{PLATFORM_FILE}"))
 
 
-def load(board: str | Path) -> Board:
-    """Load a board by name ("qemu", "rpi3") or by the path of its folder."""
+def load(board: str | Path, variant: str = "") -> Board:
+    """Load a board by name ("qemu", "rpi3") or by the path of its folder; `variant` selects a
+    layout variant of its memory.yaml (memmap.load)."""
     folder = Path(board) if isinstance(board, Path) or "/" in board else BOARD_DIR / board
     source = folder / PLATFORM_FILE
     if not source.is_file():
@@ -171,10 +191,10 @@ def load(board: str | Path) -> Board:
         raise BoardError(f"{source}: not valid YAML ({err}); fix the syntax") from err
     fields = _Fields(data, source, "")
     optee, tfa, firmware = fields.section("optee"), fields.section("tfa"), fields.section("firmware")
-    yocto, console = fields.section("yocto"), fields.section("console")
+    yocto, target, console = fields.section("yocto"), fields.section("target"), fields.section("console")
     config_txt = firmware.section("config_txt", optional=True)
     try:
-        memory = load_memory_map(folder / "memory.yaml")
+        memory = load_memory_map(folder / "memory.yaml", variant)
     except MemoryMapError as err:
         raise BoardError(str(err)) from None
     return Board(
@@ -190,6 +210,7 @@ def load(board: str | Path) -> Board:
                                                       config_txt.get("dtb_window", str))),
         yocto=Yocto(yocto.get("machine", str),
                     REPO_ROOT / yocto.get("kas", str) if yocto.has("kas") else None),
+        target=Target(target.path("ta_dir")),
         console=SerialConsole(console.get("device", str), console.get("baud", int),
                               console.get("login_prompt", str)),
     )
@@ -228,6 +249,14 @@ class _Fields:
             raise BoardError(f"{self.source}: every value of `{self._name(key)}` must be a string "
                              "(quote numbers: \"0x1000\")")
         return dict(value)
+
+    def path(self, key: str) -> str:
+        """An absolute path on the target, without a trailing slash."""
+        value = self.get(key, str)
+        if not value.startswith("/") or value.endswith("/"):
+            raise BoardError(f"{self.source}: `{self._name(key)}` must be an absolute path on the target "
+                             f"without a trailing slash, e.g. /lib/optee_armtz (it is {value!r})")
+        return value
 
     def debian_file(self, key: str) -> DebianFile:
         part = self.section(key)

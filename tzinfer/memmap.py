@@ -8,6 +8,11 @@
   patch defines of board.yaml, see tzinfer/board.py),
 - and checks them (`check_no_overlap()`).
 
+A board file may describe variants of its layout under `variants:` (`load(board, variant)`: the
+variant's keys replace the base map's). `stock_layout: true` marks a variant that is OP-TEE's and
+TF-A's own layout for the platform: the stack builds it without our TF-A layout patch and passes
+OP-TEE only the flags it cannot boot without (`optee_flags()`).
+
 Both build paths (the quick QEMU stack in tzinfer/stack and the Yocto layer, through the includes
 tzinfer/yocto/memconf.py generates) take their values from here, through tzinfer.board. The TF-A
 patches write some platform_def.h values themselves; board.yaml names the map value each must
@@ -92,6 +97,8 @@ class MemoryMap:
     other_regions: tuple[Region, ...]
     ta_heap_budget: int
     source: Path
+    stock_layout: bool = False
+    variant: str = ""
 
     @property
     def ta_pool(self) -> Region:
@@ -118,13 +125,17 @@ class MemoryMap:
         )
 
     def optee_flags(self) -> dict[str, str]:
-        """OP-TEE OS make variables (besides PLATFORM) for this board."""
+        """OP-TEE OS make variables (besides PLATFORM) for this board; for a stock layout only
+        the static shared memory (its default must move off the kernel, see memory.yaml)."""
+        shm = {"CFG_SHMEM_START": f"0x{self.shared_memory.base:08x}",
+               "CFG_SHMEM_SIZE": f"0x{self.shared_memory.size:08x}"}
+        if self.stock_layout:
+            return shm
         return {
             "CFG_TZDRAM_START": f"0x{self.tzdram.base:08x}",
             "CFG_TZDRAM_SIZE": f"0x{self.tzdram.size:08x}",
             "CFG_TEE_RAM_VA_SIZE": f"0x{self.core_size:08x}",
-            "CFG_SHMEM_START": f"0x{self.shared_memory.base:08x}",
-            "CFG_SHMEM_SIZE": f"0x{self.shared_memory.size:08x}",
+            **shm,
             "CFG_PGT_CACHE_ENTRIES": str(self.pgt_cache_entries),
         }
 
@@ -223,8 +234,9 @@ def board_file(board: str) -> Path:
     return BOARD_DIR / board / "memory.yaml"
 
 
-def load(board: str | Path) -> MemoryMap:
-    """Load a board's memory map by name ("qemu", "rpi3") or by path to a memory.yaml."""
+def load(board: str | Path, variant: str = "") -> MemoryMap:
+    """Load a board's memory map by name ("qemu", "rpi3") or by path to a memory.yaml; with
+    `variant`, the base map with that entry of its `variants:` laid over it."""
     source = Path(board) if str(board).endswith(".yaml") else board_file(str(board))
     if not source.is_file():
         known = sorted(p.parent.name for p in BOARD_DIR.glob("*/memory.yaml"))
@@ -235,6 +247,12 @@ def load(board: str | Path) -> MemoryMap:
         raise MemoryMapError(f"{source}: not valid YAML ({err}); fix the syntax") from err
     if not isinstance(data, dict):
         raise MemoryMapError(f"{source}: expected a mapping at top level")
+    variants = data.pop("variants", None) or {}
+    if variant:
+        if not isinstance(variants.get(variant), dict):
+            known = ", ".join(sorted(variants)) or "none"
+            raise MemoryMapError(f"{source}: no variant {variant!r}; known: {known}")
+        data.update(variants[variant])
     reservation = _field(data, "linux_reservation", dict, source)
     method = reservation.get("method")
     if method not in RESERVATION_METHODS:
@@ -254,6 +272,8 @@ def load(board: str | Path) -> MemoryMap:
         other_regions=tuple(_region(k, v, source) for k, v in (data.get("other_regions") or {}).items()),
         ta_heap_budget=_field(data, "ta_heap_budget", int, source),
         source=source,
+        stock_layout=bool(data.get("stock_layout", False)),
+        variant=variant,
     )
     # load_window() and the U-Boot rule of may_share() go by name.
     names = [w.name for w in (*memmap.loads, *memmap.pre_bl33_loads)]

@@ -33,9 +33,18 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 	const uint32_t mr_max = stl_gemm_tile_rows(), nr = stl_gemm_tile_cols();
 	size_t chunk = TAPS_CHUNK_FLOATS / g->cg / nr * nr;
 	chunk = chunk < nr ? nr : chunk;
-	size_t off[STL_TAPS];
-	for (uint32_t t = 0; t < ntaps; t++)
-		off[t] = stl_planes_tap(g, &l, t);
+	/* The register tiles run the depth four steps at a time, one channel's taps at a time: a
+	 * channel of 9 taps ends in a single step. Where whole groups of `group` channels have a
+	 * multiple of four taps, a tile walks a group as one channel of group·ntaps taps (a group's
+	 * tap offsets include its channels' planes): the same rows of B in the same order. */
+	const uint32_t group = ntaps % 4 == 0 ? 1 : ntaps % 2 == 0 ? 2 : 4;
+	const uint32_t grouped = g->cg % group == 0 ? group : 1;
+	const uint32_t cg = g->cg / grouped, gtaps = grouped * ntaps;
+	const size_t plane = grouped * l.plane;
+	size_t off[4 * STL_TAPS];
+	for (uint32_t c = 0; c < grouped; c++)
+		for (uint32_t t = 0; t < ntaps; t++)
+			off[c * ntaps + t] = c * l.plane + stl_planes_tap(g, &l, t);
 	float tile[STL_TILE_MAX];
 
 	stl_planes_zero(&l, g->cg, buf);
@@ -53,8 +62,8 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 					const uint32_t mr = r.r1 - i < mr_max ? r.r1 - i : mr_max;
 					const size_t c1 = l.flat - c0 < chunk ? l.flat : c0 + chunk;
 					for (size_t q = c0; q < c1; q += nr) {
-						stl_gemm_taps_tile(mr, g->cg, ntaps, wg + (size_t)i * g->k, g->k, buf + q, l.plane,
-								   off, tile, bg ? bg + i : NULL, e->op);
+						stl_gemm_taps_tile(mr, cg, gtaps, wg + (size_t)i * g->k, g->k, buf + q, plane, off, tile,
+								   bg ? bg + i : NULL, e->op);
 						stl_planes_scatter(g, &l, tile, nr, mr, q, c1 - q < nr ? c1 - q : nr,
 								   yg + (size_t)i * g->p);
 					}

@@ -3,6 +3,8 @@
  * elsewhere plain C with compile-time tile sizes so gcc unrolls the i/j loops and vectorises j. */
 #include "gemm.h"
 
+#include <float.h>
+
 #include "act.h"
 #include "inline.h"
 #include "simd.h"
@@ -12,6 +14,8 @@
 
 #define STL_MR STL_NEON_MR
 #define STL_NR STL_NEON_NR
+/* A row's last few columns go to the narrow 4×4 tiles, not to gemv_cols. */
+#define STL_GEMV_COLS 0u
 
 /* The tile's rows of A (the last one repeated for fewer than STL_MR rows: those rows are computed
  * and dropped) and its starting values, the rows' bias or 0; nr is STL_NR or the narrow tile's 4. */
@@ -30,9 +34,10 @@ static void neon_start(uint32_t mr, const float *a, size_t lda, const float *row
 	}
 }
 
-/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc). */
-static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
-			float hi)
+/* The first mr rows and nc columns of the tile (width nr), clamped, to c (row stride ldc); with no
+ * upper bound (hi = +inf: RELU, NONE) the FMIN is left out, which changes no value. */
+STL_INLINE void clamp_store(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc,
+			 float lo, float hi, const int upper)
 {
 	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
 	for (uint32_t i = 0; i < mr; i++) {
@@ -40,18 +45,27 @@ static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, s
 			stl_vf v[4];
 			stl_vld_x4(tile + i * nr, v);
 			for (int j = 0; j < 4; j++)
-				v[j] = stl_vclamp(v[j], vlo, vhi);
+				v[j] = upper ? stl_vclamp(v[j], vlo, vhi) : vmaxq_f32(vlo, v[j]);
 			stl_vst_x4(c + i * ldc, v);
 			continue;
 		}
 		for (uint32_t j = 0; j < nc; j += 4) {
-			const stl_vf v = stl_vclamp(stl_vld(tile + i * nr + j), vlo, vhi);
+			const stl_vf x = stl_vld(tile + i * nr + j), v = upper ? stl_vclamp(x, vlo, vhi) : vmaxq_f32(vlo, x);
 			if (nc - j >= 4)
 				stl_vst(c + i * ldc + j, v);
 			else
 				stl_vst_part(c + i * ldc + j, v, nc - j);
 		}
 	}
+}
+
+static void neon_finish(uint32_t mr, const float *tile, uint32_t nr, float *c, size_t ldc, uint32_t nc, float lo,
+			float hi)
+{
+	if (hi <= FLT_MAX)
+		clamp_store(mr, tile, nr, c, ldc, nc, lo, hi, 1);
+	else
+		clamp_store(mr, tile, nr, c, ldc, nc, lo, hi, 0);
 }
 
 /* A 4×16 tile, or for a last tile of at most 8 columns one or two 4×4 tiles. */
@@ -95,6 +109,8 @@ static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, 
 #define STL_MR 4
 #define STL_NR 16
 #endif
+/* Up to this many columns past a row's last whole vector go to gemv_cols. */
+#define STL_GEMV_COLS 4u
 
 /* STL_SWITCH_MR(mr, CALL) switches on the row count: `case r: CALL(r)` for each r in 2..STL_MR and
  * CALL(1) by default, so that every tile call has a constant mr and gcc fully unrolls the
@@ -118,54 +134,72 @@ _Static_assert(STL_MR <= 16, "STL_FOR_EACH_MR lists up to 16 rows");
 	default: CALL(1); break;                   \
 	}
 
-/* Both tiles below are the same register block: it starts at the row's bias (or 0) and grows by
- * one rank-1 step per row of B. */
-STL_INLINE void acc_start(const int mr, float acc[][STL_NR], const float *restrict row_init)
+/* Both tiles below are the same register block, acc[i][v] the vector v of row i (nv = nr / STL_VL
+ * vectors a row, a constant): it starts at the row's bias (or 0) and grows by one rank-1 step per
+ * row of B. */
+#define STL_NV (STL_NR / STL_VL)
+STL_INLINE void acc_start(const int mr, const int nv, stl_vf acc[][STL_NV], const float *restrict row_init)
 {
 	for (int i = 0; i < mr; i++)
-		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] = row_init ? row_init[i] : 0.0f;
+		for (int v = 0; v < nv; v++)
+			acc[i][v] = stl_vdup(row_init ? row_init[i] : 0.0f);
 }
 
-/* acc[i][j] += a[i·lda + p] · bp[j]: column p of A times one row of B. */
-STL_INLINE void acc_step(const int mr, float acc[][STL_NR], const float *restrict a, size_t lda,
+/* acc[i][v] += a[i·lda + p] · (vector v of bp): column p of A times one row of B. */
+STL_INLINE void acc_step(const int mr, const int nv, stl_vf acc[][STL_NV], const float *restrict a, size_t lda,
 			 size_t p, const float *restrict bp)
 {
+	stl_vf b[STL_NV];
+	for (int v = 0; v < nv; v++)
+		b[v] = stl_vld(bp + v * STL_VL);
 	for (int i = 0; i < mr; i++) {
-		const float av = a[i * lda + p];
-		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] += av * bp[j];
+		const stl_vf av = stl_vdup(a[i * lda + p]);
+		for (int v = 0; v < nv; v++)
+			acc[i][v] = stl_vfma(acc[i][v], b[v], av);
 	}
 }
 
-/* One mr×STL_NR tile over depth k; stores the first nc (≤ STL_NR) columns. */
-STL_INLINE void tile(const int mr, uint32_t k, const float *restrict a, size_t lda,
+/* The tile clamped to [lo, hi], its first nc columns stored to c (row stride ldc). */
+STL_INLINE void acc_store(const int mr, const int nv, stl_vf acc[][STL_NV], float *restrict c, size_t ldc,
+			  uint32_t nc, float lo, float hi)
+{
+	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
+	for (int i = 0; i < mr; i++)
+		for (int v = 0; v < nv; v++) {
+			const stl_vf y = stl_vclamp(acc[i][v], vlo, vhi);
+			const uint32_t j = (uint32_t)v * STL_VL;
+			if (nc >= j + STL_VL)
+				stl_vst(c + i * ldc + j, y);
+			else if (nc > j)
+				stl_vst_part(c + i * ldc + j, y, nc - j);
+		}
+}
+
+/* One mr × (nv·STL_VL) tile over depth k (nv is STL_NV, or half of it for a row's last few
+ * columns); stores the first nc columns. */
+STL_INLINE void tile(const int mr, const int nv, uint32_t k, const float *restrict a, size_t lda,
 		     const float *restrict b, size_t ldb, float *restrict c, size_t ldc, uint32_t nc,
 		     const float *restrict row_init, float lo, float hi)
 {
-	float acc[STL_MR][STL_NR];
-	acc_start(mr, acc, row_init);
+	stl_vf acc[STL_MR][STL_NV];
+	acc_start(mr, nv, acc, row_init);
 	for (uint32_t p = 0; p < k; p++)
-		acc_step(mr, acc, a, lda, p, b + p * ldb);
-	for (int i = 0; i < mr; i++)
-		for (int j = 0; j < STL_NR; j++)
-			acc[i][j] = stl_clamp(acc[i][j], lo, hi);
-	if (nc == STL_NR) {
-		for (int i = 0; i < mr; i++)
-			for (int j = 0; j < STL_NR; j++)
-				c[i * ldc + j] = acc[i][j];
-	} else {
-		for (int i = 0; i < mr; i++)
-			for (uint32_t j = 0; j < nc; j++)
-				c[i * ldc + j] = acc[i][j];
-	}
+		acc_step(mr, nv, acc, a, lda, p, b + p * ldb);
+	acc_store(mr, nv, acc, c, ldc, nc, lo, hi);
 }
 
-/* Dispatch on the row count so that every tile() call has a constant mr (STL_SWITCH_MR). */
+/* Dispatch on the row count so that every tile() call has a constant mr (STL_SWITCH_MR); a last
+ * tile of at most half the columns computes only those (P = 196 = 6·32 + 4 on AVX-512). */
 static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const float *b, size_t ldb,
 		      float *c, size_t ldc, uint32_t nc, const float *row_init, float lo, float hi)
 {
-#define STL_TILE_CALL(r) tile(r, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
+	if (nc <= STL_NR / 2) {
+#define STL_TILE_CALL(r) tile(r, STL_NV / 2, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
+		STL_SWITCH_MR(mr, STL_TILE_CALL)
+#undef STL_TILE_CALL
+		return;
+	}
+#define STL_TILE_CALL(r) tile(r, STL_NV, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
 	STL_SWITCH_MR(mr, STL_TILE_CALL)
 #undef STL_TILE_CALL
 }
@@ -175,16 +209,14 @@ STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float
 			  const float *restrict b, size_t plane, const size_t *off, float *restrict out,
 			  const float *restrict row_init, float lo, float hi)
 {
-	float acc[STL_MR][STL_NR];
-	acc_start(mr, acc, row_init);
+	stl_vf acc[STL_MR][STL_NV];
+	acc_start(mr, STL_NV, acc, row_init);
 	for (uint32_t c = 0; c < cg; c++) {
 		const float *bc = b + c * plane, *ac = a + c * ntaps;
 		for (uint32_t t = 0; t < ntaps; t++)
-			acc_step(mr, acc, ac, lda, t, bc + off[t]);
+			acc_step(mr, STL_NV, acc, ac, lda, t, bc + off[t]);
 	}
-	for (int i = 0; i < mr; i++)
-		for (int j = 0; j < STL_NR; j++)
-			out[i * STL_NR + j] = stl_clamp(acc[i][j], lo, hi);
+	acc_store(mr, STL_NV, acc, out, STL_NR, STL_NR, lo, hi);
 }
 
 static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
@@ -197,6 +229,49 @@ static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, 
 #endif
 
 _Static_assert(STL_STRIP % STL_NR == 0, "the register tile must divide the packed strip");
+
+/* Σ x[p]·y[p] for p < n, in STL_VL lanes and four independent chains. */
+static float dot(const float *x, const float *y, uint32_t n)
+{
+	stl_vf acc[4] = {stl_vdup(0.0f), stl_vdup(0.0f), stl_vdup(0.0f), stl_vdup(0.0f)};
+	uint32_t p = 0;
+	for (; p + 4 * STL_VL <= n; p += 4 * STL_VL)
+		for (int u = 0; u < 4; u++)
+			acc[u] = stl_vfma(acc[u], stl_vld(x + p + u * STL_VL), stl_vld(y + p + u * STL_VL));
+	for (; p + STL_VL <= n; p += STL_VL)
+		acc[0] = stl_vfma(acc[0], stl_vld(x + p), stl_vld(y + p));
+	float sum = stl_vsum_lanes(stl_vadd(stl_vadd(acc[0], acc[1]), stl_vadd(acc[2], acc[3])));
+	for (; p < n; p++)
+		sum += x[p] * y[p];
+	return sum;
+}
+
+/* Depth gathered at a time by gemv_cols, into a stack buffer. */
+#define STL_GEMV_K 256u
+
+/* Columns [j0, n) of an mr-row block, one at a time: the column of B gathered into a contiguous
+ * run (STL_GEMV_K floats at a time) and dotted with each row of A. For a row's last few columns,
+ * where a register tile would compute a whole vector for each (P = 49 = 3·16 + 1 on AVX-512). */
+static void gemv_cols(uint32_t mr, uint32_t j0, uint32_t n, uint32_t k, const float *a, size_t lda,
+		      struct stl_bmat b, float *c, size_t ldc, const float *row_init, float lo, float hi)
+{
+	float col[STL_GEMV_K];
+	for (uint32_t j = j0; j < n; j++) {
+		const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
+		float sum[STL_MR];
+		for (uint32_t i = 0; i < mr; i++)
+			sum[i] = row_init ? row_init[i] : 0.0f;
+		for (uint32_t p0 = 0; p0 < k; p0 += STL_GEMV_K) {
+			const uint32_t kc = k - p0 < STL_GEMV_K ? k - p0 : STL_GEMV_K;
+			for (uint32_t p = 0; p < kc; p++)
+				col[p] = bj[(size_t)(p0 + p) * b.ld];
+			for (uint32_t i = 0; i < mr; i++)
+				sum[i] += dot(a + i * lda + p0, col, kc);
+		}
+		for (uint32_t i = 0; i < mr; i++)
+			c[i * ldc + j] = stl_clamp(sum[i], lo, hi);
+	}
+}
 /* Stands in for a NULL act_op: act NONE. */
 static const struct stl_op no_act;
 
@@ -206,15 +281,20 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 	float lo, hi;
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
 	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. An
-	 * activation that is no clamp goes over the block's rows once they are done (still in L2). */
+	 * activation that is no clamp goes over the block's rows once they are done (still in L2). The
+	 * last few columns past a whole vector go to gemv_cols (never on NEON: STL_GEMV_COLS 0). */
+	const uint32_t rest = n % STL_VL, tiled = rest <= STL_GEMV_COLS ? n - rest : n;
 	for (uint32_t i = 0; i < m; i += STL_MR) {
 		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
-		for (uint32_t j = 0; j < n; j += STL_NR) {
+		for (uint32_t j = 0; j < tiled; j += STL_NR) {
 			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
-			const uint32_t nc = n - j < STL_NR ? n - j : STL_NR;
+			const uint32_t nc = tiled - j < STL_NR ? tiled - j : STL_NR;
 			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
 				  lo, hi);
 		}
+		if (tiled < n)
+			gemv_cols(mr, tiled, n, k, a + i * lda, lda, b, c + i * ldc, ldc, row_init ? row_init + i : NULL, lo,
+				  hi);
 		if (!clamp_only)
 			for (uint32_t r = 0; r < mr; r++)
 				stl_act_apply(act_op, c + (i + r) * ldc, n);

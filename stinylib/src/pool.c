@@ -48,7 +48,8 @@ static float border_cell(const struct pool_geometry *g, const float *xp, uint32_
 
 /* Interior cells are pooled separably, a chunk of output cells at a time: first down the kh
  * window rows into a buffer (long contiguous loops), then across kw columns of the buffer. The
- * buffer bounds the chunk's input width, hence the limits on stride and window width. */
+ * buffer bounds the chunk's input width, hence the limits on stride and window width. Stride 2
+ * with 2 or 3 columns (SqueezeNet's 3×3/2 max pools) goes straight from the input (direct_2). */
 #define POOL_CHUNK 32u
 #define POOL_MAX_SW 4u
 #define POOL_MAX_KW 8u
@@ -69,27 +70,6 @@ STL_INLINE void across(const float *buf, uint32_t n, float *restrict out, float 
 			acc = is_max ? pool_max(acc, buf[o * sw + c]) : acc + buf[o * sw + c];
 		out[o] = is_max ? acc : acc * scale;
 	}
-}
-
-/* The same for stride 2 and kw 2 or 3 in vectors: cells 2o, 2o + 1 (and 2o + 2) of the buffer are
- * the even and odd lanes of a deinterleaving load (and the even lanes of the next one), combined
- * in the scalar order. Reads buf up to 2n + 1. */
-STL_INLINE void across_2(const float *buf, uint32_t n, float *restrict out, float scale, const uint32_t kw,
-			 const int is_max)
-{
-	const stl_vf vscale = stl_vdup(scale);
-	uint32_t o = 0;
-	for (; o + STL_VL <= n; o += STL_VL) {
-		stl_vf even, odd, next, unused;
-		stl_vld_deinterleave(buf + 2 * o, &even, &odd);
-		stl_vf acc = is_max ? stl_vmax(even, odd) : stl_vadd(even, odd);
-		if (kw == 3) {
-			stl_vld_deinterleave(buf + 2 * o + 2, &next, &unused);
-			acc = is_max ? stl_vmax(acc, next) : stl_vadd(acc, next);
-		}
-		stl_vst(out + o, is_max ? acc : stl_vmul(acc, vscale));
-	}
-	across(buf + 2 * o, n - o, out + o, scale, kw, 2, is_max);
 }
 
 /* Down step: buf[c] = pool over the kh window rows of column c, for c < width, in vectors (the
@@ -116,24 +96,85 @@ static void down(const struct pool_geometry *g, const float *x0, uint32_t width,
 	}
 }
 
+/* Output cells [o, o + VL) of a stride-2 window kh × kw (kw 2 or 3) whose first cell starts at x:
+ * each window row's even and odd columns are one deinterleaving load, its third column the even
+ * lanes of a second one two columns on; pooled down the rows, then across, in the scalar order. */
+STL_INLINE stl_vf window_2(const float *x, size_t w, const uint32_t kh, const uint32_t kw, const int is_max)
+{
+	stl_vf even, odd, third = stl_vdup(0.0f), unused;
+	stl_vld_deinterleave(x, &even, &odd);
+	if (kw == 3)
+		stl_vld_deinterleave(x + 2, &third, &unused);
+	for (uint32_t r = 1; r < kh; r++) {
+		stl_vf e, od, t;
+		stl_vld_deinterleave(x + r * w, &e, &od);
+		even = is_max ? stl_vmax(even, e) : stl_vadd(even, e);
+		odd = is_max ? stl_vmax(odd, od) : stl_vadd(odd, od);
+		if (kw == 3) {
+			stl_vld_deinterleave(x + r * w + 2, &t, &unused);
+			third = is_max ? stl_vmax(third, t) : stl_vadd(third, t);
+		}
+	}
+	const stl_vf acc = is_max ? stl_vmax(even, odd) : stl_vadd(even, odd);
+	return kw == 3 ? (is_max ? stl_vmax(acc, third) : stl_vadd(acc, third)) : acc;
+}
+
+/* Interior cells [lo, hi) of a row with stride 2 and kw 2 or 3, straight from the input rows (no
+ * buffer pass): whole vectors while their loads stay in the input row (the second load reads one
+ * column past the last window), then the last few cells one at a time, in the same order. */
+STL_INLINE void direct_2(const struct pool_geometry *g, const float *rows, uint32_t lo, uint32_t hi,
+			 float *restrict row, float scale, const uint32_t kh, const uint32_t kw, const int is_max)
+{
+	const stl_vf vscale = stl_vdup(scale);
+	const size_t w = g->w;
+	uint32_t o = lo;
+	for (; o + STL_VL <= hi && 2 * (size_t)o - g->pl + 2 * STL_VL + 2 <= w; o += STL_VL) {
+		const stl_vf acc = window_2(rows + (2 * (size_t)o - g->pl), w, kh, kw, is_max);
+		stl_vst(row + o, is_max ? acc : stl_vmul(acc, vscale));
+	}
+	for (; o < hi; o++) {
+		const float *x = rows + (2 * (size_t)o - g->pl);
+		float acc = 0.0f;
+		for (uint32_t c = 0; c < kw; c++) {
+			float col = x[c];
+			for (uint32_t r = 1; r < kh; r++)
+				col = is_max ? pool_max(col, x[r * w + c]) : col + x[r * w + c];
+			acc = c == 0 ? col : is_max ? pool_max(acc, col) : acc + col;
+		}
+		row[o] = is_max ? acc : acc * scale;
+	}
+}
+
+/* direct_2 with compile-time window sizes for the common 3×3, 2×2 (and kh other than 3 or 2). */
+static void stride_2(const struct pool_geometry *g, const float *rows, uint32_t lo, uint32_t hi,
+		     float *restrict row, float scale)
+{
+	const uint32_t kh = g->kh;
+#define STL_DIRECT_2(kw, is_max) \
+	(kh == kw ? direct_2(g, rows, lo, hi, row, scale, kw, kw, is_max) : direct_2(g, rows, lo, hi, row, scale, kh, kw, is_max))
+	if (g->kw == 3)
+		g->is_max ? STL_DIRECT_2(3, 1) : STL_DIRECT_2(3, 0);
+	else
+		g->is_max ? STL_DIRECT_2(2, 1) : STL_DIRECT_2(2, 0);
+#undef STL_DIRECT_2
+}
+
 /* Interior cells [lo, hi) of output row i: every window lies inside the input. */
 static void interior(const struct pool_geometry *g, const float *xp, uint32_t i, uint32_t lo, uint32_t hi,
 		     float *restrict row)
 {
-	float buf[POOL_BUF + 1];
+	float buf[POOL_BUF];
 	const float *rows = xp + ((size_t)i * g->sh - g->pt) * g->w;
 	const float scale = 1.0f / (float)(g->kh * g->kw);
+	if (g->sw == 2 && (g->kw == 2 || g->kw == 3)) {
+		stride_2(g, rows, lo, hi, row, scale);
+		return;
+	}
 	for (uint32_t o0 = lo; o0 < hi; o0 += POOL_CHUNK) {
 		const uint32_t n = hi - o0 < POOL_CHUNK ? hi - o0 : POOL_CHUNK;
 		const uint32_t width = (n - 1) * g->sw + g->kw;
 		down(g, rows + ((size_t)o0 * g->sw - g->pl), width, buf);
-		buf[width] = 0.0f; /* read, never used, by across_2 */
-		if (g->sw == 2 && g->kw == 3)
-			across_2(buf, n, row + o0, scale, 3, g->is_max);
-		else if (g->sw == 2 && g->kw == 2)
-			across_2(buf, n, row + o0, scale, 2, g->is_max);
-		else
-			across(buf, n, row + o0, scale, g->kw, g->sw, g->is_max);
+		across(buf, n, row + o0, scale, g->kw, g->sw, g->is_max);
 	}
 }
 

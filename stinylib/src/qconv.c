@@ -10,6 +10,7 @@
 
 #include "conv_geometry.h"
 #include "kernels.h"
+#include "qgemm.h"
 #include "quant.h"
 
 /* First output index o >= 0 with o * s + off >= 0, and one past the last with o * s + off < n
@@ -87,73 +88,86 @@ STL_QTAP(tap_i8, int8_t)
 STL_QPOINTWISE(pointwise_u8, uint8_t)
 STL_QPOINTWISE(pointwise_i8, int8_t)
 
+void stl_qgemm_planes_ref(const uint8_t *x, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n, uint32_t k_n,
+			  uint32_t p_n, const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq)
+{
+	if (x_signed)
+		pointwise_i8((const int8_t *)x, w, mult, bias, y, k_n, m_n, p_n, zp, yq);
+	else
+		pointwise_u8(x, w, mult, bias, y, k_n, m_n, p_n, zp, yq);
+}
+
 static void requant_plane(uint8_t *y, const int32_t *acc, uint32_t n, float mult, const struct stl_qparams *q)
 {
 	for (uint32_t i = 0; i < n; i++)
 		y[i] = stl_qround((float)acc[i] * mult, q);
 }
 
-void stl_k_qconv(const struct stl_exec *e)
+void stl_qconv_ref(const struct stl_conv_geometry *g, const uint8_t *x, int x_signed, int32_t zp, const int8_t *w,
+		   const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq, int32_t *acc)
 {
-	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1), *yt = stl_operand(e, stl_out(e));
-	const int32_t *a = e->op->iattr;
-	struct stl_conv_geometry g;
-	stl_conv_geometry(&g, xt->dims, wt->dims, a);
-	const uint8_t *x = (const uint8_t *)stl_data(e, 0);
-	const int8_t *w = (const int8_t *)stl_data(e, 1);
-	const float *mult = stl_data(e, 2);
-	const int32_t *bias = e->op->n_in == 4 ? (const int32_t *)stl_data(e, 3) : NULL;
-	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
-	int32_t *acc = stl_op_scratch(e);
-	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
-	const int x_signed = xt->dtype == STL_DTYPE_I8;
-	const int64_t cg = (int64_t)g.c / g.group, mg = (int64_t)g.m / g.group;
-	const int64_t plane_in = (int64_t)g.h * g.w, plane_out = (int64_t)g.oh * g.ow;
-	const int64_t kh_n = a[STL_A_KH], kw_n = a[STL_A_KW], sh = a[STL_A_SH], sw = a[STL_A_SW];
-	const int64_t dh = a[STL_A_DH], dw = a[STL_A_DW], pt = a[STL_A_PT], pl = a[STL_A_PL];
-
-	if (stl_conv_is_plain_pointwise(&g) && g.group == 1) {
-		for (uint32_t n = 0; n < g.n; n++) {
-			const uint8_t *xn = x + (size_t)n * g.c * g.p;
-			uint8_t *yn = y + (size_t)n * g.m * g.p;
-			if (x_signed)
-				pointwise_i8((const int8_t *)xn, w, mult, bias, yn, g.c, g.m, g.p, xq.zp, &yq);
-			else
-				pointwise_u8(xn, w, mult, bias, yn, g.c, g.m, g.p, xq.zp, &yq);
-		}
-		return;
-	}
-	for (int64_t n = 0; n < (int64_t)g.n; n++)
-		for (int64_t m = 0; m < (int64_t)g.m; m++) {
+	const int64_t cg = (int64_t)g->cg, mg = (int64_t)g->m / g->group;
+	const int64_t plane_in = (int64_t)g->h * g->w, plane_out = (int64_t)g->oh * g->ow;
+	const int64_t kh_n = g->kh, kw_n = g->kw, sh = g->sh, sw = g->sw;
+	const int64_t dh = g->dh, dw = g->dw, pt = g->pt, pl = g->pl;
+	for (int64_t n = 0; n < (int64_t)g->n; n++)
+		for (int64_t m = 0; m < (int64_t)g->m; m++) {
 			const int64_t grp = m / mg;
 			const int32_t b = bias ? bias[m] : 0;
 			for (int64_t i = 0; i < plane_out; i++)
 				acc[i] = b;
 			for (int64_t c = 0; c < cg; c++) {
-				const uint8_t *plane = x + ((n * (int64_t)g.c + grp * cg + c) * plane_in);
+				const uint8_t *plane = x + ((n * (int64_t)g->c + grp * cg + c) * plane_in);
 				for (int64_t kh = 0; kh < kh_n; kh++) {
 					int64_t oh_lo, oh_hi;
-					valid_span(kh * dh - pt, sh, g.h, g.oh, &oh_lo, &oh_hi);
+					valid_span(kh * dh - pt, sh, g->h, g->oh, &oh_lo, &oh_hi);
 					for (int64_t kw = 0; kw < kw_n; kw++) {
 						const int32_t wv = w[((m * cg + c) * kh_n + kh) * kw_n + kw];
 						if (wv == 0)
 							continue;
 						int64_t ow_lo, ow_hi;
 						const int64_t col0 = kw * dw - pl;
-						valid_span(col0, sw, g.w, g.ow, &ow_lo, &ow_hi);
+						valid_span(col0, sw, g->w, g->ow, &ow_lo, &ow_hi);
 						for (int64_t oh = oh_lo; oh < oh_hi; oh++) {
-							const uint8_t *row = plane + (oh * sh + kh * dh - pt) * (int64_t)g.w;
+							const uint8_t *row = plane + (oh * sh + kh * dh - pt) * (int64_t)g->w;
 							if (x_signed)
-								tap_i8(acc + oh * g.ow, (const int8_t *)row, sw, col0, ow_lo,
-								       ow_hi, xq.zp, wv);
+								tap_i8(acc + oh * g->ow, (const int8_t *)row, sw, col0, ow_lo,
+								       ow_hi, zp, wv);
 							else
-								tap_u8(acc + oh * g.ow, row, sw, col0, ow_lo, ow_hi, xq.zp, wv);
+								tap_u8(acc + oh * g->ow, row, sw, col0, ow_lo, ow_hi, zp, wv);
 						}
 					}
 				}
 			}
-			requant_plane(y + (n * (int64_t)g.m + m) * plane_out, acc, (uint32_t)plane_out, mult[m], &yq);
+			requant_plane(y + (n * (int64_t)g->m + m) * plane_out, acc, (uint32_t)plane_out, mult[m], yq);
 		}
+}
+
+void stl_k_qconv(const struct stl_exec *e)
+{
+	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1), *yt = stl_operand(e, stl_out(e));
+	struct stl_conv_geometry g;
+	stl_conv_geometry(&g, xt->dims, wt->dims, e->op->iattr);
+	const uint8_t *x = (const uint8_t *)stl_data(e, 0);
+	const int8_t *w = (const int8_t *)stl_data(e, 1);
+	const float *mult = stl_data(e, 2);
+	const int32_t *bias = e->op->n_in == 4 ? (const int32_t *)stl_data(e, 3) : NULL;
+	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
+	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
+	const int x_signed = xt->dtype == STL_DTYPE_I8;
+
+	if (stl_conv_is_plain_pointwise(&g) && g.group == 1) {
+		for (uint32_t n = 0; n < g.n; n++) {
+			const uint8_t *xn = x + (size_t)n * g.c * g.p;
+			uint8_t *yn = y + (size_t)n * g.m * g.p;
+			if (!stl_qgemm_planes(xn, g.p, x_signed, xq.zp, w, g.m, g.c, g.p, mult, bias, yn, g.p, &yq))
+				stl_qgemm_planes_ref(xn, x_signed, xq.zp, w, g.m, g.c, g.p, mult, bias, yn, &yq);
+		}
+		return;
+	}
+	if (g.cg == 1 && stl_qdepthwise(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq))
+		return;
+	stl_qconv_ref(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq, stl_op_scratch(e));
 }
 
 /* Output columns accumulated at once in QGEMM (a stack buffer: the TA's stack is small). */

@@ -12,6 +12,7 @@ import pytest
 from pty_board import Pty
 
 FAKE_GETTY = Path(__file__).with_name("fake_getty.py")
+FAKE_UBOOT_BOARD = Path(__file__).with_name("fake_uboot_board.py")
 
 
 @pytest.fixture
@@ -32,6 +33,18 @@ def getty_board(pty: Pty, request: pytest.FixtureRequest) -> Iterator[Pty]:
     board = subprocess.Popen([sys.executable, str(FAKE_GETTY), "root", "secret", prompt],
                              stdin=pty.master, stdout=pty.master, stderr=subprocess.DEVNULL,
                              # its own session: the shell's job control must not stop pytest
+                             start_new_session=True)
+    yield pty
+    board.kill()
+    board.wait()
+
+
+@pytest.fixture
+def uboot_board(pty: Pty, request: pytest.FixtureRequest) -> Iterator[Pty]:
+    """A board that boots through U-Boot's autoboot countdown to a shell (tests/hw/fake_uboot_board.py);
+    parametrize it indirectly with the script's arguments."""
+    board = subprocess.Popen([sys.executable, str(FAKE_UBOOT_BOARD), *request.param],
+                             stdin=pty.master, stdout=pty.master, stderr=subprocess.DEVNULL,
                              start_new_session=True)
     yield pty
     board.kill()

@@ -97,14 +97,24 @@ def qemu_vm(qemu_stack: QemuStack) -> Iterator[BootedVM]:
 
 
 @pytest.fixture(scope="session")
-def board_shell(request: pytest.FixtureRequest, qemu_stack: QemuStack) -> Iterator[Console]:
+def target_board(request: pytest.FixtureRequest, qemu_stack: QemuStack) -> boards.Board:
+    """The board the target checks run on: --target-board's on a board, the stack's on QEMU (where
+    its image puts TAs, how its console logs in)."""
+    if not on_board(request.config):
+        return qemu_stack.board
+    try:
+        return boards.load(request.config.getoption("target_board"))
+    except boards.BoardError as err:
+        pytest.exit(str(err), returncode=2)
+
+
+@pytest.fixture(scope="session")
+def board_shell(request: pytest.FixtureRequest, qemu_stack: QemuStack,
+                target_board: boards.Board) -> Iterator[Console]:
     """The root shell of the board at --target-port, holding the host's data files (`qemu_stack`:
     on a board, the host side of the checks only)."""
     config = request.config
-    try:
-        console = boards.load(config.getoption("target_board")).console
-    except boards.BoardError as err:
-        pytest.exit(str(err), returncode=2)
+    console = target_board.console
     settings = SerialTargetConfig(
         port=config.getoption("target_port"), baud=config.getoption("target_baud") or console.baud,
         credentials=Credentials(config.getoption("target_login"), config.getoption("target_password"),
@@ -123,7 +133,7 @@ def board_shell(request: pytest.FixtureRequest, qemu_stack: QemuStack) -> Iterat
         pytest.exit(str(err), returncode=2)
     try:
         try:
-            provision.check_programs(serial_target.console)
+            provision.check_programs(serial_target.console, target_board.target)
             provision.sync(serial_target.console, provision.data_files(qemu_stack.overlay), tell)
         except SerialError as err:
             pytest.exit(str(err), returncode=2)

@@ -9,29 +9,31 @@ import pytest
 
 from tests.qemu.test_confidentiality import run_sealed, sealed_on_target
 from tzinfer import keys
+from tzinfer.board import Board
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
 from tzinfer.target import tzinfer_run
 from tzinfer.target.console import Console
-from tzinfer.target.layout import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR, TARGET_TA_DIR
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_SEALED_ONLY_TA_DIR
 
 pytestmark = pytest.mark.qemu
 
-INSTALLED = f"/{TARGET_TA_DIR}/{TA_UUID}.ta"
 SEALED_ONLY = f"/{TARGET_SEALED_ONLY_TA_DIR}/{TA_UUID}.ta"
 SAVED = "/tmp/tzinfer-ta-saved.ta"
 
 
-def test_sealed_only_ta_refuses_plaintext_models(target: Console, qemu_vm: BootedVM) -> None:
+def test_sealed_only_ta_refuses_plaintext_models(target: Console, qemu_vm: BootedVM,
+                                                 target_board: Board) -> None:
+    installed = target_board.target.ta_file(TA_UUID)
     assert tzinfer_run.provision_key(target, keys.read(stack_key(QemuStack())), TEST_KEY_ID).ok
-    target.check(f"test -f {SEALED_ONLY} && ! cmp -s {SEALED_ONLY} {INSTALLED} && cp {INSTALLED} {SAVED}")
+    target.check(f"test -f {SEALED_ONLY} && ! cmp -s {SEALED_ONLY} {installed} && cp {installed} {SAVED}")
     try:
-        target.check(f"cp {SEALED_ONLY} {INSTALLED}")
+        target.check(f"cp {SEALED_ONLY} {installed}")
         plain = run_sealed(target, TARGET.model("lenet5"))
         sealed = run_sealed(target, sealed_on_target("lenet5"))
     finally:
-        target.check(f"cp {SAVED} {INSTALLED} && rm -f {SAVED}")
+        target.check(f"cp {SAVED} {installed} && rm -f {SAVED}")
     assert not plain.ok
     assert "is a plaintext model, and this TA loads sealed models only" in plain.output, plain.output
     assert "tzinfer seal" in plain.output and "[TEEC 0xffff0001 from TA]" in plain.output

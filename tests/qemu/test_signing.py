@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from tzinfer.board import Board
 from tzinfer.target import tzinfer_run
 from tzinfer.target.console import Console
-from tzinfer.target.layout import TA_UUID, TARGET, TARGET_FOREIGN_TA_DIR, TARGET_TA_DIR
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_FOREIGN_TA_DIR
 
 pytestmark = pytest.mark.qemu
 
-INSTALLED = f"/{TARGET_TA_DIR}/{TA_UUID}.ta"
 FOREIGN = f"/{TARGET_FOREIGN_TA_DIR}/{TA_UUID}.ta"
 SAVED = "/tmp/tzinfer-ta-saved.ta"
 
@@ -22,17 +22,19 @@ def lenet_run(target: Console) -> tzinfer_run.RunReport:
     return tzinfer_run.run(target, cmdline, timeout=120)
 
 
-def test_ta_signed_with_a_foreign_key_is_refused(target: Console, request: pytest.FixtureRequest) -> None:
+def test_ta_signed_with_a_foreign_key_is_refused(target: Console, target_board: Board,
+                                                  request: pytest.FixtureRequest) -> None:
+    installed = target_board.target.ta_file(TA_UUID)  # where tee-supplicant loads it from
     if request.config.getoption("target_port") and target.run(f"test -f {FOREIGN}")[0] != 0:
         # The QEMU stack's TA dev kit signs it; a board run builds only the data files.
         pytest.skip(f"no foreign-signed TA at {FOREIGN} on the board: build the QEMU stack once "
                     "(invoke qemu.build), and test-hw uploads the one it signs")
-    target.check(f"test -f {FOREIGN} && ! cmp -s {FOREIGN} {INSTALLED} && cp {INSTALLED} {SAVED}")
+    target.check(f"test -f {FOREIGN} && ! cmp -s {FOREIGN} {installed} && cp {installed} {SAVED}")
     try:
-        target.check(f"cp {FOREIGN} {INSTALLED}")
+        target.check(f"cp {FOREIGN} {installed}")
         refused = lenet_run(target)
     finally:
-        target.check(f"cp {SAVED} {INSTALLED}")
+        target.check(f"cp {SAVED} {installed}")
     assert not refused.ok
     assert "OP-TEE rejected the TA's signature" in refused.output, refused.output
     assert "[TEEC 0xffff000f" in refused.output, refused.output  # TEE_ERROR_SECURITY

@@ -32,14 +32,14 @@ import pytest
 from tests.qemu.test_confidentiality import damaged_copy, run_sealed, sealed_on_target, weight_window
 from tests.qemu.test_ta import SAMPLES, labels_for
 from tzinfer import keys
-from tzinfer.hw.provision import TA_DIRS
+from tzinfer.board import Board
 from tzinfer.stack.layout import CROSS_COMPILE, QemuStack
 from tzinfer.stack.payload import model_file
 from tzinfer.stack.sealed_models import TEST_KEY_ID, stack_key
 from tzinfer.stack.vm import BootedVM
 from tzinfer.target import tzinfer_run
 from tzinfer.target.console import Console
-from tzinfer.target.layout import TA_UUID, TARGET, TARGET_HOSTILE, TARGET_TA_DIR, TEST_TA_UUID
+from tzinfer.target.layout import TA_UUID, TARGET, TARGET_HOSTILE, TEST_TA_UUID
 
 pytestmark = pytest.mark.qemu
 
@@ -127,7 +127,7 @@ def test_tampered_sealed_model_is_wiped_after_the_failed_load(target: Console, q
     assert matches(target, qemu_vm, window) == 0
 
 
-def test_test_ta_audits_every_wipe(target: Console) -> None:
+def test_test_ta_audits_every_wipe(target: Console, target_board: Board) -> None:
     """WIPE_AUDIT after every way a model leaves the TA: released regions all zero, and no
     weights, input, output or key bytes left in the TA heap or stack; the product TA lacks it.
 
@@ -139,8 +139,9 @@ def test_test_ta_audits_every_wipe(target: Console) -> None:
     plain = model_file(stack, MODEL)
     key = keys.read(stack_key(stack))
     # Without the test TA every audit fails with ITEM_NOT_FOUND; say which image is missing.
-    assert target.run(" || ".join(f"test -f {d}/{TEST_TA_UUID}.ta" for d in TA_DIRS))[0] == 0, (
-        f"the test TA {TEST_TA_UUID}.ta is in none of {', '.join(TA_DIRS)}: flash an image with the "
+    test_ta = target_board.target.ta_file(TEST_TA_UUID)
+    assert target.run(f"test -f {test_ta}")[0] == 0, (
+        f"the test TA {test_ta} is not on the target: flash an image with the "
         "tzinfer-tests feature (kas/test.yml, invoke build --tests)")
     target.check(f"echo {base64.b64encode(key).decode()} | base64 -d > {AUDIT_KEY}")
     code, output = target.run(
@@ -183,6 +184,6 @@ def test_product_ta_has_no_test_hooks(qemu_vm: BootedVM) -> None:
     test_elf = stack.root / "ta-test" / f"{TEST_TA_UUID}.elf"
     assert "wipe_audit_cmd" in symbols(test_elf)
     assert "wipe_audit" not in symbols(product_elf)
-    installed = stack.overlay / TARGET_TA_DIR
+    installed = stack.board.target.ta_dir_under(stack.overlay)
     assert b"TEST BUILD" in (installed / f"{TEST_TA_UUID}.ta").read_bytes()
     assert b"TEST BUILD" not in (installed / f"{TA_UUID}.ta").read_bytes()

@@ -15,9 +15,10 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from tzinfer.board import Target
 from tzinfer.hw import SerialError
 from tzinfer.target.console import Console
-from tzinfer.target.layout import TA_DIRS, TA_UUID, TARGET_CLIENT, TARGET_DATA_DIR
+from tzinfer.target.layout import TA_UUID, TARGET_CLIENT, TARGET_DATA_DIR
 
 #: base64 characters per line sent; the tty's line buffer holds 4095.
 CHUNK = 3072
@@ -34,14 +35,16 @@ def data_files(overlay: Path) -> dict[str, Path]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def check_programs(console: Console) -> None:
-    """The client and the TA are part of the image; say which is missing."""
+def check_programs(console: Console, target: Target) -> None:
+    """The client and the TA are part of the image (the TA where the board's image puts TAs);
+    say which is missing."""
     if console.run(f"test -x /{TARGET_CLIENT}")[0] != 0:
         raise SerialError(f"/{TARGET_CLIENT} is not on the board: flash an image with tzinfer-client "
                           "(invoke build, invoke flash)")
-    if console.run(" || ".join(f"test -f {d}/{TA_UUID}.ta" for d in TA_DIRS))[0] != 0:
-        raise SerialError(f"the tzinfer TA {TA_UUID}.ta is in none of {', '.join(TA_DIRS)}: flash an "
-                          "image with tzinfer-ta (invoke build, invoke flash)")
+    if console.run(f"test -f {target.ta_file(TA_UUID)}")[0] != 0:
+        raise SerialError(f"the tzinfer TA {target.ta_file(TA_UUID)} is not on the board: flash an image "
+                          "with tzinfer-ta (invoke build, invoke flash), or pass the board it is "
+                          "(--board; its board.yaml target.ta_dir says where its image puts TAs)")
 
 
 def sync(console: Console, files: dict[str, Path], tell: Callable[[str], None] = print) -> list[str]:

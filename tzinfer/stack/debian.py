@@ -26,7 +26,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from tzinfer import REPO_ROOT
 from tzinfer.hashing import sha256_file
-from tzinfer.stack import DEBIAN_CACHE, StackError, hosttools
+from tzinfer.stack import DEBIAN_CACHE, StackError, debversion, hosttools
 from tzinfer.stack.steprun import console
 
 MIRROR = "http://deb.debian.org/debian"
@@ -207,7 +207,8 @@ class DebianArchive:
 
     # -- resolving ---------------------------------------------------------------------------
     def _versions(self, kind: str, name: str, suite: str) -> list[str]:
-        """Versions of `name` the suite's index has, newest first (apt-cache madison order)."""
+        """Versions of `name` the suite's index has, newest first. apt-cache madison lists a source
+        package's versions in index order, so they are sorted in Debian version order here."""
         index = "Sources" if kind == "src" else "Packages"
         found = []
         for line in self._apt("apt-cache", "madison", name).splitlines():
@@ -215,7 +216,7 @@ class DebianArchive:
             if len(fields) == 3 and fields[0] == name and f" {suite}/main " in f" {fields[2]}" \
                     and fields[2].endswith(index):
                 found.append(fields[1])
-        return found
+        return debversion.newest_first(found)
 
     def _resolve(self, kind: str, name: str, suite: str) -> str:
         available = self._versions(kind, name, suite)

@@ -275,7 +275,7 @@ def build(stack: QemuStack) -> None:
         (staging / name).mkdir(parents=True, exist_ok=True)
     for module in (stack.root / "modules").glob("*.ko"):
         shutil.copy2(module, staging / "lib/modules/tee" / module.name)
-    tas = staging / "usr/lib/optee_armtz"
+    tas = stack.board.target.ta_dir_under(staging)
     tas.mkdir(parents=True, exist_ok=True)
     for ta in stack.in_tree_tas.glob("*/*.ta"):
         shutil.copy2(ta, tas / ta.name)
@@ -307,13 +307,29 @@ def _tree_contents(roots: list[Path]) -> list[str | Path]:
     return parts
 
 
-def _write_cpio(stack: QemuStack, staging: Path) -> None:
-    """stack.initrd: the gzip'ed newc cpio of `staging`, owned by root."""
+def build_layer(stack: QemuStack) -> None:
+    """A layout variant's initramfs (stack.base): the base's, then a gzip'ed cpio of the variant's
+    overlay. Linux unpacks concatenated archives in order, so the overlay's files (the TA built for
+    the variant's heap) replace the base's; the rest of the normal world is not packed again."""
+    if stack.base is None:
+        raise StackError("build_layer() is for a layout variant (variant_stack); build() packs a stack")
+    hosttools.require("cpio")
+    stamp = Stamp(stack.root / ".initramfs-built",
+                  digest([stack.base.initrd, *_tree_contents([stack.overlay])]))
+    if stamp.fresh() and stack.initrd.is_file():
+        return
+    _write_cpio(stack, stack.overlay, prefix=stack.base.initrd.read_bytes())
+    stamp.done()
+
+
+def _write_cpio(stack: QemuStack, staging: Path, prefix: bytes = b"") -> None:
+    """stack.initrd: `prefix` (an initramfs to extend, or nothing) and the gzip'ed newc cpio of
+    `staging`, owned by root."""
     out = stack.initrd
     files = subprocess.run(["find", "."], cwd=staging, capture_output=True, text=True, check=True).stdout
     cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=staging,
                           input=files.encode(), capture_output=True, check=True).stdout
-    packed = gzip.compress(cpio, compresslevel=6)
+    packed = prefix + gzip.compress(cpio, compresslevel=6)
     _check_fits(stack, "initrd", len(packed))
     out.write_bytes(packed)
     console.print(f"[green]✓[/] initramfs {out} ({len(cpio) >> 20} MiB, {out.stat().st_size >> 20} MiB gz)")

@@ -25,6 +25,9 @@ class QemuStack:
 
     root: Path = QEMU_BUILD
     board: boards.Board = field(default_factory=lambda: boards.load("qemu"))
+    #: A layout variant's (variant_stack) base: the stack whose kernel, initramfs, TA dev kit and
+    #: host share the variant runs with. The variant builds only what its memory map changes.
+    base: QemuStack | None = None
 
     @property
     def logs(self) -> Path:
@@ -38,8 +41,9 @@ class QemuStack:
 
     @property
     def ta_devkit(self) -> Path:
-        """The TA dev kit for building TAs: TA_DEV_KIT_DIR."""
-        return self.optee / "export-ta_arm64"
+        """The TA dev kit for building TAs: TA_DEV_KIT_DIR (a variant's is its base's: the memory
+        layout is not in the TA ABI)."""
+        return self.base.ta_devkit if self.base else self.optee / "export-ta_arm64"
 
     @property
     def in_tree_tas(self) -> Path:
@@ -60,7 +64,7 @@ class QemuStack:
     @property
     def kernel(self) -> Path:
         """Debian's arm64 kernel Image (uncompressed)."""
-        return self.root / "Image"
+        return self.base.kernel if self.base else self.root / "Image"
 
     @property
     def debian_root(self) -> Path:
@@ -81,7 +85,7 @@ class QemuStack:
     def share(self) -> Path:
         """The host directory every VM of this stack sees at SHARE_MOUNT (virtio-9p): the Python
         runtime, and the files `tzinfer qemu run` passes in and takes back."""
-        return self.root / "share"
+        return self.base.share if self.base else self.root / "share"
 
     @property
     def initrd(self) -> Path:
@@ -91,3 +95,10 @@ class QemuStack:
     def secure_log(self, name: str = "secure.log") -> Path:
         """Default path of the secure-world (second UART) log."""
         return self.root / name
+
+
+def variant_stack(variant: str) -> QemuStack:
+    """The QEMU stack with a layout variant of board/qemu/memory.yaml, in build/qemu-<variant>/, on
+    the default stack (`base`)."""
+    return QemuStack(root=QEMU_BUILD.with_name(f"qemu-{variant}"), board=boards.load("qemu", variant),
+                     base=QemuStack())

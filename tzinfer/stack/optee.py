@@ -33,9 +33,10 @@ def make_args(board: Board) -> dict[str, str]:
 
 
 def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
-    """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally.
-    patched=False leaves our patches out (the baseline `invoke qemu.xtest-full --unpatched` compares
-    with); give such a build its own stack root."""
+    """Patch `source` (an unpacked optee-os) and build it into stack.optee, incrementally; for a
+    layout variant (stack.base) the core images only. patched=False leaves our patches out (the
+    baseline `invoke qemu.xtest-full --unpatched` compares with); give such a build its own stack
+    root."""
     hosttools.require("make", "patch", f"{CROSS_COMPILE}gcc")
     patches = sorted(OPTEE_PATCH_DIR.glob("*.patch")) if patched else []
     tree = patched_tree(source, patches, stack.root / "optee-src")
@@ -46,14 +47,16 @@ def build(stack: QemuStack, source: Path, patched: bool = True) -> None:
     signing.warn_if_default(key)
     key_file = [key] if key else []
     stamp = Stamp(stack.optee / ".tzinfer-built", digest([str(tree), *args, *patches, *key_file]))
-    if stamp.fresh() and all((stack.optee / "core" / image).is_file() for image in IMAGES):
+    if stamp.fresh() and all(image.is_file() for image in images(stack)):
         return
+    # A layout variant takes its base's TA dev kit and in-tree TAs: only the core's images.
+    goals = [str(image) for image in images(stack)] if stack.base else []
     # OP-TEE's build scripts import cryptography and elftools: run them with the venv's python.
     venv_bin = REPO_ROOT / ".venv" / "bin"
     env = {"PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"}
     run(
         ["make", "-C", str(tree), f"-j{os.cpu_count() or 2}", f"O={stack.optee}",
-         f"CROSS_COMPILE={CROSS_COMPILE}", f"CROSS_COMPILE64={CROSS_COMPILE}", *args],
+         f"CROSS_COMPILE={CROSS_COMPILE}", f"CROSS_COMPILE64={CROSS_COMPILE}", *args, *goals],
         label=f"OP-TEE OS ({flags['PLATFORM']})", log=stack.logs / "optee.log", env=env,
     )
     stamp.done()

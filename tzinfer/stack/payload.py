@@ -40,7 +40,6 @@ from tzinfer.target.layout import (
     TARGET_HOSTILE,
     TARGET_LIB_DIR,
     TARGET_SEALED_ONLY_TA_DIR,
-    TARGET_TA_DIR,
     TEST_TA_UUID,
 )
 
@@ -75,8 +74,9 @@ def build(stack: QemuStack) -> None:
     client = build_client(stack)
     library = install_library(stack)
     overlay = stack.overlay
-    _install(ta, overlay / TARGET_TA_DIR / ta.name)
-    _install(test_ta, overlay / TARGET_TA_DIR / test_ta.name)
+    ta_dir = stack.board.target.ta_dir_under(overlay)
+    _install(ta, ta_dir / ta.name)
+    _install(test_ta, ta_dir / test_ta.name)
     _install(sealed_only_ta, overlay / TARGET_SEALED_ONLY_TA_DIR / ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
@@ -86,6 +86,13 @@ def build(stack: QemuStack) -> None:
     _install(build_c_example(stack, library), overlay / TARGET_C_EXAMPLE)
     install_data(stack)
     console.print(f"[green]✓[/] tzinfer payload in {overlay}")
+
+
+def build_variant(stack: QemuStack) -> None:
+    """A layout variant's payload (stack.base): the TA for the variant's heap in stack.overlay; the
+    client, the test TAs and the data stay its base's, in the base's initramfs."""
+    ta = build_ta(stack)
+    _install(ta, stack.overlay / TARGET_TA_DIR / ta.name)
 
 
 def ta_data_size(stack: QemuStack) -> int:
@@ -107,6 +114,9 @@ def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = Fal
             # Empty values: the product's defaults, whatever the environment says.
             f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
             f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
+    if stack.board.memory.stock_layout:  # OP-TEE's default pool holds one int8 model: one session
+        # may take the whole heap
+        args.append(f"TZI_SESSION_QUOTA=0x{ta_data_size(stack):x}")
     key = signing.user_key()
     args += signing.make_args(key)
     if key is None:  # a test stack on an OP-TEE that trusts the public key: say so (ta/Makefile)

@@ -95,6 +95,16 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 ]
 
 
+#: A layout variant's build (QemuStack.base): what its memory map changes, on its base's build.
+VARIANT_STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("fetch", fetch),
+    ("optee", build_optee),  # the core images; the TA dev kit and in-tree TAs are the base's
+    ("tfa", build_tfa),
+    ("payload", lambda ctx: payload.build_variant(ctx.stack)),  # the TA, for the variant's heap
+    ("initramfs", lambda ctx: initramfs.build_layer(ctx.stack)),  # the base's + the variant's TA
+]
+
+
 def build_target_data(stack: QemuStack | None = None) -> QemuStack:
     """Only the host side of the target checks, for a board whose image holds the TA and the
     client: the models, their inputs and the labels of build/qemu/overlay/ (payload.install_data),
@@ -107,16 +117,24 @@ def build_target_data(stack: QemuStack | None = None) -> QemuStack:
 
 
 def build(relock: bool = False, stack: QemuStack | None = None, optee_patched: bool = True) -> QemuStack:
-    """Run every step; write the lock file when all succeeded. Returns the built stack."""
+    """Run every step (for a layout variant: its base's, then VARIANT_STEPS); write the lock file
+    when all succeeded. Returns the built stack."""
     stack = stack or QemuStack()
     stack.board.check()
-    ctx = BuildContext(stack, firmware_archive(relock=relock), optee_patched=optee_patched)
-    start = time.monotonic()
+    archive = firmware_archive(relock=relock)
     with one_build_at_a_time():
-        for name, step in STEPS:
-            step_start = time.monotonic()
-            step(ctx)
-            console.print(f"[dim]step {name}: {time.monotonic() - step_start:.0f}s[/]")
-        ctx.archive.write_lock()
-    console.print(f"[bold green]QEMU stack ready[/] in {time.monotonic() - start:.0f}s: {stack.root}")
+        if stack.base is not None:
+            _run_steps(BuildContext(stack.base, archive), STEPS)
+        _run_steps(BuildContext(stack, archive, optee_patched=optee_patched),
+                   STEPS if stack.base is None else VARIANT_STEPS)
+        archive.write_lock()
     return stack
+
+
+def _run_steps(ctx: BuildContext, steps: list[tuple[str, Callable[[BuildContext], None]]]) -> None:
+    start = time.monotonic()
+    for name, step in steps:
+        step_start = time.monotonic()
+        step(ctx)
+        console.print(f"[dim]step {name}: {time.monotonic() - step_start:.0f}s[/]")
+    console.print(f"[bold green]QEMU stack ready[/] in {time.monotonic() - start:.0f}s: {ctx.stack.root}")

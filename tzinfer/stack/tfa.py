@@ -20,9 +20,10 @@ def make_args(board: Board) -> list[str]:
 
 
 def build(stack: QemuStack, source: Path, u_boot: Path) -> None:
-    """Patch `source` (an unpacked arm-trusted-firmware), build bl1 + fip, write stack.firmware."""
+    """Patch `source` (an unpacked arm-trusted-firmware), build bl1 + fip, write stack.firmware.
+    A stock layout (memmap) takes TF-A's own memory map: our layout patches stay out."""
     hosttools.require("make", "patch", "gcc", f"{CROSS_COMPILE}gcc")
-    patches = sorted(TFA_PATCH_DIR.glob("*.patch"))
+    patches = [] if stack.board.memory.stock_layout else sorted(TFA_PATCH_DIR.glob("*.patch"))
     tree = patched_tree(source, patches, stack.root / "tfa-src")
     bl32, pager, pageable = optee.images(stack)
     platform = stack.board.tfa.plat

@@ -1,7 +1,11 @@
-"""Where tzinfer's files are on a target (the QEMU stack's initramfs, a board's image): the TAs,
-the client, the library, the models and their sample inputs. The QEMU stack installs to these
-paths (tzinfer/stack/payload.py); the target checks (tests/qemu, on QEMU or a board) and the board
+"""Where tzinfer's files are on a target (the QEMU stack's initramfs, a board's image): the client,
+the library, the models and their sample inputs. The QEMU stack installs to these paths
+(tzinfer/stack/payload.py); the target checks (tests/qemu, on QEMU or a board) and the board
 harness (tzinfer/hw) look for them there. Paths without a leading slash are relative to /.
+
+The TA directory differs between images (Yocto: /lib/optee_armtz; the quick stack's initramfs:
+/usr/lib/optee_armtz): it is the board's, board/<board>/board.yaml `target.ta_dir`
+(tzinfer.board.Target).
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ TA_UUID = c_string("ta/include/tzinfer_ta.h", "TZI_TA_UUID_STR")
 #: The test build of the TA, with the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h): only this
 #: QEMU test stack carries it, beside the product TA.
 TEST_TA_UUID = c_string("ta/include/tzinfer_ta_test.h", "TZI_TEST_TA_UUID_STR")
-#: Where tee-supplicant looks for TAs on the target (/lib is a symlink to usr/lib there).
-TARGET_TA_DIR = "usr/lib/optee_armtz"
 #: The client on the target.
 TARGET_CLIENT = "usr/bin/tzinfer-run"
 #: The hostile-input and soak tool (client/hostile/), for the QEMU tests only.
@@ -31,8 +33,6 @@ TARGET_DATA_DIR = "usr/share/tzinfer"
 TARGET_FOREIGN_TA_DIR = "usr/share/tzinfer/foreign-key"
 #: The sealed-only build of the TA (same UUID), for the test that swaps it in (relative to /).
 TARGET_SEALED_ONLY_TA_DIR = "usr/share/tzinfer/sealed-only"
-#: Where images put TAs: the QEMU initramfs /usr/lib (with /lib -> usr/lib), Yocto /lib.
-TA_DIRS = ("/lib/optee_armtz", "/" + TARGET_TA_DIR)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,16 @@ def _fail(err: Exception) -> None:
     sys.exit(1)
 
 
-@task(help={"relock": "ignore board/qemu/debian.lock and take the newest Debian versions"})
-def build_qemu(c: Context, relock: bool = False) -> None:
+@task(help={"relock": "ignore board/qemu/debian.lock and take the newest Debian versions",
+            "variant": "a layout variant of board/qemu/memory.yaml (e.g. stock-pool), built in "
+                       "build/qemu-<variant>/"})
+def build_qemu(c: Context, relock: bool = False, variant: str = "") -> None:
     """Build the QEMU stack: Debian fetch, OP-TEE (patched), TF-A, initramfs (build/qemu/)."""
     from tzinfer.stack import pipeline
+    from tzinfer.stack.layout import variant_stack
 
     try:
-        pipeline.build(relock=relock)
+        pipeline.build(relock=relock, stack=variant_stack(variant) if variant else None)
     except EXPECTED as err:
         _fail(err)
 

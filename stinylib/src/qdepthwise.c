@@ -1,0 +1,153 @@
+/* stl_qdepthwise (qgemm.h): depthwise int8 convolution one output row at a time. The input rows
+ * its taps read are copied, less the zero point, into int16 rows padded with zeros (the padding's
+ * value x_zp, centred) and split by stride phase, so that every tap of a block of QDW output
+ * columns is one unit-stride run: QDW int32 accumulators stay in registers over all taps, and
+ * the block is requantised as stl_qround does. The vector part is NEON on aarch64 (LD1 and SMLAL
+ * by element) or AVX2 (VPMULLD on the widened rows); elsewhere plain C. */
+#include <string.h>
+
+#include "qgemm.h"
+
+#define QDW 16                /* output columns per block */
+#define QDW_ROW_BUDGET 3072u  /* int16 elements of the row buffer (6 KiB of the TA's 32 KiB stack) */
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+
+static inline int16x8_t ld8h(const int16_t *p)
+{
+	int16x8_t v;
+	__asm__("ld1 {%0.8h}, [%1]" : "=w"(v) : "r"(p), "m"(*(const int16_t(*)[8])p));
+	return v;
+}
+
+/* acc[0..QDW) += r[0..QDW) · w */
+static inline void madd_block(int32x4_t acc[4], const int16_t *r, int16_t w)
+{
+	const int16x8_t a = ld8h(r), b = ld8h(r + 8);
+	acc[0] = vmlal_n_s16(acc[0], vget_low_s16(a), w);
+	acc[1] = vmlal_high_n_s16(acc[1], a, w);
+	acc[2] = vmlal_n_s16(acc[2], vget_low_s16(b), w);
+	acc[3] = vmlal_high_n_s16(acc[3], b, w);
+}
+
+typedef int32x4_t qdw_acc[4];
+static inline void acc_init(qdw_acc acc, int32_t b)
+{
+	for (int j = 0; j < 4; j++)
+		acc[j] = vdupq_n_s32(b);
+}
+static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
+{
+	for (int j = 0; j < 4; j++)
+		vst1q_s32(out + 4 * j, acc[j]); /* out is an aligned stack array */
+}
+#elif defined(__AVX2__)
+#include <immintrin.h>
+
+typedef __m256i qdw_acc[2];
+static inline void madd_block(qdw_acc acc, const int16_t *r, int16_t w)
+{
+	const __m256i wv = _mm256_set1_epi32(w);
+	const __m256i a = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)r));
+	const __m256i b = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r + 8)));
+	acc[0] = _mm256_add_epi32(acc[0], _mm256_mullo_epi32(a, wv));
+	acc[1] = _mm256_add_epi32(acc[1], _mm256_mullo_epi32(b, wv));
+}
+static inline void acc_init(qdw_acc acc, int32_t b)
+{
+	acc[0] = acc[1] = _mm256_set1_epi32(b);
+}
+static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
+{
+	_mm256_storeu_si256((__m256i *)(void *)out, acc[0]);
+	_mm256_storeu_si256((__m256i *)(void *)(out + 8), acc[1]);
+}
+#else
+typedef int32_t qdw_acc[QDW];
+static inline void madd_block(int32_t acc[QDW], const int16_t *r, int16_t w)
+{
+	for (int i = 0; i < QDW; i++)
+		acc[i] += (int32_t)r[i] * w;
+}
+static inline void acc_init(qdw_acc acc, int32_t b)
+{
+	for (int i = 0; i < QDW; i++)
+		acc[i] = b;
+}
+static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
+{
+	memcpy(out, acc, sizeof(qdw_acc));
+}
+#endif
+
+int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_signed, int32_t zp, const int8_t *w,
+		   const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq)
+{
+	const uint32_t kn = g->kh * g->kw, mg = g->m / g->group;
+	const uint32_t ow_blocks = (g->ow + QDW - 1) / QDW;
+	if (g->cg != 1 || kn > 49 || g->sw > 4)
+		return 0;
+	/* A phase row: the block reads up to column ow_blocks·QDW − 1 + the last tap's offset. */
+	const uint32_t len = ow_blocks * QDW + ((g->kw - 1) * g->dw) / g->sw + 1;
+	if ((uint64_t)g->kh * g->sw * len > QDW_ROW_BUDGET)
+		return 0;
+	int16_t rows[QDW_ROW_BUDGET];
+	int16_t taps[49];
+	_Alignas(16) int32_t acc_lanes[QDW];
+	for (uint32_t n = 0; n < g->n; n++)
+		for (uint32_t m = 0; m < g->m; m++) {
+			const uint8_t *plane = x + ((size_t)n * g->c + m / mg) * g->h * g->w;
+			uint8_t *out = y + ((size_t)n * g->m + m) * g->oh * g->ow;
+			const int32_t b = bias ? bias[m] : 0;
+			for (uint32_t t = 0; t < kn; t++)
+				taps[t] = w[(size_t)m * kn + t];
+			for (uint32_t oh = 0; oh < g->oh; oh++) {
+				for (uint32_t kh = 0; kh < g->kh; kh++) {
+					const int64_t ih = (int64_t)oh * g->sh + (int64_t)kh * g->dh - g->pt;
+					int16_t *r = rows + (size_t)kh * g->sw * len;
+					if (ih < 0 || ih >= g->h) {
+						memset(r, 0, (size_t)g->sw * len * sizeof *r);
+						continue;
+					}
+					const uint8_t *src = plane + (size_t)ih * g->w;
+					for (uint32_t ph = 0; ph < g->sw; ph++) {
+						/* j in [lo, hi): the phase row's columns inside the input row; zeros around */
+						const int64_t off = (int64_t)ph - g->pl;
+						int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
+						int64_t hi = (int64_t)g->w - off <= 0 ? 0 : ((int64_t)g->w - off - 1) / g->sw + 1;
+						lo = lo < len ? lo : len;
+						hi = hi < len ? hi : len;
+						hi = hi > lo ? hi : lo;
+						int16_t *rp = r + (size_t)ph * len;
+						for (int64_t j = 0; j < lo; j++)
+							rp[j] = 0;
+						if (x_signed)
+							for (int64_t j = lo; j < hi; j++)
+								rp[j] = (int16_t)((int8_t)src[j * g->sw + off] - zp);
+						else
+							for (int64_t j = lo; j < hi; j++)
+								rp[j] = (int16_t)(src[j * g->sw + off] - zp);
+						for (int64_t j = hi; j < len; j++)
+							rp[j] = 0;
+					}
+				}
+				uint8_t *yrow = out + (size_t)oh * g->ow;
+				for (uint32_t o0 = 0; o0 < g->ow; o0 += QDW) {
+					qdw_acc acc;
+					acc_init(acc, b);
+					for (uint32_t kh = 0; kh < g->kh; kh++)
+						for (uint32_t kw = 0; kw < g->kw; kw++) {
+							const uint32_t col = kw * g->dw, ph = col % g->sw;
+							const int16_t *r = rows + ((size_t)kh * g->sw + ph) * len + o0 + col / g->sw;
+							madd_block(acc, r, taps[kh * g->kw + kw]);
+						}
+					acc_out(acc, acc_lanes);
+					const uint32_t nv = g->ow - o0 < QDW ? g->ow - o0 : QDW;
+					for (uint32_t i = 0; i < nv; i++)
+						yrow[o0 + i] = stl_qround((float)acc_lanes[i] * mult[m], yq);
+				}
+			}
+		}
+	return 1;
+}

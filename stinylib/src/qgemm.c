@@ -1,0 +1,342 @@
+/* stl_qgemm_planes (qgemm.h): a register tile of output channels × pixels over the whole depth,
+ * reading the activation planes in place (no packing buffer: the TA's stack is 32 KiB), and the
+ * requantisation in vectors, rounding as stl_qround does (convert, multiply, clamp, round half to
+ * even, add the zero point), so that every byte equals the reference kernel's.
+ *
+ * x86 (AVX-512BW, or AVX2): four planes are interleaved into u8 quads per pixel, two unpack
+ * levels, and multiplied with the I8 weight quad of each channel row, broadcast: VPDPBUSD where
+ * AVX-512 VNNI is present, otherwise its exact equivalent in two VPMADDWD over the even and odd
+ * bytes widened to 16 bits (VPMADDUBSW would saturate). The zero point is taken out at the end
+ * (acc − zp·Σw); I8 activations are biased to U8 (x ^ 0x80, zp + 128). The unpacks leave four
+ * pixels per 32-bit lane group in an order that the final pack instructions undo.
+ *
+ * aarch64 (ARMv8.0-A, no dot product): x − zp widened to 16 bits (USUBL) times one weight per
+ * lane (SMLAL/SMLAL2 by element), 4 channels × 16 pixels in 16 accumulators, the weights of 8
+ * input channels per load. Loads and stores are LD1/ST1 (the TA's strict alignment, simd.h). */
+#include <string.h>
+
+#include "qgemm.h"
+
+#if defined(__AVX512BW__) || defined(__AVX2__)
+#include <immintrin.h>
+
+#if defined(__AVX512BW__)
+#define QW 64 /* pixels (bytes of one plane) per block */
+#define QMR 6 /* output channels per tile: 24 accumulators of 32 registers */
+#define QF(name) _mm512_##name
+typedef __m512i qv;
+typedef __m512 qf;
+static inline qv q_load(const uint8_t *p, uint32_t n)
+{
+	return _mm512_maskz_loadu_epi8(n >= 64 ? ~0ull : (1ull << n) - 1u, p);
+}
+static inline void q_store(uint8_t *p, qv v, uint32_t n)
+{
+	_mm512_mask_storeu_epi8(p, n >= 64 ? ~0ull : (1ull << n) - 1u, v);
+}
+static inline qv q_xor(qv a, qv b) { return _mm512_xor_si512(a, b); }
+static inline qv q_and(qv a, qv b) { return _mm512_and_si512(a, b); }
+static inline qv q_zero(void) { return _mm512_setzero_si512(); }
+#if defined(__AVX512VNNI__)
+#define Q_VNNI 1
+static inline qv q_dpbusd(qv acc, qv x, qv w) { return _mm512_dpbusd_epi32(acc, x, w); }
+#endif
+#else
+#define QW 32
+#define QMR 3 /* 12 accumulators and the split operands in 16 registers */
+#define QF(name) _mm256_##name
+typedef __m256i qv;
+typedef __m256 qf;
+/* A block is always whole here (stl_qgemm_planes overlaps the last one). */
+static inline qv q_load(const uint8_t *p, uint32_t n)
+{
+	(void)n;
+	return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+static inline void q_store(uint8_t *p, qv v, uint32_t n)
+{
+	(void)n;
+	_mm256_storeu_si256((__m256i *)(void *)p, v);
+}
+static inline qv q_xor(qv a, qv b) { return _mm256_xor_si256(a, b); }
+static inline qv q_and(qv a, qv b) { return _mm256_and_si256(a, b); }
+static inline qv q_zero(void) { return _mm256_setzero_si256(); }
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define Q_VNNI 1
+static inline qv q_dpbusd(qv acc, qv x, qv w) { return _mm256_dpbusd_epi32(acc, x, w); }
+#endif
+#endif
+
+/* A quad vector split for the dot product: as is for VPDPBUSD; else its even and odd bytes,
+ * zero-extended to 16 bits (a weight quad likewise, sign-extended). */
+struct qpair {
+	qv a, b;
+};
+
+static inline struct qpair q_split_x(qv x)
+{
+#ifdef Q_VNNI
+	return (struct qpair){x, x};
+#else
+	return (struct qpair){q_and(x, QF(set1_epi16)(0x00ff)), QF(srli_epi16)(x, 8)};
+#endif
+}
+
+static inline struct qpair q_split_w(int32_t quad)
+{
+	const qv w = QF(set1_epi32)(quad);
+#ifdef Q_VNNI
+	return (struct qpair){w, w};
+#else
+	return (struct qpair){QF(srai_epi16)(QF(slli_epi16)(w, 8), 8), QF(srai_epi16)(w, 8)};
+#endif
+}
+
+/* acc + Σ of the four u8 × i8 products in each 32-bit lane, exactly. */
+static inline qv q_dot(qv acc, struct qpair x, struct qpair w)
+{
+#ifdef Q_VNNI
+	(void)x.b, (void)w.b;
+	return q_dpbusd(acc, x.a, w.a);
+#else
+	return QF(add_epi32)(acc, QF(add_epi32)(QF(madd_epi16)(x.a, w.a), QF(madd_epi16)(x.b, w.b)));
+#endif
+}
+
+/* The weight quad of one row at input channel c (bytes past k_n are 0). */
+static inline int32_t w_quad(const int8_t *row, uint32_t c, uint32_t k_n)
+{
+	int8_t b[4] = {0, 0, 0, 0};
+	memcpy(b, row + c, k_n - c < 4 ? k_n - c : 4);
+	int32_t q;
+	memcpy(&q, b, 4);
+	return q;
+}
+
+struct qtile {
+	const uint8_t *x; /* first pixel of the block in plane 0 */
+	size_t ldx;
+	uint32_t k_n, n;  /* depth; valid pixels of the block */
+	qv flip;          /* 0x80 bytes for I8 activations, else 0 */
+	const int8_t *w[QMR];
+	int32_t fix[QMR]; /* bias − zp·Σw */
+	float mult[QMR];
+	uint8_t *y[QMR];  /* NULL: a padding row of the tile, not stored */
+};
+
+static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+{
+	qv acc[QMR][4];
+	for (int r = 0; r < QMR; r++)
+		for (int j = 0; j < 4; j++)
+			acc[r][j] = q_zero();
+	for (uint32_t c = 0; c < t->k_n; c += 4) {
+		qv p[4];
+		for (uint32_t i = 0; i < 4; i++)
+			p[i] = c + i < t->k_n ? q_xor(q_load(t->x + (size_t)(c + i) * t->ldx, t->n), t->flip) : q_zero();
+		const qv lo = QF(unpacklo_epi8)(p[0], p[1]), hi = QF(unpackhi_epi8)(p[0], p[1]);
+		const qv lo2 = QF(unpacklo_epi8)(p[2], p[3]), hi2 = QF(unpackhi_epi8)(p[2], p[3]);
+		const struct qpair q[4] = {q_split_x(QF(unpacklo_epi16)(lo, lo2)), q_split_x(QF(unpackhi_epi16)(lo, lo2)),
+					   q_split_x(QF(unpacklo_epi16)(hi, hi2)), q_split_x(QF(unpackhi_epi16)(hi, hi2))};
+		for (int r = 0; r < QMR; r++) {
+			const struct qpair wq = q_split_w(w_quad(t->w[r], c, t->k_n));
+			for (int j = 0; j < 4; j++)
+				acc[r][j] = q_dot(acc[r][j], q[j], wq);
+		}
+	}
+	const qf lo = QF(set1_ps)((float)(yq->qmin - yq->zp)), hi = QF(set1_ps)((float)(yq->qmax - yq->zp));
+	const qv zp = QF(set1_epi32)(yq->zp);
+	for (int r = 0; r < QMR; r++) {
+		if (!t->y[r])
+			continue;
+		const qv fix = QF(set1_epi32)(t->fix[r]);
+		const qf mult = QF(set1_ps)(t->mult[r]);
+		qv v[4];
+		for (int j = 0; j < 4; j++) {
+			qf f = QF(mul_ps)(QF(cvtepi32_ps)(QF(add_epi32)(acc[r][j], fix)), mult);
+			f = QF(min_ps)(QF(max_ps)(f, lo), hi);
+			v[j] = QF(add_epi32)(QF(cvtps_epi32)(f), zp);
+		}
+		const qv a = QF(packs_epi32)(v[0], v[1]), b = QF(packs_epi32)(v[2], v[3]);
+		q_store(t->y[r], y_signed ? QF(packs_epi16)(a, b) : QF(packus_epi16)(a, b), t->n);
+	}
+}
+
+int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
+		     uint32_t k_n, uint32_t p_n, const float *mult, const int32_t *bias, uint8_t *y, size_t ldy,
+		     const struct stl_qparams *yq)
+{
+	/* Below QW pixels AVX2 has no whole block to overlap; past 2^16 channels Σ could overflow. */
+	if ((QW == 32 && p_n < QW) || k_n == 0 || k_n > 65536u)
+		return 0;
+	const int32_t zpu = zp + (x_signed ? 128 : 0);
+	const int y_signed = yq->qmin < 0;
+	struct qtile t;
+	t.ldx = ldx;
+	t.k_n = k_n;
+	t.flip = QF(set1_epi8)((char)(x_signed ? 0x80 : 0));
+	for (uint32_t m0 = 0; m0 < m_n; m0 += QMR) {
+		for (uint32_t r = 0; r < QMR; r++) {
+			const uint32_t m = m0 + r < m_n ? m0 + r : m_n - 1;
+			int32_t sum = 0;
+			t.w[r] = w + (size_t)m * k_n;
+			for (uint32_t c = 0; c < k_n; c++)
+				sum += t.w[r][c];
+			t.fix[r] = (bias ? bias[m] : 0) - zpu * sum;
+			t.mult[r] = mult[m];
+		}
+		for (uint32_t p0 = 0; p0 < p_n; p0 += QW) {
+			uint32_t start = p0;
+			t.n = p_n - p0 < QW ? p_n - p0 : QW;
+			if (QW == 32 && t.n < QW) { /* the last QW pixels again: the same bytes twice */
+				start = p_n - QW;
+				t.n = QW;
+			}
+			t.x = x + start;
+			for (uint32_t r = 0; r < QMR; r++)
+				t.y[r] = m0 + r < m_n ? y + (size_t)(m0 + r) * ldy + start : NULL;
+			q_tile(&t, yq, y_signed);
+		}
+	}
+	return 1;
+}
+
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+
+#define QW 16
+#define QMR 4
+
+static inline uint8x16_t ld16(const uint8_t *p)
+{
+	uint8x16_t v;
+	__asm__("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
+	return v;
+}
+
+static inline int8x8_t ld8(const int8_t *p)
+{
+	int8x8_t v;
+	__asm__("ld1 {%0.8b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const int8_t(*)[8])p));
+	return v;
+}
+
+static inline void st16(uint8_t *p, uint8x16_t v)
+{
+	__asm__("st1 {%1.16b}, [%2]" : "=m"(*(uint8_t(*)[16])p) : "w"(v), "r"(p));
+}
+
+struct qtile {
+	const uint8_t *x;
+	size_t ldx;
+	uint32_t k_n;
+	uint8_t flip, zpu;
+	const int8_t *w[QMR];
+	int32_t bias[QMR];
+	float mult[QMR];
+	uint8_t *y[QMR];
+};
+
+/* x − zp of 16 pixels of plane c, as two int16x8 (the difference wraps to its int16 value). */
+#define Q_PLANE(c, xl, xh)                                                                     \
+	const uint8x16_t xr_ = veorq_u8(ld16(t->x + (size_t)(c) * t->ldx), flip);                \
+	const int16x8_t xl = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(xr_), zpv));           \
+	const int16x8_t xh = vreinterpretq_s16_u16(vsubl_high_u8(xr_, vdupq_n_u8(t->zpu)))
+
+#define Q_LANE(l)                                                                                        \
+	{                                                                                                \
+		Q_PLANE(c + (l), xl, xh);                                                                \
+		for (int r = 0; r < QMR; r++) {                                                          \
+			acc[r][0] = vmlal_laneq_s16(acc[r][0], vget_low_s16(xl), wv[r], l);              \
+			acc[r][1] = vmlal_high_laneq_s16(acc[r][1], xl, wv[r], l);                       \
+			acc[r][2] = vmlal_laneq_s16(acc[r][2], vget_low_s16(xh), wv[r], l);              \
+			acc[r][3] = vmlal_high_laneq_s16(acc[r][3], xh, wv[r], l);                       \
+		}                                                                                        \
+	}
+
+static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+{
+	int32x4_t acc[QMR][4];
+	for (int r = 0; r < QMR; r++)
+		for (int j = 0; j < 4; j++)
+			acc[r][j] = vdupq_n_s32(t->bias[r]);
+	const uint8x16_t flip = vdupq_n_u8(t->flip);
+	const uint8x8_t zpv = vdup_n_u8(t->zpu);
+	uint32_t c = 0;
+	for (; c + 8 <= t->k_n; c += 8) {
+		int16x8_t wv[QMR];
+		for (int r = 0; r < QMR; r++)
+			wv[r] = vmovl_s8(ld8(t->w[r] + c));
+		Q_LANE(0) Q_LANE(1) Q_LANE(2) Q_LANE(3) Q_LANE(4) Q_LANE(5) Q_LANE(6) Q_LANE(7)
+	}
+	for (; c < t->k_n; c++) {
+		Q_PLANE(c, xl, xh);
+		for (int r = 0; r < QMR; r++) {
+			const int16x8_t wd = vdupq_n_s16(t->w[r][c]);
+			acc[r][0] = vmlal_s16(acc[r][0], vget_low_s16(xl), vget_low_s16(wd));
+			acc[r][1] = vmlal_high_s16(acc[r][1], xl, wd);
+			acc[r][2] = vmlal_s16(acc[r][2], vget_low_s16(xh), vget_low_s16(wd));
+			acc[r][3] = vmlal_high_s16(acc[r][3], xh, wd);
+		}
+	}
+	const float32x4_t lo = vdupq_n_f32((float)(yq->qmin - yq->zp)), hi = vdupq_n_f32((float)(yq->qmax - yq->zp));
+	const int32x4_t zp = vdupq_n_s32(yq->zp);
+	for (int r = 0; r < QMR; r++) {
+		if (!t->y[r])
+			continue;
+		int32x4_t v[4];
+		for (int j = 0; j < 4; j++) {
+			float32x4_t f = vmulq_n_f32(vcvtq_f32_s32(acc[r][j]), t->mult[r]);
+			f = vminq_f32(vmaxq_f32(f, lo), hi);
+			v[j] = vaddq_s32(vcvtnq_s32_f32(f), zp);
+		}
+		const int16x8_t a = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1]));
+		const int16x8_t b = vcombine_s16(vqmovn_s32(v[2]), vqmovn_s32(v[3]));
+		st16(t->y[r], y_signed ? vreinterpretq_u8_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)))
+				       : vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
+	}
+}
+
+int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
+		     uint32_t k_n, uint32_t p_n, const float *mult, const int32_t *bias, uint8_t *y, size_t ldy,
+		     const struct stl_qparams *yq)
+{
+	/* (x − zp)·w fits int16 × int16; Σ over 2^16 channels fits int32. */
+	if (p_n < QW || k_n == 0 || k_n > 65536u)
+		return 0;
+	const int y_signed = yq->qmin < 0;
+	struct qtile t;
+	t.ldx = ldx;
+	t.k_n = k_n;
+	t.flip = x_signed ? 0x80 : 0;
+	t.zpu = (uint8_t)(zp + (x_signed ? 128 : 0));
+	for (uint32_t m0 = 0; m0 < m_n; m0 += QMR) {
+		for (uint32_t r = 0; r < QMR; r++) {
+			const uint32_t m = m0 + r < m_n ? m0 + r : m_n - 1;
+			t.w[r] = w + (size_t)m * k_n;
+			t.bias[r] = bias ? bias[m] : 0;
+			t.mult[r] = mult[m];
+		}
+		for (uint32_t p0 = 0; p0 < p_n; p0 += QW) {
+			const uint32_t start = p_n - p0 < QW ? p_n - QW : p0; /* the last block overlaps */
+			t.x = x + start;
+			for (uint32_t r = 0; r < QMR; r++)
+				t.y[r] = m0 + r < m_n ? y + (size_t)(m0 + r) * ldy + start : NULL;
+			q_tile(&t, yq, y_signed);
+		}
+	}
+	return 1;
+}
+
+#else
+
+int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
+		     uint32_t k_n, uint32_t p_n, const float *mult, const int32_t *bias, uint8_t *y, size_t ldy,
+		     const struct stl_qparams *yq)
+{
+	(void)x, (void)ldx, (void)x_signed, (void)zp, (void)w, (void)m_n, (void)k_n, (void)p_n, (void)mult;
+	(void)bias, (void)y, (void)ldy, (void)yq;
+	return 0;
+}
+
+#endif
