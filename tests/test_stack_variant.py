@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tzinfer.stack import initramfs, pipeline
 from tzinfer.stack.layout import QemuStack, variant_stack
-from tzinfer.target.layout import TA_UUID, TARGET_TA_DIR
+from tzinfer.target.layout import TA_UUID
 
 
 def test_a_variant_runs_on_its_base() -> None:
@@ -37,7 +37,7 @@ def test_the_initramfs_layer_is_the_base_then_the_variants_overlay(tmp_path: Pat
     stack.base.root.mkdir()
     base_initrd = gzip.compress(b"the base's cpio")
     stack.base.initrd.write_bytes(base_initrd)
-    ta = stack.overlay / TARGET_TA_DIR / f"{TA_UUID}.ta"
+    ta = stack.board.target.ta_dir_under(stack.overlay) / f"{TA_UUID}.ta"
     ta.parent.mkdir(parents=True)
     ta.write_bytes(b"the variant's TA")
 
@@ -46,7 +46,7 @@ def test_the_initramfs_layer_is_the_base_then_the_variants_overlay(tmp_path: Pat
     assert packed.startswith(base_initrd)
     layer = gzip.decompress(packed[len(base_initrd):])
     listing = subprocess.run(["cpio", "-it", "--quiet"], input=layer, capture_output=True, check=True)
-    assert f"{TARGET_TA_DIR}/{TA_UUID}.ta" in listing.stdout.decode().split()
+    assert stack.board.target.ta_file(TA_UUID).lstrip("/") in listing.stdout.decode().split()
 
     ta.write_bytes(b"a rebuilt TA")  # the layer follows the overlay
     initramfs.build_layer(stack)

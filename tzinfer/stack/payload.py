@@ -92,7 +92,7 @@ def build_variant(stack: QemuStack) -> None:
     """A layout variant's payload (stack.base): the TA for the variant's heap in stack.overlay; the
     client, the test TAs and the data stay its base's, in the base's initramfs."""
     ta = build_ta(stack)
-    _install(ta, stack.overlay / TARGET_TA_DIR / ta.name)
+    _install(ta, stack.board.target.ta_dir_under(stack.overlay) / ta.name)
 
 
 def ta_data_size(stack: QemuStack) -> int:
