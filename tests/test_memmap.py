@@ -179,6 +179,8 @@ def test_load_window_outside_linux_ram_is_detected(tmp_path: Path) -> None:
         (("tzdram: {base: 0x70000000", "tzdram: {base: 0x70000800"), "4 KiB aligned"),
         (("method: optee-dt", "method: memmap"), "unknown"),
         (("ta_heap_budget: 0x03000000", "ta_heap_budget: 0x08000000"), "exceeds the TA pool"),
+        (("ta_worker_slots: 2", "ta_worker_slots: 0"), "ta_worker_slots 0 must be 1 to 8"),
+        (("ta_worker_slots: 2", "ta_worker_slots: 9"), "ta_worker_slots 9 must be 1 to 8"),
     ],
 )
 def test_bad_map_gives_one_line_error(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
@@ -187,6 +189,12 @@ def test_bad_map_gives_one_line_error(tmp_path: Path, edit: tuple[str, str], mes
     with pytest.raises(memmap.MemoryMapError, match=message) as err:
         memmap.load(bad).check_no_overlap()
     assert "\n" not in str(err.value)
+
+
+def test_worker_slots_one_per_core_and_none_for_stock_op_tee() -> None:
+    assert memmap.load("qemu").ta_worker_slots == 2  # `-smp 2`
+    assert memmap.load("rpi3").ta_worker_slots == 4  # four Cortex-A53
+    assert memmap.load("qemu", variant="stock-pool").ta_worker_slots == 1
 
 
 def test_unknown_board_lists_known_ones() -> None:

@@ -38,6 +38,9 @@ PGT_SPAN = 0x00200000
 #: Page tables a TA needs beyond its heap: ldelf, the TA's code/data, its stack, and the
 #: memrefs mapped for a call each sit in their own 2 MiB VA slot.
 PGT_EXTRA_ENTRIES = 4
+#: Most TA entries that may run at once in one TA (docs/multicore.md §4.1): each slot has its own
+#: stack, VFP area and bounce buffer in the core, and a pthread in the client.
+MAX_TA_WORKER_SLOTS = 8
 #: OP-TEE's page size; every region must be aligned to it.
 SMALL_PAGE = 0x1000
 
@@ -97,6 +100,7 @@ class MemoryMap:
     other_regions: tuple[Region, ...]
     ta_heap_budget: int
     source: Path
+    ta_worker_slots: int = 1
     stock_layout: bool = False
     variant: str = ""
 
@@ -272,6 +276,7 @@ def load(board: str | Path, variant: str = "") -> MemoryMap:
         other_regions=tuple(_region(k, v, source) for k, v in (data.get("other_regions") or {}).items()),
         ta_heap_budget=_field(data, "ta_heap_budget", int, source),
         source=source,
+        ta_worker_slots=int(data.get("ta_worker_slots", 1)),
         stock_layout=bool(data.get("stock_layout", False)),
         variant=variant,
     )
@@ -280,6 +285,10 @@ def load(board: str | Path, variant: str = "") -> MemoryMap:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise MemoryMapError(f"{source}: load window {', '.join(twice)} named twice; rename one")
+    if not 1 <= memmap.ta_worker_slots <= MAX_TA_WORKER_SLOTS:
+        raise MemoryMapError(
+            f"{source}: ta_worker_slots {memmap.ta_worker_slots} must be 1 to {MAX_TA_WORKER_SLOTS}"
+        )
     if not 0 < memmap.core_size < memmap.tzdram.size:
         raise MemoryMapError(f"{source}: core_size 0x{memmap.core_size:x} must be inside tzdram")
     return memmap
