@@ -30,7 +30,16 @@
  * instance would need a second heap of the same size. Each session keeps its own model.
  */
 #define TA_FLAGS (TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION)
-#define TA_STACK_SIZE (32 * 1024)
+/*
+ * One 32 KiB stack per entry that may run at once (TZI_TA_WORKER_SLOTS, from the board memory
+ * map through `make TA_WORKER_SLOTS=...`): OP-TEE's concurrent-entries patch gives entry k the
+ * k-th slice of this one stack region (docs/multicore.md §4.1).
+ */
+#ifndef TZI_TA_WORKER_SLOTS
+#error "TZI_TA_WORKER_SLOTS is not set: build with ta/Makefile"
+#endif
+#define TZI_TA_SLOT_STACK_SIZE (32 * 1024)
+#define TA_STACK_SIZE (TZI_TA_WORKER_SLOTS * TZI_TA_SLOT_STACK_SIZE)
 #define TA_DATA_SIZE (TZI_TA_DATA_SIZE)
 
 #define TA_VERSION "1.0"

@@ -31,6 +31,7 @@ def test_include_carries_the_map_values_under_the_machine_override(board: boards
     for key, value in memmap.optee_flags().items():
         assert f"{key}={value}" in text
     assert f'TZINFER_TA_HEAP_BUDGET:{machine} = "0x{memmap.ta_heap_budget:08x}"' in text
+    assert f'TZINFER_TA_WORKER_SLOTS:{machine} = "{memmap.ta_worker_slots}"' in text
     assert all(
         line.startswith(("#", "TZINFER_")) and (line.startswith("#") or f":{machine} = " in line)
         for line in text.splitlines()

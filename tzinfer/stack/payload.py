@@ -111,6 +111,7 @@ def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = Fal
                        else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
             f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}",
+            f"TA_WORKER_SLOTS={stack.board.memory.ta_worker_slots}",
             # Empty values: the product's defaults, whatever the environment says.
             f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
             f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
