@@ -47,6 +47,16 @@ def check_source(engine: native.Model, tzm_path: Path, onnx_path: Path) -> None:
                          "`tzinfer convert`")
 
 
+def ort_session(onnx_path: Path, profile_prefix: Path | None = None) -> Any:  # noqa: ANN401 - ORT's session
+    """ORT's reference session on the model (tzinfer.ort), its load errors as BenchError."""
+    try:
+        return reference_session(onnx_path, profile_prefix)
+    except MissingExtra:
+        raise
+    except Exception as e:  # onnxruntime's pybind errors share no useful base class
+        raise BenchError(f"ONNX Runtime cannot load {onnx_path}: {str(e).strip().splitlines()[0]}") from None
+
+
 def _timed(fn: Any) -> tuple[float, float]:  # noqa: ANN401 - any callable
     """(CPU seconds of this thread, wall seconds) of one call."""
     c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
@@ -80,12 +90,7 @@ def bench(tzm_path: Path, onnx_path: Path, runs: int = 50, rounds: int = 3) -> d
     engine = native.load(data)
     check_source(engine, tzm_path, onnx_path)
     model = tzm.read(data)
-    try:
-        session = reference_session(onnx_path)
-    except MissingExtra:
-        raise
-    except Exception as e:  # onnxruntime's pybind errors share no useful base class
-        raise BenchError(f"ONNX Runtime cannot load {onnx_path}: {str(e).strip().splitlines()[0]}") from None
+    session = ort_session(onnx_path)
     rng = np.random.default_rng(0)
     feed = {d.name: rng.standard_normal(d.shape).astype(np.float32) for d in engine.inputs}
     for _ in range(WARMUP_RUNS):

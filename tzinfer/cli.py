@@ -133,6 +133,11 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 
     if args.runs < 1 or args.rounds < 1:
         raise ValueError("--runs and --rounds must be at least 1")
+    if args.per_op:
+        from tzinfer.bench_ops import format_profile, profile
+
+        print(format_profile(profile(args.model, args.onnx, args.runs)))
+        return
     print(json.dumps(bench(args.model, args.onnx, args.runs, args.rounds)))
 
 
@@ -275,6 +280,8 @@ def _parser() -> argparse.ArgumentParser:
                    "against the SHA-256 the .tzm records)")
     p.add_argument("--runs", type=int, default=50, help="timed runs of each engine per round (default 50)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of runs (default 3)")
+    p.add_argument("--per-op", action="store_true", help="instead: a table of the median time per op type "
+                   "and shape of both engines (ONNX Runtime's profiler), to find the ops that lose")
     p.set_defaults(run=_cmd_bench)
 
     p = sub.add_parser("seal", help="encrypt a .tzm for the TA (AES-256-GCM, docs/model-format.md)")

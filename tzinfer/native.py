@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,14 @@ def library() -> ctypes.CDLL:
         lib.stl_run.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t,
                                 buffers, ctypes.c_uint32, buffers, ctypes.c_uint32]
         lib.stl_run.restype = ctypes.c_int
-        for name in ("stl_arena_bytes", "stl_n_inputs", "stl_n_outputs"):
+        lib.stl_run_begin.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, ctypes.c_size_t, buffers,
+                                      ctypes.c_uint32]
+        lib.stl_run_end.argtypes = lib.stl_run_begin.argtypes
+        u32 = ctypes.c_uint32
+        lib.stl_op_chunk.argtypes = [ctypes.POINTER(_Model), ctypes.c_void_p, u32, u32, u32, ctypes.c_void_p]
+        for name in ("stl_run_begin", "stl_run_end", "stl_op_chunk"):
+            getattr(lib, name).restype = ctypes.c_int
+        for name in ("stl_arena_bytes", "stl_n_inputs", "stl_n_outputs", "stl_n_ops"):
             getattr(lib, name).argtypes = [ctypes.POINTER(_Model)]
             getattr(lib, name).restype = ctypes.c_uint32
         for name in ("stl_input_desc", "stl_output_desc"):
@@ -177,9 +185,10 @@ class Model:
         name = self._lib.stl_status_name(e.status).decode()
         return EngineError(name, (e.reason or b"").decode(), e.op, e.tensor)
 
-    def run_all(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run the model on one float32 array per input name (exactly the input's shape); returns
-        every output by name, in the model's order."""
+    def _buffers(self, feeds: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], ctypes.Array, ctypes.Array,
+                                                                  dict[str, np.ndarray]]:
+        """The input arrays (checked against the inputs' names and shapes) and their buffers, the
+        output buffers and the output arrays they point to; the caller holds the arrays for the run."""
         names = [d.name for d in self.inputs]
         if sorted(feeds) != sorted(names):
             raise EngineError("STL_E_ARG", f"inputs {sorted(feeds)} given, the model takes {names}")
@@ -193,10 +202,36 @@ class Model:
         ys = {d.name: np.empty(d.shape, dtype=np.float32) for d in self.outputs}
         ins = (_Buffer * len(arrays))(*(_Buffer(x.ctypes.data, x.nbytes) for x in arrays))
         outs = (_Buffer * len(ys))(*(_Buffer(y.ctypes.data, y.nbytes) for y in ys.values()))
-        if self._lib.stl_run(ctypes.byref(self._m), _ptr(self._arena), self._arena.nbytes, ins, len(arrays),
-                             outs, len(ys)) != 0:
+        return arrays, ins, outs, ys
+
+    def run_all(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model on one float32 array per input name (exactly the input's shape); returns
+        every output by name, in the model's order."""
+        _arrays, ins, outs, ys = self._buffers(feeds)
+        if self._lib.stl_run(ctypes.byref(self._m), _ptr(self._arena), self._arena.nbytes, ins, len(ins),
+                             outs, len(outs)) != 0:
             raise self._error()
         return ys
+
+    def op_times(self, feeds: Mapping[str, np.ndarray]) -> list[int]:
+        """Run the model as run_all() does, one op at a time (stl_op_chunk, one chunk each), and return
+        each op's CPU time in nanoseconds (the calling thread's clock): a profile for the bench
+        tooling, not a second way to run models."""
+        _arrays, ins, outs, _ = self._buffers(feeds)
+        model, arena = ctypes.byref(self._m), _ptr(self._arena)
+        if self._lib.stl_run_begin(model, arena, self._arena.nbytes, ins, len(ins)) != 0:
+            raise self._error()
+        times = []
+        for op in range(self._lib.stl_n_ops(model)):
+            t0 = time.thread_time_ns()
+            status = self._lib.stl_op_chunk(model, arena, op, 0, 1, None)
+            times.append(time.thread_time_ns() - t0)
+            if status != 0:
+                name = self._lib.stl_status_name(status).decode()
+                raise EngineError(name, "stl_op_chunk refused the op", op)
+        if self._lib.stl_run_end(model, arena, self._arena.nbytes, outs, len(outs)) != 0:
+            raise self._error()
+        return times
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """run_all() for a model with one input and one output: x in, the output out."""

@@ -35,7 +35,7 @@ def memory_numbers(model: TzmModel) -> MemoryNumbers:
                          stored_weights_bytes(model))
 
 
-def _op_name(model: TzmModel, index: int) -> str:
+def op_name(model: TzmModel, index: int) -> str:
     op = model.ops[index]
     name = op.type.name
     if op.type == OpType.BINARY:
@@ -86,7 +86,7 @@ def layer_table(model: TzmModel) -> str:
         out = t[op.output]
         in_place = any(t[j].offset == out.offset for j in acts) and op.type in planner.IN_PLACE_OPS
         scratch = str(t[op.scratch].size) if op.scratch is not None else "-"
-        rows.append((str(i), _op_name(model, i), ", ".join(_dims(t[j].dims) for j in acts), _dims(out.dims),
+        rows.append((str(i), op_name(model, i), ", ".join(_dims(t[j].dims) for j in acts), _dims(out.dims),
                      str(params), f"{out.offset}{' =in' if in_place else ''}", str(out.size), scratch))
     return _columns(rows)
 

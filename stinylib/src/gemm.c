@@ -248,29 +248,32 @@ static float dot(const float *x, const float *y, uint32_t n)
 
 /* Depth gathered at a time by gemv_cols, into a stack buffer. */
 #define STL_GEMV_K 256u
+_Static_assert(STL_GEMV_COLS <= 4u, "gemv_cols gathers up to four columns");
 
-/* Columns [j0, n) of an mr-row block, one at a time: the column of B gathered into a contiguous
- * run (STL_GEMV_K floats at a time) and dotted with each row of A. For a row's last few columns,
- * where a register tile would compute a whole vector for each (P = 49 = 3·16 + 1 on AVX-512). */
-static void gemv_cols(uint32_t mr, uint32_t j0, uint32_t n, uint32_t k, const float *a, size_t lda,
+/* Columns [j0, n) of all m rows (up to four: a row's last few, past its last whole
+ * vector, where a register tile would compute a whole vector for each: P = 196 = 12·16 + 4 on
+ * AVX-512): each column of B gathered into a contiguous run, STL_GEMV_K floats of depth at a time,
+ * once for all rows, and dotted with each row of A. The partial sums wait in c between runs. */
+static void gemv_cols(uint32_t m, uint32_t j0, uint32_t n, uint32_t k, const float *a, size_t lda,
 		      struct stl_bmat b, float *c, size_t ldc, const float *row_init, float lo, float hi)
 {
-	float col[STL_GEMV_K];
-	for (uint32_t j = j0; j < n; j++) {
-		const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
-		float sum[STL_MR];
-		for (uint32_t i = 0; i < mr; i++)
-			sum[i] = row_init ? row_init[i] : 0.0f;
-		for (uint32_t p0 = 0; p0 < k; p0 += STL_GEMV_K) {
-			const uint32_t kc = k - p0 < STL_GEMV_K ? k - p0 : STL_GEMV_K;
+	float col[4][STL_GEMV_K];
+	for (uint32_t p0 = 0; p0 < k; p0 += STL_GEMV_K) {
+		const uint32_t kc = k - p0 < STL_GEMV_K ? k - p0 : STL_GEMV_K;
+		for (uint32_t j = j0; j < n; j++) {
+			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP + (size_t)p0 * b.ld;
 			for (uint32_t p = 0; p < kc; p++)
-				col[p] = bj[(size_t)(p0 + p) * b.ld];
-			for (uint32_t i = 0; i < mr; i++)
-				sum[i] += dot(a + i * lda + p0, col, kc);
+				col[j - j0][p] = bj[(size_t)p * b.ld];
 		}
-		for (uint32_t i = 0; i < mr; i++)
-			c[i * ldc + j] = stl_clamp(sum[i], lo, hi);
+		for (uint32_t i = 0; i < m; i++)
+			for (uint32_t j = j0; j < n; j++) {
+				const float sum = p0 ? c[i * ldc + j] : row_init ? row_init[i] : 0.0f;
+				c[i * ldc + j] = sum + dot(a + i * lda + p0, col[j - j0], kc);
+			}
 	}
+	for (uint32_t i = 0; i < m; i++)
+		for (uint32_t j = j0; j < n; j++)
+			c[i * ldc + j] = stl_clamp(c[i * ldc + j], lo, hi);
 }
 /* Stands in for a NULL act_op: act NONE. */
 static const struct stl_op no_act;
@@ -282,8 +285,11 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
 	/* Rows outer: the mr rows of A stay in L1 while B (sized for L2 by the caller) streams by. An
 	 * activation that is no clamp goes over the block's rows once they are done (still in L2). The
-	 * last few columns past a whole vector go to gemv_cols (never on NEON: STL_GEMV_COLS 0). */
+	 * last few columns past a whole vector go to gemv_cols first, for all rows at once (never on
+	 * NEON: STL_GEMV_COLS 0). */
 	const uint32_t rest = n % STL_VL, tiled = rest <= STL_GEMV_COLS ? n - rest : n;
+	if (tiled < n)
+		gemv_cols(m, tiled, n, k, a, lda, b, c, ldc, row_init, lo, hi);
 	for (uint32_t i = 0; i < m; i += STL_MR) {
 		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
 		for (uint32_t j = 0; j < tiled; j += STL_NR) {
@@ -292,9 +298,6 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
 				  lo, hi);
 		}
-		if (tiled < n)
-			gemv_cols(mr, tiled, n, k, a + i * lda, lda, b, c + i * ldc, ldc, row_init ? row_init + i : NULL, lo,
-				  hi);
 		if (!clamp_only)
 			for (uint32_t r = 0; r < mr; r++)
 				stl_act_apply(act_op, c + (i + r) * ldc, n);

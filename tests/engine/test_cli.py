@@ -153,6 +153,20 @@ def test_bench_prints_the_json_contract(lenet: Path, fixtures: FixturePaths) -> 
 
 
 
+def test_bench_per_op_times_every_op_against_ort(lenet: Path, fixtures: FixturePaths) -> None:
+    """One row per op kind and shape, every engine op counted once, the convolutions matched with
+    ORT's profile by their weight and output shapes."""
+    result = tzinfer("bench", lenet, "--onnx", fixtures.onnx("lenet5"), "--runs", "2", "--per-op")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    rows = [line.split(None, 4) for line in lines[1:-1]]
+    counts = [tuple(map(int, r[0].split("/"))) for r in rows]
+    assert sum(engine for engine, _ in counts) == len(tzm.read(lenet.read_bytes()).ops)
+    convs = [(c, r) for c, r in zip(counts, rows, strict=True) if r[4].startswith("CONV ")]
+    assert convs and all(c[0] == c[1] > 0 and float(r[1]) > 0 and float(r[2]) > 0 for c, r in convs)
+    assert lines[-1].split()[0] == "total"
+
+
 def test_bench_refuses_an_onnx_the_tzm_was_not_converted_from(lenet: Path, fixtures: FixturePaths,
                                                               tmp_path: Path) -> None:
     """Another model, an edited copy of the same one, or garbage: each is not the file whose
