@@ -150,6 +150,86 @@ static void narrow_rows(const struct stl_conv_geometry *g, const struct stl_plan
 	}
 }
 
+/*
+ * Planes of at most two vectors a row, for the common kernels (3×3 and 5×5, stride 1 or 2, no
+ * dilation): blocks of DW_U output rows at once, so that an input vector loaded once serves every
+ * row of the block that sees it. With stride s, tap (ky, kx) of output row r reads row
+ * r + ky / s of the phase subplane of (ky % s, kx) (conv_planes.h): the taps of one column kx
+ * and row phase share their input vectors, shifted by rows, and their weights stay in registers.
+ * The last block overlaps the one before (rows computed twice, the same values stored). A row's
+ * last vector may be partial: its loads run into the dropped columns and the next row (or the
+ * slack), and those lanes are not stored.
+ */
+STL_INLINE void rows_block(const int K, const int S, const int NV, const float *in, size_t cols,
+			   const size_t *off, const struct dw_channel *ch, float *dst, size_t ow)
+{
+	stl_vf acc[DW_U][2];
+	for (int u = 0; u < DW_U; u++)
+		for (int v = 0; v < NV; v++)
+			acc[u][v] = ch->bias;
+	STL_UNROLL
+	for (int kyr = 0; kyr < S; kyr++)
+		STL_UNROLL
+		for (int kx = 0; kx < K; kx++) {
+			const int nq = (K - kyr + S - 1) / S; /* the taps ky = kyr + q·S < K */
+			stl_vf wq[5];
+			for (int q = 0; q < nq; q++)
+				wq[q] = stl_vdup(ch->w[(kyr + q * S) * K + kx]);
+			const float *base = in + off[kyr * K + kx];
+			STL_UNROLL
+			for (int j = 0; j < DW_U + nq - 1; j++)
+				STL_UNROLL
+				for (int v = 0; v < NV; v++) {
+					const stl_vf x = stl_vld(base + j * cols + v * STL_VL);
+					STL_UNROLL
+					for (int u = 0; u < DW_U; u++)
+						if (j - u >= 0 && j - u < nq)
+							acc[u][v] = stl_vfma(acc[u][v], x, wq[j - u]);
+				}
+		}
+	const unsigned last = (unsigned)(ow - (size_t)(NV - 1) * STL_VL);
+	for (int u = 0; u < DW_U; u++) {
+		for (int v = 0; v < NV - 1; v++)
+			store(ch, dst + u * ow + v * STL_VL, acc[u][v], STL_VL);
+		store(ch, dst + u * ow + (NV - 1) * STL_VL, acc[u][NV - 1], last);
+	}
+}
+
+STL_INLINE void rows_plane(const int K, const int S, const int NV, const struct stl_conv_geometry *g,
+			   const struct stl_planes *l, const struct dw_channel *ch, float *out)
+{
+	const size_t oh = g->oh, ow = g->ow, cols = l->cols;
+	for (size_t r = 0; r < oh; r += DW_U) {
+		const size_t at = oh - r < DW_U ? oh - DW_U : r;
+		rows_block(K, S, NV, ch->copy + at * cols, cols, ch->off, ch, out + at * ow, ow);
+	}
+}
+
+/* Whether rows_plane computes the conv, and its variant: 1 + (kernel 5) + 2·(stride 2) + 4·(two
+ * vectors a row), or 0. */
+static int rows_variant(const struct stl_conv_geometry *g)
+{
+	if (g->kh != g->kw || (g->kh != 3 && g->kh != 5) || g->sh != g->sw || g->sh > 2 || g->dh != 1 ||
+	    g->dw != 1 || g->oh < DW_U || g->ow > 2 * STL_VL)
+		return 0;
+	return 1 + (g->kh == 5) + 2 * (g->sh == 2) + 4 * (g->ow > STL_VL);
+}
+
+static void rows_dispatch(int variant, const struct stl_conv_geometry *g, const struct stl_planes *l,
+			  const struct dw_channel *ch, float *out)
+{
+	switch (variant) {
+	case 1: rows_plane(3, 1, 1, g, l, ch, out); break;
+	case 2: rows_plane(5, 1, 1, g, l, ch, out); break;
+	case 3: rows_plane(3, 2, 1, g, l, ch, out); break;
+	case 4: rows_plane(5, 2, 1, g, l, ch, out); break;
+	case 5: rows_plane(3, 1, 2, g, l, ch, out); break;
+	case 6: rows_plane(5, 1, 2, g, l, ch, out); break;
+	case 7: rows_plane(3, 2, 2, g, l, ch, out); break;
+	default: rows_plane(5, 2, 2, g, l, ch, out); break;
+	}
+}
+
 void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g, const float *x, const float *w,
 		     const float *b, float *y, float *copy, uint32_t u0, uint32_t u1)
 {
@@ -164,6 +244,7 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 	ch.clamp_only = stl_act_clamp(e->op, &lo, &hi);
 	ch.lo = stl_vdup(lo);
 	ch.hi = stl_vdup(hi);
+	const int rows = rows_variant(g);
 	stl_planes_zero(&l, 1, copy);
 	for (uint32_t img = 0; img < g->n; img++)
 		for (uint32_t ic = u0; ic < u1; ic++) {
@@ -172,7 +253,9 @@ void stl_conv_direct(const struct stl_exec *e, const struct stl_conv_geometry *g
 				float *out = y + ((size_t)img * g->m + oc) * g->p;
 				ch.w = w + (size_t)oc * taps;
 				ch.bias = stl_vdup(b ? b[oc] : 0.0f);
-				if (g->ow > (DW_U - 1) * STL_VL)
+				if (rows)
+					rows_dispatch(rows, g, &l, &ch, out);
+				else if (g->ow > (DW_U - 1) * STL_VL)
 					wide_rows(g, &l, &ch, out);
 				else
 					narrow_rows(g, &l, &ch, out);

@@ -19,6 +19,17 @@ static uint64_t sub_cols(const struct stl_conv_geometry *g)
 	return g->ow + (uint64_t)(g->kw - 1) * g->dw / g->sw;
 }
 
+/* The valid cells of one column phase: cell j is padded column phase + j·sw, input column that
+ * − pl; the same cells hold input on every row. */
+static struct stl_phase_span phase_span(const struct stl_conv_geometry *g, const struct stl_planes *l, uint32_t phase)
+{
+	struct stl_phase_span s;
+	const int64_t off = (int64_t)phase - g->pl;
+	stl_valid_span(off, g->sw, g->w, (uint32_t)l->cols, &s.lo, &s.hi);
+	s.first = (size_t)(off + (int64_t)s.lo * g->sw);
+	return s;
+}
+
 void stl_planes_layout(const struct stl_conv_geometry *g, struct stl_planes *l)
 {
 	l->rows = (size_t)sub_rows(g);
@@ -26,6 +37,12 @@ void stl_planes_layout(const struct stl_conv_geometry *g, struct stl_planes *l)
 	l->sub = l->rows * l->cols;
 	l->plane = (size_t)g->sh * g->sw * l->sub;
 	l->flat = (size_t)(g->oh - 1) * l->cols + g->ow;
+	for (uint32_t phase = 0; phase < g->sw && phase < 2; phase++)
+		l->span[phase] = phase_span(g, l, phase);
+	/* Input row ih is padded row pt + ih: sub-row r / sh of row phase r % sh. Rows from
+	 * rows·sh − pt on lie below the last window. */
+	const uint64_t reach = (uint64_t)l->rows * g->sh;
+	l->fill_rows = reach <= g->pt ? 0 : reach - g->pt < g->h ? (uint32_t)(reach - g->pt) : g->h;
 }
 
 uint64_t stl_planes_bytes(const struct stl_conv_geometry *g, uint32_t n)
@@ -54,22 +71,6 @@ static inline void copy_run(float *restrict dst, const float *restrict src, size
 		stl_vcopy_part(dst + i, src + i, (unsigned)(n - i));
 }
 
-/* The valid cells [lo, hi) of one column phase and the input column of cell lo: cell j is padded
- * column phase + j·sw, input column that − pl; the same cells hold input on every row. */
-struct phase_span {
-	uint32_t lo, hi;
-	size_t first;
-};
-
-static struct phase_span phase_span(const struct stl_conv_geometry *g, const struct stl_planes *l, uint32_t phase)
-{
-	struct phase_span s;
-	const int64_t off = (int64_t)phase - g->pl;
-	stl_valid_span(off, g->sw, g->w, (uint32_t)l->cols, &s.lo, &s.hi);
-	s.first = (size_t)(off + (int64_t)s.lo * g->sw);
-	return s;
-}
-
 /* dst[i] = src[i·s] for i < n. */
 static void gather(float *restrict dst, const float *restrict src, size_t n, uint32_t s)
 {
@@ -80,9 +81,9 @@ static void gather(float *restrict dst, const float *restrict src, size_t n, uin
 /* Stride 2: one pass splits a row into its two column phases, a vector pair at a time. Input
  * columns 0, 2, 4, ... are padded columns of the parity of pl: phase `even`; the odd ones go to the
  * other phase. */
-static void fill_row_2(const struct phase_span sp[2], int even, float *restrict dst[2], const float *restrict src)
+static void fill_row_2(const struct stl_phase_span sp[2], int even, float *restrict dst[2], const float *restrict src)
 {
-	const struct phase_span e = sp[even], o = sp[1 - even];
+	const struct stl_phase_span e = sp[even], o = sp[1 - even];
 	float *restrict de = dst[even] + e.lo, *restrict dq = dst[1 - even] + o.lo;
 	const size_t ne = e.hi - e.lo, no = o.hi - o.lo, pairs = ne < no ? ne : no;
 	size_t i = 0;
@@ -107,13 +108,8 @@ void stl_planes_fill(const struct stl_conv_geometry *g, const struct stl_planes 
 {
 	const uint32_t sh = g->sh, sw = g->sw, w = g->w;
 	const size_t sub = l->sub, cols = l->cols, phase_step = (size_t)sw * sub;
-	/* Input row ih is padded row pt + ih: sub-row r / sh of row phase r % sh. Rows from
-	 * rows·sh − pt on lie below the last window. */
-	const uint64_t reach = (uint64_t)l->rows * sh;
-	const uint32_t n = reach <= g->pt ? 0 : reach - g->pt < g->h ? (uint32_t)(reach - g->pt) : g->h;
-	struct phase_span sp[2];
-	for (uint32_t phase = 0; phase < sw && phase < 2; phase++)
-		sp[phase] = phase_span(g, l, phase);
+	const uint32_t n = l->fill_rows;
+	const struct stl_phase_span *sp = l->span;
 	const int even = (int)(g->pl % 2);
 	/* Where the destination row starts (in column phase 0), advanced by counting rather than
 	 * dividing; unsigned arithmetic, so the step back to phase 0 may wrap. */
@@ -129,7 +125,7 @@ void stl_planes_fill(const struct stl_conv_geometry *g, const struct stl_planes 
 			fill_row_2(sp, even, dst, src);
 		} else {
 			for (uint32_t cp = 0; cp < sw; cp++) {
-				const struct phase_span s = phase_span(g, l, cp);
+				const struct stl_phase_span s = phase_span(g, l, cp);
 				gather(row + cp * sub + s.lo, src + s.first, s.hi - s.lo, sw);
 			}
 		}

@@ -21,11 +21,21 @@
  * results it drops): a GEMM register tile's width (STL_STRIP) or a vector. */
 #define STL_PLANES_SLACK 32u
 
+/* The valid cells [lo, hi) of one column phase of a subplane row and the input column of cell lo. */
+struct stl_phase_span {
+	uint32_t lo, hi;
+	size_t first;
+};
+
 struct stl_planes {
 	size_t rows, cols; /* of one phase subplane */
 	size_t sub;        /* rows · cols */
 	size_t plane;      /* one channel's copy: sh · sw · sub */
 	size_t flat;       /* flat indices covering every output pixel: (OH − 1)·cols + OW */
+	/* for stl_planes_fill, once per op rather than per plane: the spans of column phases 0 and 1
+	 * (the same on every row) and the input rows that reach a window */
+	struct stl_phase_span span[2];
+	uint32_t fill_rows;
 };
 
 void stl_planes_layout(const struct stl_conv_geometry *g, struct stl_planes *l);

@@ -8,4 +8,12 @@
 #define STL_INLINE static inline
 #endif
 
+/* Unroll the next loop completely (its trip count is a constant where the kernel is specialised),
+ * where gcc's own size limits would stop short and leave register arrays in memory. */
+#if defined(__GNUC__)
+#define STL_UNROLL _Pragma("GCC unroll 16")
+#else
+#define STL_UNROLL
+#endif
+
 #endif

@@ -149,6 +149,13 @@ DEPTHWISE_GEOMETRIES = [
     (2, 1, (21, 19), 9, 1, 1, [4, 4, 0, 4]),       # 81 taps: offsets computed per chunk of taps
     (3, 2, (16, 18), 3, 1, 2, [2, 2, 2, 2]),       # channel multiplier 2, dilation 2
     (2, 1, (23, 22), 3, 3, 1, [1, 2, 1, 0]),       # stride 3: gathered phases
+    # rows of at most two vectors in blocks of four rows (the last block overlapping)
+    (3, 1, (14, 14), 5, 1, 1, [2, 2, 2, 2]),       # EfficientNet 5x5 on 14x14
+    (2, 1, (8, 30), 3, 2, 1, [1, 1, 1, 1]),        # exactly one block of rows, 15 wide
+    (3, 2, (9, 9), 5, 1, 1, [2, 2, 2, 2]),         # channel multiplier 2
+    (2, 1, (6, 12), 3, 1, 1, [0, 1, 0, 1]),        # no padding above or below
+    (2, 1, (13, 11), 5, 2, 1, [1, 2, 2, 1]),       # 5x5 stride 2, odd sizes, asymmetric pads
+    (2, 1, (3, 9), 3, 1, 1, [1, 1, 1, 1]),         # fewer rows than a block
 ]
 #: Dense convs (channels, outputs, input HxW, kernel, stride) for the implicit GEMM's stride phases.
 TAPS_GEOMETRIES = [(3, 32, (64, 66), 3, 2), (8, 20, (31, 29), 5, 2), (4, 9, (40, 40), 3, 1)]
