@@ -1,8 +1,8 @@
 /* CONV as a GEMM per group, Y[M/g × P] = W[M/g × K] · X_col[K × P]: the input is packed (im2col)
  * a column chunk at a time into the scratch tensor, in strips of 32 output pixels, so the
  * micro-kernel streams contiguous memory and the scratch stays small. A pointwise conv's input
- * already is its X_col: its whole strips are read in place and only the last partial strip is
- * packed (zero-padded). */
+ * already is its X_col: it is read in place as far as the GEMM's tiles can (stl_gemm_in_place_cols)
+ * and only the rest of the last strip is packed (zero-padded). */
 #include <string.h>
 
 #include "conv.h"
@@ -99,7 +99,7 @@ void stl_conv_im2col(const struct stl_exec *e, const struct stl_conv_geometry *g
 			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg + r.r0) * g->p;
 			for (uint32_t p0 = 0; p0 < g->p; p0 += cols) {
 				const uint32_t pc = g->p - p0 < cols ? g->p - p0 : cols;
-				const uint32_t direct = pointwise ? pc - pc % STL_STRIP : 0;
+				const uint32_t direct = pointwise ? stl_gemm_in_place_cols(pc) : 0;
 				if (direct) {
 					const struct stl_bmat in_place = {xg + p0, g->p, STL_STRIP};
 					stl_gemm(rows, direct, g->k, wg, g->k, in_place, yg + p0, g->p, bg, e->op);

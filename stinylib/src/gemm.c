@@ -14,8 +14,9 @@
 
 #define STL_MR STL_NEON_MR
 #define STL_NR STL_NEON_NR
-/* A row's last few columns go to the narrow 4×4 tiles, not to gemv_cols. */
+/* A row's last few columns go to the narrow 4×4 tiles, not to gemv_cols; no wide tile. */
 #define STL_GEMV_COLS 0u
+#define STL_WIDE_COLS 0u
 
 /* The tile's rows of A (the last one repeated for fewer than STL_MR rows: those rows are computed
  * and dropped) and its starting values, the rows' bias or 0; nr is STL_NR or the narrow tile's 4. */
@@ -138,7 +139,16 @@ _Static_assert(STL_MR <= 16, "STL_FOR_EACH_MR lists up to 16 rows");
  * vectors a row, a constant): it starts at the row's bias (or 0) and grows by one rank-1 step per
  * row of B. */
 #define STL_NV (STL_NR / STL_VL)
-STL_INLINE void acc_start(const int mr, const int nv, stl_vf acc[][STL_NV], const float *restrict row_init)
+/* The widest tile: one and a half of the usual (AVX-512: 8×48 = 24 zmm accumulators), for a plain B
+ * whose last columns are exactly that many (P = 49 = 48 + 1: the 7×7 planes), where a tile of 32
+ * and one of 16 would broadcast each element of A twice. */
+#define STL_NV_WIDE (STL_NV + STL_NV / 2)
+#if defined(__AVX512F__)
+#define STL_WIDE_COLS (STL_NV_WIDE * STL_VL)
+#else
+#define STL_WIDE_COLS 0u /* 12 AVX2 accumulators would leave too few registers */
+#endif
+STL_INLINE void acc_start(const int mr, const int nv, stl_vf acc[][STL_NV_WIDE], const float *restrict row_init)
 {
 	for (int i = 0; i < mr; i++)
 		for (int v = 0; v < nv; v++)
@@ -146,10 +156,10 @@ STL_INLINE void acc_start(const int mr, const int nv, stl_vf acc[][STL_NV], cons
 }
 
 /* acc[i][v] += a[i·lda + p] · (vector v of bp): column p of A times one row of B. */
-STL_INLINE void acc_step(const int mr, const int nv, stl_vf acc[][STL_NV], const float *restrict a, size_t lda,
+STL_INLINE void acc_step(const int mr, const int nv, stl_vf acc[][STL_NV_WIDE], const float *restrict a, size_t lda,
 			 size_t p, const float *restrict bp)
 {
-	stl_vf b[STL_NV];
+	stl_vf b[STL_NV_WIDE];
 	for (int v = 0; v < nv; v++)
 		b[v] = stl_vld(bp + v * STL_VL);
 	for (int i = 0; i < mr; i++) {
@@ -160,7 +170,7 @@ STL_INLINE void acc_step(const int mr, const int nv, stl_vf acc[][STL_NV], const
 }
 
 /* The tile clamped to [lo, hi], its first nc columns stored to c (row stride ldc). */
-STL_INLINE void acc_store(const int mr, const int nv, stl_vf acc[][STL_NV], float *restrict c, size_t ldc,
+STL_INLINE void acc_store(const int mr, const int nv, stl_vf acc[][STL_NV_WIDE], float *restrict c, size_t ldc,
 			  uint32_t nc, float lo, float hi)
 {
 	const stl_vf vlo = stl_vdup(lo), vhi = stl_vdup(hi);
@@ -181,7 +191,7 @@ STL_INLINE void tile(const int mr, const int nv, uint32_t k, const float *restri
 		     const float *restrict b, size_t ldb, float *restrict c, size_t ldc, uint32_t nc,
 		     const float *restrict row_init, float lo, float hi)
 {
-	stl_vf acc[STL_MR][STL_NV];
+	stl_vf acc[STL_MR][STL_NV_WIDE];
 	acc_start(mr, nv, acc, row_init);
 	for (uint32_t p = 0; p < k; p++)
 		acc_step(mr, nv, acc, a, lda, p, b + p * ldb);
@@ -199,6 +209,12 @@ static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const
 #undef STL_TILE_CALL
 		return;
 	}
+	if (STL_WIDE_COLS && nc > STL_NR) {
+#define STL_TILE_CALL(r) tile(r, STL_NV_WIDE, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
+		STL_SWITCH_MR(mr, STL_TILE_CALL)
+#undef STL_TILE_CALL
+		return;
+	}
 #define STL_TILE_CALL(r) tile(r, STL_NV, k, a, lda, b, ldb, c, ldc, nc, row_init, lo, hi)
 	STL_SWITCH_MR(mr, STL_TILE_CALL)
 #undef STL_TILE_CALL
@@ -209,7 +225,7 @@ STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float
 			  const float *restrict b, size_t plane, const size_t *off, float *restrict out,
 			  const float *restrict row_init, float lo, float hi)
 {
-	stl_vf acc[STL_MR][STL_NV];
+	stl_vf acc[STL_MR][STL_NV_WIDE];
 	acc_start(mr, STL_NV, acc, row_init);
 	for (uint32_t c = 0; c < cg; c++) {
 		const float *bc = b + c * plane, *ac = a + c * ntaps;
@@ -288,13 +304,15 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 	 * last few columns past a whole vector go to gemv_cols first, for all rows at once (never on
 	 * NEON: STL_GEMV_COLS 0). */
 	const uint32_t rest = n % STL_VL, tiled = rest <= STL_GEMV_COLS ? n - rest : n;
+	/* a plain matrix: its columns are contiguous across strips, a wide tile can read them */
+	const int plain = b.strip == STL_STRIP;
 	if (tiled < n)
 		gemv_cols(m, tiled, n, k, a, lda, b, c, ldc, row_init, lo, hi);
 	for (uint32_t i = 0; i < m; i += STL_MR) {
 		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
-		for (uint32_t j = 0; j < tiled; j += STL_NR) {
+		for (uint32_t j = 0, nc; j < tiled; j += nc) {
 			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
-			const uint32_t nc = tiled - j < STL_NR ? tiled - j : STL_NR;
+			nc = plain && tiled - j == STL_WIDE_COLS ? STL_WIDE_COLS : tiled - j < STL_NR ? tiled - j : STL_NR;
 			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
 				  lo, hi);
 		}
@@ -312,6 +330,13 @@ void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a
 	taps_rows(mr, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi);
 	if (!clamp_only)
 		stl_act_apply(act_op, out, (size_t)mr * STL_NR);
+}
+
+uint32_t stl_gemm_in_place_cols(uint32_t n)
+{
+	/* Past a whole strip, the tiles read whole vectors (the last few columns past one go to
+	 * gemv_cols, which reads only them); NEON's narrow tiles read four columns. */
+	return STL_GEMV_COLS && n % STL_VL <= STL_GEMV_COLS ? n : n - n % STL_STRIP;
 }
 
 uint32_t stl_gemm_tile_rows(void)

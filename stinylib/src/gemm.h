@@ -49,6 +49,11 @@ void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a
  * each matrix product of MATMUL. */
 void stl_matmul(uint32_t m, uint32_t n, uint32_t k, const float *x, const float *w, float *y);
 
+/* How many leading columns of a plain B of n columns (nothing readable past them) stl_gemm can
+ * compute reading B in place: whole strips, or on x86 all n when the tiles' vectors end within
+ * them. */
+uint32_t stl_gemm_in_place_cols(uint32_t n);
+
 /* Rows and columns of a register tile; a plain B must be read in whole tiles of columns. */
 uint32_t stl_gemm_tile_rows(void);
 uint32_t stl_gemm_tile_cols(void);

@@ -157,6 +157,10 @@ DEPTHWISE_GEOMETRIES = [
     (2, 1, (13, 11), 5, 2, 1, [1, 2, 2, 1]),       # 5x5 stride 2, odd sizes, asymmetric pads
     (2, 1, (3, 9), 3, 1, 1, [1, 1, 1, 1]),         # fewer rows than a block
 ]
+#: Pointwise convs (channels, outputs, input HxW) whose planes end in the GEMM's narrower tiles, read
+#: in place: 7x7 (a 48-column tile and one column), 10x8 (32 + 48), 14x14 (four columns past the
+#: last tile, over depths past the gathered 256), 28x28 (23 tiles of 32, one of 48).
+POINTWISE_GEOMETRIES = [(12, 20, (7, 7)), (5, 9, (10, 8)), (300, 10, (14, 14)), (3, 17, (28, 28))]
 #: Dense convs (channels, outputs, input HxW, kernel, stride) for the implicit GEMM's stride phases.
 TAPS_GEOMETRIES = [(3, 32, (64, 66), 3, 2), (8, 20, (31, 29), 5, 2), (4, 9, (40, 40), 3, 1)]
 
@@ -180,6 +184,15 @@ def test_depthwise_geometries(c: int, mult: int, hw: tuple[int, int], k: int, st
     """The depthwise kernel's splits (rows of whole and partial vectors), stride phases and tap tables
     on sizes the random cases above do not reach."""
     check(depthwise_model(c, mult, hw, k, stride, dilation, pads), rand(c * k, 1, c, *hw))
+
+
+@pytest.mark.parametrize("c, m, hw", POINTWISE_GEOMETRIES)
+def test_pointwise_geometries(c: int, m: int, hw: tuple[int, int]) -> None:
+    """Pointwise convs read in place up to their planes' last columns, with a Relu6 in the tiles."""
+    node = helper.make_node("Conv", ["x", "w", "b"], ["c"])
+    clip = helper.make_node("Clip", ["c", "lo", "hi"], ["y"])
+    consts = {"w": rand(4, m, c, 1, 1), "b": rand(5, m), **CLIP_BOUNDS}
+    check(make_model([node, clip], (1, c, *hw), consts), rand(6, 1, c, *hw))
 
 
 @pytest.mark.parametrize("c, m, hw, k, stride", TAPS_GEOMETRIES)
