@@ -96,22 +96,34 @@ static void down(const struct pool_geometry *g, const float *x0, uint32_t width,
 	}
 }
 
-/* Output cells [o, o + VL) of a stride-2 window kh × kw (kw 2 or 3) whose first cell starts at x:
- * each window row's even and odd columns are one deinterleaving load, its third column the even
- * lanes of a second one two columns on; pooled down the rows, then across, in the scalar order. */
-STL_INLINE stl_vf window_2(const float *x, size_t w, const uint32_t kh, const uint32_t kw, const int is_max)
+/* even[i] = p[2i], odd[i] = p[2i + 1] from the first `floats` floats at p only, or from 2·VL (whole). */
+STL_INLINE void load_pairs(const float *p, unsigned floats, const int whole, stl_vf *even, stl_vf *odd)
+{
+	if (whole)
+		stl_vld_deinterleave(p, even, odd);
+	else
+		stl_vld_deinterleave_part(p, floats, even, odd);
+}
+
+/* Output cells [o, o + n) (n <= VL; whole: n = VL, with whole-vector loads) of a stride-2 window
+ * kh × kw (kw 2 or 3) whose first cell starts at x: each window row's even and odd columns are one
+ * deinterleaving load, its third column the even lanes of a second one two columns on; pooled down
+ * the rows, then across, in the scalar order. A partial load reads only the floats the n windows
+ * cover; a whole one reads one column past the last window. */
+STL_INLINE stl_vf window_2(const float *x, size_t w, unsigned n, const int whole, const uint32_t kh,
+			   const uint32_t kw, const int is_max)
 {
 	stl_vf even, odd, third = stl_vdup(0.0f), unused;
-	stl_vld_deinterleave(x, &even, &odd);
+	load_pairs(x, 2 * n, whole, &even, &odd);
 	if (kw == 3)
-		stl_vld_deinterleave(x + 2, &third, &unused);
+		load_pairs(x + 2, 2 * n - 1, whole, &third, &unused);
 	for (uint32_t r = 1; r < kh; r++) {
 		stl_vf e, od, t;
-		stl_vld_deinterleave(x + r * w, &e, &od);
+		load_pairs(x + r * w, 2 * n, whole, &e, &od);
 		even = is_max ? stl_vmax(even, e) : stl_vadd(even, e);
 		odd = is_max ? stl_vmax(odd, od) : stl_vadd(odd, od);
 		if (kw == 3) {
-			stl_vld_deinterleave(x + r * w + 2, &t, &unused);
+			load_pairs(x + r * w + 2, 2 * n - 1, whole, &t, &unused);
 			third = is_max ? stl_vmax(third, t) : stl_vadd(third, t);
 		}
 	}
@@ -119,9 +131,17 @@ STL_INLINE stl_vf window_2(const float *x, size_t w, const uint32_t kh, const ui
 	return kw == 3 ? (is_max ? stl_vmax(acc, third) : stl_vadd(acc, third)) : acc;
 }
 
+/* On NEON a partial load copies lane by lane: the last few cells cost less one at a time. */
+#if defined(STL_SIMD_NEON)
+#define POOL_PART_VECTORS 0
+#else
+#define POOL_PART_VECTORS 1
+#endif
+
 /* Interior cells [lo, hi) of a row with stride 2 and kw 2 or 3, straight from the input rows (no
  * buffer pass): whole vectors while their loads stay in the input row (the second load reads one
- * column past the last window), then the last few cells one at a time, in the same order. */
+ * column past the last window), then the last few cells in partial vectors (or one at a time on
+ * NEON), in the same order. */
 STL_INLINE void direct_2(const struct pool_geometry *g, const float *rows, uint32_t lo, uint32_t hi,
 			 float *restrict row, float scale, const uint32_t kh, const uint32_t kw, const int is_max)
 {
@@ -129,8 +149,14 @@ STL_INLINE void direct_2(const struct pool_geometry *g, const float *rows, uint3
 	const size_t w = g->w;
 	uint32_t o = lo;
 	for (; o + STL_VL <= hi && 2 * (size_t)o - g->pl + 2 * STL_VL + 2 <= w; o += STL_VL) {
-		const stl_vf acc = window_2(rows + (2 * (size_t)o - g->pl), w, kh, kw, is_max);
+		const stl_vf acc = window_2(rows + (2 * (size_t)o - g->pl), w, STL_VL, 1, kh, kw, is_max);
 		stl_vst(row + o, is_max ? acc : stl_vmul(acc, vscale));
+	}
+	for (; POOL_PART_VECTORS && o < hi;) {
+		const unsigned n = hi - o < STL_VL ? hi - o : STL_VL;
+		const stl_vf acc = window_2(rows + (2 * (size_t)o - g->pl), w, n, 0, kh, kw, is_max);
+		stl_vst_part(row + o, is_max ? acc : stl_vmul(acc, vscale), n);
+		o += n;
 	}
 	for (; o < hi; o++) {
 		const float *x = rows + (2 * (size_t)o - g->pl);

@@ -333,10 +333,11 @@ def test_prelu(slope_kind: str, seed: int) -> None:
 
 @pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
 @pytest.mark.parametrize("kernel", [[3, 3], [2, 2], [3, 2], [2, 3]])
-@pytest.mark.parametrize("w", [33, 40, 75])
+@pytest.mark.parametrize("w", [27, 33, 40, 55, 75])
 def test_pool_stride_2_wide_rows(op: str, kernel: list[int], w: int) -> None:
     """Stride 2 with 2 or 3 window columns over rows wide enough for whole vectors (16 lanes on
-    AVX-512), whose last cells are left to the one-at-a-time path (pool.c's direct_2)."""
+    AVX-512), whose last cells are left to partial vectors (one at a time on NEON; pool.c's
+    direct_2); 27 and 55 are SqueezeNet's."""
     node = helper.make_node(op, ["x"], ["y"], kernel_shape=kernel, strides=[2, 2], pads=[1, 0, 0, 1])
     x = rand(w, 1, 3, 9, w)
     check(make_model([node], x.shape), x)
