@@ -156,15 +156,19 @@ static void narrow_rows(const struct stl_conv_geometry *g, const struct stl_plan
  * row of the block that sees it. With stride s, tap (ky, kx) of output row r reads row
  * r + ky / s of the phase subplane of (ky % s, kx) (conv_planes.h): the taps of one column kx
  * and row phase share their input vectors, shifted by rows, and their weights stay in registers.
- * The last block overlaps the one before (rows computed twice, the same values stored). A row's
+ * The last block overlaps the one before (rows computed twice, the same values stored); a plane of
+ * DW_ROWS_MAX rows (7×7, the last stage of the MobileNets) is one block. A row's
  * last vector may be partial: its loads run into the dropped columns and the next row (or the
  * slack), and those lanes are not stored.
  */
-STL_INLINE void rows_block(const int K, const int S, const int NV, const float *in, size_t cols,
+#define DW_ROWS_MAX 7
+
+STL_INLINE void rows_block(const int K, const int S, const int NV, const int U, const float *in, size_t cols,
 			   const size_t *off, const struct dw_channel *ch, float *dst, size_t ow)
 {
-	stl_vf acc[DW_U][2];
-	for (int u = 0; u < DW_U; u++)
+	stl_vf acc[DW_ROWS_MAX][2];
+	STL_UNROLL
+	for (int u = 0; u < U; u++)
 		for (int v = 0; v < NV; v++)
 			acc[u][v] = ch->bias;
 	STL_UNROLL
@@ -177,18 +181,19 @@ STL_INLINE void rows_block(const int K, const int S, const int NV, const float *
 				wq[q] = stl_vdup(ch->w[(kyr + q * S) * K + kx]);
 			const float *base = in + off[kyr * K + kx];
 			STL_UNROLL
-			for (int j = 0; j < DW_U + nq - 1; j++)
+			for (int j = 0; j < U + nq - 1; j++)
 				STL_UNROLL
 				for (int v = 0; v < NV; v++) {
 					const stl_vf x = stl_vld(base + j * cols + v * STL_VL);
 					STL_UNROLL
-					for (int u = 0; u < DW_U; u++)
+					for (int u = 0; u < U; u++)
 						if (j - u >= 0 && j - u < nq)
 							acc[u][v] = stl_vfma(acc[u][v], x, wq[j - u]);
 				}
 		}
 	const unsigned last = (unsigned)(ow - (size_t)(NV - 1) * STL_VL);
-	for (int u = 0; u < DW_U; u++) {
+	STL_UNROLL
+	for (int u = 0; u < U; u++) {
 		for (int v = 0; v < NV - 1; v++)
 			store(ch, dst + u * ow + v * STL_VL, acc[u][v], STL_VL);
 		store(ch, dst + u * ow + (NV - 1) * STL_VL, acc[u][NV - 1], last);
@@ -199,9 +204,13 @@ STL_INLINE void rows_plane(const int K, const int S, const int NV, const struct 
 			   const struct stl_planes *l, const struct dw_channel *ch, float *out)
 {
 	const size_t oh = g->oh, ow = g->ow, cols = l->cols;
+	if (oh == DW_ROWS_MAX) { /* 7×7 planes: one block */
+		rows_block(K, S, NV, DW_ROWS_MAX, ch->copy, cols, ch->off, ch, out, ow);
+		return;
+	}
 	for (size_t r = 0; r < oh; r += DW_U) {
 		const size_t at = oh - r < DW_U ? oh - DW_U : r;
-		rows_block(K, S, NV, ch->copy + at * cols, cols, ch->off, ch, out + at * ow, ow);
+		rows_block(K, S, NV, DW_U, ch->copy + at * cols, cols, ch->off, ch, out + at * ow, ow);
 	}
 }
 

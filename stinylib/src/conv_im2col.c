@@ -88,6 +88,10 @@ void stl_conv_im2col(const struct stl_exec *e, const struct stl_conv_geometry *g
 	const size_t plane = (size_t)g->h * g->w;
 	/* A pointwise conv's input already is its im2col matrix: whole strips are read in place. */
 	const int pointwise = stl_conv_is_plain_pointwise(g);
+	/* the columns of a chunk read in place: all of a whole chunk (whole strips), as many of the
+	 * last one as the GEMM can (asked once: a call in the loops costs the packing its registers) */
+	const uint32_t last = g->p % cols ? g->p % cols : cols;
+	const uint32_t last_direct = pointwise ? stl_gemm_in_place_cols(last) : 0;
 	for (uint32_t n = 0; n < g->n; n++)
 		for (uint32_t u = u0; u < u1;) {
 			/* this chunk's output channels [r0, r1) of group gi: rows r0... of W */
@@ -99,7 +103,7 @@ void stl_conv_im2col(const struct stl_exec *e, const struct stl_conv_geometry *g
 			float *yg = y + ((size_t)n * g->m + (size_t)gi * mg + r.r0) * g->p;
 			for (uint32_t p0 = 0; p0 < g->p; p0 += cols) {
 				const uint32_t pc = g->p - p0 < cols ? g->p - p0 : cols;
-				const uint32_t direct = pointwise ? stl_gemm_in_place_cols(pc) : 0;
+				const uint32_t direct = !pointwise ? 0 : p0 + pc < g->p ? pc : last_direct;
 				if (direct) {
 					const struct stl_bmat in_place = {xg + p0, g->p, STL_STRIP};
 					stl_gemm(rows, direct, g->k, wg, g->k, in_place, yg + p0, g->p, bg, e->op);

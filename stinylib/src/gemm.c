@@ -306,15 +306,18 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 	const uint32_t rest = n % STL_VL, tiled = rest <= STL_GEMV_COLS ? n - rest : n;
 	/* a plain matrix: its columns are contiguous across strips, a wide tile can read them */
 	const int plain = b.strip == STL_STRIP;
-	if (tiled < n)
+	if (STL_GEMV_COLS && tiled < n)
 		gemv_cols(m, tiled, n, k, a, lda, b, c, ldc, row_init, lo, hi);
 	for (uint32_t i = 0; i < m; i += STL_MR) {
 		const uint32_t mr = m - i < STL_MR ? m - i : STL_MR;
-		for (uint32_t j = 0, nc; j < tiled; j += nc) {
+		for (uint32_t j = 0; j < tiled; j += STL_NR) {
 			const float *bj = b.base + (size_t)(j / STL_STRIP) * b.strip + j % STL_STRIP;
-			nc = plain && tiled - j == STL_WIDE_COLS ? STL_WIDE_COLS : tiled - j < STL_NR ? tiled - j : STL_NR;
+			const int wide = STL_WIDE_COLS && plain && tiled - j == STL_WIDE_COLS; /* the last tile */
+			const uint32_t nc = wide ? STL_WIDE_COLS : tiled - j < STL_NR ? tiled - j : STL_NR;
 			tile_rows(mr, k, a + i * lda, lda, bj, b.ld, c + i * ldc + j, ldc, nc, row_init ? row_init + i : NULL,
 				  lo, hi);
+			if (wide)
+				break;
 		}
 		if (!clamp_only)
 			for (uint32_t r = 0; r < mr; r++)
@@ -334,9 +337,12 @@ void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a
 
 uint32_t stl_gemm_in_place_cols(uint32_t n)
 {
-	/* Past a whole strip, the tiles read whole vectors (the last few columns past one go to
-	 * gemv_cols, which reads only them); NEON's narrow tiles read four columns. */
-	return STL_GEMV_COLS && n % STL_VL <= STL_GEMV_COLS ? n : n - n % STL_STRIP;
+	/* A tile reads STL_NR columns, or STL_NR / 2 for a row's last few (or the wide tile's
+	 * STL_WIDE_COLS): all within n when the tiled columns end on a half tile and the few past a
+	 * whole vector go to gemv_cols, which reads only them. Otherwise whole strips (NEON's narrow
+	 * tiles read four columns). */
+	const uint32_t rest = n % STL_VL;
+	return STL_GEMV_COLS && rest <= STL_GEMV_COLS && (n - rest) % (STL_NR / 2) == 0 ? n : n - n % STL_STRIP;
 }
 
 uint32_t stl_gemm_tile_rows(void)
