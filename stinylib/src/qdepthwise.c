@@ -2,11 +2,15 @@
  * its taps read are copied, less the zero point, into int16 rows padded with zeros (the padding's
  * value x_zp, centred) and split by stride phase, so that every tap of a block of QDW output
  * columns is one unit-stride run: QDW int32 accumulators stay in registers over all taps, and
- * the block is requantised as stl_qround does. The vector part is NEON on aarch64 (LD1 and SMLAL
- * by element) or AVX2 (VPMULLD on the widened rows); elsewhere plain C. */
+ * the block is requantised in vectors (qrequant.h). The rows are centred in vectors for strides
+ * 1 and 2 (stride 2 keeps every other byte: the low byte of each 16-bit lane, or LD2). The
+ * multiply-accumulate is NEON on aarch64 (LD1 and SMLAL by element) or x86 VPMADDWD of the
+ * sign-extended row with the tap in the low half of each 32-bit lane (exact: the high half
+ * multiplies 0), 16 lanes in one AVX-512 register or two AVX2 ones; elsewhere plain C. */
 #include <string.h>
 
 #include "qgemm.h"
+#include "qrequant.h"
 
 #define QDW 16                /* output columns per block */
 #define QDW_ROW_BUDGET 3072u  /* int16 elements of the row buffer (6 KiB of the TA's 32 KiB stack) */
@@ -19,6 +23,27 @@ static inline int16x8_t ld8h(const int16_t *p)
 	int16x8_t v;
 	__asm__("ld1 {%0.8h}, [%1]" : "=w"(v) : "r"(p), "m"(*(const int16_t(*)[8])p));
 	return v;
+}
+
+static inline void st8h(int16_t *p, int16x8_t v)
+{
+	__asm__("st1 {%1.8h}, [%2]" : "=m"(*(int16_t(*)[8])p) : "w"(v), "r"(p));
+}
+
+/* 16 centred values: bytes src[0], src[sw], ... (sw 1 or 2; reads 16·sw bytes, or where
+ * QDW_CENTRE_MASKED only the first `bytes`) xor flip, less zpu. */
+#define QDW_CENTRE 16
+static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t bytes)
+{
+	(void)bytes;
+	uint8x16_t b;
+	if (sw == 1)
+		__asm__("ld1 {%0.16b}, [%1]" : "=w"(b) : "r"(src), "m"(*(const uint8_t(*)[16])src));
+	else
+		b = vld2q_u8(src).val[0];
+	b = veorq_u8(b, vdupq_n_u8(flip));
+	st8h(dst, vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(b), vdup_n_u8(zpu))));
+	st8h(dst + 8, vreinterpretq_s16_u16(vsubl_high_u8(b, vdupq_n_u8(zpu))));
 }
 
 /* acc[0..QDW) += r[0..QDW) · w */
@@ -45,14 +70,50 @@ static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
 #elif defined(__AVX2__)
 #include <immintrin.h>
 
+#define QDW_CENTRE 16
+#if defined(__AVX512BW__)
+#define QDW_CENTRE_MASKED 1 /* centre16 takes a partial vector: it reads only `bytes` bytes */
+#endif
+static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t bytes)
+{
+	__m256i v;
+#if defined(__AVX512BW__)
+	const __mmask32 k = bytes >= 32 ? ~0u : (1u << bytes) - 1u;
+	const __m256i raw = _mm256_maskz_loadu_epi8(k, src);
+#else
+	(void)bytes;
+	const __m256i raw = sw == 1 ? _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)src))
+				    : _mm256_loadu_si256((const __m256i *)(const void *)src);
+#endif
+	const __m256i b = _mm256_xor_si256(raw, _mm256_set1_epi8((char)flip));
+	if (sw == 1)
+		v = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(b));
+	else
+		v = _mm256_and_si256(b, _mm256_set1_epi16(0xff));
+	_mm256_storeu_si256((__m256i *)(void *)dst, _mm256_sub_epi16(v, _mm256_set1_epi16(zpu)));
+}
+
+/* The tap in the low 16 bits of each 32-bit lane: VPMADDWD of a sign-extended lane is x · w. */
+static inline int32_t tap_lane(int16_t w) { return (int32_t)(uint16_t)w; }
+
+#if defined(__AVX512BW__)
+typedef __m512i qdw_acc[1];
+static inline void madd_block(qdw_acc acc, const int16_t *r, int16_t w)
+{
+	const __m512i x = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)r));
+	acc[0] = _mm512_add_epi32(acc[0], _mm512_madd_epi16(x, _mm512_set1_epi32(tap_lane(w))));
+}
+static inline void acc_init(qdw_acc acc, int32_t b) { acc[0] = _mm512_set1_epi32(b); }
+static inline void acc_out(const qdw_acc acc, int32_t out[QDW]) { _mm512_storeu_si512(out, acc[0]); }
+#else
 typedef __m256i qdw_acc[2];
 static inline void madd_block(qdw_acc acc, const int16_t *r, int16_t w)
 {
-	const __m256i wv = _mm256_set1_epi32(w);
+	const __m256i wv = _mm256_set1_epi32(tap_lane(w));
 	const __m256i a = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)r));
 	const __m256i b = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r + 8)));
-	acc[0] = _mm256_add_epi32(acc[0], _mm256_mullo_epi32(a, wv));
-	acc[1] = _mm256_add_epi32(acc[1], _mm256_mullo_epi32(b, wv));
+	acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(a, wv));
+	acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(b, wv));
 }
 static inline void acc_init(qdw_acc acc, int32_t b)
 {
@@ -63,6 +124,7 @@ static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
 	_mm256_storeu_si256((__m256i *)(void *)out, acc[0]);
 	_mm256_storeu_si256((__m256i *)(void *)(out + 8), acc[1]);
 }
+#endif
 #else
 typedef int32_t qdw_acc[QDW];
 static inline void madd_block(int32_t acc[QDW], const int16_t *r, int16_t w)
@@ -92,9 +154,18 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 	const uint32_t len = ow_blocks * QDW + ((g->kw - 1) * g->dw) / g->sw + 1;
 	if ((uint64_t)g->kh * g->sw * len > QDW_ROW_BUDGET)
 		return 0;
-	int16_t rows[QDW_ROW_BUDGET];
+	int16_t rows[QDW_ROW_BUDGET + QDW];
 	int16_t taps[49];
+	uint32_t tap_at[49]; /* where tap t's run starts in rows, for output column 0 */
+	for (uint32_t kh = 0, t = 0; kh < g->kh; kh++)
+		for (uint32_t kw = 0; kw < g->kw; kw++, t++) {
+			const uint32_t col = kw * g->dw;
+			tap_at[t] = (kh * g->sw + col % g->sw) * len + col / g->sw;
+		}
 	_Alignas(16) int32_t acc_lanes[QDW];
+	/* I8 activations are biased to U8 (x ^ 0x80, zp + 128): one centring for both */
+	const uint8_t flip = x_signed ? 0x80 : 0;
+	const int32_t zpu = zp + (x_signed ? 128 : 0);
 	for (uint32_t n = 0; n < g->n; n++)
 		for (uint32_t m = 0; m < g->m; m++) {
 			const uint8_t *plane = x + ((size_t)n * g->c + m / mg) * g->h * g->w;
@@ -122,12 +193,26 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 						int16_t *rp = r + (size_t)ph * len;
 						for (int64_t j = 0; j < lo; j++)
 							rp[j] = 0;
-						if (x_signed)
-							for (int64_t j = lo; j < hi; j++)
-								rp[j] = (int16_t)((int8_t)src[j * g->sw + off] - zp);
-						else
-							for (int64_t j = lo; j < hi; j++)
-								rp[j] = (int16_t)(src[j * g->sw + off] - zp);
+						int64_t j = lo;
+#ifdef QDW_CENTRE
+						/* whole vectors while their 16·sw bytes stay inside the row; with
+						 * masked loads the rest too (rows has room for the last one's
+						 * surplus values, which the zeros below or the next row overwrite) */
+						if (g->sw <= 2) {
+							for (; j < hi && (j + QDW_CENTRE) * g->sw + off <= (int64_t)g->w;
+							     j += QDW_CENTRE)
+								centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu,
+									 QDW_CENTRE * g->sw);
+#ifdef QDW_CENTRE_MASKED
+							for (; j < hi; j += QDW_CENTRE)
+								centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu,
+									 (uint32_t)((int64_t)g->w - (j * g->sw + off)));
+							j = hi;
+#endif
+						}
+#endif
+						for (; j < hi; j++)
+							rp[j] = (int16_t)((src[j * g->sw + off] ^ flip) - zpu);
 						for (int64_t j = hi; j < len; j++)
 							rp[j] = 0;
 					}
@@ -136,16 +221,11 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 				for (uint32_t o0 = 0; o0 < g->ow; o0 += QDW) {
 					qdw_acc acc;
 					acc_init(acc, b);
-					for (uint32_t kh = 0; kh < g->kh; kh++)
-						for (uint32_t kw = 0; kw < g->kw; kw++) {
-							const uint32_t col = kw * g->dw, ph = col % g->sw;
-							const int16_t *r = rows + ((size_t)kh * g->sw + ph) * len + o0 + col / g->sw;
-							madd_block(acc, r, taps[kh * g->kw + kw]);
-						}
+					for (uint32_t t = 0; t < kn; t++)
+						madd_block(acc, rows + tap_at[t] + o0, taps[t]);
 					acc_out(acc, acc_lanes);
 					const uint32_t nv = g->ow - o0 < QDW ? g->ow - o0 : QDW;
-					for (uint32_t i = 0; i < nv; i++)
-						yrow[o0 + i] = stl_qround((float)acc_lanes[i] * mult[m], yq);
+					stl_qrequant(yrow + o0, acc_lanes, nv, mult[m], yq);
 				}
 			}
 		}
