@@ -31,11 +31,12 @@ static inline void st8h(int16_t *p, int16x8_t v)
 }
 
 /* 16 centred values: bytes src[0], src[sw], ... (sw 1 or 2; reads 16·sw bytes, or where
- * QDW_CENTRE_MASKED only the first `bytes`) xor flip, less zpu. */
+ * QDW_CENTRE_MASKED writes only `count` values from the first `bytes`) xor flip, less zpu. */
 #define QDW_CENTRE 16
-static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t bytes)
+static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t count,
+			    uint32_t bytes)
 {
-	(void)bytes;
+	(void)count, (void)bytes;
 	uint8x16_t b;
 	if (sw == 1)
 		__asm__("ld1 {%0.16b}, [%1]" : "=w"(b) : "r"(src), "m"(*(const uint8_t(*)[16])src));
@@ -72,16 +73,17 @@ static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
 
 #define QDW_CENTRE 16
 #if defined(__AVX512BW__)
-#define QDW_CENTRE_MASKED 1 /* centre16 takes a partial vector: it reads only `bytes` bytes */
+#define QDW_CENTRE_MASKED 1 /* centre16 takes a partial vector: `count` values from `bytes` bytes */
 #endif
-static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t bytes)
+static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8_t flip, uint8_t zpu, uint32_t count,
+			    uint32_t bytes)
 {
 	__m256i v;
 #if defined(__AVX512BW__)
 	const __mmask32 k = bytes >= 32 ? ~0u : (1u << bytes) - 1u;
 	const __m256i raw = _mm256_maskz_loadu_epi8(k, src);
 #else
-	(void)bytes;
+	(void)count, (void)bytes;
 	const __m256i raw = sw == 1 ? _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)src))
 				    : _mm256_loadu_si256((const __m256i *)(const void *)src);
 #endif
@@ -90,7 +92,12 @@ static inline void centre16(int16_t *dst, const uint8_t *src, uint32_t sw, uint8
 		v = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(b));
 	else
 		v = _mm256_and_si256(b, _mm256_set1_epi16(0xff));
-	_mm256_storeu_si256((__m256i *)(void *)dst, _mm256_sub_epi16(v, _mm256_set1_epi16(zpu)));
+	v = _mm256_sub_epi16(v, _mm256_set1_epi16(zpu));
+#if defined(__AVX512BW__)
+	_mm256_mask_storeu_epi16(dst, (__mmask16)(count >= 16 ? 0xffffu : (1u << count) - 1u), v);
+#else
+	_mm256_storeu_si256((__m256i *)(void *)dst, v);
+#endif
 }
 
 /* The tap in the low 16 bits of each 32-bit lane: VPMADDWD of a sign-extended lane is x · w. */
@@ -143,25 +150,75 @@ static inline void acc_out(const qdw_acc acc, int32_t out[QDW])
 }
 #endif
 
+/* Input row `src` centred into its sw phase rows of len values at r: phase ph's value j is
+ * (src[j·sw + ph − pl] ^ flip) − zpu, 0 outside the row; span[ph] = [lo, hi) of the inside ones. */
+static void centre_row(int16_t *r, const uint8_t *src, const struct stl_conv_geometry *g, uint32_t len,
+		       const int64_t span[4][2], uint8_t flip, int32_t zpu)
+{
+	for (uint32_t ph = 0; ph < g->sw; ph++) {
+		const int64_t off = (int64_t)ph - g->pl, lo = span[ph][0], hi = span[ph][1];
+		int16_t *rp = r + (size_t)ph * len;
+		for (int64_t j = 0; j < lo; j++)
+			rp[j] = 0;
+		int64_t j = lo;
+#ifdef QDW_CENTRE
+		/* whole vectors while their 16·sw bytes stay inside the row; with masked loads and
+		 * stores the rest too */
+		if (g->sw <= 2) {
+			for (; j < hi && (j + QDW_CENTRE) * g->sw + off <= (int64_t)g->w; j += QDW_CENTRE)
+				centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu, QDW_CENTRE,
+					 QDW_CENTRE * g->sw);
+#ifdef QDW_CENTRE_MASKED
+			for (; j < hi; j += QDW_CENTRE)
+				centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu, (uint32_t)(hi - j),
+					 (uint32_t)((int64_t)g->w - (j * g->sw + off)));
+			j = hi;
+#endif
+		}
+#endif
+		for (; j < hi; j++)
+			rp[j] = (int16_t)((src[j * g->sw + off] ^ flip) - zpu);
+		for (j = hi; j < len; j++)
+			rp[j] = 0;
+	}
+}
+
+/* The centred input rows live in a ring of `slots` = (kh − 1)·dh + 1 rows (each of sw phase rows),
+ * input row ih in slot ih % slots, so that each is centred once per channel however many output
+ * rows read it; rows in the padding read one row of zeros after the ring. */
 int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_signed, int32_t zp, const int8_t *w,
 		   const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq)
 {
 	const uint32_t kn = g->kh * g->kw, mg = g->m / g->group;
 	const uint32_t ow_blocks = (g->ow + QDW - 1) / QDW;
-	if (g->cg != 1 || kn > 49 || g->sw > 4)
+	if (g->cg != 1 || kn > 49 || g->sw > 4 || g->kh > 7)
 		return 0;
 	/* A phase row: the block reads up to column ow_blocks·QDW − 1 + the last tap's offset. */
 	const uint32_t len = ow_blocks * QDW + ((g->kw - 1) * g->dw) / g->sw + 1;
-	if ((uint64_t)g->kh * g->sw * len > QDW_ROW_BUDGET)
+	const uint32_t slots = (g->kh - 1) * g->dh + 1, row_len = g->sw * len;
+	if ((uint64_t)(slots + 1) * row_len > QDW_ROW_BUDGET)
 		return 0;
-	int16_t rows[QDW_ROW_BUDGET + QDW];
+	int16_t ring[QDW_ROW_BUDGET];
+	int16_t *const zeros = ring + (size_t)slots * row_len;
+	memset(zeros, 0, row_len * sizeof *zeros);
+	int64_t held[QDW_ROW_BUDGET / 16]; /* the input row each slot holds (slots ≤ budget / 16) */
 	int16_t taps[49];
-	uint32_t tap_at[49]; /* where tap t's run starts in rows, for output column 0 */
+	uint32_t tap_at[49]; /* where tap t's run starts in its input row's phase rows */
 	for (uint32_t kh = 0, t = 0; kh < g->kh; kh++)
 		for (uint32_t kw = 0; kw < g->kw; kw++, t++) {
 			const uint32_t col = kw * g->dw;
-			tap_at[t] = (kh * g->sw + col % g->sw) * len + col / g->sw;
+			tap_at[t] = (col % g->sw) * len + col / g->sw;
 		}
+	int64_t span[4][2];
+	for (uint32_t ph = 0; ph < g->sw; ph++) {
+		const int64_t off = (int64_t)ph - g->pl;
+		int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
+		int64_t hi = (int64_t)g->w - off <= 0 ? 0 : ((int64_t)g->w - off - 1) / g->sw + 1;
+		lo = lo < len ? lo : len;
+		hi = hi < len ? hi : len;
+		span[ph][0] = lo;
+		span[ph][1] = hi > lo ? hi : lo;
+	}
 	_Alignas(16) int32_t acc_lanes[QDW];
 	/* I8 activations are biased to U8 (x ^ 0x80, zp + 128): one centring for both */
 	const uint8_t flip = x_signed ? 0x80 : 0;
@@ -173,56 +230,32 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 			const int32_t b = bias ? bias[m] : 0;
 			for (uint32_t t = 0; t < kn; t++)
 				taps[t] = w[(size_t)m * kn + t];
+			if (m % mg == 0) /* a new input channel */
+				for (uint32_t sl = 0; sl < slots; sl++)
+					held[sl] = -1;
 			for (uint32_t oh = 0; oh < g->oh; oh++) {
+				const int16_t *tap[49];
 				for (uint32_t kh = 0; kh < g->kh; kh++) {
 					const int64_t ih = (int64_t)oh * g->sh + (int64_t)kh * g->dh - g->pt;
-					int16_t *r = rows + (size_t)kh * g->sw * len;
-					if (ih < 0 || ih >= g->h) {
-						memset(r, 0, (size_t)g->sw * len * sizeof *r);
-						continue;
-					}
-					const uint8_t *src = plane + (size_t)ih * g->w;
-					for (uint32_t ph = 0; ph < g->sw; ph++) {
-						/* j in [lo, hi): the phase row's columns inside the input row; zeros around */
-						const int64_t off = (int64_t)ph - g->pl;
-						int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
-						int64_t hi = (int64_t)g->w - off <= 0 ? 0 : ((int64_t)g->w - off - 1) / g->sw + 1;
-						lo = lo < len ? lo : len;
-						hi = hi < len ? hi : len;
-						hi = hi > lo ? hi : lo;
-						int16_t *rp = r + (size_t)ph * len;
-						for (int64_t j = 0; j < lo; j++)
-							rp[j] = 0;
-						int64_t j = lo;
-#ifdef QDW_CENTRE
-						/* whole vectors while their 16·sw bytes stay inside the row; with
-						 * masked loads the rest too (rows has room for the last one's
-						 * surplus values, which the zeros below or the next row overwrite) */
-						if (g->sw <= 2) {
-							for (; j < hi && (j + QDW_CENTRE) * g->sw + off <= (int64_t)g->w;
-							     j += QDW_CENTRE)
-								centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu,
-									 QDW_CENTRE * g->sw);
-#ifdef QDW_CENTRE_MASKED
-							for (; j < hi; j += QDW_CENTRE)
-								centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu,
-									 (uint32_t)((int64_t)g->w - (j * g->sw + off)));
-							j = hi;
-#endif
+					const int16_t *r = zeros;
+					if (ih >= 0 && ih < g->h) {
+						const uint32_t sl = (uint32_t)(ih % slots);
+						r = ring + (size_t)sl * row_len;
+						if (held[sl] != ih) {
+							centre_row(ring + (size_t)sl * row_len, plane + (size_t)ih * g->w, g, len,
+								   span, flip, zpu);
+							held[sl] = ih;
 						}
-#endif
-						for (; j < hi; j++)
-							rp[j] = (int16_t)((src[j * g->sw + off] ^ flip) - zpu);
-						for (int64_t j = hi; j < len; j++)
-							rp[j] = 0;
 					}
+					for (uint32_t kw = 0; kw < g->kw; kw++)
+						tap[kh * g->kw + kw] = r + tap_at[kh * g->kw + kw];
 				}
 				uint8_t *yrow = out + (size_t)oh * g->ow;
 				for (uint32_t o0 = 0; o0 < g->ow; o0 += QDW) {
 					qdw_acc acc;
 					acc_init(acc, b);
 					for (uint32_t t = 0; t < kn; t++)
-						madd_block(acc, rows + tap_at[t] + o0, taps[t]);
+						madd_block(acc, tap[t] + o0, taps[t]);
 					acc_out(acc, acc_lanes);
 					const uint32_t nv = g->ow - o0 < QDW ? g->ow - o0 : QDW;
 					stl_qrequant(yrow + o0, acc_lanes, nv, mult[m], yq);
