@@ -181,9 +181,16 @@ static int qconv_im2col(const struct stl_conv_geometry *g, const uint8_t *x, int
 								memset(row + i, pad, run);
 							} else {
 								const uint8_t *in = plane + (size_t)ih * g->w;
-								int64_t iw = (int64_t)ow * g->sw + (int64_t)kw * g->dw - g->pl;
-								for (uint32_t j = 0; j < run; j++, iw += g->sw)
-									row[i + j] = iw < 0 || iw >= g->w ? pad : in[iw];
+								const int64_t iw0 = (int64_t)ow * g->sw + (int64_t)kw * g->dw - g->pl;
+								int64_t lo, hi; /* the run's pixels inside the input row */
+								valid_span(iw0, g->sw, g->w, run, &lo, &hi);
+								memset(row + i, pad, (size_t)lo);
+								if (g->sw == 1)
+									memcpy(row + i + lo, in + iw0 + lo, (size_t)(hi - lo));
+								else
+									for (int64_t j = lo; j < hi; j++)
+										row[i + j] = in[iw0 + j * g->sw];
+								memset(row + i + hi, pad, (size_t)(run - hi));
 							}
 							i += run;
 						}

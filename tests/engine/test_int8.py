@@ -203,9 +203,10 @@ def test_qconv_multipliers_and_scratch_are_checked(small_int8: bytes) -> None:
         weights[mult.offset:mult.offset + 4] = np.float32(np.inf).tobytes()
         model.weights = bytes(weights)
 
-    def small_scratch(model: tzm.TzmModel) -> None:
-        scratch = model.tensors[_qconv(model).scratch]  # type: ignore[index]
-        scratch.dims, scratch.size = (scratch.dims[0] - 1,), scratch.size - 4
+    def small_scratch(model: tzm.TzmModel) -> None:  # one word short of an output plane's accumulators
+        op = _qconv(model)
+        scratch, plane = model.tensors[op.scratch], int(np.prod(model.tensors[op.output].dims[2:]))  # type: ignore[index]
+        scratch.dims, scratch.size = (plane - 1,), 4 * (plane - 1)
 
     assert _refusal(_edited(small_int8, bad_multiplier)) == (
         "STL_E_OP", "QCONV/QGEMM multiplier is not finite and positive")
