@@ -507,13 +507,25 @@ static int same_quantisation(const struct stl_tensor *a, const struct stl_tensor
 	return a->dtype == b->dtype && a->zero_point == b->zero_point && memcmp(&a->scale, &b->scale, 4) == 0;
 }
 
-/* The float ops read and write F32 tensors only; RESHAPE moves bytes of any dtype unchanged. */
+/* The float ops read and write F32 tensors only; RESHAPE moves bytes of any dtype unchanged,
+ * MAXPOOL of a quantised tensor pools the integers (the output quantised alike), and CONCAT of
+ * quantised tensors requantises each input to the output's scale and zero point. */
 static enum stl_status check_float_dtypes(const struct opctx *c)
 {
 	const struct stl_op *op = c->op;
-	if (op->type == STL_OP_RESHAPE) {
+	if (op->type == STL_OP_RESHAPE || (op->type == STL_OP_MAXPOOL && is_quantised(operand(c, 0)))) {
 		if (!same_quantisation(operand(c, 0), output(c)))
-			return op_error(c, "RESHAPE output dtype, zero point or scale differs from its input's");
+			return op_error(c, op->type == STL_OP_RESHAPE
+						   ? "RESHAPE output dtype, zero point or scale differs from its input's"
+						   : "quantised MAXPOOL output dtype, zero point or scale differs from its "
+						     "input's");
+		return STL_OK;
+	}
+	if (op->type == STL_OP_CONCAT && is_quantised(output(c))) {
+		for (unsigned i = 0; i < op->n_in; i++)
+			if (!is_quantised(operand(c, i)) || operand(c, i)->dtype != output(c)->dtype)
+				return op_error(c, "quantised CONCAT inputs must be quantised ACT tensors of the "
+						   "output's dtype");
 		return STL_OK;
 	}
 	for (unsigned i = 0; i < op->n_in + 1u + op->n_scratch; i++)
