@@ -147,6 +147,37 @@ def test_maxpool_and_concat_stay_int8_and_are_onnx_runtimes_bytes(tmp_path: Path
         assert steps_apart(path, rand(seed, 1, 4, 13, 11)).max() == 0
 
 
+#: Resize in nearest mode with several coordinate transformations and rounding modes (on the
+#: integers). A linear Resize stays in float between DequantizeLinear and QuantizeLinear, which ONNX
+#: Runtime runs on uint8 with its own rounding: not compared here.
+RESIZES = {
+    "nearest_asymmetric_floor": (dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                      nearest_mode="floor"), [1, 1, 2, 2]),
+    "nearest_half_pixel_round_prefer_floor": (dict(mode="nearest", nearest_mode="round_prefer_floor"),
+                                              [1, 1, 1.5, 2.5]),
+    "nearest_align_corners_ceil": (dict(mode="nearest", coordinate_transformation_mode="align_corners",
+                                        nearest_mode="ceil"), [1, 1, 0.6, 1.7]),
+}
+
+
+@pytest.mark.parametrize("activations", ["QUInt8", "QInt8"])
+@pytest.mark.parametrize("resize", sorted(RESIZES))
+def test_nearest_resize_stays_int8_and_is_onnx_runtimes_bytes(tmp_path: Path, resize: str,
+                                                               activations: str) -> None:
+    attrs, scales = RESIZES[resize]
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w1"], ["a"], kernel_shape=[1, 1]), n("Resize", ["a", "", "s"], ["r"], **attrs),
+             n("Conv", ["r", "w2"], ["y"], kernel_shape=[1, 1])]
+    consts = {"w1": rand(1, 6, 4, 1, 1), "w2": rand(2, 3, 6, 1, 1), "s": np.array(scales, np.float32)}
+    onnx.save(make_model(nodes, (1, 4, 7, 9), consts, 13), tmp_path / "f.onnx")
+    path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", [rand(s, 1, 4, 7, 9) for s in range(3)],
+                     activations=activations)
+    types = [op.type for op in convert(path).model.ops]
+    assert OpType.RESIZE in types
+    assert types.count(OpType.DEQUANTIZE) == 1 and types[-1] == OpType.DEQUANTIZE
+    assert steps_apart(path, rand(7, 1, 4, 7, 9)).max() == 0
+
+
 def test_ops_without_an_int8_kernel_run_in_float_between_dq_and_q(tmp_path: Path) -> None:
     """A QDQ Sigmoid has no int8 kernel: DEQUANTIZE, the float op, QUANTIZE, as the format means."""
     n = helper.make_node

@@ -2,8 +2,8 @@
 onnxruntime.quantization.quantize_static writes each quantised op as DequantizeLinear nodes on its
 inputs, the float op, and one QuantizeLinear on its output. Rewriting such a group into the
 QOperator form (QLinearConv, QLinearMatMul, onnxruntime's QGemm, QLinearAdd,
-QLinearGlobalAveragePool, QLinearConcat; a layout op or MaxPool on the integers when the scale and
-zero point do not change)
+QLinearGlobalAveragePool, QLinearConcat; a layout op, MaxPool or a nearest Resize on the integers
+when the scale and zero point do not change; a linear Resize stays in float)
 gives one lowering for both formats (ops_quant.py), and the engine computes the group in int8 as
 ONNX Runtime does.
 
@@ -147,6 +147,8 @@ def fuse(g: NodeGraph) -> None:
         elif node.op_type in ("Add", "GlobalAveragePool"):
             fused = _fuse_elementwise(g, node)
         elif node.op_type in SAME_QUANT_OPS:
+            fused = _fuse_layout(g, node)
+        elif node.op_type == "Resize" and _attrs(node).get("mode", b"nearest") in (b"nearest", "nearest"):
             fused = _fuse_layout(g, node)
         elif node.op_type == "Concat":
             fused = _fuse_concat(g, node)
