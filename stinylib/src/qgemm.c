@@ -222,7 +222,7 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 static inline uint8x16_t ld16(const uint8_t *p)
 {
 	uint8x16_t v;
-	__asm__("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
+	__asm__ volatile("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
 	return v;
 }
 
@@ -249,15 +249,19 @@ struct qtile {
 	uint8_t *y[QMR];
 };
 
-/* x − zp of 16 pixels of plane c, as two int16x8 (the difference wraps to its int16 value). */
-#define Q_PLANE(c, xl, xh)                                                                     \
-	const uint8x16_t xr_ = veorq_u8(ld16(t->x + (size_t)(c) * t->ldx), flip);                \
-	const int16x8_t xl = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(xr_), zpv));           \
-	const int16x8_t xh = vreinterpretq_s16_u16(vsubl_high_u8(xr_, vdupq_n_u8(t->zpu)))
+/* x − zp of the 16 pixels at xp (then the next plane's), as two int16x8 (the difference wraps to
+ * its int16 value); I8 activations biased to U8 first. */
+#define Q_PLANE(xl, xh)                                                                           \
+	uint8x16_t xr_ = ld16(xp);                                                                \
+	xp += t->ldx;                                                                             \
+	if (x_signed)                                                                             \
+		xr_ = veorq_u8(xr_, vdupq_n_u8(0x80));                                            \
+	const int16x8_t xl = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(xr_), zpv));             \
+	const int16x8_t xh = vreinterpretq_s16_u16(vsubl_high_u8(xr_, zpq))
 
 #define Q_LANE(l)                                                                                        \
 	{                                                                                                \
-		Q_PLANE(c + (l), xl, xh);                                                                \
+		Q_PLANE(xl, xh);                                                                         \
 		for (int r = 0; r < QMR; r++) {                                                          \
 			acc[r][0] = vmlal_laneq_s16(acc[r][0], vget_low_s16(xl), wv[r], l);              \
 			acc[r][1] = vmlal_high_laneq_s16(acc[r][1], xl, wv[r], l);                       \
@@ -266,14 +270,17 @@ struct qtile {
 		}                                                                                        \
 	}
 
-static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+/* The planes are read in order through one pointer, and the loads are volatile asm, so that gcc
+ * does not hoist all eight planes' loads ahead of their products (which spilled the tile). */
+STL_INLINE void q_tile_of(const struct qtile *t, const struct stl_qparams *yq, int y_signed, const int x_signed)
 {
 	int32x4_t acc[QMR][4];
 	for (int r = 0; r < QMR; r++)
 		for (int j = 0; j < 4; j++)
 			acc[r][j] = vdupq_n_s32(t->bias[r]);
-	const uint8x16_t flip = vdupq_n_u8(t->flip);
 	const uint8x8_t zpv = vdup_n_u8(t->zpu);
+	const uint8x16_t zpq = vdupq_n_u8(t->zpu);
+	const uint8_t *xp = t->x;
 	uint32_t c = 0;
 	for (; c + 8 <= t->k_n; c += 8) {
 		int16x8_t wv[QMR];
@@ -282,7 +289,7 @@ static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_si
 		Q_LANE(0) Q_LANE(1) Q_LANE(2) Q_LANE(3) Q_LANE(4) Q_LANE(5) Q_LANE(6) Q_LANE(7)
 	}
 	for (; c < t->k_n; c++) {
-		Q_PLANE(c, xl, xh);
+		Q_PLANE(xl, xh);
 		for (int r = 0; r < QMR; r++) {
 			const int16x8_t wd = vdupq_n_s16(t->w[r][c]);
 			acc[r][0] = vmlal_s16(acc[r][0], vget_low_s16(xl), vget_low_s16(wd));
@@ -307,6 +314,14 @@ static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_si
 		st16(t->y[r], y_signed ? vreinterpretq_u8_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)))
 				       : vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
 	}
+}
+
+static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+{
+	if (t->flip)
+		q_tile_of(t, yq, y_signed, 1);
+	else
+		q_tile_of(t, yq, y_signed, 0);
 }
 
 int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
