@@ -9,6 +9,7 @@
  * multiplies 0), 16 lanes in one AVX-512 register or two AVX2 ones; elsewhere plain C. */
 #include <string.h>
 
+#include "inline.h"
 #include "qgemm.h"
 #include "qrequant.h"
 
@@ -183,6 +184,21 @@ static void centre_row(int16_t *r, const uint8_t *src, const struct stl_conv_geo
 	}
 }
 
+/* One output row of ow columns from the kn tap runs (kn constant where inlined so: 3×3, 5×5). */
+STL_INLINE void dw_row(const int16_t *const tap[49], const int16_t taps[49], int32_t bias, uint32_t ow, float mult,
+		       const struct stl_qparams *yq, uint8_t *yrow, const uint32_t kn)
+{
+	_Alignas(16) int32_t acc_lanes[QDW];
+	for (uint32_t o0 = 0; o0 < ow; o0 += QDW) {
+		qdw_acc acc;
+		acc_init(acc, bias);
+		for (uint32_t t = 0; t < kn; t++)
+			madd_block(acc, tap[t] + o0, taps[t]);
+		acc_out(acc, acc_lanes);
+		stl_qrequant_lanes(yrow + o0, acc_lanes, QDW, ow - o0 < QDW ? ow - o0 : QDW, mult, yq);
+	}
+}
+
 /* The centred input rows live in a ring of `slots` = (kh − 1)·dh + 1 rows (each of sw phase rows),
  * input row ih in slot ih % slots, so that each is centred once per channel however many output
  * rows read it; rows in the padding read one row of zeros after the ring. */
@@ -219,7 +235,6 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 		span[ph][0] = lo;
 		span[ph][1] = hi > lo ? hi : lo;
 	}
-	_Alignas(16) int32_t acc_lanes[QDW];
 	/* I8 activations are biased to U8 (x ^ 0x80, zp + 128): one centring for both */
 	const uint8_t flip = x_signed ? 0x80 : 0;
 	const int32_t zpu = zp + (x_signed ? 128 : 0);
@@ -239,7 +254,9 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 					const int64_t ih = (int64_t)oh * g->sh + (int64_t)kh * g->dh - g->pt;
 					const int16_t *r = zeros;
 					if (ih >= 0 && ih < g->h) {
-						const uint32_t sl = (uint32_t)(ih % slots);
+						uint32_t sl = (uint32_t)ih; /* ih % slots, without a division */
+						while (sl >= slots)
+							sl -= slots;
 						r = ring + (size_t)sl * row_len;
 						if (held[sl] != ih) {
 							centre_row(ring + (size_t)sl * row_len, plane + (size_t)ih * g->w, g, len,
@@ -251,15 +268,12 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 						tap[kh * g->kw + kw] = r + tap_at[kh * g->kw + kw];
 				}
 				uint8_t *yrow = out + (size_t)oh * g->ow;
-				for (uint32_t o0 = 0; o0 < g->ow; o0 += QDW) {
-					qdw_acc acc;
-					acc_init(acc, b);
-					for (uint32_t t = 0; t < kn; t++)
-						madd_block(acc, tap[t] + o0, taps[t]);
-					acc_out(acc, acc_lanes);
-					const uint32_t nv = g->ow - o0 < QDW ? g->ow - o0 : QDW;
-					stl_qrequant(yrow + o0, acc_lanes, nv, mult[m], yq);
-				}
+				if (kn == 9)
+					dw_row(tap, taps, b, g->ow, mult[m], yq, yrow, 9);
+				else if (kn == 25)
+					dw_row(tap, taps, b, g->ow, mult[m], yq, yrow, 25);
+				else
+					dw_row(tap, taps, b, g->ow, mult[m], yq, yrow, kn);
 			}
 		}
 	return 1;

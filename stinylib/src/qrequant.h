@@ -65,4 +65,15 @@ static inline void stl_qrequant(uint8_t *y, const int32_t *acc, size_t n, float 
 		y[i] = stl_qround((float)acc[i] * mult, q);
 }
 
+/* The first n of `lanes` (≤ 16, a multiple of 8) accumulators requantised in vectors; the rest are
+ * computed and dropped (they must be initialised values). */
+static inline void stl_qrequant_lanes(uint8_t *y, const int32_t *acc, size_t lanes, size_t n, float mult,
+				      const struct stl_qparams *q)
+{
+	uint8_t all[16];
+	stl_qrequant(n == lanes ? y : all, acc, lanes, mult, q);
+	if (n != lanes)
+		memcpy(y, all, n);
+}
+
 #endif
