@@ -58,6 +58,17 @@ static inline void madd_block(int32x4_t acc[4], const int16_t *r, int16_t w)
 	acc[3] = vmlal_high_n_s16(acc[3], b, w);
 }
 
+/* acc[0..QDW) += r[0..QDW) · lane l of w (l constant) */
+#define MADD_LANE(acc, r, w, l)                                                             \
+	do {                                                                                \
+		const int16x8_t a_ = ld8h(r), b_ = ld8h((r) + 8);                           \
+		acc[0] = vmlal_laneq_s16(acc[0], vget_low_s16(a_), w, l);                   \
+		acc[1] = vmlal_high_laneq_s16(acc[1], a_, w, l);                            \
+		acc[2] = vmlal_laneq_s16(acc[2], vget_low_s16(b_), w, l);                   \
+		acc[3] = vmlal_high_laneq_s16(acc[3], b_, w, l);                            \
+	} while (0)
+#define QDW_ROW_3X3 1 /* dw_row_3x3: the nine taps in registers, SMLAL by lane */
+
 typedef int32x4_t qdw_acc[4];
 static inline void acc_init(qdw_acc acc, int32_t b)
 {
@@ -174,6 +185,19 @@ static void centre_row(int16_t *r, const uint8_t *src, const struct stl_conv_geo
 				centre16(rp + j, src + j * g->sw + off, g->sw, flip, (uint8_t)zpu, (uint32_t)(hi - j),
 					 (uint32_t)((int64_t)g->w - (j * g->sw + off)));
 			j = hi;
+#else
+			/* the rest (fewer than 16 values) through bounce buffers, which keep the loads
+			 * inside the row and the stores inside the phase row */
+			if (j < hi) {
+				uint8_t in[2 * QDW_CENTRE] = {0};
+				int16_t out[QDW_CENTRE];
+				const int64_t at = j * g->sw + off;
+				memcpy(in, src + at, (size_t)((int64_t)g->w - at < 2 * QDW_CENTRE ? (int64_t)g->w - at
+												    : 2 * QDW_CENTRE));
+				centre16(out, in, g->sw, flip, (uint8_t)zpu, QDW_CENTRE, QDW_CENTRE * g->sw);
+				memcpy(rp + j, out, (size_t)(hi - j) * sizeof *out);
+				j = hi;
+			}
 #endif
 		}
 #endif
@@ -185,6 +209,33 @@ static void centre_row(int16_t *r, const uint8_t *src, const struct stl_conv_geo
 }
 
 /* One output row of ow columns from the kn tap runs (kn constant where inlined so: 3×3, 5×5). */
+#ifdef QDW_ROW_3X3
+static void dw_row_3x3(const int16_t *const tap[49], const int16_t taps[49], int32_t bias, uint32_t ow, float mult,
+		       const struct stl_qparams *yq, uint8_t *yrow)
+{
+	_Alignas(16) int32_t acc_lanes[QDW];
+	const int16x8_t w = ld8h(taps);
+	const int16_t w8 = taps[8];
+	const int16_t *const t0 = tap[0], *const t1 = tap[1], *const t2 = tap[2], *const t3 = tap[3];
+	const int16_t *const t4 = tap[4], *const t5 = tap[5], *const t6 = tap[6], *const t7 = tap[7];
+	for (uint32_t o0 = 0; o0 < ow; o0 += QDW) {
+		qdw_acc acc;
+		acc_init(acc, bias);
+		MADD_LANE(acc, t0 + o0, w, 0);
+		MADD_LANE(acc, t1 + o0, w, 1);
+		MADD_LANE(acc, t2 + o0, w, 2);
+		MADD_LANE(acc, t3 + o0, w, 3);
+		MADD_LANE(acc, t4 + o0, w, 4);
+		MADD_LANE(acc, t5 + o0, w, 5);
+		MADD_LANE(acc, t6 + o0, w, 6);
+		MADD_LANE(acc, t7 + o0, w, 7);
+		madd_block(acc, tap[8] + o0, w8);
+		acc_out(acc, acc_lanes);
+		stl_qrequant_lanes(yrow + o0, acc_lanes, QDW, ow - o0 < QDW ? ow - o0 : QDW, mult, yq);
+	}
+}
+#endif
+
 STL_INLINE void dw_row(const int16_t *const tap[49], const int16_t taps[49], int32_t bias, uint32_t ow, float mult,
 		       const struct stl_qparams *yq, uint8_t *yrow, const uint32_t kn)
 {
@@ -268,8 +319,13 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 						tap[kh * g->kw + kw] = r + tap_at[kh * g->kw + kw];
 				}
 				uint8_t *yrow = out + (size_t)oh * g->ow;
+#ifdef QDW_ROW_3X3
+				if (kn == 9)
+					dw_row_3x3(tap, taps, b, g->ow, mult[m], yq, yrow);
+#else
 				if (kn == 9)
 					dw_row(tap, taps, b, g->ow, mult[m], yq, yrow, 9);
+#endif
 				else if (kn == 25)
 					dw_row(tap, taps, b, g->ow, mult[m], yq, yrow, 25);
 				else
