@@ -268,7 +268,7 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 	int16_t ring[QDW_ROW_BUDGET];
 	int16_t *const zeros = ring + (size_t)slots * row_len;
 	memset(zeros, 0, row_len * sizeof *zeros);
-	int64_t held[QDW_ROW_BUDGET / 16]; /* the input row each slot holds (slots ≤ budget / 16) */
+	int32_t held[QDW_ROW_BUDGET / 16]; /* the input row each slot holds (slots ≤ budget / 16) */
 	int16_t taps[49];
 	uint32_t tap_at[49]; /* where tap t's run starts in its input row's phase rows */
 	for (uint32_t kh = 0, t = 0; kh < g->kh; kh++)
@@ -312,7 +312,7 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 						if (held[sl] != ih) {
 							centre_row(ring + (size_t)sl * row_len, plane + (size_t)ih * g->w, g, len,
 								   span, flip, zpu);
-							held[sl] = ih;
+							held[sl] = (int32_t)ih;
 						}
 					}
 					for (uint32_t kw = 0; kw < g->kw; kw++)

@@ -240,7 +240,8 @@ def dequantize_linear(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.DEQUANTIZE, [x], ctx.graph.shape(x))
 
 
-_QDQ_NOTE = "QDQ groups around Conv/Gemm/MatMul/Add/GlobalAveragePool become the QLinear op (qdq.py)"
+_QDQ_NOTE = ("QDQ groups around Conv/Gemm/MatMul/Add/GlobalAveragePool/Concat become the QLinear op, and "
+             "around MaxPool, nearest Resize and layout ops of one scale the op on the integers (qdq.py)")
 OPS = (
     OpSpec("QuantizeLinear", quantize_linear, {"axis", "saturate"}, since=10,
            notes="float32 to uint8/int8, per tensor; of a constant, folded"),
