@@ -99,5 +99,6 @@ stl_kernel_fn stl_k_qconv;
 stl_kernel_fn stl_k_qgemm;
 stl_kernel_fn stl_k_qadd;
 stl_kernel_fn stl_k_qglobal_avgpool;
+stl_kernel_fn stl_k_qmaxpool; /* MAXPOOL of U8/I8 (qpool.c; stl_k_maxpool dispatches) */
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "quant.h"
 
 /* Product of dims[from..to). */
 static size_t span(const struct stl_tensor *t, unsigned from, unsigned to)
@@ -13,19 +14,33 @@ static size_t span(const struct stl_tensor *t, unsigned from, unsigned to)
 	return n;
 }
 
+/* CONCAT of F32 tensors, or of quantised ones: an input of the output's scale and zero point is
+ * copied, another requantised by table (quant.h). */
 void stl_k_concat(const struct stl_exec *e)
 {
 	const struct stl_tensor *yt = stl_operand(e, stl_out(e));
 	const unsigned axis = (unsigned)e->op->iattr[0];
-	const size_t outer = span(yt, 0, axis), inner = span(yt, axis + 1, yt->ndim);
+	const size_t elem = yt->dtype == STL_DTYPE_F32 ? 4 : 1;
+	const size_t outer = span(yt, 0, axis), inner = span(yt, axis + 1, yt->ndim) * elem;
 	const size_t y_row = yt->dims[axis] * inner;
-	float *y = stl_data(e, stl_out(e));
+	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
+	const struct stl_qparams yq = stl_qparams_of(yt);
 	size_t at = 0;
 	for (unsigned i = 0; i < e->op->n_in; i++) {
-		const size_t row = stl_operand(e, i)->dims[axis] * inner;
-		const float *x = stl_data(e, i);
-		for (size_t o = 0; o < outer; o++)
-			memcpy(y + o * y_row + at, x + o * row, row * sizeof *y);
+		const struct stl_tensor *xt = stl_operand(e, i);
+		const size_t row = xt->dims[axis] * inner;
+		const uint8_t *x = (const uint8_t *)stl_data(e, i);
+		const struct stl_qparams xq = stl_qparams_of(xt);
+		if (elem == 4 || (xq.zp == yq.zp && memcmp(&xq.scale, &yq.scale, sizeof xq.scale) == 0)) {
+			for (size_t o = 0; o < outer; o++)
+				memcpy(y + o * y_row + at, x + o * row, row);
+		} else {
+			uint8_t table[256];
+			stl_qrequant_table(table, &xq, &yq);
+			for (size_t o = 0; o < outer; o++)
+				for (size_t j = 0; j < row; j++)
+					y[o * y_row + at + j] = table[x[o * row + j]];
+		}
 		at += row;
 	}
 }

@@ -507,13 +507,28 @@ static int same_quantisation(const struct stl_tensor *a, const struct stl_tensor
 	return a->dtype == b->dtype && a->zero_point == b->zero_point && memcmp(&a->scale, &b->scale, 4) == 0;
 }
 
-/* The float ops read and write F32 tensors only; RESHAPE moves bytes of any dtype unchanged. */
+/* The float ops read and write F32 tensors only; RESHAPE moves bytes of any dtype unchanged,
+ * MAXPOOL and nearest RESIZE of a quantised tensor pick integers (the output quantised alike),
+ * CONCAT of quantised tensors requantises each input to the output's scale and zero point. */
 static enum stl_status check_float_dtypes(const struct opctx *c)
 {
 	const struct stl_op *op = c->op;
-	if (op->type == STL_OP_RESHAPE) {
+	const int on_integers = is_quantised(operand(c, 0)) &&
+				(op->type == STL_OP_MAXPOOL ||
+				 (op->type == STL_OP_RESIZE && op->iattr[0] == STL_RESIZE_NEAREST));
+	if (op->type == STL_OP_RESHAPE || on_integers) {
 		if (!same_quantisation(operand(c, 0), output(c)))
-			return op_error(c, "RESHAPE output dtype, zero point or scale differs from its input's");
+			return op_error(c, op->type == STL_OP_RESHAPE
+						   ? "RESHAPE output dtype, zero point or scale differs from its input's"
+						   : "quantised MAXPOOL or nearest RESIZE output dtype, zero point or scale "
+						     "differs from its input's");
+		return STL_OK;
+	}
+	if (op->type == STL_OP_CONCAT && is_quantised(output(c))) {
+		for (unsigned i = 0; i < op->n_in; i++)
+			if (!is_quantised(operand(c, i)) || operand(c, i)->dtype != output(c)->dtype)
+				return op_error(c, "quantised CONCAT inputs must be quantised ACT tensors of the "
+						   "output's dtype");
 		return STL_OK;
 	}
 	for (unsigned i = 0; i < op->n_in + 1u + op->n_scratch; i++)

@@ -241,7 +241,10 @@ static void pool(const struct stl_exec *e, int is_max)
 
 void stl_k_maxpool(const struct stl_exec *e)
 {
-	pool(e, 1);
+	if (stl_operand(e, 0)->dtype != STL_DTYPE_F32)
+		stl_k_qmaxpool(e);
+	else
+		pool(e, 1);
 }
 
 void stl_k_avgpool(const struct stl_exec *e)

@@ -143,6 +143,66 @@ void stl_qconv_ref(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 		}
 }
 
+/* Pixels of one im2col block at most: the converter sizes QCONV's scratch for a block this wide
+ * (tzinfer/convert/build.py), more would only grow the arena. */
+#define STL_QCOL_PIXELS 256u
+
+/* A one-group convolution as stl_qgemm_planes over im2col blocks in the scratch buffer: for a
+ * block of output pixels (raster order) plane k = (c, kh, kw) holds the input byte each pixel's
+ * tap reads, or x_zp where it falls in the padding. The last block overlaps the one before (the
+ * same bytes twice) so that every block is as wide. Returns 0 (nothing written) when the buffer
+ * holds too narrow a block or the vector GEMM does not take the shape. */
+static int qconv_im2col(const struct stl_conv_geometry *g, const uint8_t *x, int x_signed, int32_t zp,
+			const int8_t *w, const float *mult, const int32_t *bias, uint8_t *y,
+			const struct stl_qparams *yq, uint8_t *col, uint32_t col_bytes)
+{
+	const uint32_t k_n = g->c * g->kh * g->kw, p_n = g->oh * g->ow;
+	uint32_t width = col_bytes / k_n < STL_QCOL_PIXELS ? col_bytes / k_n : STL_QCOL_PIXELS;
+	width = width < p_n ? width : p_n;
+	if (width < 64 || k_n > 65536u)
+		return 0;
+	const uint8_t pad = (uint8_t)zp;
+	for (uint32_t n = 0; n < g->n; n++) {
+		const uint8_t *xn = x + (size_t)n * g->c * g->h * g->w;
+		uint8_t *yn = y + (size_t)n * g->m * p_n;
+		for (uint32_t p0 = 0; p0 < p_n; p0 += width) {
+			const uint32_t start = p_n - p0 < width ? p_n - width : p0;
+			uint8_t *row = col;
+			for (uint32_t c = 0; c < g->c; c++)
+				for (uint32_t kh = 0; kh < g->kh; kh++)
+					for (uint32_t kw = 0; kw < g->kw; kw++, row += width) {
+						const uint8_t *plane = xn + (size_t)c * g->h * g->w;
+						/* the block's pixels as runs along output rows */
+						uint32_t oh = start / g->ow, ow = start % g->ow;
+						for (uint32_t i = 0; i < width; oh++, ow = 0) {
+							const uint32_t run = g->ow - ow < width - i ? g->ow - ow : width - i;
+							const int64_t ih = (int64_t)oh * g->sh + (int64_t)kh * g->dh - g->pt;
+							if (ih < 0 || ih >= g->h) {
+								memset(row + i, pad, run);
+							} else {
+								const uint8_t *in = plane + (size_t)ih * g->w;
+								const int64_t iw0 = (int64_t)ow * g->sw + (int64_t)kw * g->dw - g->pl;
+								int64_t lo, hi; /* the run's pixels inside the input row */
+								valid_span(iw0, g->sw, g->w, run, &lo, &hi);
+								memset(row + i, pad, (size_t)lo);
+								if (g->sw == 1)
+									memcpy(row + i + lo, in + iw0 + lo, (size_t)(hi - lo));
+								else
+									for (int64_t j = lo; j < hi; j++)
+										row[i + j] = in[iw0 + j * g->sw];
+								memset(row + i + hi, pad, (size_t)(run - hi));
+							}
+							i += run;
+						}
+					}
+			if (!stl_qgemm_planes(col, width, x_signed, zp, w, g->m, k_n, width, mult, bias, yn + start, p_n,
+					      yq))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 void stl_k_qconv(const struct stl_exec *e)
 {
 	const struct stl_tensor *xt = stl_operand(e, 0), *wt = stl_operand(e, 1), *yt = stl_operand(e, stl_out(e));
@@ -167,7 +227,11 @@ void stl_k_qconv(const struct stl_exec *e)
 	}
 	if (g.cg == 1 && stl_qdepthwise(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq))
 		return;
-	stl_qconv_ref(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq, stl_op_scratch(e));
+	void *scratch = stl_op_scratch(e);
+	if (g.group == 1 && qconv_im2col(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq, scratch,
+					 stl_operand(e, stl_scratch(e))->size))
+		return;
+	stl_qconv_ref(&g, x, x_signed, xq.zp, w, mult, bias, y, &yq, scratch);
 }
 
 /* Output columns accumulated at once in QGEMM (a stack buffer: the TA's stack is small). */

@@ -15,6 +15,7 @@
  * input channels per load. Loads and stores are LD1/ST1 (the TA's strict alignment, simd.h). */
 #include <string.h>
 
+#include "inline.h"
 #include "qgemm.h"
 
 #if defined(__AVX512BW__) || defined(__AVX2__)
@@ -22,7 +23,7 @@
 
 #if defined(__AVX512BW__)
 #define QW 64 /* pixels (bytes of one plane) per block */
-#define QMR 6 /* output channels per tile: 24 accumulators of 32 registers */
+#define QMR 5 /* output channels per tile: 20 accumulators of 32 registers (6 spill) */
 #define QF(name) _mm512_##name
 typedef __m512i qv;
 typedef __m512 qf;
@@ -103,16 +104,6 @@ static inline qv q_dot(qv acc, struct qpair x, struct qpair w)
 #endif
 }
 
-/* The weight quad of one row at input channel c (bytes past k_n are 0). */
-static inline int32_t w_quad(const int8_t *row, uint32_t c, uint32_t k_n)
-{
-	int8_t b[4] = {0, 0, 0, 0};
-	memcpy(b, row + c, k_n - c < 4 ? k_n - c : 4);
-	int32_t q;
-	memcpy(&q, b, 4);
-	return q;
-}
-
 struct qtile {
 	const uint8_t *x; /* first pixel of the block in plane 0 */
 	size_t ldx;
@@ -124,22 +115,33 @@ struct qtile {
 	uint8_t *y[QMR];  /* NULL: a padding row of the tile, not stored */
 };
 
-static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+/* Every step reads four whole planes, so that the loop body is one (and gcc keeps the tile in
+ * registers): when k_n is not a multiple of 4 the first step reads planes 0-3 (some twice when
+ * k_n < 4) with the weights of planes k_n % 4 .. 3 masked to 0, and the next starts at k_n % 4. */
+STL_INLINE void q_tile_of(const struct qtile *t, const struct stl_qparams *yq, int y_signed, int shallow)
 {
 	qv acc[QMR][4];
 	for (int r = 0; r < QMR; r++)
 		for (int j = 0; j < 4; j++)
 			acc[r][j] = q_zero();
-	for (uint32_t c = 0; c < t->k_n; c += 4) {
+	const uint32_t rest = t->k_n % 4;
+	uint32_t wmask = rest ? (1u << 8 * rest) - 1u : ~0u;
+	for (uint32_t c = 0; c < t->k_n; c += c == 0 && rest ? rest : 4, wmask = ~0u) {
 		qv p[4];
-		for (uint32_t i = 0; i < 4; i++)
-			p[i] = c + i < t->k_n ? q_xor(q_load(t->x + (size_t)(c + i) * t->ldx, t->n), t->flip) : q_zero();
+		for (uint32_t i = 0; i < 4; i++) /* below 4 planes, plane k_n − 1 again (its weight is masked) */
+			p[i] = q_xor(q_load(t->x + (size_t)(c + i < t->k_n ? c + i : t->k_n - 1) * t->ldx, t->n), t->flip);
 		const qv lo = QF(unpacklo_epi8)(p[0], p[1]), hi = QF(unpackhi_epi8)(p[0], p[1]);
 		const qv lo2 = QF(unpacklo_epi8)(p[2], p[3]), hi2 = QF(unpackhi_epi8)(p[2], p[3]);
 		const struct qpair q[4] = {q_split_x(QF(unpacklo_epi16)(lo, lo2)), q_split_x(QF(unpackhi_epi16)(lo, lo2)),
 					   q_split_x(QF(unpacklo_epi16)(hi, hi2)), q_split_x(QF(unpackhi_epi16)(hi, hi2))};
 		for (int r = 0; r < QMR; r++) {
-			const struct qpair wq = q_split_w(w_quad(t->w[r], c, t->k_n));
+			uint32_t quad = 0;
+			if (shallow) /* the row's end is not passed */
+				for (uint32_t i = 0; i < t->k_n; i++)
+					quad |= (uint32_t)(uint8_t)t->w[r][i] << 8 * i;
+			else
+				memcpy(&quad, t->w[r] + c, 4);
+			const struct qpair wq = q_split_w((int32_t)(quad & wmask));
 			for (int j = 0; j < 4; j++)
 				acc[r][j] = q_dot(acc[r][j], q[j], wq);
 		}
@@ -160,6 +162,16 @@ static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_si
 		const qv a = QF(packs_epi32)(v[0], v[1]), b = QF(packs_epi32)(v[2], v[3]);
 		q_store(t->y[r], y_signed ? QF(packs_epi16)(a, b) : QF(packus_epi16)(a, b), t->n);
 	}
+}
+
+/* Depth below 4 (shallow) in a copy of its own: its weight loads would keep the tile out of
+ * registers in the other. */
+static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+{
+	if (t->k_n < 4)
+		q_tile_of(t, yq, y_signed, 1);
+	else
+		q_tile_of(t, yq, y_signed, 0);
 }
 
 int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
@@ -210,7 +222,7 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 static inline uint8x16_t ld16(const uint8_t *p)
 {
 	uint8x16_t v;
-	__asm__("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
+	__asm__ volatile("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
 	return v;
 }
 
@@ -237,15 +249,19 @@ struct qtile {
 	uint8_t *y[QMR];
 };
 
-/* x − zp of 16 pixels of plane c, as two int16x8 (the difference wraps to its int16 value). */
-#define Q_PLANE(c, xl, xh)                                                                     \
-	const uint8x16_t xr_ = veorq_u8(ld16(t->x + (size_t)(c) * t->ldx), flip);                \
-	const int16x8_t xl = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(xr_), zpv));           \
-	const int16x8_t xh = vreinterpretq_s16_u16(vsubl_high_u8(xr_, vdupq_n_u8(t->zpu)))
+/* x − zp of the 16 pixels at xp (then the next plane's), as two int16x8 (the difference wraps to
+ * its int16 value); I8 activations biased to U8 first. */
+#define Q_PLANE(xl, xh)                                                                           \
+	uint8x16_t xr_ = ld16(xp);                                                                \
+	xp += t->ldx;                                                                             \
+	if (x_signed)                                                                             \
+		xr_ = veorq_u8(xr_, vdupq_n_u8(0x80));                                            \
+	const int16x8_t xl = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(xr_), zpv));             \
+	const int16x8_t xh = vreinterpretq_s16_u16(vsubl_high_u8(xr_, zpq))
 
 #define Q_LANE(l)                                                                                        \
 	{                                                                                                \
-		Q_PLANE(c + (l), xl, xh);                                                                \
+		Q_PLANE(xl, xh);                                                                         \
 		for (int r = 0; r < QMR; r++) {                                                          \
 			acc[r][0] = vmlal_laneq_s16(acc[r][0], vget_low_s16(xl), wv[r], l);              \
 			acc[r][1] = vmlal_high_laneq_s16(acc[r][1], xl, wv[r], l);                       \
@@ -254,14 +270,17 @@ struct qtile {
 		}                                                                                        \
 	}
 
-static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+/* The planes are read in order through one pointer, and the loads are volatile asm, so that gcc
+ * does not hoist all eight planes' loads ahead of their products (which spilled the tile). */
+STL_INLINE void q_tile_of(const struct qtile *t, const struct stl_qparams *yq, int y_signed, const int x_signed)
 {
 	int32x4_t acc[QMR][4];
 	for (int r = 0; r < QMR; r++)
 		for (int j = 0; j < 4; j++)
 			acc[r][j] = vdupq_n_s32(t->bias[r]);
-	const uint8x16_t flip = vdupq_n_u8(t->flip);
 	const uint8x8_t zpv = vdup_n_u8(t->zpu);
+	const uint8x16_t zpq = vdupq_n_u8(t->zpu);
+	const uint8_t *xp = t->x;
 	uint32_t c = 0;
 	for (; c + 8 <= t->k_n; c += 8) {
 		int16x8_t wv[QMR];
@@ -270,7 +289,7 @@ static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_si
 		Q_LANE(0) Q_LANE(1) Q_LANE(2) Q_LANE(3) Q_LANE(4) Q_LANE(5) Q_LANE(6) Q_LANE(7)
 	}
 	for (; c < t->k_n; c++) {
-		Q_PLANE(c, xl, xh);
+		Q_PLANE(xl, xh);
 		for (int r = 0; r < QMR; r++) {
 			const int16x8_t wd = vdupq_n_s16(t->w[r][c]);
 			acc[r][0] = vmlal_s16(acc[r][0], vget_low_s16(xl), vget_low_s16(wd));
@@ -295,6 +314,14 @@ static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_si
 		st16(t->y[r], y_signed ? vreinterpretq_u8_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)))
 				       : vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
 	}
+}
+
+static void q_tile(const struct qtile *t, const struct stl_qparams *yq, int y_signed)
+{
+	if (t->flip)
+		q_tile_of(t, yq, y_signed, 1);
+	else
+		q_tile_of(t, yq, y_signed, 0);
 }
 
 int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,

@@ -57,4 +57,15 @@ static inline uint8_t stl_qround_biased(float v, const struct stl_qparams *q)
 	return (uint8_t)(r > q->qmax ? q->qmax : r);
 }
 
+/* table[b] = the byte of x's type b stored at y's scale and zero point: stl_qround of the real
+ * value (b − x_zp)·x_scale (float, as DequantizeLinear gives it) divided by y_scale (as
+ * QuantizeLinear divides): what DequantizeLinear, a data movement and QuantizeLinear compute. */
+static inline void stl_qrequant_table(uint8_t table[256], const struct stl_qparams *x, const struct stl_qparams *y)
+{
+	for (int32_t b = 0; b < 256; b++) {
+		const int32_t v = x->qmin < 0 ? (int32_t)(int8_t)(uint8_t)b : b;
+		table[b] = stl_qround((float)(v - x->zp) * x->scale / y->scale, y);
+	}
+}
+
 #endif

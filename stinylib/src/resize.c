@@ -1,5 +1,5 @@
-/* RESIZE of the last two dims (docs/model-format.md): nearest or bilinear, with ONNX's coordinate
- * transformations and nearest rounding modes. The arithmetic is float32 in the order ONNX Runtime
+/* RESIZE of the last two dims (docs/model-format.md): nearest (also of U8/I8 tensors) or bilinear,
+ * with ONNX's coordinate transformations and nearest rounding modes. The arithmetic is float32 in the order ONNX Runtime
  * uses, so that ties (an output pixel exactly between two inputs) round the same way. */
 #include <string.h>
 
@@ -91,13 +91,15 @@ static struct taps linear(float x, uint32_t in_len)
  * once per column and once per row, not once per output pixel. */
 #define STL_RESIZE_CHUNK 128u
 
+/* Nearest: a copy of one input element per output element, of `elem` bytes (4: F32; 1: U8/I8,
+ * which the loader lets through with the input's quantisation). */
 static void resize_nearest(const struct stl_exec *e, uint32_t planes, uint32_t h, uint32_t w, uint32_t oh,
-			   uint32_t ow)
+			   uint32_t ow, size_t elem)
 {
 	const int coord = e->op->iattr[1], rounding = e->op->iattr[2];
 	const float sh = e->op->fattr[2], sw = e->op->fattr[3];
-	const float *x = stl_data(e, 0);
-	float *y = stl_data(e, stl_out(e));
+	const uint8_t *x = (const uint8_t *)stl_data(e, 0);
+	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
 	uint32_t col[STL_RESIZE_CHUNK];
 	for (uint32_t x0 = 0; x0 < ow; x0 += STL_RESIZE_CHUNK) {
 		const uint32_t n = ow - x0 < STL_RESIZE_CHUNK ? ow - x0 : STL_RESIZE_CHUNK;
@@ -107,10 +109,13 @@ static void resize_nearest(const struct stl_exec *e, uint32_t planes, uint32_t h
 		for (uint32_t oy = 0; oy < oh; oy++) {
 			const uint32_t iy = nearest(rounding, original(coord, (float)oy, sh, oh, h), sh, h);
 			for (uint32_t p = 0; p < planes; p++) {
-				const float *xrow = x + ((size_t)p * h + iy) * w;
-				float *row = y + ((size_t)p * oh + oy) * ow + x0;
+				const uint8_t *xrow = x + ((size_t)p * h + iy) * w * elem;
+				uint8_t *row = y + (((size_t)p * oh + oy) * ow + x0) * elem;
 				if (iy == previous) /* upsampling repeats rows: copy the one just made */
-					memcpy(row, row - ow, n * sizeof *row);
+					memcpy(row, row - (size_t)ow * elem, n * elem);
+				else if (elem == 4)
+					for (uint32_t i = 0; i < n; i++)
+						memcpy(row + 4 * i, xrow + 4 * (size_t)col[i], 4);
 				else
 					for (uint32_t i = 0; i < n; i++)
 						row[i] = xrow[col[i]];
@@ -152,9 +157,11 @@ void stl_k_resize(const struct stl_exec *e)
 	const struct stl_tensor *xt = stl_operand(e, 0), *yt = stl_operand(e, stl_out(e));
 	const unsigned nd = xt->ndim;
 	const uint32_t h = xt->dims[nd - 2], w = xt->dims[nd - 1], oh = yt->dims[nd - 2], ow = yt->dims[nd - 1];
-	const uint32_t planes = stl_elems(xt) / (h * w);
+	uint32_t planes = 1;
+	for (unsigned d = 0; d + 2 < nd; d++)
+		planes *= xt->dims[d];
 	if (e->op->iattr[0] == STL_RESIZE_NEAREST)
-		resize_nearest(e, planes, h, w, oh, ow);
+		resize_nearest(e, planes, h, w, oh, ow, xt->dtype == STL_DTYPE_F32 ? 4 : 1);
 	else
 		resize_linear(e, planes, h, w, oh, ow);
 }

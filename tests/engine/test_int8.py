@@ -113,6 +113,71 @@ def test_residual_pool_and_classifier_are_onnx_runtimes_bytes(tmp_path: Path, fm
         assert steps_apart(path, rand(seed, 1, 4, 6, 6)).max() == 0
 
 
+#: MaxPool windows (every attribute the float MAXPOOL takes): SqueezeNet's 3×3/2 ceil_mode, 2×2/2,
+#: padded 3×3/1, and an asymmetric padded 5×3/3 with ceil_mode.
+MAXPOOLS = {
+    "3x3_s2_ceil": dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+    "2x2_s2": dict(kernel_shape=[2, 2], strides=[2, 2]),
+    "3x3_s1_pad": dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    "5x3_s3_asym_ceil": dict(kernel_shape=[5, 3], strides=[3, 3], pads=[2, 0, 1, 1], ceil_mode=1),
+    "same_upper": dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+@pytest.mark.parametrize("activations", ["QUInt8", "QInt8"])
+@pytest.mark.parametrize("pool", sorted(MAXPOOLS))
+def test_maxpool_and_concat_stay_int8_and_are_onnx_runtimes_bytes(tmp_path: Path, pool: str, fmt: str,
+                                                                   activations: str) -> None:
+    """MaxPool on the integers and Concat of two scales (one input requantised) as QLinearConcat:
+    no DEQUANTIZE before the model's output, and ORT's bytes."""
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w1"], ["a"], kernel_shape=[1, 1]),
+             n("Conv", ["x", "w2"], ["b"], kernel_shape=[1, 1]),
+             n("MaxPool", ["a"], ["p"], **MAXPOOLS[pool]), n("MaxPool", ["b"], ["q"], **MAXPOOLS[pool]),
+             n("Concat", ["p", "q"], ["c"], axis=1), n("Conv", ["c", "w3"], ["y"], kernel_shape=[1, 1])]
+    consts = {"w1": rand(1, 6, 4, 1, 1), "w2": 3 * rand(2, 5, 4, 1, 1), "w3": rand(3, 4, 11, 1, 1)}
+    onnx.save(make_model(nodes, (1, 4, 13, 11), consts, 13), tmp_path / "f.onnx")
+    path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", [rand(s, 1, 4, 13, 11) for s in range(3)],
+                     fmt=fmt, activations=activations)
+    types = [op.type for op in convert(path).model.ops]
+    assert types.count(OpType.MAXPOOL) == 2 and OpType.CONCAT in types
+    assert types.count(OpType.DEQUANTIZE) == 1 and types[-1] == OpType.DEQUANTIZE
+    for seed in (7, 8):
+        assert steps_apart(path, rand(seed, 1, 4, 13, 11)).max() == 0
+
+
+#: Resize in nearest mode with several coordinate transformations and rounding modes (on the
+#: integers). A linear Resize stays in float between DequantizeLinear and QuantizeLinear, which ONNX
+#: Runtime runs on uint8 with its own rounding: not compared here.
+RESIZES = {
+    "nearest_asymmetric_floor": (dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                      nearest_mode="floor"), [1, 1, 2, 2]),
+    "nearest_half_pixel_round_prefer_floor": (dict(mode="nearest", nearest_mode="round_prefer_floor"),
+                                              [1, 1, 1.5, 2.5]),
+    "nearest_align_corners_ceil": (dict(mode="nearest", coordinate_transformation_mode="align_corners",
+                                        nearest_mode="ceil"), [1, 1, 0.6, 1.7]),
+}
+
+
+@pytest.mark.parametrize("activations", ["QUInt8", "QInt8"])
+@pytest.mark.parametrize("resize", sorted(RESIZES))
+def test_nearest_resize_stays_int8_and_is_onnx_runtimes_bytes(tmp_path: Path, resize: str,
+                                                               activations: str) -> None:
+    attrs, scales = RESIZES[resize]
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w1"], ["a"], kernel_shape=[1, 1]), n("Resize", ["a", "", "s"], ["r"], **attrs),
+             n("Conv", ["r", "w2"], ["y"], kernel_shape=[1, 1])]
+    consts = {"w1": rand(1, 6, 4, 1, 1), "w2": rand(2, 3, 6, 1, 1), "s": np.array(scales, np.float32)}
+    onnx.save(make_model(nodes, (1, 4, 7, 9), consts, 13), tmp_path / "f.onnx")
+    path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", [rand(s, 1, 4, 7, 9) for s in range(3)],
+                     activations=activations)
+    types = [op.type for op in convert(path).model.ops]
+    assert OpType.RESIZE in types
+    assert types.count(OpType.DEQUANTIZE) == 1 and types[-1] == OpType.DEQUANTIZE
+    assert steps_apart(path, rand(7, 1, 4, 7, 9)).max() == 0
+
+
 def test_ops_without_an_int8_kernel_run_in_float_between_dq_and_q(tmp_path: Path) -> None:
     """A QDQ Sigmoid has no int8 kernel: DEQUANTIZE, the float op, QUANTIZE, as the format means."""
     n = helper.make_node
@@ -203,9 +268,10 @@ def test_qconv_multipliers_and_scratch_are_checked(small_int8: bytes) -> None:
         weights[mult.offset:mult.offset + 4] = np.float32(np.inf).tobytes()
         model.weights = bytes(weights)
 
-    def small_scratch(model: tzm.TzmModel) -> None:
-        scratch = model.tensors[_qconv(model).scratch]  # type: ignore[index]
-        scratch.dims, scratch.size = (scratch.dims[0] - 1,), scratch.size - 4
+    def small_scratch(model: tzm.TzmModel) -> None:  # one word short of an output plane's accumulators
+        op = _qconv(model)
+        scratch, plane = model.tensors[op.scratch], int(np.prod(model.tensors[op.output].dims[2:]))  # type: ignore[index]
+        scratch.dims, scratch.size = (plane - 1,), 4 * (plane - 1)
 
     assert _refusal(_edited(small_int8, bad_multiplier)) == (
         "STL_E_OP", "QCONV/QGEMM multiplier is not finite and positive")

@@ -53,6 +53,20 @@ def _weights(graph: Graph, ids: dict[str, int], records: list[TensorRecord]) -> 
     return bytes(blob), total
 
 
+#: Output pixels of one im2col block of a quantised convolution (STL_QCOL_PIXELS, stinylib/src/qconv.c).
+QCOL_PIXELS = 256
+
+
+def _qconv_scratch_words(x_shape: tuple[int, ...], w_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> int:
+    """QCONV's scratch in int32 words: the accumulators of one output plane (the plain-C kernel),
+    and for a one-group convolution with a spatial kernel also an im2col block of up to
+    QCOL_PIXELS output pixels by C·kh·kw input bytes (the vector kernel)."""
+    plane = numel(y_shape[2:])
+    if w_shape[1] != x_shape[1] or numel(w_shape[2:]) == 1:  # grouped or 1×1: no im2col
+        return plane
+    return max(plane, (numel(w_shape[1:]) * min(plane, QCOL_PIXELS) + 3) // 4)
+
+
 def build_tzm(graph: Graph) -> Emitted:
     """Assign tensor ids, add CONV scratch, lay out the weights and plan the arena."""
     ids: dict[str, int] = {}
@@ -83,10 +97,11 @@ def build_tzm(graph: Graph) -> Emitted:
                 scratch = len(records)
                 words = (size + 3) // 4
                 records.append(TensorRecord(TensorKind.ACT, (words,), 0, 4 * words))
-        elif op.type == OpType.QCONV:  # the int32 accumulators of one output plane
+        elif op.type == OpType.QCONV:
             scratch = len(records)
-            plane = numel(graph.shape(op.output)[2:])
-            records.append(TensorRecord(TensorKind.ACT, (plane,), 0, 4 * plane, DType.I32))
+            words = _qconv_scratch_words(graph.shape(op.inputs[0]), graph.shape(op.inputs[1]),
+                                         graph.shape(op.output))
+            records.append(TensorRecord(TensorKind.ACT, (words,), 0, 4 * words, DType.I32))
         ops.append(OpRecord(op.type, ins, out, scratch, op.act, list(op.iattr), list(op.fattr)))
     outputs = [Binding(name, tensor_id(t)) for name, t in graph.outputs.items()]
     model = TzmModel(records, ops, inputs, outputs, 0, b"", graph.source_sha256)

@@ -17,11 +17,15 @@ from onnx import helper
 
 from tzinfer.convert.errors import Blocker, ConvertError, UnsupportedError
 from tzinfer.convert.graph import Graph, Op, Quant
-from tzinfer.tzm import Act, OpType
+from tzinfer.tzm import Act, OpType, ResizeMode
 
 #: The engine ops that read and write quantised tensors (RESHAPE moves any dtype unchanged).
 QUANTISED_OPS = frozenset({OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.QCONV, OpType.QGEMM, OpType.QADD,
                            OpType.QGLOBAL_AVGPOOL})
+#: Float ops that also run on a quantised tensor, their output quantised as their input: RESHAPE
+#: moves the bytes, MAXPOOL pools the integers (in order as the reals they stand for), and RESIZE
+#: in nearest mode (iattr[0]) copies them.
+SAME_QUANT_OPS = frozenset({OpType.RESHAPE, OpType.MAXPOOL, OpType.RESIZE})
 
 
 @dataclass(frozen=True)
@@ -160,13 +164,17 @@ class Context:
              iattr: Iterable[int] = (), fattr: Iterable[float] = (), act: Act = Act.NONE,
              output: str | None = None, quant: Quant | None = None) -> Op:
         """Append an op writing a new tensor. By default it produces node's first output; pass
-        `output` for an intermediate tensor the converter inserts, `quant` for a quantised one. A
-        RESHAPE of a quantised tensor is quantised alike; other float ops refuse quantised inputs."""
+        `output` for an intermediate tensor the converter inserts, `quant` for a quantised one
+        (also a CONCAT's, from QLinearConcat). A SAME_QUANT_OPS op of a quantised tensor is quantised
+        alike; other float ops refuse quantised inputs."""
         if any(d < 1 for d in shape):
             raise ConvertError(f"{node.op_type} node '{node.name}' produces an empty tensor {shape}")
-        if op_type not in QUANTISED_OPS:
+        iattr = list(iattr)
+        if op_type not in QUANTISED_OPS and not (op_type == OpType.CONCAT and quant is not None):
             quantised = [self.graph.tensors[i].quant for i in inputs if self.graph.tensors[i].quant]
-            if quantised and op_type != OpType.RESHAPE:
+            on_integers = op_type in SAME_QUANT_OPS and (op_type != OpType.RESIZE or
+                                                         iattr[0] == int(ResizeMode.NEAREST))
+            if quantised and not on_integers:
                 raise node.unsupported(f"it reads a quantised {quantised[0].dtype.name} tensor; tzinfer runs "
                                        f"{node.op_type} on floats only",
                                        "quantize the model in QDQ format (quant_format=QuantFormat.QDQ), "

@@ -52,7 +52,7 @@ _WINDOW = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"}
 OPS = (
     OpSpec("MaxPool", max_pool, _WINDOW | {"dilations", "storage_order"},
            notes="2-D over NCHW, dilation 1, pads smaller than the kernel, ceil_mode; not the Indices "
-                 "output"),
+                 "output; float32, or uint8/int8 (quantised, on the integers)"),
     OpSpec("AveragePool", average_pool, _WINDOW | {"count_include_pad"},
            notes="2-D over NCHW, dilation 1, pads smaller than the kernel, ceil_mode, count_include_pad"),
     OpSpec("GlobalAveragePool", global_average_pool, notes="4-D NCHW"),

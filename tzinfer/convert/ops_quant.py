@@ -159,6 +159,33 @@ def qlinear_add(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.QADD, [a, b], ctx.graph.shape(a), quant=y)
 
 
+def qlinear_concat(ctx: Context, node: Node) -> None:
+    """onnxruntime's QLinearConcat(Y_scale, Y_zp, X0, X0_scale, X0_zp, ...): CONCAT of the
+    quantised inputs, each requantised to the output's scale and zero point by the engine."""
+    y = _quant(ctx, node, 0, 1)
+    if (len(node.inputs) - 2) % 3 or len(node.inputs) < 5:
+        raise ConvertError(f"QLinearConcat node '{node.name}': inputs must be Y_scale, Y_zero_point and "
+                           "(X, X_scale, X_zero_point) triples")
+    xs = [_quantised_input(ctx, node, i, i + 1, i + 2) for i in range(2, len(node.inputs), 3)]
+    if any(ctx.graph.tensors[x].quant.dtype != y.dtype for x in xs):  # type: ignore[union-attr]
+        raise node.unsupported("inputs of another type than the output's")
+    shapes = [ctx.graph.shape(x) for x in xs]
+    if node.attr("axis") is None:
+        raise ConvertError(f"QLinearConcat node '{node.name}' has no axis attribute (it is required)")
+    rank = len(shapes[0])
+    axis = node.axis(node.attr("axis"), rank)
+
+    def outside(s: tuple[int, ...]) -> tuple[int, ...]:
+        return s[:axis] + s[axis + 1:]
+
+    if any(len(s) != rank or outside(s) != outside(shapes[0]) for s in shapes):
+        raise ConvertError(f"QLinearConcat node '{node.name}': input shapes {shapes} do not match outside "
+                           f"axis {axis}")
+    out = list(shapes[0])
+    out[axis] = sum(s[axis] for s in shapes)
+    ctx.emit(node, OpType.CONCAT, xs, tuple(out), [axis], quant=y)
+
+
 def qlinear_global_average_pool(ctx: Context, node: Node) -> None:
     """onnxruntime's QLinearGlobalAveragePool(X, x_scale, x_zp, y_scale, y_zp), NCHW."""
     if node.attr("channels_last", 0):
@@ -213,7 +240,8 @@ def dequantize_linear(ctx: Context, node: Node) -> None:
     ctx.emit(node, OpType.DEQUANTIZE, [x], ctx.graph.shape(x))
 
 
-_QDQ_NOTE = "QDQ groups around Conv/Gemm/MatMul/Add/GlobalAveragePool become the QLinear op (qdq.py)"
+_QDQ_NOTE = ("QDQ groups around Conv/Gemm/MatMul/Add/GlobalAveragePool/Concat become the QLinear op, and "
+             "around MaxPool, nearest Resize and layout ops of one scale the op on the integers (qdq.py)")
 OPS = (
     OpSpec("QuantizeLinear", quantize_linear, {"axis", "saturate"}, since=10,
            notes="float32 to uint8/int8, per tensor; of a constant, folded"),
@@ -228,6 +256,8 @@ OPS = (
     OpSpec("QGemm", qgemm, {"alpha", "transA", "transB"}, domain="com.microsoft",
            notes="alpha 1, transA 0, quantised output; int32 bias"),
     OpSpec("QLinearAdd", qlinear_add, domain="com.microsoft", notes="two activations of one shape and type"),
+    OpSpec("QLinearConcat", qlinear_concat, {"axis"}, domain="com.microsoft",
+           notes="activations of one type; each requantised to the output's scale and zero point"),
     OpSpec("QLinearGlobalAveragePool", qlinear_global_average_pool, {"channels_last"}, domain="com.microsoft",
            notes="NCHW (channels_last 0)"),
 )

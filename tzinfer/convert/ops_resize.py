@@ -143,6 +143,7 @@ OPS = (
                               "keep_aspect_ratio_policy"}, since=10,
            notes="nearest (every nearest_mode) and linear over the last two axes, scales or sizes, every "
                  "coordinate_transformation_mode but tf_crop_and_resize, axes, keep_aspect_ratio_policy; "
-                 "cubic and antialiased downsampling refused"),
+                 "cubic and antialiased downsampling refused; nearest also of uint8/int8 (quantised, "
+                 "on the integers)"),
     OpSpec("Upsample", upsample, {"mode", "scales"}, notes="nearest and linear over the last two axes"),
 )

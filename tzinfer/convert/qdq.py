@@ -2,7 +2,8 @@
 onnxruntime.quantization.quantize_static writes each quantised op as DequantizeLinear nodes on its
 inputs, the float op, and one QuantizeLinear on its output. Rewriting such a group into the
 QOperator form (QLinearConv, QLinearMatMul, onnxruntime's QGemm, QLinearAdd,
-QLinearGlobalAveragePool; a layout op on the integers when the scale and zero point do not change)
+QLinearGlobalAveragePool, QLinearConcat; a layout op, MaxPool or a nearest Resize on the integers
+when the scale and zero point do not change; a linear Resize stays in float)
 gives one lowering for both formats (ops_quant.py), and the engine computes the group in int8 as
 ONNX Runtime does.
 
@@ -21,9 +22,9 @@ from onnx import helper
 from tzinfer.convert.patterns import NodeGraph
 
 MS_DOMAIN = "com.microsoft"
-#: Ops that only move or reshape elements: on the integers when input and output share a scale
-#: and zero point.
-LAYOUT_OPS = frozenset({"Flatten", "Reshape", "Squeeze", "Unsqueeze"})
+#: Ops that only move or reshape elements, or pick the largest (MaxPool: the integers are in the
+#: order of the reals): on the integers when input and output share a scale and zero point.
+SAME_QUANT_OPS = frozenset({"Flatten", "Reshape", "Squeeze", "Unsqueeze", "MaxPool"})
 
 
 def _attrs(node: onnx.NodeProto) -> dict[str, object]:
@@ -124,6 +125,18 @@ def _fuse_layout(g: NodeGraph, node: onnx.NodeProto) -> onnx.NodeProto | None:
     return fused
 
 
+def _fuse_concat(g: NodeGraph, node: onnx.NodeProto) -> onnx.NodeProto | None:
+    """Concat of dequantised activations, quantised: onnxruntime's QLinearConcat (each input
+    requantised to the output's scale and zero point, as DequantizeLinear and QuantizeLinear do)."""
+    ins = [_dq(g, v, const=False) for v in node.input]
+    q = _q(g, node.output[0])
+    if q is None or any(d is None for d in ins):
+        return None
+    inputs = [q.input[1], q.input[2], *(v for d in ins for v in _qparams(d))]  # type: ignore[union-attr]
+    return helper.make_node("QLinearConcat", inputs, [q.output[0]], node.name, domain=MS_DOMAIN,
+                            axis=int(_attrs(node)["axis"]))  # type: ignore[call-overload]
+
+
 def fuse(g: NodeGraph) -> None:
     """Replace every QDQ group of g by its QLinear op (the QuantizeLinear's place in the order)."""
     for node in list(g.nodes):
@@ -133,8 +146,12 @@ def fuse(g: NodeGraph) -> None:
             fused = _fuse_linear(g, node)
         elif node.op_type in ("Add", "GlobalAveragePool"):
             fused = _fuse_elementwise(g, node)
-        elif node.op_type in LAYOUT_OPS:
+        elif node.op_type in SAME_QUANT_OPS:
             fused = _fuse_layout(g, node)
+        elif node.op_type == "Resize" and _attrs(node).get("mode", b"nearest") in (b"nearest", "nearest"):
+            fused = _fuse_layout(g, node)
+        elif node.op_type == "Concat":
+            fused = _fuse_concat(g, node)
         else:
             continue
         if fused is not None:
