@@ -43,7 +43,8 @@ static void *work(void *arg)
 static void *close_later(void *arg)
 {
 	struct closer *c = arg;
-	struct timespec t = { (time_t)(c->delay_ms / 1e3), (long)((c->delay_ms - (long)(c->delay_ms / 1e3) * 1e3) * 1e6) };
+	long ms = (long)c->delay_ms;
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&t, NULL);
 	TEEC_CloseSession(c->session);
