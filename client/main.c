@@ -6,7 +6,7 @@
  *   tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K] [--labels FILE]
  *               [--output OUT.npz|OUT.npy] [--repeat N] [--world secure|normal]
  *               [--reload-each-run] [--chunk BYTES] [--key-id ID]
- *               [--timeout SECONDS] [--attest NONCE --report FILE]
+ *               [--timeout SECONDS] [--attest NONCE --report FILE] [--threads N]
  *   tzinfer-run MODEL.tzm --describe                  (its inputs and outputs only)
  *   tzinfer-run MODEL.tzm --frames DIR|LIST|- [--output-dir DIR]
  *                                                     (many inputs, the model loaded once)
@@ -59,7 +59,7 @@ struct options {
 	size_t n_inputs;
 	const char *key_path, *device_key_path, *report_path;
 	enum admin admin;
-	size_t top, repeat, chunk_bytes, key_id, delete_key_id, admin_gid;
+	size_t top, repeat, chunk_bytes, key_id, delete_key_id, admin_gid, threads;
 	double timeout_s;
 	bool normal_world, reload_each_run, describe, replace, have_admin_gid, attest;
 	uint8_t nonce[TZI_NONCE_BYTES];
@@ -78,7 +78,7 @@ static void usage(FILE *out)
 		"usage: tzinfer-run MODEL.tzm [INPUT.npy | --input NAME=FILE.npy...] [--top K]\n"
 		"                   [--labels FILE] [--output OUT.npz|OUT.npy] [--repeat N]\n"
 		"                   [--world secure|normal] [--reload-each-run] [--chunk BYTES]\n"
-		"                   [--timeout SECONDS] [--attest NONCE --report FILE]\n"
+		"                   [--timeout SECONDS] [--attest NONCE --report FILE] [--threads N]\n"
 		"       tzinfer-run MODEL.tzm --describe\n"
 		"       tzinfer-run MODEL.tzm --frames DIR|LIST|- [--output-dir DIR] [options]\n"
 		"  MODEL.tzm          model converted with `tzinfer convert`\n"
@@ -102,6 +102,8 @@ static void usage(FILE *out)
 		"                     SmartZone-style baseline of invoke qemu.bench)\n"
 		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
 		"  --timeout SECONDS  cancel an inference that runs longer (Ctrl-C cancels too)\n"
+		"  --threads N        run each inference on N cores in the TA (default 1; at most the\n"
+		"                     TA's worker slots, ta_worker_slots in the board's memory map)\n"
 		"  --attest NONCE     have the TA sign model, input and output hashes with this\n"
 		"                     nonce (64 hex digits) after the last inference; needs --report\n"
 		"  --report FILE      where the signed report goes (check it: tzinfer verify)\n"
@@ -207,6 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->top = 5;
 	o->repeat = 1;
+	o->threads = 1;
 	o->chunk_bytes = TZI_MAX_CHUNK_BYTES;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -232,6 +235,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 		} else if (!strcmp(a, "--repeat")) {
 			if (parse_size(a, argv[++i], 1, 100000, &o->repeat))
+				return -1;
+		} else if (!strcmp(a, "--threads")) {
+			if (parse_size(a, argv[++i], 1, 64, &o->threads))
 				return -1;
 		} else if (!strcmp(a, "--chunk")) {
 			if (parse_size(a, argv[++i], 1, TZI_MAX_CHUNK_BYTES, &o->chunk_bytes))
@@ -335,6 +341,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->output_path && !has_suffix(o->output_path, ".npz") && !has_suffix(o->output_path, ".npy")) {
 		diag_error("--output %s: give OUT.npz (every output) or OUT.npy (a model with one output)",
 			   o->output_path);
+		return -1;
+	}
+	if (o->normal_world && o->threads > 1) {
+		diag_error("--threads runs the TA's inference on several cores: drop it or --world normal");
 		return -1;
 	}
 	if (o->normal_world && o->reload_each_run) {
@@ -500,6 +510,8 @@ static int classify(const struct options *o, struct runner *r, const uint8_t *mo
 	printf("model: %s\n", o->model_path);
 	printf("world: %s\n", r->ops->world);
 	printf("mode: %s\n", o->reload_each_run ? "reload-each-run" : "resident");
+	if (o->threads > 1) /* --threads 1 prints what it always did */
+		printf("threads: %zu\n", o->threads);
 	printf("model bytes: %zu\n", info.model_bytes);
 	printf("weights bytes: %u\n", info.weights_bytes);
 	printf("arena bytes: %u\n", info.arena_bytes);
@@ -699,6 +711,7 @@ int main(int argc, char **argv)
 	opt.key_id = (uint32_t)o.key_id;
 	opt.run_timeout_s = o.timeout_s;
 	opt.attest = o.attest;
+	opt.threads = (uint32_t)o.threads;
 	model = file_read_all(o.model_path, &model_len);
 	if (!model)
 		goto done;

@@ -76,6 +76,7 @@ struct secure_options {
 	uint32_t key_id;      /* the key models must be sealed for, or TZI_KEY_ID_ANY */
 	double run_timeout_s; /* cancel a RUN after this long (0: never); see cancel_watch.h */
 	bool attest;          /* load with attestation (tzi_set_attest), so that runs can be attested */
+	uint32_t threads;     /* cores per inference (tzi_set_threads); 0 or 1: one */
 	bool login_group;     /* log in as group login_gid (tzi_open_group), not as the user */
 	uint32_t login_gid;
 };

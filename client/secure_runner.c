@@ -4,8 +4,11 @@
  * session logs in with the caller's identity (or as an administrators' group), which the TA
  * checks before key management.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cancel_watch.h"
 #include "diag.h"
@@ -198,6 +201,18 @@ static void secure_close(struct runner *r)
 	r->state = NULL;
 }
 
+/* More threads than cores only adds contention: each core then runs two of the team's entries
+ * in turn, and they wait for each other at every op's end. */
+static void warn_more_threads_than_cores(uint32_t threads)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cores > 0 && threads > (uint32_t)cores)
+		fprintf(stderr, "tzinfer-run: warning: --threads %u is more than the %ld online CPUs: "
+			"the team's entries will contend for cores; use --threads %ld or fewer\n",
+			threads, cores, cores);
+}
+
 static const struct runner_ops secure_ops = {
 	.world = "secure",
 	.load = secure_load,
@@ -221,10 +236,12 @@ int secure_runner_open(struct runner *r, const struct secure_options *opt)
 	s->opt = *opt;
 	status = opt->login_group ? tzi_open_group(&s->session, opt->login_gid) : tzi_open(&s->session);
 	if (status != TZI_OK || tzi_set_upload_chunk(s->session, opt->chunk_bytes) != TZI_OK ||
-	    tzi_set_attest(s->session, opt->attest) != TZI_OK) {
+	    tzi_set_attest(s->session, opt->attest) != TZI_OK ||
+	    (opt->threads > 1 && tzi_set_threads(s->session, opt->threads) != TZI_OK)) {
 		fail(s);
 		secure_close(r);
 		return -1;
 	}
+	warn_more_threads_than_cores(opt->threads);
 	return 0;
 }

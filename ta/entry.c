@@ -11,7 +11,9 @@
 #include "key_admin.h"
 #include "key_store.h"
 #include "model_session.h"
+#include "model_team.h"
 #include "tzinfer_ta.h"
+#include "user_ta_header_defines.h"
 #ifdef TZI_TEST_HOOKS
 #include "tzinfer_ta_test.h"
 #include "wipe_audit.h"
@@ -48,6 +50,7 @@ void TA_CloseSessionEntryPoint(void *sess_ctx)
 {
 	struct model_session *s = sess_ctx;
 
+	team_leave(s);
 	model_session_unload(s);
 	secure_free(s, sizeof(*s));
 }
@@ -185,8 +188,97 @@ static TEE_Result cmd_stats(struct model_session *s, uint32_t types, TEE_Param p
 	p[2].value.a = (uint32_t)s->account.in_use;
 	p[2].value.b = (uint32_t)s->account.peak;
 	p[3].value.a = (uint32_t)s->account.quota;
-	p[3].value.b = TZI_TA_API_VERSION;
+	p[3].value.b = TZI_STATS_VERSION_SLOTS(TZI_TA_API_VERSION, TZI_TA_WORKER_SLOTS);
 	return TEE_SUCCESS;
+}
+
+/* A token in two VALUE parameters, bytes 0-7 in p[0] and 8-15 in p[1], a then b, little-endian. */
+static void token_to_values(const uint8_t *token, TEE_Param p[2])
+{
+	uint32_t w[4];
+
+	memcpy(w, token, sizeof(w));
+	p[0].value.a = w[0];
+	p[0].value.b = w[1];
+	p[1].value.a = w[2];
+	p[1].value.b = w[3];
+}
+
+static void token_from_values(const TEE_Param p[2], uint8_t *token)
+{
+	uint32_t w[4] = { p[0].value.a, p[0].value.b, p[1].value.a, p[1].value.b };
+
+	memcpy(token, w, sizeof(w));
+}
+
+static TEE_Result cmd_team_open(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	uint8_t token[TZI_TEAM_TOKEN_BYTES];
+	TEE_Result res = TEE_SUCCESS;
+
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = team_open(s, token);
+	if (res == TEE_SUCCESS)
+		token_to_values(token, p);
+	secure_wipe(token, sizeof(token));
+	return res;
+}
+
+static TEE_Result cmd_team_join(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	uint8_t token[TZI_TEAM_TOKEN_BYTES];
+	TEE_Result res = TEE_SUCCESS;
+
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_INPUT,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	token_from_values(p, token);
+	res = team_join(s, token);
+	secure_wipe(token, sizeof(token));
+	return res;
+}
+
+static TEE_Result cmd_run_prepare(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	struct refusal why = { STL_OK, NULL, -1, -1, 0, 0 };
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+			    TEE_PARAM_TYPE_NONE, ANY_REASON_PARAM))
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = model_session_run_prepare(s, p[0].memref.buffer, p[0].memref.size, &p[1].value.a,
+					&p[1].value.b, &why);
+	put_reason(&why, types, &p[3]);
+	return res;
+}
+
+/* A worker entry: value parameters only, no allocation (model_team.h, run_team.h). */
+static TEE_Result cmd_run_work(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	if (types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
+				     TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) || p[0].value.b)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return team_work(s, p[0].value.a);
+}
+
+static TEE_Result cmd_run_collect(struct model_session *s, uint32_t types, TEE_Param p[4])
+{
+	struct refusal why = { STL_OK, NULL, -1, -1, 0, 0 };
+	TEE_Result res = TEE_SUCCESS;
+	size_t out_len = 0;
+
+	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_OUTPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+			    TEE_PARAM_TYPE_NONE, ANY_REASON_PARAM))
+		return TEE_ERROR_BAD_PARAMETERS;
+	out_len = p[0].memref.size;
+	res = model_session_run_collect(s, p[0].memref.buffer, &out_len, &why);
+	p[0].memref.size = out_len;
+	put_reason(&why, types, &p[3]);
+	p[1].value.a = s->last_run_us;
+	p[1].value.b = (uint32_t)why.status;
+	return res;
 }
 
 static TEE_Result cmd_unload(struct model_session *s, uint32_t types)
@@ -320,6 +412,16 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 		return cmd_attest(s, param_types, params);
 	case TZI_CMD_DEVICE_KEY:
 		return cmd_device_key(param_types, params);
+	case TZI_CMD_TEAM_OPEN:
+		return cmd_team_open(s, param_types, params);
+	case TZI_CMD_TEAM_JOIN:
+		return cmd_team_join(s, param_types, params);
+	case TZI_CMD_RUN_PREPARE:
+		return cmd_run_prepare(s, param_types, params);
+	case TZI_CMD_RUN_WORK:
+		return cmd_run_work(s, param_types, params);
+	case TZI_CMD_RUN_COLLECT:
+		return cmd_run_collect(s, param_types, params);
 #ifdef TZI_TEST_HOOKS
 	case TZI_CMD_TEST_WIPE_AUDIT:
 		return wipe_audit_cmd(param_types, params);

@@ -1,5 +1,6 @@
 #include "model_session.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "model_crypto.h"
@@ -33,8 +34,8 @@ TEE_Result model_session_load_begin(struct model_session *s, size_t total, bool 
 {
 	TEE_Result res = TEE_SUCCESS;
 
-	if (model_session_loaded(s))
-		return TEE_ERROR_BAD_STATE;
+	if (model_session_loaded(s) || team_is_worker(s))
+		return TEE_ERROR_BAD_STATE; /* a worker holds no model of its own */
 	res = model_upload_begin(&s->upload, total, &s->account);
 	if (res == TEE_SUCCESS)
 		s->attest.enabled = attest;
@@ -184,6 +185,11 @@ bool model_session_loaded(const struct model_session *s)
 	return s->arena.ptr != NULL;
 }
 
+bool model_session_busy(const struct model_session *s)
+{
+	return model_session_loaded(s) || s->upload.file.ptr != NULL;
+}
+
 uint32_t model_session_weights_bytes(const struct model_session *s)
 {
 	if (!model_session_loaded(s))
@@ -223,39 +229,71 @@ static TEE_Result run_cancellable(struct model_session *s, struct stl_input *inp
 }
 
 /*
- * RUN of an attested model: the inputs and outputs pass through secure copies, one after the
+ * An attested model's runs pass their inputs and outputs through secure copies, one after the
  * other in the model's order, so that the hashes bind exactly what the engine read and wrote,
  * whatever the normal world does to shared memory meanwhile. The digests are of those
  * concatenations: each tensor's bytes, without the I/O block's table and padding.
  */
-static TEE_Result run_attested(struct model_session *s, struct stl_input *inputs,
-			       struct stl_output *outputs, uint8_t *out, struct refusal *why)
+static void attest_take_inputs(struct model_session *s, struct stl_input *inputs)
 {
-	struct attestation *a = &s->attest;
-	uint8_t *copy = a->input.ptr;
-	TEE_Result res = TEE_SUCCESS;
+	uint8_t *copy = s->attest.input.ptr;
 	uint32_t i = 0;
 
 	for (i = 0; i < stl_n_inputs(&s->model); copy += inputs[i].len, i++) {
 		memcpy(copy, inputs[i].data, inputs[i].len);
 		inputs[i].data = copy;
 	}
-	copy = a->output.ptr;
+}
+
+static void attest_redirect_outputs(struct model_session *s, struct stl_output *outputs)
+{
+	uint8_t *copy = s->attest.output.ptr;
+	uint32_t i = 0;
+
 	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
 		outputs[i].data = copy;
-	res = run_cancellable(s, inputs, outputs, why);
-	if (res == TEE_SUCCESS)
-		res = attest_sha256(a->input.ptr, a->input.len, a->input_sha256);
+}
+
+/* After the run: hash both copies and hand over what was hashed to the output block at out. */
+static TEE_Result attest_finish(struct model_session *s, struct stl_output *outputs, uint8_t *out)
+{
+	struct attestation *a = &s->attest;
+	uint8_t *copy = a->output.ptr;
+	TEE_Result res = attest_sha256(a->input.ptr, a->input.len, a->input_sha256);
+	uint32_t i = 0;
+
 	if (res == TEE_SUCCESS)
 		res = attest_sha256(a->output.ptr, a->output.len, a->output_sha256);
 	if (res != TEE_SUCCESS)
 		return res;
-	/* Point the outputs at the block again, and hand over what was hashed. */
 	model_io_outputs(&s->model, out, outputs);
-	copy = a->output.ptr;
 	for (i = 0; i < stl_n_outputs(&s->model); copy += outputs[i].len, i++)
 		memcpy(outputs[i].data, copy, outputs[i].len);
 	a->have_run = true;
+	return TEE_SUCCESS;
+}
+
+static TEE_Result run_attested(struct model_session *s, struct stl_input *inputs,
+			       struct stl_output *outputs, uint8_t *out, struct refusal *why)
+{
+	TEE_Result res = TEE_SUCCESS;
+
+	attest_take_inputs(s, inputs);
+	attest_redirect_outputs(s, outputs);
+	res = run_cancellable(s, inputs, outputs, why);
+	return res == TEE_SUCCESS ? attest_finish(s, outputs, out) : res;
+}
+
+/* The output block's checks of RUN and RUN_COLLECT; *out_len is set to its size. */
+static TEE_Result check_output_block(const struct model_session *s, const uint8_t *out, size_t *out_len)
+{
+	if (*out_len < s->out_block_bytes) {
+		*out_len = s->out_block_bytes;
+		return TEE_ERROR_SHORT_BUFFER;
+	}
+	if (!out || (uintptr_t)out % 4u)
+		return TEE_ERROR_BAD_PARAMETERS;
+	*out_len = s->out_block_bytes;
 	return TEE_SUCCESS;
 }
 
@@ -272,15 +310,11 @@ TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t 
 		return TEE_ERROR_BAD_STATE;
 	outputs = (struct stl_output *)(void *)(inputs + stl_n_inputs(&s->model));
 	res = model_io_inputs(&s->model, in, in_len, inputs);
+	if (res == TEE_SUCCESS)
+		res = check_output_block(s, out, out_len);
 	if (res != TEE_SUCCESS)
 		return res;
-	if (*out_len < s->out_block_bytes) {
-		*out_len = s->out_block_bytes;
-		return TEE_ERROR_SHORT_BUFFER;
-	}
-	if (!out || (uintptr_t)out % 4u)
-		return TEE_ERROR_BAD_PARAMETERS;
-	*out_len = s->out_block_bytes;
+	s->team.run.armed = false; /* RUN overwrites the arena a prepared team run was in */
 	model_io_outputs(&s->model, out, outputs);
 	s->attest.have_run = false;
 	TEE_GetSystemTime(&start);
@@ -292,6 +326,93 @@ TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t 
 		return res;
 	TEE_GetSystemTime(&end);
 	s->last_run_us = elapsed_us(&start, &end);
+	return TEE_SUCCESS;
+}
+
+TEE_Result model_session_run_prepare(struct model_session *s, const uint8_t *in, size_t in_len,
+				     uint32_t *run_id, uint32_t *participants, struct refusal *why)
+{
+	struct stl_input *inputs = s->io.ptr;
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!model_session_loaded(s) || !s->team.open)
+		return TEE_ERROR_BAD_STATE;
+	s->team.run.armed = false;
+	s->attest.have_run = false;
+	res = model_io_inputs(&s->model, in, in_len, inputs);
+	if (res != TEE_SUCCESS)
+		return res;
+	if (s->attest.enabled)
+		attest_take_inputs(s, inputs);
+	if (stl_run_begin(&s->model, s->arena.ptr, s->arena.len, inputs, stl_n_inputs(&s->model)) != STL_OK) {
+		report_engine(why, &s->model.error);
+		return TEE_ERROR_BAD_PARAMETERS; /* the engine's one refusal here: overlapping buffers */
+	}
+	*participants = team_participants(s);
+	res = run_team_arm(&s->team.run, &s->model, s->arena.ptr, s->team.counters.ptr, *participants);
+	*run_id = s->team.run.run_id;
+	TEE_GetSystemTime(&s->prepared);
+	return res;
+}
+
+/* Why a team run did not complete, for RUN_COLLECT. */
+static TEE_Result run_unfinished(struct model_session *s, struct refusal *why)
+{
+	const struct run_team *r = &s->team.run;
+	uint32_t op = run_team_pending_op(r);
+
+	why->status = STL_E_CANCELLED;
+	why->op = op == RUN_TEAM_NO_OP ? -1 : (int32_t)op;
+	if (r->stall_op != RUN_TEAM_NO_OP) {
+		why->op = (int32_t)r->stall_op;
+		snprintf(s->team.reason, sizeof(s->team.reason), "team run stalled at op %u: no chunk "
+			 "finished for %u s, so the run was stopped", (unsigned)r->stall_op,
+			 TZI_TEAM_STALL_MS / 1000u);
+		why->reason = s->team.reason;
+		return TEE_ERROR_BUSY;
+	}
+	if (__atomic_load_n(&r->team.stop, __ATOMIC_ACQUIRE)) {
+		why->reason = "team run cancelled";
+		return TEE_ERROR_CANCEL;
+	}
+	why->status = STL_OK;
+	why->reason = "team run not complete: no participant ran it (RUN_WORK) before RUN_COLLECT";
+	return TEE_ERROR_BAD_STATE;
+}
+
+TEE_Result model_session_run_collect(struct model_session *s, uint8_t *out, size_t *out_len,
+				     struct refusal *why)
+{
+	TEE_Time end = { 0 };
+	struct stl_input *inputs = s->io.ptr;
+	struct stl_output *outputs = NULL;
+	TEE_Result res = TEE_SUCCESS;
+
+	if (!model_session_loaded(s) || !s->team.open || !s->team.run.armed)
+		return TEE_ERROR_BAD_STATE;
+	res = check_output_block(s, out, out_len);
+	if (res != TEE_SUCCESS)
+		return res;
+	if (!run_team_complete(&s->team.run)) {
+		res = run_unfinished(s, why);
+		s->team.run.armed = false;
+		return res;
+	}
+	s->team.run.armed = false;
+	outputs = (struct stl_output *)(void *)(inputs + stl_n_inputs(&s->model));
+	model_io_outputs(&s->model, out, outputs);
+	if (s->attest.enabled)
+		attest_redirect_outputs(s, outputs);
+	if (stl_run_end(&s->model, s->arena.ptr, s->arena.len, outputs, stl_n_outputs(&s->model)) != STL_OK) {
+		report_engine(why, &s->model.error);
+		return TEE_ERROR_BAD_PARAMETERS;
+	}
+	if (s->attest.enabled)
+		res = attest_finish(s, outputs, out);
+	if (res != TEE_SUCCESS)
+		return res;
+	TEE_GetSystemTime(&end);
+	s->last_run_us = elapsed_us(&s->prepared, &end);
 	return TEE_SUCCESS;
 }
 
@@ -313,6 +434,7 @@ TEE_Result model_session_describe(const struct model_session *s, uint8_t *desc, 
 
 void model_session_unload(struct model_session *s)
 {
+	team_close(s);
 	model_upload_abort(&s->upload);
 	secure_buffer_release(&s->io);
 	secure_buffer_release(&s->arena);

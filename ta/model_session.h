@@ -15,6 +15,7 @@
 
 #include "attest.h"
 #include "model_crypto.h"
+#include "model_team.h"
 #include "model_upload.h"
 #include "secure_buffer.h"
 
@@ -31,6 +32,9 @@ struct model_session {
 	uint32_t in_block_bytes;     /* RUN's I/O blocks in the standard layout (tzinfer_ta.h) */
 	uint32_t out_block_bytes;
 	uint32_t last_run_us;
+	struct team_owner team;      /* the team that runs this session's model on several cores */
+	struct team_member member;   /* this session as another session's worker */
+	TEE_Time prepared;           /* RUN_PREPARE's end, for RUN_COLLECT's time */
 };
 
 /* Why a load or run was refused, for the client's message (tzinfer_ta.h, LOAD_END and RUN). */
@@ -58,6 +62,8 @@ TEE_Result model_session_load_chunk(struct model_session *s, size_t offset,
 TEE_Result model_session_load_end(struct model_session *s, struct refusal *why);
 
 bool model_session_loaded(const struct model_session *s);
+/* A model loaded or an upload under way. */
+bool model_session_busy(const struct model_session *s);
 uint32_t model_session_weights_bytes(const struct model_session *s);
 
 /* One inference from the input block in[0..in_len) into the output block at out (I/O blocks:
@@ -67,11 +73,24 @@ uint32_t model_session_weights_bytes(const struct model_session *s);
 TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
 			     uint8_t *out, size_t *out_len, struct refusal *why);
 
+/* RUN_PREPARE: check the input block (as RUN) and take the inputs into the arena (through the
+ * secure copies of an attested model), then arm the team's run: its id and participants out.
+ * BAD_STATE without an open team. */
+TEE_Result model_session_run_prepare(struct model_session *s, const uint8_t *in, size_t in_len,
+				     uint32_t *run_id, uint32_t *participants, struct refusal *why);
+
+/* RUN_COLLECT: the armed run's outputs into the output block at out (as RUN), and disarm it.
+ * CANCEL for a cancelled run, BUSY for a stalled one (why names the op), BAD_STATE when none is
+ * armed or nobody completed it; nothing is written then. */
+TEE_Result model_session_run_collect(struct model_session *s, uint8_t *out, size_t *out_len,
+				     struct refusal *why);
+
 /* DESCRIBE: the inputs and outputs into desc[0..*len) (tzinfer_ta.h); SHORT_BUFFER, with *len
  * set to the bytes needed, when they do not fit. */
 TEE_Result model_session_describe(const struct model_session *s, uint8_t *desc, size_t *len);
 
-/* Wipe and free the model, its arena, any partial upload and the attestation state. */
+/* Wipe and free the model, its arena, any partial upload and the attestation state; close its
+ * team (model_team.h). */
 void model_session_unload(struct model_session *s);
 
 #endif

@@ -1,5 +1,7 @@
 #include "secure_buffer.h"
 
+#include "user_ta_header_defines.h"
+
 #include <string.h>
 #include <tee_internal_api.h>
 #include <tee_internal_api_extensions.h>
@@ -14,6 +16,14 @@
  * tile there); twice that, rounded up, with room for the TA's own frames above the engine.
  */
 #define STACK_WIPE_BYTES (10u * 1024u)
+/*
+ * The wipe must stay inside the caller's own stack slot: with OP-TEE's concurrent-entries patch,
+ * entry k runs on the k-th TZI_TA_SLOT_STACK_SIZE slice of the TA's stack (docs/multicore.md
+ * §4.1), and the slice below is another entry's, live. The command's entry frames (libutee's and
+ * the dispatcher's, well under 6 KiB) sit between the slot's top and the wipe.
+ */
+_Static_assert(STACK_WIPE_BYTES + 6u * 1024u <= TZI_TA_SLOT_STACK_SIZE,
+	       "secure_wipe_stack would reach into the next entry's stack slot");
 
 /*
  * memset through a volatile function pointer: the compiler cannot prove what is called, so it

@@ -85,3 +85,11 @@ def test_providers_must_name_one_known_provider(two_head: tuple[Path, Path]) -> 
         runtime.InferenceSession(two_head[1], providers=["TrustZoneExecutionProvider", "HostEngine"])
     with pytest.raises(runtime.InvalidArgument, match="sealed models run only in the TA"):
         runtime.InferenceSession(two_head[1], key_id=3, backend="host")
+
+
+def test_threads_are_the_tas(two_head: tuple[Path, Path]) -> None:
+    with pytest.raises(runtime.InvalidArgument, match="threads=2: team runs are the TA's"):
+        runtime.InferenceSession(two_head[1], backend="host", threads=2)
+    with pytest.raises(runtime.InvalidArgument, match="threads=0: give 1 or more"):
+        runtime.InferenceSession(two_head[1], backend="host", threads=0)
+    assert runtime.InferenceSession(two_head[1], backend="host", threads=1).provider == runtime.HOST_PROVIDER

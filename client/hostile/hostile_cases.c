@@ -770,6 +770,13 @@ static const struct {
 	  { TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
 	{ TZI_CMD_DEVICE_KEY, "DEVICE_KEY",
 	  { TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_TEAM_OPEN, "TEAM_OPEN", { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_TEAM_JOIN, "TEAM_JOIN", { TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_RUN_PREPARE, "RUN_PREPARE",
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 1 },
+	{ TZI_CMD_RUN_WORK, "RUN_WORK", { TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
+	{ TZI_CMD_RUN_COLLECT, "RUN_COLLECT",
+	  { TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 1 },
 };
 
 static const struct {
@@ -850,6 +857,64 @@ static void open_session_case(struct hostile *h)
 	expect(h, "OpenSession with a parameter", TEEC_ERROR_BAD_PARAMETERS, res);
 }
 
+/* TEE_ERROR_ACCESS_DENIED, which libteec names no TEEC_ constant for. */
+#define TEE_RESULT_ACCESS_DENIED 0xffff0001u
+
+/* Team commands out of order, with a revoked or made-up token, and on a detached worker
+ * (tzinfer_ta.h, TEAM_OPEN ... RUN_COLLECT). */
+static void team_cases(struct hostile *h)
+{
+	const uint32_t made_up[4] = { 1, 2, 3, 4 };
+	uint32_t old_token[4], token[4];
+	struct ta_link worker;
+	TEEC_Operation op;
+	TEEC_Result res = TEEC_SUCCESS;
+
+	ta_link_unload(h->link);
+	ta_op_team_open(&op);
+	expect(h, "TEAM_OPEN without a model", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(h->link, TZI_CMD_TEAM_OPEN, &op));
+	ta_op_run_work(&op, 0);
+	expect(h, "RUN_WORK outside a team", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(h->link, TZI_CMD_RUN_WORK, &op));
+	ta_op_team_join(&op, made_up);
+	expect(h, "TEAM_JOIN with a made-up token", TEE_RESULT_ACCESS_DENIED,
+	       ta_link_call(h->link, TZI_CMD_TEAM_JOIN, &op));
+	res = ta_link_load(h->link, h->model, h->model_len, TZI_MAX_CHUNK_BYTES, NULL);
+	if (res != TEEC_SUCCESS ||
+	    ta_link_open(&worker, &h->link->ta, TZI_TA_UUID_STR, TEEC_LOGIN_PUBLIC)) {
+		broken(h, "team", "load or second session", res);
+		return;
+	}
+	ta_op_team_open(&op);
+	res = ta_link_call(h->link, TZI_CMD_TEAM_OPEN, &op);
+	ta_op_token(&op, old_token);
+	ta_op_team_open(&op);
+	if (res == TEEC_SUCCESS)
+		res = ta_link_call(h->link, TZI_CMD_TEAM_OPEN, &op);
+	expect(h, "TEAM_OPEN twice", TEEC_SUCCESS, res);
+	ta_op_token(&op, token);
+	ta_op_team_join(&op, old_token);
+	expect(h, "TEAM_JOIN with a revoked token", TEE_RESULT_ACCESS_DENIED,
+	       ta_link_call(&worker, TZI_CMD_TEAM_JOIN, &op));
+	ta_op_team_join(&op, token);
+	expect(h, "TEAM_JOIN of the model session", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(h->link, TZI_CMD_TEAM_JOIN, &op));
+	ta_op_run_work(&op, 0);
+	expect(h, "RUN_WORK before RUN_PREPARE", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(h->link, TZI_CMD_RUN_WORK, &op));
+	ta_op_team_join(&op, token);
+	expect(h, "TEAM_JOIN", TEEC_SUCCESS, ta_link_call(&worker, TZI_CMD_TEAM_JOIN, &op));
+	expect(h, "TEAM_JOIN twice", TEEC_ERROR_BAD_STATE, ta_link_call(&worker, TZI_CMD_TEAM_JOIN, &op));
+	ta_op_load_begin(&op, (uint32_t)h->model_len, 0);
+	expect(h, "LOAD_BEGIN on a worker", TEEC_ERROR_BAD_STATE, ta_link_call(&worker, TZI_CMD_LOAD_BEGIN, &op));
+	ta_link_unload(h->link); /* detaches the worker */
+	ta_op_run_work(&op, 0);
+	expect(h, "RUN_WORK of a detached worker", TEEC_ERROR_BAD_STATE,
+	       ta_link_call(&worker, TZI_CMD_RUN_WORK, &op));
+	ta_link_close(&worker);
+}
+
 void hostile_run_builtin(struct hostile *h)
 {
 	order_cases(h);
@@ -867,6 +932,7 @@ void hostile_run_builtin(struct hostile *h)
 	key_policy_cases(h);
 	attest_cases(h);
 	quota_cases(h);
+	team_cases(h);
 	ta_link_unload(h->link);
 }
 

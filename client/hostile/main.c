@@ -8,6 +8,8 @@
  *       result, the TA never died and the valid request succeeded.
  *   tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy
  *       RUNS inferences on one loaded model and N load/run/unload cycles (soak.h).
+ *   tzinfer-hostile --team-close MODEL.tzm INPUT.npy
+ *       a team run whose worker session another thread closes mid-run (team_close.h).
  *   tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy
  *       the zeroisation audit against the test build of the TA (zeroisation.h); SEALED is
  *       MODEL sealed with the raw 32-byte KEY.
@@ -23,17 +25,19 @@
 #include "npy.h"
 #include "soak.h"
 #include "ta_link.h"
+#include "team_close.h"
 #include "tzinfer_ta.h"
 #include "zeroisation.h"
 
 #define USAGE "usage: tzinfer-hostile [--corruptions LIST] [--output OUT.npy] MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n" \
+	      "       tzinfer-hostile --team-close MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy\n"
 
 struct options {
 	const char *corruptions, *output, *model, *input, *sealed, *key;
 	unsigned soak_runs, soak_cycles;
-	int soak;
+	int soak, team_close;
 };
 
 static int parse_count(const char *flag, const char *text, unsigned *value)
@@ -54,6 +58,10 @@ static int parse(int argc, char **argv, struct options *o)
 	int i = 1;
 
 	memset(o, 0, sizeof(*o));
+	if (argc > 1 && !strcmp(argv[1], "--team-close")) {
+		o->team_close = 1;
+		i = 2;
+	}
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "--corruptions"))
 			o->corruptions = argv[i + 1];
@@ -172,7 +180,10 @@ int main(int argc, char **argv)
 	if (o.sealed) {
 		rc = wipe_audit(&o, model, model_len, &input);
 	} else if (!ta_link_open(&link, &product, TZI_TA_UUID_STR, TEEC_LOGIN_PUBLIC)) {
-		if (o.soak)
+		if (o.team_close)
+			rc = team_close_run(&link, model, model_len, input.data,
+					    input.count * sizeof(float)) ? 1 : 0;
+		else if (o.soak)
 			rc = soak_run(&link, model, model_len, input.data, input.count * sizeof(float),
 				      o.soak_runs, o.soak_cycles) ? 1 : 0;
 		else

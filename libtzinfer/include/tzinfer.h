@@ -18,7 +18,8 @@
  * threads may each use their own session at once. What they share is the TA, which OP-TEE runs as
  * one instance for all sessions of the device (docs/integrating.md, "What sessions share"): its
  * heap, its key store, and its execution: the TA runs one command at a time, so a RUN in one
- * session waits for a RUN in another to finish.
+ * session waits for a RUN in another to finish. The exception is a session's own team
+ * (tzi_set_threads): its runs use several cores at once, on an OP-TEE built for it.
  *
  * Versions. TZINFER_VERSION_* is this header's version; the shared library's soname is
  * libtzinfer.so.TZINFER_VERSION_MAJOR. A minor release only adds (functions, status codes,
@@ -36,7 +37,7 @@ extern "C" {
 #endif
 
 #define TZINFER_VERSION_MAJOR 1
-#define TZINFER_VERSION_MINOR 0
+#define TZINFER_VERSION_MINOR 1
 #define TZINFER_VERSION_PATCH 0
 
 typedef enum tzi_status {
@@ -176,6 +177,20 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 /* The engine time of the session's last successful run, measured in the TA (TEE_GetSystemTime,
  * 1 ms resolution), in microseconds; 0 before the first. Asks nothing of the TA. */
 uint32_t tzi_last_run_us(const tzi_session *s);
+
+/*
+ * Run the session's model on `threads` cores (docs/multicore.md): 1 (the default) runs it as
+ * always (RUN); 2 or more make each tzi_run a team run of this session and threads - 1 worker
+ * sessions it opens and joins (TEAM_OPEN, TEAM_JOIN), computing the same outputs bit for bit. The
+ * team is opened at the next tzi_run and closed by tzi_unload, a new load, tzi_close or another
+ * tzi_set_threads. TZI_E_ARGUMENT for 0, or more threads than the TA has worker slots
+ * (tzi_worker_slots: ta_worker_slots in the board's memory map). On an OP-TEE without concurrent
+ * entries the team's calls run one after another: correct, not faster.
+ */
+tzi_status tzi_set_threads(tzi_session *s, uint32_t threads);
+
+/* How many entries the TA may run at once (STATS): the most tzi_set_threads accepts. */
+uint32_t tzi_worker_slots(const tzi_session *s);
 
 /* Cancel the session's run in flight, from any thread. The TA stops it between two ops and
  * tzi_run returns TZI_E_CANCELLED; the model stays loaded. TZI_OK when a run was in flight and

@@ -16,6 +16,7 @@
 
 #include "io_block.h"
 #include "ta_ops.h"
+#include "team.h"
 #include "tee_errors.h"
 #include "tzinfer.h"
 #include "tzinfer_sealed.h"
@@ -37,6 +38,9 @@ struct tzi_session {
 	bool login_group;               /* logged in as group login_gid (tzi_open_group) */
 	uint32_t login_gid;
 	uint32_t quota_bytes;           /* this session's secure-memory quota, from STATS */
+	uint32_t worker_slots;          /* the TA's worker slots, from STATS */
+	uint32_t threads;               /* tzi_set_threads; 1: RUN */
+	struct team *team;              /* of the loaded model when threads > 1, opened at a run */
 	uint32_t load_flags;            /* LOAD_BEGIN's flags: TZI_LOAD_ATTEST (tzi_set_attest) */
 	uint8_t *description;           /* DESCRIBE's answer; the tensor names point into it */
 	struct tzi_tensor_info *io;     /* the inputs, then the outputs */
@@ -44,7 +48,7 @@ struct tzi_session {
 	const void **in_data;           /* tzi_run's inputs in the model's order */
 	size_t *in_bytes;
 	struct tzi_stats stats;
-	pthread_mutex_t lock;           /* guards in_flight and cancel_sent against tzi_cancel */
+	pthread_mutex_t lock;           /* guards in_flight, cancel_sent and team against tzi_cancel */
 	TEEC_Operation *in_flight;      /* the RUN under way, or NULL */
 	bool cancel_sent;               /* tzi_cancel asked OP-TEE to cancel that RUN */
 	char error[ERROR_BYTES];
@@ -122,6 +126,18 @@ const char *tzi_errmsg(const tzi_session *s)
 	return s ? s->error : out_of_memory_open;
 }
 
+/* Close the team's worker sessions (the TA wipes their scratch). */
+static void close_team(tzi_session *s)
+{
+	struct team *t = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	t = s->team;
+	s->team = NULL;
+	pthread_mutex_unlock(&s->lock);
+	team_close(t);
+}
+
 /* Forget the loaded model on this side: its description and I/O buffers. */
 static void forget_model(tzi_session *s)
 {
@@ -140,6 +156,7 @@ static void forget_model(tzi_session *s)
 		s->io_allocated = false;
 	}
 	s->stats.runs = s->stats.cancelled_runs = 0;
+	close_team(s);
 }
 
 static tzi_status check_interface(tzi_session *s)
@@ -152,11 +169,12 @@ static tzi_status check_interface(tzi_session *s)
 	res = invoke(s, TZI_CMD_STATS, &op, &origin);
 	if (res != TEEC_SUCCESS)
 		return fail_call(s, TEE_CALL_STATS, res, origin);
-	if (op.params[3].value.b != TZI_TA_API_VERSION)
+	if (TZI_STATS_VERSION(op.params[3].value.b) != TZI_TA_API_VERSION)
 		return fail(s, TZI_E_VERSION, "the TA speaks interface version %u, libtzinfer %u: install "
-			    "the TA and libtzinfer from the same build", op.params[3].value.b,
-			    TZI_TA_API_VERSION);
+			    "the TA and libtzinfer from the same build",
+			    TZI_STATS_VERSION(op.params[3].value.b), TZI_TA_API_VERSION);
 	s->quota_bytes = op.params[3].value.a;
+	s->worker_slots = TZI_STATS_WORKER_SLOTS(op.params[3].value.b);
 	return TZI_OK;
 }
 
@@ -176,6 +194,7 @@ static tzi_status open_as(tzi_session **out, bool group, uint32_t gid)
 	if (!s)
 		return TZI_E_NO_MEMORY;
 	pthread_mutex_init(&s->lock, NULL);
+	s->threads = 1;
 	s->login_group = group;
 	s->login_gid = gid;
 	res = TEEC_InitializeContext(NULL, &s->ctx);
@@ -588,16 +607,70 @@ static void drain_cancellation(tzi_session *s)
 	invoke(s, TZI_CMD_STATS, &op, &origin);
 }
 
+/* RUN: the inference in one TA entry. *op keeps its time and engine status. */
+static TEEC_Result run_alone(tzi_session *s, TEEC_Operation *op, char *reason, size_t reason_len,
+			     uint32_t *origin)
+{
+	TEEC_Result res = TEEC_SUCCESS;
+	bool cancel_sent = false;
+
+	ta_op_run_shm(op, &s->in, &s->out, reason, reason_len);
+	pthread_mutex_lock(&s->lock);
+	s->in_flight = op;
+	pthread_mutex_unlock(&s->lock);
+	res = invoke(s, TZI_CMD_RUN, op, origin);
+	pthread_mutex_lock(&s->lock);
+	s->in_flight = NULL;
+	cancel_sent = s->cancel_sent;
+	s->cancel_sent = false;
+	pthread_mutex_unlock(&s->lock);
+	if (cancel_sent)
+		drain_cancellation(s);
+	return res;
+}
+
+/* The team of s->threads for the loaded model, opened now if it is not yet. */
+static tzi_status ensure_team(tzi_session *s)
+{
+	struct team_error e = { TEE_CALL_TEAM_OPEN, TEEC_SUCCESS, 0, 0 };
+	struct team *t = NULL;
+	char why[ERROR_BYTES];
+	tzi_status status = TZI_OK;
+
+	if (s->team)
+		return TZI_OK;
+	if (team_open(&t, &s->ctx, &s->session, s->threads, &e) == TEEC_SUCCESS) {
+		pthread_mutex_lock(&s->lock);
+		s->team = t;
+		pthread_mutex_unlock(&s->lock);
+		return TZI_OK;
+	}
+	{
+		struct tee_failure f = { .call = e.call, .result = e.result, .origin = e.origin,
+					 .quota_bytes = s->quota_bytes,
+					 .worker_slots = s->worker_slots };
+
+		status = tee_failure_explain(&f, why, sizeof(why));
+	}
+	if (!e.worker)
+		return fail(s, status, "cannot open a team of %u threads (TEAM_OPEN on the model "
+			    "session): %s", s->threads, why);
+	return fail(s, status, "cannot start a team of %u threads: worker session %u of %u could "
+		    "not be %s: %s", s->threads, e.worker, s->threads - 1,
+		    e.call == TEE_CALL_OPEN_SESSION ? "opened" : "joined to the model session's team",
+		    why);
+}
+
 tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 		   struct tzi_output *out, size_t n_out)
 {
 	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS;
+	struct team_error e = { TEE_CALL_RUN, TEEC_SUCCESS, 0, 0 };
 	uint32_t origin = 0;
 	char reason[TZI_REASON_BYTES] = "";
 	int *idx = NULL;
 	double start = now_ms();
-	bool cancel_sent = false;
 	tzi_status status = usable(s);
 
 	if (status != TZI_OK)
@@ -615,21 +688,19 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 	if ((status = put_inputs(s, in, n_in)) != TZI_OK ||
 	    (status = find_outputs(s, out, n_out, idx)) != TZI_OK)
 		goto done;
-	ta_op_run_shm(&op, &s->in, &s->out, reason, sizeof(reason));
-	pthread_mutex_lock(&s->lock);
-	s->in_flight = &op;
-	pthread_mutex_unlock(&s->lock);
-	res = invoke(s, TZI_CMD_RUN, &op, &origin);
-	pthread_mutex_lock(&s->lock);
-	s->in_flight = NULL;
-	cancel_sent = s->cancel_sent;
-	s->cancel_sent = false;
-	pthread_mutex_unlock(&s->lock);
-	if (cancel_sent)
-		drain_cancellation(s);
+	if (s->threads > 1) {
+		if ((status = ensure_team(s)) != TZI_OK)
+			goto done;
+		res = team_run(s->team, &s->in, &s->out, &op, reason, sizeof(reason), &e);
+		origin = e.origin;
+	} else {
+		res = run_alone(s, &op, reason, sizeof(reason), &origin);
+	}
 	if (res != TEEC_SUCCESS) {
-		struct tee_failure f = { .call = TEE_CALL_RUN, .result = res, .origin = origin,
-					 .engine_status = op.params[2].value.b,
+		/* RUN's [2] and RUN_COLLECT's [1] both carry the time and the engine status. */
+		struct tee_failure f = { .call = e.call, .result = res, .origin = origin,
+					 .engine_status = s->threads > 1 ? op.params[1].value.b
+									 : op.params[2].value.b,
 					 .engine_reason = reason };
 
 		reason[sizeof(reason) - 1] = '\0';
@@ -639,12 +710,34 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 	}
 	if ((status = take_outputs(s, out, n_out, idx)) != TZI_OK)
 		goto done;
-	s->stats.last_run_us = op.params[2].value.a;
+	s->stats.last_run_us = s->threads > 1 ? op.params[1].value.a : op.params[2].value.a;
 	s->stats.last_round_trip_ms = now_ms() - start;
 	s->stats.runs++;
 done:
 	free(idx);
 	return status;
+}
+
+tzi_status tzi_set_threads(tzi_session *s, uint32_t threads)
+{
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	if (!threads || threads > s->worker_slots)
+		return fail(s, TZI_E_ARGUMENT, "%u threads asked for, but the TA runs at most %u entries "
+			    "at once (its worker slots; threads from 1 to %u): a board's TA gets more with "
+			    "ta_worker_slots in board/<board>/memory.yaml (and an OP-TEE with concurrent "
+			    "entries)", threads, s->worker_slots, s->worker_slots);
+	if (threads != s->threads)
+		close_team(s);
+	s->threads = threads;
+	return TZI_OK;
+}
+
+uint32_t tzi_worker_slots(const tzi_session *s)
+{
+	return s ? s->worker_slots : 0;
 }
 
 uint32_t tzi_last_run_us(const tzi_session *s)
@@ -660,8 +753,8 @@ tzi_status tzi_cancel(tzi_session *s)
 		return TZI_E_ARGUMENT;
 	/* Not usable(): the error belongs to the thread that runs. */
 	pthread_mutex_lock(&s->lock);
-	running = s->in_flight != NULL;
-	if (running) {
+	running = s->in_flight != NULL || team_cancel(s->team);
+	if (s->in_flight) {
 		TEEC_RequestCancellation(s->in_flight);
 		s->cancel_sent = true;
 	}

@@ -141,6 +141,55 @@ static inline void ta_op_attest(TEEC_Operation *op, const uint8_t *nonce, uint8_
 	op->params[1].tmpref.size = TZI_ATTEST_REPORT_BYTES;
 }
 
+/* TEAM_OPEN: the token comes back in [0] and [1] (ta_op_token). */
+static inline void ta_op_team_open(TEEC_Operation *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE);
+}
+
+/* TEAM_OPEN's token out of its operation, as TEAM_JOIN takes it: four 32-bit words. */
+static inline void ta_op_token(const TEEC_Operation *op, uint32_t token[4])
+{
+	token[0] = op->params[0].value.a;
+	token[1] = op->params[0].value.b;
+	token[2] = op->params[1].value.a;
+	token[3] = op->params[1].value.b;
+}
+
+/* TEAM_JOIN with TEAM_OPEN's token. */
+static inline void ta_op_team_join(TEEC_Operation *op, const uint32_t token[4])
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE);
+	op->params[0].value.a = token[0];
+	op->params[0].value.b = token[1];
+	op->params[1].value.a = token[2];
+	op->params[1].value.b = token[3];
+}
+
+/* RUN_PREPARE of the input block, or RUN_COLLECT into the output block, in registered shared
+ * memory: both take [0] the block, [1] a value out (run id; time and engine status), [3] the
+ * reason. */
+static inline void ta_op_team_block(TEEC_Operation *op, TEEC_SharedMemory *block, char *reason,
+				    size_t reason_len)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_VALUE_OUTPUT, TEEC_NONE,
+					  TEEC_MEMREF_TEMP_OUTPUT);
+	op->params[0].memref.parent = block;
+	op->params[3].tmpref.buffer = reason;
+	op->params[3].tmpref.size = reason_len;
+}
+
+/* RUN_WORK of run run_id: value parameters only (a worker entry). */
+static inline void ta_op_run_work(TEEC_Operation *op, uint32_t run_id)
+{
+	memset(op, 0, sizeof(*op));
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op->params[0].value.a = run_id;
+}
+
 /* How ta_upload() sends one command: ctx is the caller's (a session, or a hostile link that
  * reopens a session after the TA died). *origin gets the result's TEEC_ORIGIN_*. */
 typedef TEEC_Result (*ta_invoke_fn)(void *ctx, uint32_t cmd, TEEC_Operation *op, uint32_t *origin);

@@ -124,6 +124,7 @@ static tzi_status explain_engine(const struct tee_failure *f, char *msg, size_t 
 #define TZI_TEEC_ERROR_MAC_INVALID 0xffff3071u
 #define TZI_TEEC_ERROR_CANCEL 0xffff0002u
 #define TZI_TEEC_ERROR_ACCESS_DENIED 0xffff0001u
+#define TZI_TEEC_ERROR_OVERFLOW 0xffff300fu
 
 /* LOAD_BEGIN and LOAD_END: the model does not fit, or the TA's policy refuses it. */
 static tzi_status explain_load(const struct tee_failure *f, char *msg, size_t len)
@@ -229,6 +230,45 @@ static tzi_status explain_run(const struct tee_failure *f, char *msg, size_t len
 	return TZI_E_TA_REFUSED;
 }
 
+/* A team run's RUN_PREPARE and RUN_COLLECT fail as RUN does; a stalled run is the team's own. */
+static tzi_status explain_team_run(const struct tee_failure *f, char *msg, size_t len)
+{
+	if (f->call == TEE_CALL_RUN_COLLECT && f->result == TEEC_ERROR_BUSY) {
+		snprintf(msg, len, "the team run stopped: %s; a participant stopped making progress "
+			 "(an overloaded device, or a bug: report it); the model stays loaded, run "
+			 "again or with fewer threads",
+			 f->engine_reason && *f->engine_reason ? f->engine_reason : "it stalled");
+		return TZI_E_ENGINE;
+	}
+	if (f->call == TEE_CALL_RUN_COLLECT && f->result == TEEC_ERROR_BAD_STATE) {
+		snprintf(msg, len, "the team run was not completed: %s",
+			 f->engine_reason && *f->engine_reason ? f->engine_reason : "no reason");
+		return TZI_E_STATE;
+	}
+	return explain_run(f, msg, len);
+}
+
+static tzi_status explain_team_join(const struct tee_failure *f, char *msg, size_t len)
+{
+	switch (f->result) {
+	case TZI_TEEC_ERROR_ACCESS_DENIED:
+		snprintf(msg, len, "the TA did not accept the team's token (revoked: the model was "
+			 "unloaded, or a new team opened meanwhile): run again");
+		return TZI_E_STATE;
+	case TZI_TEEC_ERROR_OVERFLOW:
+		snprintf(msg, len, "the team is full: the TA runs at most %u entries at once "
+			 "(ta_worker_slots in board/<board>/memory.yaml)", f->worker_slots);
+		return TZI_E_ARGUMENT;
+	case TEEC_ERROR_EXCESS_DATA:
+	case TEEC_ERROR_OUT_OF_MEMORY:
+		snprintf(msg, len, "no room in secure memory for the worker's scratch (charged to "
+			 "the model session's quota of %u bytes): use fewer threads", f->quota_bytes);
+		return TZI_E_MODEL_TOO_LARGE;
+	default:
+		return TZI_E_TA_REFUSED;
+	}
+}
+
 static tzi_status explain_call(const struct tee_failure *f, char *msg, size_t len)
 {
 	tzi_status status = TZI_E_TA_REFUSED;
@@ -273,6 +313,15 @@ static tzi_status explain_call(const struct tee_failure *f, char *msg, size_t le
 	case TEE_CALL_RUN:
 		status = explain_run(f, msg, len);
 		break;
+	case TEE_CALL_RUN_PREPARE:
+	case TEE_CALL_RUN_WORK:
+	case TEE_CALL_RUN_COLLECT:
+		status = explain_team_run(f, msg, len);
+		break;
+	case TEE_CALL_TEAM_JOIN:
+		status = explain_team_join(f, msg, len);
+		break;
+	case TEE_CALL_TEAM_OPEN:
 	case TEE_CALL_ATTEST:
 	case TEE_CALL_LOAD_CHUNK:
 	case TEE_CALL_DESCRIBE:

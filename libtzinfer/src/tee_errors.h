@@ -29,6 +29,11 @@ enum tee_call {
 	TEE_CALL_LOCK_KEYS,
 	TEE_CALL_ATTEST,
 	TEE_CALL_DEVICE_KEY,
+	TEE_CALL_TEAM_OPEN,
+	TEE_CALL_TEAM_JOIN,
+	TEE_CALL_RUN_PREPARE,
+	TEE_CALL_RUN_WORK,
+	TEE_CALL_RUN_COLLECT,
 };
 
 struct tee_failure {
@@ -40,7 +45,8 @@ struct tee_failure {
 	uint32_t quota_bytes;       /* this session's quota when known, else 0 */
 	uint32_t engine_status;     /* LOAD_END / RUN: enum stl_status */
 	uint32_t engine_location;   /* LOAD_END: op << 16 | tensor, 0xffff = none */
-	const char *engine_reason;  /* LOAD_END / RUN: text from the TA, may be empty */
+	const char *engine_reason;  /* LOAD_END / RUN / RUN_*: text from the TA, may be empty */
+	uint32_t worker_slots;      /* TEAM_JOIN: the TA's worker slots */
 	uint32_t key_id;            /* LOAD_END of a sealed package, PROVISION_KEY, DELETE_KEY */
 	bool sealed;                /* LOAD_END: the file is a sealed package (format v2) */
 	uint32_t min_version, model_version; /* LOAD_END refused as a rollback */

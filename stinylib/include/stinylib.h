@@ -215,8 +215,9 @@ uint32_t stl_n_ops(const struct stl_model *m);
  * number of participants from one up completes the run, whichever arrive and whenever: one that
  * comes late finds the earlier ops done; but every participant that stl_team_work returned STL_OK
  * to has seen the whole run complete. scratch: NULL for exactly one participant (the arena's
- * scratch, stl_op_chunk), a buffer of stl_chunk_scratch_bytes() for each other one. While it
- * waits, a participant calls poll(ctx) every 1024 spins (poll may be NULL); a non-zero return, or
+ * scratch, stl_op_chunk), a buffer of stl_chunk_scratch_bytes() for each other one. A participant
+ * calls poll(ctx) before each op and, while it waits, every 1024 spins (poll may be NULL); a
+ * non-zero return, or
  * stl_team_stop() from any thread, stops the run: every participant returns STL_E_CANCELLED
  * after its current chunk, and the arena holds no valid result. STL_E_ARG (the run stopped too)
  * for a misaligned scratch. stl_team_arm refuses (STL_E_ARG) a model not loaded, no arena or

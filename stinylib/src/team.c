@@ -65,6 +65,12 @@ enum stl_status stl_team_work(struct stl_team *t, void *scratch, stl_team_poll *
 	for (uint32_t s = 0; s < m->n_ops; s++) {
 		uint32_t *next = &t->counters[2u * s], *done = next + 1;
 		const uint32_t chunks = stl_op_chunks(m, s, t->max_chunks);
+		/* Once per op too: a participant that finds every chunk free never waits, so without
+		 * this it would not see a cancellation until the run's end (as stl_run's op hook). */
+		if (poll && poll(ctx)) {
+			stl_team_stop(t);
+			return STL_E_CANCELLED;
+		}
 		for (;;) {
 			if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
 				return STL_E_CANCELLED;

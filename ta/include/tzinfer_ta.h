@@ -44,8 +44,10 @@
 /* Interface revision; bumped when a command or layout below changes incompatibly.
  * 2: several inputs and outputs (RUN's I/O blocks, DESCRIBE).
  * 3: per-session STATS and quota, LOAD_BEGIN flags, key-management flags and LOCK_KEYS,
- *    sealed format v2 only, ATTEST and DEVICE_KEY. */
-#define TZI_TA_API_VERSION 3
+ *    sealed format v2 only, ATTEST and DEVICE_KEY.
+ * 4: team runs on several cores (TEAM_OPEN, TEAM_JOIN, RUN_PREPARE, RUN_WORK, RUN_COLLECT);
+ *    STATS [3].b carries the worker slots next to the version. */
+#define TZI_TA_API_VERSION 4
 
 /* Largest chunk LOAD_CHUNK accepts, and the chunk size the client uses by default. */
 #define TZI_MAX_CHUNK_BYTES (4u * 1024u * 1024u)
@@ -127,10 +129,17 @@
  *                     growth across UNLOADs)
  *   [3] VALUE_OUTPUT  a = this session's quota: the most secure-buffer bytes one session may
  *                     hold (TZI_SESSION_QUOTA, by default half the TA heap),
- *                     b = TZI_TA_API_VERSION
- * Valid with or without a loaded model (sizes are 0 without one).
+ *                     b = TZI_TA_API_VERSION in the low 16 bits, and in the high 16 bits the
+ *                     worker slots: how many entries may run in the TA at once, i.e. the most
+ *                     participants of a team run (TZI_TA_WORKER_SLOTS, the board memory map's
+ *                     ta_worker_slots)
+ * Valid with or without a loaded model (sizes are 0 without one). A team owner's figures include
+ * its team: the counters and each worker's scratch.
  */
 #define TZI_CMD_STATS 4
+#define TZI_STATS_VERSION(b) ((b) & 0xffffu)
+#define TZI_STATS_WORKER_SLOTS(b) ((b) >> 16)
+#define TZI_STATS_VERSION_SLOTS(version, slots) ((uint32_t)(version) | (uint32_t)(slots) << 16)
 
 /*
  * UNLOAD: wipe and free the model, its arena and any upload under way. Idempotent.
@@ -283,5 +292,91 @@ static inline uint64_t tzi_io_next(uint64_t offset, uint64_t bytes)
 {
 	return (offset + bytes + TZI_IO_ALIGN - 1) / TZI_IO_ALIGN * TZI_IO_ALIGN;
 }
+
+/*
+ * Team runs: one loaded model run on several cores (docs/multicore.md §4.2). The model session
+ * (the owner) opens a team and gets a token; other sessions of the same client join it with the
+ * token and become its workers (they hold no model of their own). A run is then
+ *
+ *   RUN_PREPARE (owner) -> RUN_WORK on the owner and on each worker, at once, each from its own
+ *   thread -> RUN_COLLECT (owner)
+ *
+ * Each op's independent chunks go to whichever participant claims them first: a run completes
+ * with any number of participants from the owner alone up, so a worker that does not come (no
+ * free OP-TEE thread or slot, or an OP-TEE that runs the entries one after another) only makes it
+ * slower. RUN_WORK is the only command that may run next to another entry of the TA (its ID has
+ * TZI_CMD_WORKER_BIT, the bit OP-TEE's concurrent-entries patch admits as a worker entry, and it
+ * takes value parameters only); all the others are exclusive. The outputs are RUN's bit for bit.
+ */
+#define TZI_CMD_WORKER_BIT 0x80000000u
+
+/* Bytes of a team token. */
+#define TZI_TEAM_TOKEN_BYTES 16u
+
+/*
+ * TEAM_OPEN (owner, a model loaded): a new team. Draws a 128-bit token (TEE_GenerateRandom) and
+ * allocates the per-op counters (charged to this session). A team of this session's earlier
+ * token is closed: its token is revoked and its workers are detached (their RUN_WORK returns
+ * BAD_STATE; their scratch is wiped and freed). UNLOAD and closing the session do the same.
+ *   [0] VALUE_OUTPUT  a, b = token bytes 0-3, 4-7 (little-endian)
+ *   [1] VALUE_OUTPUT  a, b = token bytes 8-11, 12-15
+ *   [2] NONE  [3] NONE
+ * BAD_STATE without a loaded model, or on a worker session.
+ */
+#define TZI_CMD_TEAM_OPEN 12
+
+/*
+ * TEAM_JOIN (a session with no model and no upload): become a worker of the team whose token
+ * this is. Allocates the worker's private scratch (the model's largest op scratch), charged to
+ * the owner's quota; wiped and freed when the worker closes or the team ends.
+ *   [0] VALUE_INPUT   a, b = token bytes 0-3, 4-7
+ *   [1] VALUE_INPUT   a, b = token bytes 8-11, 12-15
+ *   [2] NONE  [3] NONE
+ * TEE_ERROR_ACCESS_DENIED  no open team has this token (wrong, or revoked);
+ * TEE_ERROR_BAD_STATE      this session holds a model or an upload, or already belongs to a team;
+ * TEE_ERROR_OVERFLOW       the team has TZI_TA_WORKER_SLOTS - 1 workers already (the owner is
+ *                          the other participant);
+ * TEE_ERROR_EXCESS_DATA / OUT_OF_MEMORY  no room for the scratch in the owner's quota / the heap.
+ */
+#define TZI_CMD_TEAM_JOIN 13
+
+/*
+ * RUN_PREPARE (owner, a team open): check and take the inputs (as RUN does), zero the counters,
+ * arm the run.
+ *   [0] MEMREF_INPUT  the input block (as RUN's [0])
+ *   [1] VALUE_OUTPUT  a = the run id RUN_WORK names, b = the participants the chunks are cut for
+ *                     (the owner and its workers)
+ *   [2] NONE  [3] MEMREF_OUTPUT or NONE: the engine's reason text if the inputs are refused
+ * BAD_STATE without a team; BAD_PARAMETERS for an input block that breaks RUN's rules.
+ */
+#define TZI_CMD_RUN_PREPARE 14
+
+/*
+ * RUN_WORK (owner or worker; a worker entry): compute the armed run's chunks with whoever else is
+ * in it, until the run is complete, cancelled or stalled.
+ *   [0] VALUE_INPUT   a = the run id from RUN_PREPARE, b = 0
+ *   [1..3] NONE
+ * TEE_SUCCESS: the run is complete (possibly done by others before this entry came);
+ * TEE_ERROR_CANCEL: the run was cancelled (TEEC_RequestCancellation of any participant's
+ * RUN_WORK); TEE_ERROR_BUSY: the run stalled (no chunk finished for TZI_TEAM_STALL_MS: RUN_COLLECT
+ * names the op), or another RUN_WORK of this session is under way; TEE_ERROR_BAD_STATE: no armed
+ * run with this id, or the session is not (or no longer) in a team.
+ */
+#define TZI_CMD_RUN_WORK (TZI_CMD_WORKER_BIT | 15u)
+#define TZI_TEAM_STALL_MS 10000u
+
+/*
+ * RUN_COLLECT (owner): the armed run's outputs, and disarm it.
+ *   [0] MEMREF_OUTPUT the output block (as RUN's [1])
+ *   [1] VALUE_OUTPUT  a = microseconds from RUN_PREPARE to RUN_COLLECT (1 ms resolution),
+ *                     b = engine status
+ *   [2] NONE
+ *   [3] MEMREF_OUTPUT or NONE: the reason text when the run did not complete (as RUN's [3])
+ * TEE_ERROR_CANCEL: the run was cancelled, nothing is written; TEE_ERROR_BUSY: it stalled, the
+ * reason names the op; TEE_ERROR_BAD_STATE: no run armed, or nobody ran it to the end
+ * (RUN_WORK was not called). A model loaded with TZI_LOAD_ATTEST hashes the secure copies as
+ * RUN does, and ATTEST signs the collected run.
+ */
+#define TZI_CMD_RUN_COLLECT 16
 
 #endif

@@ -93,10 +93,11 @@ def parse(exit_code: int, output: str) -> RunReport:
 def command(model: str, inputs: str | Mapping[str, str], *, top: int = 5, labels: str | None = TARGET.labels,
             output: str | None = None, repeat: int = 1, world: str = "secure",
             reload_each_run: bool = False, key_id: int | None = None,
-            env: dict[str, str] | None = None) -> str:
+            env: dict[str, str] | None = None, threads: int = 1) -> str:
     """The shell command line for one tzinfer-run invocation on the target: `inputs` is the input
     file of a model with one input, or input name -> file; `env`: variables set for it alone (e.g.
-    LD_PRELOAD); `key_id`: the key the model must be sealed for."""
+    LD_PRELOAD); `key_id`: the key the model must be sealed for; `threads`: cores per inference
+    (--threads, given only when not 1)."""
     given = [inputs] if isinstance(inputs, str) else \
         [arg for name, path in inputs.items() for arg in ("--input", f"{name}={path}")]
     args = [TARGET.client, model, *given, "--top", str(top), "--repeat", str(repeat), "--world", world]
@@ -108,6 +109,8 @@ def command(model: str, inputs: str | Mapping[str, str], *, top: int = 5, labels
         args.append("--reload-each-run")
     if key_id:
         args += ["--key-id", str(key_id)]
+    if threads != 1:
+        args += ["--threads", str(threads)]
     # Assignments before the command: only the value may be quoted, or sh takes it for a command.
     assignments = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
     return assignments + shlex.join(args) + " 2>&1"

@@ -6,6 +6,7 @@ Python session and tzinfer-run started per frame), both in one QEMU VM."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 from invoke import Context, task
 
 from tzinfer import native
-from tzinfer.stack import StackError, fps, pipeline
+from tzinfer.stack import StackError, fps, pipeline, thread_bench
 from tzinfer.stack.layout import QemuStack
 from tzinfer.stack.payload import EXPORTED_SAMPLE, model_file
 from tzinfer.stack.vm import boot
@@ -168,14 +169,20 @@ def _print_fps(results: dict[str, Any], models: list[str], frames: int) -> None:
             "rounds": "how many times the modes (or the fps ways) are alternated per model",
             "models": "comma-separated subset of mobilenetv2,squeezenet1_1,lenet5 (latency part)",
             "frames": "frames per way in the frames-per-second part",
-            "part": "latency, fps or all"})
+            "part": "latency, fps or all",
+            "threads": "thread counts to compare, e.g. 1,2: team runs in the TA (tzinfer-run --threads), "
+                       "alternating; this part alone"})
 def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "", frames: int = 3,
-               part: str = "all") -> None:
+               part: str = "all", threads: str = "") -> None:
     """Measured in QEMU (TCG emulation, not hardware): TA latency / the same engine's latency in
     the normal world of the same VM (goal <= 1.05), and the model resident in sized secure memory
     against re-sending it through shared memory before every inference (SmartZone-style). Then
     frames per second of a resident libtzinfer session, the Python session and tzinfer-run
-    started per frame, on MobileNetV2 and a detector-like model."""
+    started per frame, on MobileNetV2 and a detector-like model. With --threads 1,2: only team
+    runs against one-thread runs (tzinfer/stack/thread_bench.py), with the host's load average."""
+    if threads:
+        _bench_threads(runs, rounds, models, threads)
+        return
     if part not in ("latency", "fps", "all"):
         raise SystemExit(f"bench-qemu: --part {part}: choose latency, fps or all")
     chosen = [] if part == "fps" else [m for m in models.split(",") if m] or list(BENCH_SAMPLES)
@@ -211,4 +218,38 @@ def bench_qemu(c: Context, runs: int = 3, rounds: int = 2, models: str = "", fra
               f"{r['reload_over_resident']:9.2f}")
     if fps_models:
         _print_fps(results, fps_models, frames)
+    print(f"results: {out}")
+
+
+def _bench_threads(runs: int, rounds: int, models: str, threads: str) -> None:
+    try:
+        counts = thread_bench.parse_counts(threads)
+    except ValueError as e:
+        raise SystemExit(f"bench-qemu: {e}") from None
+    chosen = [m for m in models.split(",") if m] or [m for m in BENCH_SAMPLES if m != "lenet5"]
+    unknown = set(chosen) - set(BENCH_SAMPLES)
+    if unknown:
+        raise SystemExit(f"bench-qemu: unknown model(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(BENCH_SAMPLES)}")
+    stack = _build()
+    slots = stack.board.memory.ta_worker_slots
+    if max(counts) > slots:
+        raise SystemExit(f"bench-qemu: --threads {threads}: the TA of this stack runs at most {slots} "
+                         "entries at once (ta_worker_slots in board/qemu/memory.yaml)")
+    results: dict[str, Any] = {
+        "measured_in": "QEMU virt (TCG, -smp 2), one VM", "runs": runs, "rounds": rounds, "counts": counts,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host_cpus": os.cpu_count(),
+        "threads": {},
+    }
+    try:
+        with booted(stack, "bench-threads") as console:
+            for model in chosen:
+                print(f"bench-qemu --threads: {model} ...", flush=True)
+                results["threads"][model] = thread_bench.bench_model(console, model, BENCH_SAMPLES[model],
+                                                                     runs, rounds, counts)
+    except ConsoleError as e:
+        raise SystemExit(f"bench-qemu: {e}; see the logs under {stack.logs}") from None
+    out = stack.root / "bench-threads.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    thread_bench.print_table(results, chosen, counts)
     print(f"results: {out}")
