@@ -13,6 +13,7 @@
 #include "model_session.h"
 #include "tzinfer_ta.h"
 #ifdef TZI_TEST_HOOKS
+#include "test_rendezvous.h"
 #include "tzinfer_ta_test.h"
 #include "wipe_audit.h"
 #endif
@@ -323,6 +324,8 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 #ifdef TZI_TEST_HOOKS
 	case TZI_CMD_TEST_WIPE_AUDIT:
 		return wipe_audit_cmd(param_types, params);
+	case TZI_CMD_TEST_RENDEZVOUS:
+		return test_rendezvous_cmd(param_types, params);
 #endif
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
