@@ -1,6 +1,6 @@
 """The hardware path proven on a real boot: the QEMU stack with its Linux console on a pty stands
-in for the board, and `invoke test-hw` runs the target checks over the serial driver against it,
-as it would over /dev/ttyUSB0.
+in for the board, and `invoke test-hw --board qemu` runs the target checks over the serial driver
+against it, as it would over /dev/ttyUSB0 (the qemu profile: its TA directory and console).
 
 It boots a second VM (the test-qemu session has its own), so it runs a named subset of the
 checks: every kind once — device nodes, dmesg, the xtest smoke set, a model in the TA against the
@@ -51,7 +51,7 @@ def test_test_hw_passes_on_the_qemu_console_pty(stand_in: QemuOnPty) -> None:
     boot = boot_log.read_text()
     assert "Booting Trusted Firmware" in boot and READY_LINE in boot  # TF-A ... Linux, all seen
 
-    run = subprocess.run([INVOKE, "test-hw", "--port", stand_in.port, "-k", SUBSET,
+    run = subprocess.run([INVOKE, "test-hw", "--board", "qemu", "--port", stand_in.port, "-k", SUBSET,
                           "--artifacts", str(ARTIFACTS)],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
@@ -79,7 +79,7 @@ def test_console_task_is_interactive_logs_and_holds_the_port(stand_in: QemuOnPty
         term.sendline("echo tz$((40+2))console")
         term.expect_exact("tz42console")
 
-        busy = subprocess.run([INVOKE, "test-hw", "--port", stand_in.port,
+        busy = subprocess.run([INVOKE, "test-hw", "--board", "qemu", "--port", stand_in.port,
                                "--artifacts", str(ARTIFACTS / "busy")],
                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
         assert (busy.returncode, busy.stdout) == (2, "")
