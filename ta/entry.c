@@ -326,6 +326,8 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 		return wipe_audit_cmd(param_types, params);
 	case TZI_CMD_TEST_RENDEZVOUS:
 		return test_rendezvous_cmd(param_types, params);
+	case TZI_CMD_TEST_PANIC_BESIDE:
+		return test_panic_beside_cmd(param_types, params);
 #endif
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;

@@ -52,16 +52,25 @@ static TEE_Result wait_for_partner(uint64_t deadline)
 	return TEE_SUCCESS;
 }
 
+/* The wait in params[0].value.a, checked; 0 when out of range. */
+static uint32_t wait_ms(uint32_t param_types, uint32_t types, const TEE_Param params[4])
+{
+	if (param_types != types || params[0].value.a > TZI_TEST_RENDEZVOUS_MAX_MS)
+		return 0;
+	return params[0].value.a;
+}
+
 TEE_Result test_rendezvous_cmd(uint32_t param_types, TEE_Param params[4])
 {
+	const uint32_t ms = wait_ms(param_types,
+				    TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+						    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE), params);
 	TEE_Result res = TEE_SUCCESS;
 	uint64_t deadline = 0;
 
-	if (param_types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
-					   TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE) ||
-	    !params[0].value.a || params[0].value.a > TZI_TEST_RENDEZVOUS_MAX_MS)
+	if (!ms)
 		return TEE_ERROR_BAD_PARAMETERS;
-	deadline = now_ms() + params[0].value.a;
+	deadline = now_ms() + ms;
 	/* A pair that just met is still resetting the meeting point: try again until it has. */
 	while (res == TEE_SUCCESS) {
 		if (move(ONE_WAITS, PARTNER_CAME)) {
@@ -75,4 +84,24 @@ TEE_Result test_rendezvous_cmd(uint32_t param_types, TEE_Param params[4])
 		res = stop_reason(deadline);
 	}
 	return res;
+}
+
+TEE_Result test_panic_beside_cmd(uint32_t param_types, TEE_Param params[4])
+{
+	const uint32_t ms = wait_ms(param_types,
+				    TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
+						    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE), params);
+	TEE_Result res = TEE_SUCCESS;
+	uint64_t deadline = 0;
+
+	if (!ms)
+		return TEE_ERROR_BAD_PARAMETERS;
+	deadline = now_ms() + ms;
+	while (__atomic_load_n(&meeting, __ATOMIC_ACQUIRE) != ONE_WAITS) {
+		res = stop_reason(deadline);
+		if (res != TEE_SUCCESS)
+			return res;
+	}
+	TEE_Panic(TEE_ERROR_GENERIC);
+	return TEE_ERROR_GENERIC; /* not reached: TEE_Panic does not return */
 }

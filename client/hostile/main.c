@@ -12,6 +12,7 @@
  *       the zeroisation audit against the test build of the TA (zeroisation.h); SEALED is
  *       MODEL sealed with the raw 32-byte KEY.
  *   tzinfer-hostile --rendezvous WAIT_MS
+ *   tzinfer-hostile --panic-beside WAIT_MS
  *   tzinfer-hostile --open-session UUID
  *       concurrent worker entries, and a TA that must not load (concurrent_entries.h).
  */
@@ -34,6 +35,7 @@
 	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --rendezvous WAIT_MS\n" \
+	      "       tzinfer-hostile --panic-beside WAIT_MS\n" \
 	      "       tzinfer-hostile --open-session UUID\n"
 
 struct options {
@@ -170,6 +172,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--rendezvous"))
 		return concurrent_rendezvous(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--panic-beside"))
+		return concurrent_panic_beside(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--open-session"))
 		return concurrent_open_session(argv[2]);
 	if (parse(argc, argv, &o))

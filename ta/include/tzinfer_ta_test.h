@@ -63,6 +63,15 @@
 #define TZI_TEST_RENDEZVOUS_MAX_MS 10000u
 
 /*
+ * TEST_PANIC_BESIDE (test build only): a worker command that waits until a TEST_RENDEZVOUS entry
+ * waits for its partner, then panics the TA beside it. OP-TEE must then tell the waiting entry to
+ * leave (TEE_GetCancellationFlag), and release the instance once both have left.
+ *   [0] VALUE_INPUT   a = how long to wait for the waiting entry in ms, as TEST_RENDEZVOUS
+ * Does not return when it panics; TEE_ERROR_BUSY when no entry waited in time.
+ */
+#define TZI_CMD_TEST_PANIC_BESIDE 0xfe570003
+
+/*
  * `make -C ta TZI_TEST_HOOKS=y TZI_TEST_TA_FLAG_CONCURRENT=y` builds the test TA with
  * TA_FLAG_CONCURRENT, OP-TEE's flag for pseudo TAs only, under this UUID of its own: an OP-TEE
  * with patch 0003 must refuse to load it (tests/qemu/test_concurrent_entries.py).

@@ -1,6 +1,6 @@
 """OP-TEE patch 0003 (docs/multicore.md §4.1) on the real core: worker entries of a TA flagged
-TA_FLAG_CONCURRENT_WORKERS run at the same time, and a user TA that asks for the pseudo-TA-only
-TA_FLAG_CONCURRENT is refused at load.
+TA_FLAG_CONCURRENT_WORKERS run at the same time, a panic in one of them ends the others and frees
+the instance, and a user TA that asks for the pseudo-TA-only TA_FLAG_CONCURRENT is refused at load.
 
 Two threads of tzinfer-hostile (client/hostile/concurrent_entries.c), each with a session of
 its own, call the test TA's TEST_RENDEZVOUS (ta/include/tzinfer_ta_test.h): each call returns
@@ -30,26 +30,44 @@ WAIT_MS = 5000
 TIMEOUT_S = 120.0
 TEE_SUCCESS = 0
 TEE_ERROR_BAD_FORMAT = 0xFFFF0005
+TEE_ERROR_TARGET_DEAD = 0xFFFF3024
 TEEC_ORIGIN_TEE = 3
 #: What the core logs when it refuses the TA (patch 0003, ldelf_loader.c).
 REFUSAL = "TA_FLAG_CONCURRENT is for pseudo TAs only"
-_ENTRY = re.compile(r"^entry (\d): TEEC 0x([0-9a-f]{8}) origin (\d+) waited (\d)$", re.M)
+_ENTRY = re.compile(r"^entry (\d): TEEC 0x([0-9a-f]{8}) origin (\d+) waited (\d) in (\d+) ms$", re.M)
 _OPEN = re.compile(r"^open-session \S+: TEEC 0x([0-9a-f]{8}) origin (\d+)$", re.M)
 
 
-def rendezvous(target: Console) -> tuple[int, str, list[tuple[int, int]]]:
-    """Run the two entries; (exit status, output, [(TEE result, waited)] per entry)."""
-    code, output = target.run(f"/{TARGET_HOSTILE} --rendezvous {WAIT_MS} 2>&1", timeout=TIMEOUT_S)
-    return code, output, [(int(m[2], 16), int(m[4])) for m in _ENTRY.finditer(output)]
+def entries(target: Console, mode: str) -> tuple[int, str, list[tuple[int, int, int]]]:
+    """Run the two entries of `mode` (--rendezvous, --panic-beside); (exit status, output,
+    [(TEE result, waited, ms)] per entry)."""
+    code, output = target.run(f"/{TARGET_HOSTILE} {mode} {WAIT_MS} 2>&1", timeout=TIMEOUT_S)
+    return code, output, [(int(m[2], 16), int(m[4]), int(m[5])) for m in _ENTRY.finditer(output)]
+
+
+def rendezvous(target: Console) -> tuple[int, str, list[tuple[int, int, int]]]:
+    return entries(target, "--rendezvous")
 
 
 def test_two_worker_entries_run_in_the_ta_at_once(target: Console) -> None:
     for _ in range(3):  # and again: each meeting leaves the meeting point free for the next
-        code, output, entries = rendezvous(target)
-        assert len(entries) == 2, output
-        assert [res for res, _ in entries] == [TEE_SUCCESS, TEE_SUCCESS], output
-        assert sorted(waited for _, waited in entries) == [0, 1], output
+        code, output, met = rendezvous(target)
+        assert len(met) == 2, output
+        assert [res for res, _, _ in met] == [TEE_SUCCESS, TEE_SUCCESS], output
+        assert sorted(waited for _, waited, _ in met) == [0, 1], output
         assert code == 0 and "rendezvous: ok" in output, output
+
+
+def test_a_panic_in_one_worker_entry_ends_the_others_and_frees_the_instance(target: Console) -> None:
+    """The second entry panics the TA while the first waits for a partner: the core tells the
+    first to leave (it would otherwise wait out its WAIT_MS), both see the dead TA, and the next
+    sessions get a fresh instance in which two entries meet again."""
+    code, output, ended = entries(target, "--panic-beside")
+    assert len(ended) == 2, output
+    assert [res for res, _, _ in ended] == [TEE_ERROR_TARGET_DEAD, TEE_ERROR_TARGET_DEAD], output
+    assert ended[0][2] < WAIT_MS / 2, output
+    assert code == 0 and "panic beside a waiting entry: ok" in output, output
+    assert rendezvous(target)[0] == 0
 
 
 def test_a_user_ta_with_the_pseudo_ta_concurrent_flag_is_refused(qemu_vm: BootedVM) -> None:
