@@ -52,25 +52,26 @@ static TEE_Result wait_for_partner(uint64_t deadline)
 	return TEE_SUCCESS;
 }
 
-/* The wait in params[0].value.a, checked; 0 when out of range. */
-static uint32_t wait_ms(uint32_t param_types, uint32_t types, const TEE_Param params[4])
+/* *deadline from the wait in params[0].value.a (1 ... TZI_TEST_RENDEZVOUS_MAX_MS ms), with
+ * [1] VALUE_OUTPUT or NONE as `out` says; false for any other parameters. */
+static bool deadline_from(uint32_t param_types, uint32_t out, const TEE_Param params[4],
+			  uint64_t *deadline)
 {
-	if (param_types != types || params[0].value.a > TZI_TEST_RENDEZVOUS_MAX_MS)
-		return 0;
-	return params[0].value.a;
+	if (param_types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, out, TEE_PARAM_TYPE_NONE,
+					   TEE_PARAM_TYPE_NONE) ||
+	    !params[0].value.a || params[0].value.a > TZI_TEST_RENDEZVOUS_MAX_MS)
+		return false;
+	*deadline = now_ms() + params[0].value.a;
+	return true;
 }
 
 TEE_Result test_rendezvous_cmd(uint32_t param_types, TEE_Param params[4])
 {
-	const uint32_t ms = wait_ms(param_types,
-				    TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
-						    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE), params);
 	TEE_Result res = TEE_SUCCESS;
 	uint64_t deadline = 0;
 
-	if (!ms)
+	if (!deadline_from(param_types, TEE_PARAM_TYPE_VALUE_OUTPUT, params, &deadline))
 		return TEE_ERROR_BAD_PARAMETERS;
-	deadline = now_ms() + ms;
 	/* A pair that just met is still resetting the meeting point: try again until it has. */
 	while (res == TEE_SUCCESS) {
 		if (move(ONE_WAITS, PARTNER_CAME)) {
@@ -88,15 +89,11 @@ TEE_Result test_rendezvous_cmd(uint32_t param_types, TEE_Param params[4])
 
 TEE_Result test_panic_beside_cmd(uint32_t param_types, TEE_Param params[4])
 {
-	const uint32_t ms = wait_ms(param_types,
-				    TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
-						    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE), params);
 	TEE_Result res = TEE_SUCCESS;
 	uint64_t deadline = 0;
 
-	if (!ms)
+	if (!deadline_from(param_types, TEE_PARAM_TYPE_NONE, params, &deadline))
 		return TEE_ERROR_BAD_PARAMETERS;
-	deadline = now_ms() + ms;
 	while (__atomic_load_n(&meeting, __ATOMIC_ACQUIRE) != ONE_WAITS) {
 		res = stop_reason(deadline);
 		if (res != TEE_SUCCESS)
