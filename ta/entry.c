@@ -15,6 +15,7 @@
 #include "tzinfer_ta.h"
 #include "user_ta_header_defines.h"
 #ifdef TZI_TEST_HOOKS
+#include "test_rendezvous.h"
 #include "tzinfer_ta_test.h"
 #include "wipe_audit.h"
 #endif
@@ -425,6 +426,10 @@ static TEE_Result dispatch(struct model_session *s, uint32_t cmd_id, uint32_t pa
 #ifdef TZI_TEST_HOOKS
 	case TZI_CMD_TEST_WIPE_AUDIT:
 		return wipe_audit_cmd(param_types, params);
+	case TZI_CMD_TEST_RENDEZVOUS:
+		return test_rendezvous_cmd(param_types, params);
+	case TZI_CMD_TEST_PANIC_BESIDE:
+		return test_panic_beside_cmd(param_types, params);
 #endif
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;

@@ -17,7 +17,9 @@ srcs-y += run_team.c
 srcs-y += secure_buffer.c
 srcs-y += storage_object.c
 srcs-y += version_floor.c
-# The test build's audit (include/tzinfer_ta_test.h); the product TA has no trace of it.
+# The test build's audit and rendezvous (include/tzinfer_ta_test.h); the product TA has no trace
+# of them.
 srcs-$(TZI_TEST_HOOKS) += wipe_audit.c
+srcs-$(TZI_TEST_HOOKS) += test_rendezvous.c
 
 subdirs-y += engine

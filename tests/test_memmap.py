@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,27 @@ def test_optee_flags_follow_the_map(board: memmap.MemoryMap) -> None:
     assert int(flags["CFG_SHMEM_START"], 16) == board.shared_memory.base
     assert int(flags["CFG_SHMEM_SIZE"], 16) == board.shared_memory.size
     assert int(flags["CFG_TEE_RAM_VA_SIZE"], 16) == board.core_size
+
+
+def test_page_table_cache_covers_the_pool_with_one_slot(board: memmap.MemoryMap) -> None:
+    flags = replace(board, ta_worker_slots=1).optee_flags()
     # The page tables must cover the whole TA pool (2 MiB each) plus ldelf/code/stack/params.
     entries = int(flags["CFG_PGT_CACHE_ENTRIES"])
     assert entries * memmap.PGT_SPAN >= board.ta_pool.size
     assert entries > 8, "OP-TEE's default of 8 is what makes large TA heaps fail"
+    assert not {"CFG_TA_CONCURRENT_ENTRIES", "CFG_CORE_PREALLOC_EL0_TBLS", "CFG_NUM_THREADS"} & set(flags)
+
+
+def test_concurrent_entries_own_their_page_tables(board: memmap.MemoryMap) -> None:
+    """Patch 0003: one entry per slot at once, each TA owning its page tables (the cache would
+    hand them back while another entry runs on them), and an OP-TEE thread per slot plus two."""
+    flags = board.optee_flags()
+    slots = board.ta_worker_slots
+    assert slots > 1
+    assert flags["CFG_TA_CONCURRENT_ENTRIES"] == str(slots)
+    assert flags["CFG_CORE_PREALLOC_EL0_TBLS"] == "y"
+    assert flags["CFG_NUM_THREADS"] == str(slots + 2)
+    assert "CFG_PGT_CACHE_ENTRIES" not in flags, "OP-TEE ignores it with preallocated tables"
 
 
 def test_ta_pool_grew_past_the_defaults(board: memmap.MemoryMap) -> None:

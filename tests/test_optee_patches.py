@@ -8,6 +8,8 @@ The paths cannot be reached on a running board without breaking the core on purp
 - 0002 (leaves_user_va_entry): a core base that leaves no free 1 GiB entry for TA mappings is
   refused and logged, one that leaves one is taken silently; when every ASLR candidate is
   refused, init_mem_map says that ASLR is off for this boot.
+- 0003 (admission of concurrent worker entries): on host threads, with the core's mutex and
+  condition variables as pthreads'; tests/qemu/test_concurrent_entries.py runs it in the core.
 
 That the patches apply (without fuzz) and the patched OS boots and passes xtest is shown by the
 QEMU stack itself (tests/qemu/test_boot.py)."""
@@ -120,9 +122,9 @@ def build_and_run(harness: str, tmp_path: Path, *args: str) -> str:
     source.write_text(harness)
     exe = tmp_path / "harness"
     warnings = ["-Wall", "-Werror", "-Wno-unused-function", "-Wno-unused-variable"]  # stand-ins unused
-    subprocess.run(["gcc", "-std=gnu11", "-O1", *warnings, "-o", str(exe), str(source)], check=True,
-                   capture_output=True, text=True)
-    return subprocess.run([str(exe), *args], check=True, capture_output=True, text=True).stdout
+    subprocess.run(["gcc", "-std=gnu11", "-O1", "-pthread", *warnings, "-o", str(exe), str(source)],
+                   check=True, capture_output=True, text=True)
+    return subprocess.run([str(exe), *args], check=True, capture_output=True, text=True, timeout=120).stdout
 
 
 def test_0001_zeroises_released_pages_and_panics_when_it_cannot(patched: Path, tmp_path: Path) -> None:
@@ -149,3 +151,177 @@ def test_0002_says_when_aslr_falls_back_to_the_physical_address(patched: Path) -
                          r'EMSG\("Core ASLR off for this boot: core at physical address %#"\s*PRIxVA, '
                          r'start_addr\);\s*\}\s*if \(!assign_mem_va\(start_addr, mem_map\)\)', init)
     assert fallback, init
+
+
+ADMISSION_HARNESS = HARNESS_COMMON + r"""
+#include <pthread.h>
+#include <unistd.h>
+#define assert(x) do { if (!(x)) abort(); } while (0)
+#define BIT32(n) (UINT32_C(1) << (n))
+#define GENMASK_32(h, l) ((UINT32_MAX >> (31 - (h))) & ~(BIT32(l) - 1))
+#define CFG_TA_CONCURRENT_ENTRIES 2
+#define TEE_NUM_PARAMS 4
+#define TEE_PARAM_TYPE_GET(t, i) (((t) >> ((i) * 4)) & 0xf)
+enum { TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
+       TEE_PARAM_TYPE_VALUE_INOUT, TEE_PARAM_TYPE_MEMREF_INPUT = 5 };
+#define TA_FLAG_SINGLE_INSTANCE BIT32(2)
+#define TA_FLAG_MULTI_SESSION BIT32(3)
+#define TA_FLAG_CONCURRENT BIT32(8)
+#define TA_FLAG_CONCURRENT_WORKERS BIT32(14)
+#define TA_CMD_WORKER_BIT BIT32(31)
+#define THREAD_ID_INVALID -1
+/* The core's mutex and condition variable, and its per-thread data, on pthreads. */
+struct mutex { pthread_mutex_t m; };
+struct condvar { pthread_cond_t c; };
+static void mutex_lock(struct mutex *m) { pthread_mutex_lock(&m->m); }
+static void mutex_unlock(struct mutex *m) { pthread_mutex_unlock(&m->m); }
+static void condvar_wait(struct condvar *c, struct mutex *m) { pthread_cond_wait(&c->c, &m->m); }
+static void condvar_signal(struct condvar *c) { pthread_cond_signal(&c->c); }
+static void condvar_broadcast(struct condvar *c) { pthread_cond_broadcast(&c->c); }
+struct ts_ctx { int unused; };
+struct thread_specific_data { struct ts_ctx *worker_ctx; unsigned int worker_slot; };
+static __thread struct thread_specific_data tsd;
+static __thread short int thread_id;
+static struct thread_specific_data *thread_get_tsd(void) { return &tsd; }
+static short int thread_get_id(void) { return thread_id; }
+struct tee_ta_ctx {
+	uint32_t flags; struct ts_ctx ts_ctx; bool busy; struct condvar busy_cv;
+	uint32_t worker_slots; unsigned int exclusive_waiting;
+};
+struct tee_ta_param { uint32_t types; };
+static struct mutex tee_ta_mutex = { PTHREAD_MUTEX_INITIALIZER };
+static struct condvar tee_ta_cv = { PTHREAD_COND_INITIALIZER };
+static short int tee_ta_single_instance_thread = THREAD_ID_INVALID;
+static size_t tee_ta_single_instance_count;
+ADMISSION
+static struct tee_ta_ctx ctx = {
+	TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION | TA_FLAG_CONCURRENT_WORKERS, { 0 }, false,
+	{ PTHREAD_COND_INITIALIZER }, 0, 0 };
+/* One entry per thread: it enters, says so, and leaves when main lets it. */
+struct entry { short int id; bool worker, admitted, inside, let_go, left; unsigned int slot; };
+static struct mutex state = { PTHREAD_MUTEX_INITIALIZER };
+static bool get(bool *flag) { mutex_lock(&state); bool v = *flag; mutex_unlock(&state); return v; }
+static void set(bool *flag) { mutex_lock(&state); *flag = true; mutex_unlock(&state); }
+static void *run(void *arg)
+{
+	struct entry *e = arg;
+	thread_id = e->id;
+	e->admitted = e->worker ? enter_worker(&ctx) : tee_ta_try_set_busy(&ctx);
+	e->slot = tsd.worker_slot;
+	set(&e->inside);
+	if (!e->admitted)
+		return NULL;
+	while (!get(&e->let_go))
+		usleep(1000);
+	const char *name = e->id == 1 ? "w1" : e->id == 2 ? "w2" : "w4";
+
+	if (e->worker)
+		printf("%s leaves%s\n", name, leave_worker(&ctx) ? ", the last worker" : "");
+	else
+		tee_ta_clear_busy(&ctx);
+	set(&e->left);
+	return NULL;
+}
+/* Whether the entry got in (or was refused) within ms milliseconds. */
+static bool inside_within(struct entry *e, int ms)
+{
+	for (int i = 0; i < ms && !get(&e->inside); i++)
+		usleep(1000);
+	return get(&e->inside);
+}
+/* An entry that should get in has 10 s (a loaded host); one that should wait is watched 300 ms. */
+static bool in_eventually(struct entry *e) { return inside_within(e, 10000); }
+static bool in_at_once(struct entry *e) { return inside_within(e, 300); }
+/* An entry that cannot leave within 5 s is stuck (a broken admission): stop there. */
+static void wait_left(struct entry *e)
+{
+	for (int i = 0; i < 5000 && !get(&e->left); i++)
+		usleep(1000);
+	if (!get(&e->left)) {
+		printf("stuck\n");
+		exit(0);
+	}
+}
+int main(void)
+{
+	struct tee_ta_param values = { TEE_PARAM_TYPE_VALUE_INPUT | TEE_PARAM_TYPE_VALUE_OUTPUT << 4 };
+	struct tee_ta_param memref = { TEE_PARAM_TYPE_VALUE_INPUT | TEE_PARAM_TYPE_MEMREF_INPUT << 8 };
+	struct entry w1 = { 1, true }, w2 = { 2, true }, w3 = { 3, true };
+	struct entry e = { 4, false }, w4 = { 5, true };
+	pthread_t t[5];
+	uint32_t plain_flags = ctx.flags;
+
+	printf("worker entry: %d", is_worker_entry(&ctx, TA_CMD_WORKER_BIT | 7, &values));
+	printf(", no bit 31: %d", is_worker_entry(&ctx, 7, &values));
+	printf(", memref: %d", is_worker_entry(&ctx, TA_CMD_WORKER_BIT | 7, &memref));
+	ctx.flags &= ~TA_FLAG_CONCURRENT_WORKERS;
+	printf(", TA without the flag: %d\n", is_worker_entry(&ctx, TA_CMD_WORKER_BIT | 7, &values));
+	ctx.flags = plain_flags;
+	pthread_create(&t[0], NULL, run, &w1);
+	pthread_create(&t[1], NULL, run, &w2);
+	/* (in_eventually() first: it makes the entry's fields safe to read.) */
+	bool in = in_eventually(&w1) && in_eventually(&w2);
+	printf("w1 in: %d, w2 in: %d", in && w1.admitted, in && w2.admitted);
+	/* In either order: whichever thread came first has slot 0. */
+	printf(", slots {%u, %u}\n", w1.slot * w2.slot, w1.slot + w2.slot);
+	pthread_create(&t[2], NULL, run, &w3);
+	in = in_eventually(&w3);
+	printf("w3 with every slot taken: returned %d, admitted %d\n", in, w3.admitted);
+	pthread_create(&t[3], NULL, run, &e);
+	printf("exclusive while workers run: in %d\n", in_at_once(&e));
+	pthread_create(&t[4], NULL, run, &w4);
+	printf("worker while an exclusive entry waits: in %d\n", in_at_once(&w4));
+	set(&w1.let_go);
+	wait_left(&w1);
+	printf("exclusive after one worker left: in %d\n", in_at_once(&e));
+	set(&w2.let_go);
+	wait_left(&w2);
+	in = in_eventually(&e);
+	printf("exclusive after the last worker left: in %d, busy %d\n", in, ctx.busy);
+	printf("worker while the exclusive entry runs: in %d\n", in_at_once(&w4));
+	set(&e.let_go);
+	wait_left(&e);
+	in = in_eventually(&w4);
+	printf("worker after the exclusive entry: in %d, slot %u\n", in && w4.admitted, w4.slot);
+	set(&w4.let_go);
+	wait_left(&w4);
+	for (int i = 0; i < 5; i++)
+		pthread_join(t[i], NULL);
+	printf("end: slots %u, waiting %u, busy %d\n", ctx.worker_slots, ctx.exclusive_waiting, ctx.busy);
+	return 0;
+}
+"""
+
+
+def test_0003_admits_workers_side_by_side_and_exclusive_entries_alone(patched: Path, tmp_path: Path) -> None:
+    """Patch 0003's admission on host threads (the core's mutex and condvars as pthreads'): two
+    worker entries share the context, a third finds no slot, an exclusive entry waits for both to
+    leave while later workers wait behind it, and those come in after it."""
+    source = (patched / "core/kernel/tee_ta_manager.c").read_text()
+    locking = source[source.index("#else\nstatic void lock_single_instance(void)") + len("#else\n"):]
+    code = "\n".join([
+        function(locking, "static void lock_single_instance(void)"),
+        function(locking, "static void unlock_single_instance(void)"),
+        function(locking, "static bool has_single_instance_lock(void)"),
+        function(source, "static bool tee_ta_try_set_busy(struct tee_ta_ctx *ctx)"),
+        function(source, "static void tee_ta_clear_busy(struct tee_ta_ctx *ctx)"),
+        function(source, "static bool is_worker_entry("),
+        function(source, "static bool enter_worker(struct tee_ta_ctx *ctx)"),
+        function(source, "static bool leave_worker(struct tee_ta_ctx *ctx)"),
+    ])
+    out = build_and_run(ADMISSION_HARNESS.replace("ADMISSION", code), tmp_path)
+    assert out.splitlines() == [
+        "worker entry: 1, no bit 31: 0, memref: 0, TA without the flag: 0",
+        "w1 in: 1, w2 in: 1, slots {0, 1}",
+        "w3 with every slot taken: returned 1, admitted 0",
+        "exclusive while workers run: in 0",
+        "worker while an exclusive entry waits: in 0",
+        "w1 leaves",
+        "exclusive after one worker left: in 0",
+        "w2 leaves, the last worker",
+        "exclusive after the last worker left: in 1, busy 1",
+        "worker while the exclusive entry runs: in 0",
+        "worker after the exclusive entry: in 1, slot 0",
+        "w4 leaves, the last worker",
+        "end: slots 0, waiting 0, busy 0",
+    ]

@@ -24,7 +24,9 @@ def test_each_ta_uuid_is_written_in_one_source_file(header: str) -> None:
 def test_python_uses_the_headers_uuids() -> None:
     assert layout.TA_UUID == c_defines("ta/include/tzinfer_ta.h")["TZI_TA_UUID_STR"]
     assert layout.TEST_TA_UUID == c_defines("ta/include/tzinfer_ta_test.h")["TZI_TEST_TA_UUID_STR"]
-    assert len({layout.TA_UUID, layout.TEST_TA_UUID}) == 2
+    assert (layout.TEST_CONCURRENT_TA_UUID
+            == c_defines("ta/include/tzinfer_ta_test.h")["TZI_TEST_CONCURRENT_TA_UUID_STR"])
+    assert len({layout.TA_UUID, layout.TEST_TA_UUID, layout.TEST_CONCURRENT_TA_UUID}) == 3
 
 
 def test_a_missing_string_constant_is_named() -> None:

@@ -1,8 +1,8 @@
 """Board memory maps: one `board/<board>/memory.yaml` per board, and everything derived from it.
 
 `load(board)` reads and validates a map; the `MemoryMap` it returns derives
-- the OP-TEE make flags (`optee_flags()`: CFG_TZDRAM_*, CFG_SHMEM_*, CFG_TEE_RAM_VA_SIZE,
-  CFG_PGT_CACHE_ENTRIES),
+- the OP-TEE make flags (`optee_flags()`: CFG_TZDRAM_*, CFG_SHMEM_*, CFG_TEE_RAM_VA_SIZE, the
+  user page tables, and the concurrent TA entries of patch 0003),
 - how Linux is kept off the secure carve-out (`linux_reservation`, `reserved_memory_dts()`),
 - any value a board's platform description names (`value("tzdram.base")`: the TF-A make flags and
   patch defines of board.yaml, see tzinfer/board.py),
@@ -41,6 +41,9 @@ PGT_EXTRA_ENTRIES = 4
 #: Most TA entries that may run at once in one TA (docs/multicore.md §4.1): each slot has its own
 #: stack, VFP area and bounce buffer in the core, and a pthread in the client.
 MAX_TA_WORKER_SLOTS = 8
+#: OP-TEE threads beyond a team run's entries: tee-supplicant-driven calls and other clients
+#: while a run is in flight (docs/multicore.md §7).
+SPARE_OPTEE_THREADS = 2
 #: OP-TEE's page size; every region must be aligned to it.
 SMALL_PAGE = 0x1000
 
@@ -140,7 +143,23 @@ class MemoryMap:
             "CFG_TZDRAM_SIZE": f"0x{self.tzdram.size:08x}",
             "CFG_TEE_RAM_VA_SIZE": f"0x{self.core_size:08x}",
             **shm,
-            "CFG_PGT_CACHE_ENTRIES": str(self.pgt_cache_entries),
+            **self.user_table_flags(),
+        }
+
+    def user_table_flags(self) -> dict[str, str]:
+        """How OP-TEE provides the TAs' page tables, and the concurrent entries (patch 0003).
+
+        With one slot: the shared cache, sized for the whole pool. With more: entries running at
+        once in one TA share its tables, so each TA owns them for its life
+        (CFG_CORE_PREALLOC_EL0_TBLS, allocated from the TA pool as the TA maps memory: the cache
+        size no longer applies), and OP-TEE gets a thread per slot plus spares.
+        """
+        if self.ta_worker_slots == 1:
+            return {"CFG_PGT_CACHE_ENTRIES": str(self.pgt_cache_entries)}
+        return {
+            "CFG_TA_CONCURRENT_ENTRIES": str(self.ta_worker_slots),
+            "CFG_CORE_PREALLOC_EL0_TBLS": "y",
+            "CFG_NUM_THREADS": str(self.ta_worker_slots + SPARE_OPTEE_THREADS),
         }
 
     def value(self, ref: str) -> int:

@@ -13,12 +13,17 @@
  *   tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy
  *       the zeroisation audit against the test build of the TA (zeroisation.h); SEALED is
  *       MODEL sealed with the raw 32-byte KEY.
+ *   tzinfer-hostile --rendezvous WAIT_MS
+ *   tzinfer-hostile --panic-beside WAIT_MS
+ *   tzinfer-hostile --open-session UUID
+ *       concurrent worker entries, and a TA that must not load (concurrent_entries.h).
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "concurrent_entries.h"
 #include "file_io.h"
 #include "hostile_cases.h"
 #include "io_block.h"
@@ -32,7 +37,10 @@
 #define USAGE "usage: tzinfer-hostile [--corruptions LIST] [--output OUT.npy] MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --soak RUNS [--cycles N] MODEL.tzm INPUT.npy\n" \
 	      "       tzinfer-hostile --team-close MODEL.tzm INPUT.npy\n" \
-	      "       tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy\n"
+	      "       tzinfer-hostile --wipe-audit SEALED.tzms --key KEY MODEL.tzm INPUT.npy\n" \
+	      "       tzinfer-hostile --rendezvous WAIT_MS\n" \
+	      "       tzinfer-hostile --panic-beside WAIT_MS\n" \
+	      "       tzinfer-hostile --open-session UUID\n"
 
 struct options {
 	const char *corruptions, *output, *model, *input, *sealed, *key;
@@ -170,6 +178,12 @@ int main(int argc, char **argv)
 	size_t model_len = 0;
 	int rc = 1;
 
+	if (argc == 3 && !strcmp(argv[1], "--rendezvous"))
+		return concurrent_rendezvous(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--panic-beside"))
+		return concurrent_panic_beside(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--open-session"))
+		return concurrent_open_session(argv[2]);
 	if (parse(argc, argv, &o))
 		return 2;
 	model = file_read_all(o.model, &model_len);

@@ -48,4 +48,38 @@
  */
 #define TZI_CMD_TEST_WIPE_AUDIT 0x7e570001
 
+/*
+ * TEST_RENDEZVOUS (test build only): a worker command (bit 31, value parameters only) that
+ * returns only once a second TEST_RENDEZVOUS entry was inside the TA at the same time, which
+ * needs OP-TEE's concurrent worker entries (patch 0003, TA_FLAG_CONCURRENT_WORKERS): otherwise
+ * the second entry comes in only after the first has left. It touches one atomic word and
+ * calls only the time and cancellation functions, as worker entries must.
+ *   [0] VALUE_INPUT   a = how long to wait for the partner in ms, 1 ... TZI_TEST_RENDEZVOUS_MAX_MS
+ *   [1] VALUE_OUTPUT  a = 1 if this entry came first and waited, 0 if its partner was waiting
+ * TEE_SUCCESS once the two met; TEE_ERROR_BUSY when no partner came in time;
+ * TEE_ERROR_CANCEL when the client cancelled (or another entry of the instance panicked).
+ */
+#define TZI_CMD_TEST_RENDEZVOUS 0xfe570002
+#define TZI_TEST_RENDEZVOUS_MAX_MS 10000u
+
+/*
+ * TEST_PANIC_BESIDE (test build only): a worker command that waits until a TEST_RENDEZVOUS entry
+ * waits for its partner, then panics the TA beside it. OP-TEE must then tell the waiting entry to
+ * leave (TEE_GetCancellationFlag), and release the instance once both have left.
+ *   [0] VALUE_INPUT   a = how long to wait for the waiting entry in ms, as TEST_RENDEZVOUS
+ * Does not return when it panics; TEE_ERROR_BUSY when no entry waited in time.
+ */
+#define TZI_CMD_TEST_PANIC_BESIDE 0xfe570003
+
+/*
+ * `make -C ta TZI_TEST_HOOKS=y TZI_TEST_TA_FLAG_CONCURRENT=y` builds the test TA with
+ * TA_FLAG_CONCURRENT, OP-TEE's flag for pseudo TAs only, under this UUID of its own: an OP-TEE
+ * with patch 0003 must refuse to load it (tests/qemu/test_concurrent_entries.py).
+ */
+/* 2d6b8d0e-4f0a-4a51-9c1e-6f3b1a7e5c42 */
+#define TZI_TEST_CONCURRENT_TA_UUID \
+	{ 0x2d6b8d0e, 0x4f0a, 0x4a51, \
+		{ 0x9c, 0x1e, 0x6f, 0x3b, 0x1a, 0x7e, 0x5c, 0x42 } }
+#define TZI_TEST_CONCURRENT_TA_UUID_STR "2d6b8d0e-4f0a-4a51-9c1e-6f3b1a7e5c42"
+
 #endif

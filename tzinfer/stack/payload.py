@@ -40,6 +40,7 @@ from tzinfer.target.layout import (
     TARGET_HOSTILE,
     TARGET_LIB_DIR,
     TARGET_SEALED_ONLY_TA_DIR,
+    TEST_CONCURRENT_TA_UUID,
     TEST_TA_UUID,
 )
 
@@ -70,6 +71,7 @@ def build(stack: QemuStack) -> None:
     hosttools.require("make", f"{CROSS_COMPILE}gcc")
     ta = build_ta(stack)
     test_ta = build_ta(stack, test_hooks=True)
+    concurrent_flag_ta = build_ta(stack, test_hooks=True, concurrent_flag=True)
     sealed_only_ta = build_ta(stack, sealed_only=True)
     client = build_client(stack)
     library = install_library(stack)
@@ -77,6 +79,7 @@ def build(stack: QemuStack) -> None:
     ta_dir = stack.board.target.ta_dir_under(overlay)
     _install(ta, ta_dir / ta.name)
     _install(test_ta, ta_dir / test_ta.name)
+    _install(concurrent_flag_ta, ta_dir / concurrent_flag_ta.name)
     _install(sealed_only_ta, overlay / TARGET_SEALED_ONLY_TA_DIR / ta.name)
     _install(foreign_signed_ta(stack), overlay / TARGET_FOREIGN_TA_DIR / ta.name)
     _install(client, overlay / TARGET_CLIENT)
@@ -100,20 +103,25 @@ def ta_data_size(stack: QemuStack) -> int:
     return stack.board.memory.ta_heap_budget
 
 
-def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False) -> Path:
-    """Cross-build the TA (or its test build, or its sealed-only build) with the stack's dev kit;
-    returns the signed .ta file."""
+def build_ta(stack: QemuStack, test_hooks: bool = False, sealed_only: bool = False,
+             concurrent_flag: bool = False) -> Path:
+    """Cross-build the TA (or its test build, its test build with TA_FLAG_CONCURRENT, or its
+    sealed-only build) with the stack's dev kit; returns the signed .ta file."""
     if not (stack.ta_devkit / "mk" / "ta_dev_kit.mk").is_file():
         raise StackError(f"the TA dev kit {stack.ta_devkit} is missing: build OP-TEE first "
                          "(invoke qemu.build)")
-    out, uuid, name = ((stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
-                       else (stack.root / "ta-sealed-only", TA_UUID, "tzinfer sealed-only TA") if sealed_only
-                       else (stack.root / "ta", TA_UUID, "tzinfer TA"))
+    out, uuid, name = (
+        (stack.root / "ta-test-concurrent", TEST_CONCURRENT_TA_UUID, "tzinfer test TA, TA_FLAG_CONCURRENT")
+        if concurrent_flag
+        else (stack.root / "ta-test", TEST_TA_UUID, "tzinfer test TA") if test_hooks
+        else (stack.root / "ta-sealed-only", TA_UUID, "tzinfer sealed-only TA") if sealed_only
+        else (stack.root / "ta", TA_UUID, "tzinfer TA"))
     args = [f"TA_DEV_KIT_DIR={stack.ta_devkit}", f"CROSS_COMPILE={CROSS_COMPILE}",
             f"TA_DATA_SIZE=0x{ta_data_size(stack):x}", f"O={out}",
             f"TA_WORKER_SLOTS={stack.board.memory.ta_worker_slots}",
             # Empty values: the product's defaults, whatever the environment says.
             f"TZI_TEST_HOOKS={'y' if test_hooks else ''}", f"TZI_SEALED_ONLY={'y' if sealed_only else ''}",
+            f"TZI_TEST_TA_FLAG_CONCURRENT={'y' if concurrent_flag else ''}",
             f"TZI_KEY_ADMIN_GID={KEY_ADMIN_GID}"]
     if stack.board.memory.stock_layout:  # OP-TEE's default pool holds one int8 model: one session
         # may take the whole heap

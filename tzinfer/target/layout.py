@@ -19,6 +19,9 @@ TA_UUID = c_string("ta/include/tzinfer_ta.h", "TZI_TA_UUID_STR")
 #: The test build of the TA, with the WIPE_AUDIT command (ta/include/tzinfer_ta_test.h): only this
 #: QEMU test stack carries it, beside the product TA.
 TEST_TA_UUID = c_string("ta/include/tzinfer_ta_test.h", "TZI_TEST_TA_UUID_STR")
+#: The test TA built with OP-TEE's pseudo-TA-only TA_FLAG_CONCURRENT, which our OP-TEE must refuse
+#: to load (tests/qemu/test_concurrent_entries.py); only this QEMU test stack carries it.
+TEST_CONCURRENT_TA_UUID = c_string("ta/include/tzinfer_ta_test.h", "TZI_TEST_CONCURRENT_TA_UUID_STR")
 #: The client on the target.
 TARGET_CLIENT = "usr/bin/tzinfer-run"
 #: The hostile-input and soak tool (client/hostile/), for the QEMU tests only.
