@@ -83,16 +83,22 @@ def cpu_description() -> tuple[str, list[str]]:
     return model, [f for f in VECTOR_FLAGS if f in flags]
 
 
-def bench(tzm_path: Path, onnx_path: Path, runs: int = 50, rounds: int = 3) -> dict[str, Any]:
-    """Time both engines, `runs` alternating runs in each of `rounds` rounds; returns the JSON-able
-    result of `tzinfer bench`."""
+def load_pair(tzm_path: Path, onnx_path: Path) -> tuple[native.Model, tzm.TzmModel, dict[str, np.ndarray]]:
+    """The engine's model (checked to come from `onnx_path`), its parsed .tzm, and one fixed random
+    input per model input, so that every bench feeds both engines the same data."""
     data = tzm_path.read_bytes()
     engine = native.load(data)
     check_source(engine, tzm_path, onnx_path)
-    model = tzm.read(data)
-    session = ort_session(onnx_path)
     rng = np.random.default_rng(0)
     feed = {d.name: rng.standard_normal(d.shape).astype(np.float32) for d in engine.inputs}
+    return engine, tzm.read(data), feed
+
+
+def bench(tzm_path: Path, onnx_path: Path, runs: int = 50, rounds: int = 3) -> dict[str, Any]:
+    """Time both engines, `runs` alternating runs in each of `rounds` rounds; returns the JSON-able
+    result of `tzinfer bench`."""
+    engine, model, feed = load_pair(tzm_path, onnx_path)
+    session = ort_session(onnx_path)
     for _ in range(WARMUP_RUNS):
         engine.run_all(feed)
         session.run(None, feed)

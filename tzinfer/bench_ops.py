@@ -21,10 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from tzinfer import native, tzm
-from tzinfer.bench import WARMUP_RUNS, check_source, ort_session
+from tzinfer import tzm
+from tzinfer.bench import WARMUP_RUNS, load_pair, ort_session
 from tzinfer.report import op_name
 
 #: The engine's op names (report.op_name, activation suffix dropped) under ORT's op types.
@@ -77,13 +75,8 @@ def profile(tzm_path: Path, onnx_path: Path, runs: int = 20) -> dict[str, Any]:
     """Median time per op of both engines over `runs` alternating runs, grouped by key (see the
     module doc): {"rows": [{key, count, engine_us, ort_us}...] slowest engine first, "engine_us",
     "ort_us" (sums)}."""
-    data = tzm_path.read_bytes()
-    engine = native.load(data)
-    check_source(engine, tzm_path, onnx_path)
-    model = tzm.read(data)
+    engine, model, feed = load_pair(tzm_path, onnx_path)
     keys = _engine_keys(model)
-    rng = np.random.default_rng(0)
-    feed = {d.name: rng.standard_normal(d.shape).astype(np.float32) for d in engine.inputs}
     with tempfile.TemporaryDirectory() as tmp:
         session = ort_session(onnx_path, Path(tmp) / "ort")
         for _ in range(WARMUP_RUNS):
