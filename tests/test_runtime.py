@@ -93,3 +93,13 @@ def test_threads_are_the_tas(two_head: tuple[Path, Path]) -> None:
     with pytest.raises(runtime.InvalidArgument, match="threads=0: give 1 or more"):
         runtime.InferenceSession(two_head[1], backend="host", threads=0)
     assert runtime.InferenceSession(two_head[1], backend="host", threads=1).provider == runtime.HOST_PROVIDER
+
+
+def test_a_time_limit_is_the_tas(two_head: tuple[Path, Path]) -> None:
+    with pytest.raises(runtime.InvalidArgument, match="time_limit_s=1.5: the time limit is kept by the TA"):
+        runtime.InferenceSession(two_head[1], backend="host", time_limit_s=1.5)
+    for bad in (-1.0, float("nan"), 5e6):
+        with pytest.raises(runtime.InvalidArgument, match="give 0 \\(none\\) up to 4294967 s"):
+            runtime.InferenceSession(two_head[1], backend="host", time_limit_s=bad)
+    sess = runtime.InferenceSession(two_head[1], backend="host", time_limit_s=0)
+    assert sess.provider == runtime.HOST_PROVIDER

@@ -19,6 +19,9 @@ Where it runs is chosen, never guessed:
 
 `threads=N` runs each inference in the TA on N cores (libtzinfer's tzi_set_threads, as
 `tzinfer-run --threads N`): the same outputs bit for bit; at most the TA's worker slots.
+`time_limit_s=T` stops each inference in the TA that runs longer than T seconds, between two ops
+(libtzinfer's tzi_set_time_limit, as `tzinfer-run --timeout T`): run() raises
+TzinferError("TZI_E_TIMEOUT") and the model stays loaded.
 
 On the device this module needs only numpy and libtzinfer.so.1; the host engine needs the tzinfer
 package's host build.
@@ -45,6 +48,8 @@ _PROVIDER_ALIASES = {"TrustZone": TEE_PROVIDER, "HostEngine": HOST_PROVIDER, TEE
 LIBRARY_ENV = "TZINFER_LIBRARY"
 _SONAME = "libtzinfer.so.1"
 _MAX_DIMS = 6
+#: tzi_set_time_limit's largest limit: 2**32 - 1 milliseconds, in whole seconds.
+_MAX_TIME_LIMIT_S = 4294967
 #: libtzinfer's status codes (tzinfer.h) that this module raises as ValueError.
 _ARGUMENT_STATUSES = {"TZI_E_ARGUMENT", "TZI_E_INPUT", "TZI_E_OUTPUT", "TZI_E_KEY_ID"}
 
@@ -124,6 +129,7 @@ def library() -> ctypes.CDLL:
                          ctypes.c_size_t], ctypes.c_int),
             "tzi_cancel": ([session], ctypes.c_int),
             "tzi_set_threads": ([session, ctypes.c_uint32], ctypes.c_int),
+            "tzi_set_time_limit": ([session, ctypes.c_double], ctypes.c_int),
             "tzi_get_stats": ([session, ctypes.POINTER(_Stats)], ctypes.c_int),
             "tzi_status_name": ([ctypes.c_int], ctypes.c_char_p),
             "tzi_errmsg": ([session], ctypes.c_char_p),
@@ -156,12 +162,15 @@ def _provider(providers: Sequence[str | tuple[str, dict]] | None, backend: str |
 class _TeeBackend:
     """A libtzinfer session holding the model in the TA."""
 
-    def __init__(self, model: str | bytes | os.PathLike[str], key_id: int, threads: int) -> None:
+    def __init__(self, model: str | bytes | os.PathLike[str], key_id: int, threads: int,
+                 time_limit_s: float) -> None:
         self._lib = library()
         self._s = ctypes.c_void_p()
         status = self._lib.tzi_open(ctypes.byref(self._s))
         if not status and threads != 1:
             status = self._lib.tzi_set_threads(self._s, threads)
+        if not status and time_limit_s:
+            status = self._lib.tzi_set_time_limit(self._s, time_limit_s)
         if status:
             self._raise(status)
         if isinstance(model, bytes):
@@ -219,13 +228,17 @@ class _TeeBackend:
 class _HostBackend:
     """The engine built for this host (tzinfer.native): same .tzm, no TEE."""
 
-    def __init__(self, model: str | bytes | os.PathLike[str], key_id: int, threads: int) -> None:
+    def __init__(self, model: str | bytes | os.PathLike[str], key_id: int, threads: int,
+                 time_limit_s: float) -> None:
         from tzinfer import native  # the host build; not needed on a device
 
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
         if threads != 1:
             raise InvalidArgument("TZI_E_ARGUMENT", f"threads={threads}: team runs are the TA's "
                                   f"({TEE_PROVIDER!r}); the host engine runs on one thread")
+        if time_limit_s:
+            raise InvalidArgument("TZI_E_ARGUMENT", f"time_limit_s={time_limit_s}: the time limit is kept "
+                                  f"by the TA ({TEE_PROVIDER!r}); the host engine has none")
         if key_id:
             raise InvalidArgument("TZI_E_KEY_ID", f"key_id={key_id}: the host engine has no keys; sealed "
                                   f"models run only in the TA ({TEE_PROVIDER!r})")
@@ -255,19 +268,24 @@ class InferenceSession:
 
     `path_or_bytes`: a .tzm or a sealed .tzms (TA only). `key_id`: the key the package must be
     sealed for (None: any, or a plaintext model). `providers` / `backend`: see the module doc.
-    `threads`: cores per inference in the TA (1 ... its worker slots).
+    `threads`: cores per inference in the TA (1 ... its worker slots). `time_limit_s`: each
+    inference's limit in the TA (0: none).
     A session is used by one thread at a time; `cancel()` may be called from another."""
 
     def __init__(self, path_or_bytes: str | bytes | os.PathLike[str], key_id: int | None = None,
                  providers: Sequence[str | tuple[str, dict]] | None = None, backend: str | None = None,
-                 threads: int = 1, **_ort_options: Any) -> None:
+                 threads: int = 1, time_limit_s: float = 0.0, **_ort_options: Any) -> None:
         if key_id is not None and not 0 < key_id < 2**32:
             raise InvalidArgument("TZI_E_ARGUMENT", f"key_id={key_id}: a key id is 1 ... 4294967295")
         if not 0 < threads < 2**32:
             raise InvalidArgument("TZI_E_ARGUMENT", f"threads={threads}: give 1 or more")
+        if not 0 <= time_limit_s <= _MAX_TIME_LIMIT_S:  # NaN fails too
+            raise InvalidArgument("TZI_E_ARGUMENT", f"time_limit_s={time_limit_s}: give 0 (none) up to "
+                                  f"{_MAX_TIME_LIMIT_S} s")
         self.provider = _provider(providers, backend)
         backend_class = _TeeBackend if self.provider == TEE_PROVIDER else _HostBackend
-        self._backend: _TeeBackend | _HostBackend | None = backend_class(path_or_bytes, key_id or 0, threads)
+        self._backend: _TeeBackend | _HostBackend | None = backend_class(path_or_bytes, key_id or 0, threads,
+                                                                          time_limit_s)
         self._inputs = list(self._backend.inputs)
         self._outputs = list(self._backend.outputs)
 

@@ -181,6 +181,40 @@ def test_python_example_cancelled_run_then_good_run(target: Console, share: tupl
     assert_like_host(py_outputs(host / "cancel.py.npz"), model, samples[model])
 
 
+TIME_LIMIT_SCRIPT = """
+import sys
+import numpy as np
+from tzinfer.runtime import InferenceSession, TzinferError
+model, x_path, y_path = sys.argv[1:]
+x = np.load(x_path)
+limited = InferenceSession(model, time_limit_s=0.001)
+name = limited.get_inputs()[0].name
+try:
+    limited.run(None, {name: x})
+    print("limited run: completed")
+except TzinferError as err:
+    print(f"limited run: {err.status}")
+print(f"cancelled runs: {limited.stats()['cancelled_runs']}")
+limited.close()
+y, = InferenceSession(model).run(None, {name: x})
+np.savez(y_path, y=y)
+"""
+
+
+def test_python_time_limit_stops_a_run_in_the_ta(target: Console, share: tuple[Path, str],
+                                                 samples: dict[str, np.ndarray]) -> None:
+    """InferenceSession(time_limit_s=) is libtzinfer's tzi_set_time_limit: a 1 ms limit stops a
+    SqueezeNet run after its first op (TZI_E_TIMEOUT), and the next session runs it whole."""
+    host, remote = share
+    model = "squeezenet1_1"
+    (host / "time_limit.py").write_text(TIME_LIMIT_SCRIPT)
+    code, output = target.run(f"{python_root.interpreter()} {remote}/time_limit.py {TARGET.model(model)} "
+                              f"{remote}/{model}.npy {remote}/time_limit.npz 2>&1", timeout=RUN_TIMEOUT_S)
+    assert code == 0, output
+    assert "limited run: TZI_E_TIMEOUT" in output and "cancelled runs: 1" in output, output
+    assert_like_host(py_outputs(host / "time_limit.npz"), model, samples[model])
+
+
 def test_frames_run_many_inputs_with_the_model_loaded_once(target: Console, share: tuple[Path, str],
                                                            fixtures: FixturePaths) -> None:
     """--frames from a directory and from .npy frames on stdin: one result per input, each the
