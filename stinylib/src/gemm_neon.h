@@ -4,9 +4,9 @@
  *   v16–v31  the tile: row i in v(16 + 4i) … v(19 + 4i)
  *   v0–v3    four consecutive k of A's rows 0–3 (one 16-byte LD1 each; a lane per step of k)
  *   v4–v7, v8–v11  two rows of B, loaded alternately so that a load never waits on the FMAs
- * A step of k is 16 FMLA by element; k runs four steps per loop iteration (4 + 4 loads for
- * 64 FMLA), then one step at a time. LD1 needs only 4-byte alignment, also under the TA's
- * alignment checks. The tile goes in and out through memory: 8 LD1/ST1 of four registers. */
+ * A step of k is 16 FMLA by element; k runs in blocks of four steps (4 + 4 loads for 64 FMLA),
+ * two blocks per loop iteration in the plain tile, then one step at a time. LD1 needs only 4-byte
+ * alignment, also under the TA's alignment checks. The tile goes in and out through memory: 8 LD1/ST1 of four registers. */
 #ifndef STL_GEMM_NEON_H
 #define STL_GEMM_NEON_H
 
@@ -71,15 +71,20 @@
 static void neon_tile(const float *const a[STL_NEON_MR], uint32_t k, const float *b, size_t ldb, float *tile)
 {
 	const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-	uint64_t k4 = k / 4, k1 = k % 4;
+	uint64_t k8 = k / 8, k4 = k / 4 % 2, k1 = k % 4;
 	const uint64_t ldb_bytes = (uint64_t)ldb * sizeof *b;
+	/* Eight steps a loop iteration: the loop's SUBS and B.NE once per 128 FMLA, not per 64. */
 	__asm__ volatile(
 		LOAD_TILE
-		"cbz %[k4], 2f\n"
+		"cbz %[k8], 5f\n"
 		"1:\n\t"
 		K4(B_PLAIN)
-		"subs %[k4], %[k4], #1\n\t"
+		K4(B_PLAIN)
+		"subs %[k8], %[k8], #1\n\t"
 		"b.ne 1b\n"
+		"5:\n\t"
+		"cbz %[k4], 2f\n\t"
+		K4(B_PLAIN)
 		"2:\n\t"
 		"cbz %[k1], 4f\n"
 		"3:\n\t"
@@ -88,8 +93,8 @@ static void neon_tile(const float *const a[STL_NEON_MR], uint32_t k, const float
 		"b.ne 3b\n"
 		"4:\n\t"
 		STORE_TILE
-		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [k4] "+r"(k4), [k1] "+r"(k1),
-		  [t] "+r"(tile)
+		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [k8] "+r"(k8), [k4] "+r"(k4),
+		  [k1] "+r"(k1), [t] "+r"(tile)
 		: [ldb] "r"(ldb_bytes)
 		: CLOBBERS);
 }
