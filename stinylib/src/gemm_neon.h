@@ -5,7 +5,7 @@
  *   v0–v3    four consecutive k of A's rows 0–3 (one 16-byte LD1 each; a lane per step of k)
  *   v4–v7, v8–v11  two rows of B, loaded alternately so that a load never waits on the FMAs
  * A step of k is 16 FMLA by element; k runs in blocks of four steps (4 + 4 loads for 64 FMLA),
- * two blocks per loop iteration in the plain tile, then one step at a time. LD1 needs only 4-byte
+ * two blocks per loop iteration, then one step at a time. LD1 needs only 4-byte
  * alignment, also under the TA's alignment checks. The tile goes in and out through memory: 8 LD1/ST1 of four registers. */
 #ifndef STL_GEMM_NEON_H
 #define STL_GEMM_NEON_H
@@ -107,19 +107,24 @@ static void neon_tile_taps(const float *const a[STL_NEON_MR], uint32_t cg, uint3
 			   const ptrdiff_t *step, float *tile)
 {
 	const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-	const uint64_t t4 = ntaps / 4, t1 = ntaps % 4;
+	const uint64_t t8 = ntaps / 8, t4 = ntaps / 4 % 2, t1 = ntaps % 4;
 	uint64_t c = cg, s, j;
 	const ptrdiff_t *o;
+	/* eight steps a loop iteration, as in neon_tile */
 	__asm__ volatile(
 		LOAD_TILE
 		"5:\n\t"
 		"mov %[o], %[step]\n\t"
-		"mov %[j], %[t4]\n\t"
-		"cbz %[j], 2f\n"
+		"mov %[j], %[t8]\n\t"
+		"cbz %[j], 6f\n"
 		"1:\n\t"
+		K4(B_TAP)
 		K4(B_TAP)
 		"subs %[j], %[j], #1\n\t"
 		"b.ne 1b\n"
+		"6:\n\t"
+		"cbz %[t4], 2f\n\t"
+		K4(B_TAP)
 		"2:\n\t"
 		"mov %[j], %[t1]\n\t"
 		"cbz %[j], 4f\n"
@@ -133,7 +138,7 @@ static void neon_tile_taps(const float *const a[STL_NEON_MR], uint32_t cg, uint3
 		STORE_TILE
 		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [c] "+r"(c), [t] "+r"(tile),
 		  [s] "=&r"(s), [j] "=&r"(j), [o] "=&r"(o)
-		: [step] "r"(step), [t4] "r"(t4), [t1] "r"(t1)
+		: [step] "r"(step), [t8] "r"(t8), [t4] "r"(t4), [t1] "r"(t1)
 		: CLOBBERS);
 }
 
