@@ -19,6 +19,13 @@ int stl_conv_taps_applies(const struct stl_conv_geometry *g)
 	return g->kh * g->kw <= STL_TAPS && !stl_conv_is_plain_pointwise(g) && g->cg > 1 && 10 * dropped <= g->ow;
 }
 
+/* Where row r = c·ntaps + t of the GEMM's B starts in the channel copies, in floats from a flat
+ * index: copy c shifted by tap t. */
+static size_t taps_row(const struct stl_conv_geometry *g, const struct stl_planes *l, uint32_t ntaps, uint32_t r)
+{
+	return r / ntaps * l->plane + stl_planes_tap(g, l, r % ntaps);
+}
+
 uint64_t stl_conv_taps_scratch(const struct stl_conv_geometry *g)
 {
 	return stl_planes_bytes(g, g->cg);
@@ -40,11 +47,13 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 	const uint32_t group = ntaps % 4 == 0 ? 1 : ntaps % 2 == 0 ? 2 : 4;
 	const uint32_t grouped = g->cg % group == 0 ? group : 1;
 	const uint32_t cg = g->cg / grouped, gtaps = grouped * ntaps;
-	const size_t plane = grouped * l.plane;
-	size_t off[4 * STL_TAPS];
-	for (uint32_t c = 0; c < grouped; c++)
-		for (uint32_t t = 0; t < ntaps; t++)
-			off[c * ntaps + t] = c * l.plane + stl_planes_tap(g, &l, t);
+	/* The tile walks B's rows (stl_gemm_taps_tile): step[r] leads from row r of a group to row r + 1,
+	 * the last one to the next group's first row, `grouped` planes on. */
+	ptrdiff_t step[4 * STL_TAPS];
+	for (uint32_t r = 0; r < gtaps; r++)
+		step[r] = ((ptrdiff_t)taps_row(g, &l, ntaps, r + 1) - (ptrdiff_t)taps_row(g, &l, ntaps, r)) *
+			  (ptrdiff_t)sizeof(float);
+	const size_t first = taps_row(g, &l, ntaps, 0);
 	float tile[STL_TILE_MAX];
 
 	stl_planes_zero(&l, g->cg, buf);
@@ -62,7 +71,7 @@ void stl_conv_taps(const struct stl_exec *e, const struct stl_conv_geometry *g, 
 					const uint32_t mr = r.r1 - i < mr_max ? r.r1 - i : mr_max;
 					const size_t c1 = l.flat - c0 < chunk ? l.flat : c0 + chunk;
 					for (size_t q = c0; q < c1; q += nr) {
-						stl_gemm_taps_tile(mr, cg, gtaps, wg + (size_t)i * g->k, g->k, buf + q, plane, off, tile,
+						stl_gemm_taps_tile(mr, cg, gtaps, wg + (size_t)i * g->k, g->k, buf + first + q, step, tile,
 								   bg ? bg + i : NULL, e->op);
 						stl_planes_scatter(g, &l, tile, nr, mr, q, c1 - q < nr ? c1 - q : nr,
 								   yg + (size_t)i * g->p);

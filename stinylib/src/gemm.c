@@ -90,12 +90,12 @@ static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const
 }
 
 static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
-		      size_t plane, const size_t *off, float *out, const float *row_init, float lo, float hi)
+		      const ptrdiff_t *step, float *out, const float *row_init, float lo, float hi)
 {
 	float tile[STL_MR * STL_NR];
 	const float *rows[STL_MR];
 	neon_start(mr, a, lda, row_init, rows, tile, STL_NR);
-	neon_tile_taps(rows, cg, ntaps, b, plane, off, tile);
+	neon_tile_taps(rows, cg, ntaps, b, step, tile);
 	neon_finish(mr, tile, STL_NR, out, STL_NR, STL_NR, lo, hi);
 }
 
@@ -220,25 +220,28 @@ static void tile_rows(uint32_t mr, uint32_t k, const float *a, size_t lda, const
 #undef STL_TILE_CALL
 }
 
-/* The implicit-GEMM tile: like tile(), but row p = c·ntaps + t of B is plane c shifted by off[t]. */
+/* The implicit-GEMM tile: like tile(), but B's rows are walked by step[] (stl_gemm_taps_tile). */
 STL_INLINE void tile_taps(const int mr, uint32_t cg, uint32_t ntaps, const float *restrict a, size_t lda,
-			  const float *restrict b, size_t plane, const size_t *off, float *restrict out,
+			  const float *restrict b, const ptrdiff_t *step, float *restrict out,
 			  const float *restrict row_init, float lo, float hi)
 {
 	stl_vf acc[STL_MR][STL_NV_WIDE];
 	acc_start(mr, STL_NV, acc, row_init);
+	const char *row = (const char *)b;
 	for (uint32_t c = 0; c < cg; c++) {
-		const float *bc = b + c * plane, *ac = a + c * ntaps;
-		for (uint32_t t = 0; t < ntaps; t++)
-			acc_step(mr, STL_NV, acc, ac, lda, t, bc + off[t]);
+		const float *ac = a + c * ntaps;
+		for (uint32_t t = 0; t < ntaps; t++) {
+			acc_step(mr, STL_NV, acc, ac, lda, t, (const float *)row);
+			row += step[t];
+		}
 	}
 	acc_store(mr, STL_NV, acc, out, STL_NR, STL_NR, lo, hi);
 }
 
 static void taps_rows(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
-		      size_t plane, const size_t *off, float *out, const float *row_init, float lo, float hi)
+		      const ptrdiff_t *step, float *out, const float *row_init, float lo, float hi)
 {
-#define STL_TAPS_CALL(r) tile_taps(r, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi)
+#define STL_TAPS_CALL(r) tile_taps(r, cg, ntaps, a, lda, b, step, out, row_init, lo, hi)
 	STL_SWITCH_MR(mr, STL_TAPS_CALL)
 #undef STL_TAPS_CALL
 }
@@ -326,11 +329,11 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 }
 
 void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
-			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op)
+			const ptrdiff_t *step, float *out, const float *row_init, const struct stl_op *act_op)
 {
 	float lo, hi;
 	const int clamp_only = stl_act_clamp(act_op ? act_op : &no_act, &lo, &hi);
-	taps_rows(mr, cg, ntaps, a, lda, b, plane, off, out, row_init, lo, hi);
+	taps_rows(mr, cg, ntaps, a, lda, b, step, out, row_init, lo, hi);
 	if (!clamp_only)
 		stl_act_apply(act_op, out, (size_t)mr * STL_NR);
 }

@@ -38,12 +38,14 @@ void stl_gemm(uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda, st
 
 /*
  * One register tile of an implicit GEMM (a stride-1 convolution over a padded input copy):
- * out[mr × tile_cols] (row stride tile_cols) = A[mr × cg·ntaps] · B, where row c·ntaps + t of B
- * is b + c·plane + off[t], read for tile_cols columns. Row i starts from row_init[i] or 0; the
- * fused activation of act_op (if not NULL) is applied.
+ * out[mr × tile_cols] (row stride tile_cols) = A[mr × cg·ntaps] · B, read for tile_cols columns.
+ * B's rows are walked, not indexed: row 0 is at b, and row c·ntaps + t + 1 is step[t] bytes after
+ * row c·ntaps + t (step[ntaps − 1] leads to the next channel's first row), so that the NEON tile
+ * reads each row with one post-indexed load. Row i of out starts from row_init[i] or 0; the fused
+ * activation of act_op (if not NULL) is applied.
  */
 void stl_gemm_taps_tile(uint32_t mr, uint32_t cg, uint32_t ntaps, const float *a, size_t lda, const float *b,
-			size_t plane, const size_t *off, float *out, const float *row_init, const struct stl_op *act_op);
+			const ptrdiff_t *step, float *out, const float *row_init, const struct stl_op *act_op);
 
 /* Y[m×n] = X[m×k] · W[k×n], all plain row-major: the GEMM op without bias and activation, and
  * each matrix product of MATMUL. */

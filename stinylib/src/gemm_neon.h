@@ -4,9 +4,9 @@
  *   v16–v31  the tile: row i in v(16 + 4i) … v(19 + 4i)
  *   v0–v3    four consecutive k of A's rows 0–3 (one 16-byte LD1 each; a lane per step of k)
  *   v4–v7, v8–v11  two rows of B, loaded alternately so that a load never waits on the FMAs
- * A step of k is 16 FMLA by element; k runs four steps per loop iteration (4 + 4 loads for
- * 64 FMLA), then one step at a time. LD1 needs only 4-byte alignment, also under the TA's
- * alignment checks. The tile goes in and out through memory: 8 LD1/ST1 of four registers. */
+ * A step of k is 16 FMLA by element; k runs in blocks of four steps (4 + 4 loads for 64 FMLA),
+ * two blocks per loop iteration, then one step at a time. LD1 needs only 4-byte
+ * alignment, also under the TA's alignment checks. The tile goes in and out through memory: 8 LD1/ST1 of four registers. */
 #ifndef STL_GEMM_NEON_H
 #define STL_GEMM_NEON_H
 
@@ -49,13 +49,12 @@
 	"ldr s1, [%[a1]], #4\n\t"                   \
 	"ldr s2, [%[a2]], #4\n\t"                   \
 	"ldr s3, [%[a3]], #4\n\t"
-/* One row of B into v(first)…v(last): the next row (plain), or the copy shifted by the next tap's
- * offset (taps: off[t] is a size_t in floats). */
+/* One row of B into v(first)…v(last), then b on to the next row: by ldb (plain), or by the tap's
+ * step (taps: step[t] is a ptrdiff_t in bytes), two instructions a row instead of an offset's three. */
 #define B_PLAIN(first, last) "ld1 {v" #first ".4s-v" #last ".4s}, [%[b]], %[ldb]\n\t"
 #define B_TAP(first, last)                          \
-	"ldr %[r], [%[o]], #8\n\t"                  \
-	"add %[r], %[b], %[r], lsl #2\n\t"          \
-	"ld1 {v" #first ".4s-v" #last ".4s}, [%[r]]\n\t"
+	"ldr %[s], [%[o]], #8\n\t"                  \
+	"ld1 {v" #first ".4s-v" #last ".4s}, [%[b]], %[s]\n\t"
 /* Four steps of k with the B rows alternating between v4–v7 and v8–v11, and one step. */
 #define K4(B) LOAD_A4 B(4, 7) B(8, 11) STEP(0, 4, 5, 6, 7) B(4, 7) STEP(1, 8, 9, 10, 11) B(8, 11) \
 	STEP(2, 4, 5, 6, 7) STEP(3, 8, 9, 10, 11)
@@ -72,15 +71,20 @@
 static void neon_tile(const float *const a[STL_NEON_MR], uint32_t k, const float *b, size_t ldb, float *tile)
 {
 	const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-	uint64_t k4 = k / 4, k1 = k % 4;
+	uint64_t k8 = k / 8, k4 = k / 4 % 2, k1 = k % 4;
 	const uint64_t ldb_bytes = (uint64_t)ldb * sizeof *b;
+	/* Eight steps a loop iteration: the loop's SUBS and B.NE once per 128 FMLA, not per 64. */
 	__asm__ volatile(
 		LOAD_TILE
-		"cbz %[k4], 2f\n"
+		"cbz %[k8], 5f\n"
 		"1:\n\t"
 		K4(B_PLAIN)
-		"subs %[k4], %[k4], #1\n\t"
+		K4(B_PLAIN)
+		"subs %[k8], %[k8], #1\n\t"
 		"b.ne 1b\n"
+		"5:\n\t"
+		"cbz %[k4], 2f\n\t"
+		K4(B_PLAIN)
 		"2:\n\t"
 		"cbz %[k1], 4f\n"
 		"3:\n\t"
@@ -89,33 +93,38 @@ static void neon_tile(const float *const a[STL_NEON_MR], uint32_t k, const float
 		"b.ne 3b\n"
 		"4:\n\t"
 		STORE_TILE
-		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [k4] "+r"(k4), [k1] "+r"(k1),
-		  [t] "+r"(tile)
+		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [k8] "+r"(k8), [k4] "+r"(k4),
+		  [k1] "+r"(k1), [t] "+r"(tile)
 		: [ldb] "r"(ldb_bytes)
 		: CLOBBERS);
 }
 
 /*
- * The same with row p = c·ntaps + t of B at b + c·plane + off[t] (c < cg, t < ntaps): the implicit
+ * The same over the cg·ntaps rows of B walked from b by step[] (stl_gemm_taps_tile): the implicit
  * GEMM of conv_taps.c, where a[i] runs over the cg·ntaps weights of output channel i.
  */
 static void neon_tile_taps(const float *const a[STL_NEON_MR], uint32_t cg, uint32_t ntaps, const float *b,
-			   size_t plane, const size_t *off, float *tile)
+			   const ptrdiff_t *step, float *tile)
 {
 	const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-	const uint64_t t4 = ntaps / 4, t1 = ntaps % 4, plane_bytes = (uint64_t)plane * sizeof *b;
-	uint64_t c = cg, r, j;
-	const size_t *o;
+	const uint64_t t8 = ntaps / 8, t4 = ntaps / 4 % 2, t1 = ntaps % 4;
+	uint64_t c = cg, s, j;
+	const ptrdiff_t *o;
+	/* eight steps a loop iteration, as in neon_tile */
 	__asm__ volatile(
 		LOAD_TILE
 		"5:\n\t"
-		"mov %[o], %[off]\n\t"
-		"mov %[j], %[t4]\n\t"
-		"cbz %[j], 2f\n"
+		"mov %[o], %[step]\n\t"
+		"mov %[j], %[t8]\n\t"
+		"cbz %[j], 6f\n"
 		"1:\n\t"
+		K4(B_TAP)
 		K4(B_TAP)
 		"subs %[j], %[j], #1\n\t"
 		"b.ne 1b\n"
+		"6:\n\t"
+		"cbz %[t4], 2f\n\t"
+		K4(B_TAP)
 		"2:\n\t"
 		"mov %[j], %[t1]\n\t"
 		"cbz %[j], 4f\n"
@@ -124,13 +133,12 @@ static void neon_tile_taps(const float *const a[STL_NEON_MR], uint32_t cg, uint3
 		"subs %[j], %[j], #1\n\t"
 		"b.ne 3b\n"
 		"4:\n\t"
-		"add %[b], %[b], %[plane]\n\t"
 		"subs %[c], %[c], #1\n\t"
 		"b.ne 5b\n\t"
 		STORE_TILE
 		: [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b] "+r"(b), [c] "+r"(c), [t] "+r"(tile),
-		  [r] "=&r"(r), [j] "=&r"(j), [o] "=&r"(o)
-		: [off] "r"(off), [t4] "r"(t4), [t1] "r"(t1), [plane] "r"(plane_bytes)
+		  [s] "=&r"(s), [j] "=&r"(j), [o] "=&r"(o)
+		: [step] "r"(step), [t8] "r"(t8), [t4] "r"(t4), [t1] "r"(t1)
 		: CLOBBERS);
 }
 

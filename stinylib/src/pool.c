@@ -105,6 +105,27 @@ STL_INLINE void load_pairs(const float *p, unsigned floats, const int whole, stl
 		stl_vld_deinterleave_part(p, floats, even, odd);
 }
 
+/* The even and odd columns of kh window rows from x on (row stride w), each pooled down the rows:
+ * from the first `floats` floats of each row only, or from 2·VL (whole). */
+STL_INLINE void down_pairs(const float *x, size_t w, unsigned floats, const int whole, const uint32_t kh,
+			   const int is_max, stl_vf *even, stl_vf *odd)
+{
+	load_pairs(x, floats, whole, even, odd);
+	for (uint32_t r = 1; r < kh; r++) {
+		stl_vf e, od;
+		load_pairs(x + r * w, floats, whole, &e, &od);
+		*even = is_max ? stl_vmax(*even, e) : stl_vadd(*even, e);
+		*odd = is_max ? stl_vmax(*odd, od) : stl_vadd(*odd, od);
+	}
+}
+
+/* A window's columns pooled down the rows, pooled across in the scalar order (kw 2 or 3). */
+STL_INLINE stl_vf across_2(stl_vf even, stl_vf odd, stl_vf third, const uint32_t kw, const int is_max)
+{
+	const stl_vf acc = is_max ? stl_vmax(even, odd) : stl_vadd(even, odd);
+	return kw == 3 ? (is_max ? stl_vmax(acc, third) : stl_vadd(acc, third)) : acc;
+}
+
 /* Output cells [o, o + n) (n <= VL; whole: n = VL, with whole-vector loads) of a stride-2 window
  * kh × kw (kw 2 or 3) whose first cell starts at x: each window row's even and odd columns are one
  * deinterleaving load, its third column the even lanes of a second one two columns on; pooled down
@@ -114,21 +135,10 @@ STL_INLINE stl_vf window_2(const float *x, size_t w, unsigned n, const int whole
 			   const uint32_t kw, const int is_max)
 {
 	stl_vf even, odd, third = stl_vdup(0.0f), unused;
-	load_pairs(x, 2 * n, whole, &even, &odd);
+	down_pairs(x, w, 2 * n, whole, kh, is_max, &even, &odd);
 	if (kw == 3)
-		load_pairs(x + 2, 2 * n - 1, whole, &third, &unused);
-	for (uint32_t r = 1; r < kh; r++) {
-		stl_vf e, od, t;
-		load_pairs(x + r * w, 2 * n, whole, &e, &od);
-		even = is_max ? stl_vmax(even, e) : stl_vadd(even, e);
-		odd = is_max ? stl_vmax(odd, od) : stl_vadd(odd, od);
-		if (kw == 3) {
-			load_pairs(x + r * w + 2, 2 * n - 1, whole, &t, &unused);
-			third = is_max ? stl_vmax(third, t) : stl_vadd(third, t);
-		}
-	}
-	const stl_vf acc = is_max ? stl_vmax(even, odd) : stl_vadd(even, odd);
-	return kw == 3 ? (is_max ? stl_vmax(acc, third) : stl_vadd(acc, third)) : acc;
+		down_pairs(x + 2, w, 2 * n - 1, whole, kh, is_max, &third, &unused);
+	return across_2(even, odd, third, kw, is_max);
 }
 
 /* On NEON a partial load copies lane by lane: the last few cells cost less one at a time. */
@@ -148,6 +158,33 @@ STL_INLINE void direct_2(const struct pool_geometry *g, const float *rows, uint3
 	const stl_vf vscale = stl_vdup(scale);
 	const size_t w = g->w;
 	uint32_t o = lo;
+#if defined(STL_SIMD_NEON)
+	const size_t first = 2 * (size_t)o - g->pl; /* the first window's first column */
+	/* kw 3 on NEON: a window's third column is the next window's first, so while the next vector's
+	 * loads stay in the row, the third columns are the next vector's even columns pooled down, one
+	 * EXT away, instead of a second deinterleaving load per row (the same values, in the same
+	 * order); the next vector's columns are carried over to its own cells. */
+	if (kw == 3 && o + STL_VL <= hi && first + 4 * STL_VL <= w) {
+		/* vectors of cells: within [o, hi), and the next vector's loads within the row */
+		const uint32_t in_cells = (hi - o) / STL_VL, in_row = (uint32_t)((w - first - 4 * STL_VL) / (2 * STL_VL) + 1);
+		const uint32_t vectors = in_cells < in_row ? in_cells : in_row;
+		const float *x = rows + first;
+		float *restrict out = row + o;
+		stl_vf even, odd;
+		down_pairs(x, w, 2 * STL_VL, 1, kh, is_max, &even, &odd);
+		for (uint32_t v = 0; v < vectors; v++) {
+			stl_vf next_even, next_odd;
+			x += 2 * STL_VL;
+			down_pairs(x, w, 2 * STL_VL, 1, kh, is_max, &next_even, &next_odd);
+			const stl_vf acc = across_2(even, odd, vextq_f32(even, next_even, 1), kw, is_max);
+			stl_vst(out, is_max ? acc : stl_vmul(acc, vscale));
+			out += STL_VL;
+			even = next_even;
+			odd = next_odd;
+		}
+		o += vectors * STL_VL;
+	}
+#endif
 	for (; o + STL_VL <= hi && 2 * (size_t)o - g->pl + 2 * STL_VL + 2 <= w; o += STL_VL) {
 		const stl_vf acc = window_2(rows + (2 * (size_t)o - g->pl), w, STL_VL, 1, kh, kw, is_max);
 		stl_vst(row + o, is_max ? acc : stl_vmul(acc, vscale));

@@ -94,6 +94,11 @@ def _softmax(op: str, shape: tuple[int, ...], axis: int) -> onnx.ModelProto:
     return make_model([helper.make_node(op, ["x"], ["y"], axis=axis)], shape)
 
 
+def _pool(op: str, kernel: tuple[int, int], pads: tuple[int, ...], w: int) -> onnx.ModelProto:
+    node = helper.make_node(op, ["x"], ["y"], kernel_shape=kernel, strides=[2, 2], pads=pads)
+    return make_model([node], (1, 3, 9, w))
+
+
 #: The NEON kernels' edge cases: row counts below a tile (m % 4), partial column tiles, depths with
 #: a remainder of k % 4, the depthwise and implicit-GEMM geometries of the host op tests, and
 #: softmax along and across vectors.
@@ -109,9 +114,21 @@ KERNEL_MODELS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(KERNEL_MODELS))
+#: Stride-2 pools with three window columns, whose third column NEON takes from the next vector
+#: (pool.c's direct_2) until that vector's loads would leave the row, then from whole and
+#: single-cell windows (rows of 27 and 55 columns: SqueezeNet's), with the first window's column in
+#: the padding or not. Apart from KERNEL_MODELS, which test_chunks splits: a pool is one chunk.
+POOL_MODELS = {
+    **{f"{op}_3x3s2_w{w}": (_pool, (op, (3, 3), (1, 0, 0, 1), w)) for op in ("MaxPool", "AveragePool")
+       for w in (27, 55, 75)},
+    "MaxPool_3x3s2_w55_left_pad": (_pool, ("MaxPool", (3, 3), (0, 1, 1, 0), 55)),
+    "MaxPool_2x3s2_w40": (_pool, ("MaxPool", (2, 3), (1, 0, 0, 1), 40)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_MODELS | POOL_MODELS))
 def test_aarch64_kernels_match_host(stl_run: Path, tmp_path: Path, name: str) -> None:
-    build, args = KERNEL_MODELS[name]
+    build, args = (KERNEL_MODELS | POOL_MODELS)[name]
     with saved(build(*args)) as path:
         data = tzm.write(convert(path).model)
     run_both(stl_run, data, tmp_path)
