@@ -532,6 +532,46 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 	return 1;
 }
 
+/* QGEMM (the classifier: one row, 1280 deep, 1000 columns): 64 columns in 16 int32x4 over the
+ * whole depth, x − zp by element times the weights widened to int16 (SMLAL by element); the sums
+ * are requantised in C (one per column: few). */
+#define QCB 64
+
+int stl_qgemm_rows(const uint8_t *x, int x_signed, int32_t zp, const int8_t *w, uint32_t rows, uint32_t depth,
+		   uint32_t cols, const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq)
+{
+	if (cols < QCB)
+		return 0;
+	int32_t sums[QCB] __attribute__((aligned(16)));
+	for (uint32_t i = 0; i < rows; i++)
+		for (uint32_t j1 = 0; j1 < cols; j1 += QCB) {
+			const uint32_t j0 = cols - j1 < QCB ? cols - QCB : j1; /* the last block overlaps */
+			int32x4_t acc[QCB / 4];
+			for (int v = 0; v < QCB / 4; v++)
+				acc[v] = vdupq_n_s32(0);
+			const int8_t *wp = w + j0;
+			for (uint32_t k = 0; k < depth; k++, wp += cols) {
+				const uint8_t b = x[(size_t)i * depth + k];
+				const int16x4_t xd = vdup_n_s16((int16_t)((x_signed ? (int32_t)(int8_t)b : b) - zp));
+				for (int v = 0; v < QCB / 4; v += 4) {
+					const int8x16_t wv = ld16s(wp + 4 * v);
+					const int16x8_t lo = vmovl_s8(vget_low_s8(wv)), hi = vmovl_high_s8(wv);
+					acc[v] = vmlal_lane_s16(acc[v], vget_low_s16(lo), xd, 0);
+					acc[v + 1] = vmlal_high_lane_s16(acc[v + 1], lo, xd, 0);
+					acc[v + 2] = vmlal_lane_s16(acc[v + 2], vget_low_s16(hi), xd, 0);
+					acc[v + 3] = vmlal_high_lane_s16(acc[v + 3], hi, xd, 0);
+				}
+			}
+			for (int v = 0; v < QCB / 4; v++)
+				vst1q_s32(sums + 4 * v, acc[v]); /* an aligned stack array */
+			for (uint32_t j = 0; j < QCB; j++) { /* in uint32: wraps as the reference's int32 sum does */
+				const int32_t a = (int32_t)((uint32_t)sums[j] + (uint32_t)(bias ? bias[j0 + j] : 0));
+				y[(size_t)i * cols + j0 + j] = stl_qround((float)a * mult[j0 + j], yq);
+			}
+		}
+	return 1;
+}
+
 #else
 
 int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, const int8_t *w, uint32_t m_n,
@@ -540,6 +580,18 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 {
 	(void)x, (void)ldx, (void)x_signed, (void)zp, (void)w, (void)m_n, (void)k_n, (void)p_n, (void)mult;
 	(void)bias, (void)y, (void)ldy, (void)yq;
+	return 0;
+}
+
+#endif
+
+#if !(defined(__aarch64__) && defined(__ARM_NEON)) /* the plain loop of stl_k_qgemm vectorises on x86 */
+
+int stl_qgemm_rows(const uint8_t *x, int x_signed, int32_t zp, const int8_t *w, uint32_t rows, uint32_t depth,
+		   uint32_t cols, const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq)
+{
+	(void)x, (void)x_signed, (void)zp, (void)w, (void)rows, (void)depth, (void)cols, (void)mult, (void)bias;
+	(void)y, (void)yq;
 	return 0;
 }
 
