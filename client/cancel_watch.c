@@ -6,30 +6,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "diag.h"
 
-#define POLL_NS 100000000L /* 100 ms: how late a timeout may fire */
+#define POLL_NS 100000000L /* 100 ms between two requests to cancel */
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_t thread;
 	sigset_t signals;
 	bool running, stopping, interrupted;
-	tzi_session *session;    /* whose run is in flight, or NULL */
-	double deadline_ms;      /* 0: none */
-	enum cancel_cause cause; /* why op was cancelled */
+	tzi_session *session; /* whose run is in flight, or NULL */
 } watch = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* Asked again at every poll while the run lasts: tzi_cancel() refuses before the run is in
- * flight (TZI_E_STATE), and a request that reaches OP-TEE before the run reaches the TA is lost. */
-static void cancel_in_flight(enum cancel_cause cause)
-{
-	if (!watch.session || tzi_cancel(watch.session) != TZI_OK)
-		return;
-	if (watch.cause == CANCEL_NONE)
-		watch.cause = cause;
-}
 
 static void *watcher(void *unused)
 {
@@ -46,10 +33,11 @@ static void *watcher(void *unused)
 		}
 		if (sig > 0)
 			watch.interrupted = true;
-		if (watch.interrupted)
-			cancel_in_flight(CANCEL_SIGNAL);
-		else if (watch.deadline_ms > 0 && clock_ms() >= watch.deadline_ms)
-			cancel_in_flight(CANCEL_TIMEOUT);
+		/* Asked again at every poll while the run lasts: tzi_cancel() refuses before the run
+		 * is in flight (TZI_E_STATE), and a request that reaches OP-TEE before the run
+		 * reaches the TA is lost. */
+		if (watch.interrupted && watch.session)
+			tzi_cancel(watch.session);
 		pthread_mutex_unlock(&watch.lock);
 	}
 }
@@ -65,7 +53,7 @@ int cancel_watch_start(void)
 	if (rc == 0)
 		rc = pthread_create(&watch.thread, NULL, watcher, NULL);
 	if (rc != 0) {
-		diag_error("cannot watch for Ctrl-C and timeouts (%s): out of resources", strerror(rc));
+		diag_error("cannot watch for Ctrl-C (%s): out of resources", strerror(rc));
 		return -1;
 	}
 	watch.running = true;
@@ -83,26 +71,18 @@ void cancel_watch_stop(void)
 	watch.running = false;
 }
 
-void cancel_watch_begin(tzi_session *s, double timeout_s)
+void cancel_watch_begin(tzi_session *s)
 {
 	pthread_mutex_lock(&watch.lock);
 	watch.session = s;
-	watch.cause = CANCEL_NONE;
-	watch.deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1e3 : 0;
 	pthread_mutex_unlock(&watch.lock);
 }
 
-enum cancel_cause cancel_watch_end(void)
+void cancel_watch_end(void)
 {
-	enum cancel_cause cause = CANCEL_NONE;
-
 	pthread_mutex_lock(&watch.lock);
-	cause = watch.cause;
 	watch.session = NULL;
-	watch.deadline_ms = 0;
-	watch.cause = CANCEL_NONE;
 	pthread_mutex_unlock(&watch.lock);
-	return cause;
 }
 
 bool cancel_watch_interrupted(void)

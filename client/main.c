@@ -101,7 +101,7 @@ static void usage(FILE *out)
 		"  --reload-each-run  send the model to the TA again before every inference (the\n"
 		"                     SmartZone-style baseline of invoke qemu.bench)\n"
 		"  --chunk BYTES      shared-memory chunk for the model upload (default %u)\n"
-		"  --timeout SECONDS  cancel an inference that runs longer (Ctrl-C cancels too)\n"
+		"  --timeout SECONDS  stop an inference in the TA that runs longer (Ctrl-C cancels too)\n"
 		"  --threads N        run each inference on N cores in the TA (default 1; at most the\n"
 		"                     TA's worker slots, ta_worker_slots in the board's memory map)\n"
 		"  --attest NONCE     have the TA sign model, input and output hashes with this\n"

@@ -74,7 +74,7 @@ struct runner {
 struct secure_options {
 	size_t chunk_bytes;   /* shared-memory window of the model upload */
 	uint32_t key_id;      /* the key models must be sealed for, or TZI_KEY_ID_ANY */
-	double run_timeout_s; /* cancel a RUN after this long (0: never); see cancel_watch.h */
+	double run_timeout_s; /* stop a run in the TA after this long (0: never; tzi_set_time_limit) */
 	bool attest;          /* load with attestation (tzi_set_attest), so that runs can be attested */
 	uint32_t threads;     /* cores per inference (tzi_set_threads); 0 or 1: one */
 	bool login_group;     /* log in as group login_gid (tzi_open_group), not as the user */

@@ -97,7 +97,6 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 	uint32_t n_in = tzi_input_count(s->session), n_out = tzi_output_count(s->session);
 	char problem[512];
 	tzi_status status = TZI_OK;
-	enum cancel_cause cancelled = CANCEL_NONE;
 
 	info.n_inputs = n_in;
 	info.inputs = s->io;
@@ -110,14 +109,14 @@ static int secure_run(struct runner *r, const struct input_buf *in, const struct
 		s->in[i] = (struct tzi_input){ s->io[i].name, in[i].data, in[i].bytes };
 	for (uint32_t o = 0; s->io && o < n_out; o++)
 		s->out[o] = (struct tzi_output){ s->io[n_in + o].name, out[o].data, out[o].bytes };
-	cancel_watch_begin(s->session, s->opt.run_timeout_s);
+	cancel_watch_begin(s->session);
 	status = tzi_run(s->session, s->in, n_in, s->out, n_out);
-	cancelled = cancel_watch_end();
-	if (status == TZI_E_CANCELLED && cancelled == CANCEL_TIMEOUT) {
+	cancel_watch_end();
+	if (status == TZI_E_TIMEOUT) {
 		const char *code = strrchr(tzi_errmsg(s->session), '[');
 
-		diag_error("the inference ran longer than --timeout %g s and was cancelled between two "
-			   "ops: raise --timeout, or use a smaller model %s", s->opt.run_timeout_s,
+		diag_error("the inference ran longer than --timeout %g s and the TA stopped it between "
+			   "two ops: raise --timeout, or use a smaller model %s", s->opt.run_timeout_s,
 			   code ? code : "");
 		return -1;
 	}
@@ -237,6 +236,7 @@ int secure_runner_open(struct runner *r, const struct secure_options *opt)
 	status = opt->login_group ? tzi_open_group(&s->session, opt->login_gid) : tzi_open(&s->session);
 	if (status != TZI_OK || tzi_set_upload_chunk(s->session, opt->chunk_bytes) != TZI_OK ||
 	    tzi_set_attest(s->session, opt->attest) != TZI_OK ||
+	    tzi_set_time_limit(s->session, opt->run_timeout_s) != TZI_OK ||
 	    (opt->threads > 1 && tzi_set_threads(s->session, opt->threads) != TZI_OK)) {
 		fail(s);
 		secure_close(r);

@@ -146,11 +146,11 @@ static TEE_Result cmd_run(struct model_session *s, uint32_t types, TEE_Param p[4
 	size_t out_len = 0;
 
 	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT,
-			    TEE_PARAM_TYPE_VALUE_OUTPUT, ANY_REASON_PARAM))
+			    TEE_PARAM_TYPE_VALUE_INOUT, ANY_REASON_PARAM) || p[2].value.b)
 		return TEE_ERROR_BAD_PARAMETERS;
 	out_len = p[1].memref.size;
 	res = model_session_run(s, p[0].memref.buffer, p[0].memref.size,
-				p[1].memref.buffer, &out_len, &why);
+				p[1].memref.buffer, &out_len, p[2].value.a, &why);
 	p[1].memref.size = out_len;
 	put_reason(&why, types, &p[3]);
 	p[2].value.a = s->last_run_us;
@@ -247,10 +247,10 @@ static TEE_Result cmd_run_prepare(struct model_session *s, uint32_t types, TEE_P
 	TEE_Result res = TEE_SUCCESS;
 
 	if (!param_types_ok(types, TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_VALUE_OUTPUT,
-			    TEE_PARAM_TYPE_NONE, ANY_REASON_PARAM))
+			    TEE_PARAM_TYPE_VALUE_INPUT, ANY_REASON_PARAM) || p[2].value.b)
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = model_session_run_prepare(s, p[0].memref.buffer, p[0].memref.size, &p[1].value.a,
-					&p[1].value.b, &why);
+	res = model_session_run_prepare(s, p[0].memref.buffer, p[0].memref.size, p[2].value.a,
+					&p[1].value.a, &p[1].value.b, &why);
 	put_reason(&why, types, &p[3]);
 	return res;
 }

@@ -5,6 +5,7 @@
 
 #include "model_crypto.h"
 #include "model_io.h"
+#include "run_deadline.h"
 #include "ta_config.h"
 #include "tzinfer_sealed.h"
 #include "version_floor.h"
@@ -197,23 +198,35 @@ uint32_t model_session_weights_bytes(const struct model_session *s)
 	return (uint32_t)(s->model.size - (size_t)(s->model.weights - s->model.base));
 }
 
-/* Between two ops of RUN: has the client asked to cancel (TEEC_RequestCancellation)? */
-static int cancel_requested(void *ctx, const struct stl_model *m, uint32_t next_op)
+/* What stops a RUN between two ops: the client's request, or its time limit. */
+struct run_stop {
+	struct run_deadline deadline;
+	bool timed_out;
+};
+
+static int stop_requested(void *ctx, const struct stl_model *m, uint32_t next_op)
 {
-	(void)ctx;
+	struct run_stop *stop = ctx;
+
 	(void)m;
 	(void)next_op;
-	return TEE_GetCancellationFlag() ? 1 : 0;
+	if (TEE_GetCancellationFlag())
+		return 1;
+	stop->timed_out = run_deadline_passed(&stop->deadline);
+	return stop->timed_out ? 1 : 0;
 }
 
-/* stl_run with cancellation unmasked, so that the flag reaches the op hook. */
-static TEE_Result run_cancellable(struct model_session *s, struct stl_input *inputs,
-				  struct stl_output *outputs, struct refusal *why)
+/* stl_run within limit_ms (0: none), with cancellation unmasked so that the flag reaches the op
+ * hook. */
+static TEE_Result run_stoppable(struct model_session *s, struct stl_input *inputs,
+				struct stl_output *outputs, uint32_t limit_ms, struct refusal *why)
 {
 	bool was_masked = TEE_UnmaskCancellation();
+	struct run_stop stop = { { 0, 0 }, false };
 	enum stl_status st = STL_OK;
 
-	stl_set_op_hook(&s->model, cancel_requested, NULL);
+	run_deadline_start(&stop.deadline, limit_ms);
+	stl_set_op_hook(&s->model, stop_requested, &stop);
 	st = stl_run(&s->model, s->arena.ptr, s->arena.len, inputs, stl_n_inputs(&s->model),
 		     outputs, stl_n_outputs(&s->model));
 	stl_set_op_hook(&s->model, NULL, NULL);
@@ -225,6 +238,10 @@ static TEE_Result run_cancellable(struct model_session *s, struct stl_input *inp
 	/* The checks before leave the engine one argument to refuse: overlapping buffers. */
 	if (st == STL_E_ARG)
 		return TEE_ERROR_BAD_PARAMETERS;
+	if (st == STL_E_CANCELLED && stop.timed_out) {
+		why->reason = "the run passed its time limit";
+		return TEE_ERROR_TIMEOUT;
+	}
 	return st == STL_E_CANCELLED ? TEE_ERROR_CANCEL : TEE_ERROR_GENERIC;
 }
 
@@ -274,13 +291,14 @@ static TEE_Result attest_finish(struct model_session *s, struct stl_output *outp
 }
 
 static TEE_Result run_attested(struct model_session *s, struct stl_input *inputs,
-			       struct stl_output *outputs, uint8_t *out, struct refusal *why)
+			       struct stl_output *outputs, uint8_t *out, uint32_t limit_ms,
+			       struct refusal *why)
 {
 	TEE_Result res = TEE_SUCCESS;
 
 	attest_take_inputs(s, inputs);
 	attest_redirect_outputs(s, outputs);
-	res = run_cancellable(s, inputs, outputs, why);
+	res = run_stoppable(s, inputs, outputs, limit_ms, why);
 	return res == TEE_SUCCESS ? attest_finish(s, outputs, out) : res;
 }
 
@@ -298,7 +316,7 @@ static TEE_Result check_output_block(const struct model_session *s, const uint8_
 }
 
 TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
-			     uint8_t *out, size_t *out_len, struct refusal *why)
+			     uint8_t *out, size_t *out_len, uint32_t limit_ms, struct refusal *why)
 {
 	TEE_Time start = { 0 };
 	TEE_Time end = { 0 };
@@ -319,9 +337,9 @@ TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t 
 	s->attest.have_run = false;
 	TEE_GetSystemTime(&start);
 	if (s->attest.enabled)
-		res = run_attested(s, inputs, outputs, out, why);
+		res = run_attested(s, inputs, outputs, out, limit_ms, why);
 	else
-		res = run_cancellable(s, inputs, outputs, why);
+		res = run_stoppable(s, inputs, outputs, limit_ms, why);
 	if (res != TEE_SUCCESS)
 		return res;
 	TEE_GetSystemTime(&end);
@@ -330,7 +348,8 @@ TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t 
 }
 
 TEE_Result model_session_run_prepare(struct model_session *s, const uint8_t *in, size_t in_len,
-				     uint32_t *run_id, uint32_t *participants, struct refusal *why)
+				     uint32_t limit_ms, uint32_t *run_id, uint32_t *participants,
+				     struct refusal *why)
 {
 	struct stl_input *inputs = s->io.ptr;
 	TEE_Result res = TEE_SUCCESS;
@@ -349,7 +368,8 @@ TEE_Result model_session_run_prepare(struct model_session *s, const uint8_t *in,
 		return TEE_ERROR_BAD_PARAMETERS; /* the engine's one refusal here: overlapping buffers */
 	}
 	*participants = team_participants(s);
-	res = run_team_arm(&s->team.run, &s->model, s->arena.ptr, s->team.counters.ptr, *participants);
+	res = run_team_arm(&s->team.run, &s->model, s->arena.ptr, s->team.counters.ptr, *participants,
+			   limit_ms);
 	*run_id = s->team.run.run_id;
 	TEE_GetSystemTime(&s->prepared);
 	return res;
@@ -370,6 +390,10 @@ static TEE_Result run_unfinished(struct model_session *s, struct refusal *why)
 			 TZI_TEAM_STALL_MS / 1000u);
 		why->reason = s->team.reason;
 		return TEE_ERROR_BUSY;
+	}
+	if (r->timed_out) {
+		why->reason = "team run passed its time limit";
+		return TEE_ERROR_TIMEOUT;
 	}
 	if (__atomic_load_n(&r->team.stop, __ATOMIC_ACQUIRE)) {
 		why->reason = "team run cancelled";

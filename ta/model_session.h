@@ -69,19 +69,21 @@ uint32_t model_session_weights_bytes(const struct model_session *s);
 /* One inference from the input block in[0..in_len) into the output block at out (I/O blocks:
  * tzinfer_ta.h). BAD_PARAMETERS when the input block breaks its rules or out is misaligned;
  * *out_len must be at least out_block_bytes (SHORT_BUFFER otherwise) and is set to it.
- * TEE_ERROR_CANCEL when the client cancelled it between two ops. */
+ * TEE_ERROR_CANCEL when the client cancelled it between two ops, TEE_ERROR_TIMEOUT when it ran
+ * past limit_ms (0: no limit). */
 TEE_Result model_session_run(struct model_session *s, const uint8_t *in, size_t in_len,
-			     uint8_t *out, size_t *out_len, struct refusal *why);
+			     uint8_t *out, size_t *out_len, uint32_t limit_ms, struct refusal *why);
 
 /* RUN_PREPARE: check the input block (as RUN) and take the inputs into the arena (through the
- * secure copies of an attested model), then arm the team's run: its id and participants out.
- * BAD_STATE without an open team. */
+ * secure copies of an attested model), then arm the team's run, to end within limit_ms (0: no
+ * limit): its id and participants out. BAD_STATE without an open team. */
 TEE_Result model_session_run_prepare(struct model_session *s, const uint8_t *in, size_t in_len,
-				     uint32_t *run_id, uint32_t *participants, struct refusal *why);
+				     uint32_t limit_ms, uint32_t *run_id, uint32_t *participants,
+				     struct refusal *why);
 
 /* RUN_COLLECT: the armed run's outputs into the output block at out (as RUN), and disarm it.
- * CANCEL for a cancelled run, BUSY for a stalled one (why names the op), BAD_STATE when none is
- * armed or nobody completed it; nothing is written then. */
+ * CANCEL for a cancelled run, TIMEOUT for one past its limit, BUSY for a stalled one (why names
+ * the op), BAD_STATE when none is armed or nobody completed it; nothing is written then. */
 TEE_Result model_session_run_collect(struct model_session *s, uint8_t *out, size_t *out_len,
 				     struct refusal *why);
 

@@ -10,14 +10,6 @@ struct progress_watch {
 	uint32_t since_ms; /* when that count last moved */
 };
 
-static uint32_t now_ms(void)
-{
-	TEE_Time t = { 0 };
-
-	TEE_GetSystemTime(&t);
-	return t.seconds * 1000u + t.millis;
-}
-
 /* Chunks finished over all ops: it grows while any participant makes progress. */
 static uint32_t chunks_done(const struct stl_team *t)
 {
@@ -33,11 +25,15 @@ static int poll_progress(void *ctx)
 {
 	struct progress_watch *w = ctx;
 	uint32_t done = chunks_done(&w->r->team);
-	uint32_t now = now_ms();
+	uint32_t now = run_clock_ms();
 	uint32_t none = RUN_TEAM_NO_OP;
 
 	if (TEE_GetCancellationFlag())
 		return 1;
+	if (run_deadline_passed(&w->r->deadline)) {
+		__atomic_store_n(&w->r->timed_out, 1u, __ATOMIC_RELAXED);
+		return 1;
+	}
 	if (done != w->done) {
 		w->done = done;
 		w->since_ms = now;
@@ -52,13 +48,15 @@ static int poll_progress(void *ctx)
 }
 
 TEE_Result run_team_arm(struct run_team *r, const struct stl_model *m, void *arena, uint32_t *counters,
-			uint32_t participants)
+			uint32_t participants, uint32_t limit_ms)
 {
 	/* Four chunks per participant and op: one preempted participant holds back a quarter of
 	 * its share, not all of it. */
 	if (stl_team_arm(&r->team, m, arena, counters, 4u * participants) != STL_OK)
 		return TEE_ERROR_BAD_STATE;
 	r->stall_op = RUN_TEAM_NO_OP;
+	r->timed_out = 0;
+	run_deadline_start(&r->deadline, limit_ms);
 	r->run_id++;
 	r->armed = true;
 	return TEE_SUCCESS;
@@ -66,13 +64,15 @@ TEE_Result run_team_arm(struct run_team *r, const struct stl_model *m, void *are
 
 TEE_Result run_team_work(struct run_team *r, void *scratch)
 {
-	struct progress_watch w = { r, chunks_done(&r->team), now_ms() };
+	struct progress_watch w = { r, chunks_done(&r->team), run_clock_ms() };
 	enum stl_status st = stl_team_work(&r->team, scratch, poll_progress, &w);
 
 	if (st == STL_OK)
 		return TEE_SUCCESS;
 	if (__atomic_load_n(&r->stall_op, __ATOMIC_RELAXED) != RUN_TEAM_NO_OP)
 		return TEE_ERROR_BUSY;
+	if (__atomic_load_n(&r->timed_out, __ATOMIC_RELAXED))
+		return TEE_ERROR_TIMEOUT;
 	return st == STL_E_CANCELLED ? TEE_ERROR_CANCEL : TEE_ERROR_BAD_PARAMETERS;
 }
 

@@ -13,6 +13,7 @@ srcs-y += model_io.c
 srcs-y += model_session.c
 srcs-y += model_team.c
 srcs-y += model_upload.c
+srcs-y += run_deadline.c
 srcs-y += run_team.c
 srcs-y += secure_buffer.c
 srcs-y += storage_object.c

@@ -276,7 +276,7 @@ static void run_buffer_cases(struct hostile *h)
 		if (block)
 			io_block_write(block, &data, &h->input_len, 1);
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
-						 TEEC_VALUE_OUTPUT, TEEC_MEMREF_TEMP_OUTPUT);
+						 TEEC_VALUE_INOUT, TEEC_MEMREF_TEMP_OUTPUT);
 		op.params[0].tmpref.buffer = block;
 		op.params[0].tmpref.size = block ? len : 0;
 		op.params[1].tmpref.buffer = out;
@@ -284,6 +284,9 @@ static void run_buffer_cases(struct hostile *h)
 		op.params[3].tmpref.buffer = reason;
 		op.params[3].tmpref.size = 0;
 		expect(h, "RUN with a zero-byte reason buffer", TEEC_SUCCESS,
+		       ta_link_call(h->link, TZI_CMD_RUN, &op));
+		op.params[2].value.b = 1; /* reserved next to the time limit */
+		expect(h, "RUN with [2].b not 0", TEEC_ERROR_BAD_PARAMETERS,
 		       ta_link_call(h->link, TZI_CMD_RUN, &op));
 		free(block);
 	}
@@ -341,7 +344,7 @@ static TEEC_Result run_skewed(struct hostile *h, const uint8_t *block, size_t le
 	if (TEEC_AllocateSharedMemory(&h->link->ctx, &out) == TEEC_SUCCESS) {
 		memcpy((uint8_t *)in.buffer + skew, block, len);
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_MEMREF_PARTIAL_OUTPUT,
-						 TEEC_VALUE_OUTPUT, TEEC_NONE);
+						 TEEC_VALUE_INOUT, TEEC_NONE);
 		op.params[0].memref.parent = &in;
 		op.params[0].memref.offset = skew;
 		op.params[0].memref.size = len;
@@ -476,7 +479,7 @@ static void big_shm_cases(struct hostile *h, size_t size, const TEEC_Result *wan
 	if (!loaded(h, name)) {
 		memset(&op, 0, sizeof(op));
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_TEMP_OUTPUT,
-						 TEEC_VALUE_OUTPUT, TEEC_NONE);
+						 TEEC_VALUE_INOUT, TEEC_NONE);
 		op.params[0].memref.parent = &shm;
 		op.params[1].tmpref.buffer = out;
 		op.params[1].tmpref.size = h->output_block;
@@ -765,7 +768,7 @@ static const struct {
 	{ TZI_CMD_LOAD_END, "LOAD_END",
 	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE }, 1 },
 	{ TZI_CMD_RUN, "RUN",
-	  { TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE }, 1 },
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INOUT, TEEC_NONE }, 1 },
 	{ TZI_CMD_STATS, "STATS",
 	  { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT }, 0 },
 	{ TZI_CMD_UNLOAD, "UNLOAD", { TEEC_NONE, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
@@ -781,7 +784,7 @@ static const struct {
 	{ TZI_CMD_TEAM_OPEN, "TEAM_OPEN", { TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 0 },
 	{ TZI_CMD_TEAM_JOIN, "TEAM_JOIN", { TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE }, 0 },
 	{ TZI_CMD_RUN_PREPARE, "RUN_PREPARE",
-	  { TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 1 },
+	  { TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_INPUT, TEEC_NONE }, 1 },
 	{ TZI_CMD_RUN_WORK, "RUN_WORK", { TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE }, 0 },
 	{ TZI_CMD_RUN_COLLECT, "RUN_COLLECT",
 	  { TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE }, 1 },

@@ -83,7 +83,8 @@ static bool run_and_close_worker(struct ta_link *l, const uint8_t *block, size_t
 	res = TEEC_InvokeCommand(&worker, TZI_CMD_TEAM_JOIN, &op, &origin);
 	ok &= check("TEAM_JOIN", res == TEEC_SUCCESS, res);
 	ta_op_run(&op, block, block_len, NULL, 0, NULL, 0);
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_INPUT,
+					 TEEC_NONE);
 	res = ta_link_call(l, TZI_CMD_RUN_PREPARE, &op);
 	ok &= check("RUN_PREPARE", res == TEEC_SUCCESS, res);
 	calls[0] = (struct work_call){ &l->session, op.params[1].value.a, TEEC_SUCCESS, 0 };

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define TZINFER_VERSION_MAJOR 1
-#define TZINFER_VERSION_MINOR 1
+#define TZINFER_VERSION_MINOR 2
 #define TZINFER_VERSION_PATCH 0
 
 typedef enum tzi_status {
@@ -72,6 +72,7 @@ typedef enum tzi_status {
 	TZI_E_ROLLBACK,        /* the sealed package's model version is below its key id's minimum */
 	TZI_E_KEY_EXISTS,      /* the key id has a key: provision with TZI_PROVISION_REPLACE */
 	TZI_E_KEYS_LOCKED,     /* key management is locked on this device (tzi_lock_keys) */
+	TZI_E_TIMEOUT,         /* the run passed its time limit (tzi_set_time_limit) */
 	TZI_STATUS_COUNT       /* not a status: the number of them */
 } tzi_status;
 
@@ -130,7 +131,8 @@ struct tzi_stats {
 	double load_verify_ms;         /* last load: verification (SHA-256, decryption) and arena */
 	double last_round_trip_ms;     /* the last tzi_run, as this process saw it */
 	uint64_t runs;                 /* successful runs of the loaded model */
-	uint64_t cancelled_runs;       /* runs of the loaded model that ended TZI_E_CANCELLED */
+	uint64_t cancelled_runs;       /* runs of the loaded model that ended TZI_E_CANCELLED or
+	                                  TZI_E_TIMEOUT */
 };
 
 /* "1.0.0": the version of the library actually loaded. */
@@ -188,6 +190,15 @@ uint32_t tzi_last_run_us(const tzi_session *s);
  * entries the team's calls run one after another: correct, not faster.
  */
 tzi_status tzi_set_threads(tzi_session *s, uint32_t threads);
+
+/*
+ * Limit each later tzi_run of the session to `seconds` in the TA (0, the default: no limit). The
+ * TA checks the limit by its own clock between two ops and stops a run past it: tzi_run returns
+ * TZI_E_TIMEOUT, the model stays loaded. So a run ends at most one op after its limit, whatever
+ * the normal world's scheduler does (a tzi_cancel from a timer thread can be late when that
+ * thread waits for a core). TZI_E_ARGUMENT for a negative, NaN or too large (over 49 days) limit.
+ */
+tzi_status tzi_set_time_limit(tzi_session *s, double seconds);
 
 /* How many entries the TA may run at once (STATS): the most tzi_set_threads accepts. */
 uint32_t tzi_worker_slots(const tzi_session *s);

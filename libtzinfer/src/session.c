@@ -40,6 +40,7 @@ struct tzi_session {
 	uint32_t quota_bytes;           /* this session's secure-memory quota, from STATS */
 	uint32_t worker_slots;          /* the TA's worker slots, from STATS */
 	uint32_t threads;               /* tzi_set_threads; 1: RUN */
+	uint32_t run_limit_ms;          /* tzi_set_time_limit; 0: none */
 	struct team *team;              /* of the loaded model when threads > 1, opened at a run */
 	uint32_t load_flags;            /* LOAD_BEGIN's flags: TZI_LOAD_ATTEST (tzi_set_attest) */
 	uint8_t *description;           /* DESCRIBE's answer; the tensor names point into it */
@@ -614,7 +615,7 @@ static TEEC_Result run_alone(tzi_session *s, TEEC_Operation *op, char *reason, s
 	TEEC_Result res = TEEC_SUCCESS;
 	bool cancel_sent = false;
 
-	ta_op_run_shm(op, &s->in, &s->out, reason, reason_len);
+	ta_op_run_shm(op, &s->in, &s->out, s->run_limit_ms, reason, reason_len);
 	pthread_mutex_lock(&s->lock);
 	s->in_flight = op;
 	pthread_mutex_unlock(&s->lock);
@@ -691,7 +692,7 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 	if (s->threads > 1) {
 		if ((status = ensure_team(s)) != TZI_OK)
 			goto done;
-		res = team_run(s->team, &s->in, &s->out, &op, reason, sizeof(reason), &e);
+		res = team_run(s->team, &s->in, &s->out, s->run_limit_ms, &op, reason, sizeof(reason), &e);
 		origin = e.origin;
 	} else {
 		res = run_alone(s, &op, reason, sizeof(reason), &origin);
@@ -705,7 +706,7 @@ tzi_status tzi_run(tzi_session *s, const struct tzi_input *in, size_t n_in,
 
 		reason[sizeof(reason) - 1] = '\0';
 		status = fail_tee(s, &f);
-		s->stats.cancelled_runs += status == TZI_E_CANCELLED;
+		s->stats.cancelled_runs += status == TZI_E_CANCELLED || status == TZI_E_TIMEOUT;
 		goto done;
 	}
 	if ((status = take_outputs(s, out, n_out, idx)) != TZI_OK)
@@ -732,6 +733,22 @@ tzi_status tzi_set_threads(tzi_session *s, uint32_t threads)
 	if (threads != s->threads)
 		close_team(s);
 	s->threads = threads;
+	return TZI_OK;
+}
+
+tzi_status tzi_set_time_limit(tzi_session *s, double seconds)
+{
+	tzi_status status = usable(s);
+
+	if (status != TZI_OK)
+		return status;
+	/* Written so that NaN fails the check too. */
+	if (!(seconds >= 0 && seconds <= UINT32_MAX / 1e3))
+		return fail(s, TZI_E_ARGUMENT, "time limit %g s: give 0 (none) up to %u s",
+			    seconds, UINT32_MAX / 1000u);
+	/* Rounded up, so that a limit is never shorter than asked for, nor a tiny one 0 (none). */
+	s->run_limit_ms = (uint32_t)(seconds * 1e3);
+	s->run_limit_ms += s->run_limit_ms < seconds * 1e3;
 	return TZI_OK;
 }
 

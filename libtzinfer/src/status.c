@@ -37,6 +37,7 @@ static const struct {
 	  "key id: install a newer package" },
 	{ "TZI_E_KEY_EXISTS", "the key id already has a key: replace it explicitly or pick another id" },
 	{ "TZI_E_KEYS_LOCKED", "key management is locked on this device until a factory reset" },
+	{ "TZI_E_TIMEOUT", "the run passed its time limit; the model stays loaded" },
 };
 
 const char *tzi_status_name(tzi_status status)

@@ -44,13 +44,14 @@ static inline void ta_op_load_end(TEEC_Operation *op, char *reason, size_t reaso
 	op->params[3].tmpref.size = reason_len;
 }
 
-/* RUN with the input and output blocks as temporary references; reason may be NULL. */
+/* RUN with the input and output blocks as temporary references, without time limit; reason may
+ * be NULL. */
 static inline void ta_op_run(TEEC_Operation *op, const void *in, size_t in_len, void *out,
 			     size_t out_len, char *reason, size_t reason_len)
 {
 	memset(op, 0, sizeof(*op));
 	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
-					  TEEC_VALUE_OUTPUT,
+					  TEEC_VALUE_INOUT,
 					  reason ? TEEC_MEMREF_TEMP_OUTPUT : TEEC_NONE);
 	op->params[0].tmpref.buffer = (void *)in;
 	op->params[0].tmpref.size = in_len;
@@ -60,15 +61,17 @@ static inline void ta_op_run(TEEC_Operation *op, const void *in, size_t in_len, 
 	op->params[3].tmpref.size = reason_len;
 }
 
-/* RUN with the blocks in registered shared memory (whole), the way libtzinfer sends them. */
+/* RUN with the blocks in registered shared memory (whole), the way libtzinfer sends them, to end
+ * within limit_ms (0: no limit). */
 static inline void ta_op_run_shm(TEEC_Operation *op, TEEC_SharedMemory *in, TEEC_SharedMemory *out,
-				 char *reason, size_t reason_len)
+				 uint32_t limit_ms, char *reason, size_t reason_len)
 {
 	memset(op, 0, sizeof(*op));
-	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE, TEEC_VALUE_OUTPUT,
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE, TEEC_VALUE_INOUT,
 					  TEEC_MEMREF_TEMP_OUTPUT);
 	op->params[0].memref.parent = in;
 	op->params[1].memref.parent = out;
+	op->params[2].value.a = limit_ms;
 	op->params[3].tmpref.buffer = reason;
 	op->params[3].tmpref.size = reason_len;
 }
@@ -168,11 +171,10 @@ static inline void ta_op_team_join(TEEC_Operation *op, const uint32_t token[4])
 	op->params[1].value.b = token[3];
 }
 
-/* RUN_PREPARE of the input block, or RUN_COLLECT into the output block, in registered shared
- * memory: both take [0] the block, [1] a value out (run id; time and engine status), [3] the
- * reason. */
-static inline void ta_op_team_block(TEEC_Operation *op, TEEC_SharedMemory *block, char *reason,
-				    size_t reason_len)
+/* RUN_COLLECT into the output block in registered shared memory: [0] the block, [1] time and
+ * engine status out, [3] the reason. */
+static inline void ta_op_run_collect(TEEC_Operation *op, TEEC_SharedMemory *block, char *reason,
+				     size_t reason_len)
 {
 	memset(op, 0, sizeof(*op));
 	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_VALUE_OUTPUT, TEEC_NONE,
@@ -180,6 +182,17 @@ static inline void ta_op_team_block(TEEC_Operation *op, TEEC_SharedMemory *block
 	op->params[0].memref.parent = block;
 	op->params[3].tmpref.buffer = reason;
 	op->params[3].tmpref.size = reason_len;
+}
+
+/* RUN_PREPARE of the input block: RUN_COLLECT's parameters ([1] the run id out), and the time
+ * limit in [2]. */
+static inline void ta_op_run_prepare(TEEC_Operation *op, TEEC_SharedMemory *block, uint32_t limit_ms,
+				     char *reason, size_t reason_len)
+{
+	ta_op_run_collect(op, block, reason, reason_len);
+	op->paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_VALUE_OUTPUT, TEEC_VALUE_INPUT,
+					  TEEC_MEMREF_TEMP_OUTPUT);
+	op->params[2].value.a = limit_ms;
 }
 
 /* RUN_WORK of run run_id: value parameters only (a worker entry). */

@@ -190,8 +190,8 @@ static void work_together(struct team *t)
 			pthread_join(t->p[i].thread, NULL);
 }
 
-TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *out, TEEC_Operation *collect,
-		     char *reason, size_t reason_len, struct team_error *e)
+TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *out, uint32_t limit_ms,
+		     TEEC_Operation *collect, char *reason, size_t reason_len, struct team_error *e)
 {
 	TEEC_Operation op;
 	TEEC_Result res = TEEC_SUCCESS, owner_res = TEEC_SUCCESS;
@@ -202,7 +202,7 @@ TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *o
 	t->running = true;
 	t->cancelled = false;
 	pthread_mutex_unlock(&t->lock);
-	ta_op_team_block(&op, in, reason, reason_len);
+	ta_op_run_prepare(&op, in, limit_ms, reason, reason_len);
 	res = call(t->p[0].session, TZI_CMD_RUN_PREPARE, &op, &origin);
 	if (res == TEEC_SUCCESS) {
 		t->run_id = op.params[1].value.a;
@@ -210,7 +210,7 @@ TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *o
 		owner_res = t->p[0].result;
 		origin = t->p[0].origin;
 		/* The run's outcome is RUN_COLLECT's; it also disarms a run nobody finished. */
-		ta_op_team_block(collect, out, reason, reason_len);
+		ta_op_run_collect(collect, out, reason, reason_len);
 		res = call(t->p[0].session, TZI_CMD_RUN_COLLECT, collect, &origin);
 		if (res != TEEC_SUCCESS)
 			failed(e, TEE_CALL_RUN_COLLECT, res, origin, 0);

@@ -31,10 +31,10 @@ struct team_error {
 TEEC_Result team_open(struct team **out, TEEC_Context *ctx, TEEC_Session *owner, uint32_t threads,
 		      struct team_error *e);
 
-/* One run: the input block `in` to the output block `out`; *collect gets RUN_COLLECT's operation
- * (its time and engine status) and reason its text. */
-TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *out, TEEC_Operation *collect,
-		     char *reason, size_t reason_len, struct team_error *e);
+/* One run: the input block `in` to the output block `out`, within limit_ms (0: no limit);
+ * *collect gets RUN_COLLECT's operation (its time and engine status) and reason its text. */
+TEEC_Result team_run(struct team *t, TEEC_SharedMemory *in, TEEC_SharedMemory *out, uint32_t limit_ms,
+		     TEEC_Operation *collect, char *reason, size_t reason_len, struct team_error *e);
 
 /* From any thread: cancel the run under way (every RUN_WORK in flight, and those not yet sent).
  * false when no run is under way. */

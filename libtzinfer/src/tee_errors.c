@@ -123,6 +123,7 @@ static tzi_status explain_engine(const struct tee_failure *f, char *msg, size_t 
 /* Results the GP TEE Internal Core API defines and libteec names no TEEC_ constant for. */
 #define TZI_TEEC_ERROR_MAC_INVALID 0xffff3071u
 #define TZI_TEEC_ERROR_CANCEL 0xffff0002u
+#define TZI_TEEC_ERROR_TIMEOUT 0xffff3001u
 #define TZI_TEEC_ERROR_ACCESS_DENIED 0xffff0001u
 #define TZI_TEEC_ERROR_OVERFLOW 0xffff300fu
 
@@ -219,6 +220,11 @@ static tzi_status explain_run(const struct tee_failure *f, char *msg, size_t len
 		snprintf(msg, len, "the inference was cancelled (interrupted): the TA stopped it "
 			 "between two ops and kept the model loaded");
 		return TZI_E_CANCELLED;
+	}
+	if (f->result == TZI_TEEC_ERROR_TIMEOUT) {
+		snprintf(msg, len, "the inference passed its time limit: the TA stopped it between "
+			 "two ops and kept the model loaded");
+		return TZI_E_TIMEOUT;
 	}
 	if (f->result == TEEC_ERROR_GENERIC && f->engine_status) {
 		snprintf(msg, len, "the engine failed to run the model: %s: %s: re-create the "

@@ -46,8 +46,9 @@
  * 3: per-session STATS and quota, LOAD_BEGIN flags, key-management flags and LOCK_KEYS,
  *    sealed format v2 only, ATTEST and DEVICE_KEY.
  * 4: team runs on several cores (TEAM_OPEN, TEAM_JOIN, RUN_PREPARE, RUN_WORK, RUN_COLLECT);
- *    STATS [3].b carries the worker slots next to the version. */
-#define TZI_TA_API_VERSION 4
+ *    STATS [3].b carries the worker slots next to the version.
+ * 5: a time limit on RUN and RUN_PREPARE, kept by the TA between ops (TEE_ERROR_TIMEOUT). */
+#define TZI_TA_API_VERSION 5
 
 /* Largest chunk LOAD_CHUNK accepts, and the chunk size the client uses by default. */
 #define TZI_MAX_CHUNK_BYTES (4u * 1024u * 1024u)
@@ -108,13 +109,18 @@
  *   [1] MEMREF_OUTPUT the output block, at least the output block bytes; the TA writes its
  *                     header, table and tensors in the standard layout and sets the size to the
  *                     output block bytes (the needed size on TEE_ERROR_SHORT_BUFFER)
- *   [2] VALUE_OUTPUT  a = inference time in microseconds, measured in the TA with
+ *   [2] VALUE_INOUT   in: a = time limit in milliseconds (0: none), b = 0;
+ *                     out: a = inference time in microseconds, measured in the TA with
  *                     TEE_GetSystemTime (its resolution is 1 ms), b = engine status
  *   [3] MEMREF_OUTPUT or NONE: the engine's reason text if the run fails
  * TEE_ERROR_BAD_PARAMETERS when the input block breaks a rule below (count, a size that is not
  * the input's, an offset outside the block or misaligned) or the output block is misaligned.
- * The TA checks its cancellation flag between ops: TEEC_RequestCancellation stops the run with
- * TEE_ERROR_CANCEL (the model stays loaded; nothing is written to the output).
+ * Between two ops the TA checks its cancellation flag and the time limit: TEEC_RequestCancellation
+ * stops the run with TEE_ERROR_CANCEL, a run past its limit stops with TEE_ERROR_TIMEOUT (the
+ * engine status is STL_E_CANCELLED and [2].b's op is the one not run). Either way the model stays
+ * loaded and nothing is written to the output. The TA keeps the limit itself, by its own clock:
+ * a cancellation request needs a normal-world thread to run, and one that shares a core with the
+ * thread in the TA may wait a second or more for it.
  */
 #define TZI_CMD_RUN 3
 
@@ -346,7 +352,9 @@ static inline uint64_t tzi_io_next(uint64_t offset, uint64_t bytes)
  *   [0] MEMREF_INPUT  the input block (as RUN's [0])
  *   [1] VALUE_OUTPUT  a = the run id RUN_WORK names, b = the participants the chunks are cut for
  *                     (the owner and its workers)
- *   [2] NONE  [3] MEMREF_OUTPUT or NONE: the engine's reason text if the inputs are refused
+ *   [2] VALUE_INPUT   a = time limit in milliseconds from now (0: none), b = 0: as RUN's, kept
+ *                     by every participant between ops
+ *   [3] MEMREF_OUTPUT or NONE: the engine's reason text if the inputs are refused
  * BAD_STATE without a team; BAD_PARAMETERS for an input block that breaks RUN's rules.
  */
 #define TZI_CMD_RUN_PREPARE 14
@@ -358,7 +366,7 @@ static inline uint64_t tzi_io_next(uint64_t offset, uint64_t bytes)
  *   [1..3] NONE
  * TEE_SUCCESS: the run is complete (possibly done by others before this entry came);
  * TEE_ERROR_CANCEL: the run was cancelled (TEEC_RequestCancellation of any participant's
- * RUN_WORK); TEE_ERROR_BUSY: the run stalled (no chunk finished for TZI_TEAM_STALL_MS: RUN_COLLECT
+ * RUN_WORK); TEE_ERROR_TIMEOUT: it passed RUN_PREPARE's time limit; TEE_ERROR_BUSY: the run stalled (no chunk finished for TZI_TEAM_STALL_MS: RUN_COLLECT
  * names the op), or another RUN_WORK of this session is under way; TEE_ERROR_BAD_STATE: no armed
  * run with this id, or the session is not (or no longer) in a team.
  */
@@ -372,7 +380,8 @@ static inline uint64_t tzi_io_next(uint64_t offset, uint64_t bytes)
  *                     b = engine status
  *   [2] NONE
  *   [3] MEMREF_OUTPUT or NONE: the reason text when the run did not complete (as RUN's [3])
- * TEE_ERROR_CANCEL: the run was cancelled, nothing is written; TEE_ERROR_BUSY: it stalled, the
+ * TEE_ERROR_CANCEL: the run was cancelled, nothing is written; TEE_ERROR_TIMEOUT: it passed its
+ * time limit (the reason names the op), nothing is written; TEE_ERROR_BUSY: it stalled, the
  * reason names the op; TEE_ERROR_BAD_STATE: no run armed, or nobody ran it to the end
  * (RUN_WORK was not called). A model loaded with TZI_LOAD_ATTEST hashes the secure copies as
  * RUN does, and ATTEST signs the collected run.

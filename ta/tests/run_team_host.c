@@ -1,7 +1,7 @@
 /*
  * ta/run_team.c on the host (tests/engine/test_run_team.py): RUN_WORK's compute with the engine
- * built natively and the two syscalls faked (tests/stub/tee_internal_api.h): a clock the test
- * moves, a cancellation flag it sets.
+ * (and run_deadline.c) built natively and the two syscalls faked (tests/stub/tee_internal_api.h):
+ * a clock the test moves, a cancellation flag it sets.
  *
  *   run_team_host MODEL.tzm    one "case NAME ok|FAIL detail" line per case; exit 0 if all ok
  */
@@ -113,11 +113,11 @@ static void setup(struct fixture *f, const char *path)
 	}
 }
 
-/* Arm a run of the fixture for `participants`, inputs in the arena. */
-static void arm(struct fixture *f, struct run_team *r, uint32_t participants)
+/* Arm a run of the fixture for `participants`, inputs in the arena, within limit_ms (0: none). */
+static void arm(struct fixture *f, struct run_team *r, uint32_t participants, uint32_t limit_ms)
 {
 	if (stl_run_begin(&f->m, f->arena, stl_arena_bytes(&f->m), f->in, f->n_in) != STL_OK ||
-	    run_team_arm(r, &f->m, f->arena, f->counters, participants) != TEE_SUCCESS) {
+	    run_team_arm(r, &f->m, f->arena, f->counters, participants, limit_ms) != TEE_SUCCESS) {
 		fprintf(stderr, "cannot arm the run\n");
 		exit(2);
 	}
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 	setup(&f, argv[1]);
 
 	/* The owner alone (no worker came): all chunks, RUN's outputs. */
-	arm(&f, &r, 1);
+	arm(&f, &r, 1, 0);
 	res = run_team_work(&r, NULL);
 	snprintf(detail, sizeof(detail), "0x%08x", res);
 	report("alone", res == TEE_SUCCESS && run_team_complete(&r) && same_outputs(&f), detail);
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	report("late", res == TEE_SUCCESS && run_team_complete(&r), detail);
 
 	/* Three threads at once, the owner with the arena's scratch. */
-	arm(&f, &r, 3);
+	arm(&f, &r, 3, 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		p[i] = (struct participant){ &r, i ? alloc16(stl_chunk_scratch_bytes(&f.m)) : NULL, 0, 0 };
 		pthread_create(&p[i].thread, NULL, participate, &p[i]);
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 
 	/* A chunk claimed and never finished (a participant stuck in it): the others stop after
 	 * TZI_TEAM_STALL_MS without progress, naming the op. The clock moves 1 s per reading. */
-	arm(&f, &r, 2);
+	arm(&f, &r, 2, 0);
 	op = first_split_op(&f.m, 2);
 	if (op == RUN_TEAM_NO_OP) {
 		report("stall", 0, "the model has no op that splits: give one with a convolution");
@@ -221,15 +221,32 @@ int main(int argc, char **argv)
 	}
 
 	/* Cancellation: seen before the first op, the run stops and is not complete. */
-	arm(&f, &r, 2);
+	arm(&f, &r, 2, 0);
 	cancelled = true;
 	res = run_team_work(&r, NULL);
 	cancelled = false;
 	snprintf(detail, sizeof(detail), "0x%08x", res);
 	report("cancel", res == TEE_ERROR_CANCEL && !run_team_complete(&r), detail);
 
-	/* After the stall and the cancellation, the next run is whole again. */
-	arm(&f, &r, 1);
+	/* A time limit: with the clock 1 s further at each reading, a 5 s limit passes after a few
+	 * ops; the participant stops there, and a later one leaves at once with the same verdict. */
+	arm(&f, &r, 2, 5000);
+	clock_step_ms = 1000;
+	res = run_team_work(&r, NULL);
+	clock_step_ms = 0;
+	snprintf(detail, sizeof(detail), "0x%08x pending op %u of %u", res, run_team_pending_op(&r),
+		 stl_n_ops(&f.m));
+	report("timeout", res == TEE_ERROR_TIMEOUT && !run_team_complete(&r) &&
+	       r.stall_op == RUN_TEAM_NO_OP && run_team_work(&r, NULL) == TEE_ERROR_TIMEOUT, detail);
+
+	/* The same limit with a clock that stays below it: the run completes. */
+	arm(&f, &r, 1, 5000);
+	res = run_team_work(&r, NULL);
+	snprintf(detail, sizeof(detail), "0x%08x", res);
+	report("in-time", res == TEE_SUCCESS && run_team_complete(&r) && same_outputs(&f), detail);
+
+	/* After the stall, the cancellation and the timeout, the next run is whole again. */
+	arm(&f, &r, 1, 0);
 	res = run_team_work(&r, NULL);
 	snprintf(detail, sizeof(detail), "0x%08x", res);
 	report("next", res == TEE_SUCCESS && run_team_complete(&r) && same_outputs(&f), detail);

@@ -2,8 +2,9 @@
 engine, with the two syscalls it makes faked (ta/tests/stub/tee_internal_api.h) so that the test
 controls the clock and the cancellation flag (ta/tests/run_team_host.c). The owner alone, a late
 participant, three threads at once (RUN's outputs bit for bit each time), a chunk claimed and never
-finished (the run stops after TZI_TEAM_STALL_MS and names the op), a cancellation, and a whole run
-after both. tests/qemu/test_multicore.py runs the same code in the TA."""
+finished (the run stops after TZI_TEAM_STALL_MS and names the op), a cancellation, a run past its
+time limit and one within it, and a whole run after all of them. tests/qemu/test_multicore.py and
+test_cancel.py run the same code in the TA."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from tzinfer import BUILD_DIR, REPO_ROOT
 
 HOST_LIB = BUILD_DIR / "host" / "stinylib"
-CASES = ("alone", "late", "three", "stall", "after-stall", "cancel", "next")
+CASES = ("alone", "late", "three", "stall", "after-stall", "cancel", "timeout", "in-time", "next")
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def run_team_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     f"-I{REPO_ROOT / 'ta' / 'tests' / 'stub'}", f"-I{REPO_ROOT / 'ta'}",
                     f"-I{REPO_ROOT / 'ta' / 'include'}", f"-I{REPO_ROOT / 'stinylib' / 'include'}",
                     str(REPO_ROOT / "ta" / "tests" / "run_team_host.c"), str(REPO_ROOT / "ta" / "run_team.c"),
+                    str(REPO_ROOT / "ta" / "run_deadline.c"),
                     f"-L{HOST_LIB}", "-lstinylib", f"-Wl,-rpath,{HOST_LIB}", "-o", str(exe)], check=True)
     return exe
 

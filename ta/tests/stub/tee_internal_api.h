@@ -20,6 +20,7 @@ typedef struct {
 #define TEE_ERROR_BAD_PARAMETERS 0xffff0006u
 #define TEE_ERROR_BAD_STATE 0xffff0007u
 #define TEE_ERROR_BUSY 0xffff000du
+#define TEE_ERROR_TIMEOUT 0xffff3001u
 
 void TEE_GetSystemTime(TEE_Time *time);
 bool TEE_GetCancellationFlag(void);
