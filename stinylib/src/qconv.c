@@ -248,6 +248,8 @@ void stl_k_qgemm(const struct stl_exec *e)
 	uint8_t *y = (uint8_t *)stl_data(e, stl_out(e));
 	const struct stl_qparams xq = stl_qparams_of(xt), yq = stl_qparams_of(yt);
 	const int x_signed = xt->dtype == STL_DTYPE_I8;
+	if (stl_qgemm_rows(x, x_signed, xq.zp, w, rows, depth, cols, mult, bias, y, &yq))
+		return;
 	int32_t acc[STL_QGEMM_COLS];
 
 	for (uint32_t i = 0; i < rows; i++)

@@ -305,9 +305,9 @@ int stl_qdepthwise(const struct stl_conv_geometry *g, const uint8_t *x, int x_si
 					const int64_t ih = (int64_t)oh * g->sh + (int64_t)kh * g->dh - g->pt;
 					const int16_t *r = zeros;
 					if (ih >= 0 && ih < g->h) {
-						uint32_t sl = (uint32_t)ih; /* ih % slots, without a division */
-						while (sl >= slots)
-							sl -= slots;
+						/* one division: a subtraction loop took ih / slots steps (6.5 M
+						 * instructions of an int8 MobileNetV2 on aarch64) */
+						const uint32_t sl = (uint32_t)ih % slots;
 						r = ring + (size_t)sl * row_len;
 						if (held[sl] != ih) {
 							centre_row(ring + (size_t)sl * row_len, plane + (size_t)ih * g->w, g, len,

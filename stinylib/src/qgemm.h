@@ -21,6 +21,12 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 		     uint32_t k_n, uint32_t p_n, const float *mult, const int32_t *bias, uint8_t *y, size_t ldy,
 		     const struct stl_qparams *yq);
 
+/* y[i·cols + j] = requant(bias[j] + Σ_k w[k·cols + j] · (x[i·depth + k] − zp)): QGEMM's operands
+ * (bias may be NULL), its reference's bytes. Returns 0 without touching y when it does not take
+ * the shape (no vector path on this target, fewer than 64 columns). */
+int stl_qgemm_rows(const uint8_t *x, int x_signed, int32_t zp, const int8_t *w, uint32_t rows, uint32_t depth,
+		   uint32_t cols, const float *mult, const int32_t *bias, uint8_t *y, const struct stl_qparams *yq);
+
 /* A convolution whose every output channel reads one input channel (depthwise, with any depth
  * multiplier), NCHW planes, with stl_k_qconv's operands; the reference kernel's bytes. Returns 0
  * when the geometry is past its stack budget (the caller runs the reference). */

@@ -37,6 +37,61 @@ STL_INLINE void across(const uint8_t *b, uint32_t n, uint8_t *restrict out, uint
 	}
 }
 
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+
+/* -mstrict-align (the TA) keeps gcc from vectorising the loops of bytes at unknown alignment:
+ * LD1 needs only byte alignment, so it is written out here. */
+static inline uint8x16_t ld16(const uint8_t *p)
+{
+	uint8x16_t v;
+	__asm__("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
+	return v;
+}
+
+static inline void st16(uint8_t *p, uint8x16_t v)
+{
+	__asm__("st1 {%1.16b}, [%2]" : "=m"(*(uint8_t(*)[16])p) : "w"(v), "r"(p));
+}
+#endif
+
+/* buf[c] = src[c] ^ flip (first) or max(buf[c], src[c] ^ flip), c < n */
+static void down(uint8_t *buf, const uint8_t *src, uint32_t n, uint8_t flip, int first)
+{
+	uint32_t c = 0;
+#if defined(__aarch64__) && defined(__ARM_NEON)
+	const uint8x16_t f = vdupq_n_u8(flip);
+	for (; c < n && n >= 16; c += 16) {
+		c = c + 16 <= n ? c : n - 16; /* the last vector overlaps the one before: max is idempotent */
+		const uint8x16_t v = veorq_u8(ld16(src + c), f);
+		st16(buf + c, first ? v : vmaxq_u8(ld16(buf + c), v));
+	}
+#endif
+	for (; c < n; c++)
+		buf[c] = first ? src[c] ^ flip : umax(buf[c], src[c] ^ flip);
+}
+
+/* across() for 2×2/2 and 3×3/2 windows: 16 outputs from two (kw 3: three) deinterleaved
+ * vectors; returns how many outputs it wrote, all or none (fewer than 16: the caller does them). */
+static uint32_t across_s2(const uint8_t *b, uint32_t n, uint8_t *out, uint8_t flip, uint32_t kw)
+{
+	uint32_t o = 0;
+#if defined(__aarch64__) && defined(__ARM_NEON)
+	const uint8x16_t f = vdupq_n_u8(flip);
+	for (; o < n && n >= 16; o += 16) {
+		o = o + 16 <= n ? o : n - 16; /* the last 16 overlap the ones before (the same bytes) */
+		const uint8x16x2_t v = vld2q_u8(b + 2 * o); /* columns 2o and 2o + 1 (LD2: byte alignment) */
+		uint8x16_t m = vmaxq_u8(v.val[0], v.val[1]);
+		if (kw == 3) /* column 2o + 2: the next even column (its last one read from memory) */
+			m = vmaxq_u8(m, vextq_u8(v.val[0], vld1q_dup_u8(b + 2 * o + 32), 1));
+		st16(out + o, veorq_u8(m, f));
+	}
+#else
+	(void)b, (void)n, (void)out, (void)flip, (void)kw;
+#endif
+	return o;
+}
+
 /* Output column o's max from buf (input columns from lo on), its window clipped to the row. */
 static uint8_t across_clipped(const uint8_t *buf, uint32_t lo, uint32_t o, uint32_t kw, uint32_t sw, int64_t pl,
 			      uint32_t w)
@@ -90,14 +145,8 @@ void stl_k_qmaxpool(const struct stl_exec *e)
 				window((int64_t)(o1 - 1) * sw - pl, kw, w, &unused, &hi);
 				/* down the window rows: buf[c − lo] = max over rows r0..r1 − 1 of column c */
 				const uint32_t span = hi - lo;
-				const uint8_t *src = xp + (size_t)r0 * w + lo;
-				for (uint32_t c = 0; c < span; c++)
-					buf[c] = src[c] ^ flip;
-				for (uint32_t r = r0 + 1; r < r1; r++) {
-					src = xp + (size_t)r * w + lo;
-					for (uint32_t c = 0; c < span; c++)
-						buf[c] = umax(buf[c], src[c] ^ flip);
-				}
+				for (uint32_t r = r0; r < r1; r++)
+					down(buf, xp + (size_t)r * w + lo, span, flip, r == r0);
 				/* across each window's columns: those wholly inside the row with constant
 				 * window sizes for the common 3×3/2 and 2×2/2 (so that they vectorise) */
 				uint32_t o = o0;
@@ -107,11 +156,13 @@ void stl_k_qmaxpool(const struct stl_exec *e)
 				while (in_hi < o1 && (int64_t)in_hi * sw - pl + kw <= w)
 					in_hi++;
 				const uint8_t *b0 = buf + ((int64_t)o * sw - pl - lo);
-				if (kw == 3 && sw == 2)
-					across(b0, in_hi - o, row + o, flip, 3, 2);
-				else if (kw == 2 && sw == 2)
-					across(b0, in_hi - o, row + o, flip, 2, 2);
-				else
+				if ((kw == 3 || kw == 2) && sw == 2) {
+					const uint32_t done = across_s2(b0, in_hi - o, row + o, flip, kw);
+					if (kw == 3)
+						across(b0 + 2 * done, in_hi - o - done, row + o + done, flip, 3, 2);
+					else
+						across(b0 + 2 * done, in_hi - o - done, row + o + done, flip, 2, 2);
+				} else
 					across(b0, in_hi - o, row + o, flip, kw, sw);
 				for (o = in_hi; o < o1; o++)
 					row[o] = across_clipped(buf, lo, o, kw, sw, pl, w) ^ flip;

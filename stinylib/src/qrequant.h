@@ -28,6 +28,29 @@ static inline void stl_qr_st8(uint8_t *p, uint8x8_t v)
 {
 	__asm__("st1 {%1.8b}, [%2]" : "=m"(*(uint8_t(*)[8])p) : "w"(v), "r"(p));
 }
+
+/* The output's clamp (relative to its zero point) and zero point, for stl_qr_requant8. */
+struct stl_qr_out {
+	float32x4_t lo, hi;
+	int32x4_t zp;
+};
+
+static inline struct stl_qr_out stl_qr_out(const struct stl_qparams *q)
+{
+	return (struct stl_qr_out){vdupq_n_f32((float)(q->qmin - q->zp)), vdupq_n_f32((float)(q->qmax - q->zp)),
+				   vdupq_n_s32(q->zp)};
+}
+
+/* Eight accumulators times mult, requantised (saturated to int16: the caller narrows to bytes). */
+static inline int16x8_t stl_qr_requant8(int32x4_t a, int32x4_t b, float mult, const struct stl_qr_out *o)
+{
+	int32x4_t v[2] = {a, b};
+	for (int j = 0; j < 2; j++) {
+		const float32x4_t f = vminq_f32(vmaxq_f32(vmulq_n_f32(vcvtq_f32_s32(v[j]), mult), o->lo), o->hi);
+		v[j] = vaddq_s32(vcvtnq_s32_f32(f), o->zp);
+	}
+	return vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1]));
+}
 #endif
 
 /* y[i] = stl_qround(acc[i] · mult, q) for i < n. */
@@ -47,17 +70,10 @@ static inline void stl_qrequant(uint8_t *y, const int32_t *acc, size_t n, float 
 		_mm_storel_epi64((__m128i *)(void *)(y + i), is_signed ? _mm_packs_epi16(h, h) : _mm_packus_epi16(h, h));
 	}
 #elif defined(__aarch64__) && defined(__ARM_NEON)
-	const float32x4_t lo = vdupq_n_f32((float)(q->qmin - q->zp)), hi = vdupq_n_f32((float)(q->qmax - q->zp));
-	const int32x4_t zp = vdupq_n_s32(q->zp);
+	const struct stl_qr_out o = stl_qr_out(q);
 	const int is_signed = q->qmin < 0;
 	for (; i + 8 <= n; i += 8) {
-		int32x4_t v[2];
-		for (int j = 0; j < 2; j++) {
-			float32x4_t f = vmulq_n_f32(vcvtq_f32_s32(stl_qr_ld4(acc + i + 4 * j)), mult);
-			f = vminq_f32(vmaxq_f32(f, lo), hi);
-			v[j] = vaddq_s32(vcvtnq_s32_f32(f), zp);
-		}
-		const int16x8_t h = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1]));
+		const int16x8_t h = stl_qr_requant8(stl_qr_ld4(acc + i), stl_qr_ld4(acc + i + 4), mult, &o);
 		stl_qr_st8(y + i, is_signed ? vreinterpret_u8_s8(vqmovn_s16(h)) : vqmovun_s16(h));
 	}
 #endif

@@ -19,16 +19,24 @@ static uint32_t next(void)
 	return rng;
 }
 
-static int check(uint32_t m_n, uint32_t k_n, uint32_t p_n, int x_signed, int y_signed)
+/* Weights: any int8 (a −128 among them sends aarch64 to its 16-bit path), symmetric [−127, 127] as
+ * ORT quantises them (its 8-bit path), extremes (±127 against activations 0, 127, 128 and 255: the
+ * 8-bit path's int16 pair sums at their bounds), or −128 and 127 against those (a pair of −128 ×
+ * −128 would overflow the 8-bit path's int16). */
+enum wmode { W_ANY, W_SYMMETRIC, W_EXTREME, W_MIN };
+
+static int check(uint32_t m_n, uint32_t k_n, uint32_t p_n, int x_signed, int y_signed, enum wmode wm)
 {
 	uint8_t *x = malloc((size_t)k_n * p_n), *y = malloc((size_t)m_n * p_n), *ref = malloc((size_t)m_n * p_n);
 	int8_t *w = malloc((size_t)m_n * k_n);
 	float *mult = malloc(m_n * sizeof *mult);
 	int32_t *bias = malloc(m_n * sizeof *bias);
 	for (size_t i = 0; i < (size_t)k_n * p_n; i++)
-		x[i] = (uint8_t)next();
+		x[i] = wm >= W_EXTREME ? (uint8_t[]){0, 0x7f, 0x80, 0xff}[next() & 3] : (uint8_t)next();
 	for (size_t i = 0; i < (size_t)m_n * k_n; i++)
-		w[i] = (int8_t)next();
+		w[i] = wm == W_ANY ? (int8_t)next()
+		       : wm == W_SYMMETRIC ? (int8_t)(next() % 255 - 127)
+		       : next() & 1 ? 127 : wm == W_MIN ? -128 : -127;
 	for (uint32_t m = 0; m < m_n; m++) {
 		/* about 1/(k·128·64): outputs spread over the type and past both ends (saturation) */
 		mult[m] = (float)(next() % 1000 + 1) / (1000.0f * 64.0f * (float)k_n);
@@ -44,8 +52,8 @@ static int check(uint32_t m_n, uint32_t k_n, uint32_t p_n, int x_signed, int y_s
 		stl_qgemm_planes_ref(x, x_signed, zp, w, m_n, k_n, p_n, mult, with_bias ? bias : NULL, ref, &yq);
 		for (size_t i = 0; i < (size_t)m_n * p_n; i++)
 			if (y[i] != ref[i]) {
-				printf("qgemm m=%u k=%u p=%u x%s y%s bias=%d: byte %zu is %d, reference %d\n", m_n, k_n,
-				       p_n, x_signed ? "i8" : "u8", y_signed ? "i8" : "u8", with_bias, i, y[i], ref[i]);
+				printf("qgemm m=%u k=%u p=%u x%s y%s bias=%d weights %d: byte %zu is %d, reference %d\n", m_n,
+				       k_n, p_n, x_signed ? "i8" : "u8", y_signed ? "i8" : "u8", with_bias, wm, i, y[i], ref[i]);
 				failed = 1;
 				break;
 			}
@@ -108,14 +116,18 @@ static int check_depthwise(uint32_t c, uint32_t mult_c, uint32_t h, uint32_t w_,
 
 int main(void)
 {
-	static const uint32_t ks[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 24, 31, 96, 320};
+	static const uint32_t ks[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 24, 31, 96, 320, 1024, 1032};
 	static const uint32_t ps[] = {1, 7, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 100, 196};
 	static const uint32_t ms[] = {1, 3, 4, 5, 6, 7, 13, 24};
 	int failed = 0, cases = 0;
 	for (unsigned a = 0; a < sizeof ks / sizeof *ks; a++)
 		for (unsigned b = 0; b < sizeof ps / sizeof *ps; b++)
-			for (unsigned s = 0; s < 4; s++, cases++)
-				failed |= check(ms[(a + b + s) % (sizeof ms / sizeof *ms)], ks[a], ps[b], s & 1, s >> 1);
+			for (unsigned s = 0; s < 16; s++, cases++)
+				failed |= check(ms[(a + b + s) % (sizeof ms / sizeof *ms)], ks[a], ps[b], s & 1, s >> 1 & 1,
+						(enum wmode)(s / 4));
+	/* past the 8-bit path's group of output channels (its zero-point fixes) */
+	failed |= check(300, 16, 20, 0, 0, W_SYMMETRIC) | check(300, 24, 20, 1, 1, W_SYMMETRIC);
+	cases += 2;
 	static const uint32_t sizes[][2] = {{1, 1}, {3, 5}, {7, 7}, {14, 14}, {17, 33}, {56, 56}, {9, 112}};
 	for (unsigned i = 0; i < sizeof sizes / sizeof *sizes; i++)
 		for (uint32_t k = 1; k <= 5; k += 2)

@@ -46,3 +46,27 @@ CONVS = {
     "grouped_dilated": dict(c=8, m=4, hw=13, k=3, group=2, pad=2, dilation=2),
     "5x5_s3_nopad": dict(c=3, m=5, hw=17, k=5, stride=3),
 }
+
+
+#: MaxPool windows (every attribute the float MAXPOOL takes): SqueezeNet's 3×3/2 ceil_mode, 2×2/2,
+#: padded 3×3/1, and an asymmetric padded 5×3/3 with ceil_mode.
+MAXPOOLS = {
+    "3x3_s2_ceil": dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+    "2x2_s2": dict(kernel_shape=[2, 2], strides=[2, 2]),
+    "3x3_s1_pad": dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    "5x3_s3_asym_ceil": dict(kernel_shape=[5, 3], strides=[3, 3], pads=[2, 0, 1, 1], ceil_mode=1),
+    "same_upper": dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+}
+
+
+def maxpool_concat_model(pool: str, h: int, w: int) -> onnx.ModelProto:
+    """Two 1×1 convolutions of a 4-channel h×w input, each max-pooled (MAXPOOLS[pool]), concatenated
+    and mixed by a third: after quantisation, MaxPool on the integers and a QLinearConcat of two
+    scales."""
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w1"], ["a"], kernel_shape=[1, 1]),
+             n("Conv", ["x", "w2"], ["b"], kernel_shape=[1, 1]),
+             n("MaxPool", ["a"], ["p"], **MAXPOOLS[pool]), n("MaxPool", ["b"], ["q"], **MAXPOOLS[pool]),
+             n("Concat", ["p", "q"], ["c"], axis=1), n("Conv", ["c", "w3"], ["y"], kernel_shape=[1, 1])]
+    consts = {"w1": rand(1, 6, 4, 1, 1), "w2": 3 * rand(2, 5, 4, 1, 1), "w3": rand(3, 4, 11, 1, 1)}
+    return make_model(nodes, (1, 4, h, w), consts, 13)

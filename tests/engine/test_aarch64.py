@@ -11,7 +11,7 @@ import onnx
 import pytest
 from onnx import helper
 
-from tests.engine.int8_models import CONVS, conv_model, quantised
+from tests.engine.int8_models import CONVS, MAXPOOLS, conv_model, maxpool_concat_model, quantised
 from tests.engine.test_ops import (
     DEPTHWISE_GEOMETRIES,
     TAPS_GEOMETRIES,
@@ -144,6 +144,18 @@ def test_aarch64_int8_kernels_match_host(stl_run: Path, tmp_path: Path) -> None:
             calibration = [rand(s, 1, spec["c"], spec["hw"], spec["hw"]) for s in range(2)]
             path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", calibration, activations=activations)
             run_both(stl_run, tzm.write(convert(path).model), tmp_path)
+
+
+@pytest.mark.parametrize("activations", ["QUInt8", "QInt8"])
+def test_aarch64_int8_maxpool_matches_host(stl_run: Path, tmp_path: Path, activations: str) -> None:
+    """The NEON MaxPool of the integers (rows of 16 bytes and more, stride-2 windows by LD2, the
+    last vector overlapping) gives the host's bytes for every window of MAXPOOLS, on planes wide
+    enough for its vectors (37 columns: 18 or 19 outputs of a stride-2 window, 37 of a stride-1)."""
+    for pool in sorted(MAXPOOLS):
+        onnx.save(maxpool_concat_model(pool, 9, 37), tmp_path / "f.onnx")
+        path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", [rand(s, 1, 4, 9, 37) for s in range(3)],
+                         activations=activations)
+        run_both(stl_run, tzm.write(convert(path).model), tmp_path)
 
 
 def test_stl_run_reports_a_refused_model(stl_run: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from tests.engine.int8_models import CONVS, conv_model, quantised
+from tests.engine.int8_models import CONVS, MAXPOOLS, conv_model, maxpool_concat_model, quantised
 from tests.engine.test_ops import make_model, rand
 from tzinfer import native, tzm
 from tzinfer.convert import Blocked, convert
@@ -113,17 +113,6 @@ def test_residual_pool_and_classifier_are_onnx_runtimes_bytes(tmp_path: Path, fm
         assert steps_apart(path, rand(seed, 1, 4, 6, 6)).max() == 0
 
 
-#: MaxPool windows (every attribute the float MAXPOOL takes): SqueezeNet's 3×3/2 ceil_mode, 2×2/2,
-#: padded 3×3/1, and an asymmetric padded 5×3/3 with ceil_mode.
-MAXPOOLS = {
-    "3x3_s2_ceil": dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
-    "2x2_s2": dict(kernel_shape=[2, 2], strides=[2, 2]),
-    "3x3_s1_pad": dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-    "5x3_s3_asym_ceil": dict(kernel_shape=[5, 3], strides=[3, 3], pads=[2, 0, 1, 1], ceil_mode=1),
-    "same_upper": dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
-}
-
-
 @pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
 @pytest.mark.parametrize("activations", ["QUInt8", "QInt8"])
 @pytest.mark.parametrize("pool", sorted(MAXPOOLS))
@@ -131,13 +120,7 @@ def test_maxpool_and_concat_stay_int8_and_are_onnx_runtimes_bytes(tmp_path: Path
                                                                    activations: str) -> None:
     """MaxPool on the integers and Concat of two scales (one input requantised) as QLinearConcat:
     no DEQUANTIZE before the model's output, and ORT's bytes."""
-    n = helper.make_node
-    nodes = [n("Conv", ["x", "w1"], ["a"], kernel_shape=[1, 1]),
-             n("Conv", ["x", "w2"], ["b"], kernel_shape=[1, 1]),
-             n("MaxPool", ["a"], ["p"], **MAXPOOLS[pool]), n("MaxPool", ["b"], ["q"], **MAXPOOLS[pool]),
-             n("Concat", ["p", "q"], ["c"], axis=1), n("Conv", ["c", "w3"], ["y"], kernel_shape=[1, 1])]
-    consts = {"w1": rand(1, 6, 4, 1, 1), "w2": 3 * rand(2, 5, 4, 1, 1), "w3": rand(3, 4, 11, 1, 1)}
-    onnx.save(make_model(nodes, (1, 4, 13, 11), consts, 13), tmp_path / "f.onnx")
+    onnx.save(maxpool_concat_model(pool, 13, 11), tmp_path / "f.onnx")
     path = quantised(tmp_path / "f.onnx", tmp_path / "q.onnx", [rand(s, 1, 4, 13, 11) for s in range(3)],
                      fmt=fmt, activations=activations)
     types = [op.type for op in convert(path).model.ops]
