@@ -219,26 +219,16 @@ int stl_qgemm_planes(const uint8_t *x, size_t ldx, int x_signed, int32_t zp, con
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 
+#include "bytes_neon.h"
+
 #define QW 16
 #define QMR 4
-
-static inline uint8x16_t ld16(const uint8_t *p)
-{
-	uint8x16_t v;
-	__asm__ volatile("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
-	return v;
-}
 
 static inline int8x8_t ld8(const int8_t *p)
 {
 	int8x8_t v;
 	__asm__("ld1 {%0.8b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const int8_t(*)[8])p));
 	return v;
-}
-
-static inline void st16(uint8_t *p, uint8x16_t v)
-{
-	__asm__("st1 {%1.16b}, [%2]" : "=m"(*(uint8_t(*)[16])p) : "w"(v), "r"(p));
 }
 
 struct qtile {

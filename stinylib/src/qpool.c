@@ -38,21 +38,7 @@ STL_INLINE void across(const uint8_t *b, uint32_t n, uint8_t *restrict out, uint
 }
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
-#include <arm_neon.h>
-
-/* -mstrict-align (the TA) keeps gcc from vectorising the loops of bytes at unknown alignment:
- * LD1 needs only byte alignment, so it is written out here. */
-static inline uint8x16_t ld16(const uint8_t *p)
-{
-	uint8x16_t v;
-	__asm__("ld1 {%0.16b}, [%1]" : "=w"(v) : "r"(p), "m"(*(const uint8_t(*)[16])p));
-	return v;
-}
-
-static inline void st16(uint8_t *p, uint8x16_t v)
-{
-	__asm__("st1 {%1.16b}, [%2]" : "=m"(*(uint8_t(*)[16])p) : "w"(v), "r"(p));
-}
+#include "bytes_neon.h"
 #endif
 
 /* buf[c] = src[c] ^ flip (first) or max(buf[c], src[c] ^ flip), c < n */
